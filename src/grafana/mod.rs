@@ -1,0 +1,1 @@
+//! Grafana: the HTTP client that pushes and pulls the app's dashboards.

@@ -1,0 +1,1 @@
+//! Prometheus: the HTTP client used by verify and the plain-Prometheus sink.

@@ -1,0 +1,1 @@
+//! Test support: stand-ins for the real servers and helpers to run onramp.
