@@ -3,9 +3,32 @@
 //!
 //! The flow, module by module: [`app`] discovers the workload from manifests,
 //! [`needs`] holds the catalog of developer needs and resolves their signals,
-//! [`plan`] renders every artifact (via [`render`]), and the sinks consume the
-//! plan: [`codify`] (files), [`grafana`] (HTTP API), [`prometheus`] (plain
-//! Prometheus and queries for verify).
+//! [`plan`] decides every artifact and [`render`] renders each one; the sinks
+//! consume the plan: [`codify`] (files), [`grafana`] (HTTP API), [`prometheus`]
+//! (plain Prometheus, and the queries of verify). [`cli`] and [`commands`] are
+//! the thin layer on top.
 
+pub mod app;
+pub mod cli;
+pub mod codify;
+pub mod commands;
+pub mod config;
+pub mod error;
 pub mod grafana;
+pub mod needs;
+pub mod plan;
 pub mod prometheus;
+pub mod promql;
+pub mod render;
+
+pub use commands::Outcome;
+
+/// Runs one command line.
+pub fn run(cli: cli::Cli) -> error::Result<Outcome> {
+    let config = config::Config::load(cli.config.as_deref())?;
+    match &cli.command {
+        cli::Command::Needs(args) => commands::needs::run(args, &config),
+        cli::Command::Plan(args) => commands::plan::run(args, &config),
+        cli::Command::Codify(args) => commands::codify::run(args, &config),
+    }
+}

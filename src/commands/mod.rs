@@ -1,0 +1,75 @@
+//! The subcommands' entry points: each turns validated settings into calls to
+//! the modules that own the work, and prints the result. No logic lives here
+//! that another command or sink would need.
+
+pub mod codify;
+pub mod needs;
+pub mod plan;
+
+use crate::app::{self, App, manifest};
+use crate::cli::AppSettings;
+use crate::error::Result;
+use crate::needs::{Catalog, Need};
+
+/// What a command leaves behind for the exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything worked.
+    Success,
+    /// A check failed (verify, troubleshoot) or a write was refused.
+    CheckFailed,
+}
+
+impl Outcome {
+    /// The process exit status.
+    pub fn exit_code(self) -> std::process::ExitCode {
+        match self {
+            Outcome::Success => std::process::ExitCode::SUCCESS,
+            Outcome::CheckFailed => std::process::ExitCode::from(1),
+        }
+    }
+}
+
+/// An app discovered from its manifests, with the catalog and the needs in use.
+pub struct Loaded {
+    /// The app.
+    pub app: App,
+    /// The catalog (owns the needs).
+    pub catalog: Catalog,
+    /// The ids of the needs in use.
+    pub need_ids: Vec<String>,
+}
+
+impl Loaded {
+    /// The needs in use.
+    pub fn needs(&self) -> Vec<&Need> {
+        self.need_ids
+            .iter()
+            .filter_map(|id| self.catalog.get(id).ok().map(|e| &e.need))
+            .collect()
+    }
+}
+
+/// Reads the manifests, discovers the app, loads the catalog and checks the
+/// need selection and signal mappings against it.
+pub fn load(settings: &AppSettings) -> Result<Loaded> {
+    let catalog = Catalog::load(&settings.needs_dirs)?;
+    let need_ids = if settings.need_ids.is_empty() {
+        catalog.ids()
+    } else {
+        for id in &settings.need_ids {
+            catalog.get(id)?;
+        }
+        settings.need_ids.clone()
+    };
+    let texts = manifest::read_sources(&settings.sources)?;
+    let objects = manifest::parse_objects(&texts)?;
+    let app = app::discover(&objects, &settings.app, settings.metrics.as_ref())?;
+    let loaded = Loaded {
+        app,
+        catalog,
+        need_ids,
+    };
+    settings.plan.overrides.check_against(&loaded.needs())?;
+    Ok(loaded)
+}

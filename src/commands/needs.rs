@@ -1,0 +1,110 @@
+//! `onramp needs [show ID]`.
+
+use std::fmt::Write;
+
+use crate::cli::{NeedsAction, NeedsArgs};
+use crate::commands::Outcome;
+use crate::config::Config;
+use crate::error::Result;
+use crate::needs::{Catalog, CatalogEntry, Origin};
+
+/// Lists the catalog or shows one need.
+pub fn run(args: &NeedsArgs, config: &Config) -> Result<Outcome> {
+    let mut dirs = args.needs_dirs.clone();
+    dirs.extend(config.file.needs_dirs.iter().cloned());
+    let catalog = Catalog::load(&dirs)?;
+    match &args.action {
+        None => print!("{}", list(&catalog)),
+        Some(NeedsAction::Show { id }) => print!("{}", show(catalog.get(id)?)),
+    }
+    Ok(Outcome::Success)
+}
+
+/// The catalog as a table.
+pub fn list(catalog: &Catalog) -> String {
+    let mut out = String::new();
+    let width = catalog
+        .entries()
+        .iter()
+        .map(|e| e.need.id.len())
+        .max()
+        .unwrap_or(2)
+        .max(2);
+    let _ = writeln!(out, "{:width$}  {:28}  ORIGIN", "ID", "TITLE");
+    for entry in catalog.entries() {
+        let origin = match (&entry.origin, entry.overrides_built_in) {
+            (Origin::BuiltIn, _) => "built-in".to_string(),
+            (Origin::File(p), true) => format!("{} (replaces the built-in)", p.display()),
+            (Origin::File(p), false) => p.display().to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "{:width$}  {:28}  {origin}",
+            entry.need.id, entry.need.title
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n`onramp needs show ID` tells the story and the signals of one need."
+    );
+    out
+}
+
+/// One need in full.
+pub fn show(entry: &CatalogEntry) -> String {
+    let need = &entry.need;
+    let mut out = String::new();
+    let _ = writeln!(out, "{} — {}\n", need.id, need.title);
+    let _ = writeln!(out, "Story: {}\n", need.story);
+    let _ = writeln!(out, "Defined in {}", entry.file);
+    let _ = writeln!(out, "\nSignals:");
+    for (name, s) in &need.signals {
+        let labels: Vec<String> = s.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let _ = writeln!(
+            out,
+            "  {name}: {} {}{}{}",
+            format!("{:?}", s.kind).to_ascii_lowercase(),
+            s.metric,
+            if labels.is_empty() {
+                String::new()
+            } else {
+                format!(" {{{}}}", labels.join(", "))
+            },
+            if s.optional { " (optional)" } else { "" }
+        );
+        let _ = writeln!(out, "      {}", s.description);
+        for alt in &s.alternatives {
+            let labels: Vec<String> = alt.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let _ = writeln!(
+                out,
+                "      also accepted: {}{}{}",
+                alt.metric,
+                if labels.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {{{}}}", labels.join(", "))
+                },
+                if alt.convention.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — {}", alt.convention)
+                }
+            );
+        }
+    }
+    let _ = writeln!(out, "\nPanels:");
+    for p in &need.panels {
+        let _ = writeln!(out, "  {} ({})", p.title, p.unit);
+    }
+    if !need.alerts.is_empty() {
+        let _ = writeln!(out, "\nAlerts:");
+        for a in &need.alerts {
+            let _ = writeln!(
+                out,
+                "  {} ({}, for {}): {}",
+                a.name, a.severity, a.for_, a.summary
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,208 @@
+//! The crate's error type and its mapping to exit statuses.
+//!
+//! Each variant is one failure area and carries the file, URL or name involved,
+//! so that the message alone tells the user what was expected, what was found
+//! and what to do. Exit statuses follow the convention of CONVENTIONS.md:
+//! 2 bad input or usage, 1 a check failed or a write was refused, 3 a required
+//! service could not be reached.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// A `Result` whose error defaults to onramp's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Where in a file something was found: a path (or `<stdin>`) and, when known,
+/// a 1-based line and column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The file, as the user named it, or `<stdin>` or `<built-in>/NAME`.
+    pub file: String,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+}
+
+impl Location {
+    /// A location naming only a file.
+    pub fn file(file: impl Into<String>) -> Self {
+        Location {
+            file: file.into(),
+            line: None,
+            column: None,
+        }
+    }
+
+    /// A location at a line (and optionally column) of a file.
+    pub fn at(file: impl Into<String>, line: usize, column: Option<usize>) -> Self {
+        Location {
+            file: file.into(),
+            line: Some(line),
+            column,
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Everything that can go wrong in onramp.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file or directory could not be read.
+    #[error("cannot read {path}")]
+    Read {
+        /// The path as the user gave it.
+        path: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A Kubernetes manifest is malformed.
+    #[error("{location}: {message}")]
+    Manifest {
+        /// Where the problem is.
+        location: Location,
+        /// What is wrong and what was expected.
+        message: String,
+    },
+
+    /// The manifests do not contain the app the user named.
+    #[error("{message}")]
+    AppNotFound {
+        /// What was looked for, where, and the workloads that do exist.
+        message: String,
+    },
+
+    /// A need file (built-in or the user's) is malformed.
+    #[error("{location}: {message}")]
+    NeedFile {
+        /// Where the problem is.
+        location: Location,
+        /// What is wrong and what was expected.
+        message: String,
+    },
+
+    /// The user asked for a need that is not in the catalog.
+    #[error("unknown need {id:?}; the catalog has: {}", known.join(", "))]
+    UnknownNeed {
+        /// The id asked for.
+        id: String,
+        /// The ids that exist.
+        known: Vec<String>,
+    },
+
+    /// A need cannot work for this app (for example, it has no metrics endpoint).
+    #[error("need {need:?} cannot work for {app}: {reason}")]
+    NeedUnsatisfiable {
+        /// The need id.
+        need: String,
+        /// The app, as `kind/namespace/name`.
+        app: String,
+        /// Why, and what to add.
+        reason: String,
+    },
+
+    /// A `--signal` mapping (or one in onramp.yaml) is invalid.
+    #[error("{origin}: {message}")]
+    SignalMapping {
+        /// Where the mapping came from (`--signal` or the config file).
+        origin: String,
+        /// What is wrong, with the valid alternatives.
+        message: String,
+    },
+
+    /// onramp.yaml is malformed.
+    #[error("{location}: {message}")]
+    Config {
+        /// Where the problem is.
+        location: Location,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// A command-line value is invalid.
+    #[error("{0}")]
+    Usage(String),
+
+    /// A rendered artifact failed its own validation (for example a PromQL
+    /// expression that does not parse). Nothing is written when this happens.
+    #[error("{artifact}: {message}")]
+    Render {
+        /// The artifact or need part involved.
+        artifact: String,
+        /// What failed.
+        message: String,
+    },
+
+    /// A file could not be written.
+    #[error("cannot write {path}")]
+    Write {
+        /// The path being written.
+        path: PathBuf,
+        /// The underlying I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// codify found files in the way that onramp did not write for this app.
+    #[error(
+        "refusing to overwrite {} file(s) onramp did not write for {app}:\n{}\nnothing was written; move them away, or choose another --out",
+        paths.len(),
+        paths.iter().map(|p| format!("  {} ({})", p.0.display(), p.1)).collect::<Vec<_>>().join("\n")
+    )]
+    NotOurs {
+        /// The app being codified.
+        app: String,
+        /// Each file in the way, with the reason it is not ours.
+        paths: Vec<(PathBuf, String)>,
+    },
+
+    /// Talking to Grafana failed.
+    #[error(transparent)]
+    Grafana(#[from] crate::grafana::Error),
+
+    /// Talking to Prometheus failed.
+    #[error(transparent)]
+    Prometheus(#[from] crate::prometheus::Error),
+}
+
+impl Error {
+    /// The process exit status for this error.
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(self.exit_status())
+    }
+
+    /// The numeric exit status: 2 bad input, 1 refused or failed check, 3 unreachable service.
+    pub fn exit_status(&self) -> u8 {
+        match self {
+            Error::NotOurs { .. } => 1,
+            Error::Grafana(_) | Error::Prometheus(_) => 3,
+            _ => 2,
+        }
+    }
+}
+
+/// Formats an error and its chain of causes once, each cause on its own line.
+pub fn report(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        out.push_str(&format!("\n  caused by: {cause}"));
+        source = cause.source();
+    }
+    out
+}

@@ -1,0 +1,493 @@
+//! The catalog of needs: what a developer wants to see, as data.
+//!
+//! A need (a YAML file under `dashboards/`, embedded in the binary, or one of
+//! the user's own from `--needs-dir`) names its story, the signals it reads,
+//! the panels and alerts built on them, the runbook text for each alert and
+//! the instrumentation hint for each signal. This module parses and checks
+//! need files; [`resolve`] maps their signals onto an app's real metric names.
+
+pub mod resolve;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+use crate::error::{Error, Location, Result};
+
+/// The built-in needs, embedded from `dashboards/`.
+const BUILT_IN: &[(&str, &str)] = &[
+    (
+        "service-health.yaml",
+        include_str!("../../dashboards/service-health.yaml"),
+    ),
+    (
+        "troubleshooting.yaml",
+        include_str!("../../dashboards/troubleshooting.yaml"),
+    ),
+    (
+        "feature-flag-engagement.yaml",
+        include_str!("../../dashboards/feature-flag-engagement.yaml"),
+    ),
+];
+
+/// What kind of series a signal is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignalType {
+    /// A monotonically increasing counter (`*_total`): only inside rate/increase.
+    Counter,
+    /// A value that goes up and down.
+    Gauge,
+    /// A classic histogram: `_bucket`, `_sum`, `_count` series.
+    Histogram,
+}
+
+/// Where a signal's series come from, which decides the selector that scopes it to the app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignalSource {
+    /// Scraped from the app itself: `{namespace, job}`.
+    #[default]
+    App,
+    /// Recorded by Prometheus about its scrapes of the app (`up`, `scrape_*`): `{namespace, job}`.
+    Scrape,
+    /// Per-pod series from kube-state-metrics: `{namespace, pod=~"<app pods>"}`.
+    Pod,
+    /// Per-container series from kube-state-metrics or cAdvisor: adds `container`.
+    Container,
+    /// Per-workload series from kube-state-metrics: `{namespace, deployment|statefulset|daemonset}`.
+    Workload,
+}
+
+impl SignalSource {
+    /// True when the series only exist inside Kubernetes (kube-state-metrics, cAdvisor).
+    pub fn needs_kubernetes(self) -> bool {
+        !matches!(self, SignalSource::App | SignalSource::Scrape)
+    }
+
+    /// True when the series exist only once Prometheus scrapes the app's metrics endpoint.
+    pub fn needs_metrics_endpoint(self) -> bool {
+        matches!(self, SignalSource::App | SignalSource::Scrape)
+    }
+}
+
+/// Another accepted name for a signal, with its own label spellings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Alternative {
+    /// The metric name.
+    pub metric: String,
+    /// Logical label → label name in this convention (missing ones keep the signal's default).
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Who uses this convention (shown in `needs show`).
+    #[serde(default)]
+    pub convention: String,
+}
+
+/// A named metric a need reads.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Signal {
+    /// What it measures.
+    pub description: String,
+    /// Counter, gauge or histogram.
+    #[serde(rename = "type")]
+    pub kind: SignalType,
+    /// The expected metric name (for histograms, the base name without `_bucket`).
+    pub metric: String,
+    /// Metric names per workload kind, for kube-state-metrics series that differ by kind.
+    #[serde(default)]
+    pub metric_by_kind: BTreeMap<String, String>,
+    /// Logical label → label name in the default convention.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// Other accepted names, tried in order.
+    #[serde(default)]
+    pub alternatives: Vec<Alternative>,
+    /// Where the series come from.
+    #[serde(default)]
+    pub source: SignalSource,
+    /// A need still works, with fewer panels, when an optional signal is missing.
+    #[serde(default)]
+    pub optional: bool,
+    /// What to add to the app when the signal is missing.
+    pub instrumentation: String,
+}
+
+/// A PromQL query of a panel.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueryDef {
+    /// The expression, with `{{signal}}` placeholders.
+    pub expr: Spanned<String>,
+    /// The legend, with `{{signal.label}}` placeholders.
+    #[serde(default)]
+    pub legend: String,
+}
+
+/// A Grafana panel type onramp renders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PanelKind {
+    /// A time series graph.
+    #[default]
+    Timeseries,
+    /// A single big number.
+    Stat,
+    /// A gauge.
+    Gauge,
+    /// A bar gauge (one bar per series).
+    Bargauge,
+}
+
+/// A threshold step of a panel.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Threshold {
+    /// The value from which the colour applies (`null` for the base step).
+    pub value: Option<f64>,
+    /// A Grafana colour name.
+    pub color: String,
+}
+
+/// A panel of a need's dashboard.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PanelDef {
+    /// The panel title.
+    pub title: String,
+    /// What the panel answers and how to read it.
+    pub description: String,
+    /// A Grafana unit id (`reqps`, `percentunit`, `s`, `bytes`, `short`…).
+    pub unit: String,
+    /// The panel type.
+    #[serde(rename = "type", default)]
+    pub kind: PanelKind,
+    /// The queries.
+    pub queries: Vec<QueryDef>,
+    /// Width in grid columns (1–24); defaults by type.
+    #[serde(default)]
+    pub width: Option<u8>,
+    /// Height in grid units; defaults by type.
+    #[serde(default)]
+    pub height: Option<u8>,
+    /// Minimum of the axis.
+    #[serde(default)]
+    pub min: Option<f64>,
+    /// Maximum of the axis.
+    #[serde(default)]
+    pub max: Option<f64>,
+    /// Threshold steps.
+    #[serde(default)]
+    pub thresholds: Vec<Threshold>,
+    /// Starts a new row with this title before the panel.
+    #[serde(default)]
+    pub row: Option<String>,
+}
+
+/// The runbook text for one alert, in the prometheus-operator runbooks shape.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertRunbook {
+    /// What fired.
+    pub meaning: String,
+    /// Who notices, and how.
+    pub impact: String,
+    /// What to look at, in order.
+    pub diagnosis: Vec<String>,
+    /// What to do.
+    pub mitigation: Vec<String>,
+}
+
+/// A query shown in a runbook's Diagnosis.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunbookQuery {
+    /// What the query shows.
+    pub title: String,
+    /// The expression, with `{{signal}}` placeholders.
+    pub expr: Spanned<String>,
+}
+
+/// An alerting rule of a need.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertDef {
+    /// The alert name without the app prefix (`HighErrorRate` → `CheckoutHighErrorRate`).
+    pub name: String,
+    /// The expression, with `{{signal}}` placeholders.
+    pub expr: Spanned<String>,
+    /// How long the condition must hold.
+    #[serde(rename = "for")]
+    pub for_: String,
+    /// `critical`, `warning` or `info`.
+    pub severity: String,
+    /// A static one-line summary (placeholders `{app}`, `{namespace}`, `{workload}`).
+    pub summary: String,
+    /// A templated description (Prometheus template syntax plus the placeholders).
+    pub description: String,
+    /// The runbook section.
+    pub runbook: AlertRunbook,
+    /// Queries to run while diagnosing.
+    #[serde(default)]
+    pub queries: Vec<RunbookQuery>,
+}
+
+/// A dashboard variable whose values are a label of a signal.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VariableDef {
+    /// The variable name (`$flag`).
+    pub name: String,
+    /// Its label in the dashboard.
+    pub label: String,
+    /// The signal whose label values it lists.
+    pub signal: String,
+    /// The signal's logical label.
+    pub signal_label: String,
+}
+
+/// An annotation query: marks moments on every panel's time axis.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnnotationDef {
+    /// Its name in the dashboard.
+    pub name: String,
+    /// The expression; a point is drawn where it returns a value.
+    pub expr: Spanned<String>,
+    /// The text shown, with `{{signal.label}}` placeholders.
+    #[serde(default)]
+    pub text: String,
+    /// A Grafana colour.
+    #[serde(default = "default_annotation_color")]
+    pub color: String,
+}
+
+fn default_annotation_color() -> String {
+    "orange".to_string()
+}
+
+/// A developer need: a story, the signals that answer it, a dashboard, alerts and runbook text.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Need {
+    /// Stable id (`service-health`), used in uids, file names and `--need`.
+    pub id: String,
+    /// Human title.
+    pub title: String,
+    /// The user story the need answers.
+    pub story: String,
+    /// False when the need still works without the app's own metrics endpoint.
+    #[serde(default = "yes")]
+    pub requires_app_metrics: bool,
+    /// Signals by name.
+    pub signals: BTreeMap<String, Signal>,
+    /// Dashboard variables.
+    #[serde(default)]
+    pub variables: Vec<VariableDef>,
+    /// Dashboard annotations.
+    #[serde(default)]
+    pub annotations: Vec<AnnotationDef>,
+    /// The dashboard's panels, in order.
+    pub panels: Vec<PanelDef>,
+    /// Alerting rules.
+    #[serde(default)]
+    pub alerts: Vec<AlertDef>,
+    /// The runbook's walkthrough of troubleshooting with this dashboard.
+    pub walkthrough: String,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Where a need came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// Embedded in the binary.
+    BuiltIn,
+    /// A user's file.
+    File(PathBuf),
+}
+
+impl Origin {
+    /// The file name to show in messages.
+    pub fn display(&self, need_file: &str) -> String {
+        match self {
+            Origin::BuiltIn => format!("<built-in>/dashboards/{need_file}"),
+            Origin::File(path) => path.display().to_string(),
+        }
+    }
+}
+
+/// A need and where it came from.
+#[derive(Debug, Clone)]
+pub struct CatalogEntry {
+    /// The need.
+    pub need: Need,
+    /// Built-in or the user's file.
+    pub origin: Origin,
+    /// The file name shown in messages.
+    pub file: String,
+    /// True when a user's need replaced a built-in with the same id.
+    pub overrides_built_in: bool,
+}
+
+/// The catalog: the built-in needs, then the user's (a user need with a built-in's id replaces it).
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    entries: Vec<CatalogEntry>,
+}
+
+impl Catalog {
+    /// Loads the built-in needs and those in each of `user_dirs` (`*.yaml`, `*.yml`).
+    pub fn load(user_dirs: &[PathBuf]) -> Result<Catalog> {
+        let mut entries = Vec::new();
+        for (file, text) in BUILT_IN {
+            let need = parse_need(&Origin::BuiltIn.display(file), text)?;
+            entries.push(CatalogEntry {
+                need,
+                origin: Origin::BuiltIn,
+                file: Origin::BuiltIn.display(file),
+                overrides_built_in: false,
+            });
+        }
+        for dir in user_dirs {
+            for path in need_files(dir)? {
+                let text = std::fs::read_to_string(&path).map_err(|source| Error::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                let file = path.display().to_string();
+                let need = parse_need(&file, &text)?;
+                let entry = CatalogEntry {
+                    need,
+                    origin: Origin::File(path.clone()),
+                    file,
+                    overrides_built_in: false,
+                };
+                match entries.iter_mut().find(|e| e.need.id == entry.need.id) {
+                    Some(existing) if existing.origin == Origin::BuiltIn => {
+                        *existing = CatalogEntry {
+                            overrides_built_in: true,
+                            ..entry
+                        };
+                    }
+                    Some(existing) => {
+                        return Err(Error::NeedFile {
+                            location: Location::file(entry.file),
+                            message: format!(
+                                "need id {:?} is already defined in {}; ids must be unique",
+                                entry.need.id, existing.file
+                            ),
+                        });
+                    }
+                    None => entries.push(entry),
+                }
+            }
+        }
+        let catalog = Catalog { entries };
+        for entry in &catalog.entries {
+            resolve::check_need(entry)?;
+        }
+        Ok(catalog)
+    }
+
+    /// All needs, built-ins first.
+    pub fn entries(&self) -> &[CatalogEntry] {
+        &self.entries
+    }
+
+    /// The ids, in catalog order.
+    pub fn ids(&self) -> Vec<String> {
+        self.entries.iter().map(|e| e.need.id.clone()).collect()
+    }
+
+    /// The need with this id, or an error listing the ids that exist.
+    pub fn get(&self, id: &str) -> Result<&CatalogEntry> {
+        self.entries
+            .iter()
+            .find(|e| e.need.id == id)
+            .ok_or_else(|| Error::UnknownNeed {
+                id: id.to_string(),
+                known: self.ids(),
+            })
+    }
+}
+
+fn need_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let read_err = |source| Error::Read {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(read_err)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Parses one need file; errors name the file and line.
+pub fn parse_need(file: &str, text: &str) -> Result<Need> {
+    let need: Need = serde_saphyr::from_str(text).map_err(|err| {
+        let location = match err.location() {
+            Some(l) => Location::at(file, l.line() as usize, Some(l.column() as usize)),
+            None => Location::file(file),
+        };
+        Error::NeedFile {
+            location,
+            message: crate::app::manifest::yaml_message(&err),
+        }
+    })?;
+    let valid_id = !need.id.is_empty()
+        && need.id.len() <= 40
+        && need
+            .id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !valid_id {
+        return Err(Error::NeedFile {
+            location: Location::file(file),
+            message: format!(
+                "need id {:?} must be 1–40 characters of a-z, 0-9 and '-'",
+                need.id
+            ),
+        });
+    }
+    Ok(need)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_catalog_loads_and_has_the_three_needs() {
+        let catalog = Catalog::load(&[]).expect("built-in needs are valid");
+        assert_eq!(
+            catalog.ids(),
+            vec![
+                "service-health",
+                "troubleshooting",
+                "feature-flag-engagement"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_unknown_field_is_reported_with_its_line() {
+        let text =
+            "id: x\ntitle: X\nstory: s\nsignals: {}\npanels: []\nwalkthrough: w\npanles: []\n";
+        let err = parse_need("mine.yaml", text).expect_err("typo must be caught");
+        let msg = err.to_string();
+        assert!(msg.starts_with("mine.yaml:7:"), "{msg}");
+        assert!(msg.contains("panles"), "{msg}");
+    }
+}

@@ -1,0 +1,140 @@
+//! PromQL helpers: escaping values into PromQL strings and regexes, and the
+//! offline checks every generated expression passes before anything is written
+//! (it parses; counters appear only inside `rate`/`irate`/`increase`).
+
+use promql_parser::parser::{self, Expr};
+
+/// Escapes a value for a double-quoted PromQL string literal.
+pub fn quote(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Escapes a literal for use inside an RE2 regular expression.
+pub fn regex_escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// True for a valid Prometheus metric name.
+pub fn is_metric_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_' || c == ':')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+}
+
+/// True for a valid Prometheus label name.
+pub fn is_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Replaces Grafana's built-in range variables by durations so the expression
+/// can be parsed offline, as Grafana's linter does.
+pub fn expand_grafana_variables(expr: &str) -> String {
+    expr.replace("$__rate_interval", "5m")
+        .replace("$__interval", "1m")
+        .replace("$__range", "1h")
+}
+
+/// Parses an expression (after Grafana variable expansion) and checks that
+/// counters are only read through rate/irate/increase. Returns a message
+/// naming the problem.
+pub fn check(expr: &str) -> Result<(), String> {
+    let parsed = parser::parse(&expand_grafana_variables(expr))
+        .map_err(|e| format!("PromQL does not parse: {e}"))?;
+    check_counters(&parsed, false)
+}
+
+fn is_counter_name(name: &str) -> bool {
+    name.ends_with("_total") || name.ends_with("_bucket") || name.ends_with("_count")
+}
+
+fn check_counters(expr: &Expr, in_counter_fn: bool) -> Result<(), String> {
+    match expr {
+        Expr::Aggregate(a) => {
+            check_counters(&a.expr, false)?;
+            if let Some(p) = &a.param {
+                check_counters(p, false)?;
+            }
+            Ok(())
+        }
+        Expr::Unary(u) => check_counters(&u.expr, false),
+        Expr::Binary(b) => {
+            check_counters(&b.lhs, false)?;
+            check_counters(&b.rhs, false)
+        }
+        Expr::Paren(p) => check_counters(&p.expr, false),
+        Expr::Subquery(s) => check_counters(&s.expr, false),
+        Expr::VectorSelector(vs) => match &vs.name {
+            Some(name) if is_counter_name(name) => Err(format!(
+                "counter {name} is used without rate(), irate() or increase(); a raw counter only ever grows"
+            )),
+            _ => Ok(()),
+        },
+        Expr::MatrixSelector(ms) => match &ms.vs.name {
+            Some(name) if is_counter_name(name) && !in_counter_fn => Err(format!(
+                "counter {name} must be read through rate(), irate() or increase()"
+            )),
+            _ => Ok(()),
+        },
+        Expr::Call(call) => {
+            let counter_fn = matches!(call.func.name, "rate" | "irate" | "increase" | "resets");
+            for arg in &call.args.args {
+                check_counters(arg, counter_fn)?;
+            }
+            Ok(())
+        }
+        Expr::NumberLiteral(_) | Expr::StringLiteral(_) | Expr::Extension(_) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quote_escapes_quotes_backslashes_and_newlines() {
+        assert_eq!(quote("a\"b\\c\nd"), r#""a\"b\\c\nd""#);
+        let expr = format!("up{{job={}}}", quote("we\"ird\\name\n{x}"));
+        assert!(check(&expr).is_ok(), "{expr}");
+    }
+
+    #[test]
+    fn a_raw_counter_is_rejected_and_a_rated_one_accepted() {
+        let err = check("sum(http_requests_total)").expect_err("raw counter");
+        assert!(err.contains("http_requests_total"), "{err}");
+        assert!(check("sum(rate(http_requests_total[$__rate_interval]))").is_ok());
+        assert!(check("max_over_time(http_requests_total[5m])").is_err());
+    }
+
+    #[test]
+    fn a_syntax_error_is_reported() {
+        let err = check("sum(rate(x[5m])").expect_err("unbalanced");
+        assert!(err.starts_with("PromQL does not parse"), "{err}");
+    }
+
+    #[test]
+    fn regex_escape_keeps_dots_literal() {
+        assert_eq!(regex_escape("a.b-c"), r"a\.b-c");
+    }
+}

@@ -1,0 +1,522 @@
+//! Grafana dashboards (classic JSON model) and their sidecar ConfigMaps.
+//!
+//! One dashboard per need: a `datasource` variable every panel and query uses,
+//! a title, description and unit on every panel, `$__rate_interval` in rates,
+//! links to the runbook and to the app's other dashboards (by tag). The JSON is
+//! serialised with sorted keys so that a dashboard pulled back from Grafana and
+//! normalised compares byte for byte.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::needs::resolve::ResolvedNeed;
+use crate::needs::{PanelDef, PanelKind};
+use crate::promql;
+use crate::render::{Context, Metadata, generator, to_yaml};
+
+/// The classic dashboard schema version onramp writes (Grafana 10.4 / 11.0 and later).
+pub const SCHEMA_VERSION: u32 = 39;
+
+/// The key of the onramp marker object inside a dashboard.
+pub const MARKER_KEY: &str = "onramp";
+
+/// A deterministic Grafana uid for (namespace, app, need): readable, at most
+/// 40 characters of `[A-Za-z0-9_-]`, and distinct for distinct inputs.
+pub fn uid(namespace: &str, app: &str, need: &str) -> String {
+    let digest = Sha256::digest(format!("{namespace}\0{app}\0{need}").as_bytes());
+    let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    let readable: String = format!("{app}-{need}")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(40 - 1 - hash.len())
+        .collect();
+    format!("{readable}-{hash}")
+}
+
+/// The tags that mark every dashboard of one app (used by the links between them).
+pub fn app_tags(ctx: &Context<'_>) -> Vec<String> {
+    vec![
+        "onramp".to_string(),
+        ctx.app.name.clone(),
+        format!("namespace:{}", ctx.app.namespace),
+    ]
+}
+
+fn datasource() -> Value {
+    json!({"type": "prometheus", "uid": "${datasource}"})
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GridPos {
+    h: u8,
+    w: u8,
+    x: u8,
+    y: u32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Target {
+    datasource: Value,
+    expr: String,
+    legend_format: String,
+    ref_id: String,
+    range: bool,
+    instant: bool,
+}
+
+/// Lays panels out left to right on Grafana's 24-column grid.
+struct Layout {
+    x: u8,
+    y: u32,
+    row_height: u8,
+}
+
+impl Layout {
+    fn place(&mut self, w: u8, h: u8) -> GridPos {
+        if self.x + w > 24 {
+            self.y += u32::from(self.row_height);
+            self.x = 0;
+            self.row_height = 0;
+        }
+        let pos = GridPos {
+            h,
+            w,
+            x: self.x,
+            y: self.y,
+        };
+        self.x += w;
+        self.row_height = self.row_height.max(h);
+        pos
+    }
+
+    fn new_row(&mut self) -> GridPos {
+        if self.x > 0 {
+            self.y += u32::from(self.row_height);
+        }
+        let pos = GridPos {
+            h: 1,
+            w: 24,
+            x: 0,
+            y: self.y,
+        };
+        self.y += 1;
+        self.x = 0;
+        self.row_height = 0;
+        pos
+    }
+}
+
+/// A rendered dashboard.
+#[derive(Debug, Clone)]
+pub struct RenderedDashboard {
+    /// The uid.
+    pub uid: String,
+    /// The title.
+    pub title: String,
+    /// The need it answers.
+    pub need: String,
+    /// The JSON text (pretty, sorted keys, trailing newline).
+    pub json: String,
+}
+
+/// The panels (and their queries) a dashboard keeps for this app.
+pub struct DashboardInput<'a> {
+    /// The resolved need.
+    pub need: &'a ResolvedNeed<'a>,
+    /// The panels to render (panels whose signals cannot exist are left out by the plan).
+    pub panels: Vec<&'a PanelDef>,
+    /// Uid and title of every dashboard of the app, for the links.
+    pub siblings: &'a [(String, String)],
+}
+
+/// Renders one need's dashboard.
+pub fn render(ctx: &Context<'_>, input: &DashboardInput<'_>) -> Result<RenderedDashboard> {
+    let need = input.need;
+    let app = ctx.app;
+    let uid = uid(&app.namespace, &app.name, &need.need.id);
+    let title = format!("{} · {}", app.name, need.need.title);
+    let fail = |what: &str, message: String| Error::Render {
+        artifact: format!("dashboard {uid} ({}), {what}", need.need.id),
+        message,
+    };
+    let mut layout = Layout {
+        x: 0,
+        y: 0,
+        row_height: 0,
+    };
+    let mut panels = Vec::new();
+    let mut next_id = 1u32;
+    for panel in &input.panels {
+        if let Some(row) = &panel.row {
+            panels.push(json!({
+                "id": next_id,
+                "type": "row",
+                "title": row,
+                "collapsed": false,
+                "gridPos": layout.new_row(),
+                "panels": [],
+            }));
+            next_id += 1;
+        }
+        let (w, h) = match panel.kind {
+            PanelKind::Stat | PanelKind::Gauge => (6, 5),
+            PanelKind::Timeseries | PanelKind::Bargauge => (12, 8),
+        };
+        let grid = layout.place(panel.width.unwrap_or(w), panel.height.unwrap_or(h));
+        let what = format!("panel {:?}", panel.title);
+        let instant = panel.kind != PanelKind::Timeseries;
+        let targets = panel
+            .queries
+            .iter()
+            .enumerate()
+            .map(|(i, q)| {
+                let expr = need.expr(&q.expr.value).map_err(|m| fail(&what, m))?;
+                promql::check(&expr).map_err(|m| fail(&what, m))?;
+                let legend = need.legend(&q.legend).map_err(|m| fail(&what, m))?;
+                Ok(Target {
+                    datasource: datasource(),
+                    expr,
+                    legend_format: if legend.is_empty() {
+                        "__auto".to_string()
+                    } else {
+                        legend
+                    },
+                    ref_id: ref_id(i),
+                    range: !instant,
+                    instant,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        panels.push(panel_json(next_id, panel, grid, targets));
+        next_id += 1;
+    }
+    let mut templating = vec![json!({
+        "type": "datasource",
+        "name": "datasource",
+        "label": "Data source",
+        "query": "prometheus",
+        "hide": 0,
+        "refresh": 1,
+        "regex": "",
+        "current": {},
+        "options": [],
+    })];
+    for var in &need.need.variables {
+        let what = format!("variable {:?}", var.name);
+        let selector = need
+            .expr(&format!("{{{{{}}}}}", var.signal))
+            .map_err(|m| fail(&what, m))?;
+        let label = need
+            .expr(&format!("{{{{{}.{}}}}}", var.signal, var.signal_label))
+            .map_err(|m| fail(&what, m))?;
+        let query = format!("label_values({selector}, {label})");
+        templating.push(json!({
+            "type": "query",
+            "name": var.name,
+            "label": var.label,
+            "datasource": datasource(),
+            "query": {"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery", "qryType": 1},
+            "definition": query,
+            "refresh": 2,
+            "sort": 1,
+            "multi": false,
+            "includeAll": false,
+            "hide": 0,
+            "current": {},
+            "options": [],
+        }));
+    }
+    let mut annotations = vec![json!({
+        "builtIn": 1,
+        "datasource": {"type": "grafana", "uid": "-- Grafana --"},
+        "enable": true,
+        "hide": true,
+        "iconColor": "rgba(0, 211, 255, 1)",
+        "name": "Annotations & Alerts",
+        "type": "dashboard",
+    })];
+    for ann in &need.need.annotations {
+        let what = format!("annotation {:?}", ann.name);
+        let expr = need.expr(&ann.expr.value).map_err(|m| fail(&what, m))?;
+        promql::check(&expr).map_err(|m| fail(&what, m))?;
+        let text = need.legend(&ann.text).map_err(|m| fail(&what, m))?;
+        annotations.push(json!({
+            "datasource": datasource(),
+            "enable": true,
+            "expr": expr,
+            "iconColor": ann.color,
+            "name": ann.name,
+            "step": "60s",
+            "textFormat": text,
+            "titleFormat": ann.name,
+            "useValueForTime": false,
+        }));
+    }
+    let mut links = vec![json!({
+        "title": "Runbook",
+        "type": "link",
+        "icon": "doc",
+        "url": ctx.runbook_url,
+        "tooltip": format!("How to troubleshoot {} with these dashboards", app.name),
+        "targetBlank": true,
+        "asDropdown": false,
+        "includeVars": false,
+        "keepTime": false,
+        "tags": [],
+    })];
+    links.push(json!({
+        "title": format!("{} dashboards", app.name),
+        "type": "dashboards",
+        "tags": app_tags(ctx),
+        "asDropdown": true,
+        "includeVars": false,
+        "keepTime": true,
+        "targetBlank": false,
+        "icon": "external link",
+        "tooltip": "",
+        "url": "",
+    }));
+    for (sibling_uid, sibling_title) in input.siblings {
+        if *sibling_uid != uid {
+            links.push(json!({
+                "title": sibling_title,
+                "type": "link",
+                "url": format!("/d/{sibling_uid}"),
+                "icon": "dashboard",
+                "tooltip": "",
+                "targetBlank": false,
+                "asDropdown": false,
+                "includeVars": false,
+                "keepTime": true,
+                "tags": [],
+            }));
+        }
+    }
+    let mut tags = app_tags(ctx);
+    tags.push(need.need.id.clone());
+    let mut dashboard = json!({
+        "uid": uid,
+        "title": title,
+        "description": need.need.story,
+        "tags": tags,
+        "editable": true,
+        "graphTooltip": 1,
+        "schemaVersion": SCHEMA_VERSION,
+        "time": {"from": "now-1h", "to": "now"},
+        "timepicker": {},
+        "timezone": "browser",
+        "refresh": "30s",
+        "fiscalYearStartMonth": 0,
+        "liveNow": false,
+        "weekStart": "",
+        "links": links,
+        "panels": panels,
+        "templating": {"list": templating},
+        "annotations": {"list": annotations},
+    });
+    stamp(&mut dashboard, &app.id(), &need.need.id, &ctx.command);
+    Ok(RenderedDashboard {
+        uid,
+        title,
+        need: need.need.id.clone(),
+        json: to_json(&dashboard),
+    })
+}
+
+fn ref_id(index: usize) -> String {
+    let letters = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut id = String::new();
+    let mut i = index;
+    loop {
+        id.insert(0, letters[i % 26] as char);
+        if i < 26 {
+            break;
+        }
+        i = i / 26 - 1;
+    }
+    id
+}
+
+fn panel_json(id: u32, panel: &PanelDef, grid: GridPos, targets: Vec<Target>) -> Value {
+    let mut steps: Vec<Value> = panel
+        .thresholds
+        .iter()
+        .map(|t| json!({"color": t.color, "value": t.value}))
+        .collect();
+    if steps.is_empty() {
+        steps.push(json!({"color": "green", "value": null}));
+    }
+    let mut defaults = json!({
+        "unit": panel.unit,
+        "thresholds": {"mode": "absolute", "steps": steps},
+        "color": {"mode": if panel.kind == PanelKind::Timeseries { "palette-classic" } else { "thresholds" }},
+    });
+    if let Some(min) = panel.min {
+        defaults["min"] = json!(min);
+    }
+    if let Some(max) = panel.max {
+        defaults["max"] = json!(max);
+    }
+    if panel.kind == PanelKind::Timeseries {
+        defaults["custom"] = json!({
+            "drawStyle": "line",
+            "lineWidth": 1,
+            "fillOpacity": 10,
+            "showPoints": "never",
+            "spanNulls": false,
+        });
+    }
+    let options = match panel.kind {
+        PanelKind::Timeseries => json!({
+            "legend": {"displayMode": "list", "placement": "bottom", "showLegend": true, "calcs": []},
+            "tooltip": {"mode": "multi", "sort": "desc"},
+        }),
+        PanelKind::Stat => json!({
+            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": false},
+            "colorMode": "value",
+            "graphMode": "none",
+            "justifyMode": "auto",
+            "orientation": "auto",
+            "textMode": "value_and_name",
+        }),
+        PanelKind::Gauge | PanelKind::Bargauge => json!({
+            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": false},
+            "orientation": "horizontal",
+            "showThresholdLabels": false,
+            "showThresholdMarkers": true,
+        }),
+    };
+    let kind = match panel.kind {
+        PanelKind::Timeseries => "timeseries",
+        PanelKind::Stat => "stat",
+        PanelKind::Gauge => "gauge",
+        PanelKind::Bargauge => "bargauge",
+    };
+    json!({
+        "id": id,
+        "type": kind,
+        "title": panel.title,
+        "description": panel.description,
+        "datasource": datasource(),
+        "gridPos": grid,
+        "fieldConfig": {"defaults": defaults, "overrides": []},
+        "options": options,
+        "targets": targets,
+    })
+}
+
+/// Pretty JSON with sorted keys and a trailing newline: the one serialisation
+/// used for files, for pushes and for comparisons.
+pub fn to_json(value: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| "{}".to_string());
+    text.push('\n');
+    text
+}
+
+/// The hash of a dashboard's content, leaving out the marker itself.
+pub fn content_hash(dashboard: &Value) -> String {
+    let mut content = dashboard.clone();
+    if let Some(obj) = content.as_object_mut() {
+        obj.remove(MARKER_KEY);
+    }
+    let digest = Sha256::digest(to_json(&content).as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes the onramp marker into a dashboard: who generated it, for which app
+/// and need, and the hash of its content — so a later edit in Grafana shows as
+/// a content that no longer matches its hash.
+pub fn stamp(dashboard: &mut Value, app: &str, need: &str, command: &str) {
+    let hash = content_hash(dashboard);
+    if let Some(obj) = dashboard.as_object_mut() {
+        obj.insert(
+            MARKER_KEY.to_string(),
+            json!({
+                "generator": generator(),
+                "app": app,
+                "need": need,
+                "command": command,
+                "notice": "Generated by onramp. Edit it in Grafana and bring the edit into code with `onramp codify --from-live`, or change the need.",
+                "hash": hash,
+            }),
+        );
+    }
+}
+
+/// The sidecar ConfigMap carrying one dashboard (`grafana_dashboard: "1"`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ConfigMap {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: Metadata,
+    data: BTreeMap<String, String>,
+}
+
+/// The ConfigMaps for Grafana's dashboard sidecar, one per dashboard, as one YAML stream.
+pub fn config_maps(ctx: &Context<'_>, dashboards: &[RenderedDashboard]) -> Result<String> {
+    let mut out = ctx.yaml_stamp();
+    for (i, dashboard) in dashboards.iter().enumerate() {
+        let mut labels = ctx.object_labels();
+        labels.insert("grafana_dashboard".to_string(), "1".to_string());
+        labels.insert("onramp.dev/need".to_string(), dashboard.need.clone());
+        let object = ConfigMap {
+            api_version: "v1",
+            kind: "ConfigMap",
+            metadata: Metadata {
+                name: format!("{}-{}-dashboard", ctx.app.name, dashboard.need),
+                namespace: ctx.app.namespace.clone(),
+                labels,
+                annotations: BTreeMap::from([(
+                    "grafana_folder".to_string(),
+                    ctx.grafana_folder.clone(),
+                )]),
+            },
+            data: BTreeMap::from([(format!("{}.json", dashboard.uid), dashboard.json.clone())]),
+        };
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        out.push_str(&to_yaml("", &object, "dashboard ConfigMap")?);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uids_are_valid_deterministic_and_distinct() {
+        let a = uid("shop", "checkout", "service-health");
+        assert_eq!(a, uid("shop", "checkout", "service-health"));
+        assert!(
+            a.len() <= 40
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
+        assert!(a.starts_with("checkout-service-health-"), "{a}");
+        assert_ne!(uid("a-b", "c", "n"), uid("a", "b-c", "n"));
+        let long = uid("ns", &"x".repeat(80), "feature-flag-engagement");
+        assert!(long.len() <= 40, "{long}");
+    }
+
+    #[test]
+    fn ref_ids_count_like_spreadsheet_columns() {
+        assert_eq!(ref_id(0), "A");
+        assert_eq!(ref_id(25), "Z");
+        assert_eq!(ref_id(26), "AA");
+    }
+}
