@@ -66,6 +66,15 @@ pub enum FlagsError {
         #[source]
         source: serde_json::Error,
     },
+    /// The file is not UTF-8 text.
+    #[error("flags file {} is not UTF-8 text", path.display())]
+    NotUtf8 {
+        /// The file.
+        path: PathBuf,
+        /// Where the bad bytes are.
+        #[source]
+        source: std::str::Utf8Error,
+    },
     /// A flag is well-formed JSON but its definition is not usable.
     #[error("flags file {}: flag \"{flag}\": {message}", path.display())]
     Invalid {
@@ -616,10 +625,9 @@ impl FlagStore {
 }
 
 fn parse_bytes(bytes: &[u8], path: &Path) -> Result<FlagSet, FlagsError> {
-    let text = std::str::from_utf8(bytes).map_err(|e| FlagsError::Invalid {
+    let text = std::str::from_utf8(bytes).map_err(|source| FlagsError::NotUtf8 {
         path: path.to_owned(),
-        flag: String::new(),
-        message: format!("the file is not UTF-8 ({e})"),
+        source,
     })?;
     FlagSet::parse(text, path)
 }
