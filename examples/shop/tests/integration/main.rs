@@ -1,0 +1,4 @@
+//! Integration tests: the shop over real HTTP and the `shop` binary.
+
+mod binary;
+mod http;
