@@ -176,10 +176,10 @@ pub fn discover(
                 .iter()
                 .map(|(k, w, loc)| {
                     format!(
-                        "{}/{}/{} ({loc})",
-                        ns_of(&w.metadata),
+                        "{}/{} in namespace {} ({loc})",
                         k.resource(),
-                        app_ref.name
+                        app_ref.name,
+                        ns_of(&w.metadata)
                     )
                 })
                 .collect();
