@@ -1,4 +1,14 @@
 //! onramp's integration tests: one binary, a module per command or part.
+//! They run the real `onramp` binary as a user would and assert what the user
+//! sees: files, messages, exit statuses.
 
 #[path = "../support/mod.rs"]
 mod support;
+
+mod artifacts;
+mod bad_input;
+mod codify;
+mod discovery;
+mod needs;
+mod plan;
+mod rules;

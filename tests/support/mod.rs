@@ -1,1 +1,148 @@
-//! Test support: stand-ins for the real servers and helpers to run onramp.
+//! Test support: running the onramp binary, paths to fixtures, the real
+//! Prometheus tools, and the stand-ins for the servers that cannot run here.
+
+pub mod crd;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A path inside the repository.
+pub fn repo_path(relative: &str) -> PathBuf {
+    repo().join(relative)
+}
+
+/// The demo app's manifests.
+pub fn demo_manifests() -> String {
+    repo_path("examples/shop/k8s").display().to_string()
+}
+
+/// A discovery fixture.
+pub fn fixture(name: &str) -> String {
+    repo_path(&format!("tests/fixtures/manifests/{name}"))
+        .display()
+        .to_string()
+}
+
+/// A bad-input fixture.
+pub fn bad_fixture(name: &str) -> String {
+    repo_path(&format!("tests/fixtures/bad/{name}"))
+        .display()
+        .to_string()
+}
+
+/// What a run of the binary left behind.
+#[derive(Debug)]
+pub struct Run {
+    /// The exit status.
+    pub status: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Run {
+    /// Panics with both streams unless the run exited with `status`.
+    #[track_caller]
+    pub fn expect_status(&self, status: i32) -> &Self {
+        assert_eq!(
+            self.status, status,
+            "expected exit {status}, got {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.status, self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+/// Runs `onramp ARGS` in `dir` (the repository root when `None`), with `stdin`.
+pub fn onramp_in(dir: Option<&Path>, args: &[&str], stdin: Option<&str>) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_onramp"));
+    cmd.args(args)
+        .current_dir(dir.map(Path::to_path_buf).unwrap_or_else(repo))
+        .env_remove("ONRAMP_CONFIG")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("the onramp binary runs");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin is piped")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+    }
+    let out = child.wait_with_output().expect("onramp finishes");
+    Run {
+        status: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Runs `onramp ARGS` from the repository root.
+pub fn onramp(args: &[&str]) -> Run {
+    onramp_in(None, args, None)
+}
+
+/// Codifies the demo app into a fresh temporary folder and returns it.
+pub fn codify_demo(extra: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().display().to_string();
+    let manifests = demo_manifests();
+    let mut args = vec!["codify", "checkout", "-f", &manifests, "--out", &out];
+    args.extend_from_slice(extra);
+    onramp(&args).expect_status(0);
+    dir
+}
+
+/// Reads a file, with the path in the panic message.
+pub fn read(path: impl AsRef<Path>) -> String {
+    let path = path.as_ref();
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+/// Parses YAML into JSON values (one per document).
+pub fn yaml_documents(text: &str) -> Vec<serde_json::Value> {
+    serde_saphyr::from_multiple(text).expect("generated YAML parses")
+}
+
+/// The path of a Prometheus tool (`promtool`, `prometheus`), or a failure that
+/// says how to install it: these tests never skip silently.
+pub fn prometheus_tool(name: &str) -> PathBuf {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    });
+    found.unwrap_or_else(|| {
+        panic!("{name} is not installed: run `apt-get update && apt-get install -y prometheus`")
+    })
+}
+
+/// Runs `promtool ARGS` in `dir`; returns (success, combined output).
+pub fn promtool(dir: &Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(prometheus_tool("promtool"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("promtool runs");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}

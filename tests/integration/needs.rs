@@ -1,0 +1,84 @@
+//! `onramp needs`: the catalog, built-in and the user's own.
+
+use crate::support::onramp;
+
+#[test]
+fn needs_lists_the_built_in_catalog() {
+    let run = onramp(&["needs"]);
+    run.expect_status(0);
+    for id in [
+        "service-health",
+        "troubleshooting",
+        "feature-flag-engagement",
+    ] {
+        assert!(
+            run.stdout
+                .lines()
+                .any(|l| l.starts_with(id) && l.ends_with("built-in")),
+            "{id}:\n{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn needs_show_tells_the_story_and_the_signals() {
+    let run = onramp(&["needs", "show", "feature-flag-engagement"]);
+    run.expect_status(0);
+    assert!(
+        run.stdout
+            .contains("clicks per session and the\nshare of users leaving the page")
+            || run
+                .stdout
+                .contains("clicks per session and the share of users leaving the page"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "user_clicks_total {flag=feature_flag_key, variant=feature_flag_result_variant}"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("also accepted: feature_flag_evaluation_requests_total {flag=key, variant=variant} — OpenFeature .NET metrics hook"), "{}", run.stdout);
+}
+
+#[test]
+fn a_user_need_replaces_the_built_in_with_the_same_id() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = std::fs::read_to_string(crate::support::repo_path("dashboards/service-health.yaml"))
+        .expect("built-in need")
+        .replace("title: Service health", "title: Checkout health");
+    std::fs::write(dir.path().join("service-health.yaml"), text).expect("write");
+    let needs_dir = dir.path().display().to_string();
+    let run = onramp(&["needs", "--needs-dir", &needs_dir]);
+    run.expect_status(0);
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("service-health"))
+        .expect("listed once");
+    assert!(
+        line.contains("Checkout health") && line.contains("(replaces the built-in)"),
+        "{line}"
+    );
+    assert_eq!(
+        run.stdout
+            .lines()
+            .filter(|l| l.starts_with("service-health"))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn showing_an_unknown_need_fails_with_the_list() {
+    let run = onramp(&["needs", "show", "nope"]);
+    run.expect_status(2);
+    assert!(
+        run.stderr.contains("the catalog has: service-health"),
+        "{}",
+        run.stderr
+    );
+}

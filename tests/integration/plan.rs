@@ -1,0 +1,64 @@
+//! `onramp plan`: a readable summary, and JSON for machines.
+
+use serde_json::Value;
+
+use crate::support::{demo_manifests, onramp};
+
+#[test]
+fn plan_summarises_endpoint_needs_signals_and_artifacts() {
+    let run = onramp(&["plan", "checkout", "-f", &demo_manifests()]);
+    run.expect_status(0);
+    let out = &run.stdout;
+    assert!(
+        out.starts_with("Plan for deployment/checkout in namespace shop"),
+        "{out}"
+    );
+    assert!(
+        out.contains("port http (8080) from the prometheus.io/port annotation"),
+        "{out}"
+    );
+    assert!(out.contains("service-health — Service health: 12 panels, alerts CheckoutHighErrorRate, CheckoutHighLatency"), "{out}");
+    assert!(out.contains("servicemonitor.yaml"), "{out}");
+    assert!(
+        out.contains("release: <helm release>"),
+        "warns about the release label trap: {out}"
+    );
+}
+
+#[test]
+fn plan_json_lists_artifacts_with_identities() {
+    let run = onramp(&["plan", "checkout", "-f", &demo_manifests(), "-o", "json"]);
+    run.expect_status(0);
+    let plan: Value = serde_json::from_str(&run.stdout).expect("json");
+    let artifacts = plan["artifacts"].as_array().expect("artifacts");
+    assert_eq!(artifacts.len(), 10);
+    let dashboards: Vec<&Value> = artifacts
+        .iter()
+        .filter(|a| a["type"] == "dashboard")
+        .collect();
+    assert_eq!(dashboards.len(), 3);
+    assert!(
+        dashboards
+            .iter()
+            .all(|d| d["uid"].as_str().is_some_and(|u| u.len() <= 40))
+    );
+    let rule = artifacts
+        .iter()
+        .find(|a| a["kind"] == "PrometheusRule")
+        .expect("rule");
+    assert_eq!(rule["namespace"], "shop");
+    assert_eq!(rule["names"][0], "checkout");
+}
+
+#[test]
+fn plan_changes_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let manifests = demo_manifests();
+    crate::support::onramp_in(
+        Some(dir.path()),
+        &["plan", "checkout", "-f", &manifests],
+        None,
+    )
+    .expect_status(0);
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
+}
