@@ -1,1 +1,111 @@
-fn main() {}
+//! Benchmark: `codify` for 1,000 apps from one manifests file, and for one app.
+//!
+//! Run with `make bench` (or `cargo bench --bench codify`). It prints the
+//! time to parse the file, the work per app (discover, plan with all built-in
+//! needs, write every artifact), the whole run, and the peak memory (VmHWM).
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use onramp::app::{self, AppRef, manifest};
+use onramp::needs::Catalog;
+use onramp::plan::{self, PlanOptions};
+
+const APPS: usize = 1_000;
+
+fn manifests(apps: usize) -> String {
+    let mut text = String::new();
+    for i in 0..apps {
+        let _ = write!(
+            text,
+            "---\n# Source: fleet/templates/app-{i}.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{i}\n  namespace: fleet\n  labels: {{app: app-{i}}}\nspec:\n  replicas: 2\n  selector:\n    matchLabels: {{app: app-{i}}}\n  template:\n    metadata:\n      labels: {{app: app-{i}}}\n    spec:\n      containers:\n        - name: app\n          image: registry.example.com/app-{i}:1.0.{i}\n          ports:\n            - {{name: http, containerPort: 8080}}\n            - {{name: metrics, containerPort: 9090}}\n          readinessProbe:\n            httpGet: {{path: /ready, port: http}}\n          resources:\n            limits: {{cpu: 500m, memory: 256Mi}}\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: app-{i}\n  namespace: fleet\n  labels: {{app: app-{i}}}\nspec:\n  selector: {{app: app-{i}}}\n  ports:\n    - {{name: http, port: 80, targetPort: http}}\n    - {{name: metrics, port: 9090, targetPort: metrics}}\n"
+        );
+    }
+    text
+}
+
+/// Codifies one app; returns the time spent planning (discover + render) and writing.
+fn codify_one(
+    objects: &[manifest::Located<manifest::Object>],
+    catalog: &Catalog,
+    name: &str,
+    out: &Path,
+) -> (Duration, Duration) {
+    let t = Instant::now();
+    let app_ref = AppRef::parse(name, None).expect("valid app name");
+    let app = app::discover(objects, &app_ref, None).expect("app found");
+    let needs: Vec<_> = catalog.entries().iter().map(|e| &e.need).collect();
+    let plan = plan::build(&app, &needs, &PlanOptions::default()).expect("plan builds");
+    let planned = t.elapsed();
+    onramp::codify::write(&plan, out).expect("codify writes");
+    (planned, t.elapsed() - planned)
+}
+
+fn peak_memory_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}
+
+fn main() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("fleet.yaml");
+    std::fs::write(&file, manifests(APPS)).expect("write manifests");
+    let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+
+    let start = Instant::now();
+    let sources = [manifest::Source::Path(file.clone())];
+    let texts = manifest::read_sources(&sources).expect("read");
+    let objects = manifest::parse_objects(&texts).expect("parse");
+    let parse = start.elapsed();
+    let catalog = Catalog::load(&[]).expect("catalog");
+
+    let mut per_app = Vec::with_capacity(APPS);
+    let (mut planning, mut writing) = (Duration::ZERO, Duration::ZERO);
+    for i in 0..APPS {
+        let out = dir.path().join(format!("out/app-{i}"));
+        let t = Instant::now();
+        let (p, w) = codify_one(&objects, &catalog, &format!("app-{i}"), &out);
+        planning += p;
+        writing += w;
+        per_app.push(t.elapsed());
+    }
+    let total = start.elapsed();
+    per_app.sort();
+    let mean = per_app.iter().sum::<Duration>() / APPS as u32;
+    let p50 = per_app[APPS / 2];
+    let p99 = per_app[APPS * 99 / 100];
+
+    // One app on its own, from a one-app manifest (what a developer runs).
+    let single = dir.path().join("one.yaml");
+    std::fs::write(&single, manifests(1)).expect("write");
+    let mut one = Vec::new();
+    for round in 0..50 {
+        let out = dir.path().join(format!("single/{round}"));
+        let t = Instant::now();
+        let texts = manifest::read_sources(&[manifest::Source::Path(single.clone())]).expect("read");
+        let objects = manifest::parse_objects(&texts).expect("parse");
+        let catalog = Catalog::load(&[]).expect("catalog");
+        codify_one(&objects, &catalog, "app-0", &out);
+        one.push(t.elapsed());
+    }
+    one.sort();
+
+    println!("codify benchmark ({APPS} apps from one {} KiB manifests file)", size / 1024);
+    println!("  parse the file:            {:>9.2?}", parse);
+    println!("  per app (discover+plan+write all artifacts): mean {mean:.2?}, p50 {p50:.2?}, p99 {p99:.2?}");
+    println!(
+        "    of which discover+plan+render {:.2?}, writing 10 files atomically {:.2?} (mean)",
+        planning / APPS as u32,
+        writing / APPS as u32
+    );
+    println!("  all {APPS} apps, parse included: {:>9.2?}", total);
+    println!("  one app alone (read, parse, catalog, plan, write), median of 50: {:.2?}", one[25]);
+    if let Some(kib) = peak_memory_kib() {
+        println!("  peak memory (VmHWM):       {:.1} MiB", kib as f64 / 1024.0);
+    }
+}

@@ -90,7 +90,10 @@ pub fn safe_join(out: &Path, relative: &str) -> Result<PathBuf> {
     Ok(out.join(rel))
 }
 
-/// Writes `content` to `path` atomically: a temporary file in the same folder, then a rename.
+/// Writes `content` to `path` atomically: a temporary file in the same folder,
+/// then a rename, so a reader (or a crash) sees the old file or the new one,
+/// never half of one. No fsync: these files live in version control, and an
+/// fsync per file would cost more than rendering them.
 pub fn write_atomic(path: &Path, content: &str) -> Result<()> {
     let write_err = |source| Error::Write {
         path: path.to_path_buf(),
@@ -106,7 +109,6 @@ pub fn write_atomic(path: &Path, content: &str) -> Result<()> {
     let result = (|| {
         let mut file = std::fs::File::create(&tmp)?;
         file.write_all(content.as_bytes())?;
-        file.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {

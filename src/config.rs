@@ -1,5 +1,5 @@
-//! onramp.yaml: the settings a team keeps next to its code (written by
-//! `onramp detect --write`, edited by hand), merged under the command line.
+//! onramp.yaml: the settings a team keeps next to its code, merged under the
+//! command line (a flag wins over the file).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -479,7 +479,7 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
 
     if options.selector_labels.is_empty() && app.metrics.is_some() {
         notes.push(
-            "No Prometheus selector labels are set. kube-prometheus-stack only picks up ServiceMonitors, PodMonitors and PrometheusRules labelled `release: <helm release>`; run `onramp detect --write` against your cluster or pass --label release=NAME.".to_string(),
+            "No Prometheus selector labels are set. kube-prometheus-stack only picks up ServiceMonitors, PodMonitors and PrometheusRules labelled `release: <helm release>` (see the Prometheus resource's serviceMonitorSelector and ruleSelector); pass --label release=NAME or set `labels:` in onramp.yaml.".to_string(),
         );
     }
     if options.runbook_base_url.is_none() {

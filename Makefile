@@ -1,0 +1,24 @@
+# onramp's task runner: the README's commands and CI call these targets.
+.PHONY: deps demo test lint bench
+
+# What the tests need from the OS: the real Prometheus server and promtool.
+deps:
+	@command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || { \
+	  echo "installing prometheus and promtool (Debian package prometheus)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null; }
+
+# Onboard the bundled demo app from its manifests, without any cluster.
+demo:
+	cargo run -q --bin onramp -- codify checkout -f examples/shop/k8s --out out/checkout
+
+# Every test tier that runs on this machine (unit, integration with real
+# Prometheus, the Grafana and Kubernetes stand-ins).
+test: deps
+	cargo test --workspace
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+bench:
+	cargo bench --bench codify
