@@ -663,3 +663,30 @@ async fn query_all_runs_at_most_max_concurrency_queries_at_once() {
     // and never more.
     assert_eq!(slow.max_in_flight.load(Ordering::SeqCst), 4);
 }
+
+#[tokio::test]
+async fn a_server_that_never_answers_is_unreachable_after_the_timeout_and_retries() {
+    let stuck = stand_in(0, 200, "", Duration::from_secs(30)).await;
+    let client = PrometheusClient::new(
+        PrometheusConfig::new(&stuck.url)
+            .expect("config")
+            .with_retry(fast_retry())
+            .with_timeout(Duration::from_millis(200)),
+    )
+    .expect("client");
+
+    let err = client.query("up", None).await.expect_err("times out");
+
+    assert!(
+        matches!(err, Error::Unreachable { attempts: 3, .. }),
+        "{err:?}"
+    );
+    assert_eq!(stuck.hits.load(Ordering::SeqCst), 3);
+    assert!(
+        err.to_string().starts_with(&format!(
+            "cannot reach Prometheus at {}/api/v1/query after 3 attempt(s): no answer within 200ms",
+            stuck.url
+        )),
+        "{err}"
+    );
+}
