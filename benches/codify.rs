@@ -87,7 +87,8 @@ fn main() {
     for round in 0..50 {
         let out = dir.path().join(format!("single/{round}"));
         let t = Instant::now();
-        let texts = manifest::read_sources(&[manifest::Source::Path(single.clone())]).expect("read");
+        let texts =
+            manifest::read_sources(&[manifest::Source::Path(single.clone())]).expect("read");
         let objects = manifest::parse_objects(&texts).expect("parse");
         let catalog = Catalog::load(&[]).expect("catalog");
         codify_one(&objects, &catalog, "app-0", &out);
@@ -95,17 +96,28 @@ fn main() {
     }
     one.sort();
 
-    println!("codify benchmark ({APPS} apps from one {} KiB manifests file)", size / 1024);
+    println!(
+        "codify benchmark ({APPS} apps from one {} KiB manifests file)",
+        size / 1024
+    );
     println!("  parse the file:            {:>9.2?}", parse);
-    println!("  per app (discover+plan+write all artifacts): mean {mean:.2?}, p50 {p50:.2?}, p99 {p99:.2?}");
+    println!(
+        "  per app (discover+plan+write all artifacts): mean {mean:.2?}, p50 {p50:.2?}, p99 {p99:.2?}"
+    );
     println!(
         "    of which discover+plan+render {:.2?}, writing 10 files atomically {:.2?} (mean)",
         planning / APPS as u32,
         writing / APPS as u32
     );
     println!("  all {APPS} apps, parse included: {:>9.2?}", total);
-    println!("  one app alone (read, parse, catalog, plan, write), median of 50: {:.2?}", one[25]);
+    println!(
+        "  one app alone (read, parse, catalog, plan, write), median of 50: {:.2?}",
+        one[25]
+    );
     if let Some(kib) = peak_memory_kib() {
-        println!("  peak memory (VmHWM):       {:.1} MiB", kib as f64 / 1024.0);
+        println!(
+            "  peak memory (VmHWM):       {:.1} MiB",
+            kib as f64 / 1024.0
+        );
     }
 }

@@ -190,6 +190,7 @@ impl Error {
     pub fn exit_status(&self) -> u8 {
         match self {
             Error::NotOurs { .. } => 1,
+            Error::Prometheus(crate::prometheus::Error::Config { .. }) => 2,
             Error::Grafana(_) | Error::Prometheus(_) => 3,
             _ => 2,
         }

@@ -11,4 +11,5 @@ mod codify;
 mod discovery;
 mod needs;
 mod plan;
+mod prometheus_client;
 mod rules;

@@ -2,6 +2,7 @@
 //! Prometheus tools, and the stand-ins for the servers that cannot run here.
 
 pub mod crd;
+pub mod prometheus;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

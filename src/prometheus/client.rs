@@ -1,0 +1,565 @@
+//! The Prometheus HTTP client: instant and range queries, series, targets,
+//! rules, alerts, build info, readiness, and config reload with confirmation.
+//! It owns retries (bounded, exponential backoff, only for transient
+//! failures), the mapping of answers to typed values and to [`Error`], and
+//! bounded concurrent querying. It does not decide what to query: verify and
+//! the plain-Prometheus sink do.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::{Method, StatusCode, Url};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::api::{
+    self, Alert, AlertsData, BuildInfo, ConfigData, Labels, QueryResult, RawQueryData,
+    ReloadStatus, RuleGroup, RulesData, Target, TargetsData,
+};
+use super::config::{Auth, PrometheusConfig};
+use super::error::{Error, Result};
+
+/// Gauge: 1 when the last configuration reload worked.
+pub const RELOAD_SUCCESSFUL_METRIC: &str = "prometheus_config_last_reload_successful";
+/// Gauge: Unix time of the last successful configuration reload.
+pub const RELOAD_TIMESTAMP_METRIC: &str = "prometheus_config_last_reload_success_timestamp_seconds";
+
+/// The longest response-body excerpt kept in an error.
+const BODY_EXCERPT_CHARS: usize = 200;
+
+/// A client for one Prometheus. Cheap to clone: clones share the connection
+/// pool.
+#[derive(Clone, Debug)]
+pub struct PrometheusClient {
+    http: reqwest::Client,
+    config: Arc<PrometheusConfig>,
+}
+
+/// The time span and resolution of a range query.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueryRange {
+    /// First evaluation time.
+    pub start: SystemTime,
+    /// Last evaluation time.
+    pub end: SystemTime,
+    /// Time between evaluations.
+    pub step: Duration,
+}
+
+/// Which failures deserve another attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Retry {
+    /// Connection errors, timeouts and 5xx answers (reads).
+    Transient,
+    /// Connection errors and timeouts only: a 5xx answer is the real answer
+    /// (the reload endpoint reports a bad config with 500; readiness with 503).
+    ConnectionOnly,
+}
+
+/// An HTTP answer, read whole.
+struct Reply {
+    url: String,
+    status: StatusCode,
+    body: String,
+}
+
+/// The envelope every `/api/v1` answer comes in.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Envelope {
+    status: String,
+    #[serde(default)]
+    data: Option<serde_json::Value>,
+    #[serde(default)]
+    error_type: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+impl PrometheusClient {
+    /// Builds a client; no request is sent yet.
+    pub fn new(config: PrometheusConfig) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout)
+            .danger_accept_invalid_certs(config.insecure_skip_tls_verify)
+            .user_agent(concat!("onramp/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|err| Error::Config {
+                url: config.base_url.to_string(),
+                reason: format!("cannot build the HTTP client: {}", innermost_cause(&err)),
+            })?;
+        Ok(PrometheusClient {
+            http,
+            config: Arc::new(config),
+        })
+    }
+
+    /// The settings this client uses.
+    pub fn config(&self) -> &PrometheusConfig {
+        &self.config
+    }
+
+    /// The base URL (ending in `/`).
+    pub fn base_url(&self) -> &Url {
+        &self.config.base_url
+    }
+
+    /// `GET /-/ready`: `true` when Prometheus serves queries, `false` while it
+    /// is still starting (503).
+    pub async fn ready(&self) -> Result<bool> {
+        let reply = self
+            .send(Method::GET, "-/ready", &[], Retry::ConnectionOnly)
+            .await?;
+        match reply.status {
+            status if status.is_success() => Ok(true),
+            StatusCode::SERVICE_UNAVAILABLE => Ok(false),
+            _ => Err(http_error(reply)),
+        }
+    }
+
+    /// `GET /api/v1/status/buildinfo`.
+    pub async fn build_info(&self) -> Result<BuildInfo> {
+        self.api(Method::GET, "api/v1/status/buildinfo", &[]).await
+    }
+
+    /// `POST /api/v1/query`: evaluates `expr` at `time` (Prometheus' "now"
+    /// when `None`). A PromQL error comes back as [`Error::Api`] with
+    /// Prometheus' own text, without retry.
+    pub async fn query(&self, expr: &str, time: Option<SystemTime>) -> Result<QueryResult> {
+        let mut params = vec![("query", expr.to_string())];
+        if let Some(time) = time {
+            params.push(("time", unix_seconds(time)));
+        }
+        let data: RawQueryData = self.api(Method::POST, "api/v1/query", &params).await?;
+        Ok(data.into())
+    }
+
+    /// `POST /api/v1/query_range`: evaluates `expr` over `range`; the result is
+    /// a [`QueryResult::Matrix`].
+    pub async fn query_range(&self, expr: &str, range: QueryRange) -> Result<QueryResult> {
+        let params = [
+            ("query", expr.to_string()),
+            ("start", unix_seconds(range.start)),
+            ("end", unix_seconds(range.end)),
+            ("step", range.step.as_secs_f64().to_string()),
+        ];
+        let data: RawQueryData = self
+            .api(Method::POST, "api/v1/query_range", &params)
+            .await?;
+        Ok(data.into())
+    }
+
+    /// `POST /api/v1/series`: the label sets of every series matching any of
+    /// `selectors` (for example `up{job="shop"}`).
+    pub async fn series(&self, selectors: &[&str]) -> Result<Vec<Labels>> {
+        let params: Vec<(&str, String)> = selectors
+            .iter()
+            .map(|selector| ("match[]", selector.to_string()))
+            .collect();
+        self.api(Method::POST, "api/v1/series", &params).await
+    }
+
+    /// How many series match `selector`.
+    pub async fn series_count(&self, selector: &str) -> Result<usize> {
+        Ok(self.series(&[selector]).await?.len())
+    }
+
+    /// `GET /api/v1/targets?state=active`: the active scrape targets.
+    pub async fn targets(&self) -> Result<Vec<Target>> {
+        let params = [("state", "active".to_string())];
+        let data: TargetsData = self.api(Method::GET, "api/v1/targets", &params).await?;
+        Ok(data.active_targets)
+    }
+
+    /// `GET /api/v1/rules`: the loaded rule groups with their health, state
+    /// and active alerts.
+    pub async fn rules(&self) -> Result<Vec<RuleGroup>> {
+        let data: RulesData = self.api(Method::GET, "api/v1/rules", &[]).await?;
+        Ok(data.groups)
+    }
+
+    /// `GET /api/v1/alerts`: the pending and firing alerts.
+    pub async fn alerts(&self) -> Result<Vec<Alert>> {
+        let data: AlertsData = self.api(Method::GET, "api/v1/alerts", &[]).await?;
+        Ok(data.alerts)
+    }
+
+    /// `GET /api/v1/status/config`: the loaded configuration, as YAML.
+    pub async fn config_yaml(&self) -> Result<String> {
+        let data: ConfigData = self.api(Method::GET, "api/v1/status/config", &[]).await?;
+        Ok(data.yaml)
+    }
+
+    /// The current value of one of Prometheus' own metrics, read from its
+    /// `/metrics` (so it does not depend on Prometheus scraping itself):
+    /// the first series called `name` whose labels include all of `labels`.
+    pub async fn self_metric(&self, name: &str, labels: &[(&str, &str)]) -> Result<Option<f64>> {
+        let reply = self.metrics_text().await?;
+        Ok(api::exposition_value(&reply.body, name, labels))
+    }
+
+    /// Whether the last configuration reload worked, and when the last
+    /// successful one happened (from Prometheus' own `/metrics`).
+    pub async fn reload_status(&self) -> Result<ReloadStatus> {
+        let reply = self.metrics_text().await?;
+        let gauge = |name: &str| {
+            api::exposition_value(&reply.body, name, &[]).ok_or_else(|| Error::Decode {
+                url: reply.url.clone(),
+                reason: format!("the metrics do not include `{name}`"),
+            })
+        };
+        Ok(ReloadStatus {
+            successful: gauge(RELOAD_SUCCESSFUL_METRIC)? == 1.0,
+            last_success_timestamp: gauge(RELOAD_TIMESTAMP_METRIC)?,
+        })
+    }
+
+    /// `prometheus_config_last_reload_successful == 1`.
+    pub async fn last_reload_successful(&self) -> Result<bool> {
+        Ok(self.reload_status().await?.successful)
+    }
+
+    /// `POST /-/reload`: asks Prometheus to re-read its configuration and rule
+    /// files. Prometheus answers only once the reload is done; a bad file
+    /// gives [`Error::ReloadFailed`] with Prometheus' reason. Needs Prometheus
+    /// to run with `--web.enable-lifecycle`.
+    pub async fn reload(&self) -> Result<()> {
+        let reply = self
+            .send(Method::POST, "-/reload", &[], Retry::ConnectionOnly)
+            .await?;
+        let status = reply.status;
+        if status.is_success() {
+            return Ok(());
+        }
+        let body = excerpt(&reply.body);
+        let reason = match status {
+            StatusCode::FORBIDDEN if body.contains("ifecycle") => format!(
+                "{body} (HTTP 403): start Prometheus with --web.enable-lifecycle, \
+                 or make it reload by sending it SIGHUP"
+            ),
+            StatusCode::INTERNAL_SERVER_ERROR => format!(
+                "{body}; check the files with `promtool check config` and `promtool check rules` \
+                 (Prometheus' log names the failing file); the previous configuration stays active"
+            ),
+            _ => return Err(http_error(reply)),
+        };
+        Err(Error::ReloadFailed {
+            url: reply.url,
+            reason,
+        })
+    }
+
+    /// Reloads and confirms the reload took: the request succeeded,
+    /// `prometheus_config_last_reload_successful` is 1 and
+    /// `prometheus_config_last_reload_success_timestamp_seconds` advanced.
+    /// Returns the status after the reload.
+    pub async fn reload_and_confirm(&self) -> Result<ReloadStatus> {
+        let before = self.reload_status().await?;
+        self.reload().await?;
+        let after = self.reload_status().await?;
+        let url = self.display_endpoint("metrics");
+        if !after.successful {
+            return Err(Error::ReloadFailed {
+                url,
+                reason: format!(
+                    "the reload request was accepted but {RELOAD_SUCCESSFUL_METRIC} is 0; \
+                     Prometheus' log says which file it rejected"
+                ),
+            });
+        }
+        if after.last_success_timestamp <= before.last_success_timestamp {
+            return Err(Error::ReloadFailed {
+                url,
+                reason: format!(
+                    "the reload request was accepted but {RELOAD_TIMESTAMP_METRIC} did not advance \
+                     (still {}); a proxy or another replica may have answered",
+                    after.last_success_timestamp
+                ),
+            });
+        }
+        Ok(after)
+    }
+
+    /// Runs instant queries concurrently, at most `max_concurrency` at a time
+    /// (at least one), and returns their results in the order of `exprs`.
+    pub async fn query_all<I, S>(
+        &self,
+        exprs: I,
+        max_concurrency: usize,
+    ) -> Vec<Result<QueryResult>>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let permits = Arc::new(Semaphore::new(max_concurrency.max(1)));
+        let mut tasks = JoinSet::new();
+        let mut count = 0;
+        for (index, expr) in exprs.into_iter().enumerate() {
+            let expr: String = expr.into();
+            let client = self.clone();
+            let permits = Arc::clone(&permits);
+            tasks.spawn(async move {
+                // The semaphore is never closed, so acquiring only fails if it
+                // were; run unbounded rather than lose the query then.
+                let _permit = permits.acquire_owned().await.ok();
+                (index, client.query(&expr, None).await)
+            });
+            count += 1;
+        }
+        let mut results: Vec<Option<Result<QueryResult>>> = (0..count).map(|_| None).collect();
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok((index, result)) => {
+                    if let Some(slot) = results.get_mut(index) {
+                        *slot = Some(result);
+                    }
+                }
+                // A query task only panics if the client has a bug: pass it on.
+                Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+                // Cancelled: only when the runtime shuts down.
+                Err(_) => {}
+            }
+        }
+        let url = self.display_endpoint("api/v1/query");
+        results
+            .into_iter()
+            .map(|slot| {
+                slot.unwrap_or_else(|| {
+                    Err(Error::Unreachable {
+                        url: url.clone(),
+                        attempts: 0,
+                        reason: "the query was cancelled because the runtime shut down".into(),
+                    })
+                })
+            })
+            .collect()
+    }
+
+    /// Calls an `/api/v1` endpoint and decodes its `data`.
+    async fn api<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        params: &[(&str, String)],
+    ) -> Result<T> {
+        let reply = self.send(method, path, params, Retry::Transient).await?;
+        let envelope = serde_json::from_str::<Envelope>(&reply.body);
+        match envelope {
+            Ok(envelope) if envelope.status == "error" => Err(Error::Api {
+                url: reply.url,
+                error_type: envelope.error_type.unwrap_or_else(|| "unknown".into()),
+                error: envelope.error.unwrap_or_default(),
+            }),
+            _ if !reply.status.is_success() => Err(http_error(reply)),
+            Ok(envelope) if envelope.status == "success" => {
+                let data = envelope.data.ok_or_else(|| Error::Decode {
+                    url: reply.url.clone(),
+                    reason: "the answer has no `data`".into(),
+                })?;
+                serde_json::from_value(data).map_err(|err| Error::Decode {
+                    url: reply.url,
+                    reason: format!("the `data` does not have the expected shape ({err})"),
+                })
+            }
+            Ok(envelope) => Err(Error::Decode {
+                url: reply.url,
+                reason: format!(
+                    "unknown `status` {:?}, expected \"success\" or \"error\"",
+                    envelope.status
+                ),
+            }),
+            Err(err) => Err(Error::Decode {
+                reason: format!(
+                    "the answer is not a Prometheus API answer ({err}); it starts with {:?}",
+                    excerpt(&reply.body)
+                ),
+                url: reply.url,
+            }),
+        }
+    }
+
+    /// `GET /metrics` as text, or an HTTP error.
+    async fn metrics_text(&self) -> Result<Reply> {
+        let reply = self
+            .send(Method::GET, "metrics", &[], Retry::Transient)
+            .await?;
+        if reply.status.is_success() {
+            Ok(reply)
+        } else {
+            Err(http_error(reply))
+        }
+    }
+
+    /// Sends one request, retrying as `retry` and the policy allow. Query
+    /// parameters go in the URL for GET and in a form body otherwise (so long
+    /// PromQL expressions do not hit URL length limits).
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        params: &[(&str, String)],
+        retry: Retry,
+    ) -> Result<Reply> {
+        let url = self.endpoint(path)?;
+        let shown = url.to_string();
+        let policy = &self.config.retry;
+        let max_attempts = policy.max_attempts.max(1);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut request = self.http.request(method.clone(), url.clone());
+            if !params.is_empty() {
+                request = if method == Method::GET {
+                    request.query(params)
+                } else {
+                    request.form(params)
+                };
+            }
+            request = match &self.config.auth {
+                Auth::None => request,
+                Auth::Bearer(token) => request.bearer_auth(token.expose()),
+                Auth::Basic { username, password } => {
+                    request.basic_auth(username, Some(password.expose()))
+                }
+            };
+            let outcome = match request.send().await {
+                Ok(response) => {
+                    let status = response.status();
+                    response.text().await.map(|body| Reply {
+                        url: shown.clone(),
+                        status,
+                        body,
+                    })
+                }
+                Err(err) => Err(err),
+            };
+            let may_retry = attempt < max_attempts;
+            match outcome {
+                Ok(reply)
+                    if retry == Retry::Transient && reply.status.is_server_error() && may_retry => {
+                }
+                Ok(reply) => return Ok(reply),
+                Err(err) if err.is_builder() => {
+                    return Err(Error::Config {
+                        url: shown,
+                        reason: format!("cannot build the request: {}", innermost_cause(&err)),
+                    });
+                }
+                Err(_) if may_retry => {}
+                Err(err) => {
+                    return Err(Error::Unreachable {
+                        url: shown,
+                        attempts: attempt,
+                        reason: self.describe(&err),
+                    });
+                }
+            }
+            tokio::time::sleep(policy.delay_after(attempt)).await;
+        }
+    }
+
+    /// The endpoint URL for `path` under the base URL.
+    fn endpoint(&self, path: &str) -> Result<Url> {
+        self.config
+            .base_url
+            .join(path)
+            .map_err(|err| Error::Config {
+                url: self.config.base_url.to_string(),
+                reason: format!("cannot append `{path}` to the base URL ({err})"),
+            })
+    }
+
+    /// The endpoint URL for `path`, for messages.
+    fn display_endpoint(&self, path: &str) -> String {
+        self.endpoint(path)
+            .map(String::from)
+            .unwrap_or_else(|_| self.config.base_url.to_string())
+    }
+
+    /// Why a request got no answer, in words a user can act on.
+    fn describe(&self, err: &reqwest::Error) -> String {
+        if err.is_timeout() {
+            return format!("no answer within {:?}", self.config.timeout);
+        }
+        let cause = innermost_cause(err);
+        if cause.to_ascii_lowercase().contains("certificate") {
+            format!(
+                "TLS failed: {cause}; if Prometheus uses a private or self-signed certificate, \
+                 use --insecure-skip-tls-verify"
+            )
+        } else {
+            cause
+        }
+    }
+}
+
+/// An [`Error::Http`] for a reply with an error status.
+fn http_error(reply: Reply) -> Error {
+    Error::Http {
+        status: reply.status.as_u16(),
+        body: excerpt(&reply.body),
+        url: reply.url,
+    }
+}
+
+/// The first line of `body`, trimmed to [`BODY_EXCERPT_CHARS`] characters.
+fn excerpt(body: &str) -> String {
+    let line = body.trim().lines().next().unwrap_or_default().trim();
+    match line.char_indices().nth(BODY_EXCERPT_CHARS) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_string(),
+    }
+}
+
+/// The deepest error in a source chain: the one that names the real cause
+/// (`Connection refused (os error 111)`).
+fn innermost_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = err;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    current.to_string()
+}
+
+/// Unix seconds with millisecond precision, as Prometheus accepts them.
+fn unix_seconds(time: SystemTime) -> String {
+    let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    format!(
+        "{}.{:03}",
+        since_epoch.as_secs(),
+        since_epoch.subsec_millis()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpt_keeps_the_first_line_and_bounds_its_length() {
+        assert_eq!(excerpt("\n404 page not found\nmore"), "404 page not found");
+        let long = "é".repeat(300);
+        let cut = excerpt(&long);
+        assert_eq!(cut.chars().count(), BODY_EXCERPT_CHARS + 1);
+        assert!(cut.ends_with('…'));
+    }
+
+    #[test]
+    fn times_are_sent_as_unix_seconds() {
+        let time = UNIX_EPOCH + Duration::from_millis(1_700_000_000_250);
+        assert_eq!(unix_seconds(time), "1700000000.250");
+    }
+
+    #[test]
+    fn endpoints_keep_the_path_prefix() {
+        let config = PrometheusConfig::new("http://127.0.0.1:9090/prom").expect("valid");
+        let client = PrometheusClient::new(config).expect("client");
+        assert_eq!(
+            client.display_endpoint("api/v1/query"),
+            "http://127.0.0.1:9090/prom/api/v1/query"
+        );
+    }
+}

@@ -1,0 +1,139 @@
+//! The errors of the Prometheus client: one variant per failure area, each
+//! carrying the URL involved (never with credentials in it) and saying what to
+//! do. The crate error wraps this type; mapping to exit statuses (3 for
+//! [`Error::Unreachable`]) happens there, not here.
+
+/// Result of a Prometheus client call.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What went wrong talking to Prometheus.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The URL or credentials onramp was given cannot be used to build a
+    /// client (bad scheme, credentials inside the URL, conflicting settings).
+    #[error("invalid Prometheus settings for {url}: {reason}")]
+    Config {
+        /// The base URL as given, with any credentials removed.
+        url: String,
+        /// What is wrong and what to use instead.
+        reason: String,
+    },
+
+    /// No HTTP answer at all: connection refused, DNS failure, TLS failure or
+    /// timeout, after every retry attempt.
+    #[error(
+        "cannot reach Prometheus at {url} after {attempts} attempt(s): {reason}; \
+         check the Prometheus URL and that Prometheus is running and reachable from here"
+    )]
+    Unreachable {
+        /// The endpoint that was tried.
+        url: String,
+        /// How many requests were sent before giving up.
+        attempts: u32,
+        /// The innermost cause (for example `Connection refused (os error 111)`).
+        reason: String,
+    },
+
+    /// Prometheus (or a proxy in front of it) answered with an HTTP error
+    /// status that is not a Prometheus API error body.
+    #[error("Prometheus at {url} answered HTTP {status}{}", http_hint(*status, body))]
+    Http {
+        /// The endpoint that answered.
+        url: String,
+        /// The HTTP status code.
+        status: u16,
+        /// The start of the response body, trimmed (may be empty).
+        body: String,
+    },
+
+    /// Prometheus rejected the request with a `"status": "error"` body, for
+    /// example a PromQL parse error (`bad_data`).
+    #[error("Prometheus at {url} rejected the request ({error_type}): {error}")]
+    Api {
+        /// The endpoint that answered.
+        url: String,
+        /// Prometheus' `errorType` (`bad_data`, `execution`, `timeout`, …).
+        error_type: String,
+        /// Prometheus' own `error` text.
+        error: String,
+    },
+
+    /// The answer was not what a Prometheus server sends.
+    #[error(
+        "unexpected answer from {url}: {reason}; is this the Prometheus base URL \
+         (including any path prefix such as /prometheus)?"
+    )]
+    Decode {
+        /// The endpoint that answered.
+        url: String,
+        /// What could not be understood.
+        reason: String,
+    },
+
+    /// Prometheus did not take the new configuration or rule files.
+    #[error("Prometheus at {url} did not apply the new configuration: {reason}")]
+    ReloadFailed {
+        /// The reload endpoint (or the metrics endpoint used to confirm it).
+        url: String,
+        /// Prometheus' own reason, or what the confirmation found.
+        reason: String,
+    },
+}
+
+impl Error {
+    /// The URL the error is about.
+    pub fn url(&self) -> &str {
+        match self {
+            Error::Config { url, .. }
+            | Error::Unreachable { url, .. }
+            | Error::Http { url, .. }
+            | Error::Api { url, .. }
+            | Error::Decode { url, .. }
+            | Error::ReloadFailed { url, .. } => url,
+        }
+    }
+
+    /// True when Prometheus could not be reached at all (exit status 3).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, Error::Unreachable { .. })
+    }
+}
+
+/// The advice that follows an HTTP status, so the user knows what to change.
+fn http_hint(status: u16, body: &str) -> String {
+    let advice = match status {
+        401 | 403 => {
+            "; check the credentials (PROMETHEUS_TOKEN, or PROMETHEUS_USER and PROMETHEUS_PASSWORD)"
+        }
+        404 => "; check the base URL and its path prefix (for example /prometheus)",
+        500..=599 => "; Prometheus or a proxy in front of it failed, try again later",
+        _ => "",
+    };
+    if body.is_empty() {
+        advice.to_string()
+    } else {
+        format!(" ({body}){advice}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_error_says_what_to_check() {
+        let err = Error::Http {
+            url: "http://prom:9090/api/v1/query".into(),
+            status: 401,
+            body: "Unauthorized".into(),
+        };
+        assert_eq!(
+            err.to_string(),
+            "Prometheus at http://prom:9090/api/v1/query answered HTTP 401 (Unauthorized); \
+             check the credentials (PROMETHEUS_TOKEN, or PROMETHEUS_USER and PROMETHEUS_PASSWORD)"
+        );
+        assert_eq!(err.url(), "http://prom:9090/api/v1/query");
+        assert!(!err.is_unreachable());
+    }
+}

@@ -1,0 +1,300 @@
+//! A real Prometheus for tests: the OS package's `prometheus` binary started
+//! on a free loopback port with a temporary directory, a 1 s scrape and
+//! evaluation interval, file-based service discovery (`targets/*.json`) and
+//! rule files (`rules/*.yaml`), so a test drives it by writing files and
+//! reloading. The process is killed when the [`PrometheusServer`] is dropped,
+//! also when the test fails. A missing binary fails the test with the install
+//! command; it never skips.
+
+// Each test uses only part of this helper.
+#![allow(dead_code)]
+
+use std::fs;
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+/// What a test sees when the binary is missing.
+pub const NOT_INSTALLED: &str =
+    "prometheus is not installed: run `apt-get update && apt-get install -y prometheus`";
+
+/// The scrape job (`job_name`) reading `targets/*.json`.
+pub const FILE_SD_JOB: &str = "file_sd";
+
+/// How long Prometheus may take to become ready (the machine may be busy).
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How a test Prometheus is started.
+#[derive(Clone, Debug)]
+pub struct PrometheusOptions {
+    /// Serve everything under this path (`/prom`), as behind a reverse proxy.
+    pub route_prefix: Option<String>,
+    /// Pass `--web.enable-lifecycle` so `/-/reload` works (on by default).
+    pub enable_lifecycle: bool,
+    /// More command-line flags.
+    pub extra_args: Vec<String>,
+}
+
+impl Default for PrometheusOptions {
+    fn default() -> Self {
+        PrometheusOptions {
+            route_prefix: None,
+            enable_lifecycle: true,
+            extra_args: Vec::new(),
+        }
+    }
+}
+
+/// A running Prometheus, killed on drop.
+pub struct PrometheusServer {
+    child: Option<Child>,
+    dir: tempfile::TempDir,
+    port: u16,
+    prefix: String,
+}
+
+impl PrometheusServer {
+    /// Starts Prometheus and waits until `/-/ready` answers 200; panics with
+    /// the tail of its log when it does not come up.
+    pub fn start(options: PrometheusOptions) -> Self {
+        let binary = prometheus_binary();
+        let dir = tempfile::Builder::new()
+            .prefix("onramp-prometheus-")
+            .tempdir()
+            .expect("create a temporary directory for Prometheus");
+        for sub in ["targets", "rules", "data"] {
+            fs::create_dir_all(dir.path().join(sub)).expect("create Prometheus directories");
+        }
+        write_config(dir.path());
+        let prefix = options
+            .route_prefix
+            .as_deref()
+            .map(|p| format!("/{}", p.trim_matches('/')))
+            .filter(|p| p != "/")
+            .unwrap_or_default();
+
+        let mut server = PrometheusServer {
+            child: None,
+            dir,
+            port: 0,
+            prefix,
+        };
+        // The port is free when picked but may be taken before Prometheus
+        // binds it: then try another one.
+        let tries = 3;
+        for attempt in 1..=tries {
+            server.port = free_port();
+            server.spawn(&binary, &options);
+            match server.wait_ready() {
+                Ok(()) => return server,
+                Err(_)
+                    if attempt < tries
+                        && server.log_tail(50).contains("address already in use") =>
+                {
+                    server.stop();
+                }
+                Err(reason) => panic!(
+                    "Prometheus ({}) did not become ready on {}: {reason}\n--- its log ---\n{}",
+                    binary.display(),
+                    server.url(),
+                    server.log_tail(40)
+                ),
+            }
+        }
+        unreachable!("the last try either returns or panics")
+    }
+
+    /// The base URL, with the route prefix: `http://127.0.0.1:PORT[/prefix]`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}{}", self.port, self.prefix)
+    }
+
+    /// `127.0.0.1:PORT`: the address to put in a file_sd target so that
+    /// Prometheus scrapes itself.
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// The path of Prometheus' own metrics (`[/prefix]/metrics`), for the
+    /// `__metrics_path__` label.
+    pub fn metrics_path(&self) -> String {
+        format!("{}/metrics", self.prefix)
+    }
+
+    /// The temporary directory holding config, targets, rules and data.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `prometheus.yml`.
+    pub fn config_file(&self) -> PathBuf {
+        self.dir().join("prometheus.yml")
+    }
+
+    /// Where file_sd target files (`*.json`) go; re-read every second.
+    pub fn targets_dir(&self) -> PathBuf {
+        self.dir().join("targets")
+    }
+
+    /// Where rule files (`*.yaml`) go; loaded on reload.
+    pub fn rules_dir(&self) -> PathBuf {
+        self.dir().join("rules")
+    }
+
+    /// Writes `targets/NAME.json` with one target group (atomically, so
+    /// Prometheus never reads half a file).
+    pub fn write_target(&self, name: &str, address: &str, labels: &[(&str, &str)]) -> PathBuf {
+        let labels: serde_json::Map<String, serde_json::Value> = labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), json!(v)))
+            .collect();
+        let groups = json!([{ "targets": [address], "labels": labels }]);
+        let text = serde_json::to_string_pretty(&groups).expect("serialise file_sd targets");
+        write_atomically(&self.targets_dir().join(format!("{name}.json")), &text)
+    }
+
+    /// Writes `rules/NAME.yaml` (atomically); Prometheus loads it on reload.
+    pub fn write_rules(&self, name: &str, yaml: &str) -> PathBuf {
+        write_atomically(&self.rules_dir().join(format!("{name}.yaml")), yaml)
+    }
+
+    /// The last `lines` lines of Prometheus' log.
+    pub fn log_tail(&self, lines: usize) -> String {
+        let log = fs::read_to_string(self.log_file()).unwrap_or_default();
+        let all: Vec<&str> = log.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+
+    /// Kills Prometheus (its URL then refuses connections). Idempotent.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn log_file(&self) -> PathBuf {
+        self.dir().join("prometheus.log")
+    }
+
+    fn spawn(&mut self, binary: &Path, options: &PrometheusOptions) {
+        let log = fs::File::create(self.log_file()).expect("create the Prometheus log file");
+        let mut command = Command::new(binary);
+        command
+            .arg(format!("--config.file={}", self.config_file().display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                self.dir().join("data").display()
+            ))
+            .arg(format!("--web.listen-address={}", self.address()))
+            .args(&options.extra_args)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("clone the log file handle"))
+            .stderr(log);
+        if options.enable_lifecycle {
+            command.arg("--web.enable-lifecycle");
+        }
+        if !self.prefix.is_empty() {
+            command.arg(format!("--web.external-url={}/", self.url()));
+        }
+        let child = command.spawn().unwrap_or_else(|err| {
+            panic!("cannot start {}: {err}\n{NOT_INSTALLED}", binary.display())
+        });
+        self.child = Some(child);
+    }
+
+    fn wait_ready(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + READY_TIMEOUT;
+        let ready_path = format!("{}/-/ready", self.prefix);
+        while Instant::now() < deadline {
+            if let Some(child) = self.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                return Err(format!("it exited with {status}"));
+            }
+            if http_status(self.port, &ready_path) == Some(200) {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err(format!("no 200 from {ready_path} within {READY_TIMEOUT:?}"))
+    }
+}
+
+impl Drop for PrometheusServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The prometheus binary: the Debian one, or the first on PATH.
+fn prometheus_binary() -> PathBuf {
+    let debian = PathBuf::from("/usr/bin/prometheus");
+    if debian.is_file() {
+        return debian;
+    }
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join("prometheus"))
+        .find(|candidate| candidate.is_file())
+        .unwrap_or_else(|| panic!("{NOT_INSTALLED}"))
+}
+
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("bind a free loopback port")
+}
+
+/// `prometheus.yml`: 1 s scrape and evaluation, file_sd over `targets/*.json`
+/// refreshed every second, rules from `rules/*.yaml`.
+fn write_config(dir: &Path) {
+    let config = json!({
+        "global": {
+            "scrape_interval": "1s",
+            "scrape_timeout": "1s",
+            "evaluation_interval": "1s",
+        },
+        "scrape_configs": [{
+            "job_name": FILE_SD_JOB,
+            "file_sd_configs": [{
+                "files": [dir.join("targets").join("*.json")],
+                "refresh_interval": "1s",
+            }],
+        }],
+        "rule_files": [dir.join("rules").join("*.yaml")],
+    });
+    let yaml = serde_saphyr::to_string(&config).expect("serialise prometheus.yml");
+    fs::write(dir.join("prometheus.yml"), yaml).expect("write prometheus.yml");
+}
+
+/// Writes through a temporary name that no glob matches, then renames.
+fn write_atomically(path: &Path, text: &str) -> PathBuf {
+    let temporary = path.with_extension("tmp");
+    fs::write(&temporary, text).expect("write a temporary file");
+    fs::rename(&temporary, path).expect("rename into place");
+    path.to_path_buf()
+}
+
+/// The status code of `GET path` on the loopback port, or `None` when there is
+/// no HTTP answer. Plain std so the helper works outside any async runtime.
+fn http_status(port: u16, path: &str) -> Option<u16> {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n"
+    )
+    .ok()?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).ok()?;
+    answer.split_whitespace().nth(1)?.parse().ok()
+}
