@@ -38,6 +38,107 @@ pub enum Command {
     /// Write APP's artifacts into a folder: monitors, rules, dashboards, their
     /// ConfigMaps, the runbook, a kustomization and plain-Prometheus files.
     Codify(CodifyArgs),
+    /// Click first: apply APP's artifacts to the configured sinks (a plain
+    /// Prometheus's config folder, with a reload). Idempotent.
+    Apply(ApplyArgs),
+    /// CI smoke test against a live Prometheus: the target is up, every signal
+    /// has series, every dashboard query returns data, rules are loaded and
+    /// healthy, no alert of the app is pending or firing.
+    Verify(VerifyArgs),
+}
+
+/// How to reach Prometheus.
+#[derive(Debug, Args)]
+pub struct PrometheusArgs {
+    /// Prometheus' base URL (credentials: PROMETHEUS_TOKEN, or PROMETHEUS_USER and PROMETHEUS_PASSWORD).
+    #[arg(long, env = "PROMETHEUS_URL", value_name = "URL")]
+    pub prometheus_url: Option<String>,
+    /// Do not verify Prometheus' TLS certificate.
+    #[arg(long)]
+    pub insecure_skip_tls_verify: bool,
+}
+
+/// `onramp apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub app: AppArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub needs: NeedSelection,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub render: RenderArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub prometheus: PrometheusArgs,
+    /// A plain Prometheus's folder for onramp's files: DIR/targets/*.yaml (file_sd) and DIR/rules/*.yaml.
+    #[arg(long, value_name = "DIR")]
+    pub prometheus_config_dir: Option<PathBuf>,
+}
+
+/// `onramp verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub app: AppArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub needs: NeedSelection,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub render: RenderArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub prometheus: PrometheusArgs,
+    /// Retry until every check passes or this much time has passed (e.g. 2m, 90s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub wait: Option<std::time::Duration>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the report as JUnit XML (one test case per check).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Queries in flight at once.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub concurrency: usize,
+}
+
+/// Parses `90s`, `2m`, `1h`, `1m30s` or a number of seconds.
+pub fn parse_duration(text: &str) -> std::result::Result<std::time::Duration, String> {
+    if let Ok(secs) = text.parse::<u64>() {
+        return Ok(std::time::Duration::from_secs(secs));
+    }
+    if !crate::needs::resolve::is_duration(text) {
+        return Err(format!("{text:?} is not a duration; write e.g. 90s, 2m or 1m30s"));
+    }
+    let mut total = 0u64;
+    let mut number = 0u64;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if let Some(d) = c.to_digit(10) {
+            number = number * 10 + u64::from(d);
+            continue;
+        }
+        let millis = match (c, chars.peek()) {
+            ('m', Some('s')) => {
+                chars.next();
+                1
+            }
+            ('s', _) => 1_000,
+            ('m', _) => 60_000,
+            ('h', _) => 3_600_000,
+            ('d', _) => 86_400_000,
+            ('w', _) => 604_800_000,
+            _ => 31_536_000_000,
+        };
+        total += number * millis;
+        number = 0;
+    }
+    Ok(std::time::Duration::from_millis(total))
 }
 
 /// `onramp needs`.
@@ -103,6 +204,10 @@ pub struct RenderArgs {
     /// Where the runbook is published; alerts link to URL#alertname.
     #[arg(long = "runbook-url", value_name = "URL")]
     pub runbook_url: Option<String>,
+    /// Where a plain Prometheus reaches the app's metrics (HOST:PORT), for an app
+    /// running outside Kubernetes: adds a file_sd target file.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub target: Option<String>,
 }
 
 /// Output format.
@@ -235,6 +340,20 @@ impl AppSettings {
             crate::app::validate::metrics_path(path)
                 .map_err(|m| Error::Usage(format!("--metrics-path {path:?}: {m}")))?;
         }
+        if let Some(target) = &render.target {
+            let valid = target.rsplit_once(':').is_some_and(|(host, port)| {
+                !host.is_empty()
+                    && port.parse::<u16>().is_ok()
+                    && host
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'))
+            });
+            if !valid {
+                return Err(Error::Usage(format!(
+                    "--target {target:?}: write HOST:PORT, e.g. 127.0.0.1:8080"
+                )));
+            }
+        }
         let need_ids = if needs.needs.is_empty() {
             file.needs.clone()
         } else {
@@ -253,9 +372,26 @@ impl AppSettings {
                 grafana_url: file.grafana.url.clone(),
                 grafana_folder: file.grafana.folder.clone(),
                 needs_explicit: !need_ids.is_empty(),
+                static_target: render.target.clone(),
             },
             need_ids,
             needs_dirs,
         })
+    }
+}
+
+impl PrometheusArgs {
+    /// The Prometheus client, from the flag, the environment or onramp.yaml.
+    pub fn client(&self, config: &Config) -> Result<Option<crate::prometheus::PrometheusClient>> {
+        let Some(url) = self
+            .prometheus_url
+            .clone()
+            .or_else(|| config.file.prometheus.url.clone())
+        else {
+            return Ok(None);
+        };
+        let settings = crate::prometheus::PrometheusConfig::from_env(&url)?
+            .with_insecure_skip_tls_verify(self.insecure_skip_tls_verify);
+        Ok(Some(crate::prometheus::PrometheusClient::new(settings)?))
     }
 }

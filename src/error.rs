@@ -158,6 +158,15 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// `promtool check rules` rejected the rules onramp was about to apply.
+    #[error("the rules for {app} do not pass `promtool check rules`, so nothing was changed:\n{message}")]
+    RulesRejected {
+        /// The app.
+        app: String,
+        /// What promtool said.
+        message: String,
+    },
+
     /// codify found files in the way that onramp did not write for this app.
     #[error(
         "refusing to overwrite {} file(s) onramp did not write for {app}:\n{}\nnothing was written; move them away, or choose another --out",
@@ -191,6 +200,7 @@ impl Error {
         match self {
             Error::NotOurs { .. } => 1,
             Error::Prometheus(crate::prometheus::Error::Config { .. }) => 2,
+            Error::Prometheus(crate::prometheus::Error::ReloadFailed { .. }) => 1,
             Error::Grafana(_) | Error::Prometheus(_) => 3,
             _ => 2,
         }

@@ -16,10 +16,12 @@ pub mod config;
 pub mod error;
 pub mod grafana;
 pub mod needs;
+pub mod plain_prometheus;
 pub mod plan;
 pub mod prometheus;
 pub mod promql;
 pub mod render;
+pub mod verify;
 
 pub use commands::Outcome;
 
@@ -30,5 +32,15 @@ pub fn run(cli: cli::Cli) -> error::Result<Outcome> {
         cli::Command::Needs(args) => commands::needs::run(args, &config),
         cli::Command::Plan(args) => commands::plan::run(args, &config),
         cli::Command::Codify(args) => commands::codify::run(args, &config),
+        cli::Command::Apply(args) => runtime()?.block_on(commands::apply::run(args, &config)),
+        cli::Command::Verify(args) => runtime()?.block_on(commands::verify::run(args, &config)),
     }
+}
+
+/// The async runtime for the commands that talk to services.
+fn runtime() -> error::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| error::Error::Usage(format!("cannot start the async runtime: {e}")))
 }

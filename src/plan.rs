@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::app::{App, ScrapeVia};
 use crate::error::{Error, Result};
 use crate::needs::resolve::{Mapping, ResolvedNeed, Scope, SignalOverrides};
-use crate::needs::{Need, SignalSource};
+use crate::needs::{Need, SignalSource, SignalType};
 use crate::render::{self, Context, dashboard, rules, runbook};
 
 /// What an artifact is, and how a sink addresses it.
@@ -48,6 +48,8 @@ pub enum ArtifactKind {
     ScrapeConfig,
     /// A plain Prometheus rules file.
     RulesFile,
+    /// A plain Prometheus file_sd target file (the app at a fixed address).
+    Targets,
 }
 
 /// One generated artifact.
@@ -82,6 +84,23 @@ pub struct SignalReport {
     pub unavailable: Option<String>,
     /// What to add to the app when the signal is missing.
     pub instrumentation: String,
+    /// The PromQL selector of its series for this app (histograms: the `_count` series).
+    pub selector: String,
+    /// True when its series come from Kubernetes (kube-state-metrics, cAdvisor).
+    pub kubernetes: bool,
+}
+
+/// One query of a dashboard panel, and the signals it reads.
+#[derive(Debug, Clone, Serialize)]
+pub struct PanelQuery {
+    /// The panel title.
+    pub panel: String,
+    /// The query's refId.
+    pub ref_id: String,
+    /// The PromQL, with Grafana's variables still in it.
+    pub expr: String,
+    /// The signals it reads.
+    pub signals: Vec<String>,
 }
 
 /// A need as the plan uses it.
@@ -101,6 +120,14 @@ pub struct NeedReport {
     pub signals: Vec<SignalReport>,
     /// Panels and alerts left out, and why.
     pub left_out: Vec<String>,
+    /// The uid of its dashboard.
+    pub dashboard_uid: String,
+    /// Every query of its dashboard.
+    pub queries: Vec<PanelQuery>,
+    /// The name of its rule group, when it has alerts.
+    pub rule_group: Option<String>,
+    /// The names of its dashboard's own variables (`flag`).
+    pub variables: Vec<String>,
 }
 
 /// The whole plan for one app.
@@ -154,6 +181,8 @@ pub struct PlanOptions {
     pub grafana_folder: Option<String>,
     /// True when the user named the needs (a need that cannot work is then an error).
     pub needs_explicit: bool,
+    /// `HOST:PORT` where a plain Prometheus scrapes the app directly (file_sd).
+    pub static_target: Option<String>,
 }
 
 /// Paths of the artifacts inside the codify folder.
@@ -174,6 +203,8 @@ pub mod paths {
     pub const SCRAPE_CONFIG: &str = "prometheus/scrape-config.yaml";
     /// The plain Prometheus rules file.
     pub const RULES_FILE: &str = "prometheus/rules.yaml";
+    /// The plain Prometheus file_sd target file.
+    pub const TARGETS_FILE: &str = "prometheus/targets.yaml";
 
     /// The dashboard JSON of a need.
     pub fn dashboard(need: &str) -> String {
@@ -327,7 +358,7 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
             .values()
             .map(|s| {
                 let def = &need.need.signals[&s.name];
-                SignalReport {
+                Ok(SignalReport {
                     name: s.name.clone(),
                     metric: s.series_name(),
                     mapping: match &s.mapping {
@@ -340,9 +371,19 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
                     used: used.contains(&s.name),
                     unavailable: unavailable(s.source),
                     instrumentation: def.instrumentation.clone(),
-                }
+                    selector: need
+                        .expr(&match s.kind {
+                            SignalType::Histogram => format!("{{{{{}:count}}}}", s.name),
+                            _ => format!("{{{{{}}}}}", s.name),
+                        })
+                        .map_err(|message| Error::Render {
+                            artifact: format!("signal {} of need {}", s.name, need.need.id),
+                            message,
+                        })?,
+                    kubernetes: s.source.needs_kubernetes(),
+                })
             })
-            .collect();
+            .collect::<Result<_>>()?;
         let rendered = dashboard::render(
             &ctx,
             &dashboard::DashboardInput {
@@ -370,7 +411,25 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
                 })
                 .collect(),
         });
+        let query_signals = panels
+            .iter()
+            .flat_map(|p| p.queries.iter().map(|q| need.signals_used(&q.expr.value)));
+        let queries = rendered
+            .queries
+            .iter()
+            .zip(query_signals)
+            .map(|(q, signals)| PanelQuery {
+                panel: q.panel.clone(),
+                ref_id: q.ref_id.clone(),
+                expr: q.expr.clone(),
+                signals,
+            })
+            .collect();
         need_reports.push(NeedReport {
+            dashboard_uid: rendered.uid.clone(),
+            queries,
+            rule_group: (!need_alerts.is_empty()).then(|| rules::group_name(&ctx, &need.need.id)),
+            variables: need.need.variables.iter().map(|v| v.name.clone()).collect(),
             id: need.need.id.clone(),
             title: need.need.title.clone(),
             story: need.need.story.clone(),
@@ -467,6 +526,13 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
             path: paths::SCRAPE_CONFIG.to_string(),
             kind: ArtifactKind::ScrapeConfig,
             content: render::scrape::render(&ctx, endpoint)?,
+        });
+    }
+    if let (Some(endpoint), Some(target)) = (&app.metrics, &options.static_target) {
+        artifacts.push(Artifact {
+            path: paths::TARGETS_FILE.to_string(),
+            kind: ArtifactKind::Targets,
+            content: render::scrape::static_targets(&ctx, endpoint, target)?,
         });
     }
     if !groups.groups.is_empty() {

@@ -2,9 +2,11 @@
 //! the modules that own the work, and prints the result. No logic lives here
 //! that another command or sink would need.
 
+pub mod apply;
 pub mod codify;
 pub mod needs;
 pub mod plan;
+pub mod verify;
 
 use crate::app::{self, App, manifest};
 use crate::cli::AppSettings;

@@ -44,6 +44,7 @@ pub fn describe(kind: &ArtifactKind) -> String {
         ArtifactKind::Kustomization => "kustomization".to_string(),
         ArtifactKind::ScrapeConfig => "scrape config for a plain Prometheus".to_string(),
         ArtifactKind::RulesFile => "rules file for a plain Prometheus".to_string(),
+        ArtifactKind::Targets => "file_sd targets for a plain Prometheus".to_string(),
     }
 }
 

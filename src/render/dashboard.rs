@@ -129,6 +129,19 @@ pub struct RenderedDashboard {
     pub need: String,
     /// The JSON text (pretty, sorted keys, trailing newline).
     pub json: String,
+    /// Every panel query, in panel order, as Grafana will run it.
+    pub queries: Vec<RenderedQuery>,
+}
+
+/// One query of one panel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedQuery {
+    /// The panel title.
+    pub panel: String,
+    /// The query's refId (`A`, `B`…).
+    pub ref_id: String,
+    /// The expanded PromQL (with Grafana's variables still in it).
+    pub expr: String,
 }
 
 /// The panels (and their queries) a dashboard keeps for this app.
@@ -157,6 +170,7 @@ pub fn render(ctx: &Context<'_>, input: &DashboardInput<'_>) -> Result<RenderedD
         row_height: 0,
     };
     let mut panels = Vec::new();
+    let mut queries = Vec::new();
     let mut next_id = 1u32;
     for panel in &input.panels {
         if let Some(row) = &panel.row {
@@ -199,6 +213,11 @@ pub fn render(ctx: &Context<'_>, input: &DashboardInput<'_>) -> Result<RenderedD
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        queries.extend(targets.iter().map(|t| RenderedQuery {
+            panel: panel.title.clone(),
+            ref_id: t.ref_id.clone(),
+            expr: t.expr.clone(),
+        }));
         panels.push(panel_json(next_id, panel, grid, targets));
         next_id += 1;
     }
@@ -332,6 +351,7 @@ pub fn render(ctx: &Context<'_>, input: &DashboardInput<'_>) -> Result<RenderedD
         title,
         need: need.need.id.clone(),
         json: to_json(&dashboard),
+        queries,
     })
 }
 

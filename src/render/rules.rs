@@ -145,11 +145,16 @@ pub struct RuleGroups {
     pub groups: Vec<RuleGroup>,
 }
 
+/// The rule group of one need of the app: `namespace.app.need`.
+pub fn group_name(ctx: &Context<'_>, need: &str) -> String {
+    format!("{}.{}.{need}", ctx.app.namespace, ctx.app.name)
+}
+
 /// Groups the alerts by need, in the order given.
 pub fn groups(ctx: &Context<'_>, alerts: &[Alert]) -> RuleGroups {
     let mut groups: Vec<RuleGroup> = Vec::new();
     for alert in alerts {
-        let group_name = format!("{}.{}.{}", ctx.app.namespace, ctx.app.name, alert.need);
+        let group_name = group_name(ctx, &alert.need);
         let rule = Rule {
             alert: alert.name.clone(),
             expr: alert.expr.clone(),

@@ -127,3 +127,34 @@ pub fn render(ctx: &Context<'_>, endpoint: &MetricsEndpoint) -> Result<String> {
     );
     to_yaml(&stamp, &config, "scrape config")
 }
+
+#[derive(Serialize)]
+struct TargetGroup {
+    targets: Vec<String>,
+    labels: std::collections::BTreeMap<String, String>,
+}
+
+/// A file_sd target file for a plain Prometheus that scrapes the app at a
+/// fixed address (an app running outside Kubernetes, like the demo shop on a
+/// laptop). Labels match what the Operator's objects give the app's series.
+pub fn static_targets(ctx: &Context<'_>, endpoint: &MetricsEndpoint, target: &str) -> Result<String> {
+    let labels = std::collections::BTreeMap::from([
+        ("job".to_string(), ctx.app.name.clone()),
+        ("namespace".to_string(), ctx.app.namespace.clone()),
+        ("container".to_string(), endpoint.container.clone()),
+        ("__metrics_path__".to_string(), endpoint.path.clone()),
+        ("__scheme__".to_string(), endpoint.scheme.clone()),
+    ]);
+    let stamp = format!(
+        "{}# A file_sd target file: prometheus.yml reads it through `file_sd_configs`.\n",
+        ctx.yaml_stamp()
+    );
+    to_yaml(
+        &stamp,
+        &vec![TargetGroup {
+            targets: vec![target.to_string()],
+            labels,
+        }],
+        "file_sd targets",
+    )
+}

@@ -1,0 +1,600 @@
+//! verify: the smoke test CI runs against a live Prometheus. For one app it
+//! checks that the scrape target is up, that every signal its needs read has
+//! series, that every dashboard query returns data, that its rule groups are
+//! loaded and healthy, and which of its alerts are pending or firing.
+//!
+//! It reads the same [`Plan`] every sink consumes, so it checks exactly the
+//! queries the dashboards run. It owns the checks and the report (table, JSON,
+//! JUnit); talking HTTP is [`crate::prometheus`]'s job.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::plan::{Plan, SignalReport};
+use crate::prometheus::{AlertState, PrometheusClient, QueryResult, RuleHealth, TargetHealth};
+
+/// The result of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// It works.
+    Pass,
+    /// It does not; verify exits 1.
+    Fail,
+    /// It returned nothing, for a reason that is not a fault (for example no errors to count).
+    Warn,
+    /// It does not apply here (for example Kubernetes series on a plain Prometheus).
+    Skip,
+}
+
+impl Status {
+    fn word(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "FAIL",
+            Status::Warn => "warn",
+            Status::Skip => "skip",
+        }
+    }
+}
+
+/// What a check is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    /// The scrape target.
+    Target,
+    /// A signal a need reads.
+    Signal,
+    /// A dashboard panel query.
+    Panel,
+    /// A rule group.
+    Rules,
+    /// An alert's state.
+    Alert,
+}
+
+impl Category {
+    fn word(self) -> &'static str {
+        match self {
+            Category::Target => "target",
+            Category::Signal => "signal",
+            Category::Panel => "panel",
+            Category::Rules => "rules",
+            Category::Alert => "alert",
+        }
+    }
+}
+
+/// One check and its outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// What it is about.
+    pub category: Category,
+    /// Its name (`service-health/requests`, `checkout · Service health/Request rate/A`…).
+    pub name: String,
+    /// Its outcome.
+    pub status: Status,
+    /// What was found, and for a failure what to do.
+    pub detail: String,
+}
+
+/// The outcome of a verify run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The app (`namespace/name`).
+    pub app: String,
+    /// The Prometheus checked.
+    pub prometheus: String,
+    /// True when no check failed.
+    pub passed: bool,
+    /// How many rounds were run (more than one with `--wait`).
+    pub rounds: u32,
+    /// Wall time of the last round, in milliseconds.
+    pub duration_ms: u128,
+    /// Every check.
+    pub checks: Vec<Check>,
+}
+
+impl Report {
+    /// How many checks ended with `status`.
+    pub fn count(&self, status: Status) -> usize {
+        self.checks.iter().filter(|c| c.status == status).count()
+    }
+}
+
+/// How verify runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Queries in flight at once.
+    pub concurrency: usize,
+    /// Retry until everything passes or this much time has passed.
+    pub wait: Option<Duration>,
+    /// Pause between rounds while waiting.
+    pub interval: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            concurrency: 8,
+            wait: None,
+            interval: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Replaces Grafana's variables by values Prometheus accepts: the range
+/// variables by durations, the dashboard's own variables by "any value".
+pub fn instant_query(expr: &str, variables: &[String]) -> String {
+    let mut out = expr
+        .replace("$__rate_interval", "1m")
+        .replace("$__interval", "15s")
+        .replace("$__range", "10m");
+    for name in variables {
+        out = out.replace(&format!("${{{name}}}"), ".+").replace(&format!("${name}"), ".+");
+    }
+    out
+}
+
+/// Runs the checks once.
+pub async fn run_once(
+    client: &PrometheusClient,
+    plan: &Plan,
+    options: &Options,
+) -> crate::prometheus::Result<Report> {
+    let started = Instant::now();
+    let (namespace, app_name) = plan
+        .app
+        .split_once('/')
+        .unwrap_or((plan.namespace.as_str(), plan.app.as_str()));
+    let mut checks = Vec::new();
+
+    // The scrape target.
+    let targets = client.targets().await?;
+    let ours: Vec<_> = targets
+        .iter()
+        .filter(|t| {
+            t.labels.get("namespace").map(String::as_str) == Some(namespace)
+                && t.labels.get("job").map(String::as_str) == Some(app_name)
+        })
+        .collect();
+    checks.push(match ours.as_slice() {
+        [] => Check {
+            category: Category::Target,
+            name: format!("{namespace}/{app_name}"),
+            status: Status::Fail,
+            detail: format!(
+                "no scrape target has job=\"{app_name}\" and namespace=\"{namespace}\": Prometheus does not scrape the app. With the Operator, check that the ServiceMonitor/PodMonitor exists and carries the labels the Prometheus resource selects (release); with a plain Prometheus, run `onramp apply` with --prometheus-config-dir."
+            ),
+        },
+        found => {
+            let down: Vec<String> = found
+                .iter()
+                .filter(|t| t.health != TargetHealth::Up)
+                .map(|t| {
+                    let why = if t.last_error.is_empty() {
+                        "not scraped yet".to_string()
+                    } else {
+                        t.last_error.clone()
+                    };
+                    format!("{} is {}: {why}", t.scrape_url, format!("{:?}", t.health).to_lowercase())
+                })
+                .collect();
+            if down.is_empty() {
+                Check {
+                    category: Category::Target,
+                    name: format!("{namespace}/{app_name}"),
+                    status: Status::Pass,
+                    detail: format!(
+                        "{} target(s) up: {}",
+                        found.len(),
+                        found.iter().map(|t| t.scrape_url.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                }
+            } else {
+                Check {
+                    category: Category::Target,
+                    name: format!("{namespace}/{app_name}"),
+                    status: Status::Fail,
+                    detail: down.join("; "),
+                }
+            }
+        }
+    });
+
+    // Is this Prometheus fed by Kubernetes (kube-state-metrics)?
+    let kube_results = client
+        .query_all(["count(kube_pod_info)".to_string()], 1)
+        .await;
+    let kubernetes = matches!(kube_results.first(), Some(Ok(r)) if !r.is_empty());
+
+    // Signals: one count() per distinct selector, then a diagnosis for the empty ones.
+    let mut signals: Vec<(String, &SignalReport)> = Vec::new();
+    for need in &plan.needs {
+        for signal in &need.signals {
+            if signal.used && signal.unavailable.is_none() {
+                signals.push((format!("{}/{}", need.id, signal.name), signal));
+            }
+        }
+    }
+    let counts = client
+        .query_all(
+            signals.iter().map(|(_, s)| format!("count({})", s.selector)),
+            options.concurrency,
+        )
+        .await;
+    let mut present: BTreeMap<String, bool> = BTreeMap::new();
+    let mut signal_state: BTreeMap<String, (Status, String)> = BTreeMap::new();
+    let mut to_diagnose = Vec::new();
+    for ((name, signal), result) in signals.iter().zip(counts) {
+        let result = result?;
+        let n = result.first_value().unwrap_or(0.0);
+        present.insert(signal.selector.clone(), n > 0.0);
+        if n > 0.0 {
+            signal_state.insert(
+                name.clone(),
+                (Status::Pass, format!("{n} series of {}", signal.metric)),
+            );
+        } else if signal.kubernetes && !kubernetes {
+            signal_state.insert(
+                name.clone(),
+                (
+                    Status::Skip,
+                    "this Prometheus has no kube-state-metrics series (not in Kubernetes)".to_string(),
+                ),
+            );
+        } else {
+            to_diagnose.push(name.clone());
+        }
+    }
+    let by_name: BTreeMap<&str, &SignalReport> =
+        signals.iter().map(|(n, s)| (n.as_str(), *s)).collect();
+    let diagnoses = client
+        .query_all(
+            to_diagnose.iter().map(|n| {
+                format!(
+                    "count by (namespace, job) ({{__name__=\"{}\"}})",
+                    by_name[n.as_str()].metric
+                )
+            }),
+            options.concurrency,
+        )
+        .await;
+    for (name, result) in to_diagnose.iter().zip(diagnoses) {
+        let signal = by_name[name.as_str()];
+        let elsewhere: Vec<String> = result?
+            .samples()
+            .iter()
+            .map(|s| {
+                format!(
+                    "namespace={:?} job={:?}",
+                    s.labels.get("namespace").cloned().unwrap_or_default(),
+                    s.labels.get("job").cloned().unwrap_or_default()
+                )
+            })
+            .collect();
+        let (kind, detail) = if elsewhere.is_empty() {
+            (
+                "metric missing",
+                format!("no series named {} at all. {}", signal.metric, signal.instrumentation),
+            )
+        } else {
+            (
+                "label mismatch",
+                format!(
+                    "{} exists, but not for this app (selector {}); found for: {}",
+                    signal.metric,
+                    signal.selector,
+                    elsewhere.join(", ")
+                ),
+            )
+        };
+        let status = if signal.optional { Status::Warn } else { Status::Fail };
+        signal_state.insert(name.clone(), (status, format!("{kind}: {detail}")));
+    }
+    for (name, _) in &signals {
+        if let Some((status, detail)) = signal_state.get(name) {
+            checks.push(Check {
+                category: Category::Signal,
+                name: name.clone(),
+                status: *status,
+                detail: detail.clone(),
+            });
+        }
+    }
+
+    // Panels: every query, as the dashboard runs it.
+    let mut panel_queries = Vec::new();
+    for need in &plan.needs {
+        for q in &need.queries {
+            panel_queries.push((need, q));
+        }
+    }
+    let offline: Vec<Result<(), String>> = panel_queries
+        .iter()
+        .map(|(_, q)| crate::promql::check(&q.expr))
+        .collect();
+    let results = client
+        .query_all(
+            panel_queries
+                .iter()
+                .map(|(need, q)| instant_query(&q.expr, &need.variables)),
+            options.concurrency,
+        )
+        .await;
+    for (((need, q), parsed), result) in panel_queries.iter().zip(offline).zip(results) {
+        let name = format!("{}/{} [{}]", need.id, q.panel, q.ref_id);
+        let check = |status, detail: String| Check {
+            category: Category::Panel,
+            name: name.clone(),
+            status,
+            detail,
+        };
+        if let Err(message) = parsed {
+            checks.push(check(Status::Fail, message));
+            continue;
+        }
+        let result = match result {
+            Ok(r) => r,
+            Err(crate::prometheus::Error::Api { error, .. }) => {
+                checks.push(check(Status::Fail, format!("Prometheus rejects the query: {error}")));
+                continue;
+            }
+            Err(other) => return Err(other),
+        };
+        if !result.is_empty() {
+            checks.push(check(Status::Pass, describe_result(&result)));
+            continue;
+        }
+        let states: Vec<(&String, Option<&(Status, String)>)> = q
+            .signals
+            .iter()
+            .map(|s| (s, signal_state.get(&format!("{}/{s}", need.id))))
+            .collect();
+        let failing: Vec<String> = states
+            .iter()
+            .filter(|(_, st)| matches!(st, Some((Status::Fail | Status::Warn, _))))
+            .map(|(s, st)| format!("{s}: {}", st.map(|x| x.1.as_str()).unwrap_or_default()))
+            .collect();
+        let skipped = states.iter().any(|(_, st)| matches!(st, Some((Status::Skip, _))));
+        checks.push(if skipped {
+            check(Status::Skip, "reads Kubernetes series this Prometheus does not have".to_string())
+        } else if !failing.is_empty() {
+            let optional_only = states
+                .iter()
+                .all(|(_, st)| !matches!(st, Some((Status::Fail, _))));
+            check(
+                if optional_only { Status::Warn } else { Status::Fail },
+                format!("no data: {}", failing.join("; ")),
+            )
+        } else {
+            check(
+                Status::Warn,
+                "no data yet: its signals have series, but the query returns nothing now (no traffic yet, or nothing to count such as no errors)".to_string(),
+            )
+        });
+    }
+
+    // Rules and alerts.
+    let groups = client.rules().await?;
+    for need in &plan.needs {
+        let Some(group_name) = &need.rule_group else {
+            continue;
+        };
+        let Some(group) = groups.iter().find(|g| &g.name == group_name) else {
+            checks.push(Check {
+                category: Category::Rules,
+                name: group_name.clone(),
+                status: Status::Fail,
+                detail: "the rule group is not loaded. With the Operator, check that the PrometheusRule carries the labels the Prometheus ruleSelector wants (release); with a plain Prometheus, run `onramp apply` with --prometheus-config-dir.".to_string(),
+            });
+            continue;
+        };
+        let broken: Vec<String> = group
+            .rules
+            .iter()
+            .filter(|r| r.health == RuleHealth::Err)
+            .map(|r| format!("{}: {}", r.name, r.last_error.clone().unwrap_or_default()))
+            .collect();
+        checks.push(Check {
+            category: Category::Rules,
+            name: group_name.clone(),
+            status: if broken.is_empty() { Status::Pass } else { Status::Fail },
+            detail: if broken.is_empty() {
+                format!("{} rules loaded from {}, all healthy", group.rules.len(), group.file)
+            } else {
+                format!("evaluation errors: {}", broken.join("; "))
+            },
+        });
+        for rule in group.rules.iter().filter(|r| need.alerts.contains(&r.name)) {
+            let (status, detail) = match rule.state {
+                Some(AlertState::Firing) => (
+                    Status::Fail,
+                    format!("FIRING ({}): {}", alert_values(rule), rule_summary(rule)),
+                ),
+                Some(AlertState::Pending) => (
+                    Status::Fail,
+                    format!(
+                        "pending ({}): fires if it holds for {}s — {}",
+                        alert_values(rule),
+                        rule.duration,
+                        rule_summary(rule)
+                    ),
+                ),
+                _ => (Status::Pass, "inactive".to_string()),
+            };
+            checks.push(Check {
+                category: Category::Alert,
+                name: rule.name.clone(),
+                status,
+                detail,
+            });
+        }
+    }
+
+    let passed = !checks.iter().any(|c| c.status == Status::Fail);
+    Ok(Report {
+        app: plan.app.clone(),
+        prometheus: client.base_url().to_string(),
+        passed,
+        rounds: 1,
+        duration_ms: started.elapsed().as_millis(),
+        checks,
+    })
+}
+
+fn rule_summary(rule: &crate::prometheus::Rule) -> String {
+    rule.annotations
+        .get("summary")
+        .cloned()
+        .unwrap_or_else(|| rule.query.clone())
+}
+
+fn alert_values(rule: &crate::prometheus::Rule) -> String {
+    let values: Vec<String> = rule
+        .alerts
+        .iter()
+        .map(|a| format!("value {}", trim_number(a.value)))
+        .collect();
+    if values.is_empty() {
+        "no instances".to_string()
+    } else {
+        values.join(", ")
+    }
+}
+
+fn trim_number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+fn describe_result(result: &QueryResult) -> String {
+    let samples = result.samples();
+    match samples {
+        [] => match result.first_value() {
+            Some(v) => format!("value {}", trim_number(v)),
+            None => "data".to_string(),
+        },
+        [one] => format!("value {}", trim_number(one.value)),
+        many => format!("{} series", many.len()),
+    }
+}
+
+/// Runs the checks, again and again while `options.wait` allows, until they pass.
+pub async fn run(
+    client: &PrometheusClient,
+    plan: &Plan,
+    options: &Options,
+) -> crate::prometheus::Result<Report> {
+    let deadline = options.wait.map(|w| Instant::now() + w);
+    let mut rounds = 0;
+    loop {
+        rounds += 1;
+        let outcome = run_once(client, plan, options).await;
+        let more_time = deadline.is_some_and(|d| Instant::now() + options.interval < d);
+        match outcome {
+            Ok(mut report) if report.passed || !more_time => {
+                report.rounds = rounds;
+                return Ok(report);
+            }
+            Err(err) if !more_time => return Err(err),
+            _ => tokio::time::sleep(options.interval).await,
+        }
+    }
+}
+
+/// The report for people: one line per check, failures first.
+pub fn table(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "verify {} against {}", report.app, report.prometheus);
+    let mut checks: Vec<&Check> = report.checks.iter().collect();
+    checks.sort_by_key(|c| match c.status {
+        Status::Fail => 0,
+        Status::Warn => 1,
+        Status::Pass => 2,
+        Status::Skip => 3,
+    });
+    let width = checks.iter().map(|c| c.name.len()).max().unwrap_or(10).min(60);
+    for c in checks {
+        let _ = writeln!(
+            out,
+            "  {:<4}  {:<6}  {:<width$}  {}",
+            c.status.word(),
+            c.category.word(),
+            c.name,
+            c.detail
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{}: {} passed, {} failed, {} warnings, {} skipped ({} ms{})",
+        if report.passed { "PASSED" } else { "FAILED" },
+        report.count(Status::Pass),
+        report.count(Status::Fail),
+        report.count(Status::Warn),
+        report.count(Status::Skip),
+        report.duration_ms,
+        if report.rounds > 1 {
+            format!(", {} rounds", report.rounds)
+        } else {
+            String::new()
+        }
+    );
+    out
+}
+
+/// The report as JUnit XML: one test suite per category, one test case per check.
+pub fn junit(report: &Report) -> String {
+    use quick_junit::{NonSuccessKind, Report as JReport, TestCase, TestCaseStatus, TestSuite};
+    let mut junit = JReport::new(format!("onramp verify {}", report.app));
+    for category in [
+        Category::Target,
+        Category::Signal,
+        Category::Panel,
+        Category::Rules,
+        Category::Alert,
+    ] {
+        let mut suite = TestSuite::new(format!("{} {}", report.app, category.word()));
+        for c in report.checks.iter().filter(|c| c.category == category) {
+            let mut status = match c.status {
+                Status::Pass | Status::Warn => TestCaseStatus::success(),
+                Status::Fail => TestCaseStatus::non_success(NonSuccessKind::Failure),
+                Status::Skip => TestCaseStatus::skipped(),
+            };
+            if c.status != Status::Pass {
+                status.set_message(c.detail.clone());
+            }
+            let mut case = TestCase::new(c.name.clone(), status);
+            case.set_classname(format!("onramp.verify.{}", category.word()));
+            if c.status == Status::Pass || c.status == Status::Warn {
+                case.set_system_out(c.detail.clone());
+            }
+            suite.add_test_case(case);
+        }
+        junit.add_test_suite(suite);
+    }
+    junit
+        .to_string()
+        .unwrap_or_else(|e| format!("<!-- cannot serialise the JUnit report: {e} -->"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grafana_variables_become_values_prometheus_accepts() {
+        let q = instant_query(
+            r#"sum(rate(x{flag=~"$flag"}[$__rate_interval])) / sum(increase(y[$__range]))"#,
+            &["flag".to_string()],
+        );
+        assert_eq!(q, r#"sum(rate(x{flag=~".+"}[1m])) / sum(increase(y[10m]))"#);
+    }
+}
