@@ -113,7 +113,9 @@ pub fn parse_duration(text: &str) -> std::result::Result<std::time::Duration, St
         return Ok(std::time::Duration::from_secs(secs));
     }
     if !crate::needs::resolve::is_duration(text) {
-        return Err(format!("{text:?} is not a duration; write e.g. 90s, 2m or 1m30s"));
+        return Err(format!(
+            "{text:?} is not a duration; write e.g. 90s, 2m or 1m30s"
+        ));
     }
     let mut total = 0u64;
     let mut number = 0u64;
@@ -344,9 +346,9 @@ impl AppSettings {
             let valid = target.rsplit_once(':').is_some_and(|(host, port)| {
                 !host.is_empty()
                     && port.parse::<u16>().is_ok()
-                    && host
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'))
+                    && host.chars().all(|c| {
+                        c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':')
+                    })
             });
             if !valid {
                 return Err(Error::Usage(format!(

@@ -159,7 +159,9 @@ pub enum Error {
     },
 
     /// `promtool check rules` rejected the rules onramp was about to apply.
-    #[error("the rules for {app} do not pass `promtool check rules`, so nothing was changed:\n{message}")]
+    #[error(
+        "the rules for {app} do not pass `promtool check rules`, so nothing was changed:\n{message}"
+    )]
     RulesRejected {
         /// The app.
         app: String,

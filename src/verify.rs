@@ -80,6 +80,9 @@ pub struct Check {
     pub status: Status,
     /// What was found, and for a failure what to do.
     pub detail: String,
+    /// True when waiting may change the outcome (a query with no data yet).
+    #[serde(skip)]
+    pub transient: bool,
 }
 
 /// The outcome of a verify run.
@@ -135,7 +138,9 @@ pub fn instant_query(expr: &str, variables: &[String]) -> String {
         .replace("$__interval", "15s")
         .replace("$__range", "10m");
     for name in variables {
-        out = out.replace(&format!("${{{name}}}"), ".+").replace(&format!("${name}"), ".+");
+        out = out
+            .replace(&format!("${{{name}}}"), ".+")
+            .replace(&format!("${name}"), ".+");
     }
     out
 }
@@ -167,6 +172,7 @@ pub async fn run_once(
             category: Category::Target,
             name: format!("{namespace}/{app_name}"),
             status: Status::Fail,
+            transient: false,
             detail: format!(
                 "no scrape target has job=\"{app_name}\" and namespace=\"{namespace}\": Prometheus does not scrape the app. With the Operator, check that the ServiceMonitor/PodMonitor exists and carries the labels the Prometheus resource selects (release); with a plain Prometheus, run `onramp apply` with --prometheus-config-dir."
             ),
@@ -186,6 +192,7 @@ pub async fn run_once(
                 .collect();
             if down.is_empty() {
                 Check {
+                    transient: false,
                     category: Category::Target,
                     name: format!("{namespace}/{app_name}"),
                     status: Status::Pass,
@@ -197,6 +204,7 @@ pub async fn run_once(
                 }
             } else {
                 Check {
+                    transient: true,
                     category: Category::Target,
                     name: format!("{namespace}/{app_name}"),
                     status: Status::Fail,
@@ -223,7 +231,9 @@ pub async fn run_once(
     }
     let counts = client
         .query_all(
-            signals.iter().map(|(_, s)| format!("count({})", s.selector)),
+            signals
+                .iter()
+                .map(|(_, s)| format!("count({})", s.selector)),
             options.concurrency,
         )
         .await;
@@ -244,7 +254,8 @@ pub async fn run_once(
                 name.clone(),
                 (
                     Status::Skip,
-                    "this Prometheus has no kube-state-metrics series (not in Kubernetes)".to_string(),
+                    "this Prometheus has no kube-state-metrics series (not in Kubernetes)"
+                        .to_string(),
                 ),
             );
         } else {
@@ -280,7 +291,10 @@ pub async fn run_once(
         let (kind, detail) = if elsewhere.is_empty() {
             (
                 "metric missing",
-                format!("no series named {} at all. {}", signal.metric, signal.instrumentation),
+                format!(
+                    "no series named {} at all. {}",
+                    signal.metric, signal.instrumentation
+                ),
             )
         } else {
             (
@@ -293,7 +307,11 @@ pub async fn run_once(
                 ),
             )
         };
-        let status = if signal.optional { Status::Warn } else { Status::Fail };
+        let status = if signal.optional {
+            Status::Warn
+        } else {
+            Status::Fail
+        };
         signal_state.insert(name.clone(), (status, format!("{kind}: {detail}")));
     }
     for (name, _) in &signals {
@@ -303,6 +321,7 @@ pub async fn run_once(
                 name: name.clone(),
                 status: *status,
                 detail: detail.clone(),
+                transient: false,
             });
         }
     }
@@ -333,6 +352,7 @@ pub async fn run_once(
             name: name.clone(),
             status,
             detail,
+            transient: false,
         };
         if let Err(message) = parsed {
             checks.push(check(Status::Fail, message));
@@ -341,7 +361,10 @@ pub async fn run_once(
         let result = match result {
             Ok(r) => r,
             Err(crate::prometheus::Error::Api { error, .. }) => {
-                checks.push(check(Status::Fail, format!("Prometheus rejects the query: {error}")));
+                checks.push(check(
+                    Status::Fail,
+                    format!("Prometheus rejects the query: {error}"),
+                ));
                 continue;
             }
             Err(other) => return Err(other),
@@ -360,7 +383,9 @@ pub async fn run_once(
             .filter(|(_, st)| matches!(st, Some((Status::Fail | Status::Warn, _))))
             .map(|(s, st)| format!("{s}: {}", st.map(|x| x.1.as_str()).unwrap_or_default()))
             .collect();
-        let skipped = states.iter().any(|(_, st)| matches!(st, Some((Status::Skip, _))));
+        let skipped = states
+            .iter()
+            .any(|(_, st)| matches!(st, Some((Status::Skip, _))));
         checks.push(if skipped {
             check(Status::Skip, "reads Kubernetes series this Prometheus does not have".to_string())
         } else if !failing.is_empty() {
@@ -372,10 +397,13 @@ pub async fn run_once(
                 format!("no data: {}", failing.join("; ")),
             )
         } else {
-            check(
-                Status::Warn,
-                "no data yet: its signals have series, but the query returns nothing now (no traffic yet, or nothing to count such as no errors)".to_string(),
-            )
+            Check {
+                transient: true,
+                ..check(
+                    Status::Warn,
+                    "no data yet: its signals have series, but the query returns nothing now (no traffic yet, or nothing to count such as no errors)".to_string(),
+                )
+            }
         });
     }
 
@@ -387,6 +415,7 @@ pub async fn run_once(
         };
         let Some(group) = groups.iter().find(|g| &g.name == group_name) else {
             checks.push(Check {
+                transient: true,
                 category: Category::Rules,
                 name: group_name.clone(),
                 status: Status::Fail,
@@ -401,11 +430,20 @@ pub async fn run_once(
             .map(|r| format!("{}: {}", r.name, r.last_error.clone().unwrap_or_default()))
             .collect();
         checks.push(Check {
+            transient: false,
             category: Category::Rules,
             name: group_name.clone(),
-            status: if broken.is_empty() { Status::Pass } else { Status::Fail },
+            status: if broken.is_empty() {
+                Status::Pass
+            } else {
+                Status::Fail
+            },
             detail: if broken.is_empty() {
-                format!("{} rules loaded from {}, all healthy", group.rules.len(), group.file)
+                format!(
+                    "{} rules loaded from {}, all healthy",
+                    group.rules.len(),
+                    group.file
+                )
             } else {
                 format!("evaluation errors: {}", broken.join("; "))
             },
@@ -432,6 +470,7 @@ pub async fn run_once(
                 name: rule.name.clone(),
                 status,
                 detail,
+                transient: false,
             });
         }
     }
@@ -487,7 +526,8 @@ fn describe_result(result: &QueryResult) -> String {
     }
 }
 
-/// Runs the checks, again and again while `options.wait` allows, until they pass.
+/// Runs the checks, again and again while `options.wait` allows, until they
+/// pass and no query is still waiting for its first data.
 pub async fn run(
     client: &PrometheusClient,
     plan: &Plan,
@@ -500,7 +540,9 @@ pub async fn run(
         let outcome = run_once(client, plan, options).await;
         let more_time = deadline.is_some_and(|d| Instant::now() + options.interval < d);
         match outcome {
-            Ok(mut report) if report.passed || !more_time => {
+            Ok(mut report)
+                if (report.passed && !report.checks.iter().any(|c| c.transient)) || !more_time =>
+            {
                 report.rounds = rounds;
                 return Ok(report);
             }
@@ -521,7 +563,12 @@ pub fn table(report: &Report) -> String {
         Status::Pass => 2,
         Status::Skip => 3,
     });
-    let width = checks.iter().map(|c| c.name.len()).max().unwrap_or(10).min(60);
+    let width = checks
+        .iter()
+        .map(|c| c.name.len())
+        .max()
+        .unwrap_or(10)
+        .min(60);
     for c in checks {
         let _ = writeln!(
             out,

@@ -25,14 +25,20 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
     let plan = plan::build(&loaded.app, &loaded.needs(), &settings.plan)?;
     let client = args.prometheus.client(config)?;
     let outcome = plain_prometheus::apply(&plan, &config_dir, client.as_ref()).await?;
-    print!("{}", summary(&plan.workload, &config_dir.display().to_string(), &outcome));
+    print!(
+        "{}",
+        summary(&plan.workload, &config_dir.display().to_string(), &outcome)
+    );
     Ok(Outcome::Success)
 }
 
 /// What the plain-Prometheus sink did, for people.
 pub fn summary(workload: &str, dir: &str, outcome: &plain_prometheus::Outcome) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "Applied {workload} to the plain Prometheus config folder {dir}:");
+    let _ = writeln!(
+        out,
+        "Applied {workload} to the plain Prometheus config folder {dir}:"
+    );
     for f in &outcome.files {
         let word = match f.change {
             Change::Created => "created",

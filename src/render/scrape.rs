@@ -137,7 +137,11 @@ struct TargetGroup {
 /// A file_sd target file for a plain Prometheus that scrapes the app at a
 /// fixed address (an app running outside Kubernetes, like the demo shop on a
 /// laptop). Labels match what the Operator's objects give the app's series.
-pub fn static_targets(ctx: &Context<'_>, endpoint: &MetricsEndpoint, target: &str) -> Result<String> {
+pub fn static_targets(
+    ctx: &Context<'_>,
+    endpoint: &MetricsEndpoint,
+    target: &str,
+) -> Result<String> {
     let labels = std::collections::BTreeMap::from([
         ("job".to_string(), ctx.app.name.clone()),
         ("namespace".to_string(), ctx.app.namespace.clone()),

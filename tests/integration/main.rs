@@ -9,6 +9,7 @@ mod artifacts;
 mod bad_input;
 mod codify;
 mod discovery;
+mod live;
 mod needs;
 mod plan;
 mod prometheus_client;

@@ -3,6 +3,7 @@
 
 pub mod crd;
 pub mod prometheus;
+pub mod shop;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -254,6 +254,7 @@ pub fn free_port() -> u16 {
 }
 
 /// `prometheus.yml`: 1 s scrape and evaluation, file_sd over `targets/*.json`
+/// and `targets/*.yaml` (what `onramp apply --prometheus-config-dir` writes)
 /// refreshed every second, rules from `rules/*.yaml`.
 fn write_config(dir: &Path) {
     let config = json!({
@@ -265,7 +266,7 @@ fn write_config(dir: &Path) {
         "scrape_configs": [{
             "job_name": FILE_SD_JOB,
             "file_sd_configs": [{
-                "files": [dir.join("targets").join("*.json")],
+                "files": [dir.join("targets").join("*.json"), dir.join("targets").join("*.yaml")],
                 "refresh_interval": "1s",
             }],
         }],

@@ -1,0 +1,440 @@
+//! The real Prometheus in the loop: the demo shop with its traffic simulator,
+//! onboarded into a plain Prometheus with `onramp apply`, checked with
+//! `onramp verify`. Each test starts its own Prometheus (1 s scrape) and shop
+//! on loopback ports and stops them at the end, also on failure.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::prometheus::{PrometheusOptions, PrometheusServer};
+use crate::support::shop::Shop;
+use crate::support::{Run, demo_manifests, onramp, onramp_in, read};
+
+/// A Prometheus and a shop, and the onramp commands between them.
+struct Stack {
+    prometheus: PrometheusServer,
+    shop: Shop,
+}
+
+impl Stack {
+    fn start(users: u32) -> Stack {
+        let prometheus = PrometheusServer::start(PrometheusOptions::default());
+        let shop = Shop::start(users, Duration::from_millis(200));
+        Stack { prometheus, shop }
+    }
+
+    fn config_dir(&self) -> String {
+        self.prometheus.dir().display().to_string()
+    }
+
+    fn apply(&self, target: &str, extra: &[&str]) -> Run {
+        let manifests = demo_manifests();
+        let dir = self.config_dir();
+        let url = self.prometheus.url();
+        let mut args = vec![
+            "apply",
+            "checkout",
+            "-f",
+            &manifests,
+            "--prometheus-config-dir",
+            &dir,
+            "--prometheus-url",
+            &url,
+            "--target",
+            target,
+        ];
+        args.extend_from_slice(extra);
+        onramp(&args)
+    }
+
+    fn verify(&self, extra: &[&str]) -> Run {
+        let manifests = demo_manifests();
+        let url = self.prometheus.url();
+        let mut args = vec![
+            "verify",
+            "checkout",
+            "-f",
+            &manifests,
+            "--prometheus-url",
+            &url,
+        ];
+        args.extend_from_slice(extra);
+        onramp(&args)
+    }
+
+    /// An instant query, through onramp's own client.
+    fn query(&self, expr: &str) -> Vec<(String, f64)> {
+        let client = onramp::prometheus::PrometheusClient::new(
+            onramp::prometheus::PrometheusConfig::new(&self.prometheus.url()).expect("url"),
+        )
+        .expect("client");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let result = runtime.block_on(client.query(expr, None)).expect("query");
+        result
+            .samples()
+            .iter()
+            .map(|s| {
+                let variant = s
+                    .labels
+                    .get("feature_flag_result_variant")
+                    .cloned()
+                    .unwrap_or_default();
+                (variant, s.value)
+            })
+            .collect()
+    }
+
+    /// Waits until `expr` returns a value of at least `min` (bounded).
+    fn wait_for(&self, expr: &str, min: f64, within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            let value = self.query(expr).first().map(|s| s.1).unwrap_or(0.0);
+            if value >= min {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{expr} stayed below {min} (last {value})"
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+}
+
+fn report(run: &Run) -> Value {
+    serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("verify --json: {e}\n{}\n{}", run.stdout, run.stderr))
+}
+
+fn check<'a>(report: &'a Value, category: &str, name: &str) -> &'a Value {
+    report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["category"] == category && c["name"] == name)
+        .unwrap_or_else(|| panic!("no {category} check named {name}"))
+}
+
+#[test]
+fn after_apply_in_plain_mode_verify_passes_for_all_three_needs() {
+    let stack = Stack::start(10);
+    let applied = stack.apply(&stack.shop.address(), &[]);
+    applied.expect_status(0);
+    assert!(
+        applied.stdout.contains("created    ")
+            && applied.stdout.contains("targets/shop-checkout.yaml"),
+        "{}",
+        applied.stdout
+    );
+    assert!(
+        applied
+            .stdout
+            .contains("Prometheus reloaded its configuration successfully."),
+        "{}",
+        applied.stdout
+    );
+    // Applying again changes nothing.
+    let again = stack.apply(&stack.shop.address(), &[]);
+    again.expect_status(0);
+    assert_eq!(
+        again.stdout.matches("unchanged").count(),
+        2,
+        "{}",
+        again.stdout
+    );
+
+    let junit = tempfile::NamedTempFile::new().expect("temp file");
+    let junit_path = junit.path().display().to_string();
+    let run = stack.verify(&["--wait", "60s", "--json", "--junit", &junit_path]);
+    run.expect_status(0);
+    let report = report(&run);
+    assert_eq!(report["passed"], true);
+    for need in [
+        "service-health",
+        "troubleshooting",
+        "feature-flag-engagement",
+    ] {
+        let passing = report["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .filter(|c| {
+                c["category"] == "panel"
+                    && c["status"] == "pass"
+                    && c["name"].as_str().is_some_and(|n| n.starts_with(need))
+            })
+            .count();
+        assert!(passing > 0, "no passing panel for {need}");
+    }
+    assert_eq!(check(&report, "target", "shop/checkout")["status"], "pass");
+    assert_eq!(
+        check(&report, "rules", "shop.checkout.service-health")["status"],
+        "pass"
+    );
+    assert_eq!(
+        check(&report, "signal", "troubleshooting/restarts")["status"],
+        "skip",
+        "no kube-state-metrics here"
+    );
+    let xml = read(junit.path());
+    let cases = xml.matches("<testcase").count();
+    assert_eq!(
+        cases,
+        report["checks"].as_array().expect("checks").len(),
+        "one test case per check"
+    );
+    assert!(!xml.contains("<failure"), "{xml}");
+}
+
+#[test]
+fn the_engagement_panels_give_the_simulators_numbers_per_variant() {
+    let stack = Stack::start(20);
+    stack.apply(&stack.shop.address(), &[]).expect_status(0);
+    // Enough sessions on both variants for the shares to settle.
+    stack.wait_for(
+        r#"min(user_sessions_total{job="checkout"})"#,
+        600.0,
+        Duration::from_secs(90),
+    );
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().display().to_string();
+    onramp(&["codify", "checkout", "-f", &demo_manifests(), "--out", &out]).expect_status(0);
+    let dashboard: Value = serde_json::from_str(&read(
+        dir.path().join("dashboards/feature-flag-engagement.json"),
+    ))
+    .expect("json");
+    let panel_expr = |title: &str| -> String {
+        let panel = dashboard["panels"]
+            .as_array()
+            .expect("panels")
+            .iter()
+            .find(|p| p["title"] == title)
+            .expect("panel");
+        onramp::verify::instant_query(
+            panel["targets"][0]["expr"].as_str().expect("expr"),
+            &["flag".to_string()],
+        )
+    };
+    // The dashboard's own queries, evaluated by Prometheus (the tolerance
+    // covers the sampling of who leaves and increase()'s extrapolation).
+    let clicks = stack.query(&panel_expr("Clicks per session by variant"));
+    let exits = stack.query(&panel_expr("Share of users leaving the page by variant"));
+    let value = |samples: &[(String, f64)], variant: &str| {
+        samples
+            .iter()
+            .find(|s| s.0 == variant)
+            .map(|s| s.1)
+            .unwrap_or_else(|| panic!("no {variant} in {samples:?}"))
+    };
+    assert!(
+        (value(&clicks, "on") - 6.0).abs() < 0.3,
+        "clicks/session on: {clicks:?}"
+    );
+    assert!(
+        (value(&clicks, "off") - 4.0).abs() < 0.3,
+        "clicks/session off: {clicks:?}"
+    );
+    assert!(
+        (value(&exits, "on") - 0.20).abs() < 0.06,
+        "exit share on: {exits:?}"
+    );
+    assert!(
+        (value(&exits, "off") - 0.35).abs() < 0.06,
+        "exit share off: {exits:?}"
+    );
+}
+
+#[test]
+fn the_error_rate_flag_makes_the_alert_pending_and_verify_fail() {
+    let stack = Stack::start(10);
+    stack.apply(&stack.shop.address(), &[]).expect_status(0);
+    stack.verify(&["--wait", "60s"]).expect_status(0);
+    stack.shop.set_flag("fail-error-rate", "on");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let run = stack.verify(&["--json"]);
+        if run.status == 1 {
+            let report = report(&run);
+            let alert = check(&report, "alert", "CheckoutHighErrorRate");
+            assert_eq!(alert["status"], "fail");
+            let detail = alert["detail"].as_str().expect("detail");
+            assert!(
+                detail.starts_with("pending") || detail.starts_with("FIRING"),
+                "{detail}"
+            );
+            let table = stack.verify(&[]);
+            table.expect_status(1);
+            assert!(
+                table.stdout.contains("FAIL  alert   CheckoutHighErrorRate"),
+                "{}",
+                table.stdout
+            );
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the error-rate alert never went pending:\n{}",
+            run.stdout
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+#[test]
+fn a_broken_scrape_fails_verify_naming_the_target_and_the_reason() {
+    let stack = Stack::start(1);
+    let closed = format!("127.0.0.1:{}", crate::support::prometheus::free_port());
+    stack.apply(&closed, &[]).expect_status(0);
+    let run = stack.verify(&["--wait", "10s"]);
+    run.expect_status(1);
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("FAIL  target"))
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!(
+        line.contains(&format!("http://{closed}/metrics is down")),
+        "{line}"
+    );
+    assert!(line.contains("connection refused"), "{line}");
+}
+
+#[test]
+fn verify_exits_3_when_prometheus_is_down() {
+    let mut stack = Stack::start(1);
+    let url = stack.prometheus.url();
+    stack.prometheus.stop();
+    let run = stack.verify(&[]);
+    run.expect_status(3);
+    assert!(
+        run.stderr.contains(url.trim_end_matches('/')),
+        "names the URL: {}",
+        run.stderr
+    );
+}
+
+/// A user need whose alert description uses a template function Prometheus does not have.
+fn broken_need_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("broken.yaml"),
+        r#"id: broken
+title: Broken
+story: As a developer I want an alert.
+signals:
+  requests: {description: Requests., type: counter, metric: http_requests_total, instrumentation: Count them.}
+panels:
+  - {title: Requests, description: Requests per second., unit: reqps, queries: [{expr: 'sum(rate({{requests}}[$__rate_interval]))'}]}
+alerts:
+  - name: NoTraffic
+    expr: 'sum(rate({{requests}}[5m])) == 0'
+    for: 5m
+    severity: warning
+    summary: No traffic.
+    description: '{{ $value | nosuchfunction }} requests.'
+    runbook: {meaning: m, impact: i, diagnosis: [d], mitigation: [m]}
+walkthrough: w
+"#,
+    )
+    .expect("write need");
+    dir
+}
+
+#[test]
+fn a_rules_file_with_an_error_is_refused_and_the_old_one_stays_active() {
+    let stack = Stack::start(1);
+    stack.apply(&stack.shop.address(), &[]).expect_status(0);
+    let rules = stack.prometheus.rules_dir().join("shop-checkout.yaml");
+    let before = read(&rules);
+    let needs = broken_need_dir();
+    let needs_dir = needs.path().display().to_string();
+    let run = stack.apply(&stack.shop.address(), &["--needs-dir", &needs_dir]);
+    run.expect_status(2);
+    assert!(
+        run.stderr
+            .contains("do not pass `promtool check rules`, so nothing was changed"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("nosuchfunction"),
+        "promtool's reason: {}",
+        run.stderr
+    );
+    assert_eq!(read(&rules), before, "the old rules file stays");
+    let verify = stack.verify(&["--wait", "30s", "--json"]);
+    verify.expect_status(0);
+    assert_eq!(
+        check(&report(&verify), "rules", "shop.checkout.service-health")["status"],
+        "pass"
+    );
+}
+
+#[test]
+fn without_promtool_a_rejected_reload_puts_the_old_files_back() {
+    let stack = Stack::start(1);
+    stack.apply(&stack.shop.address(), &[]).expect_status(0);
+    let rules = stack.prometheus.rules_dir().join("shop-checkout.yaml");
+    let before = read(&rules);
+    let needs = broken_need_dir();
+    let (manifests, dir, url, target, needs_dir) = (
+        demo_manifests(),
+        stack.config_dir(),
+        stack.prometheus.url(),
+        stack.shop.address(),
+        needs.path().display().to_string(),
+    );
+    // No promtool on PATH: Prometheus itself is the one to reject the file.
+    let empty_path = tempfile::tempdir().expect("temp dir");
+    let run = {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_onramp"));
+        cmd.args([
+            "apply",
+            "checkout",
+            "-f",
+            &manifests,
+            "--prometheus-config-dir",
+            &dir,
+            "--prometheus-url",
+            &url,
+            "--target",
+            &target,
+            "--needs-dir",
+            &needs_dir,
+        ])
+        .env("PATH", empty_path.path());
+        let out = cmd.output().expect("onramp runs");
+        Run {
+            status: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    };
+    run.expect_status(1);
+    assert!(
+        run.stderr.to_lowercase().contains("reload"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(read(&rules), before, "the previous rules file is back");
+    let verify = onramp_in(
+        None,
+        &[
+            "verify",
+            "checkout",
+            "-f",
+            &manifests,
+            "--prometheus-url",
+            &url,
+            "--wait",
+            "30s",
+        ],
+        None,
+    );
+    verify.expect_status(0);
+}
