@@ -68,7 +68,7 @@ fn normalize_panels(panels: &mut [Value]) {
         }
     }
     // Stable: panels at the same position keep their order.
-    panels.sort_by(|a, b| compare_position(a, b));
+    panels.sort_by(compare_position);
 }
 
 /// Orders panels top to bottom, then left to right; panels without a
