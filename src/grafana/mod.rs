@@ -1,9 +1,28 @@
 //! Grafana: the HTTP client that pushes and pulls the app's dashboards.
+//!
+//! Owns everything onramp says to Grafana's HTTP API (`/api/*`, the contract
+//! in `reference/grafana-http-api.md`): configuration and credentials
+//! ([`GrafanaConfig`]), the client with its retries ([`Client`]), typed
+//! answers ([`model`]), the errors ([`Error`]) and the pure dashboard
+//! normaliser ([`normalize()`]). Does not own rendering dashboards (render),
+//! deciding what to push (plan/apply) or writing files (codify).
+//!
+//! Credentials never leave [`config::Secret`] except into a request header:
+//! they are absent from every `Debug`, `Display` and error.
 
-/// Errors talking to Grafana.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// Placeholder until the client lands.
-    #[error("grafana is not configured")]
-    NotConfigured,
-}
+pub mod client;
+pub mod config;
+pub mod error;
+pub mod model;
+pub mod normalize;
+
+pub use client::Client;
+pub use config::{Auth, GrafanaConfig, RetryPolicy, Secret};
+pub use error::{Error, Unreachable};
+pub use model::{
+    DashboardMeta, Datasource, DatasourceList, Folder, Health, LiveDashboard, SaveResult, SearchHit,
+};
+pub use normalize::normalize;
+
+/// Results of Grafana calls.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -9,6 +9,7 @@ mod artifacts;
 mod bad_input;
 mod codify;
 mod discovery;
+mod grafana_contract;
 mod live;
 mod needs;
 mod plan;

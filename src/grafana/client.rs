@@ -1,0 +1,660 @@
+//! The Grafana HTTP client: one method per endpoint onramp uses, with
+//! timeouts, bounded retries and errors mapped from status codes.
+//!
+//! Owns: building requests (auth, org header), the retry loop, and turning
+//! Grafana's answers into [`crate::grafana::model`] values or [`Error`]s.
+//! Does not own deciding *whether* to push (apply does that from `meta`) nor
+//! normalising dashboards ([`super::normalize`]).
+//!
+//! Retry rules: a GET is retried on 5xx, connection errors and timeouts; a
+//! POST or DELETE only when the request certainly did not reach Grafana
+//! (connection not established) or a proxy said 502/503/504. 4xx — and so a
+//! 412 version conflict — is never retried.
+
+use reqwest::header::{ACCEPT, HeaderValue};
+use reqwest::{Method, StatusCode, Url};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use super::config::{Auth, GrafanaConfig};
+use super::error::{Error, Unreachable};
+use super::model::{
+    DashboardMeta, Datasource, DatasourceList, Folder, Health, LiveDashboard, SaveResult, SearchHit,
+};
+
+/// The header that selects the organisation.
+const ORG_HEADER: &str = "X-Grafana-Org-Id";
+/// Page size used when listing search results.
+const SEARCH_PAGE: usize = 1000;
+/// Longest quote of a non-JSON error body kept in an error message.
+const MAX_QUOTED_BODY: usize = 200;
+
+/// A connection to one Grafana. Cheap to clone (the HTTP pool is shared).
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    config: GrafanaConfig,
+}
+
+/// Whether a request may be sent again after an unclear outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Replay {
+    /// Reads: sending twice changes nothing.
+    Idempotent,
+    /// Writes: only resend when Grafana certainly did not act on it.
+    Unsafe,
+}
+
+/// One HTTP answer, after retries.
+#[derive(Debug)]
+struct Answer {
+    method: Method,
+    url: Url,
+    status: StatusCode,
+    body: Vec<u8>,
+    attempts: u32,
+}
+
+/// Grafana's error body: `{"message": …, "status": …}` (both optional).
+#[derive(Debug, Default, Deserialize)]
+struct ApiMessage {
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+impl Client {
+    /// A client for the Grafana described by `config`.
+    pub fn new(config: GrafanaConfig) -> Result<Self, Error> {
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout())
+            .connect_timeout(config.timeout())
+            .user_agent(concat!("onramp/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|source| Error::HttpClient { source })?;
+        Ok(Client { http, config })
+    }
+
+    /// The configuration this client uses.
+    pub fn config(&self) -> &GrafanaConfig {
+        &self.config
+    }
+
+    /// The absolute URL of a path Grafana returned (`/d/<uid>/<slug>`), for
+    /// printing links a person can open.
+    pub fn link(&self, path: &str) -> String {
+        let mut url = self.config.url().clone();
+        if path.starts_with('/') {
+            // Grafana's paths already include its sub-path when it has one.
+            url.set_path(path);
+            url.to_string()
+        } else {
+            url.join(path)
+                .map(|u| u.to_string())
+                .unwrap_or_else(|_| format!("{url}{path}"))
+        }
+    }
+
+    /// `GET /api/health`: Grafana is up and its database answers.
+    pub async fn health(&self) -> Result<Health, Error> {
+        let answer = self
+            .call(
+                Method::GET,
+                self.endpoint(&["api", "health"], &[]),
+                None,
+                Replay::Idempotent,
+            )
+            .await?;
+        match answer.status {
+            StatusCode::OK => self.decode(&answer),
+            _ => Err(self.fail(&answer)),
+        }
+    }
+
+    /// `GET /api/datasources`: every datasource of the org.
+    pub async fn datasources(&self) -> Result<Vec<Datasource>, Error> {
+        let answer = self
+            .call(
+                Method::GET,
+                self.endpoint(&["api", "datasources"], &[]),
+                None,
+                Replay::Idempotent,
+            )
+            .await?;
+        match answer.status {
+            StatusCode::OK => self.decode(&answer),
+            _ => Err(self.fail(&answer)),
+        }
+    }
+
+    /// The uid of the Prometheus datasource dashboards should use: the one
+    /// named `preferred_name` (matched by name, then by uid), else the
+    /// default Prometheus datasource, else the only one. Errors list every
+    /// datasource found.
+    pub async fn prometheus_datasource_uid(
+        &self,
+        preferred_name: Option<&str>,
+    ) -> Result<String, Error> {
+        let all = self.datasources().await?;
+        choose_prometheus(all, preferred_name)
+    }
+
+    /// `GET /api/folders/:uid`; `None` when there is no such folder.
+    pub async fn folder(&self, uid: &str) -> Result<Option<Folder>, Error> {
+        let answer = self
+            .call(
+                Method::GET,
+                self.endpoint(&["api", "folders", uid], &[]),
+                None,
+                Replay::Idempotent,
+            )
+            .await?;
+        match answer.status {
+            StatusCode::OK => self.decode(&answer).map(Some),
+            StatusCode::NOT_FOUND => Ok(None),
+            _ => Err(self.fail(&answer)),
+        }
+    }
+
+    /// Returns folder `uid`, creating it with `title` when missing. A folder
+    /// created concurrently by someone else (409) is fine: it is read back.
+    /// An existing folder keeps its title.
+    pub async fn ensure_folder(&self, uid: &str, title: &str) -> Result<Folder, Error> {
+        if let Some(folder) = self.folder(uid).await? {
+            return Ok(folder);
+        }
+        let body = json!({ "uid": uid, "title": title });
+        let answer = self
+            .call(
+                Method::POST,
+                self.endpoint(&["api", "folders"], &[]),
+                Some(&body),
+                Replay::Unsafe,
+            )
+            .await?;
+        match answer.status {
+            StatusCode::OK => self.decode(&answer),
+            StatusCode::CONFLICT => match self.folder(uid).await? {
+                Some(folder) => Ok(folder),
+                None => Err(self.fail(&answer)),
+            },
+            _ => Err(self.fail(&answer)),
+        }
+    }
+
+    /// `GET /api/dashboards/uid/:uid`; `None` when there is no such dashboard.
+    pub async fn get_dashboard(&self, uid: &str) -> Result<Option<LiveDashboard>, Error> {
+        let url = self.endpoint(&["api", "dashboards", "uid", uid], &[]);
+        let answer = self
+            .call(Method::GET, url, None, Replay::Idempotent)
+            .await?;
+        match answer.status {
+            StatusCode::OK => self.decode(&answer).map(Some),
+            StatusCode::NOT_FOUND => Ok(None),
+            _ => Err(self.fail(&answer)),
+        }
+    }
+
+    /// `GET /api/search` for dashboards (not folders) carrying every tag in
+    /// `tags` and, when `dashboard_uids` is not empty, one of those uids.
+    /// Pages through all results.
+    pub async fn search(
+        &self,
+        tags: &[&str],
+        dashboard_uids: &[&str],
+    ) -> Result<Vec<SearchHit>, Error> {
+        let mut hits = Vec::new();
+        for page in 1.. {
+            let page_text = page.to_string();
+            let limit_text = SEARCH_PAGE.to_string();
+            let mut query: Vec<(&str, &str)> = vec![
+                ("type", "dash-db"),
+                ("limit", &limit_text),
+                ("page", &page_text),
+            ];
+            query.extend(tags.iter().map(|t| ("tag", *t)));
+            query.extend(dashboard_uids.iter().map(|u| ("dashboardUIDs", *u)));
+            let url = self.endpoint(&["api", "search"], &query);
+            let answer = self
+                .call(Method::GET, url, None, Replay::Idempotent)
+                .await?;
+            if answer.status != StatusCode::OK {
+                return Err(self.fail(&answer));
+            }
+            let batch: Vec<SearchHit> = self.decode(&answer)?;
+            let done = batch.len() < SEARCH_PAGE;
+            hits.extend(batch);
+            if done {
+                break;
+            }
+        }
+        Ok(hits)
+    }
+
+    /// `POST /api/dashboards/db`: creates or updates `dashboard` in
+    /// `folder_uid` (`None`: the root — an update without a folder moves the
+    /// dashboard to the root). Without `overwrite`, the dashboard's `version`
+    /// must equal the stored one, else [`Error::VersionMismatch`].
+    pub async fn save_dashboard(
+        &self,
+        dashboard: &Value,
+        folder_uid: Option<&str>,
+        overwrite: bool,
+        message: Option<&str>,
+    ) -> Result<SaveResult, Error> {
+        let mut body = json!({ "dashboard": dashboard, "overwrite": overwrite });
+        if let Some(folder) = folder_uid {
+            body["folderUid"] = json!(folder);
+        }
+        if let Some(message) = message {
+            body["message"] = json!(message);
+        }
+        let uid = dashboard
+            .get("uid")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        let url = self.endpoint(&["api", "dashboards", "db"], &[]);
+        let answer = self
+            .call(Method::POST, url, Some(&body), Replay::Unsafe)
+            .await?;
+        match answer.status {
+            StatusCode::OK => self.decode(&answer),
+            StatusCode::PRECONDITION_FAILED => {
+                let api = self.api_message(&answer);
+                match api.status.as_deref() {
+                    Some("version-mismatch") => Err(Error::VersionMismatch { uid }),
+                    Some("plugin-dashboard") => Err(Error::PluginDashboard { uid }),
+                    Some("name-exists") => Err(Error::NameExists { uid }),
+                    _ => Err(self.fail(&answer)),
+                }
+            }
+            // Grafana says "folder not found" or "Cannot save provisioned
+            // dashboard" only in message text; find out from its state instead.
+            StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND => {
+                if let Some(folder) = folder_uid
+                    && matches!(self.folder(folder).await, Ok(None))
+                {
+                    return Err(Error::FolderNotFound {
+                        uid: folder.to_owned(),
+                    });
+                }
+                if self.is_provisioned(&uid).await {
+                    return Err(Error::Provisioned { uid });
+                }
+                if answer.status == StatusCode::NOT_FOUND
+                    && self.api_message(&answer).status.as_deref() == Some("not-found")
+                {
+                    return Err(Error::DashboardNotFound { uid });
+                }
+                Err(self.fail(&answer))
+            }
+            _ => Err(self.fail(&answer)),
+        }
+    }
+
+    /// `DELETE /api/dashboards/uid/:uid`. Returns whether a dashboard was
+    /// deleted (`false`: there was none).
+    pub async fn delete_dashboard(&self, uid: &str) -> Result<bool, Error> {
+        let url = self.endpoint(&["api", "dashboards", "uid", uid], &[]);
+        let answer = self.call(Method::DELETE, url, None, Replay::Unsafe).await?;
+        match answer.status {
+            StatusCode::OK => Ok(true),
+            StatusCode::NOT_FOUND => Ok(false),
+            StatusCode::BAD_REQUEST if self.is_provisioned(uid).await => Err(Error::Provisioned {
+                uid: uid.to_owned(),
+            }),
+            _ => Err(self.fail(&answer)),
+        }
+    }
+
+    /// Whether dashboard `uid` exists and is provisioned; `false` when that
+    /// cannot be found out (the caller then reports the original error).
+    async fn is_provisioned(&self, uid: &str) -> bool {
+        if uid.is_empty() {
+            return false;
+        }
+        matches!(
+            self.get_dashboard(uid).await,
+            Ok(Some(LiveDashboard {
+                meta: DashboardMeta {
+                    provisioned: true,
+                    ..
+                },
+                ..
+            }))
+        )
+    }
+
+    /// The URL of an endpoint: path segments (each percent-encoded) below the
+    /// base URL, plus query pairs.
+    fn endpoint(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
+        let mut url = self.config.url().clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        url
+    }
+
+    /// Sends a request, retrying per [`Replay`] and the retry policy.
+    async fn call(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+        replay: Replay,
+    ) -> Result<Answer, Error> {
+        let policy = self.config.retry();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let last = attempt >= policy.max_attempts;
+            match self.attempt(&method, &url, body).await {
+                Ok((status, bytes)) => {
+                    if !last && retry_status(status, replay) {
+                        tokio::time::sleep(policy.backoff(attempt)).await;
+                        continue;
+                    }
+                    return Ok(Answer {
+                        method,
+                        url,
+                        status,
+                        body: bytes,
+                        attempts: attempt,
+                    });
+                }
+                Err(err) => {
+                    if !last && retry_transport(&err, replay) {
+                        tokio::time::sleep(policy.backoff(attempt)).await;
+                        continue;
+                    }
+                    let reason = if err.is_timeout() {
+                        Unreachable::Timeout {
+                            after: self.config.timeout(),
+                        }
+                    } else if err.is_connect() {
+                        Unreachable::Connect
+                    } else {
+                        Unreachable::Transport
+                    };
+                    return Err(Error::Unreachable {
+                        url: url.to_string(),
+                        reason,
+                        attempts: attempt,
+                        source: err,
+                    });
+                }
+            }
+        }
+    }
+
+    /// One HTTP exchange: status and the whole body.
+    async fn attempt(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: Option<&Value>,
+    ) -> Result<(StatusCode, Vec<u8>), reqwest::Error> {
+        let mut request = self
+            .http
+            .request(method.clone(), url.clone())
+            .header(ACCEPT, HeaderValue::from_static("application/json"));
+        // reqwest marks both auth headers sensitive, so they stay out of its Debug output.
+        request = match self.config.auth() {
+            Auth::None => request,
+            Auth::Token(token) => request.bearer_auth(token.expose()),
+            Auth::Basic { user, password } => request.basic_auth(user, Some(password.expose())),
+        };
+        if let Some(org) = self.config.org_id() {
+            request = request.header(ORG_HEADER, org.to_string());
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await?;
+        let status = response.status();
+        let bytes = response.bytes().await?;
+        Ok((status, bytes.to_vec()))
+    }
+
+    /// Decodes a 2xx body.
+    fn decode<T: DeserializeOwned>(&self, answer: &Answer) -> Result<T, Error> {
+        serde_json::from_slice(&answer.body).map_err(|source| Error::InvalidResponse {
+            url: answer.url.to_string(),
+            source,
+        })
+    }
+
+    /// Grafana's `message`/`status`, with any credential scrubbed out.
+    fn api_message(&self, answer: &Answer) -> ApiMessage {
+        let mut api: ApiMessage = serde_json::from_slice(&answer.body).unwrap_or_default();
+        if api.message.is_none() {
+            let text = String::from_utf8_lossy(&answer.body);
+            let text = text.trim();
+            if !text.is_empty() {
+                api.message = Some(text.chars().take(MAX_QUOTED_BODY).collect());
+            }
+        }
+        api.message = api.message.map(|m| self.scrub(&m));
+        api
+    }
+
+    /// Removes the configured secret from text Grafana (or a proxy) sent back.
+    fn scrub(&self, text: &str) -> String {
+        match self.config.auth().secret() {
+            Some(secret) if !secret.is_empty() => text.replace(secret, "<redacted>"),
+            _ => text.to_owned(),
+        }
+    }
+
+    /// The error for an answer no endpoint-specific rule covered.
+    fn fail(&self, answer: &Answer) -> Error {
+        let url = answer.url.to_string();
+        let method = answer.method.to_string();
+        match answer.status {
+            StatusCode::UNAUTHORIZED => Error::Unauthorized {
+                url,
+                credentials_sent: self.config.auth().is_some(),
+            },
+            StatusCode::FORBIDDEN => Error::Forbidden { method, url },
+            status => {
+                let message = self
+                    .api_message(answer)
+                    .message
+                    .unwrap_or_else(|| "no message".to_owned());
+                if status.is_server_error() {
+                    Error::Server {
+                        method,
+                        url,
+                        status: status.as_u16(),
+                        attempts: answer.attempts,
+                        message,
+                    }
+                } else {
+                    Error::Rejected {
+                        method,
+                        url,
+                        status: status.as_u16(),
+                        message,
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Whether an HTTP status is worth another attempt.
+fn retry_status(status: StatusCode, replay: Replay) -> bool {
+    match replay {
+        Replay::Idempotent => status.is_server_error(),
+        Replay::Unsafe => matches!(
+            status,
+            StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT
+        ),
+    }
+}
+
+/// Whether a transport error is worth another attempt.
+fn retry_transport(err: &reqwest::Error, replay: Replay) -> bool {
+    match replay {
+        Replay::Idempotent => !err.is_builder() && !err.is_redirect(),
+        // Only when no connection was made: the request never reached Grafana.
+        Replay::Unsafe => err.is_connect(),
+    }
+}
+
+/// Picks the Prometheus datasource, see [`Client::prometheus_datasource_uid`].
+fn choose_prometheus(all: Vec<Datasource>, preferred_name: Option<&str>) -> Result<String, Error> {
+    const PROMETHEUS: &str = "prometheus";
+    if let Some(name) = preferred_name {
+        let found = all
+            .iter()
+            .find(|d| d.name == name)
+            .or_else(|| all.iter().find(|d| d.uid == name));
+        return match found {
+            Some(ds) if ds.kind == PROMETHEUS => Ok(ds.uid.clone()),
+            Some(ds) => Err(Error::DatasourceNotPrometheus {
+                name: name.to_owned(),
+                kind: ds.kind.clone(),
+                found: DatasourceList(all.clone()),
+            }),
+            None => Err(Error::DatasourceNotFound {
+                name: name.to_owned(),
+                found: DatasourceList(all),
+            }),
+        };
+    }
+    let prometheus: Vec<&Datasource> = all.iter().filter(|d| d.kind == PROMETHEUS).collect();
+    if let Some(default) = prometheus.iter().find(|d| d.is_default) {
+        return Ok(default.uid.clone());
+    }
+    match prometheus.as_slice() {
+        [only] => Ok(only.uid.clone()),
+        [] => Err(Error::NoPrometheusDatasource {
+            found: DatasourceList(all),
+        }),
+        _ => Err(Error::AmbiguousPrometheusDatasource {
+            found: DatasourceList(all),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ds(name: &str, kind: &str, uid: &str, is_default: bool) -> Datasource {
+        Datasource {
+            id: None,
+            uid: uid.into(),
+            name: name.into(),
+            kind: kind.into(),
+            is_default,
+            url: None,
+        }
+    }
+
+    #[test]
+    fn named_datasource_wins_then_default_then_only() {
+        let all = vec![
+            ds("Loki", "loki", "loki", true),
+            ds("Prom A", "prometheus", "a", false),
+            ds("Prom B", "prometheus", "b", true),
+        ];
+        assert_eq!(
+            choose_prometheus(all.clone(), Some("Prom A")).ok(),
+            Some("a".to_owned())
+        );
+        assert_eq!(
+            choose_prometheus(all.clone(), Some("b")).ok(),
+            Some("b".to_owned())
+        );
+        assert_eq!(
+            choose_prometheus(all.clone(), None).ok(),
+            Some("b".to_owned())
+        );
+        let only = vec![
+            ds("Loki", "loki", "loki", true),
+            ds("Prom A", "prometheus", "a", false),
+        ];
+        assert_eq!(choose_prometheus(only, None).ok(), Some("a".to_owned()));
+    }
+
+    #[test]
+    fn datasource_errors_list_what_exists() {
+        let all = vec![
+            ds("Loki", "loki", "loki", true),
+            ds("P1", "prometheus", "p1", false),
+        ];
+        let missing = choose_prometheus(all.clone(), Some("Mimir")).map_err(|e| e.to_string());
+        assert_eq!(
+            missing,
+            Err(r#"no Grafana datasource is named "Mimir"; the datasources are: "Loki" (type loki, uid loki, default), "P1" (type prometheus, uid p1)"#.to_owned())
+        );
+        let wrong = choose_prometheus(all, Some("Loki"));
+        assert!(
+            matches!(wrong, Err(Error::DatasourceNotPrometheus { kind, .. }) if kind == "loki")
+        );
+        let two = vec![
+            ds("P1", "prometheus", "p1", false),
+            ds("P2", "prometheus", "p2", false),
+        ];
+        assert!(matches!(
+            choose_prometheus(two, None),
+            Err(Error::AmbiguousPrometheusDatasource { .. })
+        ));
+        let none = choose_prometheus(vec![ds("Loki", "loki", "loki", false)], None)
+            .map_err(|e| e.to_string());
+        assert!(
+            matches!(&none, Err(text) if text.contains(r#""Loki" (type loki, uid loki)"#)),
+            "{none:?}"
+        );
+    }
+
+    #[test]
+    fn four_hundreds_are_never_retried() {
+        for replay in [Replay::Idempotent, Replay::Unsafe] {
+            for status in [400, 401, 403, 404, 409, 412, 422] {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+                assert!(!retry_status(status, replay), "{status} {replay:?}");
+            }
+        }
+        assert!(retry_status(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Replay::Idempotent
+        ));
+        assert!(!retry_status(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Replay::Unsafe
+        ));
+        assert!(retry_status(StatusCode::BAD_GATEWAY, Replay::Unsafe));
+    }
+
+    #[test]
+    fn endpoints_sit_below_a_sub_path_and_encode_uids() -> Result<(), Error> {
+        let client = Client::new(GrafanaConfig::new("http://g:3000/grafana")?)?;
+        assert_eq!(
+            client
+                .endpoint(&["api", "dashboards", "uid", "a b/c"], &[])
+                .as_str(),
+            "http://g:3000/grafana/api/dashboards/uid/a%20b%2Fc"
+        );
+        assert_eq!(
+            client
+                .endpoint(&["api", "search"], &[("tag", "x y"), ("tag", "z")])
+                .as_str(),
+            "http://g:3000/grafana/api/search?tag=x+y&tag=z"
+        );
+        assert_eq!(
+            client.link("/grafana/d/abc/shop"),
+            "http://g:3000/grafana/d/abc/shop"
+        );
+        Ok(())
+    }
+}
