@@ -58,6 +58,29 @@ pub struct PrometheusArgs {
     pub insecure_skip_tls_verify: bool,
 }
 
+/// How to reach Grafana.
+#[derive(Debug, Args)]
+pub struct GrafanaArgs {
+    /// Grafana's base URL (credentials: GRAFANA_TOKEN, or GRAFANA_USER and GRAFANA_PASSWORD; org: GRAFANA_ORG_ID).
+    #[arg(long, env = "GRAFANA_URL", value_name = "URL")]
+    pub grafana_url: Option<String>,
+}
+
+impl GrafanaArgs {
+    /// The Grafana client, from the flag, the environment or onramp.yaml.
+    pub fn client(&self, config: &Config) -> Result<Option<crate::grafana::Client>> {
+        let Some(url) = self
+            .grafana_url
+            .clone()
+            .or_else(|| config.file.grafana.url.clone())
+        else {
+            return Ok(None);
+        };
+        let settings = crate::grafana::GrafanaConfig::from_env(Some(&url))?;
+        Ok(Some(crate::grafana::Client::new(settings)?))
+    }
+}
+
 /// `onramp apply`.
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
@@ -76,6 +99,18 @@ pub struct ApplyArgs {
     /// A plain Prometheus's folder for onramp's files: DIR/targets/*.yaml (file_sd) and DIR/rules/*.yaml.
     #[arg(long, value_name = "DIR")]
     pub prometheus_config_dir: Option<PathBuf>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub grafana: GrafanaArgs,
+    /// Push the dashboards as codified in DIR (dashboards/NEED.json, e.g. after `codify --from-live`) instead of rendering them.
+    #[arg(long, value_name = "DIR")]
+    pub from: Option<PathBuf>,
+    /// Overwrite dashboards people edited in Grafana; the live copy is saved to --backup-dir first.
+    #[arg(long)]
+    pub force: bool,
+    /// Where --force saves the live copies it overwrites.
+    #[arg(long, value_name = "DIR", default_value = "onramp-backups")]
+    pub backup_dir: PathBuf,
 }
 
 /// `onramp verify`.
@@ -233,6 +268,9 @@ pub struct PlanArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub render: RenderArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub grafana: GrafanaArgs,
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
@@ -253,6 +291,12 @@ pub struct CodifyArgs {
     /// The folder to write into (created when missing).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Write the dashboards as they are in Grafana now (normalised), bringing edits made there into code.
+    #[arg(long)]
+    pub from_live: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub grafana: GrafanaArgs,
     /// Output format of the summary.
     #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
@@ -375,6 +419,7 @@ impl AppSettings {
                 grafana_folder: file.grafana.folder.clone(),
                 needs_explicit: !need_ids.is_empty(),
                 static_target: render.target.clone(),
+                dashboard_overrides: BTreeMap::new(),
             },
             need_ids,
             needs_dirs,

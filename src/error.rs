@@ -203,6 +203,16 @@ impl Error {
             Error::NotOurs { .. } => 1,
             Error::Prometheus(crate::prometheus::Error::Config { .. }) => 2,
             Error::Prometheus(crate::prometheus::Error::ReloadFailed { .. }) => 1,
+            Error::Grafana(
+                crate::grafana::Error::MissingUrl
+                | crate::grafana::Error::InvalidUrl { .. }
+                | crate::grafana::Error::InvalidOrgId { .. }
+                | crate::grafana::Error::IncompleteBasicAuth { .. }
+                | crate::grafana::Error::DatasourceNotFound { .. }
+                | crate::grafana::Error::DatasourceNotPrometheus { .. }
+                | crate::grafana::Error::NoPrometheusDatasource { .. }
+                | crate::grafana::Error::AmbiguousPrometheusDatasource { .. },
+            ) => 2,
             Error::Grafana(_) | Error::Prometheus(_) => 3,
             _ => 2,
         }

@@ -15,6 +15,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod grafana;
+pub mod grafana_sync;
 pub mod needs;
 pub mod plain_prometheus;
 pub mod plan;
@@ -30,8 +31,8 @@ pub fn run(cli: cli::Cli) -> error::Result<Outcome> {
     let config = config::Config::load(cli.config.as_deref())?;
     match &cli.command {
         cli::Command::Needs(args) => commands::needs::run(args, &config),
-        cli::Command::Plan(args) => commands::plan::run(args, &config),
-        cli::Command::Codify(args) => commands::codify::run(args, &config),
+        cli::Command::Plan(args) => runtime()?.block_on(commands::plan::run(args, &config)),
+        cli::Command::Codify(args) => runtime()?.block_on(commands::codify::run(args, &config)),
         cli::Command::Apply(args) => runtime()?.block_on(commands::apply::run(args, &config)),
         cli::Command::Verify(args) => runtime()?.block_on(commands::verify::run(args, &config)),
     }

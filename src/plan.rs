@@ -183,6 +183,9 @@ pub struct PlanOptions {
     pub needs_explicit: bool,
     /// `HOST:PORT` where a plain Prometheus scrapes the app directly (file_sd).
     pub static_target: Option<String>,
+    /// Dashboard JSON to use instead of the rendered one, by uid (pulled from
+    /// Grafana by `codify --from-live`, or read from files by `apply --from`).
+    pub dashboard_overrides: BTreeMap<String, String>,
 }
 
 /// Paths of the artifacts inside the codify folder.
@@ -384,7 +387,7 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
                 })
             })
             .collect::<Result<_>>()?;
-        let rendered = dashboard::render(
+        let mut rendered = dashboard::render(
             &ctx,
             &dashboard::DashboardInput {
                 need,
@@ -392,6 +395,9 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
                 siblings: &siblings,
             },
         )?;
+        if let Some(json) = options.dashboard_overrides.get(&rendered.uid) {
+            rendered.json = json.clone();
+        }
         runbook_dashboards.push(runbook::RunbookDashboard {
             title: rendered.title.clone(),
             url: match &options.grafana_url {

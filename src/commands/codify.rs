@@ -7,13 +7,40 @@ use crate::codify::{self, Change, Report};
 use crate::commands::{Outcome, load};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::plan;
+use crate::{grafana_sync, plan};
 
-/// Builds the plan and writes it.
-pub fn run(args: &CodifyArgs, config: &Config) -> Result<Outcome> {
-    let settings = AppSettings::new(&args.app, &args.needs, &args.render, config)?;
+/// Builds the plan (with the dashboards as they are in Grafana, for
+/// `--from-live`) and writes it.
+pub async fn run(args: &CodifyArgs, config: &Config) -> Result<Outcome> {
+    let mut settings = AppSettings::new(&args.app, &args.needs, &args.render, config)?;
+    let client = if args.from_live {
+        Some(args.grafana.client(config)?.ok_or_else(|| {
+            Error::Usage("--from-live needs Grafana: pass --grafana-url (or set GRAFANA_URL, or grafana.url in onramp.yaml)".to_string())
+        })?)
+    } else {
+        None
+    };
     let loaded = load(&settings)?;
-    let plan = plan::build(&loaded.app, &loaded.needs(), &settings.plan)?;
+    let mut plan = plan::build(&loaded.app, &loaded.needs(), &settings.plan)?;
+    if let Some(client) = &client {
+        let desired = grafana_sync::desired(&plan)?;
+        let (pulled, missing) = grafana_sync::pull(client, &desired).await?;
+        println!(
+            "Pulled {} dashboard(s) from {}{}",
+            pulled.len(),
+            client.config().url(),
+            if missing.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "; not in Grafana yet (rendered instead): {}",
+                    missing.join(", ")
+                )
+            }
+        );
+        settings.plan.dashboard_overrides = pulled.into_iter().collect();
+        plan = plan::build(&loaded.app, &loaded.needs(), &settings.plan)?;
+    }
     let report = codify::write(&plan, &args.out)?;
     match args.output {
         OutputFormat::Text => {

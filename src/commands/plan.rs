@@ -6,18 +6,109 @@ use crate::cli::{AppSettings, OutputFormat, PlanArgs};
 use crate::commands::{Outcome, load};
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::grafana_sync::{self, Action};
 use crate::plan::{self, ArtifactKind, Plan};
 
-/// Builds the plan and prints it.
-pub fn run(args: &PlanArgs, config: &Config) -> Result<Outcome> {
+/// Builds the plan and prints it; with Grafana configured, also what
+/// applying would do to each dashboard there.
+pub async fn run(args: &PlanArgs, config: &Config) -> Result<Outcome> {
     let settings = AppSettings::new(&args.app, &args.needs, &args.render, config)?;
     let loaded = load(&settings)?;
     let plan = plan::build(&loaded.app, &loaded.needs(), &settings.plan)?;
+    let grafana = match args.grafana.client(config)? {
+        Some(client) => Some(grafana_actions(&client, &plan).await?),
+        None => None,
+    };
     match args.output {
-        OutputFormat::Text => print!("{}", summary(&plan)),
-        OutputFormat::Json => println!("{}", to_json(&plan)?),
+        OutputFormat::Text => {
+            print!("{}", summary(&plan));
+            if let Some((url, actions)) = &grafana {
+                print!("{}", grafana_summary(url, actions));
+            }
+        }
+        OutputFormat::Json => {
+            let mut value = serde_json::to_value(&plan).map_err(|e| Error::Render {
+                artifact: "plan".to_string(),
+                message: e.to_string(),
+            })?;
+            if let Some((url, actions)) = &grafana {
+                value["grafana"] = serde_json::json!({"url": url, "dashboards": actions});
+            }
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&value).unwrap_or_default()
+            );
+        }
     }
     Ok(Outcome::Success)
+}
+
+/// One dashboard and what applying would do to it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DashboardAction {
+    /// Its title.
+    pub title: String,
+    /// Its uid.
+    pub uid: String,
+    /// What apply would do.
+    #[serde(flatten)]
+    pub action: Action,
+}
+
+async fn grafana_actions(
+    client: &crate::grafana::Client,
+    plan: &Plan,
+) -> Result<(String, Vec<DashboardAction>)> {
+    let mut actions = Vec::new();
+    for d in grafana_sync::desired(plan)? {
+        let live = client.get_dashboard(&d.uid).await?;
+        actions.push(DashboardAction {
+            action: grafana_sync::decide(&d, live.as_ref()),
+            title: d.title,
+            uid: d.uid,
+        });
+    }
+    Ok((client.config().url().to_string(), actions))
+}
+
+/// What apply would do in Grafana, for people.
+pub fn grafana_summary(url: &str, actions: &[DashboardAction]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "\nGrafana {url}:");
+    for a in actions {
+        let (word, detail) = match &a.action {
+            Action::Create => ("create", String::new()),
+            Action::Update { diff } => ("update", indent(diff)),
+            Action::Unchanged { adopt: false } => ("unchanged", String::new()),
+            Action::Unchanged { adopt: true } => (
+                "adopt",
+                "      the content is the same; onramp's marker is refreshed\n".to_string(),
+            ),
+            Action::Provisioned => (
+                "provisioned",
+                "      owned by file provisioning; apply leaves it alone\n".to_string(),
+            ),
+            Action::HumanEdit {
+                by,
+                at,
+                version,
+                diff,
+            } => (
+                "EDITED",
+                format!(
+                    "      changed in Grafana by {by} at {at} (version {version}); apply refuses to overwrite it — bring it into code with `codify --from-live`, or apply --force\n      what the person changed, against what onramp would write:\n{}",
+                    indent(diff)
+                ),
+            ),
+        };
+        let _ = writeln!(out, "  {word:<11}  {} ({})", a.title, a.uid);
+        out.push_str(&detail);
+    }
+    out
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("      {l}\n")).collect()
 }
 
 /// The plan as JSON (typed, serialised — never templated).

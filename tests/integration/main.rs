@@ -9,6 +9,7 @@ mod artifacts;
 mod bad_input;
 mod codify;
 mod discovery;
+mod grafana_apply;
 mod grafana_contract;
 mod live;
 mod needs;

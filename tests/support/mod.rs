@@ -65,7 +65,33 @@ impl Run {
 
 /// Runs `onramp ARGS` in `dir` (the repository root when `None`), with `stdin`.
 pub fn onramp_in(dir: Option<&Path>, args: &[&str], stdin: Option<&str>) -> Run {
+    onramp_with(dir, args, stdin, &[])
+}
+
+/// Runs `onramp ARGS` with extra environment variables.
+pub fn onramp_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    onramp_with(None, args, None, env)
+}
+
+fn onramp_with(
+    dir: Option<&Path>,
+    args: &[&str],
+    stdin: Option<&str>,
+    env: &[(&str, &str)],
+) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_onramp"));
+    cmd.envs(env.iter().copied());
+    for var in [
+        "GRAFANA_URL",
+        "GRAFANA_TOKEN",
+        "GRAFANA_USER",
+        "GRAFANA_PASSWORD",
+        "PROMETHEUS_URL",
+    ] {
+        if !env.iter().any(|(k, _)| *k == var) {
+            cmd.env_remove(var);
+        }
+    }
     cmd.args(args)
         .current_dir(dir.map(Path::to_path_buf).unwrap_or_else(repo))
         .env_remove("ONRAMP_CONFIG")

@@ -1,0 +1,486 @@
+//! Keeping the app's dashboards in Grafana and in code in step, without ever
+//! losing a human edit.
+//!
+//! Every dashboard onramp writes carries a marker with the hash of the content
+//! onramp knows as its own (what it rendered, or what it pulled with
+//! `codify --from-live`). A live dashboard whose content no longer matches
+//! that hash was changed by a person: `apply` refuses to overwrite it, unless
+//! `--force`, which first saves the live copy to a backup file. This module
+//! owns that decision, the push and the pull; the HTTP calls are
+//! [`crate::grafana::Client`]'s, the rendering is [`crate::render::dashboard`]'s.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::Value;
+use similar::TextDiff;
+
+use crate::error::{Error, Result};
+use crate::grafana::{self, Client, LiveDashboard};
+use crate::plan::{ArtifactKind, Plan};
+use crate::render::dashboard::{MARKER_KEY, content_hash, to_json};
+
+/// A dashboard of the plan, as onramp wants it in Grafana.
+#[derive(Debug, Clone)]
+pub struct Desired {
+    /// The uid.
+    pub uid: String,
+    /// The title.
+    pub title: String,
+    /// The need it answers.
+    pub need: String,
+    /// The dashboard JSON.
+    pub dashboard: Value,
+}
+
+/// The dashboards of a plan.
+pub fn desired(plan: &Plan) -> Result<Vec<Desired>> {
+    plan.artifacts
+        .iter()
+        .filter_map(|a| match &a.kind {
+            ArtifactKind::Dashboard { uid, title, need } => Some((a, uid, title, need)),
+            _ => None,
+        })
+        .map(|(a, uid, title, need)| {
+            let dashboard = serde_json::from_str(&a.content).map_err(|e| Error::Render {
+                artifact: a.path.clone(),
+                message: format!("dashboard JSON does not parse: {e}"),
+            })?;
+            Ok(Desired {
+                uid: uid.clone(),
+                title: title.clone(),
+                need: need.clone(),
+                dashboard,
+            })
+        })
+        .collect()
+}
+
+/// A dashboard's content: normalised, without onramp's marker.
+pub fn content(dashboard: &Value) -> Value {
+    let mut value = grafana::normalize(dashboard);
+    if let Some(obj) = value.as_object_mut() {
+        obj.remove(MARKER_KEY);
+    }
+    value
+}
+
+fn marker_hash(dashboard: &Value) -> Option<&str> {
+    dashboard.get(MARKER_KEY)?.get("hash")?.as_str()
+}
+
+/// Writes a fresh marker for `dashboard`'s current content, keeping the
+/// marker's other fields (who generated it, for which app and need).
+pub fn restamp(dashboard: &Value) -> Value {
+    let mut out = grafana::normalize(dashboard);
+    let marker = dashboard.get(MARKER_KEY).cloned().unwrap_or(Value::Null);
+    if let Some(obj) = out.as_object_mut() {
+        obj.remove(MARKER_KEY);
+    }
+    let hash = content_hash(&out);
+    let mut marker = match marker {
+        Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    };
+    marker.insert("hash".to_string(), Value::from(hash));
+    if let Some(obj) = out.as_object_mut() {
+        obj.insert(MARKER_KEY.to_string(), Value::Object(marker));
+    }
+    out
+}
+
+/// What applying a dashboard would do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Action {
+    /// It is not in Grafana yet.
+    Create,
+    /// Grafana has onramp's previous version: it is replaced.
+    Update {
+        /// A readable diff of panels and queries.
+        diff: String,
+    },
+    /// Grafana has exactly this content (possibly with an older marker, which is refreshed).
+    Unchanged {
+        /// True when only the marker needs refreshing (a pulled edit being adopted).
+        adopt: bool,
+    },
+    /// A person changed it in Grafana since onramp last wrote it.
+    HumanEdit {
+        /// Who saved it last.
+        by: String,
+        /// When.
+        at: String,
+        /// Its version in Grafana.
+        version: i64,
+        /// What differs from what onramp would write.
+        diff: String,
+    },
+    /// It belongs to file provisioning (e.g. the sidecar ConfigMap) and cannot be saved through the API.
+    Provisioned,
+}
+
+/// Decides what to do with one dashboard, given what Grafana has.
+pub fn decide(desired: &Desired, live: Option<&LiveDashboard>) -> Action {
+    let Some(live) = live else {
+        return Action::Create;
+    };
+    if live.meta.provisioned {
+        return Action::Provisioned;
+    }
+    let live_content = content(&live.dashboard);
+    let wanted = content(&desired.dashboard);
+    if live_content == wanted {
+        return Action::Unchanged {
+            adopt: marker_hash(&live.dashboard) != marker_hash(&desired.dashboard),
+        };
+    }
+    let live_hash = content_hash(&live_content);
+    let known = [
+        marker_hash(&live.dashboard),
+        marker_hash(&desired.dashboard),
+    ];
+    let diff = readable_diff(&live.dashboard, &desired.dashboard);
+    if known.contains(&Some(live_hash.as_str())) {
+        Action::Update { diff }
+    } else {
+        Action::HumanEdit {
+            by: live
+                .meta
+                .updated_by
+                .clone()
+                .unwrap_or_else(|| "someone".to_string()),
+            at: live
+                .meta
+                .updated
+                .clone()
+                .unwrap_or_else(|| "an unknown time".to_string()),
+            version: live.version(),
+            diff: readable_diff(&desired.dashboard, &live.dashboard),
+        }
+    }
+}
+
+/// The parts of a dashboard a reviewer reads: title, variables, panels and their queries.
+pub fn readable(dashboard: &Value) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "title: {}",
+        dashboard["title"].as_str().unwrap_or_default()
+    );
+    if let Some(vars) = dashboard["templating"]["list"].as_array() {
+        for v in vars {
+            let _ = writeln!(
+                out,
+                "variable {} ({}): {}",
+                v["name"].as_str().unwrap_or_default(),
+                v["type"].as_str().unwrap_or_default(),
+                v["definition"]
+                    .as_str()
+                    .or(v["query"].as_str())
+                    .unwrap_or_default()
+            );
+        }
+    }
+    fn panels(out: &mut String, list: &Value) {
+        for p in list.as_array().map(Vec::as_slice).unwrap_or_default() {
+            let _ = writeln!(
+                out,
+                "panel {:?} ({}, {})",
+                p["title"].as_str().unwrap_or_default(),
+                p["type"].as_str().unwrap_or_default(),
+                p["fieldConfig"]["defaults"]["unit"]
+                    .as_str()
+                    .unwrap_or("no unit")
+            );
+            for t in p["targets"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
+                let _ = writeln!(
+                    out,
+                    "  {}: {}",
+                    t["refId"].as_str().unwrap_or_default(),
+                    t["expr"].as_str().unwrap_or_default()
+                );
+            }
+            panels(out, &p["panels"]);
+        }
+    }
+    panels(&mut out, &dashboard["panels"]);
+    out
+}
+
+/// A unified diff of the readable form of two dashboards (from `old` to `new`).
+pub fn readable_diff(old: &Value, new: &Value) -> String {
+    let (a, b) = (readable(old), readable(new));
+    if a == b {
+        return "  (only layout or display settings differ)\n".to_string();
+    }
+    TextDiff::from_lines(&a, &b)
+        .unified_diff()
+        .context_radius(1)
+        .header("grafana", "onramp")
+        .to_string()
+}
+
+/// What happened to one dashboard during apply.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pushed {
+    /// The uid.
+    pub uid: String,
+    /// The title.
+    pub title: String,
+    /// The full URL in Grafana.
+    pub url: String,
+    /// `created`, `updated`, `unchanged`, `refused`, `provisioned`, `not pushed`.
+    pub result: String,
+    /// The version in Grafana afterwards, when known.
+    pub version: Option<i64>,
+    /// For refusals and errors: why, and what to do.
+    pub detail: Option<String>,
+    /// The backup of the live copy, when `--force` overwrote a human edit.
+    pub backup: Option<PathBuf>,
+}
+
+/// What `apply` does about human edits.
+#[derive(Debug, Clone)]
+pub struct PushOptions {
+    /// Overwrite human edits (after saving the live copy).
+    pub force: bool,
+    /// Where backups of overwritten live copies go.
+    pub backup_dir: PathBuf,
+    /// The folder (uid, title) the dashboards go to.
+    pub folder: (String, String),
+    /// The command that brings an edit into code (shown in refusals).
+    pub codify_hint: String,
+}
+
+/// The outcome of a push: every dashboard, in plan order.
+#[derive(Debug, Clone, Serialize)]
+pub struct PushReport {
+    /// Each dashboard.
+    pub dashboards: Vec<Pushed>,
+    /// The error that stopped the push, if one did.
+    pub error: Option<String>,
+}
+
+impl PushReport {
+    /// True when a dashboard was refused or not pushed.
+    pub fn incomplete(&self) -> bool {
+        self.error.is_some()
+            || self
+                .dashboards
+                .iter()
+                .any(|d| d.result == "refused" || d.result == "not pushed")
+    }
+}
+
+fn backup(dir: &Path, live: &LiveDashboard) -> Result<PathBuf> {
+    let stamp = live
+        .meta
+        .updated
+        .clone()
+        .unwrap_or_default()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect::<String>();
+    let path = dir.join(format!("{}.v{}.{stamp}.json", live.uid(), live.version()));
+    crate::codify::write_atomic(&path, &to_json(&live.dashboard))?;
+    Ok(path)
+}
+
+/// The report entries of dashboards that were not pushed, and why.
+pub fn not_pushed(client: &Client, dashboards: &[Desired], why: &str) -> Vec<Pushed> {
+    dashboards
+        .iter()
+        .map(|d| Pushed {
+            uid: d.uid.clone(),
+            title: d.title.clone(),
+            url: client.link(&format!("/d/{}", d.uid)),
+            result: "not pushed".to_string(),
+            version: None,
+            detail: Some(why.to_string()),
+            backup: None,
+        })
+        .collect()
+}
+
+/// Pushes the dashboards. A service error stops the push; the report then
+/// says which dashboards were and were not pushed, and the error is returned
+/// alongside it.
+pub async fn push(
+    client: &Client,
+    dashboards: &[Desired],
+    options: &PushOptions,
+) -> (PushReport, Option<grafana::Error>) {
+    let mut report = PushReport {
+        dashboards: Vec::new(),
+        error: None,
+    };
+    let not_pushed = |report: &mut PushReport, from: usize, why: &str| {
+        report
+            .dashboards
+            .extend(not_pushed(client, &dashboards[from..], why));
+    };
+    if let Err(err) = client
+        .ensure_folder(&options.folder.0, &options.folder.1)
+        .await
+    {
+        let why = err.to_string();
+        not_pushed(&mut report, 0, &why);
+        report.error = Some(why);
+        return (report, Some(err));
+    }
+    for (index, d) in dashboards.iter().enumerate() {
+        let live = match client.get_dashboard(&d.uid).await {
+            Ok(live) => live,
+            Err(err) => {
+                let why = err.to_string();
+                not_pushed(&mut report, index, &why);
+                report.error = Some(why);
+                return (report, Some(err));
+            }
+        };
+        let action = decide(d, live.as_ref());
+        let url = live
+            .as_ref()
+            .and_then(|l| l.meta.url.clone())
+            .map(|u| client.link(&u))
+            .unwrap_or_else(|| client.link(&format!("/d/{}", d.uid)));
+        let mut entry = Pushed {
+            uid: d.uid.clone(),
+            title: d.title.clone(),
+            url,
+            result: String::new(),
+            version: live.as_ref().map(LiveDashboard::version),
+            detail: None,
+            backup: None,
+        };
+        let (push, result) = match &action {
+            Action::Create => (true, "created"),
+            Action::Update { .. } | Action::Unchanged { adopt: true } => (true, "updated"),
+            Action::Unchanged { adopt: false } => (false, "unchanged"),
+            Action::Provisioned => {
+                entry.detail = Some("owned by file provisioning (for example Grafana's dashboard sidecar); left alone — change it through its ConfigMap".to_string());
+                (false, "provisioned")
+            }
+            Action::HumanEdit {
+                by, at, version, ..
+            } if !options.force => {
+                entry.detail = Some(format!(
+                    "changed in Grafana by {by} at {at} (version {version}) since onramp wrote it; bring the edit into code with `{}`, or pass --force to overwrite it (the live copy is saved first)",
+                    options.codify_hint
+                ));
+                (false, "refused")
+            }
+            Action::HumanEdit { .. } => (true, "updated"),
+        };
+        if push {
+            if let (Action::HumanEdit { .. }, Some(live)) = (&action, &live) {
+                match backup(&options.backup_dir, live) {
+                    Ok(path) => entry.backup = Some(path),
+                    Err(err) => {
+                        entry.result = "refused".to_string();
+                        entry.detail = Some(format!(
+                            "the live copy could not be saved, so it was not overwritten: {err}"
+                        ));
+                        report.dashboards.push(entry);
+                        continue;
+                    }
+                }
+            }
+            let mut body = restamp(&d.dashboard);
+            if let (Some(obj), Some(live)) = (body.as_object_mut(), &live) {
+                obj.insert("version".to_string(), Value::from(live.version()));
+            }
+            let message = format!("onramp apply: need {}", d.need);
+            match client
+                .save_dashboard(&body, Some(&options.folder.0), false, Some(&message))
+                .await
+            {
+                Ok(saved) => {
+                    entry.version = Some(saved.version);
+                    entry.url = client.link(&saved.url);
+                    entry.result = result.to_string();
+                }
+                Err(grafana::Error::VersionMismatch { .. }) => {
+                    entry.result = "refused".to_string();
+                    entry.detail = Some(format!(
+                        "someone saved it in Grafana while onramp was pushing (version conflict); nothing was overwritten — run apply again, or `{}`",
+                        options.codify_hint
+                    ));
+                }
+                Err(err) => {
+                    let why = err.to_string();
+                    not_pushed(&mut report, index, &why);
+                    report.error = Some(why);
+                    return (report, Some(err));
+                }
+            }
+        } else {
+            entry.result = result.to_string();
+        }
+        report.dashboards.push(entry);
+    }
+    (report, None)
+}
+
+/// The report for people.
+pub fn summary(report: &PushReport) -> String {
+    let mut out = String::new();
+    let width = report
+        .dashboards
+        .iter()
+        .map(|d| d.title.chars().count())
+        .max()
+        .unwrap_or(0);
+    for d in &report.dashboards {
+        let _ = write!(out, "  {:<11}  {:<width$}  {}", d.result, d.title, d.url);
+        if let Some(v) = d.version {
+            let _ = write!(out, " (version {v})");
+        }
+        let _ = writeln!(out);
+        if let Some(path) = &d.backup {
+            let _ = writeln!(
+                out,
+                "               the live copy was saved first to {}",
+                path.display()
+            );
+        }
+        if let Some(detail) = &d.detail {
+            let _ = writeln!(out, "               {detail}");
+        }
+    }
+    out
+}
+
+/// Pulls the plan's dashboards from Grafana, normalised and re-stamped, as
+/// `uid → JSON text`. Dashboards not in Grafana are left out (and listed).
+pub async fn pull(
+    client: &Client,
+    dashboards: &[Desired],
+) -> std::result::Result<(Vec<(String, String)>, Vec<String>), grafana::Error> {
+    let mut pulled = Vec::new();
+    let mut missing = Vec::new();
+    for d in dashboards {
+        match client.get_dashboard(&d.uid).await? {
+            Some(live) => {
+                let mut dashboard = live.dashboard.clone();
+                // A dashboard edited in the UI may have lost the marker: give it onramp's.
+                if dashboard.get(MARKER_KEY).is_none()
+                    && let (Some(obj), Some(marker)) =
+                        (dashboard.as_object_mut(), d.dashboard.get(MARKER_KEY))
+                {
+                    obj.insert(MARKER_KEY.to_string(), marker.clone());
+                }
+                pulled.push((d.uid.clone(), to_json(&restamp(&dashboard))));
+            }
+            None => missing.push(d.title.clone()),
+        }
+    }
+    Ok((pulled, missing))
+}
