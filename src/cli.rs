@@ -86,13 +86,7 @@ impl GrafanaArgs {
 pub struct ApplyArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub app: AppArgs,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub needs: NeedSelection,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub render: RenderArgs,
+    pub selection: AppSelection,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub prometheus: PrometheusArgs,
@@ -118,13 +112,7 @@ pub struct ApplyArgs {
 pub struct VerifyArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub app: AppArgs,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub needs: NeedSelection,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub render: RenderArgs,
+    pub selection: AppSelection,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub prometheus: PrometheusArgs,
@@ -247,6 +235,20 @@ pub struct RenderArgs {
     pub target: Option<String>,
 }
 
+/// Everything that decides the plan for one app: which app, which needs, how rendered.
+#[derive(Debug, Args)]
+pub struct AppSelection {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub app: AppArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub needs: NeedSelection,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub render: RenderArgs,
+}
+
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
@@ -261,13 +263,7 @@ pub enum OutputFormat {
 pub struct PlanArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub app: AppArgs,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub needs: NeedSelection,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub render: RenderArgs,
+    pub selection: AppSelection,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub grafana: GrafanaArgs,
@@ -281,13 +277,7 @@ pub struct PlanArgs {
 pub struct CodifyArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
-    pub app: AppArgs,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub needs: NeedSelection,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub render: RenderArgs,
+    pub selection: AppSelection,
     /// The folder to write into (created when missing).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -332,12 +322,8 @@ fn parse_label(spec: &str) -> Result<(String, String)> {
 
 impl AppSettings {
     /// Validates the command line against the config file.
-    pub fn new(
-        app: &AppArgs,
-        needs: &NeedSelection,
-        render: &RenderArgs,
-        config: &Config,
-    ) -> Result<AppSettings> {
+    pub fn new(selection: &AppSelection, config: &Config) -> Result<AppSettings> {
+        let (app, needs, render) = (&selection.app, &selection.needs, &selection.render);
         if app.filenames.is_empty() {
             return Err(Error::Usage(
                 "no manifests given: pass -f FILE|DIR|- with the app's Kubernetes manifests (reading the app from a live cluster is not available in this build)".to_string(),

@@ -22,6 +22,7 @@ pub mod plan;
 pub mod prometheus;
 pub mod promql;
 pub mod render;
+pub mod secret;
 pub mod verify;
 
 pub use commands::Outcome;

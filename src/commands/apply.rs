@@ -47,7 +47,7 @@ fn codified_dashboards(dir: &Path, plan: &plan::Plan) -> Result<BTreeMap<String,
 
 /// Builds the plan and applies it.
 pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
-    let mut settings = AppSettings::new(&args.app, &args.needs, &args.render, config)?;
+    let mut settings = AppSettings::new(&args.selection, config)?;
     let config_dir = args
         .prometheus_config_dir
         .clone()

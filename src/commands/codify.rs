@@ -12,7 +12,7 @@ use crate::{grafana_sync, plan};
 /// Builds the plan (with the dashboards as they are in Grafana, for
 /// `--from-live`) and writes it.
 pub async fn run(args: &CodifyArgs, config: &Config) -> Result<Outcome> {
-    let mut settings = AppSettings::new(&args.app, &args.needs, &args.render, config)?;
+    let mut settings = AppSettings::new(&args.selection, config)?;
     let client = if args.from_live {
         Some(args.grafana.client(config)?.ok_or_else(|| {
             Error::Usage("--from-live needs Grafana: pass --grafana-url (or set GRAFANA_URL, or grafana.url in onramp.yaml)".to_string())

@@ -12,7 +12,7 @@ use crate::plan::{self, ArtifactKind, Plan};
 /// Builds the plan and prints it; with Grafana configured, also what
 /// applying would do to each dashboard there.
 pub async fn run(args: &PlanArgs, config: &Config) -> Result<Outcome> {
-    let settings = AppSettings::new(&args.app, &args.needs, &args.render, config)?;
+    let settings = AppSettings::new(&args.selection, config)?;
     let loaded = load(&settings)?;
     let plan = plan::build(&loaded.app, &loaded.needs(), &settings.plan)?;
     let grafana = match args.grafana.client(config)? {

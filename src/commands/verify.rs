@@ -8,7 +8,7 @@ use crate::{codify, plan, verify};
 
 /// Runs the checks and reports them.
 pub async fn run(args: &VerifyArgs, config: &Config) -> Result<Outcome> {
-    let settings = AppSettings::new(&args.app, &args.needs, &args.render, config)?;
+    let settings = AppSettings::new(&args.selection, config)?;
     let Some(client) = args.prometheus.client(config)? else {
         return Err(Error::Usage(
             "no Prometheus to verify against: pass --prometheus-url URL (or set PROMETHEUS_URL, or prometheus.url in onramp.yaml)".to_string(),

@@ -6,7 +6,6 @@
 //! `Debug` and `Display`. Does not own the CLI flags (the CLI passes the
 //! `--grafana-url` value in).
 
-use std::fmt;
 use std::time::Duration;
 
 use reqwest::Url;
@@ -24,34 +23,7 @@ pub const ENV_PASSWORD: &str = "GRAFANA_PASSWORD";
 /// Environment variable holding the org id sent as `X-Grafana-Org-Id`.
 pub const ENV_ORG_ID: &str = "GRAFANA_ORG_ID";
 
-/// A credential. Its `Debug` and `Display` print `<redacted>`; the value is
-/// only reachable inside the crate, where the client puts it into a header.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a credential.
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The credential itself, for the one place that sends it.
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
+pub use crate::secret::Secret;
 
 /// How onramp authenticates to Grafana.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -278,7 +250,7 @@ impl GrafanaConfig {
 fn parse_base_url(raw: &str) -> Result<(Url, Auth), Error> {
     let raw = raw.trim();
     let invalid = |reason: &str| Error::InvalidUrl {
-        url: redact_userinfo(raw),
+        url: crate::secret::redact_userinfo(raw),
         reason: reason.to_owned(),
     };
     let mut url = Url::parse(raw).map_err(|e| invalid(&e.to_string()))?;
@@ -303,20 +275,6 @@ fn parse_base_url(raw: &str) -> Result<(Url, Auth), Error> {
         url.set_path(&path);
     }
     Ok((url, auth))
-}
-
-/// Replaces `user:password@` in a URL-ish string with `***@`, for messages
-/// about URLs that could not even be parsed.
-fn redact_userinfo(raw: &str) -> String {
-    let Some(scheme_end) = raw.find("://") else {
-        return raw.to_owned();
-    };
-    let rest = &raw[scheme_end + 3..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{}://***@{}", &raw[..scheme_end], &rest[at + 1..]),
-        None => raw.to_owned(),
-    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 //! reading `PROMETHEUS_TOKEN` / `PROMETHEUS_USER` / `PROMETHEUS_PASSWORD` and
 //! keeping them out of `Debug` output; it does not send requests.
 
-use std::fmt;
 use std::time::Duration;
 
 use reqwest::Url;
@@ -20,27 +19,7 @@ pub const PASSWORD_ENV: &str = "PROMETHEUS_PASSWORD";
 /// Default time allowed for one HTTP request.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A credential that never shows in `Debug` or `Display` output.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a credential.
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The credential itself, only for putting it on the wire.
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
+pub use crate::secret::Secret;
 
 /// How onramp authenticates to Prometheus.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -213,7 +192,7 @@ impl PrometheusConfig {
 /// path ending in `/`.
 fn parse_base_url(raw: &str) -> Result<Url> {
     let mut url = Url::parse(raw.trim()).map_err(|err| Error::Config {
-        url: redact_userinfo(raw),
+        url: crate::secret::redact_userinfo(raw),
         reason: format!(
             "not a URL ({err}); expected something like http://localhost:9090 \
              or https://host/prometheus"
@@ -221,7 +200,7 @@ fn parse_base_url(raw: &str) -> Result<Url> {
     })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(Error::Config {
-            url: redact_userinfo(raw),
+            url: crate::secret::redact_userinfo(raw),
             reason: format!(
                 "unsupported scheme `{}`; use http:// or https://",
                 url.scheme()
@@ -230,7 +209,7 @@ fn parse_base_url(raw: &str) -> Result<Url> {
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::Config {
-            url: redact_userinfo(raw),
+            url: crate::secret::redact_userinfo(raw),
             reason: format!(
                 "credentials in the URL are not accepted (they would show in output); \
                  set {TOKEN_ENV}, or {USER_ENV} and {PASSWORD_ENV}, instead"
@@ -244,20 +223,6 @@ fn parse_base_url(raw: &str) -> Result<Url> {
         url.set_path(&path);
     }
     Ok(url)
-}
-
-/// Removes `user:password@` from a URL-like string, even an unparsable one.
-fn redact_userinfo(raw: &str) -> String {
-    let raw = raw.trim();
-    let Some(scheme_end) = raw.find("://") else {
-        return raw.to_string();
-    };
-    let rest = &raw[scheme_end + 3..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{}{}", &raw[..scheme_end + 3], &rest[at + 1..]),
-        None => raw.to_string(),
-    }
 }
 
 #[cfg(test)]
@@ -297,7 +262,7 @@ mod tests {
         let err = PrometheusConfig::new("http://admin:hunter2@prom:9090/").expect_err("refused");
         let message = err.to_string();
         assert!(!message.contains("hunter2"), "{message}");
-        assert!(message.contains("http://prom:9090/"), "{message}");
+        assert!(message.contains("http://***@prom:9090/"), "{message}");
         assert!(message.contains("PROMETHEUS_TOKEN"), "{message}");
     }
 

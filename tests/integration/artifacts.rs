@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::support::{codify_demo, crd, fixture, onramp, read, yaml_documents};
+use crate::support::{codify_demo, crd, fixture, read, yaml_documents};
 
 fn snapshot(name: &str, content: &str) {
     insta::with_settings!({
@@ -46,28 +46,8 @@ fn every_artifact_of_the_demo_app_matches_its_snapshot() {
 #[test]
 fn monitors_and_rules_conform_to_the_operator_crds() {
     let demo = codify_demo(&[]);
-    let podinfo = tempfile::tempdir().expect("temp dir");
-    let out = podinfo.path().display().to_string();
-    onramp(&[
-        "codify",
-        "podinfo",
-        "-f",
-        &fixture("podinfo.yaml"),
-        "--out",
-        &out,
-    ])
-    .expect_status(0);
-    let ledger = tempfile::tempdir().expect("temp dir");
-    let ledger_out = ledger.path().display().to_string();
-    onramp(&[
-        "codify",
-        "ledger",
-        "-f",
-        &fixture("unnamed-ports.yaml"),
-        "--out",
-        &ledger_out,
-    ])
-    .expect_status(0);
+    let podinfo = crate::support::codify_app("podinfo", &fixture("podinfo.yaml"), &[]);
+    let ledger = crate::support::codify_app("ledger", &fixture("unnamed-ports.yaml"), &[]);
     for (path, crd_file, kind) in [
         (
             demo.path().join("servicemonitor.yaml"),

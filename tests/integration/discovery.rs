@@ -37,17 +37,7 @@ fn metrics_port_only_on_the_pod_gives_a_podmonitor() {
 
 #[test]
 fn the_podmonitor_names_the_container_port() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let out = dir.path().display().to_string();
-    onramp(&[
-        "codify",
-        "podinfo",
-        "-f",
-        &fixture("podinfo.yaml"),
-        "--out",
-        &out,
-    ])
-    .expect_status(0);
+    let dir = crate::support::codify_app("podinfo", &fixture("podinfo.yaml"), &[]);
     let docs = crate::support::yaml_documents(&read(dir.path().join("podmonitor.yaml")));
     let endpoint = &docs[0]["spec"]["podMetricsEndpoints"][0];
     assert_eq!(endpoint["port"], "http-metrics");
@@ -75,17 +65,7 @@ fn several_containers_pick_the_one_with_the_metrics_port() {
 
 #[test]
 fn unnamed_ports_use_the_annotation_and_target_port() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let out = dir.path().display().to_string();
-    onramp(&[
-        "codify",
-        "ledger",
-        "-f",
-        &fixture("unnamed-ports.yaml"),
-        "--out",
-        &out,
-    ])
-    .expect_status(0);
+    let dir = crate::support::codify_app("ledger", &fixture("unnamed-ports.yaml"), &[]);
     let docs = crate::support::yaml_documents(&read(dir.path().join("servicemonitor.yaml")));
     let endpoint = &docs[0]["spec"]["endpoints"][0];
     assert_eq!(endpoint["targetPort"], 8000);

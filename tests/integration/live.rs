@@ -391,9 +391,9 @@ fn without_promtool_a_rejected_reload_puts_the_old_files_back() {
     );
     // No promtool on PATH: Prometheus itself is the one to reject the file.
     let empty_path = tempfile::tempdir().expect("temp dir");
-    let run = {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_onramp"));
-        cmd.args([
+    let path = empty_path.path().display().to_string();
+    let run = crate::support::onramp_env(
+        &[
             "apply",
             "checkout",
             "-f",
@@ -406,15 +406,9 @@ fn without_promtool_a_rejected_reload_puts_the_old_files_back() {
             &target,
             "--needs-dir",
             &needs_dir,
-        ])
-        .env("PATH", empty_path.path());
-        let out = cmd.output().expect("onramp runs");
-        Run {
-            status: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    };
+        ],
+        &[("PATH", &path)],
+    );
     run.expect_status(1);
     assert!(
         run.stderr.to_lowercase().contains("reload"),

@@ -126,10 +126,14 @@ pub fn onramp(args: &[&str]) -> Run {
 
 /// Codifies the demo app into a fresh temporary folder and returns it.
 pub fn codify_demo(extra: &[&str]) -> tempfile::TempDir {
+    codify_app("checkout", &demo_manifests(), extra)
+}
+
+/// Codifies `app` from `manifests` into a fresh temporary folder and returns it.
+pub fn codify_app(app: &str, manifests: &str, extra: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().display().to_string();
-    let manifests = demo_manifests();
-    let mut args = vec!["codify", "checkout", "-f", &manifests, "--out", &out];
+    let mut args = vec!["codify", app, "-f", manifests, "--out", &out];
     args.extend_from_slice(extra);
     onramp(&args).expect_status(0);
     dir
