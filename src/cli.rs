@@ -38,8 +38,9 @@ pub enum Command {
     /// Write APP's artifacts into a folder: monitors, rules, dashboards, their
     /// ConfigMaps, the runbook, a kustomization and plain-Prometheus files.
     Codify(CodifyArgs),
-    /// Click first: apply APP's artifacts to the configured sinks (a plain
-    /// Prometheus's config folder, with a reload). Idempotent.
+    /// Click first: push APP's dashboards to Grafana (never over a person's
+    /// edit) and/or its target and rules to a plain Prometheus (with a
+    /// confirmed reload). Idempotent.
     Apply(ApplyArgs),
     /// CI smoke test against a live Prometheus: the target is up, every signal
     /// has series, every dashboard query returns data, rules are loaded and
@@ -403,6 +404,7 @@ impl AppSettings {
                 selector_labels,
                 grafana_url: file.grafana.url.clone(),
                 grafana_folder: file.grafana.folder.clone(),
+                grafana_datasource: file.grafana.datasource.clone(),
                 needs_explicit: !need_ids.is_empty(),
                 static_target: render.target.clone(),
                 dashboard_overrides: BTreeMap::new(),

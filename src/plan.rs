@@ -179,6 +179,8 @@ pub struct PlanOptions {
     pub grafana_url: Option<String>,
     /// The Grafana folder the dashboards go to.
     pub grafana_folder: Option<String>,
+    /// The name of the Prometheus datasource the dashboards default to.
+    pub grafana_datasource: Option<String>,
     /// True when the user named the needs (a need that cannot work is then an error).
     pub needs_explicit: bool,
     /// `HOST:PORT` where a plain Prometheus scrapes the app directly (file_sd).
@@ -231,6 +233,7 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
             .grafana_folder
             .clone()
             .unwrap_or_else(|| app.namespace.clone()),
+        grafana_datasource: options.grafana_datasource.clone(),
     };
     let has_metrics = app.metrics.is_some();
     let mut notes = Vec::new();

@@ -221,6 +221,12 @@ pub fn render(ctx: &Context<'_>, input: &DashboardInput<'_>) -> Result<RenderedD
         panels.push(panel_json(next_id, panel, grid, targets));
         next_id += 1;
     }
+    // With a datasource named in onramp.yaml, the variable offers only that one.
+    let datasource_regex = ctx
+        .grafana_datasource
+        .as_ref()
+        .map(|name| format!("/^{}$/", crate::promql::regex_escape(name)))
+        .unwrap_or_default();
     let mut templating = vec![json!({
         "type": "datasource",
         "name": "datasource",
@@ -228,7 +234,7 @@ pub fn render(ctx: &Context<'_>, input: &DashboardInput<'_>) -> Result<RenderedD
         "query": "prometheus",
         "hide": 0,
         "refresh": 1,
-        "regex": "",
+        "regex": datasource_regex,
         "current": {},
         "options": [],
     })];

@@ -42,6 +42,8 @@ pub struct Context<'a> {
     pub selector_labels: BTreeMap<String, String>,
     /// Grafana folder for the sidecar ConfigMaps' `grafana_folder` annotation.
     pub grafana_folder: String,
+    /// The Prometheus datasource (by name) the dashboards' `datasource` variable is limited to.
+    pub grafana_datasource: Option<String>,
 }
 
 impl Context<'_> {

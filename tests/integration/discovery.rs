@@ -255,3 +255,20 @@ fn a_signal_mapped_to_another_convention_changes_metric_and_labels() {
     assert!(d.contains(r#"sum by (uri) (rate(http_server_requests_seconds_count{namespace=\"shop\",job=\"checkout\"}"#), "Spring labels follow the alternative");
     assert!(!d.contains("http_requests_total"));
 }
+
+#[test]
+fn the_demo_flags_configmap_carries_the_shops_flags_file() {
+    let docs = crate::support::yaml_documents(&read(crate::support::repo_path(
+        "examples/shop/k8s/flags.yaml",
+    )));
+    let in_cluster: Value =
+        serde_json::from_str(docs[0]["data"]["flags.json"].as_str().expect("flags.json"))
+            .expect("JSON");
+    let local: Value =
+        serde_json::from_str(&read(crate::support::repo_path("examples/shop/flags.json")))
+            .expect("JSON");
+    assert_eq!(
+        in_cluster, local,
+        "examples/shop/k8s/flags.yaml drifted from examples/shop/flags.json"
+    );
+}

@@ -62,3 +62,53 @@ fn plan_changes_nothing() {
     .expect_status(0);
     assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
 }
+
+#[test]
+fn onramp_yaml_settings_shape_the_artifacts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("onramp.yaml"),
+        "labels: {release: kps}\nrunbook_base_url: https://git.example.com/runbook.md\nneeds: [service-health]\nsignals: {requests.route: handler}\ngrafana: {datasource: Prom (EU), folder: Shop}\n",
+    )
+    .expect("write");
+    let out = dir.path().join("out").display().to_string();
+    let manifests = demo_manifests();
+    crate::support::onramp_in(
+        Some(dir.path()),
+        &["codify", "checkout", "-f", &manifests, "--out", &out],
+        None,
+    )
+    .expect_status(0);
+    let read = |f: &str| crate::support::read(dir.path().join("out").join(f));
+    assert!(read("servicemonitor.yaml").contains("release: kps"));
+    assert!(
+        read("prometheusrule.yaml")
+            .contains("runbook_url: https://git.example.com/runbook.md#checkouthigherrorrate")
+    );
+    assert!(
+        !dir.path()
+            .join("out/dashboards/troubleshooting.json")
+            .exists(),
+        "only the needs listed"
+    );
+    let dashboard: Value =
+        serde_json::from_str(&read("dashboards/service-health.json")).expect("json");
+    assert_eq!(
+        dashboard["templating"]["list"][0]["regex"],
+        r"/^Prom \(EU\)$/"
+    );
+    assert!(
+        dashboard.to_string().contains("sum by (handler)"),
+        "the label mapping from onramp.yaml"
+    );
+    assert!(read("grafana-dashboards.yaml").contains("grafana_folder: Shop"));
+}
+
+#[test]
+fn help_matches_its_snapshot() {
+    let run = onramp(&["--help"]);
+    run.expect_status(0);
+    insta::with_settings!({snapshot_path => "snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("help", run.stdout);
+    });
+}
