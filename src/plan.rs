@@ -402,6 +402,7 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
             rendered.json = json.clone();
         }
         runbook_dashboards.push(runbook::RunbookDashboard {
+            need: need.need.id.clone(),
             title: rendered.title.clone(),
             url: match &options.grafana_url {
                 Some(base) => format!("{}/d/{}", base.trim_end_matches('/'), rendered.uid),

@@ -18,6 +18,8 @@ const TEMPLATE: &str = include_str!("../../templates/runbook.md.tera");
 /// A dashboard as the runbook shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunbookDashboard {
+    /// The need it answers.
+    pub need: String,
     /// Its title.
     pub title: String,
     /// Its URL (Grafana base URL + `/d/uid` when known, else the path).
