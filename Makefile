@@ -20,5 +20,7 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
+# verify's benchmark needs the prometheus binary (make deps) and builds the demo shop.
 bench:
 	cargo bench --bench codify
+	cargo bench --bench verify
