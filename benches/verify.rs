@@ -511,8 +511,8 @@ async fn bench() {
 }
 
 fn main() {
-    // The same runtime the CLI uses: one thread.
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    // The same runtime the CLI uses: multi-threaded.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");

@@ -39,9 +39,10 @@ pub fn run(cli: cli::Cli) -> error::Result<Outcome> {
     }
 }
 
-/// The async runtime for the commands that talk to services.
+/// The async runtime for the commands that talk to services: multi-threaded,
+/// so that decoding the answers of concurrent queries uses every core.
 fn runtime() -> error::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
+    tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| error::Error::Usage(format!("cannot start the async runtime: {e}")))

@@ -130,6 +130,25 @@ impl Default for Options {
     }
 }
 
+/// Distinct queries, each sent once, addressed by slot.
+#[derive(Default)]
+struct Batch {
+    exprs: Vec<String>,
+    slots: std::collections::HashMap<String, usize>,
+}
+
+impl Batch {
+    /// The slot of `expr`, adding it when new.
+    fn add(&mut self, expr: String) -> usize {
+        if let Some(slot) = self.slots.get(&expr) {
+            return *slot;
+        }
+        self.exprs.push(expr.clone());
+        self.slots.insert(expr, self.exprs.len() - 1);
+        self.exprs.len() - 1
+    }
+}
+
 /// Replaces Grafana's variables by values Prometheus accepts: the range
 /// variables by durations, the dashboard's own variables by "any value".
 pub fn instant_query(expr: &str, variables: &[String]) -> String {
@@ -158,8 +177,50 @@ pub async fn run_once(
         .unwrap_or((plan.namespace.as_str(), plan.app.as_str()));
     let mut checks = Vec::new();
 
+    // Everything that depends on nothing else goes out at once: the targets,
+    // the rules, and one batch of distinct queries (the Kubernetes probe, a
+    // count per signal, every panel query).
+    let mut signals: Vec<(String, &SignalReport)> = Vec::new();
+    for need in &plan.needs {
+        for signal in &need.signals {
+            if signal.used && signal.unavailable.is_none() {
+                signals.push((format!("{}/{}", need.id, signal.name), signal));
+            }
+        }
+    }
+    let mut panel_queries = Vec::new();
+    for need in &plan.needs {
+        for q in &need.queries {
+            panel_queries.push((need, q));
+        }
+    }
+    let mut batch = Batch::default();
+    let kube_probe = batch.add("count(kube_pod_info)".to_string());
+    let signal_slots: Vec<usize> = signals
+        .iter()
+        .map(|(_, s)| batch.add(format!("count({})", s.selector)))
+        .collect();
+    let panel_slots: Vec<usize> = panel_queries
+        .iter()
+        .map(|(need, q)| batch.add(instant_query(&q.expr, &need.variables)))
+        .collect();
+    let (targets, groups, mut results) = tokio::join!(
+        client.targets(),
+        client.rules(),
+        client.query_all(batch.exprs, options.concurrency),
+    );
+    let (targets, groups) = (targets?, groups?);
+    // A query error other than Prometheus rejecting the query (unreachable, 5xx) ends the round.
+    if let Some(pos) = results
+        .iter()
+        .position(|r| matches!(r, Err(e) if !matches!(e, crate::prometheus::Error::Api { .. })))
+        && let Some(err) = results.swap_remove(pos).err()
+    {
+        return Err(err);
+    }
+    let result = |slot: usize| results.get(slot).and_then(|r| r.as_ref().ok());
+
     // The scrape target.
-    let targets = client.targets().await?;
     let ours: Vec<_> = targets
         .iter()
         .filter(|t| {
@@ -215,35 +276,15 @@ pub async fn run_once(
     });
 
     // Is this Prometheus fed by Kubernetes (kube-state-metrics)?
-    let kube_results = client
-        .query_all(["count(kube_pod_info)".to_string()], 1)
-        .await;
-    let kubernetes = matches!(kube_results.first(), Some(Ok(r)) if !r.is_empty());
+    let kubernetes = result(kube_probe).is_some_and(|r| !r.is_empty());
 
-    // Signals: one count() per distinct selector, then a diagnosis for the empty ones.
-    let mut signals: Vec<(String, &SignalReport)> = Vec::new();
-    for need in &plan.needs {
-        for signal in &need.signals {
-            if signal.used && signal.unavailable.is_none() {
-                signals.push((format!("{}/{}", need.id, signal.name), signal));
-            }
-        }
-    }
-    let counts = client
-        .query_all(
-            signals
-                .iter()
-                .map(|(_, s)| format!("count({})", s.selector)),
-            options.concurrency,
-        )
-        .await;
-    let mut present: BTreeMap<String, bool> = BTreeMap::new();
+    // Signals: one count() per selector, then a diagnosis for the empty ones.
     let mut signal_state: BTreeMap<String, (Status, String)> = BTreeMap::new();
     let mut to_diagnose = Vec::new();
-    for ((name, signal), result) in signals.iter().zip(counts) {
-        let result = result?;
-        let n = result.first_value().unwrap_or(0.0);
-        present.insert(signal.selector.clone(), n > 0.0);
+    for ((name, signal), slot) in signals.iter().zip(&signal_slots) {
+        let n = result(*slot)
+            .and_then(QueryResult::first_value)
+            .unwrap_or(0.0);
         if n > 0.0 {
             signal_state.insert(
                 name.clone(),
@@ -327,25 +368,7 @@ pub async fn run_once(
     }
 
     // Panels: every query, as the dashboard runs it.
-    let mut panel_queries = Vec::new();
-    for need in &plan.needs {
-        for q in &need.queries {
-            panel_queries.push((need, q));
-        }
-    }
-    let offline: Vec<Result<(), String>> = panel_queries
-        .iter()
-        .map(|(_, q)| crate::promql::check(&q.expr))
-        .collect();
-    let results = client
-        .query_all(
-            panel_queries
-                .iter()
-                .map(|(need, q)| instant_query(&q.expr, &need.variables)),
-            options.concurrency,
-        )
-        .await;
-    for (((need, q), parsed), result) in panel_queries.iter().zip(offline).zip(results) {
+    for ((need, q), slot) in panel_queries.iter().zip(&panel_slots) {
         let name = format!("{}/{} [{}]", need.id, q.panel, q.ref_id);
         let check = |status, detail: String| Check {
             category: Category::Panel,
@@ -354,20 +377,24 @@ pub async fn run_once(
             detail,
             transient: false,
         };
-        if let Err(message) = parsed {
+        if let Err(message) = crate::promql::check(&q.expr) {
             checks.push(check(Status::Fail, message));
             continue;
         }
-        let result = match result {
-            Ok(r) => r,
-            Err(crate::prometheus::Error::Api { error, .. }) => {
+        let result = match results.get(*slot) {
+            Some(Ok(r)) => r,
+            Some(Err(err)) => {
+                let why = match err {
+                    crate::prometheus::Error::Api { error, .. } => error.clone(),
+                    other => other.to_string(),
+                };
                 checks.push(check(
                     Status::Fail,
-                    format!("Prometheus rejects the query: {error}"),
+                    format!("Prometheus rejects the query: {why}"),
                 ));
                 continue;
             }
-            Err(other) => return Err(other),
+            None => continue,
         };
         if !result.is_empty() {
             checks.push(check(Status::Pass, describe_result(&result)));
@@ -408,7 +435,6 @@ pub async fn run_once(
     }
 
     // Rules and alerts.
-    let groups = client.rules().await?;
     for need in &plan.needs {
         let Some(group_name) = &need.rule_group else {
             continue;
