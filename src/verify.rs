@@ -397,7 +397,7 @@ pub async fn run_once(
             None => continue,
         };
         if !result.is_empty() {
-            checks.push(check(Status::Pass, describe_result(&result)));
+            checks.push(check(Status::Pass, describe_result(result)));
             continue;
         }
         let states: Vec<(&String, Option<&(Status, String)>)> = q
