@@ -14,7 +14,7 @@ demo:
 # Every test tier that runs on this machine (unit, integration with real
 # Prometheus, the Grafana and Kubernetes stand-ins).
 test: deps
-	cargo test --workspace
+	cargo test --workspace --lib --bins --tests
 
 lint:
 	cargo fmt --all -- --check

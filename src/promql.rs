@@ -65,6 +65,23 @@ pub fn check(expr: &str) -> Result<(), String> {
     check_counters(&parsed, false)
 }
 
+/// [`check`], remembering the outcome per expression for the life of the
+/// process: the same expression is parsed once however many apps use it.
+pub fn check_cached(expr: &str) -> Result<(), String> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static CHECKED: OnceLock<Mutex<HashMap<String, Result<(), String>>>> = OnceLock::new();
+    let cache = CHECKED.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(outcome) = cache.lock().ok().and_then(|c| c.get(expr).cloned()) {
+        return outcome;
+    }
+    let outcome = check(expr);
+    if let Ok(mut c) = cache.lock() {
+        c.insert(expr.to_string(), outcome.clone());
+    }
+    outcome
+}
+
 fn is_counter_name(name: &str) -> bool {
     name.ends_with("_total") || name.ends_with("_bucket") || name.ends_with("_count")
 }

@@ -47,6 +47,21 @@ impl Scope {
         }
     }
 
+    /// The stand-in scope every expression is checked in: the same kind,
+    /// fixed names. An app's own names only ever land inside PromQL string
+    /// literals, escaped by [`promql::quote`] and [`promql::regex_escape`], so
+    /// they cannot change whether an expression parses: checking the
+    /// expression in this scope checks it for every app (and once per process).
+    pub fn canonical(kind: WorkloadKind) -> Scope {
+        Scope {
+            namespace: "ns".to_string(),
+            job: "app".to_string(),
+            kind,
+            workload: "app".to_string(),
+            container: "app".to_string(),
+        }
+    }
+
     /// An RE2 regex matching the names of the workload's pods.
     pub fn pod_regex(&self) -> String {
         let name = promql::regex_escape(&self.workload);
@@ -280,6 +295,8 @@ pub struct ResolvedNeed<'a> {
     pub signals: BTreeMap<String, ResolvedSignal>,
     /// The app's scope.
     pub scope: Scope,
+    /// The scope expressions are checked in (see [`Scope::canonical`]).
+    canonical: Scope,
 }
 
 /// How a placeholder is rendered.
@@ -312,6 +329,7 @@ impl<'a> ResolvedNeed<'a> {
         ResolvedNeed {
             need,
             signals,
+            canonical: Scope::canonical(scope.kind),
             scope,
         }
     }
@@ -319,6 +337,15 @@ impl<'a> ResolvedNeed<'a> {
     /// Expands a PromQL template.
     pub fn expr(&self, template: &str) -> std::result::Result<String, String> {
         self.expand(template, Target::Promql)
+    }
+
+    /// Expands a PromQL template and checks the result: it parses, and its
+    /// counters are read through rate/irate/increase (see [`promql::check`]).
+    pub fn checked_expr(&self, template: &str) -> std::result::Result<String, String> {
+        let expr = self.expr(template)?;
+        let canonical = self.expand_in(template, Target::Promql, &self.canonical)?;
+        promql::check_cached(&canonical)?;
+        Ok(expr)
     }
 
     /// Expands a legend or annotation-text template.
@@ -348,6 +375,15 @@ impl<'a> ResolvedNeed<'a> {
     }
 
     fn expand(&self, template: &str, target: Target) -> std::result::Result<String, String> {
+        self.expand_in(template, target, &self.scope)
+    }
+
+    fn expand_in(
+        &self,
+        template: &str,
+        target: Target,
+        scope: &Scope,
+    ) -> std::result::Result<String, String> {
         let mut out = String::with_capacity(template.len() + 64);
         let mut rest = template;
         while let Some(start) = rest.find("{{") {
@@ -363,7 +399,7 @@ impl<'a> ResolvedNeed<'a> {
                 out.push_str(placeholder);
                 out.push_str("}}");
             } else {
-                out.push_str(&self.placeholder(placeholder, target)?);
+                out.push_str(&self.placeholder(placeholder, target, scope)?);
             }
             rest = &after[end + 2..];
         }
@@ -390,7 +426,12 @@ impl<'a> ResolvedNeed<'a> {
         })
     }
 
-    fn placeholder(&self, text: &str, target: Target) -> std::result::Result<String, String> {
+    fn placeholder(
+        &self,
+        text: &str,
+        target: Target,
+        scope: &Scope,
+    ) -> std::result::Result<String, String> {
         let (head, matchers) = match text.split_once('|') {
             Some((h, m)) => (h.trim(), Some(m.trim())),
             None => (text, None),
@@ -424,7 +465,7 @@ impl<'a> ResolvedNeed<'a> {
                 ));
             }
         };
-        let mut selector = self.scope.matchers(signal.source);
+        let mut selector = scope.matchers(signal.source);
         if let Some(matchers) = matchers {
             for m in split_matchers(matchers) {
                 let (label, op, value) = parse_matcher(m)?;
@@ -506,13 +547,7 @@ const UNITS: &[&str] = &[
 /// a broken expression in a need file is caught when the catalog loads.
 pub fn check_need(entry: &CatalogEntry) -> Result<()> {
     let need = &entry.need;
-    let scope = Scope {
-        namespace: "ns".into(),
-        job: "app".into(),
-        kind: WorkloadKind::Deployment,
-        workload: "app".into(),
-        container: "app".into(),
-    };
+    let scope = Scope::canonical(WorkloadKind::Deployment);
     let resolved = ResolvedNeed::new(need, scope, &SignalOverrides::default(), None);
     let fail =
         |location: Option<&serde_saphyr::Location>, what: &str, message: String| Error::NeedFile {
@@ -568,10 +603,9 @@ pub fn check_need(entry: &CatalogEntry) -> Result<()> {
             return Err(fail(None, &what, "needs at least one query".into()));
         }
         for q in &panel.queries {
-            let expr = resolved
-                .expr(&q.expr.value)
+            resolved
+                .checked_expr(&q.expr.value)
                 .map_err(|m| fail(Some(&q.expr.referenced), &what, m))?;
-            promql::check(&expr).map_err(|m| fail(Some(&q.expr.referenced), &what, m))?;
             resolved
                 .legend(&q.legend)
                 .map_err(|m| fail(Some(&q.expr.referenced), &what, m))?;
@@ -613,12 +647,12 @@ pub fn check_need(entry: &CatalogEntry) -> Result<()> {
                 "Grafana variables like $__rate_interval do not exist in Prometheus rules; use a fixed range such as [5m]".into(),
             ));
         }
-        promql::check(&expr).map_err(|m| fail(Some(&alert.expr.referenced), &what, m))?;
+        promql::check_cached(&expr).map_err(|m| fail(Some(&alert.expr.referenced), &what, m))?;
         for q in &alert.queries {
             let expr = resolved
                 .expr(&q.expr.value)
                 .map_err(|m| fail(Some(&q.expr.referenced), &what, m))?;
-            promql::check(&expr).map_err(|m| fail(Some(&q.expr.referenced), &what, m))?;
+            promql::check_cached(&expr).map_err(|m| fail(Some(&q.expr.referenced), &what, m))?;
         }
     }
     for var in &need.variables {
@@ -645,7 +679,7 @@ pub fn check_need(entry: &CatalogEntry) -> Result<()> {
         let expr = resolved
             .expr(&ann.expr.value)
             .map_err(|m| fail(Some(&ann.expr.referenced), &what, m))?;
-        promql::check(&expr).map_err(|m| fail(Some(&ann.expr.referenced), &what, m))?;
+        promql::check_cached(&expr).map_err(|m| fail(Some(&ann.expr.referenced), &what, m))?;
         resolved
             .legend(&ann.text)
             .map_err(|m| fail(Some(&ann.expr.referenced), &what, m))?;

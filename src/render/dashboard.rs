@@ -15,7 +15,6 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 use crate::needs::resolve::ResolvedNeed;
 use crate::needs::{PanelDef, PanelKind};
-use crate::promql;
 use crate::render::{Context, Metadata, generator, to_yaml};
 
 /// The classic dashboard schema version onramp writes (Grafana 10.4 / 11.0 and later).
@@ -196,8 +195,9 @@ pub fn render(ctx: &Context<'_>, input: &DashboardInput<'_>) -> Result<RenderedD
             .iter()
             .enumerate()
             .map(|(i, q)| {
-                let expr = need.expr(&q.expr.value).map_err(|m| fail(&what, m))?;
-                promql::check(&expr).map_err(|m| fail(&what, m))?;
+                let expr = need
+                    .checked_expr(&q.expr.value)
+                    .map_err(|m| fail(&what, m))?;
                 let legend = need.legend(&q.legend).map_err(|m| fail(&what, m))?;
                 Ok(Target {
                     datasource: datasource(),
@@ -274,8 +274,9 @@ pub fn render(ctx: &Context<'_>, input: &DashboardInput<'_>) -> Result<RenderedD
     })];
     for ann in &need.need.annotations {
         let what = format!("annotation {:?}", ann.name);
-        let expr = need.expr(&ann.expr.value).map_err(|m| fail(&what, m))?;
-        promql::check(&expr).map_err(|m| fail(&what, m))?;
+        let expr = need
+            .checked_expr(&ann.expr.value)
+            .map_err(|m| fail(&what, m))?;
         let text = need.legend(&ann.text).map_err(|m| fail(&what, m))?;
         annotations.push(json!({
             "datasource": datasource(),

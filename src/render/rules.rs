@@ -9,7 +9,6 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::needs::AlertDef;
 use crate::needs::resolve::ResolvedNeed;
-use crate::promql;
 use crate::render::monitor::MonitoringObject;
 use crate::render::{Context, Metadata, prose, to_yaml};
 
@@ -53,14 +52,12 @@ pub fn alert(ctx: &Context<'_>, need: &ResolvedNeed<'_>, def: &AlertDef) -> Resu
         artifact: format!("alert {name} of need {}", need.need.id),
         message,
     };
-    let expr = need.expr(&def.expr.value).map_err(fail)?;
-    promql::check(&expr).map_err(fail)?;
+    let expr = need.checked_expr(&def.expr.value).map_err(fail)?;
     let queries = def
         .queries
         .iter()
         .map(|q| {
-            let expr = need.expr(&q.expr.value).map_err(fail)?;
-            promql::check(&expr).map_err(fail)?;
+            let expr = need.checked_expr(&q.expr.value).map_err(fail)?;
             Ok((prose(ctx, &q.title), expr))
         })
         .collect::<Result<Vec<_>>>()?;
