@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::support::prometheus::{PrometheusOptions, PrometheusServer};
 use crate::support::shop::Shop;
-use crate::support::{Run, demo_manifests, onramp, onramp_in, read};
+use crate::support::{Run, demo_manifests, onramp, read};
 
 /// A Prometheus and a shop, and the onramp commands between them.
 struct Stack {
@@ -29,6 +29,11 @@ impl Stack {
     }
 
     fn apply(&self, target: &str, extra: &[&str]) -> Run {
+        self.apply_env(target, extra, &[])
+    }
+
+    /// `onramp apply` to this Prometheus, with extra environment variables.
+    fn apply_env(&self, target: &str, extra: &[&str], env: &[(&str, &str)]) -> Run {
         let manifests = demo_manifests();
         let dir = self.config_dir();
         let url = self.prometheus.url();
@@ -45,7 +50,7 @@ impl Stack {
             target,
         ];
         args.extend_from_slice(extra);
-        onramp(&args)
+        crate::support::onramp_env(&args, env)
     }
 
     fn verify(&self, extra: &[&str]) -> Run {
@@ -382,31 +387,13 @@ fn without_promtool_a_rejected_reload_puts_the_old_files_back() {
     let rules = stack.prometheus.rules_dir().join("shop-checkout.yaml");
     let before = read(&rules);
     let needs = broken_need_dir();
-    let (manifests, dir, url, target, needs_dir) = (
-        demo_manifests(),
-        stack.config_dir(),
-        stack.prometheus.url(),
-        stack.shop.address(),
-        needs.path().display().to_string(),
-    );
+    let needs_dir = needs.path().display().to_string();
     // No promtool on PATH: Prometheus itself is the one to reject the file.
     let empty_path = tempfile::tempdir().expect("temp dir");
     let path = empty_path.path().display().to_string();
-    let run = crate::support::onramp_env(
-        &[
-            "apply",
-            "checkout",
-            "-f",
-            &manifests,
-            "--prometheus-config-dir",
-            &dir,
-            "--prometheus-url",
-            &url,
-            "--target",
-            &target,
-            "--needs-dir",
-            &needs_dir,
-        ],
+    let run = stack.apply_env(
+        &stack.shop.address(),
+        &["--needs-dir", &needs_dir],
         &[("PATH", &path)],
     );
     run.expect_status(1);
@@ -416,19 +403,5 @@ fn without_promtool_a_rejected_reload_puts_the_old_files_back() {
         run.stderr
     );
     assert_eq!(read(&rules), before, "the previous rules file is back");
-    let verify = onramp_in(
-        None,
-        &[
-            "verify",
-            "checkout",
-            "-f",
-            &manifests,
-            "--prometheus-url",
-            &url,
-            "--wait",
-            "30s",
-        ],
-        None,
-    );
-    verify.expect_status(0);
+    stack.verify(&["--wait", "30s"]).expect_status(0);
 }
