@@ -202,8 +202,8 @@ fn the_engagement_panels_give_the_simulators_numbers_per_variant() {
     // Enough sessions on both variants for the shares to settle.
     stack.wait_for(
         r#"min(user_sessions_total{job="checkout"})"#,
-        600.0,
-        Duration::from_secs(90),
+        1500.0,
+        Duration::from_secs(150),
     );
 
     let dir = tempfile::tempdir().expect("temp dir");
@@ -260,7 +260,7 @@ fn the_error_rate_flag_makes_the_alert_pending_and_verify_fail() {
     stack.apply(&stack.shop.address(), &[]).expect_status(0);
     stack.verify(&["--wait", "60s"]).expect_status(0);
     stack.shop.set_flag("fail-error-rate", "on");
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(150);
     loop {
         let run = stack.verify(&["--json"]);
         if run.status == 1 {
