@@ -48,10 +48,11 @@ pub enum Command {
     Verify(VerifyArgs),
 }
 
-/// How to reach Prometheus.
+/// How to reach Prometheus. When given, the signals resolve to the metric
+/// names the app really exposes (the need's default or an accepted alternative).
 #[derive(Debug, Args)]
 pub struct PrometheusArgs {
-    /// Prometheus' base URL (credentials: PROMETHEUS_TOKEN, or PROMETHEUS_USER and PROMETHEUS_PASSWORD).
+    /// Prometheus' base URL (credentials: PROMETHEUS_TOKEN, or PROMETHEUS_USER and PROMETHEUS_PASSWORD); signals then map to the names the app exposes.
     #[arg(long, env = "PROMETHEUS_URL", value_name = "URL")]
     pub prometheus_url: Option<String>,
     /// Do not verify Prometheus' TLS certificate.
@@ -88,9 +89,6 @@ pub struct ApplyArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub selection: AppSelection,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub prometheus: PrometheusArgs,
     /// A plain Prometheus's folder for onramp's files: DIR/targets/*.yaml (file_sd) and DIR/rules/*.yaml.
     #[arg(long, value_name = "DIR")]
     pub prometheus_config_dir: Option<PathBuf>,
@@ -114,9 +112,6 @@ pub struct VerifyArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub selection: AppSelection,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub prometheus: PrometheusArgs,
     /// Retry until every check passes or this much time has passed (e.g. 2m, 90s).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub wait: Option<std::time::Duration>,
@@ -248,6 +243,9 @@ pub struct AppSelection {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub render: RenderArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub prometheus: PrometheusArgs,
 }
 
 /// Output format.
@@ -408,6 +406,7 @@ impl AppSettings {
                 needs_explicit: !need_ids.is_empty(),
                 static_target: render.target.clone(),
                 dashboard_overrides: BTreeMap::new(),
+                available_metrics: None,
             },
             need_ids,
             needs_dirs,

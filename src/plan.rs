@@ -185,6 +185,9 @@ pub struct PlanOptions {
     pub needs_explicit: bool,
     /// `HOST:PORT` where a plain Prometheus scrapes the app directly (file_sd).
     pub static_target: Option<String>,
+    /// The metric names the app exposes now (from a live Prometheus): a signal
+    /// whose default name is missing maps to an accepted alternative that exists.
+    pub available_metrics: Option<std::collections::BTreeSet<String>>,
     /// Dashboard JSON to use instead of the rendered one, by uid (pulled from
     /// Grafana by `codify --from-live`, or read from files by `apply --from`).
     pub dashboard_overrides: BTreeMap<String, String>,
@@ -261,9 +264,14 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
     }
 
     let scope = Scope::of(app);
+    let exposed = options
+        .available_metrics
+        .as_ref()
+        .map(|names| move |metric: &str| names.contains(metric));
+    let available = exposed.as_ref().map(|f| f as &dyn Fn(&str) -> bool);
     let resolved: Vec<ResolvedNeed<'_>> = usable
         .iter()
-        .map(|n| ResolvedNeed::new(n, scope.clone(), &options.overrides, None))
+        .map(|n| ResolvedNeed::new(n, scope.clone(), &options.overrides, available))
         .collect();
     let siblings: Vec<(String, String)> = resolved
         .iter()

@@ -130,6 +130,25 @@ impl Default for Options {
     }
 }
 
+/// The metric names the app's scrape target exposes now, for resolving
+/// signals to an accepted alternative name.
+pub async fn exposed_metrics(
+    client: &PrometheusClient,
+    app: &crate::app::App,
+) -> crate::prometheus::Result<std::collections::BTreeSet<String>> {
+    let selector = format!(
+        "count by (__name__) ({{namespace={},job={}}})",
+        crate::promql::quote(&app.namespace),
+        crate::promql::quote(&app.name)
+    );
+    let result = client.query(&selector, None).await?;
+    Ok(result
+        .samples()
+        .iter()
+        .filter_map(|s| s.labels.get("__name__").cloned())
+        .collect())
+}
+
 /// Distinct queries, each sent once, addressed by slot.
 #[derive(Default)]
 struct Batch {

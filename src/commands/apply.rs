@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
 
-use crate::cli::{AppSettings, ApplyArgs};
+use crate::cli::ApplyArgs;
 use crate::codify::Change;
-use crate::commands::{Outcome, load};
+use crate::commands::{Outcome, Prepared};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::grafana_sync::{self, PushOptions};
@@ -47,7 +47,6 @@ fn codified_dashboards(dir: &Path, plan: &plan::Plan) -> Result<BTreeMap<String,
 
 /// Builds the plan and applies it.
 pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
-    let mut settings = AppSettings::new(&args.selection, config)?;
     let config_dir = args
         .prometheus_config_dir
         .clone()
@@ -58,16 +57,15 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
             "nothing to apply to: pass --grafana-url (or GRAFANA_URL) to push the dashboards, and/or --prometheus-config-dir DIR for a plain Prometheus; to write files for Git, use `onramp codify`".to_string(),
         ));
     }
-    let loaded = load(&settings)?;
-    let mut plan = plan::build(&loaded.app, &loaded.needs(), &settings.plan)?;
+    let mut prepared = Prepared::new(&args.selection, config).await?;
     if let Some(dir) = &args.from {
-        settings.plan.dashboard_overrides = codified_dashboards(dir, &plan)?;
-        plan = plan::build(&loaded.app, &loaded.needs(), &settings.plan)?;
+        let codified = codified_dashboards(dir, &prepared.plan)?;
+        prepared.replan_with_dashboards(codified)?;
     }
+    let (plan, loaded) = (&prepared.plan, &prepared.loaded);
     let mut outcome = Outcome::Success;
     if let Some(dir) = &config_dir {
-        let client = args.prometheus.client(config)?;
-        let applied = plain_prometheus::apply(&plan, dir, client.as_ref()).await?;
+        let applied = plain_prometheus::apply(plan, dir, prepared.prometheus.as_ref()).await?;
         print!(
             "{}",
             summary(&plan.workload, &dir.display().to_string(), &applied)
@@ -75,7 +73,7 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
     }
     if let Some(client) = &grafana {
         let app = &loaded.app;
-        let desired = grafana_sync::desired(&plan)?;
+        let desired = grafana_sync::desired(plan)?;
         let datasource = match client
             .prometheus_datasource_uid(config.file.grafana.datasource.as_deref())
             .await

@@ -2,17 +2,16 @@
 
 use std::fmt::Write;
 
-use crate::cli::{AppSettings, CodifyArgs, OutputFormat};
+use crate::cli::{CodifyArgs, OutputFormat};
 use crate::codify::{self, Change, Report};
-use crate::commands::{Outcome, load};
+use crate::commands::{Outcome, Prepared};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::{grafana_sync, plan};
+use crate::grafana_sync;
 
 /// Builds the plan (with the dashboards as they are in Grafana, for
 /// `--from-live`) and writes it.
 pub async fn run(args: &CodifyArgs, config: &Config) -> Result<Outcome> {
-    let mut settings = AppSettings::new(&args.selection, config)?;
     let client = if args.from_live {
         Some(args.grafana.client(config)?.ok_or_else(|| {
             Error::Usage("--from-live needs Grafana: pass --grafana-url (or set GRAFANA_URL, or grafana.url in onramp.yaml)".to_string())
@@ -20,10 +19,9 @@ pub async fn run(args: &CodifyArgs, config: &Config) -> Result<Outcome> {
     } else {
         None
     };
-    let loaded = load(&settings)?;
-    let mut plan = plan::build(&loaded.app, &loaded.needs(), &settings.plan)?;
+    let mut prepared = Prepared::new(&args.selection, config).await?;
     if let Some(client) = &client {
-        let desired = grafana_sync::desired(&plan)?;
+        let desired = grafana_sync::desired(&prepared.plan)?;
         let (pulled, missing) = grafana_sync::pull(client, &desired).await?;
         println!(
             "Pulled {} dashboard(s) from {}{}",
@@ -38,10 +36,10 @@ pub async fn run(args: &CodifyArgs, config: &Config) -> Result<Outcome> {
                 )
             }
         );
-        settings.plan.dashboard_overrides = pulled.into_iter().collect();
-        plan = plan::build(&loaded.app, &loaded.needs(), &settings.plan)?;
+        prepared.replan_with_dashboards(pulled.into_iter().collect())?;
     }
-    let report = codify::write(&plan, &args.out)?;
+    let plan = &prepared.plan;
+    let report = codify::write(plan, &args.out)?;
     match args.output {
         OutputFormat::Text => {
             print!("{}", summary(&plan.workload, &plan.namespace, &report));

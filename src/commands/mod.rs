@@ -8,10 +8,15 @@ pub mod needs;
 pub mod plan;
 pub mod verify;
 
+use std::collections::BTreeMap;
+
 use crate::app::{self, App, manifest};
-use crate::cli::AppSettings;
+use crate::cli::{AppSelection, AppSettings};
+use crate::config::Config;
 use crate::error::Result;
 use crate::needs::{Catalog, Need};
+use crate::plan::Plan;
+use crate::prometheus::PrometheusClient;
 
 /// What a command leaves behind for the exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,4 +79,46 @@ pub fn load(settings: &AppSettings) -> Result<Loaded> {
     };
     settings.plan.overrides.check_against(&loaded.needs())?;
     Ok(loaded)
+}
+
+/// Everything a command that works on one app starts from: validated
+/// settings, the app, the catalog, the plan, and Prometheus when configured.
+pub struct Prepared {
+    /// The validated settings.
+    pub settings: AppSettings,
+    /// The app and the needs in use.
+    pub loaded: Loaded,
+    /// The plan.
+    pub plan: Plan,
+    /// The Prometheus client, when a URL is configured.
+    pub prometheus: Option<PrometheusClient>,
+}
+
+impl Prepared {
+    /// Validates the selection, discovers the app and plans it; with a
+    /// Prometheus configured, its signals map to the names the app exposes.
+    pub async fn new(selection: &AppSelection, config: &Config) -> Result<Prepared> {
+        let mut settings = AppSettings::new(selection, config)?;
+        let prometheus = selection.prometheus.client(config)?;
+        let loaded = load(&settings)?;
+        if let Some(client) = &prometheus {
+            settings.plan.available_metrics =
+                Some(crate::verify::exposed_metrics(client, &loaded.app).await?);
+        }
+        let plan = crate::plan::build(&loaded.app, &loaded.needs(), &settings.plan)?;
+        Ok(Prepared {
+            settings,
+            loaded,
+            plan,
+            prometheus,
+        })
+    }
+
+    /// Plans again with these dashboards in place of the rendered ones (by uid).
+    pub fn replan_with_dashboards(&mut self, dashboards: BTreeMap<String, String>) -> Result<()> {
+        self.settings.plan.dashboard_overrides = dashboards;
+        self.plan =
+            crate::plan::build(&self.loaded.app, &self.loaded.needs(), &self.settings.plan)?;
+        Ok(())
+    }
 }

@@ -2,19 +2,17 @@
 
 use std::fmt::Write;
 
-use crate::cli::{AppSettings, OutputFormat, PlanArgs};
-use crate::commands::{Outcome, load};
+use crate::cli::{OutputFormat, PlanArgs};
+use crate::commands::{Outcome, Prepared};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::grafana_sync::{self, Action};
-use crate::plan::{self, ArtifactKind, Plan};
+use crate::plan::{ArtifactKind, Plan};
 
 /// Builds the plan and prints it; with Grafana configured, also what
 /// applying would do to each dashboard there.
 pub async fn run(args: &PlanArgs, config: &Config) -> Result<Outcome> {
-    let settings = AppSettings::new(&args.selection, config)?;
-    let loaded = load(&settings)?;
-    let plan = plan::build(&loaded.app, &loaded.needs(), &settings.plan)?;
+    let Prepared { plan, .. } = Prepared::new(&args.selection, config).await?;
     let grafana = match args.grafana.client(config)? {
         Some(client) => Some(grafana_actions(&client, &plan).await?),
         None => None,
@@ -109,14 +107,6 @@ pub fn grafana_summary(url: &str, actions: &[DashboardAction]) -> String {
 
 fn indent(text: &str) -> String {
     text.lines().map(|l| format!("      {l}\n")).collect()
-}
-
-/// The plan as JSON (typed, serialised — never templated).
-pub fn to_json(plan: &Plan) -> Result<String> {
-    serde_json::to_string_pretty(plan).map_err(|e| Error::Render {
-        artifact: "plan".to_string(),
-        message: e.to_string(),
-    })
 }
 
 /// A one-line description of an artifact.

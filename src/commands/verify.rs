@@ -1,27 +1,28 @@
 //! `onramp verify APP`: the smoke test, against a live Prometheus.
 
-use crate::cli::{AppSettings, VerifyArgs};
-use crate::commands::{Outcome, load};
+use crate::cli::VerifyArgs;
+use crate::commands::{Outcome, Prepared};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::{codify, plan, verify};
+use crate::{codify, verify};
 
 /// Runs the checks and reports them.
 pub async fn run(args: &VerifyArgs, config: &Config) -> Result<Outcome> {
-    let settings = AppSettings::new(&args.selection, config)?;
-    let Some(client) = args.prometheus.client(config)? else {
+    if args.selection.prometheus.prometheus_url.is_none() && config.file.prometheus.url.is_none() {
         return Err(Error::Usage(
             "no Prometheus to verify against: pass --prometheus-url URL (or set PROMETHEUS_URL, or prometheus.url in onramp.yaml)".to_string(),
         ));
+    }
+    let prepared = Prepared::new(&args.selection, config).await?;
+    let (Some(client), plan) = (&prepared.prometheus, &prepared.plan) else {
+        return Err(Error::Usage("no Prometheus to verify against".to_string()));
     };
-    let loaded = load(&settings)?;
-    let plan = plan::build(&loaded.app, &loaded.needs(), &settings.plan)?;
     let options = verify::Options {
         concurrency: args.concurrency.max(1),
         wait: args.wait,
         ..verify::Options::default()
     };
-    let report = verify::run(&client, &plan, &options).await?;
+    let report = verify::run(client, plan, &options).await?;
     if let Some(path) = &args.junit {
         codify::write_atomic(path, &verify::junit(&report))?;
     }

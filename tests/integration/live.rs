@@ -405,3 +405,79 @@ fn without_promtool_a_rejected_reload_puts_the_old_files_back() {
     assert_eq!(read(&rules), before, "the previous rules file is back");
     stack.verify(&["--wait", "30s"]).expect_status(0);
 }
+
+#[test]
+fn with_prometheus_a_signal_maps_to_the_alternative_name_the_app_exposes() {
+    let stack = Stack::start(2);
+    stack.apply(&stack.shop.address(), &[]).expect_status(0);
+    stack.wait_for(
+        r#"count(up{job="checkout"} == 1)"#,
+        1.0,
+        Duration::from_secs(30),
+    );
+    let needs = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        needs.path().join("traffic.yaml"),
+        r#"id: traffic
+title: Traffic
+story: As a developer I want to see traffic, whatever my framework calls it.
+signals:
+  requests:
+    description: Requests.
+    type: counter
+    metric: requests_handled_total
+    labels: {path: path}
+    alternatives:
+      - {metric: http_requests_total, labels: {path: route}, convention: the demo shop}
+    instrumentation: Count requests.
+panels:
+  - {title: Requests by path, description: Requests per second by path., unit: reqps, queries: [{expr: 'sum by ({{requests.path}}) (rate({{requests}}[$__rate_interval]))', legend: '{{requests.path}}'}]}
+walkthrough: Look at it.
+"#,
+    )
+    .expect("write need");
+    let (manifests, url, needs_dir) = (
+        demo_manifests(),
+        stack.prometheus.url(),
+        needs.path().display().to_string(),
+    );
+    let args = [
+        "plan",
+        "checkout",
+        "-f",
+        &manifests,
+        "--needs-dir",
+        &needs_dir,
+        "--need",
+        "traffic",
+        "-o",
+        "json",
+    ];
+    let offline = onramp(&args);
+    offline.expect_status(0);
+    let signal = |run: &Run| report(run)["needs"][0]["signals"][0].clone();
+    assert_eq!(signal(&offline)["metric"], "requests_handled_total");
+    let mut live_args = args.to_vec();
+    live_args.extend_from_slice(&["--prometheus-url", &url]);
+    let live = onramp(&live_args);
+    live.expect_status(0);
+    assert_eq!(signal(&live)["metric"], "http_requests_total");
+    assert_eq!(signal(&live)["mapping"], "alternative (the demo shop)");
+    let query = report(&live)["needs"][0]["queries"][0]["expr"]
+        .as_str()
+        .expect("expr")
+        .to_string();
+    assert!(
+        query.starts_with("sum by (route) (rate(http_requests_total{"),
+        "{query}"
+    );
+    let verify = stack.verify(&[
+        "--needs-dir",
+        &needs_dir,
+        "--need",
+        "traffic",
+        "--wait",
+        "30s",
+    ]);
+    verify.expect_status(0);
+}
