@@ -46,6 +46,17 @@ pub fn redact_userinfo(raw: &str) -> String {
     }
 }
 
+/// An environment lookup over fixed pairs, for tests that must not touch the
+/// process environment.
+#[cfg(test)]
+pub(crate) fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+    let map: std::collections::HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    move |name| map.get(name).cloned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

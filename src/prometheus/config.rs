@@ -227,17 +227,9 @@ fn parse_base_url(raw: &str) -> Result<Url> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::HashMap;
-
     use super::*;
 
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |name| map.get(name).cloned()
-    }
+    use crate::secret::lookup as env;
 
     #[test]
     fn base_url_keeps_the_path_prefix_and_ends_in_slash() {
