@@ -77,6 +77,16 @@ fn owner(content: &str, app: &str) -> Owner {
     Owner::Unknown
 }
 
+/// True when `existing` is a dashboard holding an edit pulled from Grafana
+/// and `new` is not (it would silently drop the edit from code).
+fn replaces_pulled_edit(existing: &str, new: &str) -> bool {
+    let pulled = |text: &str| {
+        serde_json::from_str::<serde_json::Value>(text)
+            .is_ok_and(|v| crate::render::dashboard::holds_pulled_edit(&v))
+    };
+    pulled(existing) && !pulled(new)
+}
+
 /// Joins a plan path onto the output folder, refusing anything that could escape it.
 pub fn safe_join(out: &Path, relative: &str) -> Result<PathBuf> {
     let rel = Path::new(relative);
@@ -166,6 +176,13 @@ pub fn write(plan: &Plan, out: &Path) -> Result<Report> {
             None => Change::Created,
             Some(existing) if existing == artifact.content => Change::Unchanged,
             Some(existing) => match owner(&existing, &plan.app) {
+                Owner::ThisApp if replaces_pulled_edit(&existing, &artifact.content) => {
+                    refused.push((
+                        path.clone(),
+                        "it holds an edit pulled from Grafana with `codify --from-live`; refresh it with --from-live, or move it away to go back to the need's dashboard".to_string(),
+                    ));
+                    continue;
+                }
                 Owner::ThisApp => Change::Updated,
                 Owner::OtherApp(other) => {
                     refused.push((path.clone(), format!("onramp wrote it for {other}")));

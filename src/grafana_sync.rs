@@ -19,7 +19,9 @@ use similar::TextDiff;
 use crate::error::{Error, Result};
 use crate::grafana::{self, Client, LiveDashboard};
 use crate::plan::{ArtifactKind, Plan};
-use crate::render::dashboard::{MARKER_KEY, content_hash, to_json};
+use crate::render::dashboard::{
+    MARKER_KEY, SOURCE_GRAFANA, content_hash, holds_pulled_edit, to_json,
+};
 
 /// A dashboard of the plan, as onramp wants it in Grafana.
 #[derive(Debug, Clone)]
@@ -119,6 +121,14 @@ pub enum Action {
     },
     /// It belongs to file provisioning (e.g. the sidecar ConfigMap) and cannot be saved through the API.
     Provisioned,
+    /// Grafana has an edit that was brought into code (`codify --from-live`
+    /// then `apply --from`), and the plan would replace it with the need's rendering.
+    PulledEdit {
+        /// Its version in Grafana.
+        version: i64,
+        /// What the need's rendering would change.
+        diff: String,
+    },
 }
 
 /// Decides what to do with one dashboard, given what Grafana has.
@@ -142,6 +152,12 @@ pub fn decide(desired: &Desired, live: Option<&LiveDashboard>) -> Action {
         marker_hash(&desired.dashboard),
     ];
     let diff = readable_diff(&live.dashboard, &desired.dashboard);
+    if holds_pulled_edit(&live.dashboard) && !holds_pulled_edit(&desired.dashboard) {
+        return Action::PulledEdit {
+            version: live.version(),
+            diff,
+        };
+    }
     if known.contains(&Some(live_hash.as_str())) {
         Action::Update { diff }
     } else {
@@ -378,9 +394,18 @@ pub async fn push(
                 (false, "refused")
             }
             Action::HumanEdit { .. } => (true, "updated"),
+            Action::PulledEdit { version, .. } if !options.force => {
+                entry.detail = Some(format!(
+                    "version {version} in Grafana is an edit brought into code with `codify --from-live`; push the codified files with `apply --from DIR`, or pass --force to replace it with the need's dashboard (the live copy is saved first)"
+                ));
+                (false, "refused")
+            }
+            Action::PulledEdit { .. } => (true, "updated"),
         };
         if push {
-            if let (Action::HumanEdit { .. }, Some(live)) = (&action, &live) {
+            if let (Action::HumanEdit { .. } | Action::PulledEdit { .. }, Some(live)) =
+                (&action, &live)
+            {
                 match backup(&options.backup_dir, live) {
                     Ok(path) => entry.backup = Some(path),
                     Err(err) => {
@@ -477,7 +502,18 @@ pub async fn pull(
                 {
                     obj.insert(MARKER_KEY.to_string(), marker.clone());
                 }
-                pulled.push((d.uid.clone(), to_json(&restamp(&dashboard))));
+                let mut restamped = restamp(&dashboard);
+                // Content that differs from the need's rendering is an edit made
+                // in Grafana: mark it, so neither codify nor apply replaces it silently.
+                let edited = content(&restamped) != content(&d.dashboard);
+                if let Some(marker) = restamped.get_mut(MARKER_KEY).and_then(Value::as_object_mut) {
+                    if edited {
+                        marker.insert("source".to_string(), Value::from(SOURCE_GRAFANA));
+                    } else {
+                        marker.remove("source");
+                    }
+                }
+                pulled.push((d.uid.clone(), to_json(&restamped)));
             }
             None => missing.push(d.title.clone()),
         }

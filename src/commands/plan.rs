@@ -86,6 +86,13 @@ pub fn grafana_summary(url: &str, actions: &[DashboardAction]) -> String {
                 "provisioned",
                 "      owned by file provisioning; apply leaves it alone\n".to_string(),
             ),
+            Action::PulledEdit { version, diff } => (
+                "CODIFIED",
+                format!(
+                    "      version {version} in Grafana is an edit brought into code with `codify --from-live`; apply it with --from DIR — plain apply refuses to replace it:\n{}",
+                    indent(diff)
+                ),
+            ),
             Action::HumanEdit {
                 by,
                 at,

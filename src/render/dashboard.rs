@@ -23,6 +23,19 @@ pub const SCHEMA_VERSION: u32 = 39;
 /// The key of the onramp marker object inside a dashboard.
 pub const MARKER_KEY: &str = "onramp";
 
+/// The marker's `source` when the content was pulled from Grafana and differs
+/// from what the need renders: an edit made there and brought into code.
+pub const SOURCE_GRAFANA: &str = "grafana";
+
+/// True when the dashboard's marker says its content is an edit pulled from Grafana.
+pub fn holds_pulled_edit(dashboard: &Value) -> bool {
+    dashboard
+        .get(MARKER_KEY)
+        .and_then(|m| m.get("source"))
+        .and_then(Value::as_str)
+        == Some(SOURCE_GRAFANA)
+}
+
 /// A deterministic Grafana uid for (namespace, app, need): readable, at most
 /// 40 characters of `[A-Za-z0-9_-]`, and distinct for distinct inputs.
 pub fn uid(namespace: &str, app: &str, need: &str) -> String {

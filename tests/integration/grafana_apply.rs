@@ -198,21 +198,46 @@ fn codify_from_live_brings_the_edit_into_code_and_the_next_apply_is_clean() {
     );
     let before = read(rendered.path().join("dashboards/service-health.json"));
     let after = read(pulled.path().join("dashboards/service-health.json"));
-    let changed: Vec<(&str, &str)> = before
-        .lines()
-        .zip(after.lines())
-        .filter(|(a, b)| a != b)
-        .collect();
-    assert_eq!(before.lines().count(), after.lines().count());
+    // The content differs by exactly the edit; the marker records the new
+    // hash and that the content came from Grafana.
+    let mut before_v: Value = serde_json::from_str(&before).expect("json");
+    let mut after_v: Value = serde_json::from_str(&after).expect("json");
+    assert_eq!(after_v["onramp"]["source"], "grafana");
+    assert_ne!(after_v["onramp"]["hash"], before_v["onramp"]["hash"]);
+    before_v.as_object_mut().expect("object").remove("onramp");
+    after_v.as_object_mut().expect("object").remove("onramp");
+    rename_first_panel(&mut before_v);
     assert_eq!(
-        changed.len(),
-        2,
-        "the title and the marker's hash: {changed:?}"
+        after_v, before_v,
+        "the file differs from the rendering by the edit alone"
     );
+    let diff = similar::TextDiff::from_lines(&before, &after);
+    let removed: Vec<String> = diff
+        .iter_all_changes()
+        .filter(|c| c.tag() == similar::ChangeTag::Delete)
+        .map(|c| c.value().trim().to_string())
+        .collect();
     assert!(
-        changed
-            .iter()
-            .any(|(_, b)| b.contains("Requests per second (edited by Alice)"))
+        removed.contains(&r#""title": "Request rate","#.to_string()),
+        "{removed:?}"
+    );
+
+    // From now on the edit is protected in code too: rendering from the
+    // needs again neither overwrites the file nor the dashboard.
+    let manifests = demo_manifests();
+    let out = pulled.path().display().to_string();
+    let regenerate = onramp(&["codify", "checkout", "-f", &manifests, "--out", &out]);
+    regenerate.expect_status(1);
+    assert!(
+        regenerate
+            .stderr
+            .contains("dashboards/service-health.json (it holds an edit pulled from Grafana"),
+        "{}",
+        regenerate.stderr
+    );
+    assert_eq!(
+        read(pulled.path().join("dashboards/service-health.json")),
+        after
     );
     assert!(
         read(pulled.path().join("grafana-dashboards.yaml")).contains("edited by Alice"),
@@ -231,6 +256,9 @@ fn codify_from_live_brings_the_edit_into_code_and_the_next_apply_is_clean() {
         "{}",
         again.stdout
     );
+    let rendered_again = apply(&grafana, &[]);
+    rendered_again.expect_status(1);
+    assert!(rendered_again.stdout.contains("is an edit brought into code with `codify --from-live`; push the codified files with `apply --from DIR`"), "{}", rendered_again.stdout);
     assert!(
         grafana
             .dashboard(&target)
