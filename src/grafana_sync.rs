@@ -151,15 +151,16 @@ pub fn decide(desired: &Desired, live: Option<&LiveDashboard>) -> Action {
         marker_hash(&live.dashboard),
         marker_hash(&desired.dashboard),
     ];
-    let diff = readable_diff(&live.dashboard, &desired.dashboard);
     if holds_pulled_edit(&live.dashboard) && !holds_pulled_edit(&desired.dashboard) {
         return Action::PulledEdit {
             version: live.version(),
-            diff,
+            diff: readable_diff(&live.dashboard, &desired.dashboard),
         };
     }
     if known.contains(&Some(live_hash.as_str())) {
-        Action::Update { diff }
+        Action::Update {
+            diff: readable_diff(&live.dashboard, &desired.dashboard),
+        }
     } else {
         Action::HumanEdit {
             by: live

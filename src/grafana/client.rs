@@ -99,26 +99,20 @@ impl Client {
 
     /// `GET /api/health`: Grafana is up and its database answers.
     pub async fn health(&self) -> Result<Health, Error> {
-        let answer = self
-            .call(
-                Method::GET,
-                self.endpoint(&["api", "health"], &[]),
-                None,
-                Replay::Idempotent,
-            )
-            .await?;
-        match answer.status {
-            StatusCode::OK => self.decode(&answer),
-            _ => Err(self.fail(&answer)),
-        }
+        self.get_ok(&["api", "health"]).await
     }
 
     /// `GET /api/datasources`: every datasource of the org.
     pub async fn datasources(&self) -> Result<Vec<Datasource>, Error> {
+        self.get_ok(&["api", "datasources"]).await
+    }
+
+    /// A GET whose only good answer is 200 with a JSON body.
+    async fn get_ok<T: serde::de::DeserializeOwned>(&self, path: &[&str]) -> Result<T, Error> {
         let answer = self
             .call(
                 Method::GET,
-                self.endpoint(&["api", "datasources"], &[]),
+                self.endpoint(path, &[]),
                 None,
                 Replay::Idempotent,
             )

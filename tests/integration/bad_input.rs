@@ -99,12 +99,10 @@ fn a_broken_need_file_names_file_and_line() {
 
 #[test]
 fn a_need_file_with_a_typo_in_a_field_names_the_field() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(
-        dir.path().join("mine.yaml"),
+    let dir = crate::support::dir_with(
+        "mine.yaml",
         "id: mine\ntitle: Mine\nstory: s\nsignals: {}\npanels: []\nwalkthrough: w\nalertz: []\n",
-    )
-    .expect("write");
+    );
     let needs_dir = dir.path().display().to_string();
     fails_with(
         &["needs", "--needs-dir", &needs_dir],
@@ -191,12 +189,10 @@ fn a_manifest_without_kind_is_reported() {
 
 #[test]
 fn a_broken_config_file_names_file_and_line() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(
-        dir.path().join("onramp.yaml"),
+    let dir = crate::support::dir_with(
+        "onramp.yaml",
         "labels:\n  release: kps\nrunbook_base_ulr: x\n",
-    )
-    .expect("write");
+    );
     let manifests = demo_manifests();
     let run = onramp_in(
         Some(dir.path()),

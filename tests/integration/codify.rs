@@ -141,8 +141,7 @@ fn codify_updates_its_own_edited_file_and_removes_what_the_plan_dropped() {
 
 #[test]
 fn codify_leaves_unrelated_files_alone() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(dir.path().join("NOTES.md"), "team notes\n").expect("write");
+    let dir = crate::support::dir_with("NOTES.md", "team notes\n");
     codify(dir.path()).expect_status(0);
     codify(dir.path()).expect_status(0);
     assert_eq!(read(dir.path().join("NOTES.md")), "team notes\n");

@@ -325,9 +325,8 @@ fn verify_exits_3_when_prometheus_is_down() {
 
 /// A user need whose alert description uses a template function Prometheus does not have.
 fn broken_need_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(
-        dir.path().join("broken.yaml"),
+    crate::support::dir_with(
+        "broken.yaml",
         r#"id: broken
 title: Broken
 story: As a developer I want an alert.
@@ -346,8 +345,6 @@ alerts:
 walkthrough: w
 "#,
     )
-    .expect("write need");
-    dir
 }
 
 #[test]
@@ -415,9 +412,8 @@ fn with_prometheus_a_signal_maps_to_the_alternative_name_the_app_exposes() {
         1.0,
         Duration::from_secs(30),
     );
-    let needs = tempfile::tempdir().expect("temp dir");
-    std::fs::write(
-        needs.path().join("traffic.yaml"),
+    let needs = crate::support::dir_with(
+        "traffic.yaml",
         r#"id: traffic
 title: Traffic
 story: As a developer I want to see traffic, whatever my framework calls it.
@@ -434,8 +430,7 @@ panels:
   - {title: Requests by path, description: Requests per second by path., unit: reqps, queries: [{expr: 'sum by ({{requests.path}}) (rate({{requests}}[$__rate_interval]))', legend: '{{requests.path}}'}]}
 walkthrough: Look at it.
 "#,
-    )
-    .expect("write need");
+    );
     let (manifests, url, needs_dir) = (
         demo_manifests(),
         stack.prometheus.url(),

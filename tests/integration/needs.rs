@@ -46,11 +46,9 @@ fn needs_show_tells_the_story_and_the_signals() {
 
 #[test]
 fn a_user_need_replaces_the_built_in_with_the_same_id() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let text = std::fs::read_to_string(crate::support::repo_path("dashboards/service-health.yaml"))
-        .expect("built-in need")
+    let text = crate::support::read(crate::support::repo_path("dashboards/service-health.yaml"))
         .replace("title: Service health", "title: Checkout health");
-    std::fs::write(dir.path().join("service-health.yaml"), text).expect("write");
+    let dir = crate::support::dir_with("service-health.yaml", &text);
     let needs_dir = dir.path().display().to_string();
     let run = onramp(&["needs", "--needs-dir", &needs_dir]);
     run.expect_status(0);

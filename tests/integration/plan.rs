@@ -65,12 +65,10 @@ fn plan_changes_nothing() {
 
 #[test]
 fn onramp_yaml_settings_shape_the_artifacts() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(
-        dir.path().join("onramp.yaml"),
+    let dir = crate::support::dir_with(
+        "onramp.yaml",
         "labels: {release: kps}\nrunbook_base_url: https://git.example.com/runbook.md\nneeds: [service-health]\nsignals: {requests.route: handler}\ngrafana: {datasource: Prom (EU), folder: Shop}\n",
-    )
-    .expect("write");
+    );
     let out = dir.path().join("out").display().to_string();
     let manifests = demo_manifests();
     crate::support::onramp_in(

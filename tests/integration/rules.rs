@@ -29,6 +29,16 @@ fn series(name: &str, labels: &str, values: &str) -> Value {
     json!({"series": format!("{name}{{{labels}}}"), "values": values})
 }
 
+/// Ten sessions a minute on variant `on` of the engagement flag, with `exits` page exits.
+fn engagement(app: &str, exits: &str) -> Vec<Value> {
+    let labels =
+        format!(r#"{app},feature_flag_key="new-checkout-button",feature_flag_result_variant="on""#);
+    vec![
+        series("user_page_exits_total", &labels, exits),
+        series("user_sessions_total", &labels, "0+10x90"),
+    ]
+}
+
 /// Input series that make each alert of the demo app fire, and when to look.
 fn firing_cases() -> Vec<(&'static str, Vec<Value>, &'static str)> {
     let app = format!("{NS},{JOB}");
@@ -138,22 +148,7 @@ fn firing_cases() -> Vec<(&'static str, Vec<Value>, &'static str)> {
         ),
         (
             "CheckoutVariantHighExitShare",
-            vec![
-                series(
-                    "user_page_exits_total",
-                    &format!(
-                        r#"{app},feature_flag_key="new-checkout-button",feature_flag_result_variant="on""#
-                    ),
-                    "0+6x90",
-                ),
-                series(
-                    "user_sessions_total",
-                    &format!(
-                        r#"{app},feature_flag_key="new-checkout-button",feature_flag_result_variant="on""#
-                    ),
-                    "0+10x90",
-                ),
-            ],
+            engagement(&app, "0+6x90"),
             "60m",
         ),
     ]
@@ -190,22 +185,7 @@ fn quiet_cases() -> Vec<(&'static str, Vec<Value>, &'static str)> {
         ),
         (
             "CheckoutVariantHighExitShare",
-            vec![
-                series(
-                    "user_page_exits_total",
-                    &format!(
-                        r#"{app},feature_flag_key="new-checkout-button",feature_flag_result_variant="on""#
-                    ),
-                    "0+2x90",
-                ),
-                series(
-                    "user_sessions_total",
-                    &format!(
-                        r#"{app},feature_flag_key="new-checkout-button",feature_flag_result_variant="on""#
-                    ),
-                    "0+10x90",
-                ),
-            ],
+            engagement(&app, "0+2x90"),
             "60m",
         ),
     ]

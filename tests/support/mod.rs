@@ -139,6 +139,13 @@ pub fn codify_app(app: &str, manifests: &str, extra: &[&str]) -> tempfile::TempD
     dir
 }
 
+/// A fresh temporary folder holding one file `name` with `text`.
+pub fn dir_with(name: &str, text: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join(name), text).expect("write the file");
+    dir
+}
+
 /// Reads a file, with the path in the panic message.
 pub fn read(path: impl AsRef<Path>) -> String {
     let path = path.as_ref();
