@@ -17,10 +17,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use onramp::app::{self, AppRef, manifest};
+use onramp::check::verify::{self, Category, Options, Status};
+use onramp::client::prometheus::{PrometheusClient, PrometheusConfig, TargetHealth};
 use onramp::needs::Catalog;
 use onramp::plan::{self, Plan, PlanOptions};
-use onramp::prometheus::{PrometheusClient, PrometheusConfig, TargetHealth};
-use onramp::verify::{self, Category, Options, Status};
 
 /// Simulated shop users, each starting a session every [`SESSION_INTERVAL_MS`].
 const USERS: u32 = 20;

@@ -184,11 +184,11 @@ pub enum Error {
 
     /// Talking to Grafana failed.
     #[error(transparent)]
-    Grafana(#[from] crate::grafana::Error),
+    Grafana(#[from] crate::client::grafana::Error),
 
     /// Talking to Prometheus failed.
     #[error(transparent)]
-    Prometheus(#[from] crate::prometheus::Error),
+    Prometheus(#[from] crate::client::prometheus::Error),
 }
 
 impl Error {
@@ -201,17 +201,17 @@ impl Error {
     pub fn exit_status(&self) -> u8 {
         match self {
             Error::NotOurs { .. } => 1,
-            Error::Prometheus(crate::prometheus::Error::Config { .. }) => 2,
-            Error::Prometheus(crate::prometheus::Error::ReloadFailed { .. }) => 1,
+            Error::Prometheus(crate::client::prometheus::Error::Config { .. }) => 2,
+            Error::Prometheus(crate::client::prometheus::Error::ReloadFailed { .. }) => 1,
             Error::Grafana(
-                crate::grafana::Error::MissingUrl
-                | crate::grafana::Error::InvalidUrl { .. }
-                | crate::grafana::Error::InvalidOrgId { .. }
-                | crate::grafana::Error::IncompleteBasicAuth { .. }
-                | crate::grafana::Error::DatasourceNotFound { .. }
-                | crate::grafana::Error::DatasourceNotPrometheus { .. }
-                | crate::grafana::Error::NoPrometheusDatasource { .. }
-                | crate::grafana::Error::AmbiguousPrometheusDatasource { .. },
+                crate::client::grafana::Error::MissingUrl
+                | crate::client::grafana::Error::InvalidUrl { .. }
+                | crate::client::grafana::Error::InvalidOrgId { .. }
+                | crate::client::grafana::Error::IncompleteBasicAuth { .. }
+                | crate::client::grafana::Error::DatasourceNotFound { .. }
+                | crate::client::grafana::Error::DatasourceNotPrometheus { .. }
+                | crate::client::grafana::Error::NoPrometheusDatasource { .. }
+                | crate::client::grafana::Error::AmbiguousPrometheusDatasource { .. },
             ) => 2,
             Error::Grafana(_) | Error::Prometheus(_) => 3,
             _ => 2,

@@ -1,35 +1,30 @@
 //! onramp: onboard one application at a time into the Prometheus and Grafana a
 //! team already runs. Click first, codify later.
 //!
-//! The flow, module by module: [`app`] discovers the workload from manifests,
-//! [`needs`] holds the catalog of developer needs and resolves their signals,
-//! [`plan`] decides every artifact and [`render`] renders each one; the sinks
-//! consume the plan: [`codify`] (files), [`grafana`] (HTTP API), [`prometheus`]
-//! (plain Prometheus, and the queries of verify). [`cli`] and [`commands`] are
-//! the thin layer on top.
+//! The modules follow the flow of data: [`cli`] turns the command line into
+//! validated settings; [`app`] discovers the workload; [`needs`] holds the
+//! catalog of developer needs and resolves their signals; [`plan`] decides
+//! every artifact and [`render`] renders each one; the [`sink`]s consume the
+//! plan (files, Grafana, a plain Prometheus' config folder) through the
+//! [`client`]s; [`check`] reads the live services back (`verify`);
+//! [`commands`] holds one thin entry point per subcommand.
 
 pub mod app;
+pub mod check;
 pub mod cli;
-pub mod codify;
+pub mod client;
 pub mod commands;
-pub mod config;
 pub mod error;
-pub mod grafana;
-pub mod grafana_sync;
 pub mod needs;
-pub mod plain_prometheus;
 pub mod plan;
-pub mod prometheus;
-pub mod promql;
 pub mod render;
-pub mod secret;
-pub mod verify;
+pub mod sink;
 
 pub use commands::Outcome;
 
 /// Runs one command line.
 pub fn run(cli: cli::Cli) -> error::Result<Outcome> {
-    let config = config::Config::load(cli.config.as_deref())?;
+    let config = cli::config::Config::load(cli.config.as_deref())?;
     match &cli.command {
         cli::Command::Needs(args) => commands::needs::run(args, &config),
         cli::Command::Plan(args) => runtime()?.block_on(commands::plan::run(args, &config)),

@@ -7,13 +7,14 @@ use std::fmt::Write;
 use std::path::Path;
 
 use crate::cli::ApplyArgs;
-use crate::codify::Change;
+use crate::cli::config::Config;
 use crate::commands::{Outcome, Prepared};
-use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::grafana_sync::{self, PushOptions};
+use crate::plan;
 use crate::render::dashboard;
-use crate::{plain_prometheus, plan};
+use crate::sink::Change;
+use crate::sink::grafana::{self as grafana_sync, PushOptions};
+use crate::sink::prometheus_files as plain_prometheus;
 
 /// Reads the codified dashboards in `dir` as plan overrides (by uid).
 fn codified_dashboards(dir: &Path, plan: &plan::Plan) -> Result<BTreeMap<String, String>> {

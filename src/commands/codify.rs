@@ -2,12 +2,13 @@
 
 use std::fmt::Write;
 
+use crate::cli::config::Config;
 use crate::cli::{CodifyArgs, OutputFormat};
-use crate::codify::{self, Change, Report};
 use crate::commands::{Outcome, Prepared};
-use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::grafana_sync;
+use crate::sink::Change;
+use crate::sink::files::{self as codify, Report};
+use crate::sink::grafana as grafana_sync;
 
 /// Builds the plan (with the dashboards as they are in Grafana, for
 /// `--from-live`) and writes it.

@@ -11,12 +11,12 @@ pub mod verify;
 use std::collections::BTreeMap;
 
 use crate::app::{self, App, manifest};
+use crate::cli::config::Config;
 use crate::cli::{AppSelection, AppSettings};
-use crate::config::Config;
+use crate::client::prometheus::PrometheusClient;
 use crate::error::Result;
 use crate::needs::{Catalog, Need};
 use crate::plan::Plan;
-use crate::prometheus::PrometheusClient;
 
 /// What a command leaves behind for the exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,7 +103,7 @@ impl Prepared {
         let loaded = load(&settings)?;
         if let Some(client) = &prometheus {
             settings.plan.available_metrics =
-                Some(crate::verify::exposed_metrics(client, &loaded.app).await?);
+                Some(crate::check::verify::exposed_metrics(client, &loaded.app).await?);
         }
         let plan = crate::plan::build(&loaded.app, &loaded.needs(), &settings.plan)?;
         Ok(Prepared {

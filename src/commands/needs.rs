@@ -2,9 +2,9 @@
 
 use std::fmt::Write;
 
+use crate::cli::config::Config;
 use crate::cli::{NeedsAction, NeedsArgs};
 use crate::commands::Outcome;
-use crate::config::Config;
 use crate::error::Result;
 use crate::needs::{Catalog, CatalogEntry, Origin};
 

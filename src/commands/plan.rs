@@ -2,12 +2,12 @@
 
 use std::fmt::Write;
 
+use crate::cli::config::Config;
 use crate::cli::{OutputFormat, PlanArgs};
 use crate::commands::{Outcome, Prepared};
-use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::grafana_sync::{self, Action};
 use crate::plan::{ArtifactKind, Plan};
+use crate::sink::grafana::{self as grafana_sync, Action};
 
 /// Builds the plan and prints it; with Grafana configured, also what
 /// applying would do to each dashboard there.
@@ -54,7 +54,7 @@ pub struct DashboardAction {
 }
 
 async fn grafana_actions(
-    client: &crate::grafana::Client,
+    client: &crate::client::grafana::Client,
     plan: &Plan,
 ) -> Result<(String, Vec<DashboardAction>)> {
     let mut actions = Vec::new();

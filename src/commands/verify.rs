@@ -1,10 +1,11 @@
 //! `onramp verify APP`: the smoke test, against a live Prometheus.
 
+use crate::check::verify;
 use crate::cli::VerifyArgs;
+use crate::cli::config::Config;
 use crate::commands::{Outcome, Prepared};
-use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::{codify, verify};
+use crate::sink::write_atomic;
 
 /// Runs the checks and reports them.
 pub async fn run(args: &VerifyArgs, config: &Config) -> Result<Outcome> {
@@ -24,7 +25,7 @@ pub async fn run(args: &VerifyArgs, config: &Config) -> Result<Outcome> {
     };
     let report = verify::run(client, plan, &options).await?;
     if let Some(path) = &args.junit {
-        codify::write_atomic(path, &verify::junit(&report))?;
+        write_atomic(path, &verify::junit(&report))?;
     }
     if args.json {
         println!(

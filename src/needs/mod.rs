@@ -6,6 +6,7 @@
 //! the instrumentation hint for each signal. This module parses and checks
 //! need files; [`resolve`] maps their signals onto an app's real metric names.
 
+pub mod promql;
 pub mod resolve;
 
 use std::collections::BTreeMap;

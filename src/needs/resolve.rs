@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 
 use crate::app::{App, WorkloadKind};
 use crate::error::{Error, Location, Result};
+use crate::needs::promql;
 use crate::needs::{CatalogEntry, Need, Signal, SignalSource, SignalType};
-use crate::promql;
 
 /// What scopes a query to the app: namespace, job, workload and pods.
 #[derive(Debug, Clone)]

@@ -238,7 +238,7 @@ pub fn render(ctx: &Context<'_>, input: &DashboardInput<'_>) -> Result<RenderedD
     let datasource_regex = ctx
         .grafana_datasource
         .as_ref()
-        .map(|name| format!("/^{}$/", crate::promql::regex_escape(name)))
+        .map(|name| format!("/^{}$/", crate::needs::promql::regex_escape(name)))
         .unwrap_or_default();
     let mut templating = vec![json!({
         "type": "datasource",

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::app::MetricsEndpoint;
 use crate::error::Result;
-use crate::promql::regex_escape;
+use crate::needs::promql::regex_escape;
 use crate::render::{Context, to_yaml};
 
 #[derive(Serialize)]

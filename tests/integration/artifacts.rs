@@ -223,7 +223,7 @@ fn dashboards_follow_the_grafana_linter_rules() {
 
 /// PromQL parses after Grafana's variables expand, and counters are rated.
 fn onramp_promql_check(expr: &str) -> Result<(), String> {
-    onramp::promql::check(expr)
+    onramp::needs::promql::check(expr)
 }
 
 #[test]

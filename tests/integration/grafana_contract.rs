@@ -1,4 +1,4 @@
-//! Contract tests for `onramp::grafana`: the real client against the Grafana
+//! Contract tests for `onramp::client::grafana`: the real client against the Grafana
 //! stand-in, or against a real Grafana when `ONRAMP_TEST_GRAFANA_URL` is set.
 //!
 //! Owns: the [`Target`] abstraction (stand-in or real Grafana) and the tests
@@ -27,7 +27,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use onramp::grafana::{
+use onramp::client::grafana::{
     Auth, Client, Error, GrafanaConfig, LiveDashboard, RetryPolicy, Unreachable, normalize,
 };
 use serde_json::{Value, json};

@@ -70,8 +70,8 @@ impl Stack {
 
     /// An instant query, through onramp's own client.
     fn query(&self, expr: &str) -> Vec<(String, f64)> {
-        let client = onramp::prometheus::PrometheusClient::new(
-            onramp::prometheus::PrometheusConfig::new(&self.prometheus.url()).expect("url"),
+        let client = onramp::client::prometheus::PrometheusClient::new(
+            onramp::client::prometheus::PrometheusConfig::new(&self.prometheus.url()).expect("url"),
         )
         .expect("client");
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -220,7 +220,7 @@ fn the_engagement_panels_give_the_simulators_numbers_per_variant() {
             .iter()
             .find(|p| p["title"] == title)
             .expect("panel");
-        onramp::verify::instant_query(
+        onramp::check::verify::instant_query(
             panel["targets"][0]["expr"].as_str().expect("expr"),
             &["flag".to_string()],
         )

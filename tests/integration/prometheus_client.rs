@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use onramp::prometheus::{
+use onramp::client::prometheus::{
     AlertState, Auth, Error, PrometheusClient, PrometheusConfig, QueryRange, QueryResult,
     RetryPolicy, RuleCheckError, RuleHealth, RuleKind, Secret, TargetHealth, promtool_check_rules,
     promtool_test_rules,

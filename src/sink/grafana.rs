@@ -7,7 +7,7 @@
 //! that hash was changed by a person: `apply` refuses to overwrite it, unless
 //! `--force`, which first saves the live copy to a backup file. This module
 //! owns that decision, the push and the pull; the HTTP calls are
-//! [`crate::grafana::Client`]'s, the rendering is [`crate::render::dashboard`]'s.
+//! [`crate::client::grafana::Client`]'s, the rendering is [`crate::render::dashboard`]'s.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -16,8 +16,8 @@ use serde::Serialize;
 use serde_json::Value;
 use similar::TextDiff;
 
+use crate::client::grafana::{self, Client, LiveDashboard};
 use crate::error::{Error, Result};
-use crate::grafana::{self, Client, LiveDashboard};
 use crate::plan::{ArtifactKind, Plan};
 use crate::render::dashboard::{
     MARKER_KEY, SOURCE_GRAFANA, content_hash, holds_pulled_edit, to_json,
@@ -306,7 +306,7 @@ fn backup(dir: &Path, live: &LiveDashboard) -> Result<PathBuf> {
         .filter(char::is_ascii_alphanumeric)
         .collect::<String>();
     let path = dir.join(format!("{}.v{}.{stamp}.json", live.uid(), live.version()));
-    crate::codify::write_atomic(&path, &to_json(&live.dashboard))?;
+    crate::sink::write_atomic(&path, &to_json(&live.dashboard))?;
     Ok(path)
 }
 

@@ -1,6 +1,8 @@
 //! The command line, in two stages: clap structs describe what can be typed;
 //! [`Settings`] is the validated result, built before any work starts.
 
+pub mod config;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -8,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::app::manifest::Source;
 use crate::app::{AppRef, MetricsOverride};
-use crate::config::Config;
+use crate::cli::config::Config;
 use crate::error::{Error, Result};
 use crate::needs::resolve::SignalOverrides;
 use crate::plan::PlanOptions;
@@ -70,7 +72,7 @@ pub struct GrafanaArgs {
 
 impl GrafanaArgs {
     /// The Grafana client, from the flag, the environment or onramp.yaml.
-    pub fn client(&self, config: &Config) -> Result<Option<crate::grafana::Client>> {
+    pub fn client(&self, config: &Config) -> Result<Option<crate::client::grafana::Client>> {
         let Some(url) = self
             .grafana_url
             .clone()
@@ -78,8 +80,8 @@ impl GrafanaArgs {
         else {
             return Ok(None);
         };
-        let settings = crate::grafana::GrafanaConfig::from_env(Some(&url))?;
-        Ok(Some(crate::grafana::Client::new(settings)?))
+        let settings = crate::client::grafana::GrafanaConfig::from_env(Some(&url))?;
+        Ok(Some(crate::client::grafana::Client::new(settings)?))
     }
 }
 
@@ -416,7 +418,10 @@ impl AppSettings {
 
 impl PrometheusArgs {
     /// The Prometheus client, from the flag, the environment or onramp.yaml.
-    pub fn client(&self, config: &Config) -> Result<Option<crate::prometheus::PrometheusClient>> {
+    pub fn client(
+        &self,
+        config: &Config,
+    ) -> Result<Option<crate::client::prometheus::PrometheusClient>> {
         let Some(url) = self
             .prometheus_url
             .clone()
@@ -424,8 +429,10 @@ impl PrometheusArgs {
         else {
             return Ok(None);
         };
-        let settings = crate::prometheus::PrometheusConfig::from_env(&url)?
+        let settings = crate::client::prometheus::PrometheusConfig::from_env(&url)?
             .with_insecure_skip_tls_verify(self.insecure_skip_tls_verify);
-        Ok(Some(crate::prometheus::PrometheusClient::new(settings)?))
+        Ok(Some(crate::client::prometheus::PrometheusClient::new(
+            settings,
+        )?))
     }
 }

@@ -5,7 +5,6 @@
 //! when one is in the way it writes nothing and says which. Files it wrote for
 //! this app that the plan no longer has are removed.
 
-use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
 use serde::Serialize;
@@ -13,20 +12,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::render::dashboard::MARKER_KEY;
-
-/// What happened to one file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Change {
-    /// It did not exist.
-    Created,
-    /// It existed with other content.
-    Updated,
-    /// It already had this content; not touched.
-    Unchanged,
-    /// onramp wrote it earlier for this app and the plan no longer has it.
-    Removed,
-}
+use crate::sink::{Change, write_atomic};
 
 /// The outcome of a codify run.
 #[derive(Debug, Clone, Serialize)]
@@ -98,33 +84,6 @@ pub fn safe_join(out: &Path, relative: &str) -> Result<PathBuf> {
         });
     }
     Ok(out.join(rel))
-}
-
-/// Writes `content` to `path` atomically: a temporary file in the same folder,
-/// then a rename, so a reader (or a crash) sees the old file or the new one,
-/// never half of one. No fsync: these files live in version control, and an
-/// fsync per file would cost more than rendering them.
-pub fn write_atomic(path: &Path, content: &str) -> Result<()> {
-    let write_err = |source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(write_err)?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{file_name}.onramp-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(content.as_bytes())?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(write_err)
 }
 
 fn read_existing(path: &Path) -> Result<Option<String>> {

@@ -19,7 +19,7 @@ pub const PASSWORD_ENV: &str = "PROMETHEUS_PASSWORD";
 /// Default time allowed for one HTTP request.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
-pub use crate::secret::Secret;
+pub use crate::client::secret::Secret;
 
 /// How onramp authenticates to Prometheus.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -192,7 +192,7 @@ impl PrometheusConfig {
 /// path ending in `/`.
 fn parse_base_url(raw: &str) -> Result<Url> {
     let mut url = Url::parse(raw.trim()).map_err(|err| Error::Config {
-        url: crate::secret::redact_userinfo(raw),
+        url: crate::client::secret::redact_userinfo(raw),
         reason: format!(
             "not a URL ({err}); expected something like http://localhost:9090 \
              or https://host/prometheus"
@@ -200,7 +200,7 @@ fn parse_base_url(raw: &str) -> Result<Url> {
     })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(Error::Config {
-            url: crate::secret::redact_userinfo(raw),
+            url: crate::client::secret::redact_userinfo(raw),
             reason: format!(
                 "unsupported scheme `{}`; use http:// or https://",
                 url.scheme()
@@ -209,7 +209,7 @@ fn parse_base_url(raw: &str) -> Result<Url> {
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::Config {
-            url: crate::secret::redact_userinfo(raw),
+            url: crate::client::secret::redact_userinfo(raw),
             reason: format!(
                 "credentials in the URL are not accepted (they would show in output); \
                  set {TOKEN_ENV}, or {USER_ENV} and {PASSWORD_ENV}, instead"
@@ -229,7 +229,7 @@ fn parse_base_url(raw: &str) -> Result<Url> {
 mod tests {
     use super::*;
 
-    use crate::secret::lookup as env;
+    use crate::client::secret::lookup as env;
 
     #[test]
     fn base_url_keeps_the_path_prefix_and_ends_in_slash() {

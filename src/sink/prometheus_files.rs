@@ -10,10 +10,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::codify::{Change, write_atomic};
+use crate::client::prometheus::{PrometheusClient, RuleCheckError};
 use crate::error::{Error, Result};
 use crate::plan::{Plan, paths};
-use crate::prometheus::{PrometheusClient, RuleCheckError};
+use crate::sink::{Change, write_atomic};
 
 /// The sub-folder of the config dir holding file_sd target files.
 pub const TARGETS_DIR: &str = "targets";
@@ -70,7 +70,7 @@ fn check_rules(app: &str, content: &str, config_dir: &Path) -> Result<Option<Str
     let dir = tempfile_dir(config_dir)?;
     let path = dir.join("rules-check.yaml");
     write_atomic(&path, content)?;
-    let outcome = crate::prometheus::promtool_check_rules(&path);
+    let outcome = crate::client::prometheus::promtool_check_rules(&path);
     let _ = std::fs::remove_dir_all(&dir);
     match outcome {
         Ok(()) => Ok(None),

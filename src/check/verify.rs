@@ -5,7 +5,7 @@
 //!
 //! It reads the same [`Plan`] every sink consumes, so it checks exactly the
 //! queries the dashboards run. It owns the checks and the report (table, JSON,
-//! JUnit); talking HTTP is [`crate::prometheus`]'s job.
+//! JUnit); talking HTTP is [`crate::client::prometheus`]'s job.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -13,8 +13,10 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::client::prometheus::{
+    AlertState, PrometheusClient, QueryResult, RuleHealth, TargetHealth,
+};
 use crate::plan::{Plan, SignalReport};
-use crate::prometheus::{AlertState, PrometheusClient, QueryResult, RuleHealth, TargetHealth};
 
 /// The result of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -135,11 +137,11 @@ impl Default for Options {
 pub async fn exposed_metrics(
     client: &PrometheusClient,
     app: &crate::app::App,
-) -> crate::prometheus::Result<std::collections::BTreeSet<String>> {
+) -> crate::client::prometheus::Result<std::collections::BTreeSet<String>> {
     let selector = format!(
         "count by (__name__) ({{namespace={},job={}}})",
-        crate::promql::quote(&app.namespace),
-        crate::promql::quote(&app.name)
+        crate::needs::promql::quote(&app.namespace),
+        crate::needs::promql::quote(&app.name)
     );
     let result = client.query(&selector, None).await?;
     Ok(result
@@ -188,7 +190,7 @@ pub async fn run_once(
     client: &PrometheusClient,
     plan: &Plan,
     options: &Options,
-) -> crate::prometheus::Result<Report> {
+) -> crate::client::prometheus::Result<Report> {
     let started = Instant::now();
     let (namespace, app_name) = plan
         .app
@@ -230,10 +232,9 @@ pub async fn run_once(
     );
     let (targets, groups) = (targets?, groups?);
     // A query error other than Prometheus rejecting the query (unreachable, 5xx) ends the round.
-    if let Some(pos) = results
-        .iter()
-        .position(|r| matches!(r, Err(e) if !matches!(e, crate::prometheus::Error::Api { .. })))
-        && let Some(err) = results.swap_remove(pos).err()
+    if let Some(pos) = results.iter().position(
+        |r| matches!(r, Err(e) if !matches!(e, crate::client::prometheus::Error::Api { .. })),
+    ) && let Some(err) = results.swap_remove(pos).err()
     {
         return Err(err);
     }
@@ -400,7 +401,7 @@ pub async fn run_once(
             Some(Ok(r)) => r,
             Some(Err(err)) => {
                 let why = match err {
-                    crate::prometheus::Error::Api { error, .. } => error.clone(),
+                    crate::client::prometheus::Error::Api { error, .. } => error.clone(),
                     other => other.to_string(),
                 };
                 checks.push(check(
@@ -527,14 +528,14 @@ pub async fn run_once(
     })
 }
 
-fn rule_summary(rule: &crate::prometheus::Rule) -> String {
+fn rule_summary(rule: &crate::client::prometheus::Rule) -> String {
     rule.annotations
         .get("summary")
         .cloned()
         .unwrap_or_else(|| rule.query.clone())
 }
 
-fn alert_values(rule: &crate::prometheus::Rule) -> String {
+fn alert_values(rule: &crate::client::prometheus::Rule) -> String {
     let values: Vec<String> = rule
         .alerts
         .iter()
@@ -573,7 +574,7 @@ pub async fn run(
     client: &PrometheusClient,
     plan: &Plan,
     options: &Options,
-) -> crate::prometheus::Result<Report> {
+) -> crate::client::prometheus::Result<Report> {
     let deadline = options.wait.map(|w| Instant::now() + w);
     let mut rounds = 0;
     loop {

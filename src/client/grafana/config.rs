@@ -23,7 +23,7 @@ pub const ENV_PASSWORD: &str = "GRAFANA_PASSWORD";
 /// Environment variable holding the org id sent as `X-Grafana-Org-Id`.
 pub const ENV_ORG_ID: &str = "GRAFANA_ORG_ID";
 
-pub use crate::secret::Secret;
+pub use crate::client::secret::Secret;
 
 /// How onramp authenticates to Grafana.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -250,7 +250,7 @@ impl GrafanaConfig {
 fn parse_base_url(raw: &str) -> Result<(Url, Auth), Error> {
     let raw = raw.trim();
     let invalid = |reason: &str| Error::InvalidUrl {
-        url: crate::secret::redact_userinfo(raw),
+        url: crate::client::secret::redact_userinfo(raw),
         reason: reason.to_owned(),
     };
     let mut url = Url::parse(raw).map_err(|e| invalid(&e.to_string()))?;
@@ -281,7 +281,7 @@ fn parse_base_url(raw: &str) -> Result<(Url, Auth), Error> {
 mod tests {
     use super::*;
 
-    use crate::secret::lookup as env;
+    use crate::client::secret::lookup as env;
 
     #[test]
     fn flag_wins_over_env_and_token_wins_over_basic() -> Result<(), Error> {

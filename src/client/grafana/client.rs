@@ -2,7 +2,7 @@
 //! timeouts, bounded retries and errors mapped from status codes.
 //!
 //! Owns: building requests (auth, org header), the retry loop, and turning
-//! Grafana's answers into [`crate::grafana::model`] values or [`Error`]s.
+//! Grafana's answers into [`crate::client::grafana::model`] values or [`Error`]s.
 //! Does not own deciding *whether* to push (apply does that from `meta`) nor
 //! normalising dashboards ([`super::normalize`]).
 //!

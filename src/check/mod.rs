@@ -1,0 +1,4 @@
+//! The checks that read live services and report: [`verify`] (the CI smoke
+//! test against Prometheus).
+
+pub mod verify;
