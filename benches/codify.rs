@@ -38,7 +38,7 @@ fn codify_one(
     let needs: Vec<_> = catalog.entries().iter().map(|e| &e.need).collect();
     let plan = plan::build(&app, &needs, &PlanOptions::default()).expect("plan builds");
     let planned = t.elapsed();
-    onramp::sink::files::write(&plan, out).expect("codify writes");
+    onramp::sink::files::write(&plan, out, false).expect("codify writes");
     (planned, t.elapsed() - planned)
 }
 

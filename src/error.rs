@@ -169,9 +169,11 @@ pub enum Error {
         message: String,
     },
 
-    /// codify found files in the way that onramp did not write for this app.
+    /// A sink found files in the way that are not onramp's to replace: not
+    /// written by onramp for this app, edited by hand since, or reached
+    /// through a link.
     #[error(
-        "refusing to overwrite {} file(s) onramp did not write for {app}:\n{}\nnothing was written; move them away, or choose another --out",
+        "refusing to overwrite {} file(s) for {app}:\n{}\nnothing was written",
         paths.len(),
         paths.iter().map(|p| format!("  {} ({})", p.0.display(), p.1)).collect::<Vec<_>>().join("\n")
     )]

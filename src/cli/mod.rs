@@ -100,7 +100,8 @@ pub struct ApplyArgs {
     /// Push the dashboards as codified in DIR (dashboards/NEED.json, e.g. after `codify --from-live`) instead of rendering them.
     #[arg(long, value_name = "DIR")]
     pub from: Option<PathBuf>,
-    /// Overwrite dashboards people edited in Grafana; the live copy is saved to --backup-dir first.
+    /// Overwrite dashboards people edited in Grafana (the live copy is saved to --backup-dir first),
+    /// and target or rules files edited by hand in --prometheus-config-dir.
     #[arg(long)]
     pub force: bool,
     /// Where --force saves the live copies it overwrites.
@@ -285,6 +286,11 @@ pub struct CodifyArgs {
     /// Write the dashboards as they are in Grafana now (normalised), bringing edits made there into code.
     #[arg(long)]
     pub from_live: bool,
+    /// Overwrite generated files that were edited by hand since onramp wrote them (their content no
+    /// longer matches the hash in their stamp) or that hold an edit pulled from Grafana. Files onramp
+    /// did not write for this app are never overwritten.
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub grafana: GrafanaArgs,
@@ -409,6 +415,7 @@ impl AppSettings {
                 static_target: render.target.clone(),
                 dashboard_overrides: BTreeMap::new(),
                 available_metrics: None,
+                subcommand: None,
             },
             need_ids,
             needs_dirs,

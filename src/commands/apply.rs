@@ -58,7 +58,7 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
             "nothing to apply to: pass --grafana-url (or GRAFANA_URL) to push the dashboards, and/or --prometheus-config-dir DIR for a plain Prometheus; to write files for Git, use `onramp codify`".to_string(),
         ));
     }
-    let mut prepared = Prepared::new(&args.selection, config).await?;
+    let mut prepared = Prepared::new(&args.selection, config, "apply").await?;
     if let Some(dir) = &args.from {
         let codified = codified_dashboards(dir, &prepared.plan)?;
         prepared.replan_with_dashboards(codified)?;
@@ -66,7 +66,8 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
     let (plan, loaded) = (&prepared.plan, &prepared.loaded);
     let mut outcome = Outcome::Success;
     if let Some(dir) = &config_dir {
-        let applied = plain_prometheus::apply(plan, dir, prepared.prometheus.as_ref()).await?;
+        let applied =
+            plain_prometheus::apply(plan, dir, prepared.prometheus.as_ref(), args.force).await?;
         print!(
             "{}",
             summary(&plan.workload, &dir.display().to_string(), &applied)

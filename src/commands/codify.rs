@@ -20,7 +20,7 @@ pub async fn run(args: &CodifyArgs, config: &Config) -> Result<Outcome> {
     } else {
         None
     };
-    let mut prepared = Prepared::new(&args.selection, config).await?;
+    let mut prepared = Prepared::new(&args.selection, config, "codify").await?;
     if let Some(client) = &client {
         let desired = grafana_sync::desired(&prepared.plan)?;
         let (pulled, missing) = grafana_sync::pull(client, &desired).await?;
@@ -40,7 +40,7 @@ pub async fn run(args: &CodifyArgs, config: &Config) -> Result<Outcome> {
         prepared.replan_with_dashboards(pulled.into_iter().collect())?;
     }
     let plan = &prepared.plan;
-    let report = codify::write(plan, &args.out)?;
+    let report = codify::write(plan, &args.out, args.force)?;
     match args.output {
         OutputFormat::Text => {
             print!("{}", summary(&plan.workload, &plan.namespace, &report));

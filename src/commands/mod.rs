@@ -97,8 +97,15 @@ pub struct Prepared {
 impl Prepared {
     /// Validates the selection, discovers the app and plans it; with a
     /// Prometheus configured, its signals map to the names the app exposes.
-    pub async fn new(selection: &AppSelection, config: &Config) -> Result<Prepared> {
+    /// `subcommand` is the command that writes the artifacts (`codify`,
+    /// `apply`): their stamps name it.
+    pub async fn new(
+        selection: &AppSelection,
+        config: &Config,
+        subcommand: &'static str,
+    ) -> Result<Prepared> {
         let mut settings = AppSettings::new(selection, config)?;
+        settings.plan.subcommand = Some(subcommand);
         let prometheus = selection.prometheus.client(config)?;
         let loaded = load(&settings)?;
         if let Some(client) = &prometheus {

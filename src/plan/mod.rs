@@ -4,7 +4,8 @@
 //!
 //! Building a plan decides *which* artifacts an app gets (ServiceMonitor or
 //! PodMonitor or none, which needs, which panels and alerts survive a missing
-//! metrics endpoint); [`crate::render`] decides how each one looks.
+//! metrics endpoint); [`crate::render`] decides how each one looks; [`stamp`]
+//! marks every artifact as onramp's, and reads those marks back for the sinks.
 
 use std::collections::BTreeMap;
 
@@ -12,9 +13,16 @@ use serde::Serialize;
 
 use crate::app::{App, ScrapeVia};
 use crate::error::{Error, Result};
+use crate::needs::PanelDef;
 use crate::needs::resolve::{Mapping, ResolvedNeed, Scope, SignalOverrides};
 use crate::needs::{Need, SignalSource, SignalType};
+use crate::render::dashboard::DashboardFile;
+use crate::render::rules::{Alert, RuleGroups};
 use crate::render::{self, Context, dashboard, rules, runbook};
+
+pub mod stamp;
+
+use stamp::{Format, Stamp};
 
 /// What an artifact is, and how a sink addresses it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -191,6 +199,9 @@ pub struct PlanOptions {
     /// Dashboard JSON to use instead of the rendered one, by uid (pulled from
     /// Grafana by `codify --from-live`, or read from files by `apply --from`).
     pub dashboard_overrides: BTreeMap<String, String>,
+    /// The subcommand that writes the artifacts (`codify`, `apply`): their
+    /// stamps name the command that really wrote them. `codify` when unset.
+    pub subcommand: Option<&'static str>,
 }
 
 /// Paths of the artifacts inside the codify folder.
@@ -214,55 +225,60 @@ pub mod paths {
     /// The plain Prometheus file_sd target file.
     pub const TARGETS_FILE: &str = "prometheus/targets.yaml";
 
+    /// The folder of the dashboard JSON files.
+    pub const DASHBOARDS_DIR: &str = "dashboards";
+    /// Every path a plan can hold besides the dashboards.
+    pub const FIXED: &[&str] = &[
+        MONITOR_SERVICE,
+        MONITOR_POD,
+        PROMETHEUS_RULE,
+        DASHBOARD_CONFIGMAPS,
+        RUNBOOK,
+        KUSTOMIZATION,
+        SCRAPE_CONFIG,
+        RULES_FILE,
+        TARGETS_FILE,
+    ];
+
     /// The dashboard JSON of a need.
     pub fn dashboard(need: &str) -> String {
-        format!("dashboards/{need}.json")
+        format!("{DASHBOARDS_DIR}/{need}.json")
     }
+}
+
+/// A dashboard of the plan, stamped.
+struct PlannedDashboard {
+    uid: String,
+    title: String,
+    need: String,
+    json: String,
+}
+
+/// What planning the needs one by one collects.
+#[derive(Default)]
+struct NeedsPlanned {
+    reports: Vec<NeedReport>,
+    alerts: Vec<Alert>,
+    dashboards: Vec<PlannedDashboard>,
+    runbook: Vec<runbook::RunbookDashboard>,
 }
 
 /// Builds the plan for `app` with `needs`.
 pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> {
-    let command = format!("onramp codify {} -n {}", app.workload(), app.namespace);
-    let runbook_url = options
-        .runbook_base_url
-        .clone()
-        .unwrap_or_else(|| paths::RUNBOOK.to_string());
-    let ctx = Context {
-        app,
-        command,
-        runbook_url,
-        selector_labels: options.selector_labels.clone(),
-        grafana_folder: options
-            .grafana_folder
-            .clone()
-            .unwrap_or_else(|| app.namespace.clone()),
-        grafana_datasource: options.grafana_datasource.clone(),
+    let stamp = Stamp {
+        generator: stamp::generator(),
+        app: app.id(),
+        workload: app.workload(),
+        command: format!(
+            "onramp {} {} -n {}",
+            options.subcommand.unwrap_or("codify"),
+            app.workload(),
+            app.namespace
+        ),
     };
-    let has_metrics = app.metrics.is_some();
+    let ctx = context(app, options);
     let mut notes = Vec::new();
-    let mut skipped_needs = Vec::new();
-
-    // Which needs can work for this app.
-    let mut usable: Vec<&Need> = Vec::new();
-    for need in needs {
-        if need.requires_app_metrics && !has_metrics {
-            if options.needs_explicit {
-                return Err(Error::NeedUnsatisfiable {
-                    need: need.id.clone(),
-                    app: app.workload(),
-                    reason: app.metrics_reason.clone(),
-                });
-            }
-            skipped_needs.push(format!(
-                "{}: needs the app's own metrics, and {} has no metrics endpoint",
-                need.id,
-                app.workload()
-            ));
-            continue;
-        }
-        usable.push(need);
-    }
-
+    let (usable, skipped_needs) = usable_needs(app, needs, options)?;
     let scope = Scope::of(app);
     let exposed = options
         .available_metrics
@@ -273,6 +289,149 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
         .iter()
         .map(|n| ResolvedNeed::new(n, scope.clone(), &options.overrides, available))
         .collect();
+
+    let mut artifacts = Vec::new();
+    if let Some(endpoint) = &app.metrics {
+        artifacts.push(monitor_artifact(&ctx, &stamp, endpoint, &mut notes)?);
+    } else {
+        notes.push(format!("No scrape object: {}", app.metrics_reason));
+    }
+    let planned = plan_needs(&ctx, &stamp, &resolved, options)?;
+    let groups = rules::groups(&ctx, &planned.alerts);
+    artifacts.extend(kubernetes_artifacts(
+        &ctx,
+        &stamp,
+        &groups,
+        &planned.dashboards,
+    )?);
+    let kube_resources: Vec<String> = artifacts
+        .iter()
+        .filter(|a| matches!(a.kind, ArtifactKind::Kubernetes { .. }))
+        .map(|a| a.path.clone())
+        .collect();
+    // The dashboards go between the PrometheusRule and their ConfigMaps.
+    let at = artifacts
+        .iter()
+        .position(|a| a.path == paths::DASHBOARD_CONFIGMAPS)
+        .unwrap_or(artifacts.len());
+    artifacts.splice(at..at, planned.dashboards.iter().map(dashboard_artifact));
+    artifacts.push(runbook_artifact(&ctx, &stamp, &artifacts, &planned)?);
+    artifacts.push(text_artifact(
+        &stamp,
+        paths::KUSTOMIZATION,
+        ArtifactKind::Kustomization,
+        render::kustomize::render(&kube_resources)?,
+    ));
+    artifacts.extend(prometheus_artifacts(&ctx, &stamp, &groups, options)?);
+    notes.extend(closing_notes(app, options));
+    Ok(Plan {
+        app: app.id(),
+        workload: app.workload(),
+        namespace: app.namespace.clone(),
+        metrics: app.metrics_reason.clone(),
+        needs: planned.reports,
+        skipped_needs,
+        artifacts,
+        notes,
+    })
+}
+
+fn context<'a>(app: &'a App, options: &PlanOptions) -> Context<'a> {
+    Context {
+        app,
+        runbook_url: options
+            .runbook_base_url
+            .clone()
+            .unwrap_or_else(|| paths::RUNBOOK.to_string()),
+        selector_labels: options.selector_labels.clone(),
+        grafana_folder: options
+            .grafana_folder
+            .clone()
+            .unwrap_or_else(|| app.namespace.clone()),
+        grafana_datasource: options.grafana_datasource.clone(),
+    }
+}
+
+/// A YAML or Markdown artifact, stamped.
+fn text_artifact(stamp: &Stamp, path: &str, kind: ArtifactKind, body: String) -> Artifact {
+    Artifact {
+        path: path.to_string(),
+        kind,
+        content: stamp.text(Format::of(path), &body),
+    }
+}
+
+/// The needs that can work for this app, and why the others were skipped.
+fn usable_needs<'n>(
+    app: &App,
+    needs: &[&'n Need],
+    options: &PlanOptions,
+) -> Result<(Vec<&'n Need>, Vec<String>)> {
+    let mut usable = Vec::new();
+    let mut skipped = Vec::new();
+    for need in needs {
+        if need.requires_app_metrics && app.metrics.is_none() {
+            if options.needs_explicit {
+                return Err(Error::NeedUnsatisfiable {
+                    need: need.id.clone(),
+                    app: app.workload(),
+                    reason: app.metrics_reason.clone(),
+                });
+            }
+            skipped.push(format!(
+                "{}: needs the app's own metrics, and {} has no metrics endpoint",
+                need.id,
+                app.workload()
+            ));
+            continue;
+        }
+        usable.push(*need);
+    }
+    Ok((usable, skipped))
+}
+
+fn monitor_artifact(
+    ctx: &Context<'_>,
+    stamp: &Stamp,
+    endpoint: &crate::app::MetricsEndpoint,
+    notes: &mut Vec<String>,
+) -> Result<Artifact> {
+    let monitor = render::monitor::render(ctx, endpoint)?;
+    let path = match monitor.kind {
+        "ServiceMonitor" => paths::MONITOR_SERVICE,
+        _ => paths::MONITOR_POD,
+    };
+    if let (ScrapeVia::Service { service, .. }, "PodMonitor") = (&endpoint.via, monitor.kind) {
+        notes.push(format!(
+            "Service {service} has no labels for a ServiceMonitor to select, so a PodMonitor scrapes the pods instead"
+        ));
+    }
+    Ok(text_artifact(
+        stamp,
+        path,
+        ArtifactKind::Kubernetes {
+            api_version: "monitoring.coreos.com/v1".to_string(),
+            kind: monitor.kind.to_string(),
+            namespace: ctx.app.namespace.clone(),
+            names: vec![monitor.name],
+        },
+        monitor.yaml,
+    ))
+}
+
+/// Why a signal from `source` cannot have series for this app, if so.
+fn unavailable(ctx: &Context<'_>, source: SignalSource) -> Option<String> {
+    (source.needs_metrics_endpoint() && ctx.app.metrics.is_none())
+        .then(|| "the app has no metrics endpoint".to_string())
+}
+
+fn plan_needs(
+    ctx: &Context<'_>,
+    stamp: &Stamp,
+    resolved: &[ResolvedNeed<'_>],
+    options: &PlanOptions,
+) -> Result<NeedsPlanned> {
+    let app = ctx.app;
     let siblings: Vec<(String, String)> = resolved
         .iter()
         .map(|r| {
@@ -282,215 +441,248 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
             )
         })
         .collect();
+    let mut planned = NeedsPlanned::default();
+    for need in resolved {
+        plan_need(ctx, stamp, need, &siblings, options, &mut planned)?;
+    }
+    Ok(planned)
+}
 
-    let unavailable = |source: SignalSource| -> Option<String> {
-        (source.needs_metrics_endpoint() && !has_metrics)
-            .then(|| "the app has no metrics endpoint".to_string())
+/// The panels and alerts of a need that can work for this app, and what was left out.
+struct Kept<'a> {
+    panels: Vec<&'a PanelDef>,
+    alerts: Vec<Alert>,
+    left_out: Vec<String>,
+}
+
+fn kept<'a>(ctx: &Context<'_>, need: &'a ResolvedNeed<'a>) -> Result<Kept<'a>> {
+    let usable = |template: &str| {
+        need.signals_used(template)
+            .iter()
+            .all(|s| unavailable(ctx, need.signals[s].source).is_none())
     };
-
-    let mut artifacts = Vec::new();
-    let mut kube_resources = Vec::new();
-    if let Some(endpoint) = &app.metrics {
-        let monitor = render::monitor::render(&ctx, endpoint)?;
-        let path = match monitor.kind {
-            "ServiceMonitor" => paths::MONITOR_SERVICE,
-            _ => paths::MONITOR_POD,
-        };
-        if let (ScrapeVia::Service { service, .. }, "PodMonitor") = (&endpoint.via, monitor.kind) {
-            notes.push(format!(
-                "Service {service} has no labels for a ServiceMonitor to select, so a PodMonitor scrapes the pods instead"
+    let mut left_out = Vec::new();
+    let mut panels = Vec::new();
+    for p in &need.need.panels {
+        if p.queries.iter().all(|q| usable(&q.expr.value)) {
+            panels.push(p);
+        } else {
+            left_out.push(format!(
+                "panel {:?}: the app has no metrics endpoint",
+                p.title
             ));
         }
-        kube_resources.push(path.to_string());
-        artifacts.push(Artifact {
-            path: path.to_string(),
-            kind: ArtifactKind::Kubernetes {
-                api_version: "monitoring.coreos.com/v1".to_string(),
-                kind: monitor.kind.to_string(),
-                namespace: app.namespace.clone(),
-                names: vec![monitor.name],
-            },
-            content: monitor.yaml,
-        });
-    } else {
-        notes.push(format!("No scrape object: {}", app.metrics_reason));
     }
-
-    let mut need_reports = Vec::new();
     let mut alerts = Vec::new();
-    let mut dashboards = Vec::new();
-    let mut runbook_dashboards = Vec::new();
-    for need in &resolved {
-        let usable_template = |template: &str| {
-            need.signals_used(template)
-                .iter()
-                .all(|s| unavailable(need.signals[s].source).is_none())
-        };
-        let mut left_out = Vec::new();
-        let panels: Vec<_> = need
-            .need
-            .panels
-            .iter()
-            .filter(|p| {
-                let keep = p.queries.iter().all(|q| usable_template(&q.expr.value));
-                if !keep {
-                    left_out.push(format!(
-                        "panel {:?}: the app has no metrics endpoint",
-                        p.title
-                    ));
-                }
-                keep
-            })
-            .collect();
-        let mut need_alerts = Vec::new();
-        for def in &need.need.alerts {
-            if usable_template(&def.expr.value) {
-                need_alerts.push(rules::alert(&ctx, need, def)?);
-            } else {
-                left_out.push(format!(
-                    "alert {}: the app has no metrics endpoint",
-                    def.name
-                ));
-            }
+    for def in &need.need.alerts {
+        if usable(&def.expr.value) {
+            alerts.push(rules::alert(ctx, need, def)?);
+        } else {
+            left_out.push(format!(
+                "alert {}: the app has no metrics endpoint",
+                def.name
+            ));
         }
-        let mut used: Vec<String> = panels
-            .iter()
-            .flat_map(|p| {
-                p.queries
-                    .iter()
-                    .flat_map(|q| need.signals_used(&q.expr.value))
-            })
-            .collect();
-        used.extend(
-            need.need
-                .alerts
-                .iter()
-                .flat_map(|a| need.signals_used(&a.expr.value)),
-        );
-        let signals: Vec<SignalReport> = need
-            .signals
-            .values()
-            .map(|s| {
-                let def = &need.need.signals[&s.name];
-                Ok(SignalReport {
-                    name: s.name.clone(),
-                    metric: s.series_name(),
-                    mapping: match &s.mapping {
-                        Mapping::Default => "default".to_string(),
-                        Mapping::Alternative(c) => format!("alternative ({c})"),
-                        Mapping::User => "--signal".to_string(),
-                    },
-                    source: format!("{:?}", s.source).to_ascii_lowercase(),
-                    optional: s.optional,
-                    used: used.contains(&s.name),
-                    unavailable: unavailable(s.source),
-                    instrumentation: def.instrumentation.clone(),
-                    selector: need
-                        .expr(&match s.kind {
-                            SignalType::Histogram => format!("{{{{{}:count}}}}", s.name),
-                            _ => format!("{{{{{}}}}}", s.name),
-                        })
-                        .map_err(|message| Error::Render {
-                            artifact: format!("signal {} of need {}", s.name, need.need.id),
-                            message,
-                        })?,
-                    kubernetes: s.source.needs_kubernetes(),
-                })
-            })
-            .collect::<Result<_>>()?;
-        let mut rendered = dashboard::render(
-            &ctx,
-            &dashboard::DashboardInput {
-                need,
-                panels: panels.clone(),
-                siblings: &siblings,
-            },
-        )?;
-        if let Some(json) = options.dashboard_overrides.get(&rendered.uid) {
-            rendered.json = json.clone();
-        }
-        runbook_dashboards.push(runbook::RunbookDashboard {
-            need: need.need.id.clone(),
-            title: rendered.title.clone(),
-            url: match &options.grafana_url {
-                Some(base) => format!("{}/d/{}", base.trim_end_matches('/'), rendered.uid),
-                None => paths::dashboard(&need.need.id),
-            },
-            story: need.need.story.clone(),
-            walkthrough: render::prose(&ctx, need.need.walkthrough.trim_end()),
-            signals: signals
-                .iter()
-                .filter(|s| s.used)
-                .map(|s| runbook::RunbookSignal {
-                    name: s.name.clone(),
-                    metric: s.metric.clone(),
-                    description: need.need.signals[&s.name].description.clone(),
-                    instrumentation: s.instrumentation.clone(),
-                })
-                .collect(),
-        });
-        let query_signals = panels
-            .iter()
-            .flat_map(|p| p.queries.iter().map(|q| need.signals_used(&q.expr.value)));
-        let queries = rendered
-            .queries
-            .iter()
-            .zip(query_signals)
-            .map(|(q, signals)| PanelQuery {
-                panel: q.panel.clone(),
-                ref_id: q.ref_id.clone(),
-                expr: q.expr.clone(),
-                signals,
-            })
-            .collect();
-        need_reports.push(NeedReport {
-            dashboard_uid: rendered.uid.clone(),
-            queries,
-            rule_group: (!need_alerts.is_empty()).then(|| rules::group_name(&ctx, &need.need.id)),
-            variables: need.need.variables.iter().map(|v| v.name.clone()).collect(),
-            id: need.need.id.clone(),
-            title: need.need.title.clone(),
-            story: need.need.story.clone(),
-            panels: panels.len(),
-            alerts: need_alerts.iter().map(|a| a.name.clone()).collect(),
-            signals,
-            left_out,
-        });
-        alerts.extend(need_alerts);
-        dashboards.push(rendered);
     }
+    Ok(Kept {
+        panels,
+        alerts,
+        left_out,
+    })
+}
 
-    let groups = rules::groups(&ctx, &alerts);
+fn plan_need(
+    ctx: &Context<'_>,
+    stamp: &Stamp,
+    need: &ResolvedNeed<'_>,
+    siblings: &[(String, String)],
+    options: &PlanOptions,
+    planned: &mut NeedsPlanned,
+) -> Result<()> {
+    let kept = kept(ctx, need)?;
+    let signals = signal_reports(ctx, need, &kept.panels)?;
+    let rendered = dashboard::render(
+        ctx,
+        &dashboard::DashboardInput {
+            need,
+            panels: kept.panels.clone(),
+            siblings,
+        },
+    )?;
+    let planned_dashboard = stamped_dashboard(stamp, &rendered, options)?;
+    planned
+        .runbook
+        .push(runbook_dashboard(ctx, need, &rendered, &signals, options));
+    let query_signals = kept
+        .panels
+        .iter()
+        .flat_map(|p| p.queries.iter().map(|q| need.signals_used(&q.expr.value)));
+    let queries = rendered
+        .queries
+        .iter()
+        .zip(query_signals)
+        .map(|(q, signals)| PanelQuery {
+            panel: q.panel.clone(),
+            ref_id: q.ref_id.clone(),
+            expr: q.expr.clone(),
+            signals,
+        })
+        .collect();
+    planned.reports.push(NeedReport {
+        dashboard_uid: rendered.uid.clone(),
+        queries,
+        rule_group: (!kept.alerts.is_empty()).then(|| rules::group_name(ctx, &need.need.id)),
+        variables: need.need.variables.iter().map(|v| v.name.clone()).collect(),
+        id: need.need.id.clone(),
+        title: need.need.title.clone(),
+        story: need.need.story.clone(),
+        panels: kept.panels.len(),
+        alerts: kept.alerts.iter().map(|a| a.name.clone()).collect(),
+        signals,
+        left_out: kept.left_out,
+    });
+    planned.alerts.extend(kept.alerts);
+    planned.dashboards.push(planned_dashboard);
+    Ok(())
+}
+
+/// The rendered dashboard (or the one given instead, by uid), stamped.
+fn stamped_dashboard(
+    stamp: &Stamp,
+    rendered: &dashboard::RenderedDashboard,
+    options: &PlanOptions,
+) -> Result<PlannedDashboard> {
+    let mut value = match options.dashboard_overrides.get(&rendered.uid) {
+        Some(json) => serde_json::from_str(json).map_err(|e| Error::Render {
+            artifact: format!("dashboard {}", rendered.uid),
+            message: format!("the dashboard given instead of the need's is not valid JSON: {e}"),
+        })?,
+        None => rendered.dashboard.clone(),
+    };
+    stamp.dashboard(&mut value, &rendered.need);
+    Ok(PlannedDashboard {
+        uid: rendered.uid.clone(),
+        title: rendered.title.clone(),
+        need: rendered.need.clone(),
+        json: stamp::to_json(&value),
+    })
+}
+
+fn signal_reports(
+    ctx: &Context<'_>,
+    need: &ResolvedNeed<'_>,
+    panels: &[&PanelDef],
+) -> Result<Vec<SignalReport>> {
+    let mut used: Vec<String> = panels
+        .iter()
+        .flat_map(|p| {
+            p.queries
+                .iter()
+                .flat_map(|q| need.signals_used(&q.expr.value))
+        })
+        .collect();
+    used.extend(
+        need.need
+            .alerts
+            .iter()
+            .flat_map(|a| need.signals_used(&a.expr.value)),
+    );
+    need.signals
+        .values()
+        .map(|s| {
+            let def = &need.need.signals[&s.name];
+            Ok(SignalReport {
+                name: s.name.clone(),
+                metric: s.series_name(),
+                mapping: match &s.mapping {
+                    Mapping::Default => "default".to_string(),
+                    Mapping::Alternative(c) => format!("alternative ({c})"),
+                    Mapping::User => "--signal".to_string(),
+                },
+                source: format!("{:?}", s.source).to_ascii_lowercase(),
+                optional: s.optional,
+                used: used.contains(&s.name),
+                unavailable: unavailable(ctx, s.source),
+                instrumentation: def.instrumentation.clone(),
+                selector: need
+                    .expr(&match s.kind {
+                        SignalType::Histogram => format!("{{{{{}:count}}}}", s.name),
+                        _ => format!("{{{{{}}}}}", s.name),
+                    })
+                    .map_err(|message| Error::Render {
+                        artifact: format!("signal {} of need {}", s.name, need.need.id),
+                        message,
+                    })?,
+                kubernetes: s.source.needs_kubernetes(),
+            })
+        })
+        .collect()
+}
+
+fn runbook_dashboard(
+    ctx: &Context<'_>,
+    need: &ResolvedNeed<'_>,
+    rendered: &dashboard::RenderedDashboard,
+    signals: &[SignalReport],
+    options: &PlanOptions,
+) -> runbook::RunbookDashboard {
+    runbook::RunbookDashboard {
+        need: need.need.id.clone(),
+        title: rendered.title.clone(),
+        url: match &options.grafana_url {
+            Some(base) => format!("{}/d/{}", base.trim_end_matches('/'), rendered.uid),
+            None => paths::dashboard(&need.need.id),
+        },
+        story: need.need.story.clone(),
+        walkthrough: render::prose(ctx, need.need.walkthrough.trim_end()),
+        signals: signals
+            .iter()
+            .filter(|s| s.used)
+            .map(|s| runbook::RunbookSignal {
+                name: s.name.clone(),
+                metric: s.metric.clone(),
+                description: need.need.signals[&s.name].description.clone(),
+                instrumentation: s.instrumentation.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The PrometheusRule and the dashboards' ConfigMaps.
+fn kubernetes_artifacts(
+    ctx: &Context<'_>,
+    stamp: &Stamp,
+    groups: &RuleGroups,
+    dashboards: &[PlannedDashboard],
+) -> Result<Vec<Artifact>> {
+    let app = ctx.app;
+    let mut artifacts = Vec::new();
     if !groups.groups.is_empty() {
-        let names = vec![app.name.clone()];
-        kube_resources.push(paths::PROMETHEUS_RULE.to_string());
-        artifacts.push(Artifact {
-            path: paths::PROMETHEUS_RULE.to_string(),
-            kind: ArtifactKind::Kubernetes {
+        artifacts.push(text_artifact(
+            stamp,
+            paths::PROMETHEUS_RULE,
+            ArtifactKind::Kubernetes {
                 api_version: "monitoring.coreos.com/v1".to_string(),
                 kind: "PrometheusRule".to_string(),
                 namespace: app.namespace.clone(),
-                names,
+                names: vec![app.name.clone()],
             },
-            content: rules::prometheus_rule(&ctx, &groups)?,
-        });
-    }
-    for d in &dashboards {
-        artifacts.push(Artifact {
-            path: paths::dashboard(&d.need),
-            kind: ArtifactKind::Dashboard {
-                uid: d.uid.clone(),
-                title: d.title.clone(),
-                need: d.need.clone(),
-            },
-            content: d.json.clone(),
-        });
+            rules::prometheus_rule(ctx, groups)?,
+        ));
     }
     if !dashboards.is_empty() {
-        kube_resources.push(paths::DASHBOARD_CONFIGMAPS.to_string());
-        artifacts.push(Artifact {
-            path: paths::DASHBOARD_CONFIGMAPS.to_string(),
-            kind: ArtifactKind::Kubernetes {
+        let files: Vec<DashboardFile<'_>> = dashboards
+            .iter()
+            .map(|d| DashboardFile {
+                uid: &d.uid,
+                need: &d.need,
+                json: &d.json,
+            })
+            .collect();
+        artifacts.push(text_artifact(
+            stamp,
+            paths::DASHBOARD_CONFIGMAPS,
+            ArtifactKind::Kubernetes {
                 api_version: "v1".to_string(),
                 kind: "ConfigMap".to_string(),
                 namespace: app.namespace.clone(),
@@ -499,9 +691,31 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
                     .map(|d| format!("{}-{}-dashboard", app.name, d.need))
                     .collect(),
             },
-            content: dashboard::config_maps(&ctx, &dashboards)?,
-        });
+            dashboard::config_maps(ctx, &files)?,
+        ));
     }
+    Ok(artifacts)
+}
+
+fn dashboard_artifact(d: &PlannedDashboard) -> Artifact {
+    Artifact {
+        path: paths::dashboard(&d.need),
+        kind: ArtifactKind::Dashboard {
+            uid: d.uid.clone(),
+            title: d.title.clone(),
+            need: d.need.clone(),
+        },
+        content: d.json.clone(),
+    }
+}
+
+fn runbook_artifact(
+    ctx: &Context<'_>,
+    stamp: &Stamp,
+    artifacts: &[Artifact],
+    planned: &NeedsPlanned,
+) -> Result<Artifact> {
+    let app = ctx.app;
     let (metrics_line, scraped_by) = match &app.metrics {
         Some(m) => (
             format!(
@@ -523,44 +737,58 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
             format!("nothing yet: {}", app.metrics_reason),
         ),
     };
-    artifacts.push(Artifact {
-        path: paths::RUNBOOK.to_string(),
-        kind: ArtifactKind::Runbook,
-        content: runbook::render(
-            &ctx,
-            &metrics_line,
-            &scraped_by,
-            &runbook_dashboards,
-            &alerts,
-        )?,
-    });
-    artifacts.push(Artifact {
-        path: paths::KUSTOMIZATION.to_string(),
-        kind: ArtifactKind::Kustomization,
-        content: render::kustomize::render(&ctx, &kube_resources)?,
-    });
-    if let Some(endpoint) = &app.metrics {
-        artifacts.push(Artifact {
-            path: paths::SCRAPE_CONFIG.to_string(),
-            kind: ArtifactKind::ScrapeConfig,
-            content: render::scrape::render(&ctx, endpoint)?,
-        });
-    }
-    if let (Some(endpoint), Some(target)) = (&app.metrics, &options.static_target) {
-        artifacts.push(Artifact {
-            path: paths::TARGETS_FILE.to_string(),
-            kind: ArtifactKind::Targets,
-            content: render::scrape::static_targets(&ctx, endpoint, target)?,
-        });
+    let body = runbook::render(
+        ctx,
+        &metrics_line,
+        &scraped_by,
+        &planned.runbook,
+        &planned.alerts,
+    )?;
+    Ok(text_artifact(
+        stamp,
+        paths::RUNBOOK,
+        ArtifactKind::Runbook,
+        body,
+    ))
+}
+
+/// The plain-Prometheus files: scrape config, file_sd targets, rules.
+fn prometheus_artifacts(
+    ctx: &Context<'_>,
+    stamp: &Stamp,
+    groups: &RuleGroups,
+    options: &PlanOptions,
+) -> Result<Vec<Artifact>> {
+    let mut artifacts = Vec::new();
+    if let Some(endpoint) = &ctx.app.metrics {
+        artifacts.push(text_artifact(
+            stamp,
+            paths::SCRAPE_CONFIG,
+            ArtifactKind::ScrapeConfig,
+            render::scrape::render(ctx, endpoint)?,
+        ));
+        if let Some(target) = &options.static_target {
+            artifacts.push(text_artifact(
+                stamp,
+                paths::TARGETS_FILE,
+                ArtifactKind::Targets,
+                render::scrape::static_targets(ctx, endpoint, target)?,
+            ));
+        }
     }
     if !groups.groups.is_empty() {
-        artifacts.push(Artifact {
-            path: paths::RULES_FILE.to_string(),
-            kind: ArtifactKind::RulesFile,
-            content: rules::rules_file(&ctx, &groups)?,
-        });
+        artifacts.push(text_artifact(
+            stamp,
+            paths::RULES_FILE,
+            ArtifactKind::RulesFile,
+            rules::rules_file(groups)?,
+        ));
     }
+    Ok(artifacts)
+}
 
+fn closing_notes(app: &App, options: &PlanOptions) -> Vec<String> {
+    let mut notes = Vec::new();
     if options.selector_labels.is_empty() && app.metrics.is_some() {
         notes.push(
             "No Prometheus selector labels are set. kube-prometheus-stack only picks up ServiceMonitors, PodMonitors and PrometheusRules labelled `release: <helm release>` (see the Prometheus resource's serviceMonitorSelector and ruleSelector); pass --label release=NAME or set `labels:` in onramp.yaml.".to_string(),
@@ -572,14 +800,5 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
             paths::RUNBOOK
         ));
     }
-    Ok(Plan {
-        app: app.id(),
-        workload: app.workload(),
-        namespace: app.namespace.clone(),
-        metrics: app.metrics_reason.clone(),
-        needs: need_reports,
-        skipped_needs,
-        artifacts,
-        notes,
-    })
+    notes
 }

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::render::{Context, to_yaml};
+use crate::render::to_yaml;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -15,9 +15,8 @@ struct Kustomization<'a> {
 }
 
 /// Renders `kustomization.yaml` listing `resources` (paths relative to it).
-pub fn render(ctx: &Context<'_>, resources: &[String]) -> Result<String> {
+pub fn render(resources: &[String]) -> Result<String> {
     to_yaml(
-        &ctx.yaml_stamp(),
         &Kustomization {
             api_version: "kustomize.config.k8s.io/v1beta1",
             kind: "Kustomization",

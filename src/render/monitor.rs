@@ -180,7 +180,7 @@ pub fn render(ctx: &Context<'_>, endpoint: &MetricsEndpoint) -> Result<RenderedM
         return Ok(RenderedMonitor {
             kind: "ServiceMonitor",
             name: app.name.clone(),
-            yaml: to_yaml(&ctx.yaml_stamp(), &object, "ServiceMonitor")?,
+            yaml: to_yaml(&object, "ServiceMonitor")?,
         });
     }
     let object = MonitoringObject {
@@ -204,6 +204,6 @@ pub fn render(ctx: &Context<'_>, endpoint: &MetricsEndpoint) -> Result<RenderedM
     Ok(RenderedMonitor {
         kind: "PodMonitor",
         name: app.name.clone(),
-        yaml: to_yaml(&ctx.yaml_stamp(), &object, "PodMonitor")?,
+        yaml: to_yaml(&object, "PodMonitor")?,
     })
 }

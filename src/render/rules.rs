@@ -191,10 +191,10 @@ pub fn prometheus_rule(ctx: &Context<'_>, groups: &RuleGroups) -> Result<String>
         },
         spec: groups,
     };
-    to_yaml(&ctx.yaml_stamp(), &object, "PrometheusRule")
+    to_yaml(&object, "PrometheusRule")
 }
 
 /// The plain Prometheus rules file (the same groups).
-pub fn rules_file(ctx: &Context<'_>, groups: &RuleGroups) -> Result<String> {
-    to_yaml(&ctx.yaml_stamp(), groups, "rules file")
+pub fn rules_file(groups: &RuleGroups) -> Result<String> {
+    to_yaml(groups, "rules file")
 }

@@ -72,7 +72,6 @@ struct AlertView<'a> {
 
 #[derive(Serialize)]
 struct View<'a> {
-    stamp: String,
     app: AppView,
     metrics: String,
     scraped_by: String,
@@ -128,7 +127,6 @@ pub fn render(
 ) -> Result<String> {
     let app = ctx.app;
     let view = View {
-        stamp: ctx.markdown_stamp().trim_end().to_string(),
         app: AppView {
             name: app.name.clone(),
             namespace: app.namespace.clone(),

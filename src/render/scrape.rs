@@ -121,11 +121,10 @@ pub fn render(ctx: &Context<'_>, endpoint: &MetricsEndpoint) -> Result<String> {
             relabel_configs,
         }],
     };
-    let stamp = format!(
-        "{}# Add this entry under `scrape_configs:` in prometheus.yml (or list this file in\n# `scrape_config_files:` on Prometheus 2.43 and later).\n",
-        ctx.yaml_stamp()
-    );
-    to_yaml(&stamp, &config, "scrape config")
+    let yaml = to_yaml(&config, "scrape config")?;
+    Ok(format!(
+        "# Add this entry under `scrape_configs:` in prometheus.yml (or list this file in\n# `scrape_config_files:` on Prometheus 2.43 and later).\n{yaml}"
+    ))
 }
 
 #[derive(Serialize)]
@@ -149,16 +148,14 @@ pub fn static_targets(
         ("__metrics_path__".to_string(), endpoint.path.clone()),
         ("__scheme__".to_string(), endpoint.scheme.clone()),
     ]);
-    let stamp = format!(
-        "{}# A file_sd target file: prometheus.yml reads it through `file_sd_configs`.\n",
-        ctx.yaml_stamp()
-    );
-    to_yaml(
-        &stamp,
+    let yaml = to_yaml(
         &vec![TargetGroup {
             targets: vec![target.to_string()],
             labels,
         }],
         "file_sd targets",
-    )
+    )?;
+    Ok(format!(
+        "# A file_sd target file: prometheus.yml reads it through `file_sd_configs`.\n{yaml}"
+    ))
 }

@@ -7,7 +7,7 @@
 //! that hash was changed by a person: `apply` refuses to overwrite it, unless
 //! `--force`, which first saves the live copy to a backup file. This module
 //! owns that decision, the push and the pull; the HTTP calls are
-//! [`crate::client::grafana::Client`]'s, the rendering is [`crate::render::dashboard`]'s.
+//! [`crate::client::grafana::Client`]'s, the stamps are [`crate::plan::stamp`]'s.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -18,10 +18,8 @@ use similar::TextDiff;
 
 use crate::client::grafana::{self, Client, LiveDashboard};
 use crate::error::{Error, Result};
+use crate::plan::stamp::{MARKER_KEY, SOURCE_GRAFANA, content_hash, holds_pulled_edit, to_json};
 use crate::plan::{ArtifactKind, Plan};
-use crate::render::dashboard::{
-    MARKER_KEY, SOURCE_GRAFANA, content_hash, holds_pulled_edit, to_json,
-};
 
 /// A dashboard of the plan, as onramp wants it in Grafana.
 #[derive(Debug, Clone)]

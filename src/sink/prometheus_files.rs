@@ -12,8 +12,10 @@ use serde::Serialize;
 
 use crate::client::prometheus::{PrometheusClient, RuleCheckError};
 use crate::error::{Error, Result};
-use crate::plan::{Plan, paths};
-use crate::sink::{Change, write_atomic};
+use crate::plan::{Artifact, Plan, paths};
+use crate::sink::{
+    Change, Decision, FileWrite, clean_stale_temps, decide, restore, write_all, write_atomic,
+};
 
 /// The sub-folder of the config dir holding file_sd target files.
 pub const TARGETS_DIR: &str = "targets";
@@ -48,23 +50,6 @@ pub struct Outcome {
     pub notes: Vec<String>,
 }
 
-struct Pending {
-    path: PathBuf,
-    previous: Option<String>,
-    content: String,
-}
-
-fn read_optional(path: &Path) -> Result<Option<String>> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(Some(text)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(Error::Read {
-            path: path.to_path_buf(),
-            source,
-        }),
-    }
-}
-
 /// Checks the rules with promtool before anything is written.
 fn check_rules(app: &str, content: &str, config_dir: &Path) -> Result<Option<String>> {
     let dir = tempfile_dir(config_dir)?;
@@ -85,6 +70,42 @@ fn check_rules(app: &str, content: &str, config_dir: &Path) -> Result<Option<Str
     }
 }
 
+/// What would happen to each file, or the refusal when one is not onramp's
+/// to replace; and the writes to make.
+fn decide_all(
+    plan: &Plan,
+    config_dir: &Path,
+    pending: &[(String, &Artifact)],
+    force: bool,
+) -> Result<(Vec<FileChange>, Vec<FileWrite>)> {
+    let mut files = Vec::new();
+    let mut writes = Vec::new();
+    let mut refused = Vec::new();
+    for (relative, artifact) in pending {
+        let path = config_dir.join(relative);
+        match decide(config_dir, relative, &artifact.content, &plan.app, force)? {
+            Decision::Refuse(reason) => refused.push((path, reason)),
+            Decision::Write { change, previous } => {
+                if change != Change::Unchanged {
+                    writes.push(FileWrite {
+                        path: path.clone(),
+                        content: artifact.content.clone(),
+                        previous,
+                    });
+                }
+                files.push(FileChange { path, change });
+            }
+        }
+    }
+    if !refused.is_empty() {
+        return Err(Error::NotOurs {
+            app: plan.app.clone(),
+            paths: refused,
+        });
+    }
+    Ok((files, writes))
+}
+
 fn tempfile_dir(config_dir: &Path) -> Result<PathBuf> {
     let dir = config_dir.join(format!(".onramp-check-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
@@ -95,17 +116,20 @@ fn tempfile_dir(config_dir: &Path) -> Result<PathBuf> {
 }
 
 /// Applies the plan's plain-Prometheus files to `config_dir`, then reloads
-/// `client`'s Prometheus (when given) and confirms it.
+/// `client`'s Prometheus (when given) and confirms it. A file in the way that
+/// onramp did not write for this app is refused as `codify` refuses it; one
+/// edited by hand since is overwritten only with `force`.
 pub async fn apply(
     plan: &Plan,
     config_dir: &Path,
     client: Option<&PrometheusClient>,
+    force: bool,
 ) -> Result<Outcome> {
     let file_name = format!("{}.yaml", plan.app.replace('/', "-"));
     let mut notes = Vec::new();
     let mut pending = Vec::new();
     match plan.artifact(paths::TARGETS_FILE) {
-        Some(targets) => pending.push((config_dir.join(TARGETS_DIR).join(&file_name), targets)),
+        Some(targets) => pending.push((format!("{TARGETS_DIR}/{file_name}"), targets)),
         None => notes.push(
             "no target file: pass --target HOST:PORT where Prometheus reaches the app's metrics (inside Kubernetes, use prometheus/scrape-config.yaml from `onramp codify` instead)".to_string(),
         ),
@@ -114,31 +138,15 @@ pub async fn apply(
         if let Some(note) = check_rules(&plan.app, &rules.content, config_dir)? {
             notes.push(note);
         }
-        pending.push((config_dir.join(RULES_DIR).join(&file_name), rules));
+        pending.push((format!("{RULES_DIR}/{file_name}"), rules));
     }
-    let mut staged = Vec::new();
-    for (path, artifact) in pending {
-        staged.push(Pending {
-            previous: read_optional(&path)?,
-            path,
-            content: artifact.content.clone(),
-        });
-    }
-    let mut files = Vec::new();
-    for p in &staged {
-        let change = match &p.previous {
-            None => Change::Created,
-            Some(old) if *old == p.content => Change::Unchanged,
-            Some(_) => Change::Updated,
-        };
-        if change != Change::Unchanged {
-            write_atomic(&p.path, &p.content)?;
+    let (files, writes) = decide_all(plan, config_dir, &pending, force)?;
+    for dir in [TARGETS_DIR, RULES_DIR] {
+        if std::fs::symlink_metadata(config_dir.join(dir)).is_ok_and(|m| m.is_dir()) {
+            clean_stale_temps(&config_dir.join(dir))?;
         }
-        files.push(FileChange {
-            path: p.path.clone(),
-            change,
-        });
     }
+    write_all(&writes)?;
     let Some(client) = client else {
         notes.push("Prometheus was not asked to reload: pass --prometheus-url, or reload it yourself (POST /-/reload or SIGHUP)".to_string());
         return Ok(Outcome {
@@ -164,14 +172,7 @@ pub async fn apply(
         }),
         Err(err) => {
             // Never leave files Prometheus rejects active: put the old ones back.
-            for p in &staged {
-                match &p.previous {
-                    Some(old) => write_atomic(&p.path, old)?,
-                    None => {
-                        let _ = std::fs::remove_file(&p.path);
-                    }
-                }
-            }
+            restore(&writes)?;
             let _ = client.reload().await;
             Err(Error::from(err))
         }

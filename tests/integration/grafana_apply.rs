@@ -405,7 +405,7 @@ fn rendered_dashboards_are_already_normalised() {
         let text = read(dir.path().join(format!("dashboards/{need}.json")));
         let value: Value = serde_json::from_str(&text).expect("json");
         assert_eq!(
-            onramp::render::dashboard::to_json(&onramp::client::grafana::normalize(&value)),
+            onramp::plan::stamp::to_json(&onramp::client::grafana::normalize(&value)),
             text,
             "{need}"
         );
