@@ -120,6 +120,9 @@ pub fn decide(root: &Path, relative: &str, new: &str, app: &str, force: bool) ->
         None => Some("it has no onramp stamp; move it away to let onramp write it".to_string()),
         Some(found) if found.app != app => Some(format!("onramp wrote it for {}", found.app)),
         Some(_) if force => None,
+        Some(found) if !found.hashed => Some(
+            "an older onramp wrote it without a content hash, so a hand edit cannot be ruled out; look at it, then move it away or overwrite it with --force".to_string(),
+        ),
         Some(found) if !found.intact => Some(
             "it was edited by hand since onramp wrote it (its content no longer matches the hash in its stamp); to keep the edit, move the file away or make the change in the need or onramp.yaml; to overwrite it, run again with --force".to_string(),
         ),

@@ -52,11 +52,20 @@ pub struct Outcome {
 
 /// Checks the rules with promtool before anything is written.
 fn check_rules(app: &str, content: &str, config_dir: &Path) -> Result<Option<String>> {
-    let dir = tempfile_dir(config_dir)?;
-    let path = dir.join("rules-check.yaml");
+    let write_err = |source| Error::Write {
+        path: config_dir.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(config_dir).map_err(write_err)?;
+    // A fresh folder of a random name, created exclusively: a link planted at
+    // a predictable name cannot redirect the check's file. Removed on drop.
+    let dir = tempfile::Builder::new()
+        .prefix(".onramp-check-")
+        .tempdir_in(config_dir)
+        .map_err(write_err)?;
+    let path = dir.path().join("rules-check.yaml");
     write_atomic(&path, content)?;
     let outcome = crate::client::prometheus::promtool_check_rules(&path);
-    let _ = std::fs::remove_dir_all(&dir);
     match outcome {
         Ok(()) => Ok(None),
         Err(RuleCheckError::NotInstalled { .. }) => Ok(Some(
@@ -104,15 +113,6 @@ fn decide_all(
         });
     }
     Ok((files, writes))
-}
-
-fn tempfile_dir(config_dir: &Path) -> Result<PathBuf> {
-    let dir = config_dir.join(format!(".onramp-check-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
-        path: dir.clone(),
-        source,
-    })?;
-    Ok(dir)
 }
 
 /// Applies the plan's plain-Prometheus files to `config_dir`, then reloads
