@@ -312,6 +312,56 @@ pub fn clean_stale_temps(dir: &Path) -> Result<()> {
 mod tests {
     use super::*;
 
+    fn write(path: PathBuf, content: &str, previous: Option<&str>) -> FileWrite {
+        FileWrite {
+            path,
+            content: content.to_string(),
+            previous: previous.map(str::to_string),
+        }
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .expect("read dir")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_staged_leaves_no_temp_and_no_new_folder() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("blocker"), "a file, not a folder").expect("write");
+        let writes = [
+            write(dir.path().join("new/deep/a.yaml"), "a", None),
+            write(dir.path().join("blocker/b.yaml"), "b", None),
+        ];
+        assert!(write_all(&writes).is_err());
+        assert_eq!(names(dir.path()), vec!["blocker"]);
+    }
+
+    #[test]
+    fn a_rename_that_fails_puts_back_the_files_already_renamed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let first = dir.path().join("a.yaml");
+        std::fs::write(&first, "old").expect("write");
+        // Renaming a file onto a folder that holds something fails.
+        let folder = dir.path().join("b.yaml");
+        std::fs::create_dir(&folder).expect("mkdir");
+        std::fs::write(folder.join("x"), "x").expect("write");
+        let writes = [
+            write(first.clone(), "new", Some("old")),
+            write(dir.path().join("c.yaml"), "c", None),
+            write(folder, "b", None),
+        ];
+        let err = write_all(&writes).expect_err("the rename onto a folder fails");
+        assert!(err.to_string().contains("b.yaml"), "{err}");
+        assert_eq!(std::fs::read_to_string(&first).expect("read"), "old");
+        assert_eq!(names(dir.path()), vec!["a.yaml", "b.yaml"]);
+    }
+
     #[test]
     fn onramps_temp_names_are_recognised_and_others_are_not() {
         assert_eq!(temp_file_pid(".onramp-42-AbC123.tmp"), Some(42));
