@@ -15,9 +15,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::plan::{Plan, paths, stamp};
-use crate::sink::{
-    Change, Decision, Existing, FileWrite, clean_stale_temps, decide, inspect, write_all,
-};
+use crate::sink::{Change, Decided, Existing, clean_stale_temps, decide_all, inspect, write_all};
 
 /// The outcome of a codify run.
 #[derive(Debug, Clone, Serialize)]
@@ -46,37 +44,21 @@ pub fn safe_join(out: &Path, relative: &str) -> Result<PathBuf> {
 /// this app are never touched.
 pub fn write(plan: &Plan, out: &Path, force: bool) -> Result<Report> {
     // First decide everything, then write: a refusal leaves the folder untouched.
-    let mut writes = Vec::new();
-    let mut files = Vec::new();
-    let mut refused = Vec::new();
     for artifact in &plan.artifacts {
-        let path = safe_join(out, &artifact.path)?;
-        match decide(out, &artifact.path, &artifact.content, &plan.app, force)? {
-            Decision::Refuse(reason) => refused.push((path, reason)),
-            Decision::Write { change, previous } => {
-                if change != Change::Unchanged {
-                    writes.push(FileWrite {
-                        path,
-                        content: artifact.content.clone(),
-                        previous,
-                    });
-                }
-                files.push((artifact.path.clone(), change));
-            }
-        }
+        safe_join(out, &artifact.path)?;
     }
-    if !refused.is_empty() {
-        return Err(Error::NotOurs {
-            app: plan.app.clone(),
-            paths: refused,
-        });
-    }
+    let planned: Vec<(&str, &str)> = plan
+        .artifacts
+        .iter()
+        .map(|a| (a.path.as_str(), a.content.as_str()))
+        .collect();
+    let Decided {
+        changes: mut files,
+        writes,
+    } = decide_all(out, &planned, &plan.app, force)?;
     let stale = stale_files(plan, out)?;
-    for dir in folders(plan, out) {
-        // `out` may be a link the user named; a link below it is not followed.
-        if dir == out || is_real_folder(&dir) {
-            clean_stale_temps(&dir)?;
-        }
+    for dir in folders(plan) {
+        clean_stale_temps(out, &dir)?;
     }
     write_all(&writes)?;
     for rel in stale {
@@ -98,16 +80,13 @@ fn is_real_folder(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
 }
 
-/// The folders onramp writes into below `out` (and `out` itself).
-fn folders(plan: &Plan, out: &Path) -> BTreeSet<PathBuf> {
+/// The folders onramp writes into, relative to the output folder.
+fn folders(plan: &Plan) -> BTreeSet<PathBuf> {
     plan.artifacts
         .iter()
         .map(|a| a.path.as_str())
         .chain(paths::FIXED.iter().copied())
-        .map(|rel| match Path::new(rel).parent() {
-            Some(parent) => out.join(parent),
-            None => out.to_path_buf(),
-        })
+        .filter_map(|rel| Path::new(rel).parent().map(Path::to_path_buf))
         .collect()
 }
 

@@ -140,6 +140,47 @@ pub fn decide(root: &Path, relative: &str, new: &str, app: &str, force: bool) ->
     })
 }
 
+/// What a sink run will do, once every file was allowed.
+#[derive(Debug, Clone)]
+pub struct Decided {
+    /// Each file (relative path) and what will happen to it, in order.
+    pub changes: Vec<(String, Change)>,
+    /// The files to write (the changed ones).
+    pub writes: Vec<FileWrite>,
+}
+
+/// Decides for every file (path relative to `root`, new content) of one
+/// sink run: what will happen to each, and the writes to make — or, when any
+/// file is not onramp's to replace, the refusal of all of them.
+pub fn decide_all(root: &Path, files: &[(&str, &str)], app: &str, force: bool) -> Result<Decided> {
+    let mut changes = Vec::new();
+    let mut writes = Vec::new();
+    let mut refused = Vec::new();
+    for (relative, content) in files {
+        let path = root.join(relative);
+        match decide(root, relative, content, app, force)? {
+            Decision::Refuse(reason) => refused.push((path, reason)),
+            Decision::Write { change, previous } => {
+                if change != Change::Unchanged {
+                    writes.push(FileWrite {
+                        path,
+                        content: content.to_string(),
+                        previous,
+                    });
+                }
+                changes.push((relative.to_string(), change));
+            }
+        }
+    }
+    if !refused.is_empty() {
+        return Err(Error::NotOurs {
+            app: app.to_string(),
+            paths: refused,
+        });
+    }
+    Ok(Decided { changes, writes })
+}
+
 /// One file to write, with what it held before (`None`: it did not exist).
 #[derive(Debug, Clone)]
 pub struct FileWrite {
@@ -283,19 +324,22 @@ fn may_be_running(pid: u32) -> bool {
     Path::new("/proc/self").exists() && Path::new("/proc").join(pid.to_string()).exists()
 }
 
-/// Removes temporary files of onramp's own naming left in `dir` by a run
-/// that was killed mid-write (regular files only; links and anything else
-/// are not onramp's).
-pub fn clean_stale_temps(dir: &Path) -> Result<()> {
-    let entries = match std::fs::read_dir(dir) {
+/// Removes temporary files of onramp's own naming left in `root/relative`
+/// by a run that was killed mid-write (regular files only; links and anything
+/// else are not onramp's). A folder reached through a link below `root` is
+/// left alone; `root` itself may be a link the user named.
+pub fn clean_stale_temps(root: &Path, relative: &Path) -> Result<()> {
+    let mut dir = root.to_path_buf();
+    for component in relative.components() {
+        dir.push(component);
+        if !std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir()) {
+            return Ok(());
+        }
+    }
+    let entries = match std::fs::read_dir(&dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(source) => {
-            return Err(Error::Read {
-                path: dir.to_path_buf(),
-                source,
-            });
-        }
+        Err(source) => return Err(Error::Read { path: dir, source }),
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();

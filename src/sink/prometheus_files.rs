@@ -12,9 +12,9 @@ use serde::Serialize;
 
 use crate::client::prometheus::{PrometheusClient, RuleCheckError};
 use crate::error::{Error, Result};
-use crate::plan::{Artifact, Plan, paths};
+use crate::plan::{Plan, paths};
 use crate::sink::{
-    Change, Decision, FileWrite, clean_stale_temps, decide, restore, write_all, write_atomic,
+    Change, Decided, clean_stale_temps, decide_all, restore, write_all, write_atomic,
 };
 
 /// The sub-folder of the config dir holding file_sd target files.
@@ -79,42 +79,6 @@ fn check_rules(app: &str, content: &str, config_dir: &Path) -> Result<Option<Str
     }
 }
 
-/// What would happen to each file, or the refusal when one is not onramp's
-/// to replace; and the writes to make.
-fn decide_all(
-    plan: &Plan,
-    config_dir: &Path,
-    pending: &[(String, &Artifact)],
-    force: bool,
-) -> Result<(Vec<FileChange>, Vec<FileWrite>)> {
-    let mut files = Vec::new();
-    let mut writes = Vec::new();
-    let mut refused = Vec::new();
-    for (relative, artifact) in pending {
-        let path = config_dir.join(relative);
-        match decide(config_dir, relative, &artifact.content, &plan.app, force)? {
-            Decision::Refuse(reason) => refused.push((path, reason)),
-            Decision::Write { change, previous } => {
-                if change != Change::Unchanged {
-                    writes.push(FileWrite {
-                        path: path.clone(),
-                        content: artifact.content.clone(),
-                        previous,
-                    });
-                }
-                files.push(FileChange { path, change });
-            }
-        }
-    }
-    if !refused.is_empty() {
-        return Err(Error::NotOurs {
-            app: plan.app.clone(),
-            paths: refused,
-        });
-    }
-    Ok((files, writes))
-}
-
 /// Applies the plan's plain-Prometheus files to `config_dir`, then reloads
 /// `client`'s Prometheus (when given) and confirms it. A file in the way that
 /// onramp did not write for this app is refused as `codify` refuses it; one
@@ -129,7 +93,7 @@ pub async fn apply(
     let mut notes = Vec::new();
     let mut pending = Vec::new();
     match plan.artifact(paths::TARGETS_FILE) {
-        Some(targets) => pending.push((format!("{TARGETS_DIR}/{file_name}"), targets)),
+        Some(targets) => pending.push((format!("{TARGETS_DIR}/{file_name}"), &targets.content)),
         None => notes.push(
             "no target file: pass --target HOST:PORT where Prometheus reaches the app's metrics (inside Kubernetes, use prometheus/scrape-config.yaml from `onramp codify` instead)".to_string(),
         ),
@@ -138,15 +102,24 @@ pub async fn apply(
         if let Some(note) = check_rules(&plan.app, &rules.content, config_dir)? {
             notes.push(note);
         }
-        pending.push((format!("{RULES_DIR}/{file_name}"), rules));
+        pending.push((format!("{RULES_DIR}/{file_name}"), &rules.content));
     }
-    let (files, writes) = decide_all(plan, config_dir, &pending, force)?;
+    let pending: Vec<(&str, &str)> = pending
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.as_str()))
+        .collect();
+    let Decided { changes, writes } = decide_all(config_dir, &pending, &plan.app, force)?;
     for dir in [TARGETS_DIR, RULES_DIR] {
-        if std::fs::symlink_metadata(config_dir.join(dir)).is_ok_and(|m| m.is_dir()) {
-            clean_stale_temps(&config_dir.join(dir))?;
-        }
+        clean_stale_temps(config_dir, Path::new(dir))?;
     }
     write_all(&writes)?;
+    let files = changes
+        .into_iter()
+        .map(|(relative, change)| FileChange {
+            path: config_dir.join(relative),
+            change,
+        })
+        .collect();
     let Some(client) = client else {
         notes.push("Prometheus was not asked to reload: pass --prometheus-url, or reload it yourself (POST /-/reload or SIGHUP)".to_string());
         return Ok(Outcome {
