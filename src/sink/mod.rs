@@ -124,7 +124,7 @@ pub fn decide(root: &Path, relative: &str, new: &str, app: &str, force: bool) ->
             "an older onramp wrote it without a content hash, so a hand edit cannot be ruled out; look at it, then move it away or overwrite it with --force".to_string(),
         ),
         Some(found) if !found.intact => Some(
-            "it was edited by hand since onramp wrote it (its content no longer matches the hash in its stamp); to keep the edit, move the file away or make the change in the need or onramp.yaml; to overwrite it, run again with --force".to_string(),
+            "it was edited by hand since onramp wrote it: its content no longer matches the hash in its stamp. To keep the edit, move the file away or make the change in the need or onramp.yaml; to overwrite it, run again with --force".to_string(),
         ),
         Some(found) if found.pulled && !stamp::read(relative, new).is_some_and(|n| n.pulled) => Some(
             "it holds an edit pulled from Grafana with `codify --from-live`; refresh it with --from-live, move it away to go back to the need's dashboard, or overwrite it with --force".to_string(),
