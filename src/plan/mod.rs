@@ -13,9 +13,8 @@ use serde::Serialize;
 
 use crate::app::{App, ScrapeVia};
 use crate::error::{Error, Result};
-use crate::needs::PanelDef;
 use crate::needs::resolve::{Mapping, ResolvedNeed, Scope, SignalOverrides};
-use crate::needs::{Need, SignalSource, SignalType};
+use crate::needs::{Need, PanelDef, SignalSource, SignalType};
 use crate::render::dashboard::DashboardFile;
 use crate::render::rules::{Alert, RuleGroups};
 use crate::render::{self, Context, dashboard, rules, runbook};

@@ -281,6 +281,36 @@ fn apply_overwrites_a_persons_own_target_and_rules_files() {
 }
 
 #[test]
+fn apply_overwrites_a_hand_edited_rules_file_silently() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    apply_plain(dir.path()).expect_status(0);
+    let rules = dir.path().join("rules/shop-checkout.yaml");
+    let edited = read(&rules).replace("severity: critical", "severity: page");
+    std::fs::write(&rules, &edited).expect("edit");
+    let run = apply_plain(dir.path());
+    run.expect_status(1);
+    assert!(run.stderr.contains("edited by hand"), "{}", run.stderr);
+    assert_eq!(read(&rules), edited);
+
+    let manifests = demo_manifests();
+    let config_dir = dir.path().display().to_string();
+    let forced = onramp(&[
+        "apply",
+        "checkout",
+        "-f",
+        &manifests,
+        "--prometheus-config-dir",
+        &config_dir,
+        "--target",
+        "127.0.0.1:8080",
+        "--force",
+    ]);
+    forced.expect_status(0);
+    assert!(forced.stdout.contains("updated"), "{}", forced.stdout);
+    assert!(!read(&rules).contains("severity: page"));
+}
+
+#[test]
 fn files_written_by_apply_claim_codify_wrote_them() {
     let dir = tempfile::tempdir().expect("temp dir");
     apply_plain(dir.path()).expect_status(0);
