@@ -119,7 +119,11 @@ fn stale_files(plan: &Plan, out: &Path) -> Result<Vec<String>> {
         let provably_ours = stamp::read(&rel, &text).is_some_and(|found| {
             found.app == plan.app
                 && found.intact
-                && found.need.is_none_or(|need| paths::dashboard(&need) == rel)
+                && match found.need {
+                    // A dashboard must be the one its file name says.
+                    Some(need) => paths::dashboard(&need) == rel,
+                    None => stamp::Format::of(&rel) != stamp::Format::Json,
+                }
         });
         if provably_ours {
             stale.push(rel);
