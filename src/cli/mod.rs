@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::app::manifest::Source;
+use crate::app::source::Source;
 use crate::app::{AppRef, MetricsOverride};
 use crate::cli::config::Config;
 use crate::error::{Error, Result};

@@ -10,7 +10,7 @@ pub mod verify;
 
 use std::collections::BTreeMap;
 
-use crate::app::{self, App, manifest};
+use crate::app::{self, App};
 use crate::cli::config::Config;
 use crate::cli::{AppSelection, AppSettings};
 use crate::client::prometheus::PrometheusClient;
@@ -69,9 +69,7 @@ pub fn load(settings: &AppSettings) -> Result<Loaded> {
         }
         settings.need_ids.clone()
     };
-    let texts = manifest::read_sources(&settings.sources)?;
-    let objects = manifest::parse_objects(&texts)?;
-    let app = app::discover(&objects, &settings.app, settings.metrics.as_ref())?;
+    let app = app::from_sources(&settings.sources, &settings.app, settings.metrics.as_ref())?;
     let loaded = Loaded {
         app,
         catalog,
