@@ -87,8 +87,7 @@ fn main() {
     for round in 0..50 {
         let out = dir.path().join(format!("single/{round}"));
         let t = Instant::now();
-        let texts =
-            source::read_sources(&[source::Source::Path(single.clone())]).expect("read");
+        let texts = source::read_sources(&[source::Source::Path(single.clone())]).expect("read");
         let objects = manifest::parse_objects(&texts).expect("parse");
         let catalog = Catalog::load(&[]).expect("catalog");
         codify_one(&objects, &catalog, "app-0", &out);

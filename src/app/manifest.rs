@@ -6,8 +6,8 @@
 //! (workloads, Services, `List`). It does not decide which object is the app;
 //! [`crate::app`] does.
 
-use std::collections::BTreeMap;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 use crate::app::source::ManifestText;
 use crate::error::{Error, Location, Result};

@@ -197,9 +197,7 @@ pub fn discover(
             Object::Service(s) => Some(s.as_ref()),
             Object::Workload(..) => None,
         })
-        .filter(|s| {
-            namespace_of(&s.metadata, default_ns) == namespace && selects(s, &pod_labels)
-        })
+        .filter(|s| namespace_of(&s.metadata, default_ns) == namespace && selects(s, &pod_labels))
         .map(|s| resolve_service(s, &containers))
         .collect();
     let flag_provider = containers.iter().find_map(flag_provider_hint);

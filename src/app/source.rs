@@ -123,7 +123,10 @@ fn refuse_empty(source: &Source, texts: &[ManifestText]) -> Result<()> {
             "the file is empty: it holds no Kubernetes object".to_string()
         }
         (_, [built]) if built.name.starts_with('`') => {
-            format!("{} printed no Kubernetes object: the kustomization lists no resources", built.name)
+            format!(
+                "{} printed no Kubernetes object: the kustomization lists no resources",
+                built.name
+            )
         }
         (_, many) => format!(
             "every manifest file read is empty ({}); there is no Kubernetes object to read",
@@ -204,10 +207,7 @@ fn is_manifest_file(path: &Path) -> bool {
 
 /// The first of `names` that is a file in `folder`.
 fn marker(folder: &Path, names: &[&str]) -> Option<PathBuf> {
-    names
-        .iter()
-        .map(|n| folder.join(n))
-        .find(|p| p.is_file())
+    names.iter().map(|n| folder.join(n)).find(|p| p.is_file())
 }
 
 /// The folder as the user typed it (`k8s/`), for commands shown to them.

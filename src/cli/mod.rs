@@ -409,6 +409,8 @@ impl AppSettings {
                 static_target: render.target.clone(),
                 dashboard_overrides: BTreeMap::new(),
                 available_metrics: None,
+                manifests: app.filenames.clone(),
+                out: None,
             },
             need_ids,
             needs_dirs,

@@ -21,7 +21,7 @@ pub async fn run(args: &CodifyArgs, config: &Config) -> Result<Outcome> {
     } else {
         None
     };
-    let mut prepared = Prepared::new(&args.selection, config).await?;
+    let mut prepared = Prepared::new(&args.selection, config, Some(&args.out)).await?;
     if let Some(client) = &client {
         let desired = grafana_sync::desired(&prepared.plan)?;
         let (pulled, missing) = grafana_sync::pull(client, &desired).await?;
@@ -65,13 +65,11 @@ pub async fn run(args: &CodifyArgs, config: &Config) -> Result<Outcome> {
 fn check_out_is_folder(out: &std::path::Path) -> Result<()> {
     let existing = out.ancestors().find(|p| p.exists() || p.is_symlink());
     match existing {
-        Some(path) if !path.as_os_str().is_empty() && !path.is_dir() => {
-            Err(Error::Usage(format!(
-                "--out {}: {} is a file, not a folder; codify writes several files into a folder (created when missing), so name a folder",
-                out.display(),
-                path.display()
-            )))
-        }
+        Some(path) if !path.as_os_str().is_empty() && !path.is_dir() => Err(Error::Usage(format!(
+            "--out {}: {} is a file, not a folder; codify writes several files into a folder (created when missing), so name a folder",
+            out.display(),
+            path.display()
+        ))),
         _ => Ok(()),
     }
 }

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::app::source::shell_word;
 use crate::app::{App, ScrapeVia};
 use crate::error::{Error, Result};
 use crate::needs::resolve::{Mapping, ResolvedNeed, Scope, SignalOverrides};
@@ -191,6 +192,22 @@ pub struct PlanOptions {
     /// Dashboard JSON to use instead of the rendered one, by uid (pulled from
     /// Grafana by `codify --from-live`, or read from files by `apply --from`).
     pub dashboard_overrides: BTreeMap<String, String>,
+    /// The `-f` arguments the app was read from, so commands printed into
+    /// files name the same inputs and run as shown.
+    pub manifests: Vec<String>,
+    /// The folder codify writes to, for the command stamped into the files.
+    pub out: Option<std::path::PathBuf>,
+}
+
+/// The arguments that select the app for any onramp command, with the
+/// inputs it was read from: `deployment/checkout -n shop -f k8s/checkout.yaml`.
+pub fn app_args(app: &App, manifests: &[String]) -> String {
+    let mut words = vec![app.workload(), "-n".to_string(), shell_word(&app.namespace)];
+    for manifest in manifests {
+        words.push("-f".to_string());
+        words.push(shell_word(manifest));
+    }
+    words.join(" ")
 }
 
 /// Paths of the artifacts inside the codify folder.
@@ -222,7 +239,13 @@ pub mod paths {
 
 /// Builds the plan for `app` with `needs`.
 pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> {
-    let command = format!("onramp codify {} -n {}", app.workload(), app.namespace);
+    let onramp_args = app_args(app, &options.manifests);
+    let out = options
+        .out
+        .as_ref()
+        .map(|p| shell_word(&p.display().to_string()))
+        .unwrap_or_else(|| "DIR".to_string());
+    let command = format!("onramp codify {onramp_args} --out {out}");
     let runbook_url = options
         .runbook_base_url
         .clone()
@@ -230,6 +253,7 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
     let ctx = Context {
         app,
         command,
+        onramp_args,
         runbook_url,
         selector_labels: options.selector_labels.clone(),
         grafana_folder: options
@@ -361,10 +385,12 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
                     .flat_map(|q| need.signals_used(&q.expr.value))
             })
             .collect();
+        // Only the alerts generated: a left-out alert's signals are not read.
         used.extend(
             need.need
                 .alerts
                 .iter()
+                .filter(|a| usable_template(&a.expr.value))
                 .flat_map(|a| need.signals_used(&a.expr.value)),
         );
         let signals: Vec<SignalReport> = need
@@ -412,12 +438,21 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
         runbook_dashboards.push(runbook::RunbookDashboard {
             need: need.need.id.clone(),
             title: rendered.title.clone(),
-            url: match &options.grafana_url {
-                Some(base) => format!("{}/d/{}", base.trim_end_matches('/'), rendered.uid),
-                None => paths::dashboard(&need.need.id),
-            },
+            url: options
+                .grafana_url
+                .as_ref()
+                .map(|base| format!("{}/d/{}", base.trim_end_matches('/'), rendered.uid)),
+            uid: rendered.uid.clone(),
+            path: paths::dashboard(&need.need.id),
             story: need.need.story.clone(),
-            walkthrough: render::prose(&ctx, need.need.walkthrough.trim_end()),
+            walkthrough: runbook::walkthrough(
+                &render::prose(&ctx, need.need.walkthrough.trim_end()),
+                |name| {
+                    need.signals
+                        .get(name)
+                        .is_some_and(|s| unavailable(s.source).is_none())
+                },
+            ),
             signals: signals
                 .iter()
                 .filter(|s| s.used)
@@ -566,11 +601,16 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
             "No Prometheus selector labels are set. kube-prometheus-stack only picks up ServiceMonitors, PodMonitors and PrometheusRules labelled `release: <helm release>` (see the Prometheus resource's serviceMonitorSelector and ruleSelector); pass --label release=NAME or set `labels:` in onramp.yaml.".to_string(),
         );
     }
-    if options.runbook_base_url.is_none() {
+    if !ctx.runbook_published() {
         notes.push(format!(
-            "Alerts link to the runbook at the relative path {}; set runbook_base_url in onramp.yaml (or --runbook-url) to where the runbook is published so the links work from Alertmanager.",
-            paths::RUNBOOK
+            "The runbook has no address a person can open: alerts' runbook_url is the relative path {}, which Alertmanager and its notifications cannot open, and the dashboards carry no runbook link (Grafana cannot open a relative path either). Set runbook_base_url in onramp.yaml (or --runbook-url) to the runbook's published URL, e.g. its page on your Git host.",
+            ctx.runbook_url
         ));
+    }
+    if options.grafana_url.is_none() && !dashboards.is_empty() {
+        notes.push(
+            "The runbook names the dashboards by uid, without links: Grafana's URL is not known. Set grafana.url in onramp.yaml for links to GRAFANA/d/UID.".to_string(),
+        );
     }
     Ok(Plan {
         app: app.id(),

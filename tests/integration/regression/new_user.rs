@@ -28,9 +28,8 @@ fn empty_path() -> tempfile::TempDir {
 }
 
 fn is_on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|p| p.join(program).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|p| p.join(program).is_file()))
 }
 
 /// PATH for a run that must find `kubectl`: the real one when installed,
@@ -76,7 +75,8 @@ fn a_kustomize_folder_was_read_as_raw_files_ignoring_its_namespace_and_name_pref
     let raw = onramp_env(&["plan", "checkout", "-f", &folder], &[("PATH", &path)]);
     raw.expect_status(2);
     assert!(
-        raw.stderr.contains("deployment/eu-checkout (namespace prod)"),
+        raw.stderr
+            .contains("deployment/eu-checkout (namespace prod)"),
         "{}",
         raw.stderr
     );
@@ -136,7 +136,11 @@ fn a_helm_chart_folder_said_its_chart_yaml_has_no_kind() {
 fn an_empty_file_said_no_workload_without_saying_it_was_empty() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("app.yaml"), "# nothing yet\n").expect("write");
-    let run = onramp_in(Some(dir.path()), &["plan", "checkout", "-f", "app.yaml"], None);
+    let run = onramp_in(
+        Some(dir.path()),
+        &["plan", "checkout", "-f", "app.yaml"],
+        None,
+    );
     run.expect_status(2);
     assert_eq!(
         run.stderr.trim(),
