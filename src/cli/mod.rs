@@ -410,7 +410,6 @@ impl AppSettings {
                 dashboard_overrides: BTreeMap::new(),
                 available_metrics: None,
                 manifests: app.filenames.clone(),
-                out: None,
             },
             need_ids,
             needs_dirs,

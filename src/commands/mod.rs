@@ -95,14 +95,8 @@ pub struct Prepared {
 impl Prepared {
     /// Validates the selection, discovers the app and plans it; with a
     /// Prometheus configured, its signals map to the names the app exposes.
-    /// `out` is the folder codify writes to (named in the files' stamps).
-    pub async fn new(
-        selection: &AppSelection,
-        config: &Config,
-        out: Option<&std::path::Path>,
-    ) -> Result<Prepared> {
+    pub async fn new(selection: &AppSelection, config: &Config) -> Result<Prepared> {
         let mut settings = AppSettings::new(selection, config)?;
-        settings.plan.out = out.map(std::path::Path::to_path_buf);
         let prometheus = selection.prometheus.client(config)?;
         let loaded = load(&settings)?;
         if let Some(client) = &prometheus {

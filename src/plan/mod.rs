@@ -195,8 +195,6 @@ pub struct PlanOptions {
     /// The `-f` arguments the app was read from, so commands printed into
     /// files name the same inputs and run as shown.
     pub manifests: Vec<String>,
-    /// The folder codify writes to, for the command stamped into the files.
-    pub out: Option<std::path::PathBuf>,
 }
 
 /// The arguments that select the app for any onramp command, with the
@@ -240,12 +238,9 @@ pub mod paths {
 /// Builds the plan for `app` with `needs`.
 pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> {
     let onramp_args = app_args(app, &options.manifests);
-    let out = options
-        .out
-        .as_ref()
-        .map(|p| shell_word(&p.display().to_string()))
-        .unwrap_or_else(|| "DIR".to_string());
-    let command = format!("onramp codify {onramp_args} --out {out}");
+    // `--out DIR` stays a placeholder: apply sends the same bytes as codify
+    // writes, whatever folder a codify run named.
+    let command = format!("onramp codify {onramp_args} --out DIR");
     let runbook_url = options
         .runbook_base_url
         .clone()
