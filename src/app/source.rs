@@ -288,10 +288,7 @@ fn piped_command(folder: &Path) -> String {
         if flag && iter.peek().is_some_and(|next| names_folder(next)) {
             iter.next();
             words.push(format!("{arg} -"));
-        } else if arg
-            .strip_prefix("--filename=")
-            .is_some_and(|v| names_folder(v))
-        {
+        } else if arg.strip_prefix("--filename=").is_some_and(&names_folder) {
             words.push("--filename=-".to_string());
         } else {
             words.push(shell_word(arg));
