@@ -85,6 +85,66 @@ fn a_kustomize_folder_was_read_as_raw_files_ignoring_its_namespace_and_name_pref
     }
 }
 
+/// A folder holding only a stand-in for `program` that logs its arguments
+/// and prints `output`, like the tool on a machine that has only it.
+fn only_tool(program: &str, output: &str) -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = tempfile::tempdir().expect("temp dir");
+    std::fs::write(bin.path().join("output.yaml"), output).expect("write the output");
+    let script = format!(
+        "#!/bin/sh\necho \"$@\" > {dir}/args.log\n/bin/cat {dir}/output.yaml\n",
+        dir = bin.path().display()
+    );
+    let tool = bin.path().join(program);
+    std::fs::write(&tool, script).expect("write the stand-in");
+    std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    bin
+}
+
+#[test]
+fn a_kustomize_folder_was_not_built_with_kustomize_build_when_kubectl_is_absent() {
+    let k8s = kustomize_folder();
+    let folder = k8s.path().display().to_string();
+    let built = read(repo_path("examples/shop/k8s/checkout.yaml"))
+        .replace("namespace: shop", "namespace: prod")
+        .replace("name: checkout\n", "name: eu-checkout\n");
+    let bin = only_tool("kustomize", &built);
+    let path = bin.path().display().to_string();
+    let run = onramp_env(&["plan", "eu-checkout", "-f", &folder], &[("PATH", &path)]);
+    run.expect_status(0);
+    assert!(
+        run.stdout
+            .starts_with("Plan for deployment/eu-checkout in namespace prod"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        read(bin.path().join("args.log")).trim(),
+        format!("build {folder}")
+    );
+}
+
+#[test]
+fn a_lone_kustomization_said_no_workload_without_saying_it_was_empty() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("kustomization.yaml"),
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n",
+    )
+    .expect("write the kustomization");
+    let folder = dir.path().display().to_string();
+    let bin = only_tool("kubectl", "");
+    let path = bin.path().display().to_string();
+    let run = onramp_env(&["plan", "checkout", "-f", &folder], &[("PATH", &path)]);
+    run.expect_status(2);
+    assert_eq!(
+        run.stderr.trim(),
+        format!(
+            "error: {folder}: `kubectl kustomize {folder}` printed no Kubernetes object: the kustomization lists no resources"
+        )
+    );
+}
+
 #[test]
 fn a_kustomize_folder_without_kubectl_or_kustomize_was_ignored_instead_of_refused() {
     let k8s = kustomize_folder();
