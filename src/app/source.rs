@@ -273,13 +273,14 @@ fn on_path(program: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// This run's own command line with the `-f` that named `folder` (or a file
-/// in it) replaced by `-f -`, so the user can pipe the built manifests in.
+/// This run's own command line with the `-f` that named `folder` (a folder
+/// above it, or a file in it) replaced by `-f -`, so the user can pipe the
+/// built manifests in.
 fn piped_command(folder: &Path) -> String {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let names_folder = |arg: &str| {
         let path = Path::new(arg);
-        path == folder || path.parent() == Some(folder)
+        folder.starts_with(path) || path.parent() == Some(folder)
     };
     let mut words = vec!["onramp".to_string()];
     let mut iter = args.iter().peekable();
