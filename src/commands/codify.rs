@@ -21,7 +21,7 @@ pub async fn run(args: &CodifyArgs, config: &Config) -> Result<Outcome> {
     } else {
         None
     };
-    let mut prepared = Prepared::new(&args.selection, config).await?;
+    let mut prepared = Prepared::new(&args.selection, config, Some(&args.grafana)).await?;
     if let Some(client) = &client {
         let desired = grafana_sync::desired(&prepared.plan)?;
         let (pulled, missing) = grafana_sync::pull(client, &desired).await?;

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use crate::app::{self, App};
 use crate::cli::config::Config;
-use crate::cli::{AppSelection, AppSettings};
+use crate::cli::{AppSelection, AppSettings, GrafanaArgs};
 use crate::client::prometheus::PrometheusClient;
 use crate::error::Result;
 use crate::needs::{Catalog, Need};
@@ -95,8 +95,17 @@ pub struct Prepared {
 impl Prepared {
     /// Validates the selection, discovers the app and plans it; with a
     /// Prometheus configured, its signals map to the names the app exposes.
-    pub async fn new(selection: &AppSelection, config: &Config) -> Result<Prepared> {
+    /// A Grafana URL given on the command line (or `GRAFANA_URL`) is where
+    /// the runbook links the dashboards.
+    pub async fn new(
+        selection: &AppSelection,
+        config: &Config,
+        grafana: Option<&GrafanaArgs>,
+    ) -> Result<Prepared> {
         let mut settings = AppSettings::new(selection, config)?;
+        if let Some(url) = grafana.map(GrafanaArgs::link_base).transpose()?.flatten() {
+            settings.plan.grafana_url = Some(url);
+        }
         let prometheus = selection.prometheus.client(config)?;
         let loaded = load(&settings)?;
         if let Some(client) = &prometheus {

@@ -604,7 +604,7 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
     }
     if options.grafana_url.is_none() && !dashboards.is_empty() {
         notes.push(
-            "The runbook names the dashboards by uid, without links: Grafana's URL is not known. Set grafana.url in onramp.yaml for links to GRAFANA/d/UID.".to_string(),
+            "The runbook names the dashboards by uid, without links: Grafana's URL is not known. Pass --grafana-url (or set GRAFANA_URL, or grafana.url in onramp.yaml) for links to GRAFANA/d/UID.".to_string(),
         );
     }
     Ok(Plan {

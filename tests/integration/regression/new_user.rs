@@ -560,4 +560,23 @@ fn dashboard_links_pointed_at_what_grafana_cannot_open() {
     assert!(runbook.contains(
         "[Open the dashboard](https://grafana.example.com/d/checkout-service-health-df9c7e84)"
     ));
+
+    // A Grafana URL on the command line links too, never with its password.
+    let out = tempfile::tempdir().expect("temp dir");
+    let run = onramp(&[
+        "codify",
+        "checkout",
+        "-f",
+        &manifests,
+        "--out",
+        &out.path().display().to_string(),
+        "--grafana-url",
+        "http://admin:s3cret@grafana.example.com/grafana",
+    ]);
+    run.expect_status(0);
+    let runbook = read(out.path().join("runbook.md"));
+    assert!(runbook.contains(
+        "[Open the dashboard](http://grafana.example.com/grafana/d/checkout-service-health-df9c7e84)"
+    ));
+    assert!(!runbook.contains("s3cret") && !run.stdout.contains("s3cret"));
 }
