@@ -104,7 +104,7 @@ fn is_empty(text: &ManifestText) -> bool {
 }
 
 /// Refuses a source that produced no document: an empty file, an empty
-/// folder, or a kustomization that lists no resources.
+/// folder, or a folder of empty files.
 fn refuse_empty(source: &Source, texts: &[ManifestText]) -> Result<()> {
     if texts.iter().any(|t| !is_empty(t)) {
         return Ok(());
@@ -121,12 +121,6 @@ fn refuse_empty(source: &Source, texts: &[ManifestText]) -> Result<()> {
         (_, []) => "this folder holds no manifest files (*.yaml, *.yml, *.json)".to_string(),
         (_, [one]) if one.name == name => {
             "the file is empty: it holds no Kubernetes object".to_string()
-        }
-        (_, [built]) if built.name.starts_with('`') => {
-            format!(
-                "{} printed no Kubernetes object: the kustomization lists no resources",
-                built.name
-            )
         }
         (_, many) => format!(
             "every manifest file read is empty ({}); there is no Kubernetes object to read",
@@ -248,7 +242,17 @@ fn kustomize(folder: &Path, file: &Path) -> Result<ManifestText> {
         location: Location::file(file.display().to_string()),
         message: format!("{shown} printed text that is not UTF-8"),
     })?;
-    Ok(ManifestText { name: shown, text })
+    let built = ManifestText { name: shown, text };
+    if is_empty(&built) {
+        return Err(Error::Manifest {
+            location: Location::file(folder.display().to_string()),
+            message: format!(
+                "{} printed no Kubernetes object: the kustomization lists no resources",
+                built.name
+            ),
+        });
+    }
+    Ok(built)
 }
 
 /// A Helm chart is templates, not manifests: say how to render it. onramp does
