@@ -32,38 +32,30 @@ fn is_on_path(program: &str) -> bool {
         .is_some_and(|paths| std::env::split_paths(&paths).any(|p| p.join(program).is_file()))
 }
 
-/// PATH for a run that must find `kubectl`: the real one when installed,
-/// else a stand-in that logs its arguments and prints what `kubectl kustomize`
-/// prints for [`kustomize_folder`].
-fn path_with_kubectl(bin: &Path) -> String {
-    if is_on_path("kubectl") {
-        return std::env::var("PATH").expect("PATH is set");
-    }
-    let built = read(repo_path("examples/shop/k8s/checkout.yaml"))
+/// What `kubectl kustomize` prints for [`kustomize_folder`].
+fn built_checkout() -> String {
+    read(repo_path("examples/shop/k8s/checkout.yaml"))
         .replace("namespace: shop", "namespace: prod")
-        .replace("name: checkout\n", "name: eu-checkout\n");
-    std::fs::write(bin.join("built.yaml"), built).expect("write the built manifests");
-    let script = format!(
-        "#!/bin/sh\necho \"$@\" > {log}\ncat {built}\n",
-        log = bin.join("args.log").display(),
-        built = bin.join("built.yaml").display()
-    );
-    let kubectl = bin.join("kubectl");
-    std::fs::write(&kubectl, script).expect("write the kubectl stand-in");
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&kubectl, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let rest = std::env::var("PATH").unwrap_or_default();
-    format!("{}:{rest}", bin.display())
+        .replace("name: checkout\n", "name: eu-checkout\n")
 }
 
-#[test]
-fn a_kustomize_folder_was_read_as_raw_files_ignoring_its_namespace_and_name_prefix() {
-    let k8s = kustomize_folder();
-    let bin = tempfile::tempdir().expect("temp dir");
-    let path = path_with_kubectl(bin.path());
-    let folder = k8s.path().display().to_string();
+/// PATH for a run that must find `kubectl`: the real one when installed,
+/// else a stand-in (kept alive by the returned folder) that prints
+/// [`built_checkout`].
+fn path_with_kubectl() -> (Option<tempfile::TempDir>, String) {
+    let path = std::env::var("PATH").unwrap_or_default();
+    if is_on_path("kubectl") {
+        return (None, path);
+    }
+    let bin = only_tool("kubectl", &built_checkout());
+    let with = format!("{}:{path}", bin.path().display());
+    (Some(bin), with)
+}
 
-    let run = onramp_env(&["plan", "eu-checkout", "-f", &folder], &[("PATH", &path)]);
+/// `plan` of [`kustomize_folder`] with `path` finds the app as built:
+/// `eu-checkout` in namespace `prod`.
+fn plans_the_built_app(folder: &str, path: &str) {
+    let run = onramp_env(&["plan", "eu-checkout", "-f", folder], &[("PATH", path)]);
     run.expect_status(0);
     assert!(
         run.stdout
@@ -71,6 +63,15 @@ fn a_kustomize_folder_was_read_as_raw_files_ignoring_its_namespace_and_name_pref
         "{}",
         run.stdout
     );
+}
+
+#[test]
+fn a_kustomize_folder_was_read_as_raw_files_ignoring_its_namespace_and_name_prefix() {
+    let k8s = kustomize_folder();
+    let (stand_in, path) = path_with_kubectl();
+    let folder = k8s.path().display().to_string();
+
+    plans_the_built_app(&folder, &path);
     // The raw file's name is not what gets deployed, so it is not found.
     let raw = onramp_env(&["plan", "checkout", "-f", &folder], &[("PATH", &path)]);
     raw.expect_status(2);
@@ -80,8 +81,11 @@ fn a_kustomize_folder_was_read_as_raw_files_ignoring_its_namespace_and_name_pref
         "{}",
         raw.stderr
     );
-    if let Ok(args) = std::fs::read_to_string(bin.path().join("args.log")) {
-        assert_eq!(args.trim(), format!("kustomize {folder}"));
+    if let Some(bin) = stand_in {
+        assert_eq!(
+            read(bin.path().join("args.log")).trim(),
+            format!("kustomize {folder}")
+        );
     }
 }
 
@@ -105,19 +109,9 @@ fn only_tool(program: &str, output: &str) -> tempfile::TempDir {
 fn a_kustomize_folder_was_not_built_with_kustomize_build_when_kubectl_is_absent() {
     let k8s = kustomize_folder();
     let folder = k8s.path().display().to_string();
-    let built = read(repo_path("examples/shop/k8s/checkout.yaml"))
-        .replace("namespace: shop", "namespace: prod")
-        .replace("name: checkout\n", "name: eu-checkout\n");
-    let bin = only_tool("kustomize", &built);
+    let bin = only_tool("kustomize", &built_checkout());
     let path = bin.path().display().to_string();
-    let run = onramp_env(&["plan", "eu-checkout", "-f", &folder], &[("PATH", &path)]);
-    run.expect_status(0);
-    assert!(
-        run.stdout
-            .starts_with("Plan for deployment/eu-checkout in namespace prod"),
-        "{}",
-        run.stdout
-    );
+    plans_the_built_app(&folder, &path);
     assert_eq!(
         read(bin.path().join("args.log")).trim(),
         format!("build {folder}")
