@@ -80,6 +80,8 @@ struct AlertView<'a> {
 #[derive(Serialize)]
 struct View<'a> {
     stamp: String,
+    /// True when onramp generated a scrape object (the app has metrics).
+    scraped: bool,
     app: AppView,
     metrics: String,
     scraped_by: String,
@@ -180,6 +182,7 @@ pub fn render(
     let app = ctx.app;
     let view = View {
         stamp: ctx.markdown_stamp().trim_end().to_string(),
+        scraped: app.metrics.is_some(),
         app: AppView {
             onramp_args: ctx.onramp_args.clone(),
             name: app.name.clone(),

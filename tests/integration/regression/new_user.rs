@@ -498,6 +498,7 @@ fn the_runbook_of_an_app_without_metrics_sent_readers_to_what_was_not_generated(
         "process_start_time_seconds",
         "Feature flag engagement",
         "feature flag dashboard",
+        "checks that the scrape",
     ] {
         assert!(!runbook.contains(absent), "{absent:?} in:\n{runbook}");
     }
