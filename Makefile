@@ -9,7 +9,7 @@ deps:
 
 # Onboard the bundled demo app from its manifests, without any cluster.
 demo:
-	cargo run -q --bin onramp -- codify checkout -f examples/shop/k8s --out out/checkout
+	cargo run -q --bin onramp -- codify checkout -f examples/shop/k8s/checkout.yaml --out out/checkout
 
 # Every test tier that runs on this machine (unit, integration with real
 # Prometheus, the Grafana and Kubernetes stand-ins).

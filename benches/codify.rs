@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use onramp::app::{self, AppRef, manifest};
+use onramp::app::{self, AppRef, manifest, source};
 use onramp::needs::Catalog;
 use onramp::plan::{self, PlanOptions};
 
@@ -34,7 +34,7 @@ fn codify_one(
 ) -> (Duration, Duration) {
     let t = Instant::now();
     let app_ref = AppRef::parse(name, None).expect("valid app name");
-    let app = app::discover(objects, &app_ref, None).expect("app found");
+    let app = app::discover(objects, "fleet.yaml", &app_ref, None).expect("app found");
     let needs: Vec<_> = catalog.entries().iter().map(|e| &e.need).collect();
     let plan = plan::build(&app, &needs, &PlanOptions::default()).expect("plan builds");
     let planned = t.elapsed();
@@ -58,8 +58,8 @@ fn main() {
     let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
 
     let start = Instant::now();
-    let sources = [manifest::Source::Path(file.clone())];
-    let texts = manifest::read_sources(&sources).expect("read");
+    let sources = [source::Source::Path(file.clone())];
+    let texts = source::read_sources(&sources).expect("read");
     let objects = manifest::parse_objects(&texts).expect("parse");
     let parse = start.elapsed();
     let catalog = Catalog::load(&[]).expect("catalog");
@@ -87,8 +87,7 @@ fn main() {
     for round in 0..50 {
         let out = dir.path().join(format!("single/{round}"));
         let t = Instant::now();
-        let texts =
-            manifest::read_sources(&[manifest::Source::Path(single.clone())]).expect("read");
+        let texts = source::read_sources(&[source::Source::Path(single.clone())]).expect("read");
         let objects = manifest::parse_objects(&texts).expect("parse");
         let catalog = Catalog::load(&[]).expect("catalog");
         codify_one(&objects, &catalog, "app-0", &out);

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use onramp::app::{self, AppRef, manifest};
+use onramp::app::{self, AppRef, manifest, source};
 use onramp::check::verify::{self, Category, Options, Status};
 use onramp::client::prometheus::{PrometheusClient, PrometheusConfig, TargetHealth};
 use onramp::needs::Catalog;
@@ -133,12 +133,15 @@ fn write_prometheus_config(dir: &Path) -> PathBuf {
 
 /// The plan for the demo app, as `benches/codify.rs` builds it: every need in the catalog.
 fn demo_plan(repo: &Path) -> Plan {
-    let sources = [manifest::Source::Path(repo.join("examples/shop/k8s"))];
-    let texts = manifest::read_sources(&sources).expect("read the demo manifests");
+    let sources = [source::Source::Path(
+        repo.join("examples/shop/k8s/checkout.yaml"),
+    )];
+    let texts = source::read_sources(&sources).expect("read the demo manifests");
     let objects = manifest::parse_objects(&texts).expect("parse the demo manifests");
     let catalog = Catalog::load(&[]).expect("catalog");
     let app_ref = AppRef::parse(APP, None).expect("valid app name");
-    let app = app::discover(&objects, &app_ref, None).expect("the demo app is found");
+    let app = app::discover(&objects, "examples/shop/k8s/checkout.yaml", &app_ref, None)
+        .expect("the demo app is found");
     let needs: Vec<_> = catalog.entries().iter().map(|e| &e.need).collect();
     plan::build(&app, &needs, &PlanOptions::default()).expect("plan builds")
 }

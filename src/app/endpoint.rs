@@ -84,23 +84,7 @@ pub fn infer(app: &App, user: Option<&MetricsOverride>) -> Result<Inference> {
     };
     let scheme = annotation("scheme").unwrap_or_else(|| "http".to_string());
     if let Some(user) = user {
-        let Some((container, port)) = find_port(app, &user.port) else {
-            return Err(Error::Usage(format!(
-                "--metrics-port {}: {} declares no such container port; its ports are: {}",
-                user.port,
-                app.workload(),
-                port_list(app)
-            )));
-        };
-        let path = user.path.clone().unwrap_or_else(|| "/metrics".to_string());
-        return Ok(found(
-            app,
-            container,
-            port,
-            path,
-            scheme,
-            format!("port {} from --metrics-port", describe(port)),
-        ));
+        return from_user(app, user, scheme);
     }
     if annotation("scrape").as_deref() == Some("false") {
         return Ok(Inference {
@@ -135,6 +119,32 @@ pub fn infer(app: &App, user: Option<&MetricsOverride>) -> Result<Inference> {
             }),
         };
     }
+    Ok(from_port_name(app, path, scheme))
+}
+
+/// The port the user named with `--metrics-port`: their word wins.
+fn from_user(app: &App, user: &MetricsOverride, scheme: String) -> Result<Inference> {
+    let Some((container, port)) = find_port(app, &user.port) else {
+        return Err(Error::Usage(format!(
+            "--metrics-port {}: {} declares no such container port; its ports are: {}",
+            user.port,
+            app.workload(),
+            port_list(app)
+        )));
+    };
+    let path = user.path.clone().unwrap_or_else(|| "/metrics".to_string());
+    Ok(found(
+        app,
+        container,
+        port,
+        path,
+        scheme,
+        format!("port {} from --metrics-port", describe(port)),
+    ))
+}
+
+/// A container port named like a metrics port, else no endpoint and what to add.
+fn from_port_name(app: &App, path: String, scheme: String) -> Inference {
     let named = app.containers.iter().find_map(|c| {
         c.ports
             .iter()
@@ -142,7 +152,7 @@ pub fn infer(app: &App, user: Option<&MetricsOverride>) -> Result<Inference> {
             .map(|p| (c.name.as_str(), p))
     });
     if let Some((container, port)) = named {
-        return Ok(found(
+        return found(
             app,
             container,
             port,
@@ -152,16 +162,16 @@ pub fn infer(app: &App, user: Option<&MetricsOverride>) -> Result<Inference> {
                 "container port {} is named like a metrics port",
                 describe(port)
             ),
-        ));
+        );
     }
-    Ok(Inference {
+    Inference {
         endpoint: None,
         reason: format!(
             "no metrics endpoint found for {}: no prometheus.io/port annotation and no container port named like `metrics` or `http-metrics` (ports: {}). Expose Prometheus metrics, then name the port `metrics`, annotate the pod template with prometheus.io/port, or pass --metrics-port NAME|NUMBER",
             app.workload(),
             port_list(app)
         ),
-    })
+    }
 }
 
 fn describe(port: &ContainerPort) -> String {

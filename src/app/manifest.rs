@@ -1,115 +1,16 @@
-//! Reading Kubernetes manifests: files, folders and stdin, split into YAML
-//! documents that remember where they start, so every error names file and line.
+//! Parsing Kubernetes manifests: texts (read by [`crate::app::source`]) split
+//! into YAML documents that remember where they start, so every error names
+//! file and line.
 //!
 //! This module owns the typed subset of the Kubernetes API that discovery needs
 //! (workloads, Services, `List`). It does not decide which object is the app;
 //! [`crate::app`] does.
 
-use std::collections::BTreeMap;
-use std::io::Read;
-use std::path::{Path, PathBuf};
-
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
+use crate::app::source::ManifestText;
 use crate::error::{Error, Location, Result};
-
-/// One source of manifests as given with `-f`: a file, a folder, or `-` for stdin.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    /// A file or a folder (read recursively: `*.yaml`, `*.yml`, `*.json`).
-    Path(PathBuf),
-    /// Standard input (`-`).
-    Stdin,
-}
-
-impl Source {
-    /// Parses a `-f` argument.
-    pub fn parse(arg: &str) -> Source {
-        if arg == "-" {
-            Source::Stdin
-        } else {
-            Source::Path(PathBuf::from(arg))
-        }
-    }
-}
-
-/// The text of one manifest file, with the name to show in messages.
-#[derive(Debug, Clone)]
-pub struct ManifestText {
-    /// The file name as the user gave it, or `<stdin>`.
-    pub name: String,
-    /// The whole text.
-    pub text: String,
-}
-
-/// Reads every source into texts, folders recursively in a stable (sorted) order.
-pub fn read_sources(sources: &[Source]) -> Result<Vec<ManifestText>> {
-    let mut texts = Vec::new();
-    for source in sources {
-        match source {
-            Source::Stdin => {
-                let mut text = String::new();
-                std::io::stdin()
-                    .read_to_string(&mut text)
-                    .map_err(|source| Error::Read {
-                        path: PathBuf::from("<stdin>"),
-                        source,
-                    })?;
-                texts.push(ManifestText {
-                    name: "<stdin>".to_string(),
-                    text,
-                });
-            }
-            Source::Path(path) => read_path(path, &mut texts)?,
-        }
-    }
-    Ok(texts)
-}
-
-fn read_path(path: &Path, texts: &mut Vec<ManifestText>) -> Result<()> {
-    let read_err = |source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    let meta = std::fs::metadata(path).map_err(read_err)?;
-    if meta.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-            .map_err(read_err)?
-            .filter_map(|entry| entry.ok().map(|e| e.path()))
-            .collect();
-        entries.sort();
-        for entry in entries {
-            let hidden = entry
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with('.'));
-            if hidden {
-                continue;
-            }
-            if entry.is_dir() || is_manifest_file(&entry) {
-                read_path(&entry, texts)?;
-            }
-        }
-        return Ok(());
-    }
-    let bytes = std::fs::read(path).map_err(read_err)?;
-    let text = String::from_utf8(bytes).map_err(|_| Error::Manifest {
-        location: Location::file(path.display().to_string()),
-        message: "the file is not UTF-8 text; manifests must be YAML or JSON".to_string(),
-    })?;
-    texts.push(ManifestText {
-        name: path.display().to_string(),
-        text,
-    });
-    Ok(())
-}
-
-fn is_manifest_file(path: &Path) -> bool {
-    matches!(
-        path.extension().and_then(|e| e.to_str()),
-        Some("yaml" | "yml" | "json")
-    )
-}
 
 /// One YAML document of a file and the 1-based line it starts on.
 #[derive(Debug, Clone, Copy)]
@@ -145,9 +46,24 @@ impl Document<'_> {
                 .unwrap_or((1, None));
             Error::Manifest {
                 location: self.location(line, column),
-                message: format!("{what}: {}", yaml_message(&err)),
+                message: format!("{what}: {}", manifest_yaml_message(&err)),
             }
         })
+    }
+}
+
+/// A duplicate key in a manifest almost always means two files were
+/// concatenated without a separator; the YAML library's own advice (a parser
+/// option) is no help to the user.
+fn manifest_yaml_message(err: &serde_saphyr::Error) -> String {
+    match err.without_snippet() {
+        serde_saphyr::Error::DuplicateMappingKey { key, .. } => format!(
+            "the key {} appears twice in one document: two documents without a `---` separator?",
+            key.as_deref()
+                .map(|k| format!("`{k}`"))
+                .unwrap_or_else(|| "here".to_string())
+        ),
+        _ => yaml_message(err),
     }
 }
 

@@ -7,6 +7,7 @@
 
 pub mod endpoint;
 pub mod manifest;
+pub mod source;
 pub mod validate;
 
 use std::collections::BTreeMap;
@@ -135,65 +136,42 @@ impl App {
     }
 }
 
-/// Finds the app in parsed manifest objects.
+/// Reads the sources, parses them and finds the app: what every command that
+/// starts from manifests does first.
+pub fn from_sources(
+    sources: &[source::Source],
+    app_ref: &AppRef,
+    metrics_override: Option<&MetricsOverride>,
+) -> Result<App> {
+    let texts = source::read_sources(sources)?;
+    let objects = manifest::parse_objects(&texts)?;
+    discover(&objects, &source::names(&texts), app_ref, metrics_override)
+}
+
+/// A workload found in the manifests, with where it is defined.
+type FoundWorkload<'a> = (WorkloadKind, &'a WorkloadObject, &'a Location);
+
+/// The namespace of an object: its own, else the default (`-n`, else `default`),
+/// as `kubectl apply -n` would decide.
+fn namespace_of(meta: &manifest::ObjectMeta, default_ns: &str) -> String {
+    meta.namespace
+        .clone()
+        .unwrap_or_else(|| default_ns.to_string())
+}
+
+/// Finds the app in parsed manifest objects; `read` names the files they came
+/// from, for the message when the app is not among them.
 ///
-/// `default_namespace` applies to objects without `metadata.namespace`
-/// (like `kubectl apply -n`).
+/// Objects without `metadata.namespace` take `-n`, else `default`.
 pub fn discover(
     objects: &[Located<Object>],
+    read: &str,
     app_ref: &AppRef,
     metrics_override: Option<&MetricsOverride>,
 ) -> Result<App> {
     let default_ns = app_ref.namespace.as_deref().unwrap_or("default");
-    let ns_of = |meta: &manifest::ObjectMeta| {
-        meta.namespace
-            .clone()
-            .unwrap_or_else(|| default_ns.to_string())
-    };
-    let workloads: Vec<(WorkloadKind, &WorkloadObject, &Location)> = objects
-        .iter()
-        .filter_map(|o| match &o.value {
-            Object::Workload(kind, w) => Some((*kind, w.as_ref(), &o.location)),
-            Object::Service(_) => None,
-        })
-        .collect();
-    let matches: Vec<_> = workloads
-        .iter()
-        .filter(|(kind, w, _)| {
-            w.metadata.name.as_deref() == Some(app_ref.name.as_str())
-                && app_ref.kind.is_none_or(|k| k == *kind)
-                && app_ref
-                    .namespace
-                    .as_ref()
-                    .is_none_or(|ns| *ns == ns_of(&w.metadata))
-        })
-        .collect();
-    let (kind, workload, location) = match matches.as_slice() {
-        [one] => **one,
-        [] => return Err(not_found(app_ref, &workloads, ns_of)),
-        many => {
-            let names: Vec<String> = many
-                .iter()
-                .map(|(k, w, loc)| {
-                    format!(
-                        "{}/{} in namespace {} ({loc})",
-                        k.resource(),
-                        app_ref.name,
-                        ns_of(&w.metadata)
-                    )
-                })
-                .collect();
-            return Err(Error::AppNotFound {
-                message: format!(
-                    "{:?} names {} workloads: {}; pick one with -n NAMESPACE or KIND/NAME",
-                    app_ref.name,
-                    many.len(),
-                    names.join(", ")
-                ),
-            });
-        }
-    };
-    let namespace = ns_of(&workload.metadata);
+    let (kind, workload, location) = find_workload(objects, read, app_ref, default_ns)?;
+    let namespace = namespace_of(&workload.metadata, default_ns);
     let pod_labels = workload.spec.template.metadata.labels.clone();
     let selector = if workload.spec.selector.match_labels.is_empty() {
         pod_labels.clone()
@@ -219,7 +197,7 @@ pub fn discover(
             Object::Service(s) => Some(s.as_ref()),
             Object::Workload(..) => None,
         })
-        .filter(|s| ns_of(&s.metadata) == namespace && selects(s, &pod_labels))
+        .filter(|s| namespace_of(&s.metadata, default_ns) == namespace && selects(s, &pod_labels))
         .map(|s| resolve_service(s, &containers))
         .collect();
     let flag_provider = containers.iter().find_map(flag_provider_hint);
@@ -245,10 +223,63 @@ pub fn discover(
     Ok(app)
 }
 
+/// The one workload the user named, or an error listing what there is.
+fn find_workload<'a>(
+    objects: &'a [Located<Object>],
+    read: &str,
+    app_ref: &AppRef,
+    default_ns: &str,
+) -> Result<FoundWorkload<'a>> {
+    let workloads: Vec<FoundWorkload<'a>> = objects
+        .iter()
+        .filter_map(|o| match &o.value {
+            Object::Workload(kind, w) => Some((*kind, w.as_ref(), &o.location)),
+            Object::Service(_) => None,
+        })
+        .collect();
+    let matches: Vec<&FoundWorkload<'a>> = workloads
+        .iter()
+        .filter(|(kind, w, _)| {
+            w.metadata.name.as_deref() == Some(app_ref.name.as_str())
+                && app_ref.kind.is_none_or(|k| k == *kind)
+                && app_ref
+                    .namespace
+                    .as_ref()
+                    .is_none_or(|ns| *ns == namespace_of(&w.metadata, default_ns))
+        })
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(**one),
+        [] => Err(not_found(app_ref, read, &workloads, default_ns)),
+        many => {
+            let names: Vec<String> = many
+                .iter()
+                .map(|(k, w, loc)| {
+                    format!(
+                        "{}/{} in namespace {} ({loc})",
+                        k.resource(),
+                        app_ref.name,
+                        namespace_of(&w.metadata, default_ns)
+                    )
+                })
+                .collect();
+            Err(Error::AppNotFound {
+                message: format!(
+                    "{:?} names {} workloads: {}; pick one with -n NAMESPACE or KIND/NAME",
+                    app_ref.name,
+                    many.len(),
+                    names.join(", ")
+                ),
+            })
+        }
+    }
+}
+
 fn not_found(
     app_ref: &AppRef,
-    workloads: &[(WorkloadKind, &WorkloadObject, &Location)],
-    ns_of: impl Fn(&manifest::ObjectMeta) -> String,
+    read: &str,
+    workloads: &[FoundWorkload<'_>],
+    default_ns: &str,
 ) -> Error {
     let what = match (&app_ref.kind, &app_ref.namespace) {
         (Some(k), Some(ns)) => format!("no {} {:?} in namespace {ns:?}", k.as_kind(), app_ref.name),
@@ -259,17 +290,23 @@ fn not_found(
     let found: Vec<String> = workloads
         .iter()
         .filter_map(|(k, w, _)| {
-            w.metadata
-                .name
-                .as_ref()
-                .map(|n| format!("{}/{} (namespace {})", k.resource(), n, ns_of(&w.metadata)))
+            w.metadata.name.as_ref().map(|n| {
+                format!(
+                    "{}/{} (namespace {})",
+                    k.resource(),
+                    n,
+                    namespace_of(&w.metadata, default_ns)
+                )
+            })
         })
         .collect();
     let message = if found.is_empty() {
-        format!("{what} in the manifests: they contain no Deployment, StatefulSet or DaemonSet")
+        format!(
+            "{what} in the manifests read ({read}): they contain no Deployment, StatefulSet or DaemonSet"
+        )
     } else {
         format!(
-            "{what} in the manifests; the workloads found are:\n  {}",
+            "{what} in the manifests read ({read}); the workloads found are:\n  {}",
             found.join("\n  ")
         )
     };

@@ -62,6 +62,22 @@ pub struct Config {
     pub path: Option<PathBuf>,
 }
 
+/// Refuses a `needs_dirs` entry that is not a folder, naming the key and the
+/// folder it was resolved to: "cannot read observability/needs" alone does
+/// not say that the path came from the config file, nor relative to what.
+fn check_needs_dirs(config: &Path, dirs: &[PathBuf]) -> Result<()> {
+    match dirs.iter().find(|d| !d.is_dir()) {
+        Some(dir) => Err(Error::Config {
+            location: Location::file(config.display().to_string()),
+            message: format!(
+                "needs_dirs: {} is not a folder (entries are relative to the config file's folder); create it with your need files (see dashboards/README.md), or remove the entry",
+                dir.display()
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
 impl Config {
     /// Loads `explicit`, else `./onramp.yaml` when it exists, else defaults.
     pub fn load(explicit: Option<&Path>) -> Result<Config> {
@@ -105,6 +121,7 @@ impl Config {
                 }
             })
             .collect();
+        check_needs_dirs(&path, &file.needs_dirs)?;
         Ok(Config {
             file,
             path: Some(path),

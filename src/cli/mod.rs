@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::app::manifest::Source;
+use crate::app::source::Source;
 use crate::app::{AppRef, MetricsOverride};
 use crate::cli::config::Config;
 use crate::error::{Error, Result};
@@ -70,7 +70,24 @@ pub struct GrafanaArgs {
     pub grafana_url: Option<String>,
 }
 
+/// Grafana's base URL as it may be printed into files: without user info
+/// (`http://admin:pw@host` would put a password into the runbook).
+fn printable_grafana_url(raw: &str) -> Result<String> {
+    Ok(crate::client::grafana::GrafanaConfig::new(raw)?
+        .url()
+        .to_string())
+}
+
 impl GrafanaArgs {
+    /// Grafana's base URL from the flag or the environment, without user
+    /// info, for links people open (the runbook's `GRAFANA/d/UID`).
+    pub fn link_base(&self) -> Result<Option<String>> {
+        self.grafana_url
+            .as_deref()
+            .map(printable_grafana_url)
+            .transpose()
+    }
+
     /// The Grafana client, from the flag, the environment or onramp.yaml.
     pub fn client(&self, config: &Config) -> Result<Option<crate::client::grafana::Client>> {
         let Some(url) = self
@@ -408,7 +425,12 @@ impl AppSettings {
                 overrides,
                 runbook_base_url,
                 selector_labels,
-                grafana_url: file.grafana.url.clone(),
+                grafana_url: file
+                    .grafana
+                    .url
+                    .as_deref()
+                    .map(printable_grafana_url)
+                    .transpose()?,
                 grafana_folder: file.grafana.folder.clone(),
                 grafana_datasource: file.grafana.datasource.clone(),
                 needs_explicit: !need_ids.is_empty(),
@@ -416,6 +438,7 @@ impl AppSettings {
                 dashboard_overrides: BTreeMap::new(),
                 available_metrics: None,
                 subcommand: None,
+                manifests: app.filenames.clone(),
             },
             need_ids,
             needs_dirs,

@@ -58,7 +58,7 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
             "nothing to apply to: pass --grafana-url (or GRAFANA_URL) to push the dashboards, and/or --prometheus-config-dir DIR for a plain Prometheus; to write files for Git, use `onramp codify`".to_string(),
         ));
     }
-    let mut prepared = Prepared::new(&args.selection, config, "apply").await?;
+    let mut prepared = Prepared::new(&args.selection, config, "apply", Some(&args.grafana)).await?;
     if let Some(dir) = &args.from {
         let codified = codified_dashboards(dir, &prepared.plan)?;
         prepared.replan_with_dashboards(codified)?;
@@ -107,9 +107,9 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
                 folder_title.clone(),
             ),
             codify_hint: format!(
-                "onramp codify {} -n {} --from-live --out DIR",
-                app.workload(),
-                app.namespace
+                "onramp codify {} --from-live --grafana-url {} --out DIR",
+                crate::plan::app_args(app, &prepared.settings.plan.manifests),
+                crate::app::source::shell_word(client.config().url().as_str())
             ),
         };
         let (report, error) = grafana_sync::push(client, &desired, &options).await;

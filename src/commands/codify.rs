@@ -13,6 +13,7 @@ use crate::sink::grafana as grafana_sync;
 /// Builds the plan (with the dashboards as they are in Grafana, for
 /// `--from-live`) and writes it.
 pub async fn run(args: &CodifyArgs, config: &Config) -> Result<Outcome> {
+    check_out_is_folder(&args.out)?;
     let client = if args.from_live {
         Some(args.grafana.client(config)?.ok_or_else(|| {
             Error::Usage("--from-live needs Grafana: pass --grafana-url (or set GRAFANA_URL, or grafana.url in onramp.yaml)".to_string())
@@ -20,7 +21,8 @@ pub async fn run(args: &CodifyArgs, config: &Config) -> Result<Outcome> {
     } else {
         None
     };
-    let mut prepared = Prepared::new(&args.selection, config, "codify").await?;
+    let mut prepared =
+        Prepared::new(&args.selection, config, "codify", Some(&args.grafana)).await?;
     if let Some(client) = &client {
         let desired = grafana_sync::desired(&prepared.plan)?;
         let (pulled, missing) = grafana_sync::pull(client, &desired).await?;
@@ -57,6 +59,20 @@ pub async fn run(args: &CodifyArgs, config: &Config) -> Result<Outcome> {
         ),
     }
     Ok(Outcome::Success)
+}
+
+/// Refuses an `--out` that is (or lies under) a file before any work, so the
+/// user reads "not a folder" rather than an I/O error from deep in the write.
+fn check_out_is_folder(out: &std::path::Path) -> Result<()> {
+    let existing = out.ancestors().find(|p| p.exists() || p.is_symlink());
+    match existing {
+        Some(path) if !path.as_os_str().is_empty() && !path.is_dir() => Err(Error::Usage(format!(
+            "--out {}: {} is a file, not a folder; codify writes several files into a folder (created when missing), so name a folder",
+            out.display(),
+            path.display()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// The report for people.

@@ -10,9 +10,9 @@ pub mod verify;
 
 use std::collections::BTreeMap;
 
-use crate::app::{self, App, manifest};
+use crate::app::{self, App};
 use crate::cli::config::Config;
-use crate::cli::{AppSelection, AppSettings};
+use crate::cli::{AppSelection, AppSettings, GrafanaArgs};
 use crate::client::prometheus::PrometheusClient;
 use crate::error::Result;
 use crate::needs::{Catalog, Need};
@@ -69,9 +69,7 @@ pub fn load(settings: &AppSettings) -> Result<Loaded> {
         }
         settings.need_ids.clone()
     };
-    let texts = manifest::read_sources(&settings.sources)?;
-    let objects = manifest::parse_objects(&texts)?;
-    let app = app::discover(&objects, &settings.app, settings.metrics.as_ref())?;
+    let app = app::from_sources(&settings.sources, &settings.app, settings.metrics.as_ref())?;
     let loaded = Loaded {
         app,
         catalog,
@@ -98,14 +96,19 @@ impl Prepared {
     /// Validates the selection, discovers the app and plans it; with a
     /// Prometheus configured, its signals map to the names the app exposes.
     /// `subcommand` is the command that writes the artifacts (`codify`,
-    /// `apply`): their stamps name it.
+    /// `apply`): their stamps name it. A Grafana URL given on the command
+    /// line (or `GRAFANA_URL`) is where the runbook links the dashboards.
     pub async fn new(
         selection: &AppSelection,
         config: &Config,
         subcommand: &'static str,
+        grafana: Option<&GrafanaArgs>,
     ) -> Result<Prepared> {
         let mut settings = AppSettings::new(selection, config)?;
         settings.plan.subcommand = Some(subcommand);
+        if let Some(url) = grafana.map(GrafanaArgs::link_base).transpose()?.flatten() {
+            settings.plan.grafana_url = Some(url);
+        }
         let prometheus = selection.prometheus.client(config)?;
         let loaded = load(&settings)?;
         if let Some(client) = &prometheus {

@@ -12,7 +12,8 @@ use crate::sink::grafana::{self as grafana_sync, Action};
 /// Builds the plan and prints it; with Grafana configured, also what
 /// applying would do to each dashboard there.
 pub async fn run(args: &PlanArgs, config: &Config) -> Result<Outcome> {
-    let Prepared { plan, .. } = Prepared::new(&args.selection, config, "codify").await?;
+    let Prepared { plan, .. } =
+        Prepared::new(&args.selection, config, "codify", Some(&args.grafana)).await?;
     let grafana = match args.grafana.client(config)? {
         Some(client) => Some(grafana_actions(&client, &plan).await?),
         None => None,

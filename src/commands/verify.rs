@@ -14,7 +14,7 @@ pub async fn run(args: &VerifyArgs, config: &Config) -> Result<Outcome> {
             "no Prometheus to verify against: pass --prometheus-url URL (or set PROMETHEUS_URL, or prometheus.url in onramp.yaml)".to_string(),
         ));
     }
-    let prepared = Prepared::new(&args.selection, config, "codify").await?;
+    let prepared = Prepared::new(&args.selection, config, "codify", None).await?;
     let (Some(client), plan) = (&prepared.prometheus, &prepared.plan) else {
         return Err(Error::Usage("no Prometheus to verify against".to_string()));
     };

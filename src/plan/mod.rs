@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::app::source::shell_word;
 use crate::app::{App, ScrapeVia};
 use crate::error::{Error, Result};
 use crate::needs::resolve::{Mapping, ResolvedNeed, Scope, SignalOverrides};
@@ -201,6 +202,20 @@ pub struct PlanOptions {
     /// The subcommand that writes the artifacts (`codify`, `apply`): their
     /// stamps name the command that really wrote them. `codify` when unset.
     pub subcommand: Option<&'static str>,
+    /// The `-f` arguments the app was read from, so commands printed into
+    /// files name the same inputs and run as shown.
+    pub manifests: Vec<String>,
+}
+
+/// The arguments that select the app for any onramp command, with the
+/// inputs it was read from: `deployment/checkout -n shop -f k8s/checkout.yaml`.
+pub fn app_args(app: &App, manifests: &[String]) -> String {
+    let mut words = vec![app.workload(), "-n".to_string(), shell_word(&app.namespace)];
+    for manifest in manifests {
+        words.push("-f".to_string());
+        words.push(shell_word(manifest));
+    }
+    words.join(" ")
 }
 
 /// Paths of the artifacts inside the codify folder.
@@ -264,16 +279,27 @@ struct NeedsPlanned {
 
 /// Builds the plan for `app` with `needs`.
 pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> {
-    let stamp = Stamp {
+    let onramp_args = app_args(app, &options.manifests);
+    // `--out DIR` stays a placeholder: whatever folder a codify run named,
+    // the bytes are the same.
+    let codify = format!("onramp codify {onramp_args} --out DIR");
+    // Dashboards always name codify: pulled back from Grafana, they must be
+    // byte for byte what codify writes. Files apply drops into a plain
+    // Prometheus' folder name apply, which really wrote them.
+    let dashboard_stamp = Stamp {
         generator: stamp::generator(),
         app: app.id(),
         workload: app.workload(),
-        command: format!(
-            "onramp {} {} -n {}",
-            options.subcommand.unwrap_or("codify"),
-            app.workload(),
-            app.namespace
-        ),
+        command: codify.clone(),
+    };
+    let stamp = Stamp {
+        command: match options.subcommand.unwrap_or("codify") {
+            "codify" => codify,
+            other => format!(
+                "onramp {other} {onramp_args} --prometheus-config-dir DIR --prometheus-url URL"
+            ),
+        },
+        ..dashboard_stamp.clone()
     };
     let ctx = context(app, options);
     let mut notes = Vec::new();
@@ -295,7 +321,7 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
     } else {
         notes.push(format!("No scrape object: {}", app.metrics_reason));
     }
-    let planned = plan_needs(&ctx, &stamp, &resolved, options)?;
+    let planned = plan_needs(&ctx, &dashboard_stamp, &resolved, options)?;
     let groups = rules::groups(&ctx, &planned.alerts);
     artifacts.extend(kubernetes_artifacts(
         &ctx,
@@ -322,7 +348,7 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
         render::kustomize::render(&kube_resources)?,
     ));
     artifacts.extend(prometheus_artifacts(&ctx, &stamp, &groups, options)?);
-    notes.extend(closing_notes(app, options));
+    notes.extend(closing_notes(&ctx, options, !planned.dashboards.is_empty()));
     Ok(Plan {
         app: app.id(),
         workload: app.workload(),
@@ -338,6 +364,7 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
 fn context<'a>(app: &'a App, options: &PlanOptions) -> Context<'a> {
     Context {
         app,
+        onramp_args: app_args(app, &options.manifests),
         runbook_url: options
             .runbook_base_url
             .clone()
@@ -580,11 +607,18 @@ fn signal_reports(
                 .flat_map(|q| need.signals_used(&q.expr.value))
         })
         .collect();
+    // Only the alerts generated: a left-out alert's signals are not read.
     used.extend(
         need.need
             .alerts
             .iter()
-            .flat_map(|a| need.signals_used(&a.expr.value)),
+            .map(|a| need.signals_used(&a.expr.value))
+            .filter(|names| {
+                names
+                    .iter()
+                    .all(|n| unavailable(ctx, need.signals[n].source).is_none())
+            })
+            .flatten(),
     );
     need.signals
         .values()
@@ -628,12 +662,21 @@ fn runbook_dashboard(
     runbook::RunbookDashboard {
         need: need.need.id.clone(),
         title: rendered.title.clone(),
-        url: match &options.grafana_url {
-            Some(base) => format!("{}/d/{}", base.trim_end_matches('/'), rendered.uid),
-            None => paths::dashboard(&need.need.id),
-        },
+        url: options
+            .grafana_url
+            .as_ref()
+            .map(|base| format!("{}/d/{}", base.trim_end_matches('/'), rendered.uid)),
+        uid: rendered.uid.clone(),
+        path: paths::dashboard(&need.need.id),
         story: need.need.story.clone(),
-        walkthrough: render::prose(ctx, need.need.walkthrough.trim_end()),
+        walkthrough: runbook::walkthrough(
+            &render::prose(ctx, need.need.walkthrough.trim_end()),
+            |name| {
+                need.signals
+                    .get(name)
+                    .is_some_and(|s| unavailable(ctx, s.source).is_none())
+            },
+        ),
         signals: signals
             .iter()
             .filter(|s| s.used)
@@ -786,18 +829,24 @@ fn prometheus_artifacts(
     Ok(artifacts)
 }
 
-fn closing_notes(app: &App, options: &PlanOptions) -> Vec<String> {
+fn closing_notes(ctx: &Context<'_>, options: &PlanOptions, has_dashboards: bool) -> Vec<String> {
+    let app = ctx.app;
     let mut notes = Vec::new();
     if options.selector_labels.is_empty() && app.metrics.is_some() {
         notes.push(
             "No Prometheus selector labels are set. kube-prometheus-stack only picks up ServiceMonitors, PodMonitors and PrometheusRules labelled `release: <helm release>` (see the Prometheus resource's serviceMonitorSelector and ruleSelector); pass --label release=NAME or set `labels:` in onramp.yaml.".to_string(),
         );
     }
-    if options.runbook_base_url.is_none() {
+    if !ctx.runbook_published() {
         notes.push(format!(
-            "Alerts link to the runbook at the relative path {}; set runbook_base_url in onramp.yaml (or --runbook-url) to where the runbook is published so the links work from Alertmanager.",
-            paths::RUNBOOK
+            "The runbook has no address a person can open: alerts' runbook_url is the relative path {}, which Alertmanager and its notifications cannot open, and the dashboards carry no runbook link (Grafana cannot open a relative path either). Set runbook_base_url in onramp.yaml (or --runbook-url) to the runbook's published URL, e.g. its page on your Git host.",
+            ctx.runbook_url
         ));
+    }
+    if options.grafana_url.is_none() && has_dashboards {
+        notes.push(
+            "The runbook names the dashboards by uid, without links: Grafana's URL is not known. Pass --grafana-url (or set GRAFANA_URL, or grafana.url in onramp.yaml) for links to GRAFANA/d/UID.".to_string(),
+        );
     }
     notes
 }

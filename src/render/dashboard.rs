@@ -150,6 +150,57 @@ pub struct DashboardInput<'a> {
     pub siblings: &'a [(String, String)],
 }
 
+/// The dashboard's links: the runbook (only when published: a relative path
+/// would resolve against Grafana's own URL), the app's dashboards by tag, and
+/// each sibling by uid.
+fn links(ctx: &Context<'_>, input: &DashboardInput<'_>, uid: &str) -> Vec<Value> {
+    let mut links = Vec::new();
+    // The plan notes say what is missing when the runbook is not published.
+    if ctx.runbook_published() {
+        links.push(json!({
+        "title": "Runbook",
+        "type": "link",
+        "icon": "doc",
+        "url": ctx.runbook_url,
+        "tooltip": format!("How to troubleshoot {} with these dashboards", ctx.app.name),
+        "targetBlank": true,
+        "asDropdown": false,
+        "includeVars": false,
+        "keepTime": false,
+        "tags": [],
+        }));
+    }
+    links.push(json!({
+        "title": format!("{} dashboards", ctx.app.name),
+        "type": "dashboards",
+        "tags": app_tags(ctx),
+        "asDropdown": true,
+        "includeVars": false,
+        "keepTime": true,
+        "targetBlank": false,
+        "icon": "external link",
+        "tooltip": "",
+        "url": "",
+    }));
+    for (sibling_uid, sibling_title) in input.siblings {
+        if sibling_uid != uid {
+            links.push(json!({
+                "title": sibling_title,
+                "type": "link",
+                "url": format!("/d/{sibling_uid}"),
+                "icon": "dashboard",
+                "tooltip": "",
+                "targetBlank": false,
+                "asDropdown": false,
+                "includeVars": false,
+                "keepTime": true,
+                "tags": [],
+            }));
+        }
+    }
+    links
+}
+
 /// Renders one need's dashboard.
 pub fn render(ctx: &Context<'_>, input: &DashboardInput<'_>) -> Result<RenderedDashboard> {
     let need = input.need;
@@ -287,46 +338,7 @@ pub fn render(ctx: &Context<'_>, input: &DashboardInput<'_>) -> Result<RenderedD
             "useValueForTime": false,
         }));
     }
-    let mut links = vec![json!({
-        "title": "Runbook",
-        "type": "link",
-        "icon": "doc",
-        "url": ctx.runbook_url,
-        "tooltip": format!("How to troubleshoot {} with these dashboards", app.name),
-        "targetBlank": true,
-        "asDropdown": false,
-        "includeVars": false,
-        "keepTime": false,
-        "tags": [],
-    })];
-    links.push(json!({
-        "title": format!("{} dashboards", app.name),
-        "type": "dashboards",
-        "tags": app_tags(ctx),
-        "asDropdown": true,
-        "includeVars": false,
-        "keepTime": true,
-        "targetBlank": false,
-        "icon": "external link",
-        "tooltip": "",
-        "url": "",
-    }));
-    for (sibling_uid, sibling_title) in input.siblings {
-        if *sibling_uid != uid {
-            links.push(json!({
-                "title": sibling_title,
-                "type": "link",
-                "url": format!("/d/{sibling_uid}"),
-                "icon": "dashboard",
-                "tooltip": "",
-                "targetBlank": false,
-                "asDropdown": false,
-                "includeVars": false,
-                "keepTime": true,
-                "tags": [],
-            }));
-        }
-    }
+    let links = links(ctx, input, &uid);
     let mut tags = app_tags(ctx);
     tags.push(need.need.id.clone());
     let dashboard = json!({

@@ -30,6 +30,9 @@ pub const APP_LABEL: &str = "onramp.dev/app";
 pub struct Context<'a> {
     /// The app.
     pub app: &'a App,
+    /// The arguments that select the app and its manifests for any onramp
+    /// command (`deployment/checkout -n shop -f k8s/checkout.yaml`).
+    pub onramp_args: String,
     /// Where the runbook is published (its alerts' `runbook_url` points there).
     pub runbook_url: String,
     /// Labels the Prometheus custom resource selects on (the `release` label trap).
@@ -41,6 +44,12 @@ pub struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// True when the runbook URL is absolute, so Grafana and Alertmanager can
+    /// open it; the default relative `runbook.md` only works inside the repo.
+    pub fn runbook_published(&self) -> bool {
+        self.runbook_url.starts_with("https://") || self.runbook_url.starts_with("http://")
+    }
+
     /// Labels for every Kubernetes object onramp creates for this app.
     pub fn object_labels(&self) -> BTreeMap<String, String> {
         let mut labels = BTreeMap::new();
@@ -114,6 +123,7 @@ pub fn prose(ctx: &Context<'_>, text: &str) -> String {
         .replace("{container}", container)
         .replace("{selector}", &app.selector_arg())
         .replace("{prefix}", &ctx.alert_prefix())
+        .replace("{onramp_args}", &ctx.onramp_args)
 }
 
 #[cfg(test)]

@@ -22,8 +22,12 @@ pub struct RunbookDashboard {
     pub need: String,
     /// Its title.
     pub title: String,
-    /// Its URL (Grafana base URL + `/d/uid` when known, else the path).
-    pub url: String,
+    /// Its URL in Grafana (`GRAFANA/d/UID`), when Grafana's URL is known.
+    pub url: Option<String>,
+    /// Its uid, to find it in Grafana when there is no URL.
+    pub uid: String,
+    /// Its JSON file in the codify folder.
+    pub path: String,
     /// The need's story.
     pub story: String,
     /// The walkthrough (Markdown, already filled with the app's names).
@@ -47,6 +51,7 @@ pub struct RunbookSignal {
 
 #[derive(Serialize)]
 struct AppView {
+    onramp_args: String,
     name: String,
     namespace: String,
     kind: String,
@@ -62,6 +67,8 @@ struct AlertView<'a> {
     anchor: &'a str,
     severity: &'a str,
     for_: &'a str,
+    /// `for: 0m`: the alert fires on the first evaluation that matches.
+    for_zero: bool,
     expr: &'a str,
     meaning: &'a str,
     impact: &'a str,
@@ -72,6 +79,8 @@ struct AlertView<'a> {
 
 #[derive(Serialize)]
 struct View<'a> {
+    /// True when onramp generated a scrape object (the app has metrics).
+    scraped: bool,
     app: AppView,
     metrics: String,
     scraped_by: String,
@@ -95,6 +104,49 @@ pub fn escape_markdown(text: &str) -> String {
     out
 }
 
+/// Makes Markdown fit one table cell: a `|` would end the cell and a newline
+/// the row. Need texts are Markdown already (code spans, emphasis), so
+/// nothing else is escaped — escaping them again shows literal backslashes.
+pub fn table_cell(text: &str) -> String {
+    text.replace('|', r"\|").replace(['\n', '\r'], " ")
+}
+
+fn cell_filter(value: &tera::Value, _: &HashMap<String, tera::Value>) -> tera::Result<tera::Value> {
+    let text = match value {
+        tera::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    Ok(tera::Value::String(table_cell(&text)))
+}
+
+/// True for a Prometheus duration of zero (`0m`, `0s`, `0h0m`).
+fn is_zero_duration(duration: &str) -> bool {
+    !duration.chars().any(|c| c.is_ascii_digit() && c != '0')
+}
+
+/// Keeps the walkthrough lines whose `{if:SIGNAL}` marker names a signal the
+/// app has (`has`), and drops the others, so the runbook only sends readers
+/// to rows and panels that were generated.
+pub fn walkthrough(text: &str, has: impl Fn(&str) -> bool) -> String {
+    const MARK: &str = "{if:";
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let Some(start) = line.find(MARK) else {
+            out.push(line.to_string());
+            continue;
+        };
+        let after = &line[start + MARK.len()..];
+        let Some(end) = after.find('}') else {
+            out.push(line.to_string());
+            continue;
+        };
+        if has(&after[..end]) {
+            out.push(format!("{}{}", &line[..start], &after[end + 1..]));
+        }
+    }
+    out.join("\n")
+}
+
 fn md_filter(value: &tera::Value, _: &HashMap<String, tera::Value>) -> tera::Result<tera::Value> {
     let text = match value {
         tera::Value::String(s) => s.clone(),
@@ -110,6 +162,7 @@ fn template() -> std::result::Result<&'static tera::Tera, &'static String> {
         let mut tera = tera::Tera::default();
         tera.autoescape_on(vec![]);
         tera.register_filter("md", md_filter);
+        tera.register_filter("cell", cell_filter);
         tera.add_raw_template("runbook.md", TEMPLATE)
             .map_err(|e| crate::error::report(&e))?;
         Ok(tera)
@@ -127,7 +180,9 @@ pub fn render(
 ) -> Result<String> {
     let app = ctx.app;
     let view = View {
+        scraped: app.metrics.is_some(),
         app: AppView {
+            onramp_args: ctx.onramp_args.clone(),
             name: app.name.clone(),
             namespace: app.namespace.clone(),
             kind: app.kind.as_kind().to_string(),
@@ -149,6 +204,7 @@ pub fn render(
                 anchor: &a.anchor,
                 severity: &a.severity,
                 for_: &a.for_,
+                for_zero: is_zero_duration(&a.for_),
                 expr: &a.expr,
                 meaning: &a.meaning,
                 impact: &a.impact,
@@ -197,5 +253,25 @@ mod tests {
     #[test]
     fn markdown_specials_are_escaped() {
         assert_eq!(escape_markdown("a_b*c|d\ne"), r"a\_b\*c\|d e");
+    }
+
+    #[test]
+    fn a_table_cell_keeps_markdown_and_escapes_only_the_cell_end() {
+        assert_eq!(table_cell("a `x_y` | b\nc"), r"a `x_y` \| b c");
+    }
+
+    #[test]
+    fn zero_durations_are_recognised() {
+        assert!(is_zero_duration("0m") && is_zero_duration("0s") && is_zero_duration("0h0m"));
+        assert!(!is_zero_duration("5m") && !is_zero_duration("10s"));
+    }
+
+    #[test]
+    fn walkthrough_lines_for_missing_signals_are_dropped() {
+        let text = "1. always\n2. {if:up}**Scrape health**\n3. {if:other}gone";
+        assert_eq!(
+            walkthrough(text, |s| s == "up"),
+            "1. always\n2. **Scrape health**"
+        );
     }
 }

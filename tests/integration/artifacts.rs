@@ -156,10 +156,9 @@ fn dashboards_follow_the_grafana_linter_rules() {
             assert_eq!(var["refresh"], 2, "template-on-time-change-reload");
         }
         let links = d["links"].as_array().expect("links");
-        assert!(
-            links.iter().any(|l| l["title"] == "Runbook"
-                && l["url"].as_str().is_some_and(|u| u.contains("runbook")))
-        );
+        // The demo has no runbook_base_url: Grafana cannot open a relative
+        // path, so there is no runbook link (the plan notes say so).
+        assert!(!links.iter().any(|l| l["title"] == "Runbook"));
         assert!(links.iter().any(|l| {
             l["type"] == "dashboards"
                 && l["tags"]

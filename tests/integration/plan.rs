@@ -53,7 +53,9 @@ fn plan_json_lists_artifacts_with_identities() {
 #[test]
 fn plan_changes_nothing() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let manifests = demo_manifests();
+    let manifests = crate::support::repo_path(&demo_manifests())
+        .display()
+        .to_string();
     crate::support::onramp_in(
         Some(dir.path()),
         &["plan", "checkout", "-f", &manifests],
@@ -70,7 +72,9 @@ fn onramp_yaml_settings_shape_the_artifacts() {
         "labels: {release: kps}\nrunbook_base_url: https://git.example.com/runbook.md\nneeds: [service-health]\nsignals: {requests.route: handler}\ngrafana: {datasource: Prom (EU), folder: Shop}\n",
     );
     let out = dir.path().join("out").display().to_string();
-    let manifests = demo_manifests();
+    let manifests = crate::support::repo_path(&demo_manifests())
+        .display()
+        .to_string();
     crate::support::onramp_in(
         Some(dir.path()),
         &["codify", "checkout", "-f", &manifests, "--out", &out],

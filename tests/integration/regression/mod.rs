@@ -1,3 +1,4 @@
 //! Regression tests, one module per area, each test named after what broke.
 
 mod files;
+mod new_user;
