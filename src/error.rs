@@ -197,6 +197,21 @@ impl Error {
         ExitCode::from(self.exit_status())
     }
 
+    /// True when the error is a write into a closed pipe (`onramp … | head`):
+    /// the reader has what it wanted, so this is a normal end, not a failure.
+    pub fn is_broken_pipe(&self) -> bool {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(self);
+        while let Some(err) = source {
+            if let Some(io) = err.downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::BrokenPipe
+            {
+                return true;
+            }
+            source = err.source();
+        }
+        false
+    }
+
     /// The numeric exit status: 2 bad input, 1 refused or failed check, 3 unreachable service.
     pub fn exit_status(&self) -> u8 {
         match self {

@@ -128,40 +128,28 @@ pub struct VerifyArgs {
     pub concurrency: usize,
 }
 
-/// Parses `90s`, `2m`, `1h`, `1m30s` or a number of seconds.
+/// The longest `--wait` onramp accepts: a CI job that waits longer is stuck,
+/// and a bound keeps `Instant + wait` from overflowing.
+pub const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Parses `--wait`: `90s`, `2m`, `1m30s`, `1h 30m` (humantime's grammar) or a
+/// number of seconds, at most [`MAX_WAIT`].
 pub fn parse_duration(text: &str) -> std::result::Result<std::time::Duration, String> {
-    if let Ok(secs) = text.parse::<u64>() {
-        return Ok(std::time::Duration::from_secs(secs));
-    }
-    if !crate::needs::resolve::is_duration(text) {
-        return Err(format!(
-            "{text:?} is not a duration; write e.g. 90s, 2m or 1m30s"
-        ));
-    }
-    let mut total = 0u64;
-    let mut number = 0u64;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if let Some(d) = c.to_digit(10) {
-            number = number * 10 + u64::from(d);
-            continue;
+    let bound = "at most 24h";
+    let parsed = match text.trim().parse::<u64>() {
+        Ok(secs) => Ok(std::time::Duration::from_secs(secs)),
+        Err(_) => humantime::parse_duration(text.trim()),
+    };
+    match parsed {
+        Ok(wait) if wait <= MAX_WAIT => Ok(wait),
+        Ok(_) => Err(format!("--wait {text:?} is too long: {bound}")),
+        Err(humantime::DurationError::NumberOverflow) => {
+            Err(format!("--wait {text:?} is too long: {bound}"))
         }
-        let millis = match (c, chars.peek()) {
-            ('m', Some('s')) => {
-                chars.next();
-                1
-            }
-            ('s', _) => 1_000,
-            ('m', _) => 60_000,
-            ('h', _) => 3_600_000,
-            ('d', _) => 86_400_000,
-            ('w', _) => 604_800_000,
-            _ => 31_536_000_000,
-        };
-        total += number * millis;
-        number = 0;
+        Err(e) => Err(format!(
+            "--wait {text:?} is not a duration ({e}); write e.g. 90s, 2m or 1m30s, {bound}"
+        )),
     }
-    Ok(std::time::Duration::from_millis(total))
 }
 
 /// `onramp needs`.

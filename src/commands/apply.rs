@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::cli::ApplyArgs;
 use crate::cli::config::Config;
-use crate::commands::{Outcome, Prepared};
+use crate::commands::{Outcome, Prepared, print};
 use crate::error::{Error, Result};
 use crate::plan;
 use crate::render::dashboard;
@@ -67,10 +67,11 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
     let mut outcome = Outcome::Success;
     if let Some(dir) = &config_dir {
         let applied = plain_prometheus::apply(plan, dir, prepared.prometheus.as_ref()).await?;
-        print!(
-            "{}",
-            summary(&plan.workload, &dir.display().to_string(), &applied)
-        );
+        print(&summary(
+            &plan.workload,
+            &dir.display().to_string(),
+            &applied,
+        ))?;
     }
     if let Some(client) = &grafana {
         let app = &loaded.app;
@@ -81,14 +82,14 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
         {
             Ok(uid) => uid,
             Err(err) => {
-                println!("Grafana {}:", client.config().url());
-                print!(
-                    "{}",
+                print(&format!(
+                    "Grafana {}:\n{}",
+                    client.config().url(),
                     grafana_sync::summary(&grafana_sync::PushReport {
                         dashboards: grafana_sync::not_pushed(client, &desired, &err.to_string()),
                         error: Some(err.to_string()),
                     })
-                );
+                ))?;
                 return Err(err.into());
             }
         };
@@ -112,11 +113,11 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
             ),
         };
         let (report, error) = grafana_sync::push(client, &desired, &options).await;
-        println!(
-            "Grafana {} (Prometheus datasource uid {datasource}, folder {folder_title:?}):",
-            client.config().url()
-        );
-        print!("{}", grafana_sync::summary(&report));
+        print(&format!(
+            "Grafana {} (Prometheus datasource uid {datasource}, folder {folder_title:?}):\n{}",
+            client.config().url(),
+            grafana_sync::summary(&report)
+        ))?;
         if let Some(err) = error {
             return Err(err.into());
         }

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use crate::cli::config::Config;
 use crate::cli::{OutputFormat, PlanArgs};
-use crate::commands::{Outcome, Prepared};
+use crate::commands::{Outcome, Prepared, print, print_json};
 use crate::error::{Error, Result};
 use crate::plan::{ArtifactKind, Plan};
 use crate::sink::grafana::{self as grafana_sync, Action};
@@ -19,23 +19,21 @@ pub async fn run(args: &PlanArgs, config: &Config) -> Result<Outcome> {
     };
     match args.output {
         OutputFormat::Text => {
-            print!("{}", summary(&plan));
+            let mut text = summary(&plan);
             if let Some((url, actions)) = &grafana {
-                print!("{}", grafana_summary(url, actions));
+                text.push_str(&grafana_summary(url, actions));
             }
+            print(&text)?;
         }
         OutputFormat::Json => {
             let mut value = serde_json::to_value(&plan).map_err(|e| Error::Render {
                 artifact: "plan".to_string(),
-                message: e.to_string(),
+                message: format!("cannot serialise it as JSON: {e}"),
             })?;
             if let Some((url, actions)) = &grafana {
                 value["grafana"] = serde_json::json!({"url": url, "dashboards": actions});
             }
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&value).unwrap_or_default()
-            );
+            print_json("plan", &value)?;
         }
     }
     Ok(Outcome::Success)

@@ -1,0 +1,241 @@
+//! Bugs found by fault injection and a new user's first hour (issue 7 §3–§4):
+//! each test is named after what broke and asserts what the user sees.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::{demo_manifests, dir_with, onramp, onramp_in, read, repo_path};
+
+/// A folder holding a copy of the built-in need `id` with `from` replaced by
+/// `to` (which must occur), and the line of the first replacement.
+fn edited_need(id: &str, from: &str, to: &str) -> (tempfile::TempDir, usize) {
+    let text = read(repo_path(&format!("dashboards/{id}.yaml")));
+    let at = text.find(from).expect("the text to replace is in the need");
+    let line = text[..at].lines().count() + usize::from(text[..at].ends_with('\n'));
+    let dir = dir_with(&format!("{id}.yaml"), &text.replacen(from, to, 1));
+    (dir, line)
+}
+
+#[test]
+fn verify_wait_of_u64_max_seconds_is_refused_instead_of_panicking() {
+    for wait in ["18446744073709551615", "9999999999999999d"] {
+        let manifests = demo_manifests();
+        let run = onramp(&[
+            "verify",
+            "checkout",
+            "-f",
+            &manifests,
+            "--prometheus-url",
+            "http://127.0.0.1:9",
+            "--wait",
+            wait,
+        ]);
+        run.expect_status(2);
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("--wait") && run.stderr.contains("at most 24h"),
+            "the message names the bound: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn verify_wait_accepts_humantime_durations() {
+    let manifests = demo_manifests();
+    let run = onramp(&[
+        "verify",
+        "checkout",
+        "-f",
+        &manifests,
+        "--prometheus-url",
+        "http://127.0.0.1:9",
+        "--wait",
+        "1s 500ms",
+    ]);
+    // Not a usage error: the duration parses, Prometheus is then unreachable.
+    assert_ne!(run.status, 2, "{}", run.stderr);
+}
+
+#[test]
+fn writing_the_plan_into_a_closed_pipe_ends_quietly_with_success() {
+    let manifests = demo_manifests();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_onramp"))
+        .args(["plan", "checkout", "-f", &manifests, "-o", "json"])
+        .current_dir(crate::support::repo())
+        .env_remove("PROMETHEUS_URL")
+        .env_remove("GRAFANA_URL")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("onramp runs");
+    // Close the reading end before onramp writes, as `| true` does.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("onramp finishes");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
+    assert!(stderr.is_empty(), "no message for a closed pipe: {stderr}");
+}
+
+#[test]
+fn a_for_of_1s5m_is_refused_with_the_need_file_and_line() {
+    let (dir, line) = edited_need("service-health", "for: 5m", "for: 1s5m");
+    let needs_dir = dir.path().display().to_string();
+    let run = onramp(&["needs", "--needs-dir", &needs_dir]);
+    run.expect_status(2);
+    let file = dir.path().join("service-health.yaml").display().to_string();
+    assert!(
+        run.stderr.contains(&format!("{file}:{line}")),
+        "names file and line {line}: {}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("`for: 1s5m`") && run.stderr.contains("largest unit first"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_for_of_zero_and_of_compound_units_is_accepted() {
+    for good in ["for: 0", "for: 1h30m", "for: 90s"] {
+        let (dir, _) = edited_need("service-health", "for: 5m", good);
+        let needs_dir = dir.path().display().to_string();
+        onramp(&["needs", "--needs-dir", &needs_dir]).expect_status(0);
+    }
+}
+
+#[test]
+fn a_dashboard_variable_matched_with_equals_is_refused() {
+    for op in ["=", "!="] {
+        let (dir, _) = edited_need(
+            "feature-flag-engagement",
+            r#"{{clicks|flag=~"$flag"}}"#,
+            &format!(r#"{{{{clicks|flag{op}"$flag"}}}}"#),
+        );
+        let needs_dir = dir.path().display().to_string();
+        let run = onramp(&["needs", "--needs-dir", &needs_dir]);
+        run.expect_status(2);
+        for part in [
+            "feature-flag-engagement.yaml:",
+            "panel \"Clicks per session by variant\"",
+            "$flag",
+            "=~",
+        ] {
+            assert!(run.stderr.contains(part), "lacks {part:?}: {}", run.stderr);
+        }
+    }
+}
+
+#[test]
+fn config_dir_in_onramp_yaml_is_relative_to_the_config_file() {
+    let config = dir_with("onramp.yaml", "prometheus:\n  config_dir: prom\n");
+    let elsewhere = tempfile::tempdir().expect("temp dir");
+    let config_file = config.path().join("onramp.yaml").display().to_string();
+    let manifests = demo_manifests();
+    let run = onramp_in(
+        Some(elsewhere.path()),
+        &[
+            "apply",
+            "checkout",
+            "-f",
+            &manifests,
+            "--config",
+            &config_file,
+            "--target",
+            "127.0.0.1:8080",
+        ],
+        None,
+    );
+    run.expect_status(0);
+    let written = config.path().join("prom/targets");
+    assert!(
+        written.is_dir() && std::fs::read_dir(&written).expect("read").count() == 1,
+        "the target file is next to onramp.yaml: {}",
+        run.stdout
+    );
+    assert!(
+        !elsewhere.path().join("prom").exists(),
+        "nothing is written relative to the working directory"
+    );
+}
+
+#[test]
+fn a_signal_mapped_in_onramp_yaml_is_reported_as_from_onramp_yaml() {
+    let config = dir_with(
+        "onramp.yaml",
+        "signals:\n  requests: http_server_requests_seconds_count\n",
+    );
+    let config_file = config.path().join("onramp.yaml").display().to_string();
+    let manifests = demo_manifests();
+    let run = onramp(&[
+        "plan",
+        "checkout",
+        "-f",
+        &manifests,
+        "--config",
+        &config_file,
+    ]);
+    run.expect_status(0);
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("http_server_requests_seconds_count"))
+        .unwrap_or_else(|| panic!("the mapping is listed: {}", run.stdout));
+    assert!(line.contains(&format!("({config_file})")), "{line}");
+    let run = onramp(&[
+        "plan",
+        "checkout",
+        "-f",
+        &manifests,
+        "--signal",
+        "requests=http_server_requests_seconds_count",
+    ]);
+    let line = run
+        .stdout
+        .lines()
+        .find(|l| l.contains("http_server_requests_seconds_count"))
+        .unwrap_or_else(|| panic!("the mapping is listed: {}", run.stdout));
+    assert!(line.contains("(--signal)"), "{line}");
+}
+
+#[test]
+fn verify_wait_retries_an_unreachable_prometheus_until_the_deadline_and_still_writes_junit() {
+    let port = crate::support::prometheus::free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let out = tempfile::tempdir().expect("temp dir");
+    let junit = out.path().join("verify.xml");
+    let junit_arg = junit.display().to_string();
+    let manifests = demo_manifests();
+    let started = Instant::now();
+    let run = onramp(&[
+        "verify",
+        "checkout",
+        "-f",
+        &manifests,
+        "--prometheus-url",
+        &url,
+        "--wait",
+        "4s",
+        "--junit",
+        &junit_arg,
+        "--json",
+    ]);
+    let took = started.elapsed();
+    run.expect_status(3);
+    assert!(
+        took >= Duration::from_secs(3),
+        "gave up after {took:?}, before the 4 s deadline: {}",
+        run.stderr
+    );
+    let xml = read(&junit);
+    assert!(
+        xml.contains("failures=\"1\"") && xml.contains("cannot reach Prometheus"),
+        "{xml}"
+    );
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON report");
+    assert_eq!(report["passed"], false);
+    let ms = report["duration_ms"].as_u64().expect("duration_ms");
+    assert!(ms >= 3000, "the summary's time is the whole run: {ms} ms");
+}
