@@ -102,7 +102,7 @@ pub fn show(entry: &CatalogEntry) -> String {
             let _ = writeln!(
                 out,
                 "  {} ({}, for {}): {}",
-                a.name, a.severity, a.for_, a.summary
+                a.name, a.severity, a.for_.value, a.summary
             );
         }
     }
