@@ -102,8 +102,9 @@ pub enum Mapping {
     Default,
     /// One of the need's accepted alternatives.
     Alternative(String),
-    /// The user's `--signal` or onramp.yaml.
-    User,
+    /// The user's mapping; the text says where it came from (`--signal` or
+    /// the config file).
+    User(String),
 }
 
 /// A signal mapped onto real names for this app.
@@ -135,11 +136,12 @@ impl ResolvedSignal {
     }
 }
 
-/// The user's signal mappings: `NAME=metric` and `NAME.LABEL=label`.
+/// The user's signal mappings: `NAME=metric` and `NAME.LABEL=label`, each
+/// with where it came from (`--signal` or the config file), for messages.
 #[derive(Debug, Clone, Default)]
 pub struct SignalOverrides {
-    metrics: BTreeMap<String, String>,
-    labels: BTreeMap<(String, String), String>,
+    metrics: BTreeMap<String, (String, String)>,
+    labels: BTreeMap<(String, String), (String, String)>,
 }
 
 impl SignalOverrides {
@@ -162,8 +164,10 @@ impl SignalOverrides {
                         "{value:?} is not a valid Prometheus label name (letters, digits and '_', not starting with a digit)"
                     )));
                 }
-                self.labels
-                    .insert((signal.to_string(), label.to_string()), value.to_string());
+                self.labels.insert(
+                    (signal.to_string(), label.to_string()),
+                    (value.to_string(), origin.to_string()),
+                );
             }
             None => {
                 if !promql::is_metric_name(value) {
@@ -171,7 +175,8 @@ impl SignalOverrides {
                         "{value:?} is not a valid Prometheus metric name (letters, digits, '_' and ':', not starting with a digit)"
                     )));
                 }
-                self.metrics.insert(key.to_string(), value.to_string());
+                self.metrics
+                    .insert(key.to_string(), (value.to_string(), origin.to_string()));
             }
         }
         Ok(())
@@ -189,10 +194,10 @@ impl SignalOverrides {
             names.dedup();
             names.join(", ")
         };
-        for signal in self.metrics.keys() {
+        for (signal, (_, origin)) in &self.metrics {
             if known(signal).is_none() {
                 return Err(Error::SignalMapping {
-                    origin: "--signal".to_string(),
+                    origin: origin.clone(),
                     message: format!(
                         "no need in use has a signal {signal:?}; signals: {}",
                         all_signals()
@@ -200,10 +205,10 @@ impl SignalOverrides {
                 });
             }
         }
-        for (signal, label) in self.labels.keys() {
+        for ((signal, label), (_, origin)) in &self.labels {
             let Some(def) = known(signal) else {
                 return Err(Error::SignalMapping {
-                    origin: "--signal".to_string(),
+                    origin: origin.clone(),
                     message: format!(
                         "no need in use has a signal {signal:?}; signals: {}",
                         all_signals()
@@ -212,7 +217,7 @@ impl SignalOverrides {
             };
             if !def.labels.contains_key(label) {
                 return Err(Error::SignalMapping {
-                    origin: "--signal".to_string(),
+                    origin: origin.clone(),
                     message: format!(
                         "signal {signal:?} has no label {label:?}; its labels: {}",
                         def.labels.keys().cloned().collect::<Vec<_>>().join(", ")
@@ -239,12 +244,12 @@ pub fn resolve_signal(
         .unwrap_or(&signal.metric)
         .clone();
     let alternative_for = |metric: &str| signal.alternatives.iter().find(|a| a.metric == metric);
-    let (metric, mut labels, mapping) = if let Some(user) = overrides.metrics.get(name) {
+    let (metric, mut labels, mapping) = if let Some((user, origin)) = overrides.metrics.get(name) {
         let labels = match alternative_for(user) {
             Some(alt) => merged(&signal.labels, &alt.labels),
             None => signal.labels.clone(),
         };
-        (user.clone(), labels, Mapping::User)
+        (user.clone(), labels, Mapping::User(origin.clone()))
     } else {
         let exists = |m: &str| {
             let series = match signal.kind {
@@ -262,7 +267,7 @@ pub fn resolve_signal(
             _ => (default_metric, signal.labels.clone(), Mapping::Default),
         }
     };
-    for ((sig, label), real) in &overrides.labels {
+    for ((sig, label), (real, _)) in &overrides.labels {
         if sig == name && labels.contains_key(label) {
             labels.insert(label.clone(), real.clone());
         }

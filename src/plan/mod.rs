@@ -378,7 +378,7 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
                     mapping: match &s.mapping {
                         Mapping::Default => "default".to_string(),
                         Mapping::Alternative(c) => format!("alternative ({c})"),
-                        Mapping::User => "--signal".to_string(),
+                        Mapping::User(origin) => origin.clone(),
                     },
                     source: format!("{:?}", s.source).to_ascii_lowercase(),
                     optional: s.optional,
