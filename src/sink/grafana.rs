@@ -154,12 +154,20 @@ pub fn decide(desired: &Desired, live: Option<&LiveDashboard>) -> Action {
     if holds_pulled_edit(&live.dashboard) && !holds_pulled_edit(&desired.dashboard) {
         return Action::PulledEdit {
             version: live.version(),
-            diff: readable_diff(&live.dashboard, &desired.dashboard),
+            diff: readable_diff(
+                &live.dashboard,
+                &desired.dashboard,
+                Direction::GrafanaToOnramp,
+            ),
         };
     }
     if known.contains(&Some(live_hash.as_str())) {
         Action::Update {
-            diff: readable_diff(&live.dashboard, &desired.dashboard),
+            diff: readable_diff(
+                &live.dashboard,
+                &desired.dashboard,
+                Direction::GrafanaToOnramp,
+            ),
         }
     } else {
         Action::HumanEdit {
@@ -174,7 +182,11 @@ pub fn decide(desired: &Desired, live: Option<&LiveDashboard>) -> Action {
                 .clone()
                 .unwrap_or_else(|| "an unknown time".to_string()),
             version: live.version(),
-            diff: readable_diff(&desired.dashboard, &live.dashboard),
+            diff: readable_diff(
+                &live.dashboard,
+                &desired.dashboard,
+                Direction::OnrampToGrafana,
+            ),
         }
     }
 }
@@ -231,8 +243,23 @@ pub fn readable(dashboard: &Value) -> String {
     out
 }
 
-/// A unified diff of the readable form of two dashboards (from `old` to `new`).
-pub fn readable_diff(old: &Value, new: &Value) -> String {
+/// The sides of a diff between Grafana's copy and onramp's rendering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// What apply would change: `--- grafana` → `+++ onramp`.
+    GrafanaToOnramp,
+    /// What a person changed in Grafana: `--- onramp` → `+++ grafana`, so a
+    /// line they added shows as `+`.
+    OnrampToGrafana,
+}
+
+/// A unified diff of the readable form of Grafana's copy and onramp's
+/// rendering, with the headers naming the sides in `direction`.
+pub fn readable_diff(grafana: &Value, onramp: &Value, direction: Direction) -> String {
+    let (old, new, headers) = match direction {
+        Direction::GrafanaToOnramp => (grafana, onramp, ("grafana", "onramp")),
+        Direction::OnrampToGrafana => (onramp, grafana, ("onramp", "grafana")),
+    };
     let (a, b) = (readable(old), readable(new));
     if a == b {
         return "  (only layout or display settings differ)\n".to_string();
@@ -240,7 +267,7 @@ pub fn readable_diff(old: &Value, new: &Value) -> String {
     TextDiff::from_lines(&a, &b)
         .unified_diff()
         .context_radius(1)
-        .header("grafana", "onramp")
+        .header(headers.0, headers.1)
         .to_string()
 }
 

@@ -239,3 +239,42 @@ fn verify_wait_retries_an_unreachable_prometheus_until_the_deadline_and_still_wr
     let ms = report["duration_ms"].as_u64().expect("duration_ms");
     assert!(ms >= 3000, "the summary's time is the whole run: {ms} ms");
 }
+
+#[test]
+fn the_diff_of_a_grafana_edit_labels_grafana_as_the_side_with_the_edit() {
+    use crate::support::grafana::{EDITOR_TOKEN, GrafanaStandIn};
+    let grafana = GrafanaStandIn::start();
+    let manifests = demo_manifests();
+    let url = grafana.url();
+    let token = [("GRAFANA_TOKEN", EDITOR_TOKEN)];
+    let args = ["checkout", "-f", &manifests, "--grafana-url", &url];
+    let apply: Vec<&str> = ["apply"].iter().chain(&args).copied().collect();
+    crate::support::onramp_env(&apply, &token).expect_status(0);
+    let uid = onramp::render::dashboard::uid("shop", "checkout", "service-health");
+    grafana
+        .edit_as("alice", &uid, |d| {
+            let panel = d["panels"]
+                .as_array_mut()
+                .and_then(|p| p.iter_mut().find(|p| p["type"] != "row"))
+                .expect("a panel");
+            panel["title"] = serde_json::Value::from("Added by Alice");
+        })
+        .expect("edit");
+    let plan: Vec<&str> = ["plan"].iter().chain(&args).copied().collect();
+    let run = crate::support::onramp_env(&plan, &token);
+    run.expect_status(0);
+    let diff: Vec<&str> = run
+        .stdout
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| !l.starts_with("---"))
+        .collect();
+    assert_eq!(diff.first(), Some(&"--- onramp"), "{}", run.stdout);
+    assert_eq!(diff.get(1), Some(&"+++ grafana"), "{}", run.stdout);
+    let added = diff.iter().find(|l| l.contains("Added by Alice"));
+    assert!(
+        added.is_some_and(|l| l.starts_with('+')),
+        "Alice's line is on the grafana (+) side: {}",
+        run.stdout
+    );
+}
