@@ -11,7 +11,6 @@ use crate::cli::config::Config;
 use crate::commands::{Outcome, Prepared, print};
 use crate::error::{Error, Result};
 use crate::plan;
-use crate::render::dashboard;
 use crate::sink::Change;
 use crate::sink::grafana::{self as grafana_sync, PushOptions};
 use crate::sink::prometheus_files as plain_prometheus;
@@ -93,19 +92,11 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
                 return Err(err.into());
             }
         };
-        let folder_title = config
-            .file
-            .grafana
-            .folder
-            .clone()
-            .unwrap_or_else(|| format!("{} ({})", app.name, app.namespace));
+        let folder = plan.grafana_folder.clone();
         let options = PushOptions {
             force: args.force,
             backup_dir: args.backup_dir.clone(),
-            folder: (
-                dashboard::uid(&app.namespace, &app.name, "folder"),
-                folder_title.clone(),
-            ),
+            folder: folder.clone(),
             codify_hint: format!(
                 "onramp codify {} -n {} --from-live --out DIR",
                 app.workload(),
@@ -114,8 +105,9 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
         };
         let (report, error) = grafana_sync::push(client, &desired, &options).await;
         print(&format!(
-            "Grafana {} (Prometheus datasource uid {datasource}, folder {folder_title:?}):\n{}",
+            "Grafana {} (Prometheus datasource uid {datasource}, folder {:?}):\n{}",
             client.config().url(),
+            folder.title,
             grafana_sync::summary(&report)
         ))?;
         if let Some(err) = error {

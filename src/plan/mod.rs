@@ -149,6 +149,37 @@ pub struct Plan {
     pub artifacts: Vec<Artifact>,
     /// Things the user should know (missing labels, missing instrumentation…).
     pub notes: Vec<String>,
+    /// The Grafana folder of the app's dashboards, for the sidecar ConfigMaps
+    /// and for `apply`.
+    pub grafana_folder: GrafanaFolder,
+}
+
+/// The Grafana folder an app's dashboards go to, decided once: the sidecar
+/// ConfigMaps name it by title, `apply` creates it by uid and title.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GrafanaFolder {
+    /// Its uid: `APP_HASH`. The `_` keeps it apart from every dashboard uid
+    /// (`APP-NEED-HASH`, where app names and need ids have no `_`), so no
+    /// need id can collide with it.
+    pub uid: String,
+    /// Its title: `grafana.folder` from onramp.yaml, else `APP (NAMESPACE)`.
+    pub title: String,
+}
+
+impl GrafanaFolder {
+    /// The folder of `app`, titled `title` when the team chose one.
+    pub fn of(app: &App, title: Option<&str>) -> GrafanaFolder {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(format!("folder\0{}\0{}", app.namespace, app.name));
+        let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+        let name: String = app.name.chars().take(40 - 1 - hash.len()).collect();
+        GrafanaFolder {
+            uid: format!("{name}_{hash}"),
+            title: title
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("{} ({})", app.name, app.namespace)),
+        }
+    }
 }
 
 impl Plan {
@@ -232,10 +263,7 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
         command,
         runbook_url,
         selector_labels: options.selector_labels.clone(),
-        grafana_folder: options
-            .grafana_folder
-            .clone()
-            .unwrap_or_else(|| app.namespace.clone()),
+        grafana_folder: GrafanaFolder::of(app, options.grafana_folder.as_deref()).title,
         grafana_datasource: options.grafana_datasource.clone(),
     };
     let has_metrics = app.metrics.is_some();
@@ -581,5 +609,6 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
         skipped_needs,
         artifacts,
         notes,
+        grafana_folder: GrafanaFolder::of(app, options.grafana_folder.as_deref()),
     })
 }

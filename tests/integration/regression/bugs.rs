@@ -278,3 +278,88 @@ fn the_diff_of_a_grafana_edit_labels_grafana_as_the_side_with_the_edit() {
         run.stdout
     );
 }
+
+/// `onramp ARGS` for the demo app against the Grafana stand-in, as an editor.
+fn against_grafana(
+    grafana: &crate::support::grafana::GrafanaStandIn,
+    args: &[&str],
+) -> crate::support::Run {
+    let manifests = demo_manifests();
+    let url = grafana.url();
+    let mut all = vec![args[0], "checkout", "-f", &manifests, "--grafana-url", &url];
+    all.extend_from_slice(&args[1..]);
+    crate::support::onramp_env(
+        &all,
+        &[("GRAFANA_TOKEN", crate::support::grafana::EDITOR_TOKEN)],
+    )
+}
+
+#[test]
+fn apply_keeps_a_dashboard_a_person_moved_to_another_folder_and_says_so() {
+    let grafana = crate::support::grafana::GrafanaStandIn::start();
+    against_grafana(&grafana, &["apply"]).expect_status(0);
+    let uid = onramp::render::dashboard::uid("shop", "checkout", "service-health");
+    let moved_to = grafana.move_as("alice", &uid, "Team SRE").expect("move");
+    // A new runbook URL changes the dashboards' links: apply saves them again.
+    let run = against_grafana(
+        &grafana,
+        &["apply", "--runbook-url", "https://wiki/checkout"],
+    );
+    run.expect_status(0);
+    let meta = grafana.meta(&uid).expect("still there");
+    assert_eq!(meta["folderUid"], moved_to.as_str(), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("kept in folder \"Team SRE\", where it was moved in Grafana"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn the_sidecar_configmaps_and_apply_use_the_same_folder() {
+    let out = crate::support::codify_demo(&[]);
+    let configmaps = read(out.path().join("grafana-dashboards.yaml"));
+    let folders: Vec<String> = crate::support::yaml_documents(&configmaps)
+        .iter()
+        .map(|d| {
+            d["metadata"]["annotations"]["grafana_folder"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    assert!(!folders.is_empty(), "{configmaps}");
+    let grafana = crate::support::grafana::GrafanaStandIn::start();
+    against_grafana(&grafana, &["apply"]).expect_status(0);
+    let uid = onramp::render::dashboard::uid("shop", "checkout", "service-health");
+    let title = grafana.meta(&uid).expect("pushed")["folderTitle"].clone();
+    for folder in &folders {
+        assert_eq!(
+            title,
+            folder.as_str(),
+            "apply's folder and the ConfigMaps' differ"
+        );
+    }
+    assert_eq!(title, "checkout (shop)");
+}
+
+#[test]
+fn a_need_with_id_folder_does_not_take_the_grafana_folders_uid() {
+    let (dir, _) = edited_need("service-health", "id: service-health", "id: folder");
+    let needs_dir = dir.path().display().to_string();
+    let grafana = crate::support::grafana::GrafanaStandIn::start();
+    let run = against_grafana(
+        &grafana,
+        &["apply", "--needs-dir", &needs_dir, "--need", "folder"],
+    );
+    run.expect_status(0);
+    let dashboard = onramp::render::dashboard::uid("shop", "checkout", "folder");
+    assert!(grafana.dashboard(&dashboard).is_some(), "{}", run.stdout);
+    assert_eq!(
+        grafana.folder_title(&dashboard),
+        None,
+        "a folder has the dashboard's uid: {}",
+        run.stdout
+    );
+}
