@@ -169,6 +169,19 @@ pub enum Error {
         message: String,
     },
 
+    /// A reload failed, and putting the previous plain-Prometheus files back
+    /// failed too: Prometheus may read the rejected files at its next reload.
+    #[error(
+        "{reload}\nand the previous files could not all be put back, so Prometheus may load the rejected ones at its next reload; fix or remove them by hand:\n  {}",
+        failures.join("\n  ")
+    )]
+    RestoreFailed {
+        /// Why the reload failed.
+        reload: String,
+        /// Each file that could not be restored, and why.
+        failures: Vec<String>,
+    },
+
     /// codify found files in the way that onramp did not write for this app.
     #[error(
         "refusing to overwrite {} file(s) onramp did not write for {app}:\n{}\nnothing was written; move them away, or choose another --out",
@@ -215,7 +228,7 @@ impl Error {
     /// The numeric exit status: 2 bad input, 1 refused or failed check, 3 unreachable service.
     pub fn exit_status(&self) -> u8 {
         match self {
-            Error::NotOurs { .. } => 1,
+            Error::NotOurs { .. } | Error::RestoreFailed { .. } => 1,
             Error::Prometheus(crate::client::prometheus::Error::Config { .. }) => 2,
             Error::Prometheus(crate::client::prometheus::Error::ReloadFailed { .. }) => 1,
             Error::Grafana(

@@ -164,16 +164,41 @@ pub async fn apply(
         }),
         Err(err) => {
             // Never leave files Prometheus rejects active: put the old ones back.
-            for p in &staged {
-                match &p.previous {
-                    Some(old) => write_atomic(&p.path, old)?,
-                    None => {
-                        let _ = std::fs::remove_file(&p.path);
-                    }
-                }
+            let mut failures = restore(&staged);
+            if failures.is_empty() {
+                // The previous files are back; a failed reload keeps the previous
+                // configuration active, so a second failure here loses nothing.
+                let _ = client.reload().await;
+                return Err(Error::from(err));
             }
-            let _ = client.reload().await;
-            Err(Error::from(err))
+            if let Err(again) = client.reload().await {
+                failures.push(format!("reloading Prometheus again: {again}"));
+            }
+            Err(Error::RestoreFailed {
+                reload: err.to_string(),
+                failures,
+            })
         }
     }
+}
+
+/// Puts the previous files back (removes the ones that did not exist);
+/// returns what could not be restored.
+fn restore(staged: &[Pending]) -> Vec<String> {
+    let mut failures = Vec::new();
+    for p in staged {
+        let outcome = match &p.previous {
+            Some(old) => write_atomic(&p.path, old).map_err(|e| crate::error::report(&e)),
+            None => match std::fs::remove_file(&p.path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(format!("cannot remove {}: {e}", p.path.display()))
+                }
+                _ => Ok(()),
+            },
+        };
+        if let Err(why) = outcome {
+            failures.push(why);
+        }
+    }
+    failures
 }

@@ -363,3 +363,78 @@ fn a_need_with_id_folder_does_not_take_the_grafana_folders_uid() {
         run.stdout
     );
 }
+
+/// A Prometheus stand-in whose reload fails (HTTP 500) and, while failing,
+/// replaces the folder `sabotage` by a file, so that putting the previous
+/// files back fails too. Returns its URL.
+fn prometheus_whose_reload_breaks(sabotage: std::path::PathBuf) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            let line = String::from_utf8_lossy(&request)
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            let (status, body) = if line.starts_with("GET /metrics") {
+                ("200 OK", "prometheus_config_last_reload_successful 1\nprometheus_config_last_reload_success_timestamp_seconds 1\n".to_string())
+            } else if line.contains(" /api/v1/query") {
+                let empty = r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#;
+                ("200 OK", empty.to_string())
+            } else if line.starts_with("POST /-/reload") {
+                let _ = std::fs::remove_dir_all(&sabotage);
+                let _ = std::fs::write(&sabotage, "not a folder");
+                (
+                    "500 Internal Server Error",
+                    "error loading config".to_string(),
+                )
+            } else {
+                ("404 Not Found", "not found".to_string())
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn a_failure_to_put_the_previous_prometheus_files_back_is_reported() {
+    let config_dir = tempfile::tempdir().expect("temp dir");
+    let url = prometheus_whose_reload_breaks(config_dir.path().join("targets"));
+    let dir = config_dir.path().display().to_string();
+    let manifests = demo_manifests();
+    let run = onramp(&[
+        "apply",
+        "checkout",
+        "-f",
+        &manifests,
+        "--prometheus-config-dir",
+        &dir,
+        "--prometheus-url",
+        &url,
+        "--target",
+        "127.0.0.1:8080",
+    ]);
+    run.expect_status(1);
+    assert!(
+        run.stderr.contains("could not all be put back")
+            && run.stderr.contains("targets/shop-checkout.yaml"),
+        "{}",
+        run.stderr
+    );
+}
