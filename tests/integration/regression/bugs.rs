@@ -364,9 +364,9 @@ fn a_need_with_id_folder_does_not_take_the_grafana_folders_uid() {
     );
 }
 
-/// A Prometheus stand-in whose reload fails (HTTP 500) and, while failing,
-/// replaces the folder `sabotage` by a file, so that putting the previous
-/// files back fails too. Returns its URL.
+/// A Prometheus stand-in: it has no series, its reload fails (HTTP 500) and,
+/// while failing, replaces the folder `sabotage` by a file, so that putting
+/// the previous files back fails too. Returns its URL.
 fn prometheus_whose_reload_breaks(sabotage: std::path::PathBuf) -> String {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -437,4 +437,45 @@ fn a_failure_to_put_the_previous_prometheus_files_back_is_reported() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn plan_says_whether_prometheus_was_consulted_and_what_it_found() {
+    let manifests = demo_manifests();
+    let run = onramp(&["plan", "checkout", "-f", &manifests]);
+    run.expect_status(0);
+    assert!(
+        run.stdout.contains("Prometheus was not consulted"),
+        "{}",
+        run.stdout
+    );
+    let nowhere = tempfile::tempdir().expect("temp dir");
+    let url = prometheus_whose_reload_breaks(nowhere.path().join("unused"));
+    let run = onramp(&[
+        "plan",
+        "checkout",
+        "-f",
+        &manifests,
+        "--prometheus-url",
+        &url,
+    ]);
+    run.expect_status(0);
+    assert!(
+        run.stdout.contains(&format!("Prometheus {url}/ was consulted for namespace=\"shop\", job=\"checkout\": it has no series of the app yet")),
+        "{}",
+        run.stdout
+    );
+    let run = onramp(&[
+        "plan",
+        "checkout",
+        "-f",
+        &manifests,
+        "--prometheus-url",
+        &url,
+        "-o",
+        "json",
+    ]);
+    let plan: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(plan["prometheus"]["consulted"], true);
+    assert_eq!(plan["prometheus"]["metric_names_found"], 0);
 }
