@@ -162,23 +162,30 @@ pub async fn apply(
             reload: Some("Prometheus reloaded its configuration successfully".to_string()),
             notes,
         }),
-        Err(err) => {
-            // Never leave files Prometheus rejects active: put the old ones back.
-            let mut failures = restore(&staged);
-            if failures.is_empty() {
-                // The previous files are back; a failed reload keeps the previous
-                // configuration active, so a second failure here loses nothing.
-                let _ = client.reload().await;
-                return Err(Error::from(err));
-            }
-            if let Err(again) = client.reload().await {
-                failures.push(format!("reloading Prometheus again: {again}"));
-            }
-            Err(Error::RestoreFailed {
-                reload: err.to_string(),
-                failures,
-            })
-        }
+        Err(err) => Err(roll_back(client, &staged, err).await),
+    }
+}
+
+/// After a failed reload, never leaves files Prometheus rejects active: puts
+/// the previous ones back and reloads again. Returns the error to report.
+async fn roll_back(
+    client: &PrometheusClient,
+    staged: &[Pending],
+    err: crate::client::prometheus::Error,
+) -> Error {
+    let mut failures = restore(staged);
+    if failures.is_empty() {
+        // The previous files are back; a failed reload keeps the previous
+        // configuration active, so a second failure here loses nothing.
+        let _ = client.reload().await;
+        return Error::from(err);
+    }
+    if let Err(again) = client.reload().await {
+        failures.push(format!("reloading Prometheus again: {again}"));
+    }
+    Error::RestoreFailed {
+        reload: err.to_string(),
+        failures,
     }
 }
 
