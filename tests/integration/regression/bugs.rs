@@ -4,7 +4,20 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{demo_manifests, dir_with, onramp, onramp_in, read, repo_path};
+use crate::support::{Run, demo_manifests, dir_with, onramp, onramp_in, read, repo_path};
+
+/// `onramp COMMAND checkout -f DEMO EXTRA…` (the demo app) with `env`.
+fn demo_env(command: &str, extra: &[&str], env: &[(&str, &str)]) -> Run {
+    let manifests = demo_manifests();
+    let mut args = vec![command, "checkout", "-f", &manifests];
+    args.extend_from_slice(extra);
+    crate::support::onramp_env(&args, env)
+}
+
+/// `onramp COMMAND checkout -f DEMO EXTRA…` (the demo app).
+fn demo(command: &str, extra: &[&str]) -> Run {
+    demo_env(command, extra, &[])
+}
 
 /// A folder holding a copy of the built-in need `id` with `from` replaced by
 /// `to` (which must occur), and the line of the first replacement.
@@ -19,17 +32,10 @@ fn edited_need(id: &str, from: &str, to: &str) -> (tempfile::TempDir, usize) {
 #[test]
 fn verify_wait_of_u64_max_seconds_is_refused_instead_of_panicking() {
     for wait in ["18446744073709551615", "9999999999999999d"] {
-        let manifests = demo_manifests();
-        let run = onramp(&[
+        let run = demo(
             "verify",
-            "checkout",
-            "-f",
-            &manifests,
-            "--prometheus-url",
-            "http://127.0.0.1:9",
-            "--wait",
-            wait,
-        ]);
+            &["--prometheus-url", "http://127.0.0.1:9", "--wait", wait],
+        );
         run.expect_status(2);
         assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
         assert!(
@@ -42,17 +48,15 @@ fn verify_wait_of_u64_max_seconds_is_refused_instead_of_panicking() {
 
 #[test]
 fn verify_wait_accepts_humantime_durations() {
-    let manifests = demo_manifests();
-    let run = onramp(&[
+    let run = demo(
         "verify",
-        "checkout",
-        "-f",
-        &manifests,
-        "--prometheus-url",
-        "http://127.0.0.1:9",
-        "--wait",
-        "1s 500ms",
-    ]);
+        &[
+            "--prometheus-url",
+            "http://127.0.0.1:9",
+            "--wait",
+            "1s 500ms",
+        ],
+    );
     // Not a usage error: the duration parses, Prometheus is then unreachable.
     assert_ne!(run.status, 2, "{}", run.stderr);
 }
@@ -168,36 +172,21 @@ fn a_signal_mapped_in_onramp_yaml_is_reported_as_from_onramp_yaml() {
         "signals:\n  requests: http_server_requests_seconds_count\n",
     );
     let config_file = config.path().join("onramp.yaml").display().to_string();
-    let manifests = demo_manifests();
-    let run = onramp(&[
-        "plan",
-        "checkout",
-        "-f",
-        &manifests,
-        "--config",
-        &config_file,
-    ]);
-    run.expect_status(0);
-    let line = run
-        .stdout
-        .lines()
-        .find(|l| l.contains("http_server_requests_seconds_count"))
-        .unwrap_or_else(|| panic!("the mapping is listed: {}", run.stdout));
-    assert!(line.contains(&format!("({config_file})")), "{line}");
-    let run = onramp(&[
-        "plan",
-        "checkout",
-        "-f",
-        &manifests,
-        "--signal",
-        "requests=http_server_requests_seconds_count",
-    ]);
-    let line = run
-        .stdout
-        .lines()
-        .find(|l| l.contains("http_server_requests_seconds_count"))
-        .unwrap_or_else(|| panic!("the mapping is listed: {}", run.stdout));
-    assert!(line.contains("(--signal)"), "{line}");
+    let from_file = format!("({config_file})");
+    let mapping = "requests=http_server_requests_seconds_count";
+    for (args, origin) in [
+        (["--config", &config_file], from_file.as_str()),
+        (["--signal", mapping], "(--signal)"),
+    ] {
+        let run = demo("plan", &args);
+        run.expect_status(0);
+        let line = run
+            .stdout
+            .lines()
+            .find(|l| l.contains("http_server_requests_seconds_count"))
+            .unwrap_or_else(|| panic!("the mapping is listed: {}", run.stdout));
+        assert!(line.contains(origin), "{line}");
+    }
 }
 
 #[test]
@@ -207,21 +196,19 @@ fn verify_wait_retries_an_unreachable_prometheus_until_the_deadline_and_still_wr
     let out = tempfile::tempdir().expect("temp dir");
     let junit = out.path().join("verify.xml");
     let junit_arg = junit.display().to_string();
-    let manifests = demo_manifests();
     let started = Instant::now();
-    let run = onramp(&[
+    let run = demo(
         "verify",
-        "checkout",
-        "-f",
-        &manifests,
-        "--prometheus-url",
-        &url,
-        "--wait",
-        "4s",
-        "--junit",
-        &junit_arg,
-        "--json",
-    ]);
+        &[
+            "--prometheus-url",
+            &url,
+            "--wait",
+            "4s",
+            "--junit",
+            &junit_arg,
+            "--json",
+        ],
+    );
     let took = started.elapsed();
     run.expect_status(3);
     assert!(
@@ -242,14 +229,9 @@ fn verify_wait_retries_an_unreachable_prometheus_until_the_deadline_and_still_wr
 
 #[test]
 fn the_diff_of_a_grafana_edit_labels_grafana_as_the_side_with_the_edit() {
-    use crate::support::grafana::{EDITOR_TOKEN, GrafanaStandIn};
+    use crate::support::grafana::GrafanaStandIn;
     let grafana = GrafanaStandIn::start();
-    let manifests = demo_manifests();
-    let url = grafana.url();
-    let token = [("GRAFANA_TOKEN", EDITOR_TOKEN)];
-    let args = ["checkout", "-f", &manifests, "--grafana-url", &url];
-    let apply: Vec<&str> = ["apply"].iter().chain(&args).copied().collect();
-    crate::support::onramp_env(&apply, &token).expect_status(0);
+    against_grafana(&grafana, &["apply"]).expect_status(0);
     let uid = onramp::render::dashboard::uid("shop", "checkout", "service-health");
     grafana
         .edit_as("alice", &uid, |d| {
@@ -260,8 +242,7 @@ fn the_diff_of_a_grafana_edit_labels_grafana_as_the_side_with_the_edit() {
             panel["title"] = serde_json::Value::from("Added by Alice");
         })
         .expect("edit");
-    let plan: Vec<&str> = ["plan"].iter().chain(&args).copied().collect();
-    let run = crate::support::onramp_env(&plan, &token);
+    let run = against_grafana(&grafana, &["plan"]);
     run.expect_status(0);
     let diff: Vec<&str> = run
         .stdout
@@ -279,19 +260,13 @@ fn the_diff_of_a_grafana_edit_labels_grafana_as_the_side_with_the_edit() {
     );
 }
 
-/// `onramp ARGS` for the demo app against the Grafana stand-in, as an editor.
-fn against_grafana(
-    grafana: &crate::support::grafana::GrafanaStandIn,
-    args: &[&str],
-) -> crate::support::Run {
-    let manifests = demo_manifests();
+/// `onramp COMMAND` for the demo app against the Grafana stand-in, as an editor.
+fn against_grafana(grafana: &crate::support::grafana::GrafanaStandIn, args: &[&str]) -> Run {
     let url = grafana.url();
-    let mut all = vec![args[0], "checkout", "-f", &manifests, "--grafana-url", &url];
-    all.extend_from_slice(&args[1..]);
-    crate::support::onramp_env(
-        &all,
-        &[("GRAFANA_TOKEN", crate::support::grafana::EDITOR_TOKEN)],
-    )
+    let mut extra = vec!["--grafana-url", &url];
+    extra.extend_from_slice(&args[1..]);
+    let token = ("GRAFANA_TOKEN", crate::support::grafana::EDITOR_TOKEN);
+    demo_env(args[0], &extra, &[token])
 }
 
 #[test]
@@ -417,19 +392,17 @@ fn a_failure_to_put_the_previous_prometheus_files_back_is_reported() {
     let config_dir = tempfile::tempdir().expect("temp dir");
     let url = prometheus_whose_reload_breaks(config_dir.path().join("targets"));
     let dir = config_dir.path().display().to_string();
-    let manifests = demo_manifests();
-    let run = onramp(&[
+    let run = demo(
         "apply",
-        "checkout",
-        "-f",
-        &manifests,
-        "--prometheus-config-dir",
-        &dir,
-        "--prometheus-url",
-        &url,
-        "--target",
-        "127.0.0.1:8080",
-    ]);
+        &[
+            "--prometheus-config-dir",
+            &dir,
+            "--prometheus-url",
+            &url,
+            "--target",
+            "127.0.0.1:8080",
+        ],
+    );
     run.expect_status(1);
     assert!(
         run.stderr.contains("could not all be put back")
@@ -441,8 +414,7 @@ fn a_failure_to_put_the_previous_prometheus_files_back_is_reported() {
 
 #[test]
 fn plan_says_whether_prometheus_was_consulted_and_what_it_found() {
-    let manifests = demo_manifests();
-    let run = onramp(&["plan", "checkout", "-f", &manifests]);
+    let run = demo("plan", &[]);
     run.expect_status(0);
     assert!(
         run.stdout.contains("Prometheus was not consulted"),
@@ -451,30 +423,14 @@ fn plan_says_whether_prometheus_was_consulted_and_what_it_found() {
     );
     let nowhere = tempfile::tempdir().expect("temp dir");
     let url = prometheus_whose_reload_breaks(nowhere.path().join("unused"));
-    let run = onramp(&[
-        "plan",
-        "checkout",
-        "-f",
-        &manifests,
-        "--prometheus-url",
-        &url,
-    ]);
+    let run = demo("plan", &["--prometheus-url", &url]);
     run.expect_status(0);
     assert!(
         run.stdout.contains(&format!("Prometheus {url}/ was consulted for namespace=\"shop\", job=\"checkout\": it has no series of the app yet")),
         "{}",
         run.stdout
     );
-    let run = onramp(&[
-        "plan",
-        "checkout",
-        "-f",
-        &manifests,
-        "--prometheus-url",
-        &url,
-        "-o",
-        "json",
-    ]);
+    let run = demo("plan", &["--prometheus-url", &url, "-o", "json"]);
     let plan: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
     assert_eq!(plan["prometheus"]["consulted"], true);
     assert_eq!(plan["prometheus"]["metric_names_found"], 0);
