@@ -703,7 +703,7 @@ pub fn unreachable_report(
             category: Category::Target,
             name: "prometheus".to_string(),
             status: Status::Fail,
-            detail: format!("cannot reach Prometheus, so nothing was checked: {err}"),
+            detail: format!("nothing was checked: {err}"),
             transient: false,
         }],
     }

@@ -158,9 +158,10 @@ pub struct Plan {
 /// ConfigMaps name it by title, `apply` creates it by uid and title.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GrafanaFolder {
-    /// Its uid: `APP_HASH`. The `_` keeps it apart from every dashboard uid
-    /// (`APP-NEED-HASH`, where app names and need ids have no `_`), so no
-    /// need id can collide with it.
+    /// Its uid: `onramp_HASH`, from the title, so that apps a team puts in the
+    /// same folder share it. The `_` keeps it apart from every dashboard uid
+    /// (`APP-NEED-HASH`: app names and need ids have no `_`), so no need id
+    /// can collide with it.
     pub uid: String,
     /// Its title: `grafana.folder` from onramp.yaml, else `APP (NAMESPACE)`.
     pub title: String,
@@ -170,14 +171,14 @@ impl GrafanaFolder {
     /// The folder of `app`, titled `title` when the team chose one.
     pub fn of(app: &App, title: Option<&str>) -> GrafanaFolder {
         use sha2::{Digest, Sha256};
-        let digest = Sha256::digest(format!("folder\0{}\0{}", app.namespace, app.name));
-        let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
-        let name: String = app.name.chars().take(40 - 1 - hash.len()).collect();
+        let title = title
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("{} ({})", app.name, app.namespace));
+        let digest = Sha256::digest(format!("folder\0{title}"));
+        let hash: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
         GrafanaFolder {
-            uid: format!("{name}_{hash}"),
-            title: title
-                .map(str::to_string)
-                .unwrap_or_else(|| format!("{} ({})", app.name, app.namespace)),
+            uid: format!("onramp_{hash}"),
+            title,
         }
     }
 }
