@@ -339,14 +339,19 @@ fn a_need_with_id_folder_does_not_take_the_grafana_folders_uid() {
     );
 }
 
-/// A Prometheus stand-in: it has no series, its reload fails (HTTP 500) and,
-/// while failing, replaces the folder `sabotage` by a file, so that putting
-/// the previous files back fails too. Returns its URL.
-fn prometheus_whose_reload_breaks(sabotage: std::path::PathBuf) -> String {
+/// A Prometheus stand-in: it has no series, no targets and no rules; its
+/// reload fails (HTTP 500) and, while failing, replaces the folder `sabotage`
+/// by a file, so that putting the previous files back fails too. It listens
+/// on `listener` once `after` has passed (a Prometheus still starting).
+fn fake_prometheus(
+    listener: std::net::TcpListener,
+    after: Duration,
+    sabotage: std::path::PathBuf,
+) -> String {
     use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("address"));
     std::thread::spawn(move || {
+        std::thread::sleep(after);
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
             let mut request = Vec::new();
@@ -362,18 +367,20 @@ fn prometheus_whose_reload_breaks(sabotage: std::path::PathBuf) -> String {
                 .next()
                 .unwrap_or_default()
                 .to_string();
+            let ok = |data: &str| ("200 OK", format!(r#"{{"status":"success","data":{data}}}"#));
             let (status, body) = if line.starts_with("GET /metrics") {
                 ("200 OK", "prometheus_config_last_reload_successful 1\nprometheus_config_last_reload_success_timestamp_seconds 1\n".to_string())
             } else if line.contains(" /api/v1/query") {
-                let empty = r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#;
-                ("200 OK", empty.to_string())
+                ok(r#"{"resultType":"vector","result":[]}"#)
+            } else if line.contains(" /api/v1/targets") {
+                ok(r#"{"activeTargets":[],"droppedTargets":[]}"#)
+            } else if line.contains(" /api/v1/rules") {
+                ok(r#"{"groups":[]}"#)
             } else if line.starts_with("POST /-/reload") {
                 let _ = std::fs::remove_dir_all(&sabotage);
                 let _ = std::fs::write(&sabotage, "not a folder");
-                (
-                    "500 Internal Server Error",
-                    "error loading config".to_string(),
-                )
+                let why = "error loading config".to_string();
+                ("500 Internal Server Error", why)
             } else {
                 ("404 Not Found", "not found".to_string())
             };
@@ -385,6 +392,36 @@ fn prometheus_whose_reload_breaks(sabotage: std::path::PathBuf) -> String {
         }
     });
     url
+}
+
+/// [`fake_prometheus`], up at once.
+fn prometheus_whose_reload_breaks(sabotage: std::path::PathBuf) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    fake_prometheus(listener, Duration::ZERO, sabotage)
+}
+
+#[test]
+fn verify_wait_reaches_a_prometheus_that_starts_after_it() {
+    // Nothing listens on the port for 2 s (CI has just started Prometheus),
+    // then Prometheus answers.
+    let nowhere = tempfile::tempdir().expect("temp dir");
+    let port = crate::support::prometheus::free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_secs(2));
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port)).expect("bind");
+        fake_prometheus(listener, Duration::ZERO, nowhere.path().join("unused"));
+        std::thread::sleep(Duration::from_secs(30));
+    });
+    let run = demo("verify", &["--prometheus-url", &url, "--wait", "6s"]);
+    // Reached: the checks ran and failed (nothing scrapes the app there),
+    // instead of exit 3 for an unreachable Prometheus.
+    run.expect_status(1);
+    assert!(
+        run.stdout.contains("no scrape target has job=\"checkout\""),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
