@@ -169,6 +169,20 @@ pub enum Error {
         message: String,
     },
 
+    /// A write or a reload failed, and putting the previous files back failed
+    /// too: the folder is not as it was (a Prometheus may load the rejected
+    /// files at its next reload).
+    #[error(
+        "{cause}\nand the previous files could not all be put back; fix or remove them by hand:\n  {}",
+        failures.join("\n  ")
+    )]
+    RestoreFailed {
+        /// Why the write or the reload failed.
+        cause: String,
+        /// Each file that could not be restored, and why.
+        failures: Vec<String>,
+    },
+
     /// A sink found files in the way that are not onramp's to replace: not
     /// written by onramp for this app, edited by hand since, or reached
     /// through a link.
@@ -199,10 +213,25 @@ impl Error {
         ExitCode::from(self.exit_status())
     }
 
+    /// True when the error is a write into a closed pipe (`onramp … | head`):
+    /// the reader has what it wanted, so this is a normal end, not a failure.
+    pub fn is_broken_pipe(&self) -> bool {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(self);
+        while let Some(err) = source {
+            if let Some(io) = err.downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::BrokenPipe
+            {
+                return true;
+            }
+            source = err.source();
+        }
+        false
+    }
+
     /// The numeric exit status: 2 bad input, 1 refused or failed check, 3 unreachable service.
     pub fn exit_status(&self) -> u8 {
         match self {
-            Error::NotOurs { .. } => 1,
+            Error::NotOurs { .. } | Error::RestoreFailed { .. } => 1,
             Error::Prometheus(crate::client::prometheus::Error::Config { .. }) => 2,
             Error::Prometheus(crate::client::prometheus::Error::ReloadFailed { .. }) => 1,
             Error::Grafana(

@@ -8,6 +8,8 @@ fn main() -> ExitCode {
     let cli = onramp::cli::Cli::parse();
     match onramp::run(cli) {
         Ok(outcome) => outcome.exit_code(),
+        // The reader of stdout went away (`| head`): a normal end, as in ripgrep.
+        Err(err) if err.is_broken_pipe() => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {}", onramp::error::report(&err));
             err.exit_code()

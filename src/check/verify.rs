@@ -98,7 +98,7 @@ pub struct Report {
     pub passed: bool,
     /// How many rounds were run (more than one with `--wait`).
     pub rounds: u32,
-    /// Wall time of the last round, in milliseconds.
+    /// Wall time of the whole run (every round and every wait), in milliseconds.
     pub duration_ms: u128,
     /// Every check.
     pub checks: Vec<Check>,
@@ -116,8 +116,10 @@ impl Report {
 pub struct Options {
     /// Queries in flight at once.
     pub concurrency: usize,
-    /// Retry until everything passes or this much time has passed.
-    pub wait: Option<Duration>,
+    /// When the run started: the report's time is the whole run.
+    pub started: Instant,
+    /// Retry until everything passes or this moment has passed (`--wait`).
+    pub deadline: Option<Instant>,
     /// Pause between rounds while waiting.
     pub interval: Duration,
 }
@@ -126,7 +128,8 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             concurrency: 8,
-            wait: None,
+            started: Instant::now(),
+            deadline: None,
             interval: Duration::from_secs(2),
         }
     }
@@ -185,6 +188,60 @@ pub fn instant_query(expr: &str, variables: &[String]) -> String {
     out
 }
 
+/// The checks' inputs: every distinct query of a round, addressed by slot.
+struct Round<'a> {
+    /// `need/signal` and its report, for the signals the needs read.
+    signals: Vec<(String, &'a SignalReport)>,
+    /// Each dashboard query, with its need.
+    panels: Vec<(&'a crate::plan::NeedReport, &'a crate::plan::PanelQuery)>,
+    batch: Batch,
+    kube_probe: usize,
+    signal_slots: Vec<usize>,
+    panel_slots: Vec<usize>,
+}
+
+impl<'a> Round<'a> {
+    /// Everything that depends on nothing else goes out at once: the
+    /// Kubernetes probe, a count per signal, every panel query.
+    fn of(plan: &'a Plan) -> Round<'a> {
+        let signals: Vec<(String, &SignalReport)> = plan
+            .needs
+            .iter()
+            .flat_map(|need| {
+                need.signals
+                    .iter()
+                    .filter(|s| s.used && s.unavailable.is_none())
+                    .map(move |s| (format!("{}/{}", need.id, s.name), s))
+            })
+            .collect();
+        let panels: Vec<_> = plan
+            .needs
+            .iter()
+            .flat_map(|need| need.queries.iter().map(move |q| (need, q)))
+            .collect();
+        let mut batch = Batch::default();
+        let kube_probe = batch.add("count(kube_pod_info)".to_string());
+        let signal_slots = signals
+            .iter()
+            .map(|(_, s)| batch.add(format!("count({})", s.selector)))
+            .collect();
+        let panel_slots = panels
+            .iter()
+            .map(|(need, q)| batch.add(instant_query(&q.expr, &need.variables)))
+            .collect();
+        Round {
+            signals,
+            panels,
+            batch,
+            kube_probe,
+            signal_slots,
+            panel_slots,
+        }
+    }
+}
+
+type Answers = Vec<crate::client::prometheus::Result<QueryResult>>;
+
 /// Runs the checks once.
 pub async fn run_once(
     client: &PrometheusClient,
@@ -196,39 +253,11 @@ pub async fn run_once(
         .app
         .split_once('/')
         .unwrap_or((plan.namespace.as_str(), plan.app.as_str()));
-    let mut checks = Vec::new();
-
-    // Everything that depends on nothing else goes out at once: the targets,
-    // the rules, and one batch of distinct queries (the Kubernetes probe, a
-    // count per signal, every panel query).
-    let mut signals: Vec<(String, &SignalReport)> = Vec::new();
-    for need in &plan.needs {
-        for signal in &need.signals {
-            if signal.used && signal.unavailable.is_none() {
-                signals.push((format!("{}/{}", need.id, signal.name), signal));
-            }
-        }
-    }
-    let mut panel_queries = Vec::new();
-    for need in &plan.needs {
-        for q in &need.queries {
-            panel_queries.push((need, q));
-        }
-    }
-    let mut batch = Batch::default();
-    let kube_probe = batch.add("count(kube_pod_info)".to_string());
-    let signal_slots: Vec<usize> = signals
-        .iter()
-        .map(|(_, s)| batch.add(format!("count({})", s.selector)))
-        .collect();
-    let panel_slots: Vec<usize> = panel_queries
-        .iter()
-        .map(|(need, q)| batch.add(instant_query(&q.expr, &need.variables)))
-        .collect();
+    let round = Round::of(plan);
     let (targets, groups, mut results) = tokio::join!(
         client.targets(),
         client.rules(),
-        client.query_all(batch.exprs, options.concurrency),
+        client.query_all(round.batch.exprs.clone(), options.concurrency),
     );
     let (targets, groups) = (targets?, groups?);
     // A query error other than Prometheus rejecting the query (unreachable, 5xx) ends the round.
@@ -238,145 +267,118 @@ pub async fn run_once(
     {
         return Err(err);
     }
-    let result = |slot: usize| results.get(slot).and_then(|r| r.as_ref().ok());
+    let mut checks = vec![target_check(&targets, namespace, app_name)];
+    let signal_state = signal_checks(client, &round, &results, options, &mut checks).await?;
+    checks.extend(panel_checks(&round, &results, &signal_state));
+    checks.extend(rule_checks(plan, &groups));
+    let passed = !checks.iter().any(|c| c.status == Status::Fail);
+    Ok(Report {
+        app: plan.app.clone(),
+        prometheus: client.base_url().to_string(),
+        passed,
+        rounds: 1,
+        duration_ms: started.elapsed().as_millis(),
+        checks,
+    })
+}
 
-    // The scrape target.
-    let ours: Vec<_> = targets
+/// The scrape target: Prometheus scrapes the app, and every target is up.
+fn target_check(
+    targets: &[crate::client::prometheus::Target],
+    namespace: &str,
+    app_name: &str,
+) -> Check {
+    let check = |status, transient, detail| Check {
+        category: Category::Target,
+        name: format!("{namespace}/{app_name}"),
+        status,
+        detail,
+        transient,
+    };
+    let found: Vec<_> = targets
         .iter()
         .filter(|t| {
             t.labels.get("namespace").map(String::as_str) == Some(namespace)
                 && t.labels.get("job").map(String::as_str) == Some(app_name)
         })
         .collect();
-    checks.push(match ours.as_slice() {
-        [] => Check {
-            category: Category::Target,
-            name: format!("{namespace}/{app_name}"),
-            status: Status::Fail,
-            transient: false,
-            detail: format!(
+    if found.is_empty() {
+        return check(
+            Status::Fail,
+            false,
+            format!(
                 "no scrape target has job=\"{app_name}\" and namespace=\"{namespace}\": Prometheus does not scrape the app. With the Operator, check that the ServiceMonitor/PodMonitor exists and carries the labels the Prometheus resource selects (release); with a plain Prometheus, run `onramp apply` with --prometheus-config-dir."
             ),
-        },
-        found => {
-            let down: Vec<String> = found
-                .iter()
-                .filter(|t| t.health != TargetHealth::Up)
-                .map(|t| {
-                    let why = if t.last_error.is_empty() {
-                        "not scraped yet".to_string()
-                    } else {
-                        t.last_error.clone()
-                    };
-                    format!("{} is {}: {why}", t.scrape_url, format!("{:?}", t.health).to_lowercase())
-                })
-                .collect();
-            if down.is_empty() {
-                Check {
-                    transient: false,
-                    category: Category::Target,
-                    name: format!("{namespace}/{app_name}"),
-                    status: Status::Pass,
-                    detail: format!(
-                        "{} target(s) up: {}",
-                        found.len(),
-                        found.iter().map(|t| t.scrape_url.as_str()).collect::<Vec<_>>().join(", ")
-                    ),
-                }
+        );
+    }
+    let down: Vec<String> = found
+        .iter()
+        .filter(|t| t.health != TargetHealth::Up)
+        .map(|t| {
+            let why = if t.last_error.is_empty() {
+                "not scraped yet".to_string()
             } else {
-                Check {
-                    transient: true,
-                    category: Category::Target,
-                    name: format!("{namespace}/{app_name}"),
-                    status: Status::Fail,
-                    detail: down.join("; "),
-                }
-            }
-        }
-    });
+                t.last_error.clone()
+            };
+            let health = format!("{:?}", t.health).to_lowercase();
+            format!("{} is {health}: {why}", t.scrape_url)
+        })
+        .collect();
+    if !down.is_empty() {
+        return check(Status::Fail, true, down.join("; "));
+    }
+    let urls: Vec<&str> = found.iter().map(|t| t.scrape_url.as_str()).collect();
+    check(
+        Status::Pass,
+        false,
+        format!("{} target(s) up: {}", found.len(), urls.join(", ")),
+    )
+}
 
+/// Each signal's outcome by `need/signal`, for the panels that read it.
+type SignalState = BTreeMap<String, (Status, String)>;
+
+/// Signals: one count() per selector, then a diagnosis for the empty ones.
+/// Pushes one check per signal and returns their states.
+async fn signal_checks(
+    client: &PrometheusClient,
+    round: &Round<'_>,
+    results: &Answers,
+    options: &Options,
+    checks: &mut Vec<Check>,
+) -> crate::client::prometheus::Result<SignalState> {
+    let result = |slot: usize| results.get(slot).and_then(|r| r.as_ref().ok());
     // Is this Prometheus fed by Kubernetes (kube-state-metrics)?
-    let kubernetes = result(kube_probe).is_some_and(|r| !r.is_empty());
-
-    // Signals: one count() per selector, then a diagnosis for the empty ones.
-    let mut signal_state: BTreeMap<String, (Status, String)> = BTreeMap::new();
+    let kubernetes = result(round.kube_probe).is_some_and(|r| !r.is_empty());
+    let mut state = SignalState::new();
     let mut to_diagnose = Vec::new();
-    for ((name, signal), slot) in signals.iter().zip(&signal_slots) {
+    for ((name, signal), slot) in round.signals.iter().zip(&round.signal_slots) {
         let n = result(*slot)
             .and_then(QueryResult::first_value)
             .unwrap_or(0.0);
         if n > 0.0 {
-            signal_state.insert(
-                name.clone(),
-                (Status::Pass, format!("{n} series of {}", signal.metric)),
-            );
+            let found = format!("{n} series of {}", signal.metric);
+            state.insert(name.clone(), (Status::Pass, found));
         } else if signal.kubernetes && !kubernetes {
-            signal_state.insert(
-                name.clone(),
-                (
-                    Status::Skip,
-                    "this Prometheus has no kube-state-metrics series (not in Kubernetes)"
-                        .to_string(),
-                ),
-            );
+            let why = "this Prometheus has no kube-state-metrics series (not in Kubernetes)";
+            state.insert(name.clone(), (Status::Skip, why.to_string()));
         } else {
-            to_diagnose.push(name.clone());
+            to_diagnose.push((name, *signal));
         }
     }
-    let by_name: BTreeMap<&str, &SignalReport> =
-        signals.iter().map(|(n, s)| (n.as_str(), *s)).collect();
     let diagnoses = client
         .query_all(
-            to_diagnose.iter().map(|n| {
-                format!(
-                    "count by (namespace, job) ({{__name__=\"{}\"}})",
-                    by_name[n.as_str()].metric
-                )
-            }),
+            to_diagnose
+                .iter()
+                .map(|(_, s)| format!("count by (namespace, job) ({{__name__=\"{}\"}})", s.metric)),
             options.concurrency,
         )
         .await;
-    for (name, result) in to_diagnose.iter().zip(diagnoses) {
-        let signal = by_name[name.as_str()];
-        let elsewhere: Vec<String> = result?
-            .samples()
-            .iter()
-            .map(|s| {
-                format!(
-                    "namespace={:?} job={:?}",
-                    s.labels.get("namespace").cloned().unwrap_or_default(),
-                    s.labels.get("job").cloned().unwrap_or_default()
-                )
-            })
-            .collect();
-        let (kind, detail) = if elsewhere.is_empty() {
-            (
-                "metric missing",
-                format!(
-                    "no series named {} at all. {}",
-                    signal.metric, signal.instrumentation
-                ),
-            )
-        } else {
-            (
-                "label mismatch",
-                format!(
-                    "{} exists, but not for this app (selector {}); found for: {}",
-                    signal.metric,
-                    signal.selector,
-                    elsewhere.join(", ")
-                ),
-            )
-        };
-        let status = if signal.optional {
-            Status::Warn
-        } else {
-            Status::Fail
-        };
-        signal_state.insert(name.clone(), (status, format!("{kind}: {detail}")));
+    for ((name, signal), result) in to_diagnose.into_iter().zip(diagnoses) {
+        state.insert(name.clone(), diagnose(signal, &result?));
     }
-    for (name, _) in &signals {
-        if let Some((status, detail)) = signal_state.get(name) {
+    for (name, _) in &round.signals {
+        if let Some((status, detail)) = state.get(name) {
             checks.push(Check {
                 category: Category::Signal,
                 name: name.clone(),
@@ -386,19 +388,70 @@ pub async fn run_once(
             });
         }
     }
+    Ok(state)
+}
 
-    // Panels: every query, as the dashboard runs it.
-    for ((need, q), slot) in panel_queries.iter().zip(&panel_slots) {
-        let name = format!("{}/{} [{}]", need.id, q.panel, q.ref_id);
+/// Why a signal has no series for the app: the metric is missing, or it
+/// exists with other labels.
+fn diagnose(signal: &SignalReport, found: &QueryResult) -> (Status, String) {
+    let elsewhere: Vec<String> = found
+        .samples()
+        .iter()
+        .map(|s| {
+            format!(
+                "namespace={:?} job={:?}",
+                s.labels.get("namespace").cloned().unwrap_or_default(),
+                s.labels.get("job").cloned().unwrap_or_default()
+            )
+        })
+        .collect();
+    let detail = if elsewhere.is_empty() {
+        format!(
+            "metric missing: no series named {} at all. {}",
+            signal.metric, signal.instrumentation
+        )
+    } else {
+        format!(
+            "label mismatch: {} exists, but not for this app (selector {}); found for: {}",
+            signal.metric,
+            signal.selector,
+            elsewhere.join(", ")
+        )
+    };
+    let status = if signal.optional {
+        Status::Warn
+    } else {
+        Status::Fail
+    };
+    (status, detail)
+}
+
+/// Panels: every query, as the dashboard runs it; an empty one is explained
+/// by the signals it reads.
+fn panel_checks(round: &Round<'_>, results: &Answers, signals: &SignalState) -> Vec<Check> {
+    let mut checks = Vec::new();
+    for ((need, q), slot) in round.panels.iter().zip(&round.panel_slots) {
         let check = |status, detail: String| Check {
             category: Category::Panel,
-            name: name.clone(),
+            name: format!("{}/{} [{}]", need.id, q.panel, q.ref_id),
             status,
             detail,
             transient: false,
         };
-        let result = match results.get(*slot) {
-            Some(Ok(r)) => r,
+        match results.get(*slot) {
+            Some(Ok(r)) if !r.is_empty() => checks.push(check(Status::Pass, describe_result(r))),
+            Some(Ok(_)) => {
+                let states: Vec<_> = q
+                    .signals
+                    .iter()
+                    .map(|s| (s, signals.get(&format!("{}/{s}", need.id))))
+                    .collect();
+                let (status, detail, transient) = empty_panel(&states);
+                checks.push(Check {
+                    transient,
+                    ..check(status, detail)
+                });
+            }
             Some(Err(err)) => {
                 let why = match err {
                     crate::client::prometheus::Error::Api { error, .. } => error.clone(),
@@ -408,49 +461,47 @@ pub async fn run_once(
                     Status::Fail,
                     format!("Prometheus rejects the query: {why}"),
                 ));
-                continue;
             }
-            None => continue,
-        };
-        if !result.is_empty() {
-            checks.push(check(Status::Pass, describe_result(result)));
-            continue;
+            None => {}
         }
-        let states: Vec<(&String, Option<&(Status, String)>)> = q
-            .signals
-            .iter()
-            .map(|s| (s, signal_state.get(&format!("{}/{s}", need.id))))
-            .collect();
-        let failing: Vec<String> = states
-            .iter()
-            .filter(|(_, st)| matches!(st, Some((Status::Fail | Status::Warn, _))))
-            .map(|(s, st)| format!("{s}: {}", st.map(|x| x.1.as_str()).unwrap_or_default()))
-            .collect();
-        let skipped = states
-            .iter()
-            .any(|(_, st)| matches!(st, Some((Status::Skip, _))));
-        checks.push(if skipped {
-            check(Status::Skip, "reads Kubernetes series this Prometheus does not have".to_string())
-        } else if !failing.is_empty() {
-            let optional_only = states
-                .iter()
-                .all(|(_, st)| !matches!(st, Some((Status::Fail, _))));
-            check(
-                if optional_only { Status::Warn } else { Status::Fail },
-                format!("no data: {}", failing.join("; ")),
-            )
-        } else {
-            Check {
-                transient: true,
-                ..check(
-                    Status::Warn,
-                    "no data yet: its signals have series, but the query returns nothing now (no traffic yet, or nothing to count such as no errors)".to_string(),
-                )
-            }
-        });
     }
+    checks
+}
 
-    // Rules and alerts.
+/// The outcome of a panel query that returned nothing, from the states of the
+/// signals it reads: (status, detail, whether waiting may change it).
+fn empty_panel(states: &[(&String, Option<&(Status, String)>)]) -> (Status, String, bool) {
+    let failing: Vec<String> = states
+        .iter()
+        .filter(|(_, st)| matches!(st, Some((Status::Fail | Status::Warn, _))))
+        .map(|(s, st)| format!("{s}: {}", st.map(|x| x.1.as_str()).unwrap_or_default()))
+        .collect();
+    if states
+        .iter()
+        .any(|(_, st)| matches!(st, Some((Status::Skip, _))))
+    {
+        let why = "reads Kubernetes series this Prometheus does not have";
+        return (Status::Skip, why.to_string(), false);
+    }
+    if !failing.is_empty() {
+        let optional_only = states
+            .iter()
+            .all(|(_, st)| !matches!(st, Some((Status::Fail, _))));
+        let status = if optional_only {
+            Status::Warn
+        } else {
+            Status::Fail
+        };
+        return (status, format!("no data: {}", failing.join("; ")), false);
+    }
+    let why = "no data yet: its signals have series, but the query returns nothing now (no traffic yet, or nothing to count such as no errors)";
+    (Status::Warn, why.to_string(), true)
+}
+
+/// Rules and alerts: each need's group is loaded and healthy, and none of its
+/// alerts is pending or firing.
+fn rule_checks(plan: &Plan, groups: &[crate::client::prometheus::RuleGroup]) -> Vec<Check> {
+    let mut checks = Vec::new();
     for need in &plan.needs {
         let Some(group_name) = &need.rule_group else {
             continue;
@@ -471,61 +522,55 @@ pub async fn run_once(
             .filter(|r| r.health == RuleHealth::Err)
             .map(|r| format!("{}: {}", r.name, r.last_error.clone().unwrap_or_default()))
             .collect();
+        let (status, detail) = if broken.is_empty() {
+            let loaded = format!(
+                "{} rules loaded from {}, all healthy",
+                group.rules.len(),
+                group.file
+            );
+            (Status::Pass, loaded)
+        } else {
+            let errors = format!("evaluation errors: {}", broken.join("; "));
+            (Status::Fail, errors)
+        };
         checks.push(Check {
             transient: false,
             category: Category::Rules,
             name: group_name.clone(),
-            status: if broken.is_empty() {
-                Status::Pass
-            } else {
-                Status::Fail
-            },
-            detail: if broken.is_empty() {
-                format!(
-                    "{} rules loaded from {}, all healthy",
-                    group.rules.len(),
-                    group.file
-                )
-            } else {
-                format!("evaluation errors: {}", broken.join("; "))
-            },
+            status,
+            detail,
         });
-        for rule in group.rules.iter().filter(|r| need.alerts.contains(&r.name)) {
-            let (status, detail) = match rule.state {
-                Some(AlertState::Firing) => (
-                    Status::Fail,
-                    format!("FIRING ({}): {}", alert_values(rule), rule_summary(rule)),
-                ),
-                Some(AlertState::Pending) => (
-                    Status::Fail,
-                    format!(
-                        "pending ({}): fires if it holds for {}s — {}",
-                        alert_values(rule),
-                        rule.duration,
-                        rule_summary(rule)
-                    ),
-                ),
-                _ => (Status::Pass, "inactive".to_string()),
-            };
-            checks.push(Check {
-                category: Category::Alert,
-                name: rule.name.clone(),
-                status,
-                detail,
-                transient: false,
-            });
-        }
+        let alerts = group.rules.iter().filter(|r| need.alerts.contains(&r.name));
+        checks.extend(alerts.map(alert_check));
     }
+    checks
+}
 
-    let passed = !checks.iter().any(|c| c.status == Status::Fail);
-    Ok(Report {
-        app: plan.app.clone(),
-        prometheus: client.base_url().to_string(),
-        passed,
-        rounds: 1,
-        duration_ms: started.elapsed().as_millis(),
-        checks,
-    })
+/// An alert passes while inactive.
+fn alert_check(rule: &crate::client::prometheus::Rule) -> Check {
+    let (status, detail) = match rule.state {
+        Some(AlertState::Firing) => (
+            Status::Fail,
+            format!("FIRING ({}): {}", alert_values(rule), rule_summary(rule)),
+        ),
+        Some(AlertState::Pending) => (
+            Status::Fail,
+            format!(
+                "pending ({}): fires if it holds for {}s — {}",
+                alert_values(rule),
+                rule.duration,
+                rule_summary(rule)
+            ),
+        ),
+        _ => (Status::Pass, "inactive".to_string()),
+    };
+    Check {
+        category: Category::Alert,
+        name: rule.name.clone(),
+        status,
+        detail,
+        transient: false,
+    }
 }
 
 fn rule_summary(rule: &crate::client::prometheus::Rule) -> String {
@@ -568,29 +613,99 @@ fn describe_result(result: &QueryResult) -> String {
     }
 }
 
-/// Runs the checks, again and again while `options.wait` allows, until they
-/// pass and no query is still waiting for its first data.
+/// True for a failure that waiting may cure: Prometheus not listening yet,
+/// or answering 5xx while it starts. A rejected query or bad credentials are
+/// not retried.
+pub fn worth_retrying(err: &crate::client::prometheus::Error) -> bool {
+    use crate::client::prometheus::Error;
+    match err {
+        Error::Unreachable { .. } => true,
+        Error::Http { status, .. } => *status >= 500,
+        _ => false,
+    }
+}
+
+/// When `--wait` ends, counted from `started`; `None` without `--wait`.
+pub fn deadline(started: Instant, wait: Option<Duration>) -> Option<Instant> {
+    // `--wait` is bounded (cli::MAX_WAIT), so this only fails on a broken clock:
+    // then there is no time to wait.
+    wait.map(|w| started.checked_add(w).unwrap_or(started))
+}
+
+/// True when a pause of `interval` still ends before `deadline`.
+fn time_for_another_round(deadline: Option<Instant>, interval: Duration) -> bool {
+    deadline.is_some_and(|d| Instant::now().checked_add(interval).is_some_and(|t| t < d))
+}
+
+/// Calls `attempt` until it succeeds, fails in a way waiting cannot cure, or
+/// the deadline leaves no time for another try.
+pub async fn until_reachable<T, F, Fut>(
+    deadline: Option<Instant>,
+    interval: Duration,
+    mut attempt: F,
+) -> crate::client::prometheus::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = crate::client::prometheus::Result<T>>,
+{
+    loop {
+        match attempt().await {
+            Err(err) if worth_retrying(&err) && time_for_another_round(deadline, interval) => {
+                tokio::time::sleep(interval).await;
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+/// Runs the checks, again and again until `options.deadline`, until they
+/// pass and no query is still waiting for its first data. An unreachable
+/// Prometheus is retried until the deadline too.
 pub async fn run(
     client: &PrometheusClient,
     plan: &Plan,
     options: &Options,
 ) -> crate::client::prometheus::Result<Report> {
-    let deadline = options.wait.map(|w| Instant::now() + w);
     let mut rounds = 0;
     loop {
         rounds += 1;
         let outcome = run_once(client, plan, options).await;
-        let more_time = deadline.is_some_and(|d| Instant::now() + options.interval < d);
+        let more_time = time_for_another_round(options.deadline, options.interval);
         match outcome {
             Ok(mut report)
                 if (report.passed && !report.checks.iter().any(|c| c.transient)) || !more_time =>
             {
                 report.rounds = rounds;
+                report.duration_ms = options.started.elapsed().as_millis();
                 return Ok(report);
             }
-            Err(err) if !more_time => return Err(err),
+            Err(err) if !more_time || !worth_retrying(&err) => return Err(err),
             _ => tokio::time::sleep(options.interval).await,
         }
+    }
+}
+
+/// The report when Prometheus could not be asked: one failing check saying
+/// so, so that CI still has a report to publish.
+pub fn unreachable_report(
+    app: &str,
+    prometheus: &str,
+    err: &crate::client::prometheus::Error,
+    started: Instant,
+) -> Report {
+    Report {
+        app: app.to_string(),
+        prometheus: prometheus.to_string(),
+        passed: false,
+        rounds: 0,
+        duration_ms: started.elapsed().as_millis(),
+        checks: vec![Check {
+            category: Category::Target,
+            name: "prometheus".to_string(),
+            status: Status::Fail,
+            detail: format!("nothing was checked: {err}"),
+            transient: false,
+        }],
     }
 }
 
@@ -640,7 +755,7 @@ pub fn table(report: &Report) -> String {
 }
 
 /// The report as JUnit XML: one test suite per category, one test case per check.
-pub fn junit(report: &Report) -> String {
+pub fn junit(report: &Report) -> crate::error::Result<String> {
     use quick_junit::{NonSuccessKind, Report as JReport, TestCase, TestCaseStatus, TestSuite};
     let mut junit = JReport::new(format!("onramp verify {}", report.app));
     for category in [
@@ -669,9 +784,10 @@ pub fn junit(report: &Report) -> String {
         }
         junit.add_test_suite(suite);
     }
-    junit
-        .to_string()
-        .unwrap_or_else(|e| format!("<!-- cannot serialise the JUnit report: {e} -->"))
+    junit.to_string().map_err(|e| crate::error::Error::Render {
+        artifact: "the JUnit report".to_string(),
+        message: e.to_string(),
+    })
 }
 
 #[cfg(test)]

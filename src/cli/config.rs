@@ -29,7 +29,8 @@ pub struct GrafanaSettings {
 pub struct PrometheusSettings {
     /// Prometheus' base URL.
     pub url: Option<String>,
-    /// For a plain Prometheus: the folder its config includes onramp's files from.
+    /// For a plain Prometheus: the folder its config includes onramp's files
+    /// from (relative to the config file).
     pub config_dir: Option<PathBuf>,
 }
 
@@ -109,18 +110,18 @@ impl Config {
                 }
             })?
         };
+        // Paths in the file are the team's, written next to it: they are
+        // relative to the file's folder, not to where onramp runs.
         let base = path.parent().unwrap_or(Path::new("."));
-        file.needs_dirs = file
-            .needs_dirs
-            .iter()
-            .map(|d| {
-                if d.is_absolute() {
-                    d.clone()
-                } else {
-                    base.join(d)
-                }
-            })
-            .collect();
+        let beside = |p: &Path| {
+            if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                base.join(p)
+            }
+        };
+        file.needs_dirs = file.needs_dirs.iter().map(|d| beside(d)).collect();
+        file.prometheus.config_dir = file.prometheus.config_dir.as_deref().map(beside);
         check_needs_dirs(&path, &file.needs_dirs)?;
         Ok(Config {
             file,

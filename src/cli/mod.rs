@@ -146,40 +146,28 @@ pub struct VerifyArgs {
     pub concurrency: usize,
 }
 
-/// Parses `90s`, `2m`, `1h`, `1m30s` or a number of seconds.
+/// The longest `--wait` onramp accepts: a CI job that waits longer is stuck,
+/// and a bound keeps `Instant + wait` from overflowing.
+pub const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Parses `--wait`: `90s`, `2m`, `1m30s`, `1h 30m` (humantime's grammar) or a
+/// number of seconds, at most [`MAX_WAIT`].
 pub fn parse_duration(text: &str) -> std::result::Result<std::time::Duration, String> {
-    if let Ok(secs) = text.parse::<u64>() {
-        return Ok(std::time::Duration::from_secs(secs));
-    }
-    if !crate::needs::resolve::is_duration(text) {
-        return Err(format!(
-            "{text:?} is not a duration; write e.g. 90s, 2m or 1m30s"
-        ));
-    }
-    let mut total = 0u64;
-    let mut number = 0u64;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if let Some(d) = c.to_digit(10) {
-            number = number * 10 + u64::from(d);
-            continue;
+    let bound = "at most 24h";
+    let parsed = match text.trim().parse::<u64>() {
+        Ok(secs) => Ok(std::time::Duration::from_secs(secs)),
+        Err(_) => humantime::parse_duration(text.trim()),
+    };
+    match parsed {
+        Ok(wait) if wait <= MAX_WAIT => Ok(wait),
+        Ok(_) => Err(format!("--wait {text:?} is too long: {bound}")),
+        Err(humantime::DurationError::NumberOverflow) => {
+            Err(format!("--wait {text:?} is too long: {bound}"))
         }
-        let millis = match (c, chars.peek()) {
-            ('m', Some('s')) => {
-                chars.next();
-                1
-            }
-            ('s', _) => 1_000,
-            ('m', _) => 60_000,
-            ('h', _) => 3_600_000,
-            ('d', _) => 86_400_000,
-            ('w', _) => 604_800_000,
-            _ => 31_536_000_000,
-        };
-        total += number * millis;
-        number = 0;
+        Err(e) => Err(format!(
+            "--wait {text:?} is not a duration ({e}); write e.g. 90s, 2m or 1m30s, {bound}"
+        )),
     }
-    Ok(std::time::Duration::from_millis(total))
 }
 
 /// `onramp needs`.
@@ -359,56 +347,9 @@ impl AppSettings {
         }
         let app_ref = AppRef::parse(&app.app, app.namespace.clone())?;
         let file = &config.file;
-        let mut overrides = SignalOverrides::default();
-        for (k, v) in &file.signals {
-            overrides.add(&format!("{k}={v}"), &config.origin())?;
-        }
-        for spec in &needs.signals {
-            overrides.add(spec, "--signal")?;
-        }
-        let mut selector_labels: BTreeMap<String, String> = file.labels.clone();
-        for (k, v) in &selector_labels {
-            crate::app::validate::label(k, v).map_err(|m| Error::Config {
-                location: crate::error::Location::file(config.origin()),
-                message: format!("labels.{k}: {m}"),
-            })?;
-        }
-        for spec in &render.labels {
-            let (k, v) = parse_label(spec)?;
-            selector_labels.insert(k, v);
-        }
-        let runbook_base_url = render
-            .runbook_url
-            .clone()
-            .or_else(|| file.runbook_base_url.clone());
-        if let Some(url) = &runbook_base_url
-            && url.chars().any(|c| c.is_whitespace() || c.is_control())
-        {
-            return Err(Error::Usage(format!(
-                "runbook URL {url:?} must not contain spaces"
-            )));
-        }
-        let metrics = app.metrics_port.as_ref().map(|port| MetricsOverride {
-            port: port.clone(),
-            path: app.metrics_path.clone(),
-        });
-        if let Some(path) = metrics.as_ref().and_then(|m| m.path.as_ref()) {
-            crate::app::validate::metrics_path(path)
-                .map_err(|m| Error::Usage(format!("--metrics-path {path:?}: {m}")))?;
-        }
+        let metrics = metrics_override(app)?;
         if let Some(target) = &render.target {
-            let valid = target.rsplit_once(':').is_some_and(|(host, port)| {
-                !host.is_empty()
-                    && port.parse::<u16>().is_ok()
-                    && host.chars().all(|c| {
-                        c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':')
-                    })
-            });
-            if !valid {
-                return Err(Error::Usage(format!(
-                    "--target {target:?}: write HOST:PORT, e.g. 127.0.0.1:8080"
-                )));
-            }
+            check_target(target)?;
         }
         let need_ids = if needs.needs.is_empty() {
             file.needs.clone()
@@ -422,9 +363,9 @@ impl AppSettings {
             sources: app.filenames.iter().map(|f| Source::parse(f)).collect(),
             metrics,
             plan: PlanOptions {
-                overrides,
-                runbook_base_url,
-                selector_labels,
+                overrides: signal_overrides(needs, config)?,
+                runbook_base_url: runbook_base_url(render, config)?,
+                selector_labels: selector_labels(render, config)?,
                 grafana_url: file
                     .grafana
                     .url
@@ -443,6 +384,83 @@ impl AppSettings {
             need_ids,
             needs_dirs,
         })
+    }
+}
+
+/// The signal mappings: onramp.yaml's first, then `--signal` (which wins),
+/// each remembering where it came from.
+fn signal_overrides(needs: &NeedSelection, config: &Config) -> Result<SignalOverrides> {
+    let mut overrides = SignalOverrides::default();
+    for (k, v) in &config.file.signals {
+        overrides.add(&format!("{k}={v}"), &config.origin())?;
+    }
+    for spec in &needs.signals {
+        overrides.add(spec, "--signal")?;
+    }
+    Ok(overrides)
+}
+
+/// The labels the Prometheus resource selects on: onramp.yaml's, then `--label`.
+fn selector_labels(render: &RenderArgs, config: &Config) -> Result<BTreeMap<String, String>> {
+    let mut labels: BTreeMap<String, String> = config.file.labels.clone();
+    for (k, v) in &labels {
+        crate::app::validate::label(k, v).map_err(|m| Error::Config {
+            location: crate::error::Location::file(config.origin()),
+            message: format!("labels.{k}: {m}"),
+        })?;
+    }
+    for spec in &render.labels {
+        let (k, v) = parse_label(spec)?;
+        labels.insert(k, v);
+    }
+    Ok(labels)
+}
+
+/// `--runbook-url`, else onramp.yaml's `runbook_base_url`.
+fn runbook_base_url(render: &RenderArgs, config: &Config) -> Result<Option<String>> {
+    let url = render
+        .runbook_url
+        .clone()
+        .or_else(|| config.file.runbook_base_url.clone());
+    if let Some(url) = &url
+        && url.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(Error::Usage(format!(
+            "runbook URL {url:?} must not contain spaces"
+        )));
+    }
+    Ok(url)
+}
+
+/// `--metrics-port` and `--metrics-path`, checked.
+fn metrics_override(app: &AppArgs) -> Result<Option<MetricsOverride>> {
+    let metrics = app.metrics_port.as_ref().map(|port| MetricsOverride {
+        port: port.clone(),
+        path: app.metrics_path.clone(),
+    });
+    if let Some(path) = metrics.as_ref().and_then(|m| m.path.as_ref()) {
+        crate::app::validate::metrics_path(path)
+            .map_err(|m| Error::Usage(format!("--metrics-path {path:?}: {m}")))?;
+    }
+    Ok(metrics)
+}
+
+/// `--target HOST:PORT`: a host of letters, digits, dots, dashes or an IPv6
+/// literal, and a port number.
+fn check_target(target: &str) -> Result<()> {
+    let valid = target.rsplit_once(':').is_some_and(|(host, port)| {
+        !host.is_empty()
+            && port.parse::<u16>().is_ok()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'))
+    });
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!(
+            "--target {target:?}: write HOST:PORT, e.g. 127.0.0.1:8080"
+        )))
     }
 }
 

@@ -8,10 +8,9 @@ use std::path::Path;
 
 use crate::cli::ApplyArgs;
 use crate::cli::config::Config;
-use crate::commands::{Outcome, Prepared};
+use crate::commands::{Outcome, Prepared, print};
 use crate::error::{Error, Result};
 use crate::plan;
-use crate::render::dashboard;
 use crate::sink::Change;
 use crate::sink::grafana::{self as grafana_sync, PushOptions};
 use crate::sink::prometheus_files as plain_prometheus;
@@ -68,10 +67,11 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
     if let Some(dir) = &config_dir {
         let applied =
             plain_prometheus::apply(plan, dir, prepared.prometheus.as_ref(), args.force).await?;
-        print!(
-            "{}",
-            summary(&plan.workload, &dir.display().to_string(), &applied)
-        );
+        print(&summary(
+            &plan.workload,
+            &dir.display().to_string(),
+            &applied,
+        ))?;
     }
     if let Some(client) = &grafana {
         let app = &loaded.app;
@@ -82,30 +82,22 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
         {
             Ok(uid) => uid,
             Err(err) => {
-                println!("Grafana {}:", client.config().url());
-                print!(
-                    "{}",
+                print(&format!(
+                    "Grafana {}:\n{}",
+                    client.config().url(),
                     grafana_sync::summary(&grafana_sync::PushReport {
                         dashboards: grafana_sync::not_pushed(client, &desired, &err.to_string()),
                         error: Some(err.to_string()),
                     })
-                );
+                ))?;
                 return Err(err.into());
             }
         };
-        let folder_title = config
-            .file
-            .grafana
-            .folder
-            .clone()
-            .unwrap_or_else(|| format!("{} ({})", app.name, app.namespace));
+        let folder = plan.grafana_folder.clone();
         let options = PushOptions {
             force: args.force,
             backup_dir: args.backup_dir.clone(),
-            folder: (
-                dashboard::uid(&app.namespace, &app.name, "folder"),
-                folder_title.clone(),
-            ),
+            folder: folder.clone(),
             codify_hint: format!(
                 "onramp codify {} --from-live --grafana-url {} --out DIR",
                 crate::plan::app_args(app, &prepared.settings.plan.manifests),
@@ -113,11 +105,12 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
             ),
         };
         let (report, error) = grafana_sync::push(client, &desired, &options).await;
-        println!(
-            "Grafana {} (Prometheus datasource uid {datasource}, folder {folder_title:?}):",
-            client.config().url()
-        );
-        print!("{}", grafana_sync::summary(&report));
+        print(&format!(
+            "Grafana {} (Prometheus datasource uid {datasource}, folder {:?}):\n{}",
+            client.config().url(),
+            folder.title,
+            grafana_sync::summary(&report)
+        ))?;
         if let Some(err) = error {
             return Err(err.into());
         }

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use crate::cli::config::Config;
 use crate::cli::{CodifyArgs, OutputFormat};
-use crate::commands::{Outcome, Prepared};
+use crate::commands::{Outcome, Prepared, print, print_json};
 use crate::error::{Error, Result};
 use crate::sink::Change;
 use crate::sink::files::{self as codify, Report};
@@ -26,8 +26,8 @@ pub async fn run(args: &CodifyArgs, config: &Config) -> Result<Outcome> {
     if let Some(client) = &client {
         let desired = grafana_sync::desired(&prepared.plan)?;
         let (pulled, missing) = grafana_sync::pull(client, &desired).await?;
-        println!(
-            "Pulled {} dashboard(s) from {}{}",
+        print(&format!(
+            "Pulled {} dashboard(s) from {}{}\n",
             pulled.len(),
             client.config().url(),
             if missing.is_empty() {
@@ -38,25 +38,20 @@ pub async fn run(args: &CodifyArgs, config: &Config) -> Result<Outcome> {
                     missing.join(", ")
                 )
             }
-        );
+        ))?;
         prepared.replan_with_dashboards(pulled.into_iter().collect())?;
     }
     let plan = &prepared.plan;
     let report = codify::write(plan, &args.out, args.force)?;
     match args.output {
         OutputFormat::Text => {
-            print!("{}", summary(&plan.workload, &plan.namespace, &report));
+            let mut text = summary(&plan.workload, &plan.namespace, &report);
             for note in &plan.notes {
-                println!("note: {note}");
+                text.push_str(&format!("note: {note}\n"));
             }
+            print(&text)?;
         }
-        OutputFormat::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&report).map_err(|e| Error::Render {
-                artifact: "codify report".to_string(),
-                message: e.to_string(),
-            })?
-        ),
+        OutputFormat::Json => print_json("codify report", &report)?,
     }
     Ok(Outcome::Success)
 }

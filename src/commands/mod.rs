@@ -14,7 +14,7 @@ use crate::app::{self, App};
 use crate::cli::config::Config;
 use crate::cli::{AppSelection, AppSettings, GrafanaArgs};
 use crate::client::prometheus::PrometheusClient;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::needs::{Catalog, Need};
 use crate::plan::Plan;
 
@@ -35,6 +35,30 @@ impl Outcome {
             Outcome::CheckFailed => std::process::ExitCode::from(1),
         }
     }
+}
+
+/// Writes `text` to standard output. A reader that went away (`| head`,
+/// `| true`) comes back as a write error on `<stdout>`, which `main` ends
+/// quietly with status 0, as ripgrep does.
+pub fn print(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|source| Error::Write {
+            path: "<stdout>".into(),
+            source,
+        })
+}
+
+/// Prints `value` as pretty JSON; a value that cannot be serialised is an
+/// error naming `what`, never an empty output.
+pub fn print_json(what: &str, value: &impl serde::Serialize) -> Result<()> {
+    let json = serde_json::to_string_pretty(value).map_err(|e| Error::Render {
+        artifact: what.to_string(),
+        message: format!("cannot serialise it as JSON: {e}"),
+    })?;
+    print(&format!("{json}\n"))
 }
 
 /// An app discovered from its manifests, with the catalog and the needs in use.
@@ -104,6 +128,18 @@ impl Prepared {
         subcommand: &'static str,
         grafana: Option<&GrafanaArgs>,
     ) -> Result<Prepared> {
+        Prepared::new_until(selection, config, subcommand, grafana, None).await
+    }
+
+    /// As [`Prepared::new`], asking Prometheus again until `deadline` while it
+    /// cannot be reached (`verify --wait`: CI may start Prometheus just before).
+    pub async fn new_until(
+        selection: &AppSelection,
+        config: &Config,
+        subcommand: &'static str,
+        grafana: Option<&GrafanaArgs>,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<Prepared> {
         let mut settings = AppSettings::new(selection, config)?;
         settings.plan.subcommand = Some(subcommand);
         if let Some(url) = grafana.map(GrafanaArgs::link_base).transpose()?.flatten() {
@@ -112,8 +148,10 @@ impl Prepared {
         let prometheus = selection.prometheus.client(config)?;
         let loaded = load(&settings)?;
         if let Some(client) = &prometheus {
-            settings.plan.available_metrics =
-                Some(crate::check::verify::exposed_metrics(client, &loaded.app).await?);
+            let ask = || crate::check::verify::exposed_metrics(client, &loaded.app);
+            let interval = crate::check::verify::Options::default().interval;
+            let found = crate::check::verify::until_reachable(deadline, interval, ask).await?;
+            settings.plan.available_metrics = Some(found);
         }
         let plan = crate::plan::build(&loaded.app, &loaded.needs(), &settings.plan)?;
         Ok(Prepared {

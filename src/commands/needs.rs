@@ -14,8 +14,8 @@ pub fn run(args: &NeedsArgs, config: &Config) -> Result<Outcome> {
     dirs.extend(config.file.needs_dirs.iter().cloned());
     let catalog = Catalog::load(&dirs)?;
     match &args.action {
-        None => print!("{}", list(&catalog)),
-        Some(NeedsAction::Show { id }) => print!("{}", show(catalog.get(id)?)),
+        None => crate::commands::print(&list(&catalog))?,
+        Some(NeedsAction::Show { id }) => crate::commands::print(&show(catalog.get(id)?))?,
     }
     Ok(Outcome::Success)
 }
@@ -102,7 +102,7 @@ pub fn show(entry: &CatalogEntry) -> String {
             let _ = writeln!(
                 out,
                 "  {} ({}, for {}): {}",
-                a.name, a.severity, a.for_, a.summary
+                a.name, a.severity, a.for_.value, a.summary
             );
         }
     }

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use crate::cli::config::Config;
 use crate::cli::{OutputFormat, PlanArgs};
-use crate::commands::{Outcome, Prepared};
+use crate::commands::{Outcome, Prepared, print, print_json};
 use crate::error::{Error, Result};
 use crate::plan::{ArtifactKind, Plan};
 use crate::sink::grafana::{self as grafana_sync, Action};
@@ -12,34 +12,81 @@ use crate::sink::grafana::{self as grafana_sync, Action};
 /// Builds the plan and prints it; with Grafana configured, also what
 /// applying would do to each dashboard there.
 pub async fn run(args: &PlanArgs, config: &Config) -> Result<Outcome> {
-    let Prepared { plan, .. } =
-        Prepared::new(&args.selection, config, "codify", Some(&args.grafana)).await?;
+    let prepared = Prepared::new(&args.selection, config, "codify", Some(&args.grafana)).await?;
+    let consulted = consulted(&prepared);
+    let plan = prepared.plan;
     let grafana = match args.grafana.client(config)? {
         Some(client) => Some(grafana_actions(&client, &plan).await?),
         None => None,
     };
     match args.output {
         OutputFormat::Text => {
-            print!("{}", summary(&plan));
+            let mut text = summary(&plan);
+            text.push_str(&format!("\n{}\n", consulted.sentence));
             if let Some((url, actions)) = &grafana {
-                print!("{}", grafana_summary(url, actions));
+                text.push_str(&grafana_summary(url, actions));
             }
+            print(&text)?;
         }
         OutputFormat::Json => {
             let mut value = serde_json::to_value(&plan).map_err(|e| Error::Render {
                 artifact: "plan".to_string(),
-                message: e.to_string(),
+                message: format!("cannot serialise it as JSON: {e}"),
             })?;
             if let Some((url, actions)) = &grafana {
                 value["grafana"] = serde_json::json!({"url": url, "dashboards": actions});
             }
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&value).unwrap_or_default()
-            );
+            value["prometheus"] = serde_json::json!({
+                "url": consulted.url,
+                "consulted": consulted.url.is_some(),
+                "metric_names_found": consulted.found,
+            });
+            print_json("plan", &value)?;
         }
     }
     Ok(Outcome::Success)
+}
+
+/// Whether Prometheus was asked for the names the app exposes, and what it said.
+struct Consulted {
+    /// Its URL, when it was asked.
+    url: Option<String>,
+    /// How many metric names the app's series have there.
+    found: Option<usize>,
+    /// The same, for people.
+    sentence: String,
+}
+
+fn consulted(prepared: &Prepared) -> Consulted {
+    let (Some(client), Some(found)) = (
+        &prepared.prometheus,
+        &prepared.settings.plan.available_metrics,
+    ) else {
+        return Consulted {
+            url: None,
+            found: None,
+            sentence: "Prometheus was not consulted: signals use the needs' default names; pass --prometheus-url to map them to the names the app really exposes.".to_string(),
+        };
+    };
+    let app = &prepared.loaded.app;
+    let url = client.base_url().to_string();
+    let what = if found.is_empty() {
+        "it has no series of the app yet (not scraped?), so signals use the needs' default names"
+            .to_string()
+    } else {
+        format!(
+            "the app's series have {} metric names there; signals map to the ones that exist",
+            found.len()
+        )
+    };
+    Consulted {
+        sentence: format!(
+            "Prometheus {url} was consulted for namespace=\"{}\", job=\"{}\": {what}.",
+            app.namespace, app.name
+        ),
+        url: Some(url),
+        found: Some(found.len()),
+    }
 }
 
 /// One dashboard and what applying would do to it.

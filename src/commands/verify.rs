@@ -1,46 +1,80 @@
 //! `onramp verify APP`: the smoke test, against a live Prometheus.
 
-use crate::check::verify;
+use std::time::Instant;
+
+use crate::check::verify::{self, Report};
 use crate::cli::VerifyArgs;
 use crate::cli::config::Config;
 use crate::commands::{Outcome, Prepared};
 use crate::error::{Error, Result};
 use crate::sink::write_atomic;
 
-/// Runs the checks and reports them.
+/// Runs the checks and reports them. When Prometheus cannot be reached (after
+/// retrying until `--wait` ends), the report still goes out, with one failing
+/// check saying so, and the exit status is the error's (3).
 pub async fn run(args: &VerifyArgs, config: &Config) -> Result<Outcome> {
-    if args.selection.prometheus.prometheus_url.is_none() && config.file.prometheus.url.is_none() {
+    let started = Instant::now();
+    let Some(url) = args
+        .selection
+        .prometheus
+        .prometheus_url
+        .clone()
+        .or_else(|| config.file.prometheus.url.clone())
+    else {
         return Err(Error::Usage(
             "no Prometheus to verify against: pass --prometheus-url URL (or set PROMETHEUS_URL, or prometheus.url in onramp.yaml)".to_string(),
         ));
-    }
-    let prepared = Prepared::new(&args.selection, config, "codify", None).await?;
-    let (Some(client), plan) = (&prepared.prometheus, &prepared.plan) else {
-        return Err(Error::Usage("no Prometheus to verify against".to_string()));
     };
     let options = verify::Options {
         concurrency: args.concurrency.max(1),
-        wait: args.wait,
+        started,
+        deadline: verify::deadline(started, args.wait),
         ..verify::Options::default()
     };
-    let report = verify::run(client, plan, &options).await?;
+    let (report, error) = match checked(args, config, &options).await {
+        Ok(report) => (report, None),
+        Err(Error::Prometheus(err)) => {
+            let app = match &args.selection.app.namespace {
+                Some(ns) => format!("{ns}/{}", args.selection.app.app),
+                None => args.selection.app.app.clone(),
+            };
+            let url = crate::client::secret::redact_userinfo(&url);
+            let report = verify::unreachable_report(&app, &url, &err, started);
+            (report, Some(Error::Prometheus(err)))
+        }
+        Err(other) => return Err(other),
+    };
+    publish(args, &report)?;
+    match error {
+        Some(err) => Err(err),
+        None if report.passed => Ok(Outcome::Success),
+        None => Ok(Outcome::CheckFailed),
+    }
+}
+
+/// Plans the app with Prometheus consulted, then runs the checks.
+async fn checked(args: &VerifyArgs, config: &Config, options: &verify::Options) -> Result<Report> {
+    let prepared =
+        Prepared::new_until(&args.selection, config, "codify", None, options.deadline).await?;
+    let (Some(client), plan) = (&prepared.prometheus, &prepared.plan) else {
+        return Err(Error::Usage("no Prometheus to verify against".to_string()));
+    };
+    Ok(verify::run(client, plan, options).await?)
+}
+
+/// Writes the report: `--junit FILE`, then JSON or the table on stdout.
+fn publish(args: &VerifyArgs, report: &Report) -> Result<()> {
     if let Some(path) = &args.junit {
-        write_atomic(path, &verify::junit(&report))?;
+        write_atomic(path, &verify::junit(report)?)?;
     }
-    if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).map_err(|e| Error::Render {
-                artifact: "verify report".to_string(),
-                message: e.to_string(),
-            })?
-        );
+    let text = if args.json {
+        let json = serde_json::to_string_pretty(report).map_err(|e| Error::Render {
+            artifact: "verify report".to_string(),
+            message: e.to_string(),
+        })?;
+        format!("{json}\n")
     } else {
-        print!("{}", verify::table(&report));
-    }
-    Ok(if report.passed {
-        Outcome::Success
-    } else {
-        Outcome::CheckFailed
-    })
+        verify::table(report)
+    };
+    crate::commands::print(&text)
 }

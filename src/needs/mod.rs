@@ -221,9 +221,10 @@ pub struct AlertDef {
     pub name: String,
     /// The expression, with `{{signal}}` placeholders.
     pub expr: Spanned<String>,
-    /// How long the condition must hold.
+    /// How long the condition must hold (a Prometheus duration; its position
+    /// is kept for messages).
     #[serde(rename = "for")]
-    pub for_: String,
+    pub for_: Spanned<String>,
     /// `critical`, `warning` or `info`.
     pub severity: String,
     /// A static one-line summary (placeholders `{app}`, `{namespace}`, `{workload}`).

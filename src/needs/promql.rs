@@ -82,6 +82,77 @@ pub fn check_cached(expr: &str) -> Result<(), String> {
     outcome
 }
 
+/// The duration pattern of the PrometheusRule CRD for `for` and
+/// `keep_firing_for` (monitoring.coreos.com_prometheusrules.yaml): each unit
+/// at most once, the largest first.
+const CRD_DURATION: &str =
+    r"^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$";
+
+/// Checks a duration written into a rule (`for: 5m`) against the CRD's
+/// pattern and Prometheus' duration grammar (promql-parser's parser, which
+/// also refuses a value too large for Prometheus). Zero (`0`, `0m`) is valid:
+/// the alert fires on the first evaluation.
+pub fn check_duration(text: &str) -> Result<(), String> {
+    use std::sync::LazyLock;
+    static PATTERN: LazyLock<Result<regex::Regex, regex::Error>> =
+        LazyLock::new(|| regex::Regex::new(CRD_DURATION));
+    let pattern = PATTERN.as_ref().map_err(|e| format!("internal: {e}"))?;
+    let grammar = "write whole numbers with units, the largest unit first and each at most once: y, w, d, h, m, s, ms (e.g. 5m, 1h30m, 90s, 0)";
+    if text.is_empty() || !pattern.is_match(text) {
+        return Err(format!("is not a Prometheus duration; {grammar}"));
+    }
+    if text.chars().filter(char::is_ascii_digit).all(|c| c == '0') {
+        return Ok(());
+    }
+    promql_parser::util::parse_duration(text)
+        .map(|_| ())
+        .map_err(|e| format!("is not a Prometheus duration ({e}); {grammar}"))
+}
+
+/// Checks that every label matcher using one of the dashboard's `variables`
+/// matches with `=~` (or `!~`): Grafana's multi-value and "All" choices, and
+/// verify's stand-in `.+`, are regexes that `=` and `!=` would compare as
+/// literal text.
+pub fn check_variable_matchers(expr: &str, variables: &[String]) -> Result<(), String> {
+    use promql_parser::label::MatchOp;
+    use promql_parser::util::{ExprVisitor, walk_expr};
+    struct Visitor<'a>(&'a [String]);
+    impl ExprVisitor for Visitor<'_> {
+        type Error = String;
+        fn pre_visit(&mut self, expr: &Expr) -> Result<bool, String> {
+            let matchers = match expr {
+                Expr::VectorSelector(vs) => &vs.matchers,
+                Expr::MatrixSelector(ms) => &ms.vs.matchers,
+                _ => return Ok(true),
+            };
+            let all = matchers
+                .matchers
+                .iter()
+                .chain(matchers.or_matchers.iter().flatten());
+            for m in all {
+                let op = match m.op {
+                    MatchOp::Equal => "=",
+                    MatchOp::NotEqual => "!=",
+                    MatchOp::Re(_) | MatchOp::NotRe(_) => continue,
+                };
+                let used = self.0.iter().find(|v| {
+                    m.value.contains(&format!("${v}")) || m.value.contains(&format!("${{{v}}}"))
+                });
+                if let Some(var) = used {
+                    return Err(format!(
+                        "the dashboard variable ${var} is matched with `{}{op}\"{}\"`; a variable holds a regex (several values, All), so use `{}=~\"{}\"`",
+                        m.name, m.value, m.name, m.value
+                    ));
+                }
+            }
+            Ok(true)
+        }
+    }
+    let parsed = parser::parse(&expand_grafana_variables(expr))
+        .map_err(|e| format!("PromQL does not parse: {e}"))?;
+    walk_expr(&mut Visitor(variables), &parsed).map(|_| ())
+}
+
 fn is_counter_name(name: &str) -> bool {
     name.ends_with("_total") || name.ends_with("_bucket") || name.ends_with("_count")
 }
@@ -148,6 +219,26 @@ mod tests {
     fn a_syntax_error_is_reported() {
         let err = check("sum(rate(x[5m])").expect_err("unbalanced");
         assert!(err.starts_with("PromQL does not parse"), "{err}");
+    }
+
+    #[test]
+    fn durations_follow_the_crd_pattern_and_prometheus_grammar() {
+        for good in ["5m", "1h30m", "90s", "0", "0m", "1w", "500ms"] {
+            assert_eq!(check_duration(good), Ok(()), "{good}");
+        }
+        for bad in ["1s5m", "5", "m", "", "1.5m", "5m5m", "99999999999y"] {
+            assert!(check_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_variable_must_be_matched_as_a_regex() {
+        let vars = ["flag".to_string()];
+        assert!(check_variable_matchers(r#"x{flag=~"$flag"}"#, &vars).is_ok());
+        let err = check_variable_matchers(r#"rate(x{flag="${flag}"}[5m])"#, &vars)
+            .expect_err("= with a variable");
+        assert!(err.contains(r#"use `flag=~"${flag}"`"#), "{err}");
+        assert!(check_variable_matchers(r#"x{flag!="$flag"}"#, &vars).is_err());
     }
 
     #[test]

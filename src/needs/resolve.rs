@@ -16,6 +16,7 @@ use crate::app::{App, WorkloadKind};
 use crate::error::{Error, Location, Result};
 use crate::needs::promql;
 use crate::needs::{CatalogEntry, Need, Signal, SignalSource, SignalType};
+use serde_saphyr::Spanned;
 
 /// What scopes a query to the app: namespace, job, workload and pods.
 #[derive(Debug, Clone)]
@@ -101,8 +102,9 @@ pub enum Mapping {
     Default,
     /// One of the need's accepted alternatives.
     Alternative(String),
-    /// The user's `--signal` or onramp.yaml.
-    User,
+    /// The user's mapping; the text says where it came from (`--signal` or
+    /// the config file).
+    User(String),
 }
 
 /// A signal mapped onto real names for this app.
@@ -134,11 +136,12 @@ impl ResolvedSignal {
     }
 }
 
-/// The user's signal mappings: `NAME=metric` and `NAME.LABEL=label`.
+/// The user's signal mappings: `NAME=metric` and `NAME.LABEL=label`, each
+/// with where it came from (`--signal` or the config file), for messages.
 #[derive(Debug, Clone, Default)]
 pub struct SignalOverrides {
-    metrics: BTreeMap<String, String>,
-    labels: BTreeMap<(String, String), String>,
+    metrics: BTreeMap<String, (String, String)>,
+    labels: BTreeMap<(String, String), (String, String)>,
 }
 
 impl SignalOverrides {
@@ -161,8 +164,10 @@ impl SignalOverrides {
                         "{value:?} is not a valid Prometheus label name (letters, digits and '_', not starting with a digit)"
                     )));
                 }
-                self.labels
-                    .insert((signal.to_string(), label.to_string()), value.to_string());
+                self.labels.insert(
+                    (signal.to_string(), label.to_string()),
+                    (value.to_string(), origin.to_string()),
+                );
             }
             None => {
                 if !promql::is_metric_name(value) {
@@ -170,7 +175,8 @@ impl SignalOverrides {
                         "{value:?} is not a valid Prometheus metric name (letters, digits, '_' and ':', not starting with a digit)"
                     )));
                 }
-                self.metrics.insert(key.to_string(), value.to_string());
+                self.metrics
+                    .insert(key.to_string(), (value.to_string(), origin.to_string()));
             }
         }
         Ok(())
@@ -188,10 +194,10 @@ impl SignalOverrides {
             names.dedup();
             names.join(", ")
         };
-        for signal in self.metrics.keys() {
+        for (signal, (_, origin)) in &self.metrics {
             if known(signal).is_none() {
                 return Err(Error::SignalMapping {
-                    origin: "--signal".to_string(),
+                    origin: origin.clone(),
                     message: format!(
                         "no need in use has a signal {signal:?}; signals: {}",
                         all_signals()
@@ -199,10 +205,10 @@ impl SignalOverrides {
                 });
             }
         }
-        for (signal, label) in self.labels.keys() {
+        for ((signal, label), (_, origin)) in &self.labels {
             let Some(def) = known(signal) else {
                 return Err(Error::SignalMapping {
-                    origin: "--signal".to_string(),
+                    origin: origin.clone(),
                     message: format!(
                         "no need in use has a signal {signal:?}; signals: {}",
                         all_signals()
@@ -211,7 +217,7 @@ impl SignalOverrides {
             };
             if !def.labels.contains_key(label) {
                 return Err(Error::SignalMapping {
-                    origin: "--signal".to_string(),
+                    origin: origin.clone(),
                     message: format!(
                         "signal {signal:?} has no label {label:?}; its labels: {}",
                         def.labels.keys().cloned().collect::<Vec<_>>().join(", ")
@@ -238,12 +244,12 @@ pub fn resolve_signal(
         .unwrap_or(&signal.metric)
         .clone();
     let alternative_for = |metric: &str| signal.alternatives.iter().find(|a| a.metric == metric);
-    let (metric, mut labels, mapping) = if let Some(user) = overrides.metrics.get(name) {
+    let (metric, mut labels, mapping) = if let Some((user, origin)) = overrides.metrics.get(name) {
         let labels = match alternative_for(user) {
             Some(alt) => merged(&signal.labels, &alt.labels),
             None => signal.labels.clone(),
         };
-        (user.clone(), labels, Mapping::User)
+        (user.clone(), labels, Mapping::User(origin.clone()))
     } else {
         let exists = |m: &str| {
             let series = match signal.kind {
@@ -261,7 +267,7 @@ pub fn resolve_signal(
             _ => (default_metric, signal.labels.clone(), Mapping::Default),
         }
     };
-    for ((sig, label), real) in &overrides.labels {
+    for ((sig, label), (real, _)) in &overrides.labels {
         if sig == name && labels.contains_key(label) {
             labels.insert(label.clone(), real.clone());
         }
@@ -547,167 +553,181 @@ const UNITS: &[&str] = &[
 /// a broken expression in a need file is caught when the catalog loads.
 pub fn check_need(entry: &CatalogEntry) -> Result<()> {
     let need = &entry.need;
-    let scope = Scope::canonical(WorkloadKind::Deployment);
-    let resolved = ResolvedNeed::new(need, scope, &SignalOverrides::default(), None);
-    let fail =
-        |location: Option<&serde_saphyr::Location>, what: &str, message: String| Error::NeedFile {
-            location: match location {
-                Some(l) if l.line() > 0 => {
-                    Location::at(&entry.file, l.line() as usize, Some(l.column() as usize))
-                }
-                _ => Location::file(&entry.file),
-            },
-            message: format!("{what}: {message}"),
-        };
-    for (name, signal) in &need.signals {
-        if !promql::is_metric_name(&signal.metric) {
-            return Err(fail(
-                None,
-                &format!("signal {name:?}"),
-                format!("{:?} is not a valid metric name", signal.metric),
-            ));
-        }
-        for (logical, real) in &signal.labels {
-            if !promql::is_label_name(real) {
-                return Err(fail(
-                    None,
-                    &format!("signal {name:?} label {logical:?}"),
-                    format!("{real:?} is not a valid label name"),
-                ));
-            }
-        }
-    }
-    if need.panels.is_empty() {
-        return Err(fail(None, "panels", "a need has at least one panel".into()));
-    }
-    for panel in &need.panels {
-        let what = format!("panel {:?}", panel.title);
-        if panel.description.trim().is_empty() {
-            return Err(fail(None, &what, "needs a description".into()));
-        }
-        if !UNITS.contains(&panel.unit.as_str()) {
-            return Err(fail(
-                None,
-                &what,
-                format!(
-                    "unknown unit {:?}; use one of: {}",
-                    panel.unit,
-                    UNITS.join(", ")
-                ),
-            ));
-        }
-        if panel.width.is_some_and(|w| !(1..=24).contains(&w)) {
-            return Err(fail(None, &what, "width must be 1 to 24".into()));
-        }
-        if panel.queries.is_empty() {
-            return Err(fail(None, &what, "needs at least one query".into()));
-        }
-        for q in &panel.queries {
-            resolved
-                .checked_expr(&q.expr.value)
-                .map_err(|m| fail(Some(&q.expr.referenced), &what, m))?;
-            resolved
-                .legend(&q.legend)
-                .map_err(|m| fail(Some(&q.expr.referenced), &what, m))?;
-        }
-    }
+    let checker = NeedChecker {
+        entry,
+        resolved: ResolvedNeed::new(
+            need,
+            Scope::canonical(WorkloadKind::Deployment),
+            &SignalOverrides::default(),
+            None,
+        ),
+        variables: need.variables.iter().map(|v| v.name.clone()).collect(),
+    };
+    checker.signals()?;
+    checker.panels()?;
     for alert in &need.alerts {
-        let what = format!("alert {:?}", alert.name);
-        if alert.name.is_empty() || !alert.name.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(fail(
-                None,
-                &what,
-                "alert names are CamelCase letters and digits".into(),
-            ));
-        }
-        if !["critical", "warning", "info"].contains(&alert.severity.as_str()) {
-            return Err(fail(
-                None,
-                &what,
-                format!(
-                    "severity {:?} must be critical, warning or info",
-                    alert.severity
-                ),
-            ));
-        }
-        if !is_duration(&alert.for_) {
-            return Err(fail(
-                None,
-                &what,
-                format!("`for: {}` is not a Prometheus duration", alert.for_),
-            ));
-        }
-        let expr = resolved
-            .expr(&alert.expr.value)
-            .map_err(|m| fail(Some(&alert.expr.referenced), &what, m))?;
-        if expr.contains("$__") {
-            return Err(fail(
-                Some(&alert.expr.referenced),
-                &what,
-                "Grafana variables like $__rate_interval do not exist in Prometheus rules; use a fixed range such as [5m]".into(),
-            ));
-        }
-        promql::check_cached(&expr).map_err(|m| fail(Some(&alert.expr.referenced), &what, m))?;
-        for q in &alert.queries {
-            let expr = resolved
-                .expr(&q.expr.value)
-                .map_err(|m| fail(Some(&q.expr.referenced), &what, m))?;
-            promql::check_cached(&expr).map_err(|m| fail(Some(&q.expr.referenced), &what, m))?;
-        }
+        checker.alert(alert)?;
     }
-    for var in &need.variables {
-        let signal = need.signals.get(&var.signal).ok_or_else(|| {
-            fail(
-                None,
-                &format!("variable {:?}", var.name),
-                format!("unknown signal {:?}", var.signal),
-            )
-        })?;
-        if !signal.labels.contains_key(&var.signal_label) {
-            return Err(fail(
-                None,
-                &format!("variable {:?}", var.name),
-                format!(
-                    "signal {:?} has no label {:?}",
-                    var.signal, var.signal_label
-                ),
-            ));
-        }
-    }
-    for ann in &need.annotations {
-        let what = format!("annotation {:?}", ann.name);
-        let expr = resolved
-            .expr(&ann.expr.value)
-            .map_err(|m| fail(Some(&ann.expr.referenced), &what, m))?;
-        promql::check_cached(&expr).map_err(|m| fail(Some(&ann.expr.referenced), &what, m))?;
-        resolved
-            .legend(&ann.text)
-            .map_err(|m| fail(Some(&ann.expr.referenced), &what, m))?;
-    }
-    Ok(())
+    checker.variables()?;
+    checker.annotations()
 }
 
-/// True for a Prometheus duration like `5m`, `1h30m`, `30s`.
-pub fn is_duration(text: &str) -> bool {
-    let mut rest = text;
-    if rest.is_empty() {
-        return false;
-    }
-    while !rest.is_empty() {
-        let digits = rest.chars().take_while(|c| c.is_ascii_digit()).count();
-        if digits == 0 {
-            return false;
+/// The checks of one need file, each failing with the file, the line when
+/// known, and the part of the need.
+struct NeedChecker<'a> {
+    entry: &'a CatalogEntry,
+    resolved: ResolvedNeed<'a>,
+    variables: Vec<String>,
+}
+
+impl NeedChecker<'_> {
+    fn fail(&self, at: Option<&serde_saphyr::Location>, what: &str, message: String) -> Error {
+        let file = &self.entry.file;
+        Error::NeedFile {
+            location: match at {
+                Some(l) if l.line() > 0 => {
+                    Location::at(file, l.line() as usize, Some(l.column() as usize))
+                }
+                _ => Location::file(file),
+            },
+            message: format!("{what}: {message}"),
         }
-        rest = &rest[digits..];
-        let unit = ["ms", "s", "m", "h", "d", "w", "y"]
-            .into_iter()
-            .find(|u| rest.starts_with(u));
-        match unit {
-            Some(u) => rest = &rest[u.len()..],
-            None => return false,
-        }
     }
-    true
+
+    fn signals(&self) -> Result<()> {
+        for (name, signal) in &self.entry.need.signals {
+            if !promql::is_metric_name(&signal.metric) {
+                let what = format!("signal {name:?}");
+                let why = format!("{:?} is not a valid metric name", signal.metric);
+                return Err(self.fail(None, &what, why));
+            }
+            for (logical, real) in &signal.labels {
+                if !promql::is_label_name(real) {
+                    let what = format!("signal {name:?} label {logical:?}");
+                    let why = format!("{real:?} is not a valid label name");
+                    return Err(self.fail(None, &what, why));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn panels(&self) -> Result<()> {
+        if self.entry.need.panels.is_empty() {
+            let why = "a need has at least one panel".into();
+            return Err(self.fail(None, "panels", why));
+        }
+        for panel in &self.entry.need.panels {
+            let what = format!("panel {:?}", panel.title);
+            let fail = |why: String| Err(self.fail(None, &what, why));
+            if panel.description.trim().is_empty() {
+                return fail("needs a description".into());
+            }
+            if !UNITS.contains(&panel.unit.as_str()) {
+                let units = UNITS.join(", ");
+                return fail(format!(
+                    "unknown unit {:?}; use one of: {units}",
+                    panel.unit
+                ));
+            }
+            if panel.width.is_some_and(|w| !(1..=24).contains(&w)) {
+                return fail("width must be 1 to 24".into());
+            }
+            if panel.queries.is_empty() {
+                return fail("needs at least one query".into());
+            }
+            for q in &panel.queries {
+                self.dashboard_query(&q.expr, &q.legend, &what)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A query Grafana runs: it expands and parses, its legend expands, and
+    /// the dashboard's variables are matched as regexes.
+    fn dashboard_query(&self, expr: &Spanned<String>, legend: &str, what: &str) -> Result<()> {
+        let at = Some(&expr.referenced);
+        let expanded = self
+            .resolved
+            .checked_expr(&expr.value)
+            .map_err(|m| self.fail(at, what, m))?;
+        promql::check_variable_matchers(&expanded, &self.variables)
+            .map_err(|m| self.fail(at, what, m))?;
+        self.resolved
+            .legend(legend)
+            .map_err(|m| self.fail(at, what, m))?;
+        Ok(())
+    }
+
+    fn alert(&self, alert: &crate::needs::AlertDef) -> Result<()> {
+        let what = format!("alert {:?}", alert.name);
+        let fail = |at, why: String| Err(self.fail(at, &what, why));
+        if alert.name.is_empty() || !alert.name.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return fail(None, "alert names are CamelCase letters and digits".into());
+        }
+        if !["critical", "warning", "info"].contains(&alert.severity.as_str()) {
+            let why = format!(
+                "severity {:?} must be critical, warning or info",
+                alert.severity
+            );
+            return fail(None, why);
+        }
+        if let Err(why) = promql::check_duration(&alert.for_.value) {
+            return fail(
+                Some(&alert.for_.referenced),
+                format!("`for: {}` {why}", alert.for_.value),
+            );
+        }
+        let expr = self.rule_expr(&alert.expr, &what)?;
+        if expr.contains("$__") {
+            return fail(
+                Some(&alert.expr.referenced),
+                "Grafana variables like $__rate_interval do not exist in Prometheus rules; use a fixed range such as [5m]".into(),
+            );
+        }
+        for q in &alert.queries {
+            self.rule_expr(&q.expr, &what)?;
+        }
+        Ok(())
+    }
+
+    /// An expression Prometheus evaluates: it expands and parses.
+    fn rule_expr(&self, expr: &Spanned<String>, what: &str) -> Result<String> {
+        let at = Some(&expr.referenced);
+        let expanded = self
+            .resolved
+            .expr(&expr.value)
+            .map_err(|m| self.fail(at, what, m))?;
+        promql::check_cached(&expanded).map_err(|m| self.fail(at, what, m))?;
+        Ok(expanded)
+    }
+
+    fn variables(&self) -> Result<()> {
+        let need = &self.entry.need;
+        for var in &need.variables {
+            let what = format!("variable {:?}", var.name);
+            let Some(signal) = need.signals.get(&var.signal) else {
+                let why = format!("unknown signal {:?}", var.signal);
+                return Err(self.fail(None, &what, why));
+            };
+            if !signal.labels.contains_key(&var.signal_label) {
+                let why = format!(
+                    "signal {:?} has no label {:?}",
+                    var.signal, var.signal_label
+                );
+                return Err(self.fail(None, &what, why));
+            }
+        }
+        Ok(())
+    }
+
+    fn annotations(&self) -> Result<()> {
+        for ann in &self.entry.need.annotations {
+            let what = format!("annotation {:?}", ann.name);
+            self.dashboard_query(&ann.expr, &ann.text, &what)?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -766,12 +786,5 @@ mod tests {
         s.workload = "a.b".into();
         assert_eq!(s.pod_regex(), r"a\.b-[a-z0-9]+-[a-z0-9]+");
         assert!(s.matchers(SignalSource::Pod).contains(r#"pod=~"a\\.b-"#));
-    }
-
-    #[test]
-    fn durations() {
-        assert!(
-            is_duration("5m") && is_duration("1h30m") && !is_duration("5") && !is_duration("m")
-        );
     }
 }

@@ -157,6 +157,38 @@ pub struct Plan {
     pub artifacts: Vec<Artifact>,
     /// Things the user should know (missing labels, missing instrumentation…).
     pub notes: Vec<String>,
+    /// The Grafana folder of the app's dashboards, for the sidecar ConfigMaps
+    /// and for `apply`.
+    pub grafana_folder: GrafanaFolder,
+}
+
+/// The Grafana folder an app's dashboards go to, decided once: the sidecar
+/// ConfigMaps name it by title, `apply` creates it by uid and title.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GrafanaFolder {
+    /// Its uid: `onramp_HASH`, from the title, so that apps a team puts in the
+    /// same folder share it. The `_` keeps it apart from every dashboard uid
+    /// (`APP-NEED-HASH`: app names and need ids have no `_`), so no need id
+    /// can collide with it.
+    pub uid: String,
+    /// Its title: `grafana.folder` from onramp.yaml, else `APP (NAMESPACE)`.
+    pub title: String,
+}
+
+impl GrafanaFolder {
+    /// The folder of `app`, titled `title` when the team chose one.
+    pub fn of(app: &App, title: Option<&str>) -> GrafanaFolder {
+        use sha2::{Digest, Sha256};
+        let title = title
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("{} ({})", app.name, app.namespace));
+        let digest = Sha256::digest(format!("folder\0{title}"));
+        let hash: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        GrafanaFolder {
+            uid: format!("onramp_{hash}"),
+            title,
+        }
+    }
 }
 
 impl Plan {
@@ -358,6 +390,7 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
         skipped_needs,
         artifacts,
         notes,
+        grafana_folder: GrafanaFolder::of(app, options.grafana_folder.as_deref()),
     })
 }
 
@@ -370,10 +403,7 @@ fn context<'a>(app: &'a App, options: &PlanOptions) -> Context<'a> {
             .clone()
             .unwrap_or_else(|| paths::RUNBOOK.to_string()),
         selector_labels: options.selector_labels.clone(),
-        grafana_folder: options
-            .grafana_folder
-            .clone()
-            .unwrap_or_else(|| app.namespace.clone()),
+        grafana_folder: GrafanaFolder::of(app, options.grafana_folder.as_deref()).title,
         grafana_datasource: options.grafana_datasource.clone(),
     }
 }
@@ -630,7 +660,7 @@ fn signal_reports(
                 mapping: match &s.mapping {
                     Mapping::Default => "default".to_string(),
                     Mapping::Alternative(c) => format!("alternative ({c})"),
-                    Mapping::User => "--signal".to_string(),
+                    Mapping::User(origin) => origin.clone(),
                 },
                 source: format!("{:?}", s.source).to_ascii_lowercase(),
                 optional: s.optional,

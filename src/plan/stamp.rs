@@ -252,9 +252,10 @@ pub fn content_hash(dashboard: &Value) -> String {
 /// Pretty JSON with sorted keys and a trailing newline: the one serialisation
 /// used for files, for pushes and for comparisons.
 pub fn to_json(value: &Value) -> String {
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_else(|_| "{}".to_string());
-    text.push('\n');
-    text
+    // `Value`'s pretty Display is `to_string_pretty` without its `Result`:
+    // serialising a `Value` cannot fail (its keys are strings, its numbers
+    // finite), so there is no fallback that could stand in for a dashboard.
+    format!("{value:#}\n")
 }
 
 #[cfg(test)]

@@ -68,7 +68,7 @@ pub fn alert(ctx: &Context<'_>, need: &ResolvedNeed<'_>, def: &AlertDef) -> Resu
         anchor,
         need: need.need.id.clone(),
         expr,
-        for_: def.for_.clone(),
+        for_: def.for_.value.clone(),
         severity: def.severity.clone(),
         summary: text(&def.summary)?,
         description: text(&def.description)?,

@@ -152,12 +152,20 @@ pub fn decide(desired: &Desired, live: Option<&LiveDashboard>) -> Action {
     if holds_pulled_edit(&live.dashboard) && !holds_pulled_edit(&desired.dashboard) {
         return Action::PulledEdit {
             version: live.version(),
-            diff: readable_diff(&live.dashboard, &desired.dashboard),
+            diff: readable_diff(
+                &live.dashboard,
+                &desired.dashboard,
+                Direction::GrafanaToOnramp,
+            ),
         };
     }
     if known.contains(&Some(live_hash.as_str())) {
         Action::Update {
-            diff: readable_diff(&live.dashboard, &desired.dashboard),
+            diff: readable_diff(
+                &live.dashboard,
+                &desired.dashboard,
+                Direction::GrafanaToOnramp,
+            ),
         }
     } else {
         Action::HumanEdit {
@@ -172,7 +180,11 @@ pub fn decide(desired: &Desired, live: Option<&LiveDashboard>) -> Action {
                 .clone()
                 .unwrap_or_else(|| "an unknown time".to_string()),
             version: live.version(),
-            diff: readable_diff(&desired.dashboard, &live.dashboard),
+            diff: readable_diff(
+                &live.dashboard,
+                &desired.dashboard,
+                Direction::OnrampToGrafana,
+            ),
         }
     }
 }
@@ -229,8 +241,23 @@ pub fn readable(dashboard: &Value) -> String {
     out
 }
 
-/// A unified diff of the readable form of two dashboards (from `old` to `new`).
-pub fn readable_diff(old: &Value, new: &Value) -> String {
+/// The sides of a diff between Grafana's copy and onramp's rendering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// What apply would change: `--- grafana` → `+++ onramp`.
+    GrafanaToOnramp,
+    /// What a person changed in Grafana: `--- onramp` → `+++ grafana`, so a
+    /// line they added shows as `+`.
+    OnrampToGrafana,
+}
+
+/// A unified diff of the readable form of Grafana's copy and onramp's
+/// rendering, with the headers naming the sides in `direction`.
+pub fn readable_diff(grafana: &Value, onramp: &Value, direction: Direction) -> String {
+    let (old, new, headers) = match direction {
+        Direction::GrafanaToOnramp => (grafana, onramp, ("grafana", "onramp")),
+        Direction::OnrampToGrafana => (onramp, grafana, ("onramp", "grafana")),
+    };
     let (a, b) = (readable(old), readable(new));
     if a == b {
         return "  (only layout or display settings differ)\n".to_string();
@@ -238,7 +265,7 @@ pub fn readable_diff(old: &Value, new: &Value) -> String {
     TextDiff::from_lines(&a, &b)
         .unified_diff()
         .context_radius(1)
-        .header("grafana", "onramp")
+        .header(headers.0, headers.1)
         .to_string()
 }
 
@@ -268,8 +295,8 @@ pub struct PushOptions {
     pub force: bool,
     /// Where backups of overwritten live copies go.
     pub backup_dir: PathBuf,
-    /// The folder (uid, title) the dashboards go to.
-    pub folder: (String, String),
+    /// The folder the dashboards go to (the plan's).
+    pub folder: crate::plan::GrafanaFolder,
     /// The command that brings an edit into code (shown in refusals).
     pub codify_hint: String,
 }
@@ -336,86 +363,41 @@ pub async fn push(
         dashboards: Vec::new(),
         error: None,
     };
-    let not_pushed = |report: &mut PushReport, from: usize, why: &str| {
+    // A service error stops the push: the rest is reported as not pushed.
+    let stop = |mut report: PushReport, from: usize, err: grafana::Error| {
+        let why = err.to_string();
         report
             .dashboards
-            .extend(not_pushed(client, &dashboards[from..], why));
+            .extend(not_pushed(client, &dashboards[from..], &why));
+        report.error = Some(why);
+        (report, Some(err))
     };
     if let Err(err) = client
-        .ensure_folder(&options.folder.0, &options.folder.1)
+        .ensure_folder(&options.folder.uid, &options.folder.title)
         .await
     {
-        let why = err.to_string();
-        not_pushed(&mut report, 0, &why);
-        report.error = Some(why);
-        return (report, Some(err));
+        return stop(report, 0, err);
     }
     for (index, d) in dashboards.iter().enumerate() {
         let live = match client.get_dashboard(&d.uid).await {
             Ok(live) => live,
-            Err(err) => {
-                let why = err.to_string();
-                not_pushed(&mut report, index, &why);
-                report.error = Some(why);
-                return (report, Some(err));
-            }
+            Err(err) => return stop(report, index, err),
         };
         let action = decide(d, live.as_ref());
-        let url = live
-            .as_ref()
-            .and_then(|l| l.meta.url.clone())
-            .map(|u| client.link(&u))
-            .unwrap_or_else(|| client.link(&format!("/d/{}", d.uid)));
-        let mut entry = Pushed {
-            uid: d.uid.clone(),
-            title: d.title.clone(),
-            url,
-            result: String::new(),
-            version: live.as_ref().map(LiveDashboard::version),
-            detail: None,
-            backup: None,
-        };
-        let (push, result) = match &action {
-            Action::Create => (true, "created"),
-            Action::Update { .. } | Action::Unchanged { adopt: true } => (true, "updated"),
-            Action::Unchanged { adopt: false } => (false, "unchanged"),
-            Action::Provisioned => {
-                entry.detail = Some("owned by file provisioning (for example Grafana's dashboard sidecar); left alone — change it through its ConfigMap".to_string());
-                (false, "provisioned")
-            }
-            Action::HumanEdit {
-                by, at, version, ..
-            } if !options.force => {
-                entry.detail = Some(format!(
-                    "changed in Grafana by {by} at {at} (version {version}) since onramp wrote it; bring the edit into code with `{}`, or pass --force to overwrite it (the live copy is saved first)",
-                    options.codify_hint
-                ));
-                (false, "refused")
-            }
-            Action::HumanEdit { .. } => (true, "updated"),
-            Action::PulledEdit { version, .. } if !options.force => {
-                entry.detail = Some(format!(
-                    "version {version} in Grafana is an edit brought into code with `codify --from-live`; push the codified files with `apply --from DIR`, or pass --force to replace it with the need's dashboard (the live copy is saved first)"
-                ));
-                (false, "refused")
-            }
-            Action::PulledEdit { .. } => (true, "updated"),
-        };
+        let mut entry = entry_for(client, d, live.as_ref());
+        let (push, result, detail) = verdict(&action, options);
+        entry.detail = detail;
+        let (folder, moved) = folder_for(live.as_ref(), &options.folder);
+        if let Some(moved) = moved {
+            entry.detail = Some(match entry.detail.take() {
+                Some(detail) => format!("{detail}; {moved}"),
+                None => moved,
+            });
+        }
         if push {
-            if let (Action::HumanEdit { .. } | Action::PulledEdit { .. }, Some(live)) =
-                (&action, &live)
-            {
-                match backup(&options.backup_dir, live) {
-                    Ok(path) => entry.backup = Some(path),
-                    Err(err) => {
-                        entry.result = "refused".to_string();
-                        entry.detail = Some(format!(
-                            "the live copy could not be saved, so it was not overwritten: {err}"
-                        ));
-                        report.dashboards.push(entry);
-                        continue;
-                    }
-                }
+            if !backed_up(&action, live.as_ref(), options, &mut entry) {
+                report.dashboards.push(entry);
+                continue;
             }
             let mut body = restamp(&d.dashboard);
             if let (Some(obj), Some(live)) = (body.as_object_mut(), &live) {
@@ -423,7 +405,7 @@ pub async fn push(
             }
             let message = format!("onramp apply: need {}", d.need);
             match client
-                .save_dashboard(&body, Some(&options.folder.0), false, Some(&message))
+                .save_dashboard(&body, folder, false, Some(&message))
                 .await
             {
                 Ok(saved) => {
@@ -438,12 +420,7 @@ pub async fn push(
                         options.codify_hint
                     ));
                 }
-                Err(err) => {
-                    let why = err.to_string();
-                    not_pushed(&mut report, index, &why);
-                    report.error = Some(why);
-                    return (report, Some(err));
-                }
+                Err(err) => return stop(report, index, err),
             }
         } else {
             entry.result = result.to_string();
@@ -451,6 +428,108 @@ pub async fn push(
         report.dashboards.push(entry);
     }
     (report, None)
+}
+
+/// The report entry of dashboard `d` before anything is done to it.
+fn entry_for(client: &Client, d: &Desired, live: Option<&LiveDashboard>) -> Pushed {
+    let url = live
+        .and_then(|l| l.meta.url.clone())
+        .map(|u| client.link(&u))
+        .unwrap_or_else(|| client.link(&format!("/d/{}", d.uid)));
+    Pushed {
+        uid: d.uid.clone(),
+        title: d.title.clone(),
+        url,
+        result: String::new(),
+        version: live.map(LiveDashboard::version),
+        detail: None,
+        backup: None,
+    }
+}
+
+/// Before overwriting a person's edit, saves the live copy; false (and the
+/// entry says why) when it could not be saved, so nothing is overwritten.
+fn backed_up(
+    action: &Action,
+    live: Option<&LiveDashboard>,
+    options: &PushOptions,
+    entry: &mut Pushed,
+) -> bool {
+    let (Action::HumanEdit { .. } | Action::PulledEdit { .. }, Some(live)) = (action, live) else {
+        return true;
+    };
+    match backup(&options.backup_dir, live) {
+        Ok(path) => {
+            entry.backup = Some(path);
+            true
+        }
+        Err(err) => {
+            entry.result = "refused".to_string();
+            entry.detail = Some(format!(
+                "the live copy could not be saved, so it was not overwritten: {err}"
+            ));
+            false
+        }
+    }
+}
+
+/// Whether to save a dashboard, the word for the report, and why when it is
+/// left alone.
+fn verdict(action: &Action, options: &PushOptions) -> (bool, &'static str, Option<String>) {
+    match action {
+        Action::Create => (true, "created", None),
+        Action::Update { .. } | Action::Unchanged { adopt: true } => (true, "updated", None),
+        Action::Unchanged { adopt: false } => (false, "unchanged", None),
+        Action::Provisioned => (
+            false,
+            "provisioned",
+            Some("owned by file provisioning (for example Grafana's dashboard sidecar); left alone — change it through its ConfigMap".to_string()),
+        ),
+        Action::HumanEdit {
+            by, at, version, ..
+        } if !options.force => (
+            false,
+            "refused",
+            Some(format!(
+                "changed in Grafana by {by} at {at} (version {version}) since onramp wrote it; bring the edit into code with `{}`, or pass --force to overwrite it (the live copy is saved first)",
+                options.codify_hint
+            )),
+        ),
+        Action::HumanEdit { .. } => (true, "updated", None),
+        Action::PulledEdit { version, .. } if !options.force => (
+            false,
+            "refused",
+            Some(format!(
+                "version {version} in Grafana is an edit brought into code with `codify --from-live`; push the codified files with `apply --from DIR`, or pass --force to replace it with the need's dashboard (the live copy is saved first)"
+            )),
+        ),
+        Action::PulledEdit { .. } => (true, "updated", None),
+    }
+}
+
+/// The folder a dashboard is saved into (`None`: Grafana's General folder):
+/// where it is in Grafana, when a person moved it out of onramp's folder —
+/// apply does not move it back — with a note saying so; else onramp's folder.
+fn folder_for<'a>(
+    live: Option<&'a LiveDashboard>,
+    ours: &'a crate::plan::GrafanaFolder,
+) -> (Option<&'a str>, Option<String>) {
+    let live_uid = match live {
+        Some(live) => live.meta.folder_uid.as_deref().unwrap_or_default(),
+        None => return (Some(&ours.uid), None),
+    };
+    if live_uid == ours.uid {
+        return (Some(&ours.uid), None);
+    }
+    let title = live
+        .and_then(|l| l.meta.folder_title.clone())
+        .filter(|t| !live_uid.is_empty() && !t.is_empty())
+        .unwrap_or_else(|| "General".to_string());
+    let note = format!(
+        "kept in folder {title:?}, where it was moved in Grafana (onramp's folder is {:?})",
+        ours.title
+    );
+    ((!live_uid.is_empty()).then_some(live_uid), Some(note))
 }
 
 /// The report for people.

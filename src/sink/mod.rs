@@ -277,24 +277,42 @@ pub fn write_all(writes: &[FileWrite]) -> Result<()> {
                 source: e.error,
             };
             // Temps not yet renamed are removed as the iterator drops them.
-            let restored = restore(&writes[..i]);
+            let failures = restore(&writes[..i]);
             remove_folders(&created);
             // A failed restore is the worse news: the folder is not as it was.
-            return Err(restored.err().unwrap_or(err));
+            return Err(if failures.is_empty() {
+                err
+            } else {
+                Error::RestoreFailed {
+                    cause: crate::error::report(&err),
+                    failures,
+                }
+            });
         }
     }
     Ok(())
 }
 
-/// Puts back what `writes` replaced: the previous content, or no file.
-pub fn restore(writes: &[FileWrite]) -> Result<()> {
+/// Puts back what `writes` replaced (removes the files that did not exist
+/// before); returns what could not be restored, each with why. It goes on
+/// past a failure: every file it can put back, it does.
+pub fn restore(writes: &[FileWrite]) -> Vec<String> {
+    let mut failures = Vec::new();
     for w in writes {
-        match &w.previous {
-            Some(old) => write_atomic(&w.path, old)?,
-            None => std::fs::remove_file(&w.path).map_err(write_error(&w.path))?,
+        let outcome = match &w.previous {
+            Some(old) => write_atomic(&w.path, old).map_err(|e| crate::error::report(&e)),
+            None => match std::fs::remove_file(&w.path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(format!("cannot remove {}: {e}", w.path.display()))
+                }
+                _ => Ok(()),
+            },
+        };
+        if let Err(why) = outcome {
+            failures.push(why);
         }
     }
-    Ok(())
+    failures
 }
 
 fn remove_folders(created: &[PathBuf]) {

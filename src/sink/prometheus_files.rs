@@ -14,7 +14,7 @@ use crate::client::prometheus::{PrometheusClient, RuleCheckError};
 use crate::error::{Error, Result};
 use crate::plan::{Plan, paths};
 use crate::sink::{
-    Change, Decided, clean_stale_temps, decide_all, restore, write_all, write_atomic,
+    Change, Decided, FileWrite, clean_stale_temps, decide_all, restore, write_all, write_atomic,
 };
 
 /// The sub-folder of the config dir holding file_sd target files.
@@ -143,11 +143,29 @@ pub async fn apply(
             reload: Some("Prometheus reloaded its configuration successfully".to_string()),
             notes,
         }),
-        Err(err) => {
-            // Never leave files Prometheus rejects active: put the old ones back.
-            restore(&writes)?;
-            let _ = client.reload().await;
-            Err(Error::from(err))
-        }
+        Err(err) => Err(roll_back(client, &writes, err).await),
+    }
+}
+
+/// After a failed reload, never leaves files Prometheus rejects active: puts
+/// the previous ones back and reloads again. Returns the error to report.
+async fn roll_back(
+    client: &PrometheusClient,
+    staged: &[FileWrite],
+    err: crate::client::prometheus::Error,
+) -> Error {
+    let mut failures = restore(staged);
+    if failures.is_empty() {
+        // The previous files are back; a failed reload keeps the previous
+        // configuration active, so a second failure here loses nothing.
+        let _ = client.reload().await;
+        return Error::from(err);
+    }
+    if let Err(again) = client.reload().await {
+        failures.push(format!("reloading Prometheus again: {again}"));
+    }
+    Error::RestoreFailed {
+        cause: format!("{err}; Prometheus may load the rejected files at its next reload"),
+        failures,
     }
 }

@@ -75,10 +75,8 @@ fn apply_pushes_every_dashboard_and_a_repush_makes_no_new_version() {
         );
     }
     assert_eq!(run.stdout.matches("created").count(), 3, "{}", run.stdout);
-    assert_eq!(
-        grafana.folder_title(&uid("folder")).as_deref(),
-        Some("checkout (shop)")
-    );
+    let meta = grafana.meta(&uid("service-health")).expect("pushed");
+    assert_eq!(meta["folderTitle"], "checkout (shop)");
 
     let again = apply(&grafana, &[]);
     again.expect_status(0);

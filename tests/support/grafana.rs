@@ -375,6 +375,27 @@ impl GrafanaStandIn {
         }
     }
 
+    /// Moves dashboard `uid` into a new folder titled `folder_title`, as a
+    /// person would in the UI (create the folder, save the dashboard there),
+    /// as `user`. Returns the new folder's uid.
+    pub fn move_as(&self, user: &str, uid: &str, folder_title: &str) -> Result<String, String> {
+        let mut state = self.shared.lock();
+        let reject = |(status, body): Rejection| {
+            format!("{status} {}", body["message"].as_str().unwrap_or_default())
+        };
+        let folder = state
+            .create_folder(user, Role::Editor, &json!({ "title": folder_title }))
+            .map_err(reject)?;
+        let folder_uid = folder["uid"].as_str().unwrap_or_default().to_owned();
+        let stored = state
+            .dashboards
+            .get(uid)
+            .ok_or_else(|| format!("404 Dashboard not found: {uid}"))?;
+        let command = json!({ "dashboard": stored.json.clone(), "folderUid": folder_uid, "overwrite": false, "message": "" });
+        state.save(user, &command).map_err(reject)?;
+        Ok(folder_uid)
+    }
+
     /// Answers the next `n` requests (any endpoint) with `status` and a
     /// Grafana-style error body, before auth — like a failing proxy or a
     /// crashing Grafana.

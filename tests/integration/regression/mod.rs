@@ -1,4 +1,6 @@
-//! Regression tests, one module per area, each test named after what broke.
+//! Regression tests, one module per area, each test named after what broke
+//! (ripgrep's `tests/regression.rs` style).
 
+mod bugs;
 mod files;
 mod new_user;
