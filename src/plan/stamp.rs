@@ -170,7 +170,7 @@ fn read_text(format: Format, text: &str) -> Option<Found> {
     let legacy = stamp.header(format, None);
     let Some(rest) = text.strip_prefix(&legacy) else {
         let older = format!("{}\n{LEGACY_YAML_NOTICE}\n", stamp.first_line("# "));
-        return (format == Format::Yaml && text.starts_with(&older)).then(|| Found {
+        return (format == Format::Yaml && text.starts_with(&older)).then_some(Found {
             intact: false,
             hashed: false,
             app: stamp.app,
