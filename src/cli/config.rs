@@ -60,6 +60,9 @@ pub struct Config {
     pub file: ConfigFile,
     /// The file, when one was read.
     pub path: Option<PathBuf>,
+    /// How every client checks certificates (`--ca-cert`,
+    /// `--insecure-skip-tls-verify`); set from the command line, not the file.
+    pub tls: crate::client::http::Tls,
 }
 
 impl Config {
@@ -108,6 +111,7 @@ impl Config {
         Ok(Config {
             file,
             path: Some(path),
+            tls: Default::default(),
         })
     }
 

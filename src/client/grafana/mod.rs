@@ -17,7 +17,7 @@ pub mod model;
 pub mod normalize;
 
 pub use client::Client;
-pub use config::{Auth, GrafanaConfig, RetryPolicy, Secret};
+pub use config::{Auth, GrafanaConfig, RetryPolicy, Secret, Tls};
 pub use error::{Error, Unreachable};
 pub use model::{
     DashboardMeta, Datasource, DatasourceList, Folder, Health, LiveDashboard, SaveResult, SearchHit,
