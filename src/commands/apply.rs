@@ -85,7 +85,7 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
                 print!(
                     "{}",
                     grafana_sync::summary(&grafana_sync::PushReport {
-                        dashboards: grafana_sync::not_pushed(client, &desired, &err.to_string()),
+                        dashboards: grafana_sync::not_pushed(client, &desired),
                         error: Some(err.to_string()),
                     })
                 );

@@ -310,8 +310,10 @@ fn backup(dir: &Path, live: &LiveDashboard) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// The report entries of dashboards that were not pushed, and why.
-pub fn not_pushed(client: &Client, dashboards: &[Desired], why: &str) -> Vec<Pushed> {
+/// The report entries of dashboards that were not pushed. They carry no
+/// reason of their own: the one error that stopped the push is reported once,
+/// by the caller, not once per dashboard.
+pub fn not_pushed(client: &Client, dashboards: &[Desired]) -> Vec<Pushed> {
     dashboards
         .iter()
         .map(|d| Pushed {
@@ -320,7 +322,7 @@ pub fn not_pushed(client: &Client, dashboards: &[Desired], why: &str) -> Vec<Pus
             url: client.link(&format!("/d/{}", d.uid)),
             result: "not pushed".to_string(),
             version: None,
-            detail: Some(why.to_string()),
+            detail: None,
             backup: None,
         })
         .collect()
@@ -338,121 +340,163 @@ pub async fn push(
         dashboards: Vec::new(),
         error: None,
     };
-    let not_pushed = |report: &mut PushReport, from: usize, why: &str| {
-        report
-            .dashboards
-            .extend(not_pushed(client, &dashboards[from..], why));
-    };
     if let Err(err) = client
         .ensure_folder(&options.folder.0, &options.folder.1)
         .await
     {
-        let why = err.to_string();
-        not_pushed(&mut report, 0, &why);
-        report.error = Some(why);
-        return (report, Some(err));
+        return stopped(client, report, dashboards, err);
     }
     for (index, d) in dashboards.iter().enumerate() {
-        let live = match client.get_dashboard(&d.uid).await {
-            Ok(live) => live,
-            Err(err) => {
-                let why = err.to_string();
-                not_pushed(&mut report, index, &why);
-                report.error = Some(why);
-                return (report, Some(err));
-            }
-        };
-        let action = decide(d, live.as_ref());
-        let url = live
-            .as_ref()
-            .and_then(|l| l.meta.url.clone())
-            .map(|u| client.link(&u))
-            .unwrap_or_else(|| client.link(&format!("/d/{}", d.uid)));
-        let mut entry = Pushed {
-            uid: d.uid.clone(),
-            title: d.title.clone(),
-            url,
-            result: String::new(),
-            version: live.as_ref().map(LiveDashboard::version),
-            detail: None,
-            backup: None,
-        };
-        let (push, result) = match &action {
-            Action::Create => (true, "created"),
-            Action::Update { .. } | Action::Unchanged { adopt: true } => (true, "updated"),
-            Action::Unchanged { adopt: false } => (false, "unchanged"),
-            Action::Provisioned => {
-                entry.detail = Some("owned by file provisioning (for example Grafana's dashboard sidecar); left alone — change it through its ConfigMap".to_string());
-                (false, "provisioned")
-            }
-            Action::HumanEdit {
-                by, at, version, ..
-            } if !options.force => {
-                entry.detail = Some(format!(
-                    "changed in Grafana by {by} at {at} (version {version}) since onramp wrote it; bring the edit into code with `{}`, or pass --force to overwrite it (the live copy is saved first)",
-                    options.codify_hint
-                ));
-                (false, "refused")
-            }
-            Action::HumanEdit { .. } => (true, "updated"),
-            Action::PulledEdit { version, .. } if !options.force => {
-                entry.detail = Some(format!(
-                    "version {version} in Grafana is an edit brought into code with `codify --from-live`; push the codified files with `apply --from DIR`, or pass --force to replace it with the need's dashboard (the live copy is saved first)"
-                ));
-                (false, "refused")
-            }
-            Action::PulledEdit { .. } => (true, "updated"),
-        };
-        if push {
-            if let (Action::HumanEdit { .. } | Action::PulledEdit { .. }, Some(live)) =
-                (&action, &live)
-            {
-                match backup(&options.backup_dir, live) {
-                    Ok(path) => entry.backup = Some(path),
-                    Err(err) => {
-                        entry.result = "refused".to_string();
-                        entry.detail = Some(format!(
-                            "the live copy could not be saved, so it was not overwritten: {err}"
-                        ));
-                        report.dashboards.push(entry);
-                        continue;
-                    }
-                }
-            }
-            let mut body = restamp(&d.dashboard);
-            if let (Some(obj), Some(live)) = (body.as_object_mut(), &live) {
-                obj.insert("version".to_string(), Value::from(live.version()));
-            }
-            let message = format!("onramp apply: need {}", d.need);
-            match client
-                .save_dashboard(&body, Some(&options.folder.0), false, Some(&message))
-                .await
-            {
-                Ok(saved) => {
-                    entry.version = Some(saved.version);
-                    entry.url = client.link(&saved.url);
-                    entry.result = result.to_string();
-                }
-                Err(grafana::Error::VersionMismatch { .. }) => {
-                    entry.result = "refused".to_string();
-                    entry.detail = Some(format!(
-                        "someone saved it in Grafana while onramp was pushing (version conflict); nothing was overwritten — run apply again, or `{}`",
-                        options.codify_hint
-                    ));
-                }
-                Err(err) => {
-                    let why = err.to_string();
-                    not_pushed(&mut report, index, &why);
-                    report.error = Some(why);
-                    return (report, Some(err));
-                }
-            }
-        } else {
-            entry.result = result.to_string();
+        match push_one(client, d, options).await {
+            Ok(entry) => report.dashboards.push(entry),
+            Err(err) => return stopped(client, report, &dashboards[index..], err),
         }
-        report.dashboards.push(entry);
     }
     (report, None)
+}
+
+/// The report of a push stopped by `err` before `rest` was pushed.
+fn stopped(
+    client: &Client,
+    mut report: PushReport,
+    rest: &[Desired],
+    err: grafana::Error,
+) -> (PushReport, Option<grafana::Error>) {
+    report.dashboards.extend(not_pushed(client, rest));
+    report.error = Some(err.to_string());
+    (report, Some(err))
+}
+
+/// Decides about one dashboard and pushes it when that is the decision.
+async fn push_one(
+    client: &Client,
+    d: &Desired,
+    options: &PushOptions,
+) -> std::result::Result<Pushed, grafana::Error> {
+    let live = client.get_dashboard(&d.uid).await?;
+    let action = decide(d, live.as_ref());
+    let url = live
+        .as_ref()
+        .and_then(|l| l.meta.url.clone())
+        .map(|u| client.link(&u))
+        .unwrap_or_else(|| client.link(&format!("/d/{}", d.uid)));
+    let mut entry = Pushed {
+        uid: d.uid.clone(),
+        title: d.title.clone(),
+        url,
+        result: String::new(),
+        version: live.as_ref().map(LiveDashboard::version),
+        detail: None,
+        backup: None,
+    };
+    let Some(result) = verdict(&action, options, &mut entry) else {
+        return Ok(entry);
+    };
+    if let (Action::HumanEdit { .. } | Action::PulledEdit { .. }, Some(live)) = (&action, &live) {
+        match backup(&options.backup_dir, live) {
+            Ok(path) => entry.backup = Some(path),
+            Err(err) => {
+                entry.result = "refused".to_string();
+                entry.detail = Some(format!(
+                    "the live copy could not be saved, so it was not overwritten: {err}"
+                ));
+                return Ok(entry);
+            }
+        }
+    }
+    save(client, d, live.as_ref(), options, entry, result).await
+}
+
+/// What to do with `action`: `Some(result)` to push (the result word once
+/// saved), `None` when the entry is already final (left alone or refused).
+fn verdict(action: &Action, options: &PushOptions, entry: &mut Pushed) -> Option<&'static str> {
+    let (push, result) = match action {
+        Action::Create => (true, "created"),
+        Action::Update { .. } | Action::Unchanged { adopt: true } => (true, "updated"),
+        Action::Unchanged { adopt: false } => (false, "unchanged"),
+        Action::Provisioned => {
+            entry.detail = Some("owned by file provisioning (for example Grafana's dashboard sidecar); left alone — change it through its ConfigMap".to_string());
+            (false, "provisioned")
+        }
+        Action::HumanEdit {
+            by, at, version, ..
+        } if !options.force => {
+            entry.detail = Some(format!(
+                "changed in Grafana by {by} at {at} (version {version}) since onramp wrote it; bring the edit into code with `{}`, or pass --force to overwrite it (the live copy is saved first)",
+                options.codify_hint
+            ));
+            (false, "refused")
+        }
+        Action::HumanEdit { .. } => (true, "updated"),
+        Action::PulledEdit { version, .. } if !options.force => {
+            entry.detail = Some(format!(
+                "version {version} in Grafana is an edit brought into code with `codify --from-live`; push the codified files with `apply --from DIR`, or pass --force to replace it with the need's dashboard (the live copy is saved first)"
+            ));
+            (false, "refused")
+        }
+        Action::PulledEdit { .. } => (true, "updated"),
+    };
+    if push {
+        Some(result)
+    } else {
+        entry.result = result.to_string();
+        None
+    }
+}
+
+/// Saves one dashboard over the live version it was decided on. A 412
+/// version conflict is someone else's save — unless the live dashboard is
+/// exactly what onramp just sent: then Grafana stored an earlier attempt
+/// whose answer was lost (a 503 after the save), and it was pushed.
+async fn save(
+    client: &Client,
+    d: &Desired,
+    live: Option<&LiveDashboard>,
+    options: &PushOptions,
+    mut entry: Pushed,
+    result: &str,
+) -> std::result::Result<Pushed, grafana::Error> {
+    let mut body = restamp(&d.dashboard);
+    if let (Some(obj), Some(live)) = (body.as_object_mut(), live) {
+        obj.insert("version".to_string(), Value::from(live.version()));
+    }
+    let message = format!("onramp apply: need {}", d.need);
+    match client
+        .save_dashboard(&body, Some(&options.folder.0), false, Some(&message))
+        .await
+    {
+        Ok(saved) => {
+            entry.version = Some(saved.version);
+            entry.url = client.link(&saved.url);
+            entry.result = result.to_string();
+        }
+        Err(grafana::Error::VersionMismatch { .. }) => match client.get_dashboard(&d.uid).await? {
+            Some(now) if is_what_was_sent(&now, &body) => {
+                entry.version = Some(now.version());
+                if let Some(url) = &now.meta.url {
+                    entry.url = client.link(url);
+                }
+                entry.result = result.to_string();
+            }
+            _ => {
+                entry.result = "refused".to_string();
+                entry.detail = Some(format!(
+                    "someone saved it in Grafana while onramp was pushing (version conflict); nothing was overwritten — run apply again, or `{}`",
+                    options.codify_hint
+                ));
+            }
+        },
+        Err(err) => return Err(err),
+    }
+    Ok(entry)
+}
+
+/// Whether the live dashboard carries onramp's marker with the hash of `sent`
+/// and `sent`'s content: onramp's own write, not a person's.
+fn is_what_was_sent(live: &LiveDashboard, sent: &Value) -> bool {
+    marker_hash(&live.dashboard).is_some()
+        && marker_hash(&live.dashboard) == marker_hash(sent)
+        && content(&live.dashboard) == content(sent)
 }
 
 /// The report for people.

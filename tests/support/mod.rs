@@ -2,6 +2,7 @@
 //! Prometheus tools, and the stand-ins for the servers that cannot run here.
 
 pub mod crd;
+pub mod echo;
 pub mod grafana;
 pub mod prometheus;
 pub mod shop;

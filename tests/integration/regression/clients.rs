@@ -1,0 +1,399 @@
+//! Regressions of the clients (issue 7 §1, §3, §4): secrets that leaked
+//! through servers echoing requests back, exit statuses that lied, a lost
+//! answer reported as a person's edit, an error printed four times. Each test
+//! runs the real binary and asserts what a user sees.
+
+use std::path::Path;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+
+use crate::support::echo::{EchoServer, Shape};
+use crate::support::grafana::{ADMIN_PASSWORD, ADMIN_USER, EDITOR_TOKEN, GrafanaStandIn};
+use crate::support::{Run, demo_manifests, onramp_env};
+
+/// A token whose every prefix is unlikely to appear by chance.
+const TOKEN: &str = "tokZq8Kp3Lm9Xw2Rt7Yv4Nb6Hc1Jd5Fg0";
+/// A password whose base64 (with a user) holds `+` or `/` and padding, so
+/// that each spelling differs.
+const PASSWORD: &str = "Pw?>Ab~~9";
+
+/// Environment variables for a run, and the secrets they hold.
+type Credentials<'a> = (&'a [(&'a str, &'a str)], Vec<String>);
+
+/// Every spelling of `Authorization: Basic` for `user:password`.
+fn basic_spellings(user: &str, password: &str) -> Vec<String> {
+    let pair = format!("{user}:{password}");
+    [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD]
+        .iter()
+        .map(|e| e.encode(&pair))
+        .collect()
+}
+
+/// Every file below `dir`, as text.
+fn files_below(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_below(&path));
+        } else {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            out.push((path.display().to_string(), text));
+        }
+    }
+    out
+}
+
+/// Fails when any secret (or a 6-character start of one) shows in the run's
+/// output or in a file below `dir`.
+#[track_caller]
+fn assert_no_secret(run: &Run, dir: &Path, secrets: &[String]) {
+    let mut places = vec![
+        ("stdout".to_string(), run.stdout.clone()),
+        ("stderr".to_string(), run.stderr.clone()),
+    ];
+    places.extend(files_below(dir));
+    for (place, text) in &places {
+        for secret in secrets {
+            let start: String = secret.chars().take(6).collect();
+            assert!(
+                !text.contains(secret.as_str()) && !text.contains(&start),
+                "{place} shows {secret:?} (or its start):\n{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn prometheus_errors_quoted_an_echoed_bearer_token_or_basic_auth_header() {
+    let manifests = demo_manifests();
+    let basic = basic_spellings("ops", PASSWORD);
+    let credentials: [Credentials; 2] = [
+        (&[("PROMETHEUS_TOKEN", TOKEN)], vec![TOKEN.to_string()]),
+        (
+            &[
+                ("PROMETHEUS_USER", "ops"),
+                ("PROMETHEUS_PASSWORD", PASSWORD),
+            ],
+            [vec![PASSWORD.to_string()], basic].concat(),
+        ),
+    ];
+    for shape in [Shape::Text(500), Shape::PrometheusError] {
+        let server = EchoServer::start(shape);
+        for (env, secrets) in &credentials {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let out = dir.path().join("out").display().to_string();
+            let junit = dir.path().join("report.xml").display().to_string();
+            let base = [
+                "checkout",
+                "-f",
+                &manifests,
+                "--prometheus-url",
+                server.url(),
+            ];
+            let runs: Vec<Vec<&str>> = vec![
+                [&["-v", "verify"][..], &base, &["--json", "--junit", &junit]].concat(),
+                [&["plan"][..], &base, &["-o", "json"]].concat(),
+                [&["codify"][..], &base, &["--out", &out]].concat(),
+                [&["apply"][..], &base, &["--prometheus-config-dir", &out]].concat(),
+            ];
+            for args in runs {
+                let run = onramp_env(&args, env);
+                assert_ne!(run.status, 0, "{args:?}: {run:?}");
+                assert!(
+                    run.stderr.contains("<redacted>"),
+                    "{args:?} quotes the echo, redacted: {}",
+                    run.stderr
+                );
+                assert_no_secret(&run, dir.path(), secrets);
+            }
+        }
+    }
+}
+
+#[test]
+fn grafana_cut_an_echoed_body_at_200_characters_before_scrubbing_and_leaked_the_token_start() {
+    let grafana = GrafanaStandIn::start();
+    // "authorization: Bearer " is 22 characters: the token starts at 194 and
+    // straddles the 200-character cut.
+    grafana.echo_next(100, 500, false, 172, None);
+    let manifests = demo_manifests();
+    let url = grafana.url();
+    let run = onramp_env(
+        &["apply", "checkout", "-f", &manifests, "--grafana-url", &url],
+        &[("GRAFANA_TOKEN", TOKEN)],
+    );
+    run.expect_status(3);
+    assert!(
+        run.stderr.contains("with 500 after 1 attempt(s): xxxxxxxx"),
+        "{}",
+        run.stderr
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    assert_no_secret(&run, dir.path(), &[TOKEN.to_string()]);
+}
+
+#[test]
+fn grafana_errors_quoted_the_base64_of_basic_auth_from_an_echoed_header() {
+    for envelope in [false, true] {
+        let grafana = GrafanaStandIn::start();
+        // Reads pass; the first write (the folder) is echoed back.
+        grafana.echo_next(100, 400, envelope, 0, Some("POST"));
+        let manifests = demo_manifests();
+        let url = grafana.url();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let backups = dir.path().join("backups").display().to_string();
+        let run = onramp_env(
+            &[
+                "-v",
+                "apply",
+                "checkout",
+                "-f",
+                &manifests,
+                "--grafana-url",
+                &url,
+                "--force",
+                "--backup-dir",
+                &backups,
+            ],
+            &[
+                ("GRAFANA_USER", ADMIN_USER),
+                ("GRAFANA_PASSWORD", ADMIN_PASSWORD),
+            ],
+        );
+        run.expect_status(3);
+        assert!(
+            run.stderr.contains("authorization: Basic <redacted>"),
+            "{}",
+            run.stderr
+        );
+        let secrets = [
+            vec![ADMIN_PASSWORD.to_string()],
+            basic_spellings(ADMIN_USER, ADMIN_PASSWORD),
+        ]
+        .concat();
+        assert_no_secret(&run, dir.path(), &secrets);
+    }
+}
+
+#[test]
+fn a_url_password_holding_a_slash_hash_or_question_mark_was_quoted_in_the_parse_error() {
+    let manifests = demo_manifests();
+    for password in ["p/ssw0rd", "pa#ssw0rd", "pa?ssw0rd", "12/3456"] {
+        let url = format!("http://admin:{password}@localhost:3000");
+        for (verb, flag) in [("plan", "--grafana-url"), ("plan", "--prometheus-url")] {
+            let run = onramp_env(&[verb, "checkout", "-f", &manifests, flag, &url], &[]);
+            run.expect_status(2);
+            assert!(!run.stderr.contains(password), "{flag}: {}", run.stderr);
+            assert!(
+                run.stderr.contains("http://***@localhost:3000")
+                    && run.stderr.contains("percent-encode"),
+                "{flag}: {}",
+                run.stderr
+            );
+        }
+    }
+}
+
+#[test]
+fn help_printed_credentials_held_in_grafana_url_and_prometheus_url() {
+    for args in [&["--help"][..], &["apply", "--help"], &["verify", "--help"]] {
+        let run = onramp_env(
+            args,
+            &[
+                ("GRAFANA_URL", "http://admin:hunter2@grafana:3000"),
+                ("PROMETHEUS_URL", "http://ops:s3cret-pw@prom:9090"),
+            ],
+        );
+        run.expect_status(0);
+        assert!(
+            !run.stdout.contains("hunter2") && !run.stdout.contains("s3cret-pw"),
+            "{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn a_401_from_grafana_or_prometheus_exited_3_could_not_reach() {
+    let grafana = GrafanaStandIn::start();
+    let manifests = demo_manifests();
+    let url = grafana.url();
+    let run = onramp_env(
+        &["apply", "checkout", "-f", &manifests, "--grafana-url", &url],
+        &[("GRAFANA_TOKEN", "glsa_wrong")],
+    );
+    run.expect_status(4);
+    assert!(run.stderr.contains("(401)"), "{}", run.stderr);
+
+    let prometheus = EchoServer::start(Shape::Text(401));
+    let run = onramp_env(
+        &[
+            "verify",
+            "checkout",
+            "-f",
+            &manifests,
+            "--prometheus-url",
+            prometheus.url(),
+        ],
+        &[("PROMETHEUS_TOKEN", TOKEN)],
+    );
+    run.expect_status(4);
+    assert!(
+        run.stderr
+            .contains("did not accept the credentials (HTTP 401)"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_write_failure_exited_2_bad_input() {
+    let manifests = demo_manifests();
+    // mkdir below /proc fails for everyone, root included.
+    let run = onramp_env(
+        &[
+            "apply",
+            "checkout",
+            "-f",
+            &manifests,
+            "--prometheus-config-dir",
+            "/proc/onramp-cannot-write-here",
+            "--target",
+            "127.0.0.1:8080",
+        ],
+        &[],
+    );
+    run.expect_status(1);
+    assert!(
+        run.stderr
+            .contains("cannot write /proc/onramp-cannot-write-here"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_save_stored_before_its_answer_was_lost_was_reported_as_someone_elses_edit() {
+    let grafana = GrafanaStandIn::start();
+    // The first save is stored, then answered 503; its retry meets onramp's
+    // own write as a 412.
+    grafana.store_then_fail_next_save(1, 503);
+    let manifests = demo_manifests();
+    let url = grafana.url();
+    let run = onramp_env(
+        &["apply", "checkout", "-f", &manifests, "--grafana-url", &url],
+        &[("GRAFANA_TOKEN", EDITOR_TOKEN)],
+    );
+    run.expect_status(0);
+    assert!(!run.stdout.contains("someone saved it"), "{}", run.stdout);
+    assert_eq!(
+        run.stdout.matches("  created  ").count(),
+        3,
+        "{}",
+        run.stdout
+    );
+    let uid = onramp::render::dashboard::uid("shop", "checkout", "service-health");
+    assert_eq!(grafana.version(&uid), Some(1));
+    // And the next apply finds nothing to change.
+    let again = onramp_env(
+        &["apply", "checkout", "-f", &manifests, "--grafana-url", &url],
+        &[("GRAFANA_TOKEN", EDITOR_TOKEN)],
+    );
+    again.expect_status(0);
+    assert_eq!(
+        again.stdout.matches("unchanged").count(),
+        3,
+        "{}",
+        again.stdout
+    );
+}
+
+#[test]
+fn apply_against_an_unreachable_grafana_printed_the_same_error_four_times() {
+    let grafana = GrafanaStandIn::start();
+    grafana.down();
+    let manifests = demo_manifests();
+    let url = grafana.url();
+    let run = onramp_env(
+        &["apply", "checkout", "-f", &manifests, "--grafana-url", &url],
+        &[("GRAFANA_TOKEN", EDITOR_TOKEN)],
+    );
+    run.expect_status(3);
+    let both = format!("{}{}", run.stdout, run.stderr);
+    assert_eq!(both.matches("cannot reach Grafana").count(), 1, "{both}");
+    assert_eq!(run.stdout.matches("not pushed").count(), 3, "{both}");
+}
+
+#[test]
+fn verbose_logs_each_request_with_method_url_status_and_time_but_no_credentials() {
+    let grafana = GrafanaStandIn::start();
+    let manifests = demo_manifests();
+    let url = grafana.url().replacen(
+        "http://",
+        &format!("http://{ADMIN_USER}:{ADMIN_PASSWORD}@"),
+        1,
+    );
+    let run = onramp_env(
+        &[
+            "-v",
+            "apply",
+            "checkout",
+            "-f",
+            &manifests,
+            "--grafana-url",
+            &url,
+        ],
+        &[],
+    );
+    run.expect_status(0);
+    let base = grafana.url();
+    let base = base.trim_end_matches('/');
+    assert!(
+        run.stderr
+            .contains(&format!("GET {base}/api/datasources -> 200 OK in ")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("POST {base}/api/dashboards/db -> 200 OK in ")),
+        "{}",
+        run.stderr
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let secrets = [
+        vec![ADMIN_PASSWORD.to_string()],
+        basic_spellings(ADMIN_USER, ADMIN_PASSWORD),
+    ]
+    .concat();
+    assert_no_secret(&run, dir.path(), &secrets);
+}
+
+#[test]
+fn an_unreadable_ca_cert_is_bad_input_naming_the_file() {
+    let grafana = GrafanaStandIn::start();
+    let manifests = demo_manifests();
+    let url = grafana.url();
+    let run = onramp_env(
+        &[
+            "apply",
+            "checkout",
+            "-f",
+            &manifests,
+            "--grafana-url",
+            &url,
+            "--ca-cert",
+            "/nonexistent/ca.pem",
+        ],
+        &[("GRAFANA_TOKEN", EDITOR_TOKEN)],
+    );
+    run.expect_status(2);
+    assert!(
+        run.stderr
+            .contains("cannot read the CA certificate file /nonexistent/ca.pem"),
+        "{}",
+        run.stderr
+    );
+}

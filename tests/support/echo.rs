@@ -1,0 +1,97 @@
+//! A server that quotes every request back in its error answers — headers
+//! (credentials first) and body — as some proxies and misconfigured servers
+//! do. Every path answers the same, so it stands in for any service whose
+//! errors onramp might quote (Prometheus here; the Grafana stand-in has its
+//! own echo fault).
+
+// Shared test support: not every test module uses every helper.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::thread::JoinHandle;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+/// How the echo is wrapped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// A text page with this status (a proxy's error page).
+    Text(u16),
+    /// Prometheus' API error envelope, `{"status":"error","error":…}`, with 400.
+    PrometheusError,
+}
+
+/// A running echo server; it stops when the test process ends.
+pub struct EchoServer {
+    url: String,
+    _thread: JoinHandle<()>,
+}
+
+impl EchoServer {
+    /// Starts an echo server answering every request in `shape`.
+    pub fn start(shape: Shape) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                let app = Router::new().fallback(move |request: Request| echo(request, shape));
+                axum::serve(listener, app).await.expect("serve");
+            });
+        });
+        EchoServer {
+            url,
+            _thread: thread,
+        }
+    }
+
+    /// The base URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+async fn echo(request: Request, shape: Shape) -> Response {
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .unwrap_or_default();
+    let mut headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
+        .collect();
+    headers.sort_by_key(|(k, _)| k != "authorization");
+    let mut text = String::new();
+    for (k, v) in headers {
+        text.push_str(&format!("{k}: {v}; "));
+    }
+    text.push_str(&format!(
+        "{} {} {}",
+        parts.method,
+        parts.uri,
+        String::from_utf8_lossy(&body)
+    ));
+    match shape {
+        Shape::Text(status) => (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            text,
+        )
+            .into_response(),
+        Shape::PrometheusError => (
+            StatusCode::BAD_REQUEST,
+            axum::Json(serde_json::json!({
+                "status": "error", "errorType": "bad_data", "error": text
+            })),
+        )
+            .into_response(),
+    }
+}
