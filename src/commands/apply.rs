@@ -8,6 +8,7 @@ use std::path::Path;
 
 use crate::cli::ApplyArgs;
 use crate::cli::config::Config;
+use crate::client::secret::redact;
 use crate::commands::{Outcome, Prepared};
 use crate::error::{Error, Result};
 use crate::plan;
@@ -69,7 +70,11 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
         let applied = plain_prometheus::apply(plan, dir, prepared.prometheus.as_ref()).await?;
         print!(
             "{}",
-            summary(&plan.workload, &dir.display().to_string(), &applied)
+            redact(&summary(
+                &plan.workload,
+                &dir.display().to_string(),
+                &applied
+            ))
         );
     }
     if let Some(client) = &grafana {
@@ -84,10 +89,10 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
                 println!("Grafana {}:", client.config().url());
                 print!(
                     "{}",
-                    grafana_sync::summary(&grafana_sync::PushReport {
+                    redact(&grafana_sync::summary(&grafana_sync::PushReport {
                         dashboards: grafana_sync::not_pushed(client, &desired),
                         error: Some(err.to_string()),
-                    })
+                    }))
                 );
                 return Err(err.into());
             }
@@ -116,7 +121,7 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
             "Grafana {} (Prometheus datasource uid {datasource}, folder {folder_title:?}):",
             client.config().url()
         );
-        print!("{}", grafana_sync::summary(&report));
+        print!("{}", redact(&grafana_sync::summary(&report)));
         if let Some(err) = error {
             return Err(err.into());
         }

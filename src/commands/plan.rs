@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use crate::cli::config::Config;
 use crate::cli::{OutputFormat, PlanArgs};
+use crate::client::secret::redact;
 use crate::commands::{Outcome, Prepared};
 use crate::error::{Error, Result};
 use crate::plan::{ArtifactKind, Plan};
@@ -19,9 +20,9 @@ pub async fn run(args: &PlanArgs, config: &Config) -> Result<Outcome> {
     };
     match args.output {
         OutputFormat::Text => {
-            print!("{}", summary(&plan));
+            print!("{}", redact(&summary(&plan)));
             if let Some((url, actions)) = &grafana {
-                print!("{}", grafana_summary(url, actions));
+                print!("{}", redact(&grafana_summary(url, actions)));
             }
         }
         OutputFormat::Json => {
@@ -34,7 +35,7 @@ pub async fn run(args: &PlanArgs, config: &Config) -> Result<Outcome> {
             }
             println!(
                 "{}",
-                serde_json::to_string_pretty(&value).unwrap_or_default()
+                redact(&serde_json::to_string_pretty(&value).unwrap_or_default())
             );
         }
     }

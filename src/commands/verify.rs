@@ -3,6 +3,7 @@
 use crate::check::verify;
 use crate::cli::VerifyArgs;
 use crate::cli::config::Config;
+use crate::client::secret::redact;
 use crate::commands::{Outcome, Prepared};
 use crate::error::{Error, Result};
 use crate::sink::write_atomic;
@@ -25,18 +26,16 @@ pub async fn run(args: &VerifyArgs, config: &Config) -> Result<Outcome> {
     };
     let report = verify::run(client, plan, &options).await?;
     if let Some(path) = &args.junit {
-        write_atomic(path, &verify::junit(&report))?;
+        write_atomic(path, &redact(&verify::junit(&report)))?;
     }
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).map_err(|e| Error::Render {
-                artifact: "verify report".to_string(),
-                message: e.to_string(),
-            })?
-        );
+        let json = serde_json::to_string_pretty(&report).map_err(|e| Error::Render {
+            artifact: "verify report".to_string(),
+            message: e.to_string(),
+        })?;
+        println!("{}", redact(&json));
     } else {
-        print!("{}", verify::table(&report));
+        print!("{}", redact(&verify::table(&report)));
     }
     Ok(if report.passed {
         Outcome::Success

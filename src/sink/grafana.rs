@@ -17,6 +17,7 @@ use serde_json::Value;
 use similar::TextDiff;
 
 use crate::client::grafana::{self, Client, LiveDashboard};
+use crate::client::secret::redact;
 use crate::error::{Error, Result};
 use crate::plan::{ArtifactKind, Plan};
 use crate::render::dashboard::{
@@ -306,7 +307,8 @@ fn backup(dir: &Path, live: &LiveDashboard) -> Result<PathBuf> {
         .filter(char::is_ascii_alphanumeric)
         .collect::<String>();
     let path = dir.join(format!("{}.v{}.{stamp}.json", live.uid(), live.version()));
-    crate::sink::write_atomic(&path, &to_json(&live.dashboard))?;
+    // A backup leaves the process like any output: through the redaction.
+    crate::sink::write_atomic(&path, &redact(&to_json(&live.dashboard)))?;
     Ok(path)
 }
 

@@ -397,3 +397,35 @@ fn an_unreadable_ca_cert_is_bad_input_naming_the_file() {
         run.stderr
     );
 }
+
+#[test]
+fn a_backup_of_a_live_dashboard_wrote_a_secret_pasted_into_it() {
+    let grafana = GrafanaStandIn::start();
+    let manifests = demo_manifests();
+    let url = grafana.url();
+    let token = [("GRAFANA_TOKEN", EDITOR_TOKEN)];
+    let apply = |extra: &[&str]| {
+        let args = [
+            &["apply", "checkout", "-f", &manifests, "--grafana-url", &url][..],
+            extra,
+        ]
+        .concat();
+        onramp_env(&args, &token)
+    };
+    apply(&[]).expect_status(0);
+    let uid = onramp::render::dashboard::uid("shop", "checkout", "service-health");
+    // A person pastes onramp's own token into a description.
+    grafana
+        .edit_as("alice", &uid, |d| {
+            d["description"] = serde_json::Value::from(format!("ask for {EDITOR_TOKEN}"));
+        })
+        .expect("saved");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let backups = dir.path().display().to_string();
+    let run = apply(&["--force", "--backup-dir", &backups]);
+    run.expect_status(0);
+    let files = files_below(dir.path());
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].1.contains("ask for <redacted>"), "{}", files[0].1);
+    assert_no_secret(&run, dir.path(), &[EDITOR_TOKEN.to_string()]);
+}
