@@ -654,6 +654,28 @@ mod tests {
     }
 
     #[test]
+    fn a_ca_file_that_is_missing_or_holds_no_certificate_is_named() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let garbage = dir.path().join("ca.pem");
+        std::fs::write(&garbage, "not a certificate\n").expect("write");
+        for path in [garbage, dir.path().join("missing.pem")] {
+            let tls = Tls {
+                ca_cert: Some(path.clone()),
+                insecure_skip_verify: false,
+            };
+            let err = Transport::new(
+                Auth::None,
+                Duration::from_secs(1),
+                RetryPolicy::none(),
+                &tls,
+            )
+            .map(|_| ())
+            .expect_err("refused");
+            assert!(err.contains(&path.display().to_string()), "{err}");
+        }
+    }
+
+    #[test]
     fn credentials_come_from_one_source() {
         let token = credentials_from("GRAFANA", env(&[("GRAFANA_TOKEN", "glsa_x")]));
         assert_eq!(token, Ok(Some(Auth::token("glsa_x"))));

@@ -616,6 +616,25 @@ async fn server_errors_are_retried_with_backoff_and_client_errors_are_not() {
 }
 
 #[tokio::test]
+async fn rate_limited_reads_are_retried_and_a_500_answer_is_not() {
+    let limited = stand_in(2, 429, "slow down", Duration::ZERO).await;
+    let result = client_for(&limited.url)
+        .query("up", None)
+        .await
+        .expect("third attempt");
+    assert_eq!(result.first_value(), Some(1.0));
+    assert_eq!(limited.hits.load(Ordering::SeqCst), 3);
+
+    let failing = stand_in(1, 500, "query failed", Duration::ZERO).await;
+    let err = client_for(&failing.url)
+        .query("up", None)
+        .await
+        .expect_err("500 is Prometheus' answer");
+    assert!(matches!(err, Error::Http { status: 500, .. }), "{err:?}");
+    assert_eq!(failing.hits.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
 async fn credentials_are_sent_but_never_shown() {
     let denied = stand_in(u32::MAX, 401, "Unauthorized", Duration::ZERO).await;
     let bearer = PrometheusConfig::from_lookup(&denied.url, |name| {
