@@ -59,7 +59,9 @@ impl EchoServer {
     }
 }
 
-async fn echo(request: Request, shape: Shape) -> Response {
+/// The request quoted back: `pad` filler characters, its headers
+/// (credentials first) each followed by `separator`, then method, URI and body.
+pub async fn quote(request: Request, pad: usize, separator: &str) -> String {
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(body, 1 << 20)
         .await
@@ -70,9 +72,9 @@ async fn echo(request: Request, shape: Shape) -> Response {
         .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
         .collect();
     headers.sort_by_key(|(k, _)| k != "authorization");
-    let mut text = String::new();
+    let mut text = "x".repeat(pad);
     for (k, v) in headers {
-        text.push_str(&format!("{k}: {v}; "));
+        text.push_str(&format!("{k}: {v}{separator}"));
     }
     text.push_str(&format!(
         "{} {} {}",
@@ -80,6 +82,11 @@ async fn echo(request: Request, shape: Shape) -> Response {
         parts.uri,
         String::from_utf8_lossy(&body)
     ));
+    text
+}
+
+async fn echo(request: Request, shape: Shape) -> Response {
+    let text = quote(request, 0, "; ").await;
     match shape {
         Shape::Text(status) => (
             StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),

@@ -1256,26 +1256,7 @@ async fn gate(State(shared): State<Arc<Shared>>, mut request: Request, next: Nex
 /// The request quoted back, credentials first, as a server that echoes
 /// requests in its errors does.
 async fn echo(request: Request, status: u16, envelope: bool, pad: usize) -> Response {
-    let (parts, body) = request.into_parts();
-    let body = axum::body::to_bytes(body, 1 << 20)
-        .await
-        .unwrap_or_default();
-    let mut headers: Vec<(String, String)> = parts
-        .headers
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
-        .collect();
-    headers.sort_by_key(|(k, _)| k != "authorization");
-    let mut text = "x".repeat(pad);
-    for (k, v) in headers {
-        text.push_str(&format!("{k}: {v}\n"));
-    }
-    text.push_str(&format!(
-        "\n{} {}\n{}",
-        parts.method,
-        parts.uri,
-        String::from_utf8_lossy(&body)
-    ));
+    let text = super::echo::quote(request, pad, "\n").await;
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     if envelope {
         (status, Json(json!({ "message": text }))).into_response()

@@ -30,6 +30,28 @@ fn basic_spellings(user: &str, password: &str) -> Vec<String> {
         .collect()
 }
 
+/// `onramp [pre…] apply checkout -f DEMO --grafana-url URL [extra…]` with `env`.
+fn apply_to(grafana: &GrafanaStandIn, pre: &[&str], extra: &[&str], env: &[(&str, &str)]) -> Run {
+    let manifests = demo_manifests();
+    let url = grafana.url();
+    let args = [
+        pre,
+        &["apply", "checkout", "-f", &manifests, "--grafana-url", &url][..],
+        extra,
+    ]
+    .concat();
+    onramp_env(&args, env)
+}
+
+/// The stand-in admin's password and every base64 spelling of its basic auth.
+fn admin_secrets() -> Vec<String> {
+    [
+        vec![ADMIN_PASSWORD.to_string()],
+        basic_spellings(ADMIN_USER, ADMIN_PASSWORD),
+    ]
+    .concat()
+}
+
 /// Every file below `dir`, as text.
 fn files_below(dir: &Path) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -118,12 +140,7 @@ fn grafana_cut_an_echoed_body_at_200_characters_before_scrubbing_and_leaked_the_
     // "authorization: Bearer " is 22 characters: the token starts at 194 and
     // straddles the 200-character cut.
     grafana.echo_next(100, 500, false, 172, None);
-    let manifests = demo_manifests();
-    let url = grafana.url();
-    let run = onramp_env(
-        &["apply", "checkout", "-f", &manifests, "--grafana-url", &url],
-        &[("GRAFANA_TOKEN", TOKEN)],
-    );
+    let run = apply_to(&grafana, &[], &[], &[("GRAFANA_TOKEN", TOKEN)]);
     run.expect_status(3);
     assert!(
         run.stderr.contains("with 500 after 1 attempt(s): xxxxxxxx"),
@@ -140,23 +157,12 @@ fn grafana_errors_quoted_the_base64_of_basic_auth_from_an_echoed_header() {
         let grafana = GrafanaStandIn::start();
         // Reads pass; the first write (the folder) is echoed back.
         grafana.echo_next(100, 400, envelope, 0, Some("POST"));
-        let manifests = demo_manifests();
-        let url = grafana.url();
         let dir = tempfile::tempdir().expect("temp dir");
         let backups = dir.path().join("backups").display().to_string();
-        let run = onramp_env(
-            &[
-                "-v",
-                "apply",
-                "checkout",
-                "-f",
-                &manifests,
-                "--grafana-url",
-                &url,
-                "--force",
-                "--backup-dir",
-                &backups,
-            ],
+        let run = apply_to(
+            &grafana,
+            &["-v"],
+            &["--force", "--backup-dir", &backups],
             &[
                 ("GRAFANA_USER", ADMIN_USER),
                 ("GRAFANA_PASSWORD", ADMIN_PASSWORD),
@@ -168,12 +174,7 @@ fn grafana_errors_quoted_the_base64_of_basic_auth_from_an_echoed_header() {
             "{}",
             run.stderr
         );
-        let secrets = [
-            vec![ADMIN_PASSWORD.to_string()],
-            basic_spellings(ADMIN_USER, ADMIN_PASSWORD),
-        ]
-        .concat();
-        assert_no_secret(&run, dir.path(), &secrets);
+        assert_no_secret(&run, dir.path(), &admin_secrets());
     }
 }
 
@@ -218,15 +219,11 @@ fn help_printed_credentials_held_in_grafana_url_and_prometheus_url() {
 #[test]
 fn a_401_from_grafana_or_prometheus_exited_3_could_not_reach() {
     let grafana = GrafanaStandIn::start();
-    let manifests = demo_manifests();
-    let url = grafana.url();
-    let run = onramp_env(
-        &["apply", "checkout", "-f", &manifests, "--grafana-url", &url],
-        &[("GRAFANA_TOKEN", "glsa_wrong")],
-    );
+    let run = apply_to(&grafana, &[], &[], &[("GRAFANA_TOKEN", "glsa_wrong")]);
     run.expect_status(4);
     assert!(run.stderr.contains("(401)"), "{}", run.stderr);
 
+    let manifests = demo_manifests();
     let prometheus = EchoServer::start(Shape::Text(401));
     let run = onramp_env(
         &[
@@ -280,12 +277,8 @@ fn a_save_stored_before_its_answer_was_lost_was_reported_as_someone_elses_edit()
     // The first save is stored, then answered 503; its retry meets onramp's
     // own write as a 412.
     grafana.store_then_fail_next_save(1, 503);
-    let manifests = demo_manifests();
-    let url = grafana.url();
-    let run = onramp_env(
-        &["apply", "checkout", "-f", &manifests, "--grafana-url", &url],
-        &[("GRAFANA_TOKEN", EDITOR_TOKEN)],
-    );
+    let token = [("GRAFANA_TOKEN", EDITOR_TOKEN)];
+    let run = apply_to(&grafana, &[], &[], &token);
     run.expect_status(0);
     assert!(!run.stdout.contains("someone saved it"), "{}", run.stdout);
     assert_eq!(
@@ -297,10 +290,7 @@ fn a_save_stored_before_its_answer_was_lost_was_reported_as_someone_elses_edit()
     let uid = onramp::render::dashboard::uid("shop", "checkout", "service-health");
     assert_eq!(grafana.version(&uid), Some(1));
     // And the next apply finds nothing to change.
-    let again = onramp_env(
-        &["apply", "checkout", "-f", &manifests, "--grafana-url", &url],
-        &[("GRAFANA_TOKEN", EDITOR_TOKEN)],
-    );
+    let again = apply_to(&grafana, &[], &[], &token);
     again.expect_status(0);
     assert_eq!(
         again.stdout.matches("unchanged").count(),
@@ -314,12 +304,7 @@ fn a_save_stored_before_its_answer_was_lost_was_reported_as_someone_elses_edit()
 fn apply_against_an_unreachable_grafana_printed_the_same_error_four_times() {
     let grafana = GrafanaStandIn::start();
     grafana.down();
-    let manifests = demo_manifests();
-    let url = grafana.url();
-    let run = onramp_env(
-        &["apply", "checkout", "-f", &manifests, "--grafana-url", &url],
-        &[("GRAFANA_TOKEN", EDITOR_TOKEN)],
-    );
+    let run = apply_to(&grafana, &[], &[], &[("GRAFANA_TOKEN", EDITOR_TOKEN)]);
     run.expect_status(3);
     let both = format!("{}{}", run.stdout, run.stderr);
     assert_eq!(both.matches("cannot reach Grafana").count(), 1, "{both}");
@@ -363,30 +348,16 @@ fn verbose_logs_each_request_with_method_url_status_and_time_but_no_credentials(
         run.stderr
     );
     let dir = tempfile::tempdir().expect("temp dir");
-    let secrets = [
-        vec![ADMIN_PASSWORD.to_string()],
-        basic_spellings(ADMIN_USER, ADMIN_PASSWORD),
-    ]
-    .concat();
-    assert_no_secret(&run, dir.path(), &secrets);
+    assert_no_secret(&run, dir.path(), &admin_secrets());
 }
 
 #[test]
 fn an_unreadable_ca_cert_is_bad_input_naming_the_file() {
     let grafana = GrafanaStandIn::start();
-    let manifests = demo_manifests();
-    let url = grafana.url();
-    let run = onramp_env(
-        &[
-            "apply",
-            "checkout",
-            "-f",
-            &manifests,
-            "--grafana-url",
-            &url,
-            "--ca-cert",
-            "/nonexistent/ca.pem",
-        ],
+    let run = apply_to(
+        &grafana,
+        &[],
+        &["--ca-cert", "/nonexistent/ca.pem"],
         &[("GRAFANA_TOKEN", EDITOR_TOKEN)],
     );
     run.expect_status(2);
@@ -401,17 +372,8 @@ fn an_unreadable_ca_cert_is_bad_input_naming_the_file() {
 #[test]
 fn a_backup_of_a_live_dashboard_wrote_a_secret_pasted_into_it() {
     let grafana = GrafanaStandIn::start();
-    let manifests = demo_manifests();
-    let url = grafana.url();
     let token = [("GRAFANA_TOKEN", EDITOR_TOKEN)];
-    let apply = |extra: &[&str]| {
-        let args = [
-            &["apply", "checkout", "-f", &manifests, "--grafana-url", &url][..],
-            extra,
-        ]
-        .concat();
-        onramp_env(&args, &token)
-    };
+    let apply = |extra: &[&str]| apply_to(&grafana, &[], extra, &token);
     apply(&[]).expect_status(0);
     let uid = onramp::render::dashboard::uid("shop", "checkout", "service-health");
     // A person pastes onramp's own token into a description.
