@@ -25,7 +25,7 @@ use reqwest::header::{ACCEPT, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
 
-use super::secret::{self, Secret, redact_userinfo};
+use super::secret::{self, Secret};
 
 /// The longest wait a `Retry-After` may ask for; a longer one ends the retries.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
@@ -109,10 +109,10 @@ pub fn credentials_from(
 /// Parses a service's base URL: http(s) with a host; user info becomes basic
 /// auth (percent-decoded) and leaves the URL, so it never shows in messages;
 /// no query or fragment; the path ends in `/`, so endpoints append below a
-/// sub-path (`/grafana/`). Errors quote the URL with its user info hidden.
+/// sub-path (`/grafana/`). An error says what is wrong; quote the URL in it
+/// through [`crate::client::secret::redact_userinfo`].
 pub fn parse_base_url(raw: &str) -> Result<(Url, Auth), String> {
     let raw = raw.trim();
-    let shown = redact_userinfo(raw);
     let hint = "if a user name or password holds / # ? @ or :, percent-encode it \
                 (for example / as %2F), or pass the credentials in the environment instead";
     let has_at = raw
@@ -120,24 +120,22 @@ pub fn parse_base_url(raw: &str) -> Result<(Url, Auth), String> {
         .is_some_and(|(_, rest)| rest.contains('@'));
     let mut url = match Url::parse(raw) {
         Ok(url) => url,
-        Err(err) if has_at => return Err(format!("{shown:?} is not a URL ({err}); {hint}")),
-        Err(err) => return Err(format!("{shown:?} is not a URL ({err})")),
+        Err(err) if has_at => return Err(format!("not a URL ({err}); {hint}")),
+        Err(err) => return Err(format!("not a URL ({err})")),
     };
     if url.scheme() != "http" && url.scheme() != "https" {
         return Err(format!(
-            "{shown:?} has the scheme `{}`; use http:// or https://",
+            "the scheme `{}` is not supported; use http:// or https://",
             url.scheme()
         ));
     }
     if url.host_str().is_none() {
-        return Err(format!("{shown:?} has no host"));
+        return Err("there is no host".to_owned());
     }
     // An `@` the parser did not read as the end of user info sits in the
     // path, query or fragment: almost surely a password cut at a `/`, `#` or `?`.
     if has_at && url.username().is_empty() {
-        return Err(format!(
-            "{shown:?} holds an `@` outside the user info; {hint}"
-        ));
+        return Err(format!("it holds an `@` outside the user info; {hint}"));
     }
     let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
     let auth = if url.username().is_empty() {
@@ -583,6 +581,7 @@ mod tests {
     use super::*;
 
     use crate::client::secret::lookup as env;
+    use crate::client::secret::redact_userinfo;
 
     #[test]
     fn backoff_doubles_up_to_the_cap_and_jitter_stays_within_half() {
@@ -719,7 +718,7 @@ mod tests {
             let err = parse_base_url(raw).expect_err(raw);
             assert!(!err.contains(password), "{err}");
             assert!(err.contains("percent-encode"), "{err}");
-            assert!(err.contains("http://***@localhost:3000"), "{err}");
+            assert_eq!(redact_userinfo(raw), "http://***@localhost:3000");
         }
     }
 }

@@ -45,8 +45,11 @@ impl GrafanaConfig {
     /// retries. User info in the URL (`http://admin:pw@host`) becomes basic
     /// auth and is removed from the URL, so it never shows in messages.
     pub fn new(url: &str) -> Result<Self, Error> {
-        let (url, auth) = crate::client::http::parse_base_url(url)
-            .map_err(|reason| Error::InvalidUrl { reason })?;
+        let (url, auth) =
+            crate::client::http::parse_base_url(url).map_err(|reason| Error::InvalidUrl {
+                url: crate::client::secret::redact_userinfo(url),
+                reason,
+            })?;
         Ok(GrafanaConfig {
             url,
             auth,
@@ -240,7 +243,7 @@ mod tests {
         let err = GrafanaConfig::new("http://admin:hunter2@local host:3000").map(|_| ());
         let text = err.map_err(|e| e.to_string()).err().unwrap_or_default();
         assert!(
-            text.starts_with("invalid Grafana URL: \"http://***@local host:3000\""),
+            text.starts_with("invalid Grafana URL \"http://***@local host:3000\""),
             "{text}"
         );
         assert!(!text.contains("hunter2"));

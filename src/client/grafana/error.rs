@@ -24,9 +24,11 @@ pub enum Error {
     MissingUrl,
 
     /// The Grafana URL could not be parsed or is not http(s).
-    #[error("invalid Grafana URL: {reason}; expected something like http://localhost:3000")]
+    #[error("invalid Grafana URL {url:?}: {reason}; expected something like http://localhost:3000")]
     InvalidUrl {
-        /// What is wrong, quoting the URL with any user info replaced by `***`.
+        /// The URL as given, with any user info replaced by `***`.
+        url: String,
+        /// What is wrong with it.
         reason: String,
     },
 
