@@ -76,6 +76,11 @@ pub fn remember_basic(user: &str, password: &str) {
     }
 }
 
+/// Secrets shorter than this are replaced only where they stand alone (not
+/// inside a longer word), so that a one-letter test password does not turn
+/// every message into noise; longer ones are replaced wherever they occur.
+const SHORT_SECRET: usize = 8;
+
 /// Replaces every secret of the run in `text` with [`REDACTED`]. Call it on
 /// every string that leaves the process, before cutting it short.
 pub fn redact(text: &str) -> String {
@@ -84,10 +89,41 @@ pub fn redact(text: &str) -> String {
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let mut out = text.to_owned();
     for secret in known.iter() {
-        if out.contains(secret.as_str()) {
-            out = out.replace(secret.as_str(), REDACTED);
+        if !out.contains(secret.as_str()) {
+            continue;
         }
+        out = if secret.len() >= SHORT_SECRET {
+            out.replace(secret.as_str(), REDACTED)
+        } else {
+            replace_standalone(&out, secret)
+        };
     }
+    out
+}
+
+/// Replaces the occurrences of `secret` not preceded or followed by a letter,
+/// digit or `_`.
+fn replace_standalone(text: &str, secret: &str) -> String {
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(secret) {
+        let before = out.chars().last().or_else(|| rest[..at].chars().last());
+        let before = if at > 0 {
+            rest[..at].chars().last()
+        } else {
+            before
+        };
+        let after = rest[at + secret.len()..].chars().next();
+        out.push_str(&rest[..at]);
+        if word(before) || word(after) {
+            out.push_str(secret);
+        } else {
+            out.push_str(REDACTED);
+        }
+        rest = &rest[at + secret.len()..];
+    }
+    out.push_str(rest);
     out
 }
 
@@ -164,6 +200,15 @@ mod tests {
             "http://***@host:3000/"
         );
         assert_eq!(redact_userinfo("http://host/path"), "http://host/path");
+    }
+
+    #[test]
+    fn a_short_secret_is_redacted_only_where_it_stands_alone() {
+        remember("q7");
+        assert_eq!(
+            redact("token q7, expected q7x or xq7 or \"q7\""),
+            "token <redacted>, expected q7x or xq7 or \"<redacted>\""
+        );
     }
 
     #[test]
