@@ -27,6 +27,10 @@ use serde_json::Value;
 
 use super::secret::{self, Secret};
 
+/// What to do when a certificate is refused.
+pub const TLS_ADVICE: &str =
+    "for a private CA pass --ca-cert FILE, or --insecure-skip-tls-verify to accept any certificate";
+
 /// The longest wait a `Retry-After` may ask for; a longer one ends the retries.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 
@@ -296,6 +300,18 @@ pub struct Failure {
     pub source: reqwest::Error,
 }
 
+impl Failure {
+    /// Whether the server's certificate was refused.
+    pub fn is_certificate(&self) -> bool {
+        is_certificate(&innermost(&self.source))
+    }
+}
+
+/// Whether an error's innermost cause is a refused certificate.
+fn is_certificate(cause: &str) -> bool {
+    cause.to_ascii_lowercase().contains("certificate")
+}
+
 /// The shared transport: one connection pool, credentials, retries, TLS.
 /// Cheap to clone.
 #[derive(Debug, Clone)]
@@ -547,11 +563,8 @@ fn log(method: &Method, url: &Url, outcome: &str, elapsed: Duration, attempt: u3
 /// Why a request got no answer, in words a user can act on, redacted.
 fn describe(err: &reqwest::Error) -> String {
     let cause = innermost(err);
-    let text = if cause.to_ascii_lowercase().contains("certificate") {
-        format!(
-            "TLS failed: {cause}; for a private CA pass --ca-cert FILE, \
-             or --insecure-skip-tls-verify to accept any certificate"
-        )
+    let text = if is_certificate(&cause) {
+        format!("TLS failed: {cause}; {TLS_ADVICE}")
     } else {
         cause
     };

@@ -6,6 +6,7 @@ pub mod echo;
 pub mod grafana;
 pub mod prometheus;
 pub mod shop;
+pub mod tls;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -372,6 +372,7 @@ impl Client {
             }),
             Err(failure) => Err(Error::Unreachable {
                 url: url.to_string(),
+                certificate: failure.is_certificate(),
                 reason: failure.kind,
                 attempts: failure.attempts,
                 source: failure.source,

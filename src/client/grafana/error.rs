@@ -56,14 +56,16 @@ pub enum Error {
     /// No answer from Grafana: connection refused, DNS failure, TLS failure or
     /// timeout, after every attempt the retry policy allows.
     #[error(
-        "cannot reach Grafana at {url}: {reason} (after {attempts} attempt(s)); \
-         check --grafana-url / GRAFANA_URL and that Grafana is running"
+        "cannot reach Grafana at {url}: {reason} (after {attempts} attempt(s)); {}",
+        if *certificate { crate::client::http::TLS_ADVICE } else { "check --grafana-url / GRAFANA_URL and that Grafana is running" }
     )]
     Unreachable {
         /// The URL that was requested.
         url: String,
         /// Why the request got no answer.
         reason: Unreachable,
+        /// Whether Grafana's certificate was refused.
+        certificate: bool,
         /// How many attempts were made.
         attempts: u32,
         /// The underlying transport error.

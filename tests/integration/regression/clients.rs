@@ -10,6 +10,7 @@ use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_S
 
 use crate::support::echo::{EchoServer, Shape};
 use crate::support::grafana::{ADMIN_PASSWORD, ADMIN_USER, EDITOR_TOKEN, GrafanaStandIn};
+use crate::support::tls::TlsServer;
 use crate::support::{Run, demo_manifests, onramp_env};
 
 /// A token whose every prefix is unlikely to appear by chance.
@@ -390,4 +391,42 @@ fn a_backup_of_a_live_dashboard_wrote_a_secret_pasted_into_it() {
     assert_eq!(files.len(), 1, "{files:?}");
     assert!(files[0].1.contains("ask for <redacted>"), "{}", files[0].1);
     assert_no_secret(&run, dir.path(), &[EDITOR_TOKEN.to_string()]);
+}
+
+#[test]
+fn one_tls_policy_for_both_services_system_roots_ca_cert_or_insecure() {
+    let manifests = demo_manifests();
+    let empty_vector = r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#;
+    let server = TlsServer::start(empty_vector);
+    let ca = server.ca_pem().display().to_string();
+    let plan = |flag: &str, extra: &[&str]| {
+        let args = [
+            &["plan", "checkout", "-f", &manifests, flag, server.url()][..],
+            extra,
+        ]
+        .concat();
+        onramp_env(&args, &[("GRAFANA_TOKEN", EDITOR_TOKEN)])
+    };
+    // A private CA is not in the system trust store: refused, and the fix is named.
+    for flag in ["--prometheus-url", "--grafana-url"] {
+        let run = plan(flag, &[]);
+        run.expect_status(3);
+        assert!(
+            run.stderr.contains("UnknownIssuer") && run.stderr.contains("--ca-cert FILE"),
+            "{flag}: {}",
+            run.stderr
+        );
+    }
+    // Trusted through --ca-cert, or not checked: Prometheus answers.
+    for extra in [&["--ca-cert", &ca][..], &["--insecure-skip-tls-verify"]] {
+        plan("--prometheus-url", extra).expect_status(0);
+        // The stand-in is no Grafana: the connection works, the answer does not decode.
+        let run = plan("--grafana-url", extra);
+        run.expect_status(3);
+        assert!(
+            run.stderr.contains("not the JSON Grafana sends"),
+            "{extra:?}: {}",
+            run.stderr
+        );
+    }
 }
