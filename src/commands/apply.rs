@@ -78,58 +78,70 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
         );
     }
     if let Some(client) = &grafana {
-        let app = &loaded.app;
-        let desired = grafana_sync::desired(plan)?;
-        let datasource = match client
-            .prometheus_datasource_uid(config.file.grafana.datasource.as_deref())
-            .await
-        {
-            Ok(uid) => uid,
-            Err(err) => {
-                println!("Grafana {}:", client.config().url());
-                print!(
-                    "{}",
-                    redact(&grafana_sync::summary(&grafana_sync::PushReport {
-                        dashboards: grafana_sync::not_pushed(client, &desired),
-                        error: Some(err.to_string()),
-                    }))
-                );
-                return Err(err.into());
-            }
-        };
-        let folder_title = config
-            .file
-            .grafana
-            .folder
-            .clone()
-            .unwrap_or_else(|| format!("{} ({})", app.name, app.namespace));
-        let options = PushOptions {
-            force: args.force,
-            backup_dir: args.backup_dir.clone(),
-            folder: (
-                dashboard::uid(&app.namespace, &app.name, "folder"),
-                folder_title.clone(),
-            ),
-            codify_hint: format!(
-                "onramp codify {} -n {} --from-live --out DIR",
-                app.workload(),
-                app.namespace
-            ),
-        };
-        let (report, error) = grafana_sync::push(client, &desired, &options).await;
-        println!(
-            "Grafana {} (Prometheus datasource uid {datasource}, folder {folder_title:?}):",
-            client.config().url()
-        );
-        print!("{}", redact(&grafana_sync::summary(&report)));
-        if let Some(err) = error {
-            return Err(err.into());
-        }
-        if report.incomplete() {
-            outcome = Outcome::CheckFailed;
-        }
+        outcome = push_dashboards(client, plan, &loaded.app, args, config).await?;
     }
     Ok(outcome)
+}
+
+/// Pushes the plan's dashboards to Grafana and prints what happened.
+async fn push_dashboards(
+    client: &crate::client::grafana::Client,
+    plan: &plan::Plan,
+    app: &crate::app::App,
+    args: &ApplyArgs,
+    config: &Config,
+) -> Result<Outcome> {
+    let desired = grafana_sync::desired(plan)?;
+    let datasource = match client
+        .prometheus_datasource_uid(config.file.grafana.datasource.as_deref())
+        .await
+    {
+        Ok(uid) => uid,
+        Err(err) => {
+            println!("Grafana {}:", client.config().url());
+            print!(
+                "{}",
+                redact(&grafana_sync::summary(&grafana_sync::PushReport {
+                    dashboards: grafana_sync::not_pushed(client, &desired),
+                    error: Some(err.to_string()),
+                }))
+            );
+            return Err(err.into());
+        }
+    };
+    let folder_title = config
+        .file
+        .grafana
+        .folder
+        .clone()
+        .unwrap_or_else(|| format!("{} ({})", app.name, app.namespace));
+    let options = PushOptions {
+        force: args.force,
+        backup_dir: args.backup_dir.clone(),
+        folder: (
+            dashboard::uid(&app.namespace, &app.name, "folder"),
+            folder_title.clone(),
+        ),
+        codify_hint: format!(
+            "onramp codify {} -n {} --from-live --out DIR",
+            app.workload(),
+            app.namespace
+        ),
+    };
+    let (report, error) = grafana_sync::push(client, &desired, &options).await;
+    println!(
+        "Grafana {} (Prometheus datasource uid {datasource}, folder {folder_title:?}):",
+        client.config().url()
+    );
+    print!("{}", redact(&grafana_sync::summary(&report)));
+    if let Some(err) = error {
+        return Err(err.into());
+    }
+    Ok(if report.incomplete() {
+        Outcome::CheckFailed
+    } else {
+        Outcome::Success
+    })
 }
 
 /// What the plain-Prometheus sink did, for people.
