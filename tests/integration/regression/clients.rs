@@ -154,28 +154,42 @@ fn grafana_cut_an_echoed_body_at_200_characters_before_scrubbing_and_leaked_the_
 
 #[test]
 fn grafana_errors_quoted_the_base64_of_basic_auth_from_an_echoed_header() {
+    let manifests = demo_manifests();
+    let basic = [
+        ("GRAFANA_USER", ADMIN_USER),
+        ("GRAFANA_PASSWORD", ADMIN_PASSWORD),
+    ];
     for envelope in [false, true] {
-        let grafana = GrafanaStandIn::start();
-        // Reads pass; the first write (the folder) is echoed back.
-        grafana.echo_next(100, 400, envelope, 0, Some("POST"));
         let dir = tempfile::tempdir().expect("temp dir");
         let backups = dir.path().join("backups").display().to_string();
-        let run = apply_to(
-            &grafana,
-            &["-v"],
-            &["--force", "--backup-dir", &backups],
-            &[
-                ("GRAFANA_USER", ADMIN_USER),
-                ("GRAFANA_PASSWORD", ADMIN_PASSWORD),
-            ],
-        );
-        run.expect_status(3);
-        assert!(
-            run.stderr.contains("authorization: Basic <redacted>"),
-            "{}",
-            run.stderr
-        );
-        assert_no_secret(&run, dir.path(), &admin_secrets());
+        let out = dir.path().join("out").display().to_string();
+        // apply: reads pass, the first write (the folder) is echoed back;
+        // plan and codify --from-live: the first read is.
+        let runs: [(&str, &[&str], &str, Vec<&str>); 3] = [
+            (
+                "POST",
+                &["-v"],
+                "apply",
+                vec!["--force", "--backup-dir", &backups],
+            ),
+            ("GET", &[], "plan", vec!["-o", "json"]),
+            ("GET", &[], "codify", vec!["--from-live", "--out", &out]),
+        ];
+        for (method, pre, verb, extra) in runs {
+            let grafana = GrafanaStandIn::start();
+            grafana.echo_next(100, 400, envelope, 0, Some(method));
+            let url = grafana.url();
+            let app = [verb, "checkout", "-f", &manifests, "--grafana-url", &url];
+            let full = [pre, &app[..], &extra].concat();
+            let run = onramp_env(&full, &basic);
+            run.expect_status(3);
+            assert!(
+                run.stderr.contains("authorization: Basic <redacted>"),
+                "{verb}: {}",
+                run.stderr
+            );
+            assert_no_secret(&run, dir.path(), &admin_secrets());
+        }
     }
 }
 
