@@ -229,7 +229,12 @@ pub enum Replay {
     /// retried only when no answer came.
     ReadAnyAnswer,
     /// A write: retried only when it certainly did not act (no connection) or
-    /// an answer asks for it (429, 502/503/504); never after a lost answer.
+    /// an answer asks for it (429, 502/503/504); never after a lost answer (a
+    /// timeout or a broken connection once sent). A gateway status may follow
+    /// a write that did land: onramp's writes are conditional (a dashboard
+    /// save names the version it replaces, a folder create meets 409), so the
+    /// replay is refused rather than applied twice, and the Grafana sink
+    /// recognises its own write in the refusal.
     Write,
 }
 

@@ -4,7 +4,7 @@
 //! Owns: building requests (auth, org header), the retry loop, and turning
 //! Grafana's answers into [`crate::client::grafana::model`] values or [`Error`]s.
 //! Does not own deciding *whether* to push (apply does that from `meta`) nor
-//! normalising dashboards ([`super::normalize`]).
+//! normalising dashboards ([`super::normalize()`]).
 //!
 //! Requests go through the shared transport ([`crate::client::http`]), which
 //! owns credentials, TLS and retries: reads are retried, a POST or DELETE is

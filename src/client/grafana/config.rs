@@ -1,10 +1,11 @@
-//! How to reach Grafana: base URL, credentials, org, timeout and retry policy.
+//! How to reach Grafana: base URL, credentials, org, timeout, retry policy
+//! and TLS.
 //!
 //! Owns: [`GrafanaConfig`], built from `--grafana-url` and the `GRAFANA_*`
 //! environment through an injected lookup function (so tests never mutate the
-//! process environment), and [`Secret`], which keeps credentials out of every
-//! `Debug` and `Display`. Does not own the CLI flags (the CLI passes the
-//! `--grafana-url` value in).
+//! process environment). The credentials policy, [`Auth`], [`RetryPolicy`]
+//! and [`Tls`] are the shared transport's ([`crate::client::http`]). Does not
+//! own the CLI flags (the CLI passes the `--grafana-url` value in).
 
 use std::time::Duration;
 
