@@ -7,9 +7,6 @@
 // Shared test support: not every test module uses every helper.
 #![allow(dead_code)]
 
-use std::net::TcpListener;
-use std::thread::JoinHandle;
-
 use axum::Router;
 use axum::extract::Request;
 use axum::http::StatusCode;
@@ -27,29 +24,17 @@ pub enum Shape {
 /// A running echo server; it stops when the test process ends.
 pub struct EchoServer {
     url: String,
-    _thread: JoinHandle<()>,
 }
 
 impl EchoServer {
     /// Starts an echo server answering every request in `shape`.
     pub fn start(shape: Shape) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                let app = Router::new().fallback(move |request: Request| echo(request, shape));
-                axum::serve(listener, app).await.expect("serve");
-            });
+        let addr = super::spawn_server(move |listener| async move {
+            let app = Router::new().fallback(move |request: Request| echo(request, shape));
+            axum::serve(listener, app).await.expect("serve");
         });
         EchoServer {
-            url,
-            _thread: thread,
+            url: format!("http://{addr}"),
         }
     }
 

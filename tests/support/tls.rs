@@ -8,7 +8,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -20,7 +19,6 @@ use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 pub struct TlsServer {
     url: String,
     dir: tempfile::TempDir,
-    _thread: JoinHandle<()>,
 }
 
 impl TlsServer {
@@ -55,20 +53,10 @@ impl TlsServer {
         .expect("server config");
         let acceptor = TlsAcceptor::from(Arc::new(config));
 
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let url = format!("https://{}", listener.local_addr().expect("addr"));
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(serve(listener, acceptor, body));
-        });
+        let addr = super::spawn_server(move |listener| serve(listener, acceptor, body));
         TlsServer {
-            url,
+            url: format!("https://{addr}"),
             dir,
-            _thread: thread,
         }
     }
 
@@ -90,8 +78,7 @@ impl TlsServer {
 
 /// Accepts connections; each gets one answer, then is closed. A failed
 /// handshake (the client refused the certificate) just ends that connection.
-async fn serve(listener: std::net::TcpListener, acceptor: TlsAcceptor, body: &'static str) {
-    let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+async fn serve(listener: tokio::net::TcpListener, acceptor: TlsAcceptor, body: &'static str) {
     loop {
         let Ok((tcp, _)) = listener.accept().await else {
             continue;
