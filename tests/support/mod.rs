@@ -4,6 +4,7 @@
 pub mod crd;
 pub mod echo;
 pub mod grafana;
+pub mod leaks;
 pub mod prometheus;
 pub mod shop;
 pub mod tls;

@@ -3,14 +3,9 @@
 //! answer reported as a person's edit, an error printed four times. Each test
 //! runs the real binary and asserts what a user sees.
 
-use std::path::Path;
-
-use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
-
 use crate::support::echo::{EchoServer, Shape};
 use crate::support::grafana::{ADMIN_PASSWORD, ADMIN_USER, EDITOR_TOKEN, GrafanaStandIn};
-use crate::support::tls::TlsServer;
+use crate::support::leaks::{admin_secrets, assert_no_secret, basic_spellings, files_below};
 use crate::support::{Run, demo_manifests, onramp_env};
 
 /// A token whose every prefix is unlikely to appear by chance.
@@ -21,15 +16,6 @@ const PASSWORD: &str = "Pw?>Ab~~9";
 
 /// Environment variables for a run, and the secrets they hold.
 type Credentials<'a> = (&'a [(&'a str, &'a str)], Vec<String>);
-
-/// Every spelling of `Authorization: Basic` for `user:password`.
-fn basic_spellings(user: &str, password: &str) -> Vec<String> {
-    let pair = format!("{user}:{password}");
-    [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD]
-        .iter()
-        .map(|e| e.encode(&pair))
-        .collect()
-}
 
 /// `onramp [pre…] apply checkout -f DEMO --grafana-url URL [extra…]` with `env`.
 fn apply_to(grafana: &GrafanaStandIn, pre: &[&str], extra: &[&str], env: &[(&str, &str)]) -> Run {
@@ -42,50 +28,6 @@ fn apply_to(grafana: &GrafanaStandIn, pre: &[&str], extra: &[&str], env: &[(&str
     ]
     .concat();
     onramp_env(&args, env)
-}
-
-/// The stand-in admin's password and every base64 spelling of its basic auth.
-fn admin_secrets() -> Vec<String> {
-    [
-        vec![ADMIN_PASSWORD.to_string()],
-        basic_spellings(ADMIN_USER, ADMIN_PASSWORD),
-    ]
-    .concat()
-}
-
-/// Every file below `dir`, as text.
-fn files_below(dir: &Path) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(files_below(&path));
-        } else {
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
-            out.push((path.display().to_string(), text));
-        }
-    }
-    out
-}
-
-/// Fails when any secret (or a 6-character start of one) shows in the run's
-/// output or in a file below `dir`.
-#[track_caller]
-fn assert_no_secret(run: &Run, dir: &Path, secrets: &[String]) {
-    let mut places = vec![
-        ("stdout".to_string(), run.stdout.clone()),
-        ("stderr".to_string(), run.stderr.clone()),
-    ];
-    places.extend(files_below(dir));
-    for (place, text) in &places {
-        for secret in secrets {
-            let start: String = secret.chars().take(6).collect();
-            assert!(
-                !text.contains(secret.as_str()) && !text.contains(&start),
-                "{place} shows {secret:?} (or its start):\n{text}"
-            );
-        }
-    }
 }
 
 #[test]
@@ -327,64 +269,6 @@ fn apply_against_an_unreachable_grafana_printed_the_same_error_four_times() {
 }
 
 #[test]
-fn verbose_logs_each_request_with_method_url_status_and_time_but_no_credentials() {
-    let grafana = GrafanaStandIn::start();
-    let manifests = demo_manifests();
-    let url = grafana.url().replacen(
-        "http://",
-        &format!("http://{ADMIN_USER}:{ADMIN_PASSWORD}@"),
-        1,
-    );
-    let run = onramp_env(
-        &[
-            "-v",
-            "apply",
-            "checkout",
-            "-f",
-            &manifests,
-            "--grafana-url",
-            &url,
-        ],
-        &[],
-    );
-    run.expect_status(0);
-    let base = grafana.url();
-    let base = base.trim_end_matches('/');
-    assert!(
-        run.stderr
-            .contains(&format!("GET {base}/api/datasources -> 200 OK in ")),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr
-            .contains(&format!("POST {base}/api/dashboards/db -> 200 OK in ")),
-        "{}",
-        run.stderr
-    );
-    let dir = tempfile::tempdir().expect("temp dir");
-    assert_no_secret(&run, dir.path(), &admin_secrets());
-}
-
-#[test]
-fn an_unreadable_ca_cert_is_bad_input_naming_the_file() {
-    let grafana = GrafanaStandIn::start();
-    let run = apply_to(
-        &grafana,
-        &[],
-        &["--ca-cert", "/nonexistent/ca.pem"],
-        &[("GRAFANA_TOKEN", EDITOR_TOKEN)],
-    );
-    run.expect_status(2);
-    assert!(
-        run.stderr
-            .contains("cannot read the CA certificate file /nonexistent/ca.pem"),
-        "{}",
-        run.stderr
-    );
-}
-
-#[test]
 fn a_backup_of_a_live_dashboard_wrote_a_secret_pasted_into_it() {
     let grafana = GrafanaStandIn::start();
     let token = [("GRAFANA_TOKEN", EDITOR_TOKEN)];
@@ -405,42 +289,4 @@ fn a_backup_of_a_live_dashboard_wrote_a_secret_pasted_into_it() {
     assert_eq!(files.len(), 1, "{files:?}");
     assert!(files[0].1.contains("ask for <redacted>"), "{}", files[0].1);
     assert_no_secret(&run, dir.path(), &[EDITOR_TOKEN.to_string()]);
-}
-
-#[test]
-fn one_tls_policy_for_both_services_system_roots_ca_cert_or_insecure() {
-    let manifests = demo_manifests();
-    let empty_vector = r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#;
-    let server = TlsServer::start(empty_vector);
-    let ca = server.ca_pem().display().to_string();
-    let plan = |flag: &str, extra: &[&str]| {
-        let args = [
-            &["plan", "checkout", "-f", &manifests, flag, server.url()][..],
-            extra,
-        ]
-        .concat();
-        onramp_env(&args, &[("GRAFANA_TOKEN", EDITOR_TOKEN)])
-    };
-    // A private CA is not in the system trust store: refused, and the fix is named.
-    for flag in ["--prometheus-url", "--grafana-url"] {
-        let run = plan(flag, &[]);
-        run.expect_status(3);
-        assert!(
-            run.stderr.contains("UnknownIssuer") && run.stderr.contains("--ca-cert FILE"),
-            "{flag}: {}",
-            run.stderr
-        );
-    }
-    // Trusted through --ca-cert, or not checked: Prometheus answers.
-    for extra in [&["--ca-cert", &ca][..], &["--insecure-skip-tls-verify"]] {
-        plan("--prometheus-url", extra).expect_status(0);
-        // The stand-in is no Grafana: the connection works, the answer does not decode.
-        let run = plan("--grafana-url", extra);
-        run.expect_status(3);
-        assert!(
-            run.stderr.contains("not the JSON Grafana sends"),
-            "{extra:?}: {}",
-            run.stderr
-        );
-    }
 }
