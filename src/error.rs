@@ -2,9 +2,11 @@
 //!
 //! Each variant is one failure area and carries the file, URL or name involved,
 //! so that the message alone tells the user what was expected, what was found
-//! and what to do. Exit statuses follow the convention of CONVENTIONS.md:
-//! 2 bad input or usage, 1 a check failed or a write was refused, 3 a required
-//! service could not be reached.
+//! and what to do. Exit statuses follow the convention of CONVENTIONS.md, with
+//! two more classes (README, "Exit statuses"): 1 a check failed or a write was
+//! refused or failed, 2 bad input or usage, 3 a required service could not be
+//! reached (or failed to answer), 4 a service answered and rejected onramp's
+//! credentials, 5 an internal error (a bug in onramp).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -207,6 +209,17 @@ pub enum Error {
     Prometheus(#[from] crate::client::prometheus::Error),
 }
 
+/// Exit status: a check failed, or a write was refused or failed.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit status: bad input or usage.
+pub const EXIT_BAD_INPUT: u8 = 2;
+/// Exit status: a required service could not be reached, or failed to answer.
+pub const EXIT_UNREACHABLE: u8 = 3;
+/// Exit status: a service answered and rejected onramp's credentials (401/403).
+pub const EXIT_CREDENTIALS: u8 = 4;
+/// Exit status: an internal error — a bug in onramp, not the user's input.
+pub const EXIT_INTERNAL: u8 = 5;
+
 impl Error {
     /// The process exit status for this error.
     pub fn exit_code(&self) -> ExitCode {
@@ -228,29 +241,51 @@ impl Error {
         false
     }
 
-    /// The numeric exit status: 2 bad input, 1 refused or failed check, 3 unreachable service.
+    /// The numeric exit status, see the `EXIT_*` constants.
     pub fn exit_status(&self) -> u8 {
         match self {
-            Error::NotOurs { .. } | Error::RestoreFailed { .. } => 1,
-            Error::Prometheus(crate::client::prometheus::Error::Config { .. }) => 2,
-            Error::Prometheus(crate::client::prometheus::Error::ReloadFailed { .. }) => 1,
-            Error::Grafana(
-                crate::client::grafana::Error::MissingUrl
-                | crate::client::grafana::Error::InvalidUrl { .. }
-                | crate::client::grafana::Error::InvalidOrgId { .. }
-                | crate::client::grafana::Error::IncompleteBasicAuth { .. }
-                | crate::client::grafana::Error::DatasourceNotFound { .. }
-                | crate::client::grafana::Error::DatasourceNotPrometheus { .. }
-                | crate::client::grafana::Error::NoPrometheusDatasource { .. }
-                | crate::client::grafana::Error::AmbiguousPrometheusDatasource { .. },
-            ) => 2,
-            Error::Grafana(_) | Error::Prometheus(_) => 3,
-            _ => 2,
+            Error::NotOurs { .. } | Error::Write { .. } | Error::RestoreFailed { .. } => {
+                EXIT_FAILED
+            }
+            Error::Render { .. } => EXIT_INTERNAL,
+            Error::Grafana(err) => grafana_exit_status(err),
+            Error::Prometheus(err) => prometheus_exit_status(err),
+            _ => EXIT_BAD_INPUT,
         }
     }
 }
 
-/// Formats an error and its chain of causes once, each cause on its own line.
+/// The exit status of a Grafana error.
+fn grafana_exit_status(err: &crate::client::grafana::Error) -> u8 {
+    use crate::client::grafana::Error as G;
+    match err {
+        G::MissingUrl
+        | G::InvalidUrl { .. }
+        | G::InvalidOrgId { .. }
+        | G::Credentials { .. }
+        | G::HttpClient { .. }
+        | G::DatasourceNotFound { .. }
+        | G::DatasourceNotPrometheus { .. }
+        | G::NoPrometheusDatasource { .. }
+        | G::AmbiguousPrometheusDatasource { .. } => EXIT_BAD_INPUT,
+        G::Unauthorized { .. } | G::Forbidden { .. } => EXIT_CREDENTIALS,
+        _ => EXIT_UNREACHABLE,
+    }
+}
+
+/// The exit status of a Prometheus error.
+fn prometheus_exit_status(err: &crate::client::prometheus::Error) -> u8 {
+    use crate::client::prometheus::Error as P;
+    match err {
+        P::Config { .. } => EXIT_BAD_INPUT,
+        P::ReloadFailed { .. } => EXIT_FAILED,
+        P::CredentialsRejected { .. } => EXIT_CREDENTIALS,
+        _ => EXIT_UNREACHABLE,
+    }
+}
+
+/// Formats an error and its chain of causes once, each cause on its own
+/// line, with every secret of the run redacted.
 pub fn report(err: &(dyn std::error::Error + 'static)) -> String {
     let mut out = err.to_string();
     let mut source = err.source();
@@ -258,5 +293,5 @@ pub fn report(err: &(dyn std::error::Error + 'static)) -> String {
         out.push_str(&format!("\n  caused by: {cause}"));
         source = cause.source();
     }
-    out
+    crate::client::secret::redact(&out)
 }

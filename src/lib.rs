@@ -24,7 +24,11 @@ pub use commands::Outcome;
 
 /// Runs one command line.
 pub fn run(cli: cli::Cli) -> error::Result<Outcome> {
-    let config = cli::config::Config::load(cli.config.as_deref())?;
+    let mut config = cli::config::Config::load(cli.config.as_deref())?;
+    config.tls = client::http::Tls {
+        ca_cert: cli.ca_cert.clone(),
+        insecure_skip_verify: cli.insecure_skip_tls_verify,
+    };
     match &cli.command {
         cli::Command::Needs(args) => commands::needs::run(args, &config),
         cli::Command::Plan(args) => runtime()?.block_on(commands::plan::run(args, &config)),

@@ -1,4 +1,5 @@
-//! The `onramp` binary: parse the command line, run, map the outcome to an exit status.
+//! The `onramp` binary: parse the command line, set up the request log, run,
+//! map the outcome to an exit status.
 
 use std::process::ExitCode;
 
@@ -6,6 +7,15 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = onramp::cli::Cli::parse();
+    if cli.verbose {
+        // Every line goes through the run's redaction before stderr.
+        tracing_subscriber::fmt()
+            .with_writer(onramp::client::secret::RedactedStderr)
+            .with_target(false)
+            .without_time()
+            .with_ansi(false)
+            .init();
+    }
     match onramp::run(cli) {
         Ok(outcome) => outcome.exit_code(),
         // The reader of stdout went away (`| head`): a normal end, as in ripgrep.

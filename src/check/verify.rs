@@ -650,8 +650,11 @@ where
 {
     loop {
         match attempt().await {
-            Err(err) if worth_retrying(&err) && time_for_another_round(deadline, interval) => {
-                tokio::time::sleep(interval).await;
+            // Up to the deadline itself: the last try may come after a
+            // shorter pause, so that `--wait 2m` waits two minutes, not less.
+            Err(err) if worth_retrying(&err) && deadline.is_some_and(|d| Instant::now() < d) => {
+                let left = deadline.map_or(Duration::ZERO, |d| d - Instant::now().min(d));
+                tokio::time::sleep(interval.min(left)).await;
             }
             outcome => return outcome,
         }

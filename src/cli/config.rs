@@ -61,6 +61,9 @@ pub struct Config {
     pub file: ConfigFile,
     /// The file, when one was read.
     pub path: Option<PathBuf>,
+    /// How every client checks certificates (`--ca-cert`,
+    /// `--insecure-skip-tls-verify`); set from the command line, not the file.
+    pub tls: crate::client::http::Tls,
 }
 
 /// Refuses a `needs_dirs` entry that is not a folder, naming the key and the
@@ -126,6 +129,7 @@ impl Config {
         Ok(Config {
             file,
             path: Some(path),
+            tls: Default::default(),
         })
     }
 

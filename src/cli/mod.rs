@@ -24,6 +24,18 @@ pub struct Cli {
     #[arg(long, global = true, env = "ONRAMP_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// Log every HTTP request to stderr: method, URL (without credentials), status, time.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    /// A PEM file of CA certificates to trust for Grafana and Prometheus, besides the system's.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+
+    /// Do not verify the TLS certificates of Grafana and Prometheus.
+    #[arg(long, global = true)]
+    pub insecure_skip_tls_verify: bool,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -55,18 +67,22 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct PrometheusArgs {
     /// Prometheus' base URL (credentials: PROMETHEUS_TOKEN, or PROMETHEUS_USER and PROMETHEUS_PASSWORD); signals then map to the names the app exposes.
-    #[arg(long, env = "PROMETHEUS_URL", value_name = "URL")]
+    // The URL may carry a password: never print its value in --help.
+    #[arg(
+        long,
+        env = "PROMETHEUS_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub prometheus_url: Option<String>,
-    /// Do not verify Prometheus' TLS certificate.
-    #[arg(long)]
-    pub insecure_skip_tls_verify: bool,
 }
 
 /// How to reach Grafana.
 #[derive(Debug, Args)]
 pub struct GrafanaArgs {
     /// Grafana's base URL (credentials: GRAFANA_TOKEN, or GRAFANA_USER and GRAFANA_PASSWORD; org: GRAFANA_ORG_ID).
-    #[arg(long, env = "GRAFANA_URL", value_name = "URL")]
+    // The URL may carry a password: never print its value in --help.
+    #[arg(long, env = "GRAFANA_URL", hide_env_values = true, value_name = "URL")]
     pub grafana_url: Option<String>,
 }
 
@@ -97,7 +113,8 @@ impl GrafanaArgs {
         else {
             return Ok(None);
         };
-        let settings = crate::client::grafana::GrafanaConfig::from_env(Some(&url))?;
+        let settings = crate::client::grafana::GrafanaConfig::from_env(Some(&url))?
+            .with_tls(config.tls.clone());
         Ok(Some(crate::client::grafana::Client::new(settings)?))
     }
 }
@@ -478,7 +495,7 @@ impl PrometheusArgs {
             return Ok(None);
         };
         let settings = crate::client::prometheus::PrometheusConfig::from_env(&url)?
-            .with_insecure_skip_tls_verify(self.insecure_skip_tls_verify);
+            .with_tls(config.tls.clone());
         Ok(Some(crate::client::prometheus::PrometheusClient::new(
             settings,
         )?))

@@ -62,7 +62,7 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
         let codified = codified_dashboards(dir, &prepared.plan)?;
         prepared.replan_with_dashboards(codified)?;
     }
-    let (plan, loaded) = (&prepared.plan, &prepared.loaded);
+    let plan = &prepared.plan;
     let mut outcome = Outcome::Success;
     if let Some(dir) = &config_dir {
         let applied =
@@ -74,51 +74,63 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
         ))?;
     }
     if let Some(client) = &grafana {
-        let app = &loaded.app;
-        let desired = grafana_sync::desired(plan)?;
-        let datasource = match client
-            .prometheus_datasource_uid(config.file.grafana.datasource.as_deref())
-            .await
-        {
-            Ok(uid) => uid,
-            Err(err) => {
-                print(&format!(
-                    "Grafana {}:\n{}",
-                    client.config().url(),
-                    grafana_sync::summary(&grafana_sync::PushReport {
-                        dashboards: grafana_sync::not_pushed(client, &desired, &err.to_string()),
-                        error: Some(err.to_string()),
-                    })
-                ))?;
-                return Err(err.into());
-            }
-        };
-        let folder = plan.grafana_folder.clone();
-        let options = PushOptions {
-            force: args.force,
-            backup_dir: args.backup_dir.clone(),
-            folder: folder.clone(),
-            codify_hint: format!(
-                "onramp codify {} --from-live --grafana-url {} --out DIR",
-                crate::plan::app_args(app, &prepared.settings.plan.manifests),
-                crate::app::source::shell_word(client.config().url().as_str())
-            ),
-        };
-        let (report, error) = grafana_sync::push(client, &desired, &options).await;
-        print(&format!(
-            "Grafana {} (Prometheus datasource uid {datasource}, folder {:?}):\n{}",
-            client.config().url(),
-            folder.title,
-            grafana_sync::summary(&report)
-        ))?;
-        if let Some(err) = error {
-            return Err(err.into());
-        }
-        if report.incomplete() {
-            outcome = Outcome::CheckFailed;
-        }
+        outcome = push_dashboards(client, &prepared, args, config).await?;
     }
     Ok(outcome)
+}
+
+/// Pushes the plan's dashboards to Grafana and prints what happened.
+async fn push_dashboards(
+    client: &crate::client::grafana::Client,
+    prepared: &Prepared,
+    args: &ApplyArgs,
+    config: &Config,
+) -> Result<Outcome> {
+    let plan = &prepared.plan;
+    let desired = grafana_sync::desired(plan)?;
+    let datasource = match client
+        .prometheus_datasource_uid(config.file.grafana.datasource.as_deref())
+        .await
+    {
+        Ok(uid) => uid,
+        Err(err) => {
+            print(&format!(
+                "Grafana {}:\n{}",
+                client.config().url(),
+                grafana_sync::summary(&grafana_sync::PushReport {
+                    dashboards: grafana_sync::not_pushed(client, &desired),
+                    error: Some(err.to_string()),
+                })
+            ))?;
+            return Err(err.into());
+        }
+    };
+    let folder = plan.grafana_folder.clone();
+    let options = PushOptions {
+        force: args.force,
+        backup_dir: args.backup_dir.clone(),
+        folder: folder.clone(),
+        codify_hint: format!(
+            "onramp codify {} --from-live --grafana-url {} --out DIR",
+            crate::plan::app_args(&prepared.loaded.app, &prepared.settings.plan.manifests),
+            crate::app::source::shell_word(client.config().url().as_str())
+        ),
+    };
+    let (report, error) = grafana_sync::push(client, &desired, &options).await;
+    print(&format!(
+        "Grafana {} (Prometheus datasource uid {datasource}, folder {:?}):\n{}",
+        client.config().url(),
+        folder.title,
+        grafana_sync::summary(&report)
+    ))?;
+    if let Some(err) = error {
+        return Err(err.into());
+    }
+    Ok(if report.incomplete() {
+        Outcome::CheckFailed
+    } else {
+        Outcome::Success
+    })
 }
 
 /// What the plain-Prometheus sink did, for people.

@@ -42,6 +42,8 @@ impl Outcome {
 /// quietly with status 0, as ripgrep does.
 pub fn print(text: &str) -> Result<()> {
     use std::io::Write;
+    // The one redaction step every output passes, whatever it quotes.
+    let text = crate::client::secret::redact(text);
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())

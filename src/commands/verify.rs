@@ -5,6 +5,7 @@ use std::time::Instant;
 use crate::check::verify::{self, Report};
 use crate::cli::VerifyArgs;
 use crate::cli::config::Config;
+use crate::client::secret::redact;
 use crate::commands::{Outcome, Prepared};
 use crate::error::{Error, Result};
 use crate::sink::write_atomic;
@@ -65,7 +66,7 @@ async fn checked(args: &VerifyArgs, config: &Config, options: &verify::Options) 
 /// Writes the report: `--junit FILE`, then JSON or the table on stdout.
 fn publish(args: &VerifyArgs, report: &Report) -> Result<()> {
     if let Some(path) = &args.junit {
-        write_atomic(path, &verify::junit(report)?)?;
+        write_atomic(path, &redact(&verify::junit(report)?))?;
     }
     let text = if args.json {
         let json = serde_json::to_string_pretty(report).map_err(|e| Error::Render {

@@ -17,6 +17,7 @@ use serde_json::Value;
 use similar::TextDiff;
 
 use crate::client::grafana::{self, Client, LiveDashboard};
+use crate::client::secret::redact;
 use crate::error::{Error, Result};
 use crate::plan::stamp::{MARKER_KEY, SOURCE_GRAFANA, content_hash, holds_pulled_edit, to_json};
 use crate::plan::{ArtifactKind, Plan};
@@ -331,12 +332,13 @@ fn backup(dir: &Path, live: &LiveDashboard) -> Result<PathBuf> {
         .filter(char::is_ascii_alphanumeric)
         .collect::<String>();
     let path = dir.join(format!("{}.v{}.{stamp}.json", live.uid(), live.version()));
-    crate::sink::write_atomic(&path, &to_json(&live.dashboard))?;
+    // A backup leaves the process like any output: through the redaction.
+    crate::sink::write_atomic(&path, &redact(&to_json(&live.dashboard)))?;
     Ok(path)
 }
 
 /// The report entries of dashboards that were not pushed, and why.
-pub fn not_pushed(client: &Client, dashboards: &[Desired], why: &str) -> Vec<Pushed> {
+pub fn not_pushed(client: &Client, dashboards: &[Desired]) -> Vec<Pushed> {
     dashboards
         .iter()
         .map(|d| Pushed {
@@ -345,7 +347,9 @@ pub fn not_pushed(client: &Client, dashboards: &[Desired], why: &str) -> Vec<Pus
             url: client.link(&format!("/d/{}", d.uid)),
             result: "not pushed".to_string(),
             version: None,
-            detail: Some(why.to_string()),
+            // The one error that stopped the push is reported once, by the
+            // caller, not once per dashboard.
+            detail: None,
             backup: None,
         })
         .collect()
@@ -368,7 +372,7 @@ pub async fn push(
         let why = err.to_string();
         report
             .dashboards
-            .extend(not_pushed(client, &dashboards[from..], &why));
+            .extend(not_pushed(client, &dashboards[from..]));
         report.error = Some(why);
         (report, Some(err))
     };
@@ -399,35 +403,72 @@ pub async fn push(
                 report.dashboards.push(entry);
                 continue;
             }
-            let mut body = restamp(&d.dashboard);
-            if let (Some(obj), Some(live)) = (body.as_object_mut(), &live) {
-                obj.insert("version".to_string(), Value::from(live.version()));
-            }
-            let message = format!("onramp apply: need {}", d.need);
-            match client
-                .save_dashboard(&body, folder, false, Some(&message))
-                .await
-            {
-                Ok(saved) => {
-                    entry.version = Some(saved.version);
-                    entry.url = client.link(&saved.url);
-                    entry.result = result.to_string();
-                }
-                Err(grafana::Error::VersionMismatch { .. }) => {
-                    entry.result = "refused".to_string();
-                    entry.detail = Some(format!(
-                        "someone saved it in Grafana while onramp was pushing (version conflict); nothing was overwritten — run apply again, or `{}`",
-                        options.codify_hint
-                    ));
-                }
+            match save(client, d, live.as_ref(), folder, entry, result, options).await {
+                Ok(saved) => report.dashboards.push(saved),
                 Err(err) => return stop(report, index, err),
             }
-        } else {
-            entry.result = result.to_string();
+            continue;
         }
+        entry.result = result.to_string();
         report.dashboards.push(entry);
     }
     (report, None)
+}
+
+/// Saves one dashboard over the live version it was decided on. A 412
+/// version conflict is someone else's save — unless the live dashboard is
+/// exactly what onramp just sent: then Grafana stored an earlier attempt
+/// whose answer was lost (a 503 after the save), and it was pushed.
+async fn save(
+    client: &Client,
+    d: &Desired,
+    live: Option<&LiveDashboard>,
+    folder: Option<&str>,
+    mut entry: Pushed,
+    result: &str,
+    options: &PushOptions,
+) -> std::result::Result<Pushed, grafana::Error> {
+    let mut body = restamp(&d.dashboard);
+    if let (Some(obj), Some(live)) = (body.as_object_mut(), live) {
+        obj.insert("version".to_string(), Value::from(live.version()));
+    }
+    let message = format!("onramp apply: need {}", d.need);
+    match client
+        .save_dashboard(&body, folder, false, Some(&message))
+        .await
+    {
+        Ok(saved) => {
+            entry.version = Some(saved.version);
+            entry.url = client.link(&saved.url);
+            entry.result = result.to_string();
+        }
+        Err(grafana::Error::VersionMismatch { .. }) => match client.get_dashboard(&d.uid).await? {
+            Some(now) if is_what_was_sent(&now, &body) => {
+                entry.version = Some(now.version());
+                if let Some(url) = &now.meta.url {
+                    entry.url = client.link(url);
+                }
+                entry.result = result.to_string();
+            }
+            _ => {
+                entry.result = "refused".to_string();
+                entry.detail = Some(format!(
+                    "someone saved it in Grafana while onramp was pushing (version conflict); nothing was overwritten — run apply again, or `{}`",
+                    options.codify_hint
+                ));
+            }
+        },
+        Err(err) => return Err(err),
+    }
+    Ok(entry)
+}
+
+/// Whether the live dashboard carries onramp's marker with the hash of `sent`
+/// and `sent`'s content: onramp's own write, not a person's.
+fn is_what_was_sent(live: &LiveDashboard, sent: &Value) -> bool {
+    marker_hash(&live.dashboard).is_some()
+        && marker_hash(&live.dashboard) == marker_hash(sent)
+        && content(&live.dashboard) == content(sent)
 }
 
 /// The report entry of dashboard `d` before anything is done to it.

@@ -308,14 +308,14 @@ fn grafana_down_is_exit_3_and_the_summary_says_what_was_not_pushed() {
 }
 
 #[test]
-fn a_few_500s_are_retried_and_a_failing_grafana_stops_with_a_summary() {
+fn a_few_503s_are_retried_and_a_failing_grafana_stops_with_a_summary() {
     let grafana = GrafanaStandIn::start();
-    grafana.fail_next(2, 500);
+    grafana.fail_next(2, 503);
     apply(&grafana, &[]).expect_status(0);
     assert_eq!(grafana.version(&uid("service-health")), Some(1));
 
     let broken = GrafanaStandIn::start();
-    broken.fail_next(1000, 500);
+    broken.fail_next(1000, 503);
     let run = apply(&broken, &[]);
     run.expect_status(3);
     assert!(run.stdout.contains("not pushed"), "{}", run.stdout);
@@ -328,7 +328,7 @@ fn a_few_500s_are_retried_and_a_failing_grafana_stops_with_a_summary() {
 }
 
 #[test]
-fn a_bad_token_is_exit_3_without_the_token_in_the_message() {
+fn a_bad_token_is_exit_4_rejected_credentials_without_the_token_in_the_message() {
     let grafana = GrafanaStandIn::start();
     let manifests = demo_manifests();
     let url = grafana.url();
@@ -337,7 +337,7 @@ fn a_bad_token_is_exit_3_without_the_token_in_the_message() {
         &["apply", "checkout", "-f", &manifests, "--grafana-url", &url],
         &[("GRAFANA_TOKEN", secret)],
     );
-    run.expect_status(3);
+    run.expect_status(4);
     assert!(
         run.stderr.to_lowercase().contains("unauthorized") || run.stderr.contains("401"),
         "{}",

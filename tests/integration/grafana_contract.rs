@@ -1004,27 +1004,27 @@ async fn same_title_in_a_folder_is_name_exists_on_grafana_11_2_standin_only() {
 }
 
 #[tokio::test]
-async fn two_500s_then_success_is_retried_a_bounded_number_of_times_standin_only() {
+async fn two_503s_then_success_is_retried_a_bounded_number_of_times_standin_only() {
     let target = Target::new();
-    let Some(standin) = target.standin("inject 500s") else {
+    let Some(standin) = target.standin("inject 503s") else {
         return;
     };
     let client = target.client();
-    standin.fail_next(2, 500);
+    standin.fail_next(2, 503);
     let datasources = client.datasources().await.expect("third attempt succeeds");
     assert_eq!(datasources.len(), 1);
     let statuses: Vec<u16> = standin.request_log().iter().map(|r| r.status).collect();
-    assert_eq!(statuses, vec![500, 500, 200]);
+    assert_eq!(statuses, vec![503, 503, 200]);
 }
 
 #[tokio::test]
-async fn permanent_500_gives_up_after_three_attempts_standin_only() {
+async fn permanent_503_gives_up_after_three_attempts_standin_only() {
     let target = Target::new();
-    let Some(standin) = target.standin("inject 500s") else {
+    let Some(standin) = target.standin("inject 503s") else {
         return;
     };
     let client = target.client();
-    standin.fail_next(100, 500);
+    standin.fail_next(100, 503);
     let err = client
         .get_dashboard("anything")
         .await
@@ -1033,7 +1033,7 @@ async fn permanent_500_gives_up_after_three_attempts_standin_only() {
         matches!(
             &err,
             Error::Server {
-                status: 500,
+                status: 503,
                 attempts: 3,
                 ..
             }
@@ -1043,7 +1043,7 @@ async fn permanent_500_gives_up_after_three_attempts_standin_only() {
     assert_eq!(
         err.to_string(),
         format!(
-            "Grafana failed to answer GET {}/api/dashboards/uid/anything with 500 after 3 attempt(s): Internal Server Error",
+            "Grafana failed to answer GET {}/api/dashboards/uid/anything with 503 after 3 attempt(s): Service Unavailable",
             target.url()
         )
     );
@@ -1051,12 +1051,26 @@ async fn permanent_500_gives_up_after_three_attempts_standin_only() {
 }
 
 #[tokio::test]
-async fn a_save_is_retried_on_503_but_not_on_500_standin_only() {
+async fn reads_and_saves_are_retried_on_503_but_not_on_500_standin_only() {
     let target = Target::new();
     let Some(standin) = target.standin("inject failures") else {
         return;
     };
     let client = target.client();
+    // A 500 is Grafana's answer: asking again would get it again.
+    standin.fail_next(1, 500);
+    let read = client.datasources().await.map(|_| ());
+    assert!(
+        matches!(
+            read,
+            Err(Error::Server {
+                status: 500,
+                attempts: 1,
+                ..
+            })
+        ),
+        "{read:?}"
+    );
     standin.fail_next(1, 500);
     let err = client
         .save_dashboard(&dashboard("retry", "Retry", &[]), None, false, None)

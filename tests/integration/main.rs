@@ -18,3 +18,4 @@ mod plan;
 mod prometheus_client;
 mod regression;
 mod rules;
+mod transport;

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use onramp::client::prometheus::{
     AlertState, Auth, Error, PrometheusClient, PrometheusConfig, QueryRange, QueryResult,
-    RetryPolicy, RuleCheckError, RuleHealth, RuleKind, Secret, TargetHealth, promtool_check_rules,
+    RetryPolicy, RuleCheckError, RuleHealth, RuleKind, TargetHealth, promtool_check_rules,
     promtool_test_rules,
 };
 
@@ -44,8 +44,8 @@ const BROKEN_RULES: &str = r#"groups:
 fn fast_retry() -> RetryPolicy {
     RetryPolicy {
         max_attempts: 3,
-        base_delay: Duration::from_millis(20),
-        max_delay: Duration::from_millis(100),
+        base: Duration::from_millis(20),
+        cap: Duration::from_millis(100),
     }
 }
 
@@ -601,8 +601,37 @@ async fn server_errors_are_retried_with_backoff_and_client_errors_are_not() {
         .query("up", None)
         .await
         .expect_err("401");
-    assert!(matches!(err, Error::Http { status: 401, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::CredentialsRejected {
+                status: 401,
+                credentials_sent: false,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert_eq!(denied.hits.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn rate_limited_reads_are_retried_and_a_500_answer_is_not() {
+    let limited = stand_in(2, 429, "slow down", Duration::ZERO).await;
+    let result = client_for(&limited.url)
+        .query("up", None)
+        .await
+        .expect("third attempt");
+    assert_eq!(result.first_value(), Some(1.0));
+    assert_eq!(limited.hits.load(Ordering::SeqCst), 3);
+
+    let failing = stand_in(1, 500, "query failed", Duration::ZERO).await;
+    let err = client_for(&failing.url)
+        .query("up", None)
+        .await
+        .expect_err("500 is Prometheus' answer");
+    assert!(matches!(err, Error::Http { status: 500, .. }), "{err:?}");
+    assert_eq!(failing.hits.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]
@@ -617,10 +646,7 @@ async fn credentials_are_sent_but_never_shown() {
     let basic = PrometheusClient::new(
         PrometheusConfig::new(&denied.url)
             .expect("config")
-            .with_auth(Auth::Basic {
-                username: "ops".into(),
-                password: Secret::new("pw-456"),
-            }),
+            .with_auth(Auth::basic("ops", "pw-456")),
     )
     .expect("client");
     let basic_err = basic.query("up", None).await.expect_err("401");
@@ -643,8 +669,8 @@ async fn credentials_are_sent_but_never_shown() {
     }
     assert!(
         err.to_string().contains(
-            "answered HTTP 401 (Unauthorized); check the credentials \
-             (PROMETHEUS_TOKEN, or PROMETHEUS_USER and PROMETHEUS_PASSWORD)"
+            "did not accept the credentials (HTTP 401); \
+             check PROMETHEUS_TOKEN, or PROMETHEUS_USER and PROMETHEUS_PASSWORD"
         ),
         "{err}"
     );

@@ -400,7 +400,35 @@ impl GrafanaStandIn {
     /// Grafana-style error body, before auth — like a failing proxy or a
     /// crashing Grafana.
     pub fn fail_next(&self, n: u32, status: u16) {
-        self.shared.lock().faults = Some((n, status));
+        self.shared.lock().faults = Some((n, Fault::Status(status), Target::default()));
+    }
+
+    /// Answers the next `n` requests of `method` (any method when `None`)
+    /// with `status` and the request quoted back — its headers, credentials
+    /// first after `pad` filler characters, then its body — as a proxy's text
+    /// page, or as Grafana's JSON error `{"message": …}` when `envelope`.
+    pub fn echo_next(&self, n: u32, status: u16, envelope: bool, pad: usize, method: Option<&str>) {
+        let method = method.map(|m| Method::from_bytes(m.as_bytes()).expect("a method"));
+        self.shared.lock().faults = Some((
+            n,
+            Fault::Echo {
+                status,
+                envelope,
+                pad,
+            },
+            Target { method, path: None },
+        ));
+    }
+
+    /// Lets the next `n` dashboard saves (`POST /api/dashboards/db`, retries
+    /// included) be stored, then answers `status` instead of the result: the
+    /// answer is lost after Grafana acted, as when a proxy fails on the way back.
+    pub fn store_then_fail_next_save(&self, n: u32, status: u16) {
+        let target = Target {
+            method: Some(Method::POST),
+            path: Some("/api/dashboards/db"),
+        };
+        self.shared.lock().faults = Some((n, Fault::StoreThenFail(status), target));
     }
 
     /// Delays every following request by `delay` (zero turns it off).
@@ -560,9 +588,38 @@ struct Store {
     next_id: i64,
     next_datasource_id: i64,
     generated: u64,
-    faults: Option<(u32, u16)>,
+    /// The fault, how many more requests it hits, and which ones.
+    faults: Option<(u32, Fault, Target)>,
     delay: Duration,
     log: Vec<LoggedRequest>,
+}
+
+/// Which requests a fault hits: those of this method and path (any when `None`).
+#[derive(Debug, Clone, Default)]
+struct Target {
+    method: Option<Method>,
+    path: Option<&'static str>,
+}
+
+impl Target {
+    fn hits(&self, method: &Method, path: &str) -> bool {
+        self.method.as_ref().is_none_or(|m| m == method) && self.path.is_none_or(|p| p == path)
+    }
+}
+
+/// A failure injected into the next requests.
+#[derive(Debug, Clone, Copy)]
+enum Fault {
+    /// Answer this status before any handler runs.
+    Status(u16),
+    /// Answer `status` quoting the request back, see [`GrafanaStandIn::echo_next`].
+    Echo {
+        status: u16,
+        envelope: bool,
+        pad: usize,
+    },
+    /// Run the handler (a save is stored), then answer this status instead.
+    StoreThenFail(u16),
 }
 
 /// The caller of a request, put into request extensions by [`gate`].
@@ -1163,33 +1220,51 @@ async fn gate(State(shared): State<Arc<Shared>>, mut request: Request, next: Nex
     let fault = {
         let mut state = shared.lock();
         match state.faults {
-            Some((n, status)) if n > 0 => {
-                state.faults = if n > 1 { Some((n - 1, status)) } else { None };
-                Some(status)
+            Some((n, fault, ref target)) if n > 0 && target.hits(&method, request.uri().path()) => {
+                let target = target.clone();
+                state.faults = (n > 1).then_some((n - 1, fault, target));
+                Some(fault)
             }
             _ => None,
         }
     };
 
     let mut identity = None;
-    let response = if let Some(status) = fault {
-        let text = StatusCode::from_u16(status)
-            .ok()
-            .and_then(|s| s.canonical_reason())
-            .unwrap_or("Injected failure");
-        respond(status, json!({ "message": text }))
-    } else {
-        let checked =
-            shared
-                .lock()
-                .authenticate(&headers, &method, request.uri().path(), org_id.as_deref());
-        match checked {
-            Ok(who) => {
-                identity = (!who.anonymous).then(|| who.login.clone());
-                request.extensions_mut().insert(who);
-                next.run(request).await
+    let response = match fault {
+        Some(Fault::Status(status)) => {
+            let text = StatusCode::from_u16(status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("Injected failure");
+            respond(status, json!({ "message": text }))
+        }
+        Some(Fault::Echo {
+            status,
+            envelope,
+            pad,
+        }) => echo(request, status, envelope, pad).await,
+        _ => {
+            let checked = shared.lock().authenticate(
+                &headers,
+                &method,
+                request.uri().path(),
+                org_id.as_deref(),
+            );
+            match checked {
+                Ok(who) => {
+                    identity = (!who.anonymous).then(|| who.login.clone());
+                    request.extensions_mut().insert(who);
+                    let answer = next.run(request).await;
+                    match fault {
+                        // Stored; the answer is lost on the way back.
+                        Some(Fault::StoreThenFail(status)) => {
+                            respond(status, json!({ "message": "Service Unavailable" }))
+                        }
+                        _ => answer,
+                    }
+                }
+                Err((status, body)) => respond(status, body),
             }
-            Err((status, body)) => respond(status, body),
         }
     };
     if let Some(logged) = shared.lock().log.get_mut(entry) {
@@ -1197,6 +1272,18 @@ async fn gate(State(shared): State<Arc<Shared>>, mut request: Request, next: Nex
         logged.status = response.status().as_u16();
     }
     response
+}
+
+/// The request quoted back, credentials first, as a server that echoes
+/// requests in its errors does.
+async fn echo(request: Request, status: u16, envelope: bool, pad: usize) -> Response {
+    let text = super::echo::quote(request, pad, "\n").await;
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if envelope {
+        (status, Json(json!({ "message": text }))).into_response()
+    } else {
+        (status, text).into_response()
+    }
 }
 
 fn auth_kind(headers: &HeaderMap) -> AuthKind {

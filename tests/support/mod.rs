@@ -2,13 +2,40 @@
 //! Prometheus tools, and the stand-ins for the servers that cannot run here.
 
 pub mod crd;
+pub mod echo;
 pub mod grafana;
+pub mod leaks;
 pub mod prometheus;
 pub mod shop;
+pub mod tls;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+
+/// Runs a server on its own thread and tokio runtime, so that sync and async
+/// tests can both use it: binds a loopback port, hands the listener to
+/// `serve`, and returns the bound address. The thread ends with the process.
+pub fn spawn_server<F, Fut>(serve: F) -> std::net::SocketAddr
+where
+    F: FnOnce(tokio::net::TcpListener) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let addr = listener.local_addr().expect("a bound address");
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            serve(listener).await;
+        });
+    });
+    addr
+}
 
 /// The repository root.
 pub fn repo() -> PathBuf {

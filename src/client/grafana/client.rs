@@ -4,24 +4,25 @@
 //! Owns: building requests (auth, org header), the retry loop, and turning
 //! Grafana's answers into [`crate::client::grafana::model`] values or [`Error`]s.
 //! Does not own deciding *whether* to push (apply does that from `meta`) nor
-//! normalising dashboards ([`super::normalize`]).
+//! normalising dashboards ([`super::normalize()`]).
 //!
-//! Retry rules: a GET is retried on 5xx, connection errors and timeouts; a
-//! POST or DELETE only when the request certainly did not reach Grafana
-//! (connection not established) or a proxy said 502/503/504. 4xx — and so a
-//! 412 version conflict — is never retried.
+//! Requests go through the shared transport ([`crate::client::http`]), which
+//! owns credentials, TLS and retries: reads are retried, a POST or DELETE is
+//! never replayed once it may have reached Grafana. 4xx — and so a 412
+//! version conflict — is never retried.
 
-use reqwest::header::{ACCEPT, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use super::config::{Auth, GrafanaConfig};
-use super::error::{Error, Unreachable};
+use super::config::GrafanaConfig;
+use super::error::Error;
 use super::model::{
     DashboardMeta, Datasource, DatasourceList, Folder, Health, LiveDashboard, SaveResult, SearchHit,
 };
+use crate::client::http::{Body, Replay as Resend, Transport};
+use crate::client::secret::redact;
 
 /// The header that selects the organisation.
 const ORG_HEADER: &str = "X-Grafana-Org-Id";
@@ -33,7 +34,7 @@ const MAX_QUOTED_BODY: usize = 200;
 /// A connection to one Grafana. Cheap to clone (the HTTP pool is shared).
 #[derive(Debug, Clone)]
 pub struct Client {
-    http: reqwest::Client,
+    transport: Transport,
     config: GrafanaConfig,
 }
 
@@ -52,7 +53,7 @@ struct Answer {
     method: Method,
     url: Url,
     status: StatusCode,
-    body: Vec<u8>,
+    body: String,
     attempts: u32,
 }
 
@@ -68,13 +69,14 @@ struct ApiMessage {
 impl Client {
     /// A client for the Grafana described by `config`.
     pub fn new(config: GrafanaConfig) -> Result<Self, Error> {
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout())
-            .connect_timeout(config.timeout())
-            .user_agent(concat!("onramp/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|source| Error::HttpClient { source })?;
-        Ok(Client { http, config })
+        let transport = Transport::new(
+            config.auth().clone(),
+            config.timeout(),
+            config.retry(),
+            config.tls(),
+        )
+        .map_err(|reason| Error::HttpClient { reason })?;
+        Ok(Client { transport, config })
     }
 
     /// The configuration this client uses.
@@ -336,7 +338,8 @@ impl Client {
         url
     }
 
-    /// Sends a request, retrying per [`Replay`] and the retry policy.
+    /// Sends a request through the shared transport, which retries per
+    /// [`Replay`] and the retry policy.
     async fn call(
         &self,
         method: Method,
@@ -344,107 +347,60 @@ impl Client {
         body: Option<&Value>,
         replay: Replay,
     ) -> Result<Answer, Error> {
-        let policy = self.config.retry();
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let last = attempt >= policy.max_attempts;
-            match self.attempt(&method, &url, body).await {
-                Ok((status, bytes)) => {
-                    if !last && retry_status(status, replay) {
-                        tokio::time::sleep(policy.backoff(attempt)).await;
-                        continue;
-                    }
-                    return Ok(Answer {
-                        method,
-                        url,
-                        status,
-                        body: bytes,
-                        attempts: attempt,
-                    });
-                }
-                Err(err) => {
-                    if !last && retry_transport(&err, replay) {
-                        tokio::time::sleep(policy.backoff(attempt)).await;
-                        continue;
-                    }
-                    let reason = if err.is_timeout() {
-                        Unreachable::Timeout {
-                            after: self.config.timeout(),
-                        }
-                    } else if err.is_connect() {
-                        Unreachable::Connect
-                    } else {
-                        Unreachable::Transport
-                    };
-                    return Err(Error::Unreachable {
-                        url: url.to_string(),
-                        reason,
-                        attempts: attempt,
-                        source: err,
-                    });
-                }
-            }
-        }
-    }
-
-    /// One HTTP exchange: status and the whole body.
-    async fn attempt(
-        &self,
-        method: &Method,
-        url: &Url,
-        body: Option<&Value>,
-    ) -> Result<(StatusCode, Vec<u8>), reqwest::Error> {
-        let mut request = self
-            .http
-            .request(method.clone(), url.clone())
-            .header(ACCEPT, HeaderValue::from_static("application/json"));
-        // reqwest marks both auth headers sensitive, so they stay out of its Debug output.
-        request = match self.config.auth() {
-            Auth::None => request,
-            Auth::Token(token) => request.bearer_auth(token.expose()),
-            Auth::Basic { user, password } => request.basic_auth(user, Some(password.expose())),
+        let body = body.map_or(Body::Empty, Body::Json);
+        let headers: Vec<(&'static str, String)> = self
+            .config
+            .org_id()
+            .map(|org| (ORG_HEADER, org.to_string()))
+            .into_iter()
+            .collect();
+        let resend = match replay {
+            Replay::Idempotent => Resend::Read,
+            Replay::Unsafe => Resend::Write,
         };
-        if let Some(org) = self.config.org_id() {
-            request = request.header(ORG_HEADER, org.to_string());
+        match self
+            .transport
+            .send(method.clone(), &url, body, &headers, resend)
+            .await
+        {
+            Ok(answer) => Ok(Answer {
+                method,
+                url,
+                status: answer.status,
+                body: answer.body,
+                attempts: answer.attempts,
+            }),
+            Err(failure) => Err(Error::Unreachable {
+                url: url.to_string(),
+                certificate: failure.is_certificate(),
+                reason: failure.kind,
+                attempts: failure.attempts,
+                source: failure.source,
+            }),
         }
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request.send().await?;
-        let status = response.status();
-        let bytes = response.bytes().await?;
-        Ok((status, bytes.to_vec()))
     }
 
     /// Decodes a 2xx body.
     fn decode<T: DeserializeOwned>(&self, answer: &Answer) -> Result<T, Error> {
-        serde_json::from_slice(&answer.body).map_err(|source| Error::InvalidResponse {
+        serde_json::from_str(&answer.body).map_err(|source| Error::InvalidResponse {
             url: answer.url.to_string(),
             source,
         })
     }
 
-    /// Grafana's `message`/`status`, with any credential scrubbed out.
+    /// Grafana's `message`/`status`, with every secret of the run scrubbed
+    /// out before a long body is cut (a cut first would leave the start of a
+    /// secret that straddles it).
     fn api_message(&self, answer: &Answer) -> ApiMessage {
-        let mut api: ApiMessage = serde_json::from_slice(&answer.body).unwrap_or_default();
+        let mut api: ApiMessage = serde_json::from_str(&answer.body).unwrap_or_default();
         if api.message.is_none() {
-            let text = String::from_utf8_lossy(&answer.body);
-            let text = text.trim();
+            let text = redact(answer.body.trim());
             if !text.is_empty() {
                 api.message = Some(text.chars().take(MAX_QUOTED_BODY).collect());
             }
         }
-        api.message = api.message.map(|m| self.scrub(&m));
+        api.message = api.message.map(|m| redact(&m));
         api
-    }
-
-    /// Removes the configured secret from text Grafana (or a proxy) sent back.
-    fn scrub(&self, text: &str) -> String {
-        match self.config.auth().secret() {
-            Some(secret) if !secret.is_empty() => text.replace(secret, "<redacted>"),
-            _ => text.to_owned(),
-        }
     }
 
     /// The error for an answer no endpoint-specific rule covered.
@@ -480,26 +436,6 @@ impl Client {
                 }
             }
         }
-    }
-}
-
-/// Whether an HTTP status is worth another attempt.
-fn retry_status(status: StatusCode, replay: Replay) -> bool {
-    match replay {
-        Replay::Idempotent => status.is_server_error(),
-        Replay::Unsafe => matches!(
-            status,
-            StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT
-        ),
-    }
-}
-
-/// Whether a transport error is worth another attempt.
-fn retry_transport(err: &reqwest::Error, replay: Replay) -> bool {
-    match replay {
-        Replay::Idempotent => !err.is_builder() && !err.is_redirect(),
-        // Only when no connection was made: the request never reached Grafana.
-        Replay::Unsafe => err.is_connect(),
     }
 }
 
@@ -609,25 +545,6 @@ mod tests {
             matches!(&none, Err(text) if text.contains(r#""Loki" (type loki, uid loki)"#)),
             "{none:?}"
         );
-    }
-
-    #[test]
-    fn four_hundreds_are_never_retried() {
-        for replay in [Replay::Idempotent, Replay::Unsafe] {
-            for status in [400, 401, 403, 404, 409, 412, 422] {
-                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-                assert!(!retry_status(status, replay), "{status} {replay:?}");
-            }
-        }
-        assert!(retry_status(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            Replay::Idempotent
-        ));
-        assert!(!retry_status(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            Replay::Unsafe
-        ));
-        assert!(retry_status(StatusCode::BAD_GATEWAY, Replay::Unsafe));
     }
 
     #[test]

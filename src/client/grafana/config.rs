@@ -1,10 +1,11 @@
-//! How to reach Grafana: base URL, credentials, org, timeout and retry policy.
+//! How to reach Grafana: base URL, credentials, org, timeout, retry policy
+//! and TLS.
 //!
 //! Owns: [`GrafanaConfig`], built from `--grafana-url` and the `GRAFANA_*`
 //! environment through an injected lookup function (so tests never mutate the
-//! process environment), and [`Secret`], which keeps credentials out of every
-//! `Debug` and `Display`. Does not own the CLI flags (the CLI passes the
-//! `--grafana-url` value in).
+//! process environment). The credentials policy, [`Auth`], [`RetryPolicy`]
+//! and [`Tls`] are the shared transport's ([`crate::client::http`]). Does not
+//! own the CLI flags (the CLI passes the `--grafana-url` value in).
 
 use std::time::Duration;
 
@@ -23,93 +24,8 @@ pub const ENV_PASSWORD: &str = "GRAFANA_PASSWORD";
 /// Environment variable holding the org id sent as `X-Grafana-Org-Id`.
 pub const ENV_ORG_ID: &str = "GRAFANA_ORG_ID";
 
+pub use crate::client::http::{Auth, RetryPolicy, Tls};
 pub use crate::client::secret::Secret;
-
-/// How onramp authenticates to Grafana.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Auth {
-    /// No credentials (Grafana with anonymous access, or health checks only).
-    #[default]
-    None,
-    /// A service-account token, sent as `Authorization: Bearer …`.
-    Token(Secret),
-    /// HTTP basic auth (self-hosted Grafana).
-    Basic {
-        /// Login.
-        user: String,
-        /// Password.
-        password: Secret,
-    },
-}
-
-impl Auth {
-    /// A service-account token.
-    pub fn token(token: impl Into<String>) -> Self {
-        Auth::Token(Secret::new(token))
-    }
-
-    /// Basic auth with a login and password.
-    pub fn basic(user: impl Into<String>, password: impl Into<String>) -> Self {
-        Auth::Basic {
-            user: user.into(),
-            password: Secret::new(password),
-        }
-    }
-
-    /// Whether any credential is configured.
-    pub fn is_some(&self) -> bool {
-        !matches!(self, Auth::None)
-    }
-
-    /// The secret part, so the client can scrub it from anything Grafana echoes.
-    pub(crate) fn secret(&self) -> Option<&str> {
-        match self {
-            Auth::None => None,
-            Auth::Token(t) => Some(t.expose()),
-            Auth::Basic { password, .. } => Some(password.expose()),
-        }
-    }
-}
-
-/// Bounded exponential backoff: attempt `n` (from 1) waits
-/// `min(base * 2^(n-1), cap)` before attempt `n + 1`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Total attempts, including the first (at least 1).
-    pub max_attempts: u32,
-    /// Wait after the first failed attempt.
-    pub base: Duration,
-    /// Upper bound of any single wait.
-    pub cap: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 3,
-            base: Duration::from_millis(200),
-            cap: Duration::from_secs(2),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// No retries: one attempt.
-    pub fn none() -> Self {
-        RetryPolicy {
-            max_attempts: 1,
-            ..RetryPolicy::default()
-        }
-    }
-
-    /// The wait after failed attempt `attempt` (counted from 1).
-    pub fn backoff(&self, attempt: u32) -> Duration {
-        let factor = 1u32
-            .checked_shl(attempt.saturating_sub(1))
-            .unwrap_or(u32::MAX);
-        self.base.saturating_mul(factor).min(self.cap)
-    }
-}
 
 /// Default per-request timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -122,6 +38,7 @@ pub struct GrafanaConfig {
     org_id: Option<u64>,
     timeout: Duration,
     retry: RetryPolicy,
+    tls: Tls,
 }
 
 impl GrafanaConfig {
@@ -129,19 +46,25 @@ impl GrafanaConfig {
     /// retries. User info in the URL (`http://admin:pw@host`) becomes basic
     /// auth and is removed from the URL, so it never shows in messages.
     pub fn new(url: &str) -> Result<Self, Error> {
-        let (url, auth) = parse_base_url(url)?;
+        let (url, auth) =
+            crate::client::http::parse_base_url(url).map_err(|reason| Error::InvalidUrl {
+                url: crate::client::secret::redact_userinfo(url),
+                reason,
+            })?;
         Ok(GrafanaConfig {
             url,
             auth,
             org_id: None,
             timeout: DEFAULT_TIMEOUT,
             retry: RetryPolicy::default(),
+            tls: Tls::default(),
         })
     }
 
     /// Reads the config from `--grafana-url` (`url_flag`, wins over
     /// `GRAFANA_URL`) and the `GRAFANA_*` variables returned by `lookup`.
-    /// A token (`GRAFANA_TOKEN`) wins over basic auth; empty values count as
+    /// Credentials come from one place: `GRAFANA_TOKEN`, or `GRAFANA_USER`
+    /// and `GRAFANA_PASSWORD`, or the URL's user info; empty values count as
     /// unset.
     pub fn from_lookup<F>(url_flag: Option<&str>, lookup: F) -> Result<Self, Error>
     where
@@ -157,25 +80,17 @@ impl GrafanaConfig {
             None => get(ENV_URL).ok_or(Error::MissingUrl)?,
         };
         let mut config = GrafanaConfig::new(&url)?;
-
-        let token = get(ENV_TOKEN);
-        let user = get(ENV_USER);
-        // Passwords may legitimately start or end with spaces: do not trim.
-        let password = lookup(ENV_PASSWORD).filter(|p| !p.is_empty());
-        if let Some(token) = token {
-            config.auth = Auth::token(token);
-        } else {
-            match (user, password) {
-                (Some(user), Some(password)) => config.auth = Auth::basic(user, password),
-                (Some(_), None) => return Err(Error::IncompleteBasicAuth { present: ENV_USER }),
-                (None, Some(_)) => {
-                    return Err(Error::IncompleteBasicAuth {
-                        present: ENV_PASSWORD,
-                    });
-                }
-                // Keep credentials that came in the URL, if any.
-                (None, None) => {}
+        let from_env = crate::client::http::credentials_from("GRAFANA", &lookup)
+            .map_err(|reason| Error::Credentials { reason })?;
+        match (from_env, config.auth.is_some()) {
+            (Some(_), true) => {
+                return Err(Error::Credentials {
+                    reason: "the Grafana URL carries a user and password and GRAFANA_TOKEN or                              GRAFANA_USER/GRAFANA_PASSWORD are set too; keep one of them"
+                        .to_owned(),
+                });
             }
+            (Some(auth), false) => config.auth = auth,
+            (None, _) => {}
         }
 
         if let Some(org) = get(ENV_ORG_ID) {
@@ -219,6 +134,12 @@ impl GrafanaConfig {
         self
     }
 
+    /// Sets how Grafana's certificate is checked.
+    pub fn with_tls(mut self, tls: Tls) -> Self {
+        self.tls = tls;
+        self
+    }
+
     /// The base URL (always ending in `/`, never carrying user info).
     pub fn url(&self) -> &Url {
         &self.url
@@ -243,38 +164,11 @@ impl GrafanaConfig {
     pub fn retry(&self) -> RetryPolicy {
         self.retry
     }
-}
 
-/// Parses a base URL, moves user info into basic auth, and makes sure the
-/// path ends in `/` so endpoint paths append below a sub-path (`/grafana/`).
-fn parse_base_url(raw: &str) -> Result<(Url, Auth), Error> {
-    let raw = raw.trim();
-    let invalid = |reason: &str| Error::InvalidUrl {
-        url: crate::client::secret::redact_userinfo(raw),
-        reason: reason.to_owned(),
-    };
-    let mut url = Url::parse(raw).map_err(|e| invalid(&e.to_string()))?;
-    if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(invalid("the scheme must be http or https"));
+    /// How Grafana's certificate is checked.
+    pub fn tls(&self) -> &Tls {
+        &self.tls
     }
-    if url.host_str().is_none() {
-        return Err(invalid("there is no host"));
-    }
-    let auth = if url.username().is_empty() {
-        Auth::None
-    } else {
-        Auth::basic(url.username(), url.password().unwrap_or_default())
-    };
-    // Cannot fail for http(s) URLs with a host, checked above.
-    let _ = url.set_username("");
-    let _ = url.set_password(None);
-    url.set_query(None);
-    url.set_fragment(None);
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
-    Ok((url, auth))
 }
 
 #[cfg(test)]
@@ -284,14 +178,12 @@ mod tests {
     use crate::client::secret::lookup as env;
 
     #[test]
-    fn flag_wins_over_env_and_token_wins_over_basic() -> Result<(), Error> {
+    fn flag_wins_over_env() -> Result<(), Error> {
         let config = GrafanaConfig::from_lookup(
             Some("http://flag:3000"),
             env(&[
                 (ENV_URL, "http://env:3000"),
                 (ENV_TOKEN, "glsa_secret"),
-                (ENV_USER, "admin"),
-                (ENV_PASSWORD, "pw"),
                 (ENV_ORG_ID, "2"),
             ]),
         )?;
@@ -326,8 +218,8 @@ mod tests {
             GrafanaConfig::from_lookup(None, env(&[(ENV_URL, "http://g"), (ENV_USER, "admin")]));
         assert_eq!(
             half.map(|_| ()).map_err(|e| e.to_string()),
-            Err("basic auth needs both GRAFANA_USER and GRAFANA_PASSWORD, but only GRAFANA_USER is set; \
-                 set the other one, or use a service-account token in GRAFANA_TOKEN"
+            Err("invalid Grafana credentials: basic auth needs both GRAFANA_USER and GRAFANA_PASSWORD, \
+                 but only GRAFANA_USER is set; set the other one, or use a token in GRAFANA_TOKEN"
                 .to_owned())
         );
         let org =
@@ -370,18 +262,5 @@ mod tests {
         let basic = config.with_auth(Auth::basic("admin", "pa55word"));
         assert!(!format!("{basic:?}").contains("pa55word"));
         Ok(())
-    }
-
-    #[test]
-    fn backoff_doubles_up_to_the_cap() {
-        let policy = RetryPolicy {
-            max_attempts: 5,
-            base: Duration::from_millis(200),
-            cap: Duration::from_millis(500),
-        };
-        assert_eq!(policy.backoff(1), Duration::from_millis(200));
-        assert_eq!(policy.backoff(2), Duration::from_millis(400));
-        assert_eq!(policy.backoff(3), Duration::from_millis(500));
-        assert_eq!(policy.backoff(40), Duration::from_millis(500));
     }
 }

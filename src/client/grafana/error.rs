@@ -9,10 +9,9 @@
 //! stored without user info, and messages quoted from Grafana are scrubbed of
 //! the secret before they get here.
 
-use std::fmt;
-use std::time::Duration;
-
 use super::model::DatasourceList;
+
+pub use crate::client::http::Unreachable;
 
 /// Everything that can go wrong while configuring or calling Grafana.
 #[derive(Debug, thiserror::Error)]
@@ -40,35 +39,33 @@ pub enum Error {
         value: String,
     },
 
-    /// Only one half of basic auth was configured.
-    #[error(
-        "basic auth needs both GRAFANA_USER and GRAFANA_PASSWORD, but only {present} is set; \
-         set the other one, or use a service-account token in GRAFANA_TOKEN"
-    )]
-    IncompleteBasicAuth {
-        /// The variable that is set.
-        present: &'static str,
+    /// The credentials settings are incomplete or come from two places.
+    #[error("invalid Grafana credentials: {reason}")]
+    Credentials {
+        /// What is wrong and what to set.
+        reason: String,
     },
 
-    /// The HTTP client itself could not be built (TLS backend initialisation).
-    #[error("could not set up the HTTP client for Grafana")]
+    /// The HTTP client itself could not be built (the CA file, TLS setup).
+    #[error("could not set up the HTTP client for Grafana: {reason}")]
     HttpClient {
-        /// The underlying error.
-        #[source]
-        source: reqwest::Error,
+        /// What failed.
+        reason: String,
     },
 
     /// No answer from Grafana: connection refused, DNS failure, TLS failure or
     /// timeout, after every attempt the retry policy allows.
     #[error(
-        "cannot reach Grafana at {url}: {reason} (after {attempts} attempt(s)); \
-         check --grafana-url / GRAFANA_URL and that Grafana is running"
+        "cannot reach Grafana at {url}: {reason} (after {attempts} attempt(s)); {}",
+        if *certificate { crate::client::http::TLS_ADVICE } else { "check --grafana-url / GRAFANA_URL and that Grafana is running" }
     )]
     Unreachable {
         /// The URL that was requested.
         url: String,
         /// Why the request got no answer.
         reason: Unreachable,
+        /// Whether Grafana's certificate was refused.
+        certificate: bool,
         /// How many attempts were made.
         attempts: u32,
         /// The underlying transport error.
@@ -250,65 +247,9 @@ pub enum Error {
     },
 }
 
-/// Why a request got no HTTP answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Unreachable {
-    /// The TCP/TLS connection could not be made (refused, DNS, TLS).
-    Connect,
-    /// No complete answer within the configured timeout.
-    Timeout {
-        /// The per-request timeout.
-        after: Duration,
-    },
-    /// The connection broke while the request or response was in flight.
-    Transport,
-}
-
-impl fmt::Display for Unreachable {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Unreachable::Connect => {
-                f.write_str("connection failed (refused, unknown host or TLS error)")
-            }
-            Unreachable::Timeout { after } => {
-                write!(f, "no answer within {}", human_duration(*after))
-            }
-            Unreachable::Transport => f.write_str("the connection broke during the request"),
-        }
-    }
-}
-
-/// `10s`, `250ms`: short and exact for the durations a timeout takes.
-fn human_duration(d: Duration) -> String {
-    if d.subsec_millis() == 0 && d.as_secs() > 0 {
-        format!("{}s", d.as_secs())
-    } else {
-        format!("{}ms", d.as_millis())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn timeouts_read_naturally() {
-        assert_eq!(
-            Unreachable::Timeout {
-                after: Duration::from_secs(10)
-            }
-            .to_string(),
-            "no answer within 10s"
-        );
-        assert_eq!(
-            Unreachable::Timeout {
-                after: Duration::from_millis(250)
-            }
-            .to_string(),
-            "no answer within 250ms"
-        );
-    }
 
     #[test]
     fn unauthorized_says_what_to_set() {

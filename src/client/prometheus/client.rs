@@ -1,8 +1,9 @@
 //! The Prometheus HTTP client: instant and range queries, series, targets,
 //! rules, alerts, build info, readiness, and config reload with confirmation.
-//! It owns retries (bounded, exponential backoff, only for transient
-//! failures), the mapping of answers to typed values and to [`Error`], and
-//! bounded concurrent querying. It does not decide what to query: verify and
+//! It owns the mapping of answers to typed values and to [`Error`] (quoting
+//! bodies only after the run's secrets are scrubbed out), and bounded
+//! concurrent querying; credentials, TLS and retries are the shared
+//! transport's ([`crate::client::http`]). It does not decide what to query: verify and
 //! the plain-Prometheus sink do.
 
 use std::sync::Arc;
@@ -18,8 +19,10 @@ use super::api::{
     self, Alert, AlertsData, BuildInfo, ConfigData, Labels, QueryResult, RawQueryData,
     ReloadStatus, RuleGroup, RulesData, Target, TargetsData,
 };
-use super::config::{Auth, PrometheusConfig};
+use super::config::PrometheusConfig;
 use super::error::{Error, Result};
+use crate::client::http::{Body, Replay, Transport, Unreachable};
+use crate::client::secret::redact;
 
 /// Gauge: 1 when the last configuration reload worked.
 pub const RELOAD_SUCCESSFUL_METRIC: &str = "prometheus_config_last_reload_successful";
@@ -33,7 +36,7 @@ const BODY_EXCERPT_CHARS: usize = 200;
 /// pool.
 #[derive(Clone, Debug)]
 pub struct PrometheusClient {
-    http: reqwest::Client,
+    transport: Transport,
     config: Arc<PrometheusConfig>,
 }
 
@@ -46,16 +49,6 @@ pub struct QueryRange {
     pub end: SystemTime,
     /// Time between evaluations.
     pub step: Duration,
-}
-
-/// Which failures deserve another attempt.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Retry {
-    /// Connection errors, timeouts and 5xx answers (reads).
-    Transient,
-    /// Connection errors and timeouts only: a 5xx answer is the real answer
-    /// (the reload endpoint reports a bad config with 500; readiness with 503).
-    ConnectionOnly,
 }
 
 /// An HTTP answer, read whole.
@@ -81,18 +74,18 @@ struct Envelope {
 impl PrometheusClient {
     /// Builds a client; no request is sent yet.
     pub fn new(config: PrometheusConfig) -> Result<Self> {
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout)
-            .danger_accept_invalid_certs(config.insecure_skip_tls_verify)
-            .user_agent(concat!("onramp/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|err| Error::Config {
-                url: config.base_url.to_string(),
-                reason: format!("cannot build the HTTP client: {}", innermost_cause(&err)),
-            })?;
+        let transport = Transport::new(
+            config.auth.clone(),
+            config.timeout,
+            config.retry,
+            &config.tls,
+        )
+        .map_err(|reason| Error::Config {
+            url: config.base_url.to_string(),
+            reason,
+        })?;
         Ok(PrometheusClient {
-            http,
+            transport,
             config: Arc::new(config),
         })
     }
@@ -111,12 +104,13 @@ impl PrometheusClient {
     /// is still starting (503).
     pub async fn ready(&self) -> Result<bool> {
         let reply = self
-            .send(Method::GET, "-/ready", &[], Retry::ConnectionOnly)
+            // 503 is the answer while Prometheus starts: not to be retried.
+            .send(Method::GET, "-/ready", &[], Replay::ReadAnyAnswer)
             .await?;
         match reply.status {
             status if status.is_success() => Ok(true),
             StatusCode::SERVICE_UNAVAILABLE => Ok(false),
-            _ => Err(http_error(reply)),
+            _ => Err(self.http_error(reply)),
         }
     }
 
@@ -228,13 +222,15 @@ impl PrometheusClient {
     /// to run with `--web.enable-lifecycle`.
     pub async fn reload(&self) -> Result<()> {
         let reply = self
-            .send(Method::POST, "-/reload", &[], Retry::ConnectionOnly)
+            // A reload is idempotent, so resending after a lost answer is
+            // safe; its 500 (a bad file) is the answer, never retried.
+            .send(Method::POST, "-/reload", &[], Replay::ReadAnyAnswer)
             .await?;
         let status = reply.status;
         if status.is_success() {
             return Ok(());
         }
-        let body = excerpt(&reply.body);
+        let body = excerpt(&redact(&reply.body));
         let reason = match status {
             StatusCode::FORBIDDEN if body.contains("ifecycle") => format!(
                 "{body} (HTTP 403): start Prometheus with --web.enable-lifecycle, \
@@ -244,7 +240,7 @@ impl PrometheusClient {
                 "{body}; check the files with `promtool check config` and `promtool check rules` \
                  (Prometheus' log names the failing file); the previous configuration stays active"
             ),
-            _ => return Err(http_error(reply)),
+            _ => return Err(self.http_error(reply)),
         };
         Err(Error::ReloadFailed {
             url: reply.url,
@@ -345,15 +341,15 @@ impl PrometheusClient {
         path: &str,
         params: &[(&str, String)],
     ) -> Result<T> {
-        let reply = self.send(method, path, params, Retry::Transient).await?;
+        let reply = self.send(method, path, params, Replay::Read).await?;
         let envelope = serde_json::from_str::<Envelope>(&reply.body);
         match envelope {
             Ok(envelope) if envelope.status == "error" => Err(Error::Api {
                 url: reply.url,
                 error_type: envelope.error_type.unwrap_or_else(|| "unknown".into()),
-                error: envelope.error.unwrap_or_default(),
+                error: redact(&envelope.error.unwrap_or_default()),
             }),
-            _ if !reply.status.is_success() => Err(http_error(reply)),
+            _ if !reply.status.is_success() => Err(self.http_error(reply)),
             Ok(envelope) if envelope.status == "success" => {
                 let data = envelope.data.ok_or_else(|| Error::Decode {
                     url: reply.url.clone(),
@@ -374,7 +370,7 @@ impl PrometheusClient {
             Err(err) => Err(Error::Decode {
                 reason: format!(
                     "the answer is not a Prometheus API answer ({err}); it starts with {:?}",
-                    excerpt(&reply.body)
+                    excerpt(&redact(&reply.body))
                 ),
                 url: reply.url,
             }),
@@ -383,81 +379,62 @@ impl PrometheusClient {
 
     /// `GET /metrics` as text, or an HTTP error.
     async fn metrics_text(&self) -> Result<Reply> {
-        let reply = self
-            .send(Method::GET, "metrics", &[], Retry::Transient)
-            .await?;
+        let reply = self.send(Method::GET, "metrics", &[], Replay::Read).await?;
         if reply.status.is_success() {
             Ok(reply)
         } else {
-            Err(http_error(reply))
+            Err(self.http_error(reply))
         }
     }
 
-    /// Sends one request, retrying as `retry` and the policy allow. Query
-    /// parameters go in the URL for GET and in a form body otherwise (so long
-    /// PromQL expressions do not hit URL length limits).
+    /// Sends one request through the shared transport, retrying as `replay`
+    /// and the policy allow. Query parameters go in the URL for GET and in a
+    /// form body otherwise (so long PromQL expressions do not hit URL length
+    /// limits).
     async fn send(
         &self,
         method: Method,
         path: &str,
         params: &[(&str, String)],
-        retry: Retry,
+        replay: Replay,
     ) -> Result<Reply> {
         let url = self.endpoint(path)?;
-        let shown = url.to_string();
-        let policy = &self.config.retry;
-        let max_attempts = policy.max_attempts.max(1);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let mut request = self.http.request(method.clone(), url.clone());
-            if !params.is_empty() {
-                request = if method == Method::GET {
-                    request.query(params)
-                } else {
-                    request.form(params)
-                };
-            }
-            request = match &self.config.auth {
-                Auth::None => request,
-                Auth::Bearer(token) => request.bearer_auth(token.expose()),
-                Auth::Basic { username, password } => {
-                    request.basic_auth(username, Some(password.expose()))
-                }
-            };
-            let outcome = match request.send().await {
-                Ok(response) => {
-                    let status = response.status();
-                    response.text().await.map(|body| Reply {
-                        url: shown.clone(),
-                        status,
-                        body,
-                    })
-                }
-                Err(err) => Err(err),
-            };
-            let may_retry = attempt < max_attempts;
-            match outcome {
-                Ok(reply)
-                    if retry == Retry::Transient && reply.status.is_server_error() && may_retry => {
-                }
-                Ok(reply) => return Ok(reply),
-                Err(err) if err.is_builder() => {
-                    return Err(Error::Config {
-                        url: shown,
-                        reason: format!("cannot build the request: {}", innermost_cause(&err)),
-                    });
-                }
-                Err(_) if may_retry => {}
-                Err(err) => {
-                    return Err(Error::Unreachable {
-                        url: shown,
-                        attempts: attempt,
-                        reason: self.describe(&err),
-                    });
-                }
-            }
-            tokio::time::sleep(policy.delay_after(attempt)).await;
+        let body = match (params.is_empty(), method == Method::GET) {
+            (true, _) => Body::Empty,
+            (false, true) => Body::Query(params),
+            (false, false) => Body::Form(params),
+        };
+        match self.transport.send(method, &url, body, &[], replay).await {
+            Ok(answer) => Ok(Reply {
+                url: url.to_string(),
+                status: answer.status,
+                body: answer.body,
+            }),
+            Err(failure) => Err(Error::Unreachable {
+                url: url.to_string(),
+                attempts: failure.attempts,
+                reason: match failure.kind {
+                    Unreachable::Timeout { .. } => failure.kind.to_string(),
+                    _ => failure.cause,
+                },
+            }),
+        }
+    }
+
+    /// The error for a reply with an error status: rejected credentials
+    /// (401/403) get their own variant; other bodies are quoted redacted.
+    fn http_error(&self, reply: Reply) -> Error {
+        match reply.status {
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Error::CredentialsRejected {
+                url: reply.url,
+                status: reply.status.as_u16(),
+                credentials_sent: self.config.auth.is_some(),
+            },
+            status => Error::Http {
+                status: status.as_u16(),
+                body: excerpt(&redact(&reply.body)),
+                url: reply.url,
+            },
         }
     }
 
@@ -478,50 +455,16 @@ impl PrometheusClient {
             .map(String::from)
             .unwrap_or_else(|_| self.config.base_url.to_string())
     }
-
-    /// Why a request got no answer, in words a user can act on.
-    fn describe(&self, err: &reqwest::Error) -> String {
-        if err.is_timeout() {
-            return format!("no answer within {:?}", self.config.timeout);
-        }
-        let cause = innermost_cause(err);
-        if cause.to_ascii_lowercase().contains("certificate") {
-            format!(
-                "TLS failed: {cause}; if Prometheus uses a private or self-signed certificate, \
-                 use --insecure-skip-tls-verify"
-            )
-        } else {
-            cause
-        }
-    }
-}
-
-/// An [`Error::Http`] for a reply with an error status.
-fn http_error(reply: Reply) -> Error {
-    Error::Http {
-        status: reply.status.as_u16(),
-        body: excerpt(&reply.body),
-        url: reply.url,
-    }
 }
 
 /// The first line of `body`, trimmed to [`BODY_EXCERPT_CHARS`] characters.
+/// Callers redact `body` first: a cut must never leave part of a secret.
 fn excerpt(body: &str) -> String {
     let line = body.trim().lines().next().unwrap_or_default().trim();
     match line.char_indices().nth(BODY_EXCERPT_CHARS) {
         Some((cut, _)) => format!("{}…", &line[..cut]),
         None => line.to_string(),
     }
-}
-
-/// The deepest error in a source chain: the one that names the real cause
-/// (`Connection refused (os error 111)`).
-fn innermost_cause(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut current = err;
-    while let Some(next) = current.source() {
-        current = next;
-    }
-    current.to_string()
 }
 
 /// Unix seconds with millisecond precision, as Prometheus accepts them.

@@ -1,7 +1,8 @@
 //! How to reach one Prometheus: base URL (with any path prefix), credentials
-//! from the environment, TLS verification, timeout and retry policy. It owns
-//! reading `PROMETHEUS_TOKEN` / `PROMETHEUS_USER` / `PROMETHEUS_PASSWORD` and
-//! keeping them out of `Debug` output; it does not send requests.
+//! from the environment or the URL, TLS, timeout and retry policy. It owns
+//! reading `PROMETHEUS_TOKEN` / `PROMETHEUS_USER` / `PROMETHEUS_PASSWORD`
+//! (through [`crate::client::http`]'s one credentials policy); it does not
+//! send requests.
 
 use std::time::Duration;
 
@@ -19,100 +20,8 @@ pub const PASSWORD_ENV: &str = "PROMETHEUS_PASSWORD";
 /// Default time allowed for one HTTP request.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
+pub use crate::client::http::{Auth, RetryPolicy, Tls};
 pub use crate::client::secret::Secret;
-
-/// How onramp authenticates to Prometheus.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum Auth {
-    /// No credentials.
-    #[default]
-    None,
-    /// `Authorization: Bearer TOKEN`.
-    Bearer(Secret),
-    /// HTTP basic authentication.
-    Basic {
-        /// The user name (not secret).
-        username: String,
-        /// The password.
-        password: Secret,
-    },
-}
-
-impl Auth {
-    /// Reads credentials through `lookup` (the process environment in
-    /// production, a map in tests): a bearer token from [`TOKEN_ENV`], or
-    /// basic auth from [`USER_ENV`] and [`PASSWORD_ENV`]. Empty values count as
-    /// unset. Setting both kinds is refused rather than guessing which one
-    /// Prometheus expects.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
-        let get = |name: &str| lookup(name).filter(|value| !value.is_empty());
-        let token = get(TOKEN_ENV);
-        let user = get(USER_ENV);
-        let password = get(PASSWORD_ENV);
-        match (token, user, password) {
-            (None, None, None) => Ok(Auth::None),
-            (Some(token), None, None) => Ok(Auth::Bearer(Secret::new(token))),
-            (None, Some(username), Some(password)) => Ok(Auth::Basic {
-                username,
-                password: Secret::new(password),
-            }),
-            (Some(_), _, _) => Err(format!(
-                "both {TOKEN_ENV} and {USER_ENV}/{PASSWORD_ENV} are set; \
-                 set only {TOKEN_ENV} (bearer token) or only {USER_ENV} and {PASSWORD_ENV} (basic auth)"
-            )),
-            (None, Some(_), None) => Err(format!(
-                "{USER_ENV} is set but {PASSWORD_ENV} is not; set both for basic auth"
-            )),
-            (None, None, Some(_)) => Err(format!(
-                "{PASSWORD_ENV} is set but {USER_ENV} is not; set both for basic auth"
-            )),
-        }
-    }
-}
-
-/// Bounded retries with exponential backoff, for 5xx answers, connection
-/// errors and timeouts. 4xx answers are never retried: asking again would get
-/// the same answer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Total number of attempts, the first one included (at least 1).
-    pub max_attempts: u32,
-    /// Wait before the second attempt; doubled before each further one.
-    pub base_delay: Duration,
-    /// Upper bound on any single wait.
-    pub max_delay: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(250),
-            max_delay: Duration::from_secs(2),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// One attempt, no retry.
-    pub fn none() -> Self {
-        RetryPolicy {
-            max_attempts: 1,
-            ..RetryPolicy::default()
-        }
-    }
-
-    /// The wait after failed attempt number `attempt` (1-based).
-    pub fn delay_after(&self, attempt: u32) -> Duration {
-        let factor = 1u32
-            .checked_shl(attempt.saturating_sub(1))
-            .unwrap_or(u32::MAX);
-        self.base_delay
-            .checked_mul(factor)
-            .unwrap_or(self.max_delay)
-            .min(self.max_delay)
-    }
-}
 
 /// Everything needed to talk to one Prometheus.
 #[derive(Clone, Debug)]
@@ -122,8 +31,8 @@ pub struct PrometheusConfig {
     pub base_url: Url,
     /// Credentials.
     pub auth: Auth,
-    /// Accept any TLS certificate. Off unless the user asks.
-    pub insecure_skip_tls_verify: bool,
+    /// How Prometheus' certificate is checked.
+    pub tls: Tls,
     /// Time allowed for one HTTP request.
     pub timeout: Duration,
     /// Retries on transient failures.
@@ -131,30 +40,44 @@ pub struct PrometheusConfig {
 }
 
 impl PrometheusConfig {
-    /// Settings for the Prometheus at `url`, without credentials, TLS
-    /// verification on, [`DEFAULT_TIMEOUT`] and the default retry policy.
-    ///
-    /// Credentials inside the URL are refused: they would end up in output
-    /// and files; they belong in the environment.
+    /// Settings for the Prometheus at `url`, TLS verification on,
+    /// [`DEFAULT_TIMEOUT`] and the default retry policy. User info in the URL
+    /// becomes basic auth and leaves the URL, as for Grafana.
     pub fn new(url: &str) -> Result<Self> {
+        let (base_url, auth) =
+            crate::client::http::parse_base_url(url).map_err(|reason| Error::Config {
+                url: crate::client::secret::redact_userinfo(url),
+                reason: format!(
+                    "{reason}; expected something like http://localhost:9090 \
+                     or https://host/prometheus"
+                ),
+            })?;
         Ok(PrometheusConfig {
-            base_url: parse_base_url(url)?,
-            auth: Auth::None,
-            insecure_skip_tls_verify: false,
+            base_url,
+            auth,
+            tls: Tls::default(),
             timeout: DEFAULT_TIMEOUT,
             retry: RetryPolicy::default(),
         })
     }
 
     /// Like [`PrometheusConfig::new`], with credentials read through `lookup`
-    /// (see [`Auth::from_lookup`]).
+    /// (see [`crate::client::http::credentials_from`]): from one place only,
+    /// the environment or the URL.
     pub fn from_lookup(url: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let config = Self::new(url)?;
-        let auth = Auth::from_lookup(lookup).map_err(|reason| Error::Config {
+        let invalid = |reason: String| Error::Config {
             url: config.base_url.to_string(),
             reason,
-        })?;
-        Ok(config.with_auth(auth))
+        };
+        match crate::client::http::credentials_from("PROMETHEUS", lookup).map_err(invalid)? {
+            Some(_) if config.auth.is_some() => Err(invalid(format!(
+                "the URL carries a user and password and {TOKEN_ENV} or \
+                 {USER_ENV}/{PASSWORD_ENV} are set too; keep one of them"
+            ))),
+            Some(auth) => Ok(config.with_auth(auth)),
+            None => Ok(config),
+        }
     }
 
     /// Like [`PrometheusConfig::new`], with credentials from the process
@@ -169,9 +92,10 @@ impl PrometheusConfig {
         self
     }
 
-    /// Turns TLS certificate verification off (`--insecure-skip-tls-verify`).
-    pub fn with_insecure_skip_tls_verify(mut self, insecure: bool) -> Self {
-        self.insecure_skip_tls_verify = insecure;
+    /// Sets how Prometheus' certificate is checked (`--ca-cert`,
+    /// `--insecure-skip-tls-verify`).
+    pub fn with_tls(mut self, tls: Tls) -> Self {
+        self.tls = tls;
         self
     }
 
@@ -186,43 +110,6 @@ impl PrometheusConfig {
         self.retry = retry;
         self
     }
-}
-
-/// Parses and normalises a base URL: http(s) only, no credentials, no query,
-/// path ending in `/`.
-fn parse_base_url(raw: &str) -> Result<Url> {
-    let mut url = Url::parse(raw.trim()).map_err(|err| Error::Config {
-        url: crate::client::secret::redact_userinfo(raw),
-        reason: format!(
-            "not a URL ({err}); expected something like http://localhost:9090 \
-             or https://host/prometheus"
-        ),
-    })?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(Error::Config {
-            url: crate::client::secret::redact_userinfo(raw),
-            reason: format!(
-                "unsupported scheme `{}`; use http:// or https://",
-                url.scheme()
-            ),
-        });
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::Config {
-            url: crate::client::secret::redact_userinfo(raw),
-            reason: format!(
-                "credentials in the URL are not accepted (they would show in output); \
-                 set {TOKEN_ENV}, or {USER_ENV} and {PASSWORD_ENV}, instead"
-            ),
-        });
-    }
-    url.set_query(None);
-    url.set_fragment(None);
-    if !url.path().ends_with('/') {
-        let path = format!("{}/", url.path());
-        url.set_path(&path);
-    }
-    Ok(url)
 }
 
 #[cfg(test)]
@@ -250,12 +137,18 @@ mod tests {
     }
 
     #[test]
-    fn credentials_in_the_url_are_refused_without_echoing_them() {
-        let err = PrometheusConfig::new("http://admin:hunter2@prom:9090/").expect_err("refused");
+    fn credentials_in_the_url_become_basic_auth_and_may_not_meet_env_ones() {
+        let config = PrometheusConfig::new("http://admin:hunter2@prom:9090/").expect("valid");
+        assert_eq!(config.base_url.as_str(), "http://prom:9090/");
+        assert_eq!(config.auth, Auth::basic("admin", "hunter2"));
+        let err = PrometheusConfig::from_lookup(
+            "http://admin:hunter2@prom:9090/",
+            env(&[(TOKEN_ENV, "tok")]),
+        )
+        .expect_err("two sources");
         let message = err.to_string();
         assert!(!message.contains("hunter2"), "{message}");
-        assert!(message.contains("http://***@prom:9090/"), "{message}");
-        assert!(message.contains("PROMETHEUS_TOKEN"), "{message}");
+        assert!(message.contains("keep one of them"), "{message}");
     }
 
     #[test]
@@ -269,20 +162,14 @@ mod tests {
         let config =
             PrometheusConfig::from_lookup("http://prom:9090", env(&[(TOKEN_ENV, "tok-123")]))
                 .expect("valid");
-        assert_eq!(config.auth, Auth::Bearer(Secret::new("tok-123")));
+        assert_eq!(config.auth, Auth::token("tok-123"));
 
         let config = PrometheusConfig::from_lookup(
             "http://prom:9090",
             env(&[(USER_ENV, "ops"), (PASSWORD_ENV, "pw-456")]),
         )
         .expect("valid");
-        assert_eq!(
-            config.auth,
-            Auth::Basic {
-                username: "ops".into(),
-                password: Secret::new("pw-456")
-            }
-        );
+        assert_eq!(config.auth, Auth::basic("ops", "pw-456"));
 
         let none =
             PrometheusConfig::from_lookup("http://prom:9090", env(&[(TOKEN_ENV, "")])).expect("ok");
@@ -298,14 +185,13 @@ mod tests {
         .expect_err("conflict");
         assert!(
             err.to_string()
-                .contains("set only PROMETHEUS_TOKEN (bearer token)"),
+                .contains("set only PROMETHEUS_TOKEN (a token)"),
             "{err}"
         );
         let err = PrometheusConfig::from_lookup("http://prom:9090", env(&[(USER_ENV, "ops")]))
             .expect_err("partial");
         assert!(
-            err.to_string()
-                .contains("PROMETHEUS_PASSWORD is not; set both"),
+            err.to_string().contains("only PROMETHEUS_USER is set"),
             "{err}"
         );
     }
@@ -320,19 +206,7 @@ mod tests {
         let debug = format!("{config:?}");
         assert!(!debug.contains("pw-456"), "{debug}");
         assert!(debug.contains("<redacted>"), "{debug}");
-        let bearer = format!("{:?}", Auth::Bearer(Secret::new("tok-123")));
+        let bearer = format!("{:?}", Auth::token("tok-123"));
         assert!(!bearer.contains("tok-123"), "{bearer}");
-    }
-
-    #[test]
-    fn backoff_doubles_up_to_the_cap() {
-        let retry = RetryPolicy {
-            max_attempts: 10,
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_millis(500),
-        };
-        let delays: Vec<u128> = (1..=5).map(|n| retry.delay_after(n).as_millis()).collect();
-        assert_eq!(delays, vec![100, 200, 400, 500, 500]);
-        assert_eq!(retry.delay_after(60), Duration::from_millis(500));
     }
 }

@@ -47,6 +47,18 @@ pub enum Error {
         body: String,
     },
 
+    /// Prometheus (or a proxy in front of it) answered 401 or 403: it was
+    /// reached, and it refused onramp's credentials.
+    #[error("Prometheus at {url} {}", credentials_hint(*status, *credentials_sent))]
+    CredentialsRejected {
+        /// The endpoint that answered.
+        url: String,
+        /// 401 or 403.
+        status: u16,
+        /// Whether any credentials were sent.
+        credentials_sent: bool,
+    },
+
     /// Prometheus rejected the request with a `"status": "error"` body, for
     /// example a PromQL parse error (`bad_data`).
     #[error("Prometheus at {url} rejected the request ({error_type}): {error}")]
@@ -88,6 +100,7 @@ impl Error {
             Error::Config { url, .. }
             | Error::Unreachable { url, .. }
             | Error::Http { url, .. }
+            | Error::CredentialsRejected { url, .. }
             | Error::Api { url, .. }
             | Error::Decode { url, .. }
             | Error::ReloadFailed { url, .. } => url,
@@ -100,12 +113,22 @@ impl Error {
     }
 }
 
+/// What a 401/403 means and what to set.
+fn credentials_hint(status: u16, sent: bool) -> String {
+    const SET: &str = "PROMETHEUS_TOKEN, or PROMETHEUS_USER and PROMETHEUS_PASSWORD";
+    match (status, sent) {
+        (403, _) => format!(
+            "refused the request (HTTP 403): the credentials lack permission, or a proxy in \
+             front of Prometheus denies it; check {SET}"
+        ),
+        (_, true) => format!("did not accept the credentials (HTTP {status}); check {SET}"),
+        (_, false) => format!("asks for credentials (HTTP {status}) and none were sent; set {SET}"),
+    }
+}
+
 /// The advice that follows an HTTP status, so the user knows what to change.
 fn http_hint(status: u16, body: &str) -> String {
     let advice = match status {
-        401 | 403 => {
-            "; check the credentials (PROMETHEUS_TOKEN, or PROMETHEUS_USER and PROMETHEUS_PASSWORD)"
-        }
         404 => "; check the base URL and its path prefix (for example /prometheus)",
         500..=599 => "; Prometheus or a proxy in front of it failed, try again later",
         _ => "",
@@ -122,16 +145,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn http_error_says_what_to_check() {
-        let err = Error::Http {
+    fn rejected_credentials_say_what_to_check() {
+        let err = Error::CredentialsRejected {
             url: "http://prom:9090/api/v1/query".into(),
             status: 401,
-            body: "Unauthorized".into(),
+            credentials_sent: true,
         };
         assert_eq!(
             err.to_string(),
-            "Prometheus at http://prom:9090/api/v1/query answered HTTP 401 (Unauthorized); \
-             check the credentials (PROMETHEUS_TOKEN, or PROMETHEUS_USER and PROMETHEUS_PASSWORD)"
+            "Prometheus at http://prom:9090/api/v1/query did not accept the credentials \
+             (HTTP 401); check PROMETHEUS_TOKEN, or PROMETHEUS_USER and PROMETHEUS_PASSWORD"
         );
         assert_eq!(err.url(), "http://prom:9090/api/v1/query");
         assert!(!err.is_unreachable());

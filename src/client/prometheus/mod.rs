@@ -18,7 +18,8 @@ pub use api::{
 };
 pub use client::{PrometheusClient, QueryRange, RELOAD_SUCCESSFUL_METRIC, RELOAD_TIMESTAMP_METRIC};
 pub use config::{
-    Auth, DEFAULT_TIMEOUT, PASSWORD_ENV, PrometheusConfig, RetryPolicy, Secret, TOKEN_ENV, USER_ENV,
+    Auth, DEFAULT_TIMEOUT, PASSWORD_ENV, PrometheusConfig, RetryPolicy, Secret, TOKEN_ENV, Tls,
+    USER_ENV,
 };
 pub use error::{Error, Result};
 pub use rules_check::{

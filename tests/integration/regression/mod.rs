@@ -2,5 +2,6 @@
 //! (ripgrep's `tests/regression.rs` style).
 
 mod bugs;
+mod clients;
 mod files;
 mod new_user;
