@@ -30,6 +30,9 @@ pub struct Scope {
     pub workload: String,
     /// The main container's name.
     pub container: String,
+    /// Paths that serve machines, not users: the metrics path and the HTTP
+    /// probe paths. `@internal_routes` in a matcher excludes them.
+    pub internal_routes: Vec<String>,
 }
 
 impl Scope {
@@ -44,6 +47,7 @@ impl Scope {
                 .main_container()
                 .map(|c| c.name.clone())
                 .unwrap_or_default(),
+            internal_routes: internal_routes(app),
         }
     }
 
@@ -59,6 +63,7 @@ impl Scope {
             kind,
             workload: "app".to_string(),
             container: "app".to_string(),
+            internal_routes: vec!["/metrics".to_string()],
         }
     }
 
@@ -93,6 +98,31 @@ impl Scope {
         }
     }
 }
+
+/// The app's metrics path and HTTP probe paths, sorted and without repeats:
+/// requests to them are Prometheus and the kubelet, not users, and on a quiet
+/// service they would dilute the error ratio.
+fn internal_routes(app: &App) -> Vec<String> {
+    let probes = app.containers.iter().flat_map(|c| {
+        [&c.liveness_probe, &c.readiness_probe, &c.startup_probe]
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.http_get.as_ref()?.path.clone())
+    });
+    let mut routes: Vec<String> = app
+        .metrics
+        .iter()
+        .map(|m| m.path.clone())
+        .chain(probes)
+        .filter(|p| !p.is_empty())
+        .collect();
+    routes.sort();
+    routes.dedup();
+    routes
+}
+
+/// The matcher value that stands for the app's internal routes.
+const INTERNAL_ROUTES: &str = "@internal_routes";
 
 /// Where a signal's resolved name came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -469,10 +499,23 @@ impl<'a> ResolvedNeed<'a> {
         if let Some(matchers) = matchers {
             for m in split_matchers(matchers) {
                 let (label, op, value) = parse_matcher(m)?;
+                let value = if value == INTERNAL_ROUTES {
+                    if scope.internal_routes.is_empty() {
+                        continue;
+                    }
+                    let alternatives: Vec<String> = scope
+                        .internal_routes
+                        .iter()
+                        .map(|r| promql::regex_escape(r))
+                        .collect();
+                    promql::quote(&alternatives.join("|"))
+                } else {
+                    value.to_string()
+                };
                 selector.push(',');
                 selector.push_str(&self.label(signal, label)?);
                 selector.push_str(op);
-                selector.push_str(value);
+                selector.push_str(&value);
             }
         }
         Ok(format!("{metric}{{{selector}}}"))
@@ -507,9 +550,12 @@ fn parse_matcher(text: &str) -> std::result::Result<(&str, &str, &str), String> 
         if let Some(idx) = text.find(op) {
             let label = text[..idx].trim();
             let value = text[idx + op.len()..].trim();
+            if value == INTERNAL_ROUTES && op.starts_with('!') {
+                return Ok((label, op, value));
+            }
             if !(value.starts_with('"') && value.ends_with('"') && value.len() >= 2) {
                 return Err(format!(
-                    "matcher {text:?}: the value must be a double-quoted PromQL string"
+                    "matcher {text:?}: the value must be a double-quoted PromQL string (or {INTERNAL_ROUTES} after != or !~)"
                 ));
             }
             return Ok((label, op, value));
@@ -546,19 +592,39 @@ const UNITS: &[&str] = &[
 /// Checks a need as a whole, expanding every template for a sample app so that
 /// a broken expression in a need file is caught when the catalog loads.
 pub fn check_need(entry: &CatalogEntry) -> Result<()> {
-    let need = &entry.need;
     let scope = Scope::canonical(WorkloadKind::Deployment);
-    let resolved = ResolvedNeed::new(need, scope, &SignalOverrides::default(), None);
-    let fail =
-        |location: Option<&serde_saphyr::Location>, what: &str, message: String| Error::NeedFile {
-            location: match location {
-                Some(l) if l.line() > 0 => {
-                    Location::at(&entry.file, l.line() as usize, Some(l.column() as usize))
-                }
-                _ => Location::file(&entry.file),
-            },
-            message: format!("{what}: {message}"),
-        };
+    let resolved = ResolvedNeed::new(&entry.need, scope, &SignalOverrides::default(), None);
+    check_signals(entry)?;
+    check_panels(entry, &resolved)?;
+    check_alerts(entry, &resolved)?;
+    check_variables(entry)?;
+    check_annotations(entry, &resolved)
+}
+
+/// The error for a need file, at the line of `location` when known.
+fn need_error(
+    entry: &CatalogEntry,
+    location: Option<&serde_saphyr::Location>,
+    what: &str,
+    message: String,
+) -> Error {
+    Error::NeedFile {
+        location: match location {
+            Some(l) if l.line() > 0 => {
+                Location::at(&entry.file, l.line() as usize, Some(l.column() as usize))
+            }
+            _ => Location::file(&entry.file),
+        },
+        message: format!("{what}: {message}"),
+    }
+}
+
+/// Metric and label names are valid.
+fn check_signals(entry: &CatalogEntry) -> Result<()> {
+    let need = &entry.need;
+    let fail = |location: Option<&serde_saphyr::Location>, what: &str, message: String| {
+        need_error(entry, location, what, message)
+    };
     for (name, signal) in &need.signals {
         if !promql::is_metric_name(&signal.metric) {
             return Err(fail(
@@ -577,6 +643,15 @@ pub fn check_need(entry: &CatalogEntry) -> Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+/// Every panel has a description, a known unit and queries that parse.
+fn check_panels(entry: &CatalogEntry, resolved: &ResolvedNeed<'_>) -> Result<()> {
+    let need = &entry.need;
+    let fail = |location: Option<&serde_saphyr::Location>, what: &str, message: String| {
+        need_error(entry, location, what, message)
+    };
     if need.panels.is_empty() {
         return Err(fail(None, "panels", "a need has at least one panel".into()));
     }
@@ -611,6 +686,15 @@ pub fn check_need(entry: &CatalogEntry) -> Result<()> {
                 .map_err(|m| fail(Some(&q.expr.referenced), &what, m))?;
         }
     }
+    Ok(())
+}
+
+/// Alert names, severities, durations and expressions.
+fn check_alerts(entry: &CatalogEntry, resolved: &ResolvedNeed<'_>) -> Result<()> {
+    let need = &entry.need;
+    let fail = |location: Option<&serde_saphyr::Location>, what: &str, message: String| {
+        need_error(entry, location, what, message)
+    };
     for alert in &need.alerts {
         let what = format!("alert {:?}", alert.name);
         if alert.name.is_empty() || !alert.name.chars().all(|c| c.is_ascii_alphanumeric()) {
@@ -655,6 +739,15 @@ pub fn check_need(entry: &CatalogEntry) -> Result<()> {
             promql::check_cached(&expr).map_err(|m| fail(Some(&q.expr.referenced), &what, m))?;
         }
     }
+    Ok(())
+}
+
+/// Variables list a label the signal has.
+fn check_variables(entry: &CatalogEntry) -> Result<()> {
+    let need = &entry.need;
+    let fail = |location: Option<&serde_saphyr::Location>, what: &str, message: String| {
+        need_error(entry, location, what, message)
+    };
     for var in &need.variables {
         let signal = need.signals.get(&var.signal).ok_or_else(|| {
             fail(
@@ -673,7 +766,26 @@ pub fn check_need(entry: &CatalogEntry) -> Result<()> {
                 ),
             ));
         }
+        if var.busiest_first && signal.kind != SignalType::Counter {
+            return Err(fail(
+                None,
+                &format!("variable {:?}", var.name),
+                format!(
+                    "busiest_first ranks values by the increase of a counter; signal {:?} is not a counter",
+                    var.signal
+                ),
+            ));
+        }
     }
+    Ok(())
+}
+
+/// Annotation expressions parse and their texts expand.
+fn check_annotations(entry: &CatalogEntry, resolved: &ResolvedNeed<'_>) -> Result<()> {
+    let need = &entry.need;
+    let fail = |location: Option<&serde_saphyr::Location>, what: &str, message: String| {
+        need_error(entry, location, what, message)
+    };
     for ann in &need.annotations {
         let what = format!("annotation {:?}", ann.name);
         let expr = resolved
@@ -722,7 +834,29 @@ mod tests {
             kind: WorkloadKind::Deployment,
             workload: "checkout".into(),
             container: "app".into(),
+            internal_routes: vec!["/healthz".into(), "/metrics".into()],
         }
+    }
+
+    #[test]
+    fn internal_routes_expand_to_an_escaped_regex_or_to_nothing() {
+        let catalog = Catalog::load(&[]).expect("catalog");
+        let need = &catalog.get("service-health").expect("need").need;
+        let template = r#"{{requests|status=~"5..",route!~@internal_routes}}"#;
+        let r = ResolvedNeed::new(need, scope(), &SignalOverrides::default(), None);
+        assert_eq!(
+            r.expr(template).expect("expands"),
+            r#"http_requests_total{namespace="shop",job="checkout",status=~"5..",route!~"/healthz|/metrics"}"#
+        );
+        let bare = Scope {
+            internal_routes: Vec::new(),
+            ..scope()
+        };
+        let r = ResolvedNeed::new(need, bare, &SignalOverrides::default(), None);
+        assert_eq!(
+            r.expr(template).expect("expands"),
+            r#"http_requests_total{namespace="shop",job="checkout",status=~"5.."}"#
+        );
     }
 
     #[test]
