@@ -733,11 +733,17 @@ mod tests {
     fn a_result_of_only_nan_fails_and_says_why_and_how_many_were_real() {
         let (status, detail) = judge_values(&vector(&[f64::NAN, f64::INFINITY]));
         assert_eq!(status, Status::Fail);
-        assert!(detail.contains("2 series, 0 of them real numbers"), "{detail}");
+        assert!(
+            detail.contains("2 series, 0 of them real numbers"),
+            "{detail}"
+        );
         assert!(detail.contains("division by zero"), "{detail}");
         let (status, detail) = judge_values(&vector(&[f64::NAN, 0.25]));
         assert_eq!(status, Status::Warn);
-        assert!(detail.starts_with("1 of 2 series are real numbers"), "{detail}");
+        assert!(
+            detail.starts_with("1 of 2 series are real numbers"),
+            "{detail}"
+        );
         assert_eq!(judge_values(&vector(&[0.0, 6.0])).0, Status::Pass);
     }
 
