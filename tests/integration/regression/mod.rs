@@ -1,0 +1,3 @@
+//! Regression tests, one module per area, each test named after what broke.
+
+mod engagement;
