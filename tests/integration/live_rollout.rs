@@ -265,11 +265,15 @@ impl Rollout {
             since.0,
         ));
         let shares = by_variant(self.panel("Share of evaluations by variant", since.0));
-        for (name, shown) in [
-            ("clicks", &clicks),
-            ("leaving", &leaving),
-            ("split", &shares),
-        ] {
+        // A variant no longer served still has evaluations counted before:
+        // its share of evaluations is a real 0, not missing.
+        for (variant, share) in &shares {
+            assert!(
+                served.contains(&variant.as_str()) || *share < 0.02,
+                "{step}: {variant} is not served but has {share} of the evaluations"
+            );
+        }
+        for (name, shown) in [("clicks", &clicks), ("leaving", &leaving)] {
             assert_eq!(
                 shown.keys().map(String::as_str).collect::<Vec<_>>(),
                 sorted(&served),
