@@ -592,7 +592,7 @@ fn judge_values(result: &QueryResult) -> (Status, String) {
         (
             Status::Fail,
             format!(
-                "no real number: {total} series, 0 of them real numbers, all NaN or ±Inf — a division by zero, the denominator counted nothing in the window (for a ratio by variant: no sessions for that variant). Divide by `(… > 0)` so that such a series has no value instead"
+                "no real number: {total} series, 0 of them real numbers, all NaN or ±Inf — a division by zero (or a quantile of nothing): the denominator counted nothing in the window, for a ratio by variant no sessions for that variant. Divide by `(… > 0)` so that such a series has no value instead"
             ),
         )
     } else {
