@@ -550,12 +550,12 @@ fn parse_matcher(text: &str) -> std::result::Result<(&str, &str, &str), String> 
         if let Some(idx) = text.find(op) {
             let label = text[..idx].trim();
             let value = text[idx + op.len()..].trim();
-            if value == INTERNAL_ROUTES && op.starts_with('!') {
+            if value == INTERNAL_ROUTES && op == "!~" {
                 return Ok((label, op, value));
             }
             if !(value.starts_with('"') && value.ends_with('"') && value.len() >= 2) {
                 return Err(format!(
-                    "matcher {text:?}: the value must be a double-quoted PromQL string (or {INTERNAL_ROUTES} after != or !~)"
+                    "matcher {text:?}: the value must be a double-quoted PromQL string (or {INTERNAL_ROUTES} after !~)"
                 ));
             }
             return Ok((label, op, value));
@@ -857,6 +857,11 @@ mod tests {
             r.expr(template).expect("expands"),
             r#"http_requests_total{namespace="shop",job="checkout",status=~"5.."}"#
         );
+        // Only a regex can stand for several paths, and only to exclude them.
+        let err = r
+            .expr("{{requests|route=~@internal_routes}}")
+            .expect_err("refused");
+        assert!(err.contains("after !~"), "{err}");
     }
 
     #[test]
