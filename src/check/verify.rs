@@ -439,7 +439,10 @@ fn panel_checks(round: &Round<'_>, results: &Answers, signals: &SignalState) -> 
             transient: false,
         };
         match results.get(*slot) {
-            Some(Ok(r)) if !r.is_empty() => checks.push(check(Status::Pass, describe_result(r))),
+            Some(Ok(r)) if !r.is_empty() => {
+                let (status, detail) = judge_values(r);
+                checks.push(check(status, detail));
+            }
             Some(Ok(_)) => {
                 let states: Vec<_> = q
                     .signals
@@ -610,6 +613,42 @@ fn describe_result(result: &QueryResult) -> String {
         },
         [one] => format!("value {}", trim_number(one.value)),
         many => format!("{} series", many.len()),
+    }
+}
+
+/// A non-empty result is data only when its values are real numbers: a
+/// result made only of NaN or ±Inf is a division by zero, what a panel draws
+/// as nothing — a failure, with how many series were real numbers. Some
+/// NaN among real numbers is a warning naming how many.
+fn judge_values(result: &QueryResult) -> (Status, String) {
+    // One flag per series: is it a real number (a range series: has one)?
+    let series: Vec<bool> = match result {
+        QueryResult::Vector(samples) => samples.iter().map(|s| s.value.is_finite()).collect(),
+        QueryResult::Scalar(point) => vec![point.value.is_finite()],
+        QueryResult::Matrix(series) => series
+            .iter()
+            .map(|s| s.values.iter().any(|p| p.value.is_finite()))
+            .collect(),
+        QueryResult::String { .. } => Vec::new(),
+    };
+    let real = series.iter().filter(|real| **real).count();
+    let total = series.len();
+    if total == 0 || real == total {
+        (Status::Pass, describe_result(result))
+    } else if real == 0 {
+        (
+            Status::Fail,
+            format!(
+                "no real number: {total} series, 0 of them real numbers, all NaN or ±Inf — a division by zero (or a quantile of nothing): the denominator counted nothing in the window, for a ratio by variant no sessions for that variant. Divide by `(… > 0)` so that such a series has no value instead"
+            ),
+        )
+    } else {
+        (
+            Status::Warn,
+            format!(
+                "{real} of {total} series are real numbers; the others are NaN or ±Inf (a division by zero: nothing counted in the denominator in the window)"
+            ),
+        )
     }
 }
 
@@ -796,6 +835,38 @@ pub fn junit(report: &Report) -> crate::error::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::prometheus::Sample;
+
+    fn vector(values: &[f64]) -> QueryResult {
+        QueryResult::Vector(
+            values
+                .iter()
+                .map(|v| Sample {
+                    labels: Default::default(),
+                    timestamp: 0.0,
+                    value: *v,
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn a_result_of_only_nan_fails_and_says_why_and_how_many_were_real() {
+        let (status, detail) = judge_values(&vector(&[f64::NAN, f64::INFINITY]));
+        assert_eq!(status, Status::Fail);
+        assert!(
+            detail.contains("2 series, 0 of them real numbers"),
+            "{detail}"
+        );
+        assert!(detail.contains("division by zero"), "{detail}");
+        let (status, detail) = judge_values(&vector(&[f64::NAN, 0.25]));
+        assert_eq!(status, Status::Warn);
+        assert!(
+            detail.starts_with("1 of 2 series are real numbers"),
+            "{detail}"
+        );
+        assert_eq!(judge_values(&vector(&[0.0, 6.0])).0, Status::Pass);
+    }
 
     #[test]
     fn grafana_variables_become_values_prometheus_accepts() {

@@ -250,6 +250,11 @@ pub struct VariableDef {
     pub signal: String,
     /// The signal's logical label.
     pub signal_label: String,
+    /// List the values busiest first — by the signal's increase over the
+    /// dashboard's time range — so the dashboard opens on the value with the
+    /// most data instead of the first in alphabetical order. Counters only.
+    #[serde(default)]
+    pub busiest_first: bool,
 }
 
 /// An annotation query: marks moments on every panel's time axis.

@@ -31,6 +31,9 @@ pub struct Scope {
     pub workload: String,
     /// The main container's name.
     pub container: String,
+    /// Paths that serve machines, not users: the metrics path and the HTTP
+    /// probe paths. `@internal_routes` in a matcher excludes them.
+    pub internal_routes: Vec<String>,
 }
 
 impl Scope {
@@ -45,6 +48,7 @@ impl Scope {
                 .main_container()
                 .map(|c| c.name.clone())
                 .unwrap_or_default(),
+            internal_routes: internal_routes(app),
         }
     }
 
@@ -60,6 +64,7 @@ impl Scope {
             kind,
             workload: "app".to_string(),
             container: "app".to_string(),
+            internal_routes: vec!["/metrics".to_string()],
         }
     }
 
@@ -94,6 +99,31 @@ impl Scope {
         }
     }
 }
+
+/// The app's metrics path and HTTP probe paths, sorted and without repeats:
+/// requests to them are Prometheus and the kubelet, not users, and on a quiet
+/// service they would dilute the error ratio.
+fn internal_routes(app: &App) -> Vec<String> {
+    let probes = app.containers.iter().flat_map(|c| {
+        [&c.liveness_probe, &c.readiness_probe, &c.startup_probe]
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.http_get.as_ref()?.path.clone())
+    });
+    let mut routes: Vec<String> = app
+        .metrics
+        .iter()
+        .map(|m| m.path.clone())
+        .chain(probes)
+        .filter(|p| !p.is_empty())
+        .collect();
+    routes.sort();
+    routes.dedup();
+    routes
+}
+
+/// The matcher value that stands for the app's internal routes.
+const INTERNAL_ROUTES: &str = "@internal_routes";
 
 /// Where a signal's resolved name came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -475,10 +505,23 @@ impl<'a> ResolvedNeed<'a> {
         if let Some(matchers) = matchers {
             for m in split_matchers(matchers) {
                 let (label, op, value) = parse_matcher(m)?;
+                let value = if value == INTERNAL_ROUTES {
+                    if scope.internal_routes.is_empty() {
+                        continue;
+                    }
+                    let alternatives: Vec<String> = scope
+                        .internal_routes
+                        .iter()
+                        .map(|r| promql::regex_escape(r))
+                        .collect();
+                    promql::quote(&alternatives.join("|"))
+                } else {
+                    value.to_string()
+                };
                 selector.push(',');
                 selector.push_str(&self.label(signal, label)?);
                 selector.push_str(op);
-                selector.push_str(value);
+                selector.push_str(&value);
             }
         }
         Ok(format!("{metric}{{{selector}}}"))
@@ -513,9 +556,12 @@ fn parse_matcher(text: &str) -> std::result::Result<(&str, &str, &str), String> 
         if let Some(idx) = text.find(op) {
             let label = text[..idx].trim();
             let value = text[idx + op.len()..].trim();
+            if value == INTERNAL_ROUTES && op == "!~" {
+                return Ok((label, op, value));
+            }
             if !(value.starts_with('"') && value.ends_with('"') && value.len() >= 2) {
                 return Err(format!(
-                    "matcher {text:?}: the value must be a double-quoted PromQL string"
+                    "matcher {text:?}: the value must be a double-quoted PromQL string (or {INTERNAL_ROUTES} after !~)"
                 ));
             }
             return Ok((label, op, value));
@@ -717,6 +763,13 @@ impl NeedChecker<'_> {
                 );
                 return Err(self.fail(None, &what, why));
             }
+            if var.busiest_first && signal.kind != SignalType::Counter {
+                let why = format!(
+                    "busiest_first ranks values by the increase of a counter; signal {:?} is not a counter",
+                    var.signal
+                );
+                return Err(self.fail(None, &what, why));
+            }
         }
         Ok(())
     }
@@ -742,7 +795,34 @@ mod tests {
             kind: WorkloadKind::Deployment,
             workload: "checkout".into(),
             container: "app".into(),
+            internal_routes: vec!["/healthz".into(), "/metrics".into()],
         }
+    }
+
+    #[test]
+    fn internal_routes_expand_to_an_escaped_regex_or_to_nothing() {
+        let catalog = Catalog::load(&[]).expect("catalog");
+        let need = &catalog.get("service-health").expect("need").need;
+        let template = r#"{{requests|status=~"5..",route!~@internal_routes}}"#;
+        let r = ResolvedNeed::new(need, scope(), &SignalOverrides::default(), None);
+        assert_eq!(
+            r.expr(template).expect("expands"),
+            r#"http_requests_total{namespace="shop",job="checkout",status=~"5..",route!~"/healthz|/metrics"}"#
+        );
+        let bare = Scope {
+            internal_routes: Vec::new(),
+            ..scope()
+        };
+        let r = ResolvedNeed::new(need, bare, &SignalOverrides::default(), None);
+        assert_eq!(
+            r.expr(template).expect("expands"),
+            r#"http_requests_total{namespace="shop",job="checkout",status=~"5.."}"#
+        );
+        // Only a regex can stand for several paths, and only to exclude them.
+        let err = r
+            .expr("{{requests|route=~@internal_routes}}")
+            .expect_err("refused");
+        assert!(err.contains("after !~"), "{err}");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::needs::resolve::ResolvedNeed;
-use crate::needs::{PanelDef, PanelKind};
+use crate::needs::{PanelDef, PanelKind, VariableDef};
 use crate::render::{Context, Metadata, to_yaml};
 
 /// The classic dashboard schema version onramp writes (Grafana 10.4 / 11.0 and later).
@@ -211,6 +211,43 @@ pub fn render(ctx: &Context<'_>, input: &DashboardInput<'_>) -> Result<RenderedD
         artifact: format!("dashboard {uid} ({}), {what}", need.need.id),
         message,
     };
+    let (panels, queries) = panels(input, &fail)?;
+    let mut tags = app_tags(ctx);
+    tags.push(need.need.id.clone());
+    let dashboard = json!({
+        "uid": uid,
+        "title": title,
+        "description": need.need.story,
+        "tags": tags,
+        "editable": true,
+        "graphTooltip": 1,
+        "schemaVersion": SCHEMA_VERSION,
+        "time": {"from": "now-1h", "to": "now"},
+        "timepicker": {},
+        "timezone": "browser",
+        "refresh": "30s",
+        "fiscalYearStartMonth": 0,
+        "liveNow": false,
+        "weekStart": "",
+        "links": links(ctx, input, &uid),
+        "panels": panels,
+        "templating": {"list": templating(ctx, need, &fail)?},
+        "annotations": {"list": annotations(need, &fail)?},
+    });
+    Ok(RenderedDashboard {
+        uid,
+        title,
+        need: need.need.id.clone(),
+        dashboard,
+        queries,
+    })
+}
+
+/// How a part of a dashboard reports a template that does not expand.
+type Fail<'f> = dyn Fn(&str, String) -> Error + 'f;
+
+/// The panels (rows included), laid out on the grid, and every query they run.
+fn panels(input: &DashboardInput<'_>, fail: &Fail<'_>) -> Result<(Vec<Value>, Vec<RenderedQuery>)> {
     let mut layout = Layout {
         x: 0,
         y: 0,
@@ -218,57 +255,65 @@ pub fn render(ctx: &Context<'_>, input: &DashboardInput<'_>) -> Result<RenderedD
     };
     let mut panels = Vec::new();
     let mut queries = Vec::new();
-    let mut next_id = 1u32;
     for panel in &input.panels {
         if let Some(row) = &panel.row {
             panels.push(json!({
-                "id": next_id,
+                "id": panels.len() + 1,
                 "type": "row",
                 "title": row,
                 "collapsed": false,
                 "gridPos": layout.new_row(),
                 "panels": [],
             }));
-            next_id += 1;
         }
         let (w, h) = match panel.kind {
             PanelKind::Stat | PanelKind::Gauge => (6, 5),
             PanelKind::Timeseries | PanelKind::Bargauge => (12, 8),
         };
         let grid = layout.place(panel.width.unwrap_or(w), panel.height.unwrap_or(h));
-        let what = format!("panel {:?}", panel.title);
-        let instant = panel.kind != PanelKind::Timeseries;
-        let targets = panel
-            .queries
-            .iter()
-            .enumerate()
-            .map(|(i, q)| {
-                let expr = need
-                    .checked_expr(&q.expr.value)
-                    .map_err(|m| fail(&what, m))?;
-                let legend = need.legend(&q.legend).map_err(|m| fail(&what, m))?;
-                Ok(Target {
-                    datasource: datasource(),
-                    expr,
-                    legend_format: if legend.is_empty() {
-                        "__auto".to_string()
-                    } else {
-                        legend
-                    },
-                    ref_id: ref_id(i),
-                    range: !instant,
-                    instant,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let targets = targets(input.need, panel, fail)?;
         queries.extend(targets.iter().map(|t| RenderedQuery {
             panel: panel.title.clone(),
             ref_id: t.ref_id.clone(),
             expr: t.expr.clone(),
         }));
-        panels.push(panel_json(next_id, panel, grid, targets));
-        next_id += 1;
+        let id = u32::try_from(panels.len() + 1).unwrap_or(u32::MAX);
+        panels.push(panel_json(id, panel, grid, targets));
     }
+    Ok((panels, queries))
+}
+
+/// One panel's queries, expanded and checked.
+fn targets(need: &ResolvedNeed<'_>, panel: &PanelDef, fail: &Fail<'_>) -> Result<Vec<Target>> {
+    let what = format!("panel {:?}", panel.title);
+    let instant = panel.kind != PanelKind::Timeseries;
+    panel
+        .queries
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let expr = need
+                .checked_expr(&q.expr.value)
+                .map_err(|m| fail(&what, m))?;
+            let legend = need.legend(&q.legend).map_err(|m| fail(&what, m))?;
+            Ok(Target {
+                datasource: datasource(),
+                expr,
+                legend_format: if legend.is_empty() {
+                    "__auto".to_string()
+                } else {
+                    legend
+                },
+                ref_id: ref_id(i),
+                range: !instant,
+                instant,
+            })
+        })
+        .collect()
+}
+
+/// The datasource variable, then the need's own variables.
+fn templating(ctx: &Context<'_>, need: &ResolvedNeed<'_>, fail: &Fail<'_>) -> Result<Vec<Value>> {
     // With a datasource named in onramp.yaml, the variable offers only that one.
     let datasource_regex = ctx
         .grafana_datasource
@@ -287,30 +332,62 @@ pub fn render(ctx: &Context<'_>, input: &DashboardInput<'_>) -> Result<RenderedD
         "options": [],
     })];
     for var in &need.need.variables {
-        let what = format!("variable {:?}", var.name);
-        let selector = need
-            .expr(&format!("{{{{{}}}}}", var.signal))
-            .map_err(|m| fail(&what, m))?;
-        let label = need
-            .expr(&format!("{{{{{}.{}}}}}", var.signal, var.signal_label))
-            .map_err(|m| fail(&what, m))?;
-        let query = format!("label_values({selector}, {label})");
-        templating.push(json!({
-            "type": "query",
-            "name": var.name,
-            "label": var.label,
-            "datasource": datasource(),
-            "query": {"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery", "qryType": 1},
-            "definition": query,
-            "refresh": 2,
-            "sort": 1,
-            "multi": false,
-            "includeAll": false,
-            "hide": 0,
-            "current": {},
-            "options": [],
-        }));
+        templating.push(variable(need, var, fail)?);
     }
+    Ok(templating)
+}
+
+/// Grafana's query-variable editor types (`qryType`): label values, query result.
+const LABEL_VALUES: u8 = 1;
+const QUERY_RESULT: u8 = 3;
+
+/// One query variable over a signal's label. Busiest first is a
+/// `query_result` ranked by the counter's increase over the time range, with
+/// a regex taking the label's value out of each result line; Grafana keeps
+/// the query's order (sort 0) and opens on the first value.
+fn variable(need: &ResolvedNeed<'_>, var: &VariableDef, fail: &Fail<'_>) -> Result<Value> {
+    let what = format!("variable {:?}", var.name);
+    let selector = need
+        .expr(&format!("{{{{{}}}}}", var.signal))
+        .map_err(|m| fail(&what, m))?;
+    let label = need
+        .expr(&format!("{{{{{}.{}}}}}", var.signal, var.signal_label))
+        .map_err(|m| fail(&what, m))?;
+    let (query, kind, regex, sort) = if var.busiest_first {
+        (
+            format!("query_result(sort_desc(sum by ({label}) (increase({selector}[$__range]))))"),
+            QUERY_RESULT,
+            format!("/{label}=\"([^\"]+)\"/"),
+            0,
+        )
+    } else {
+        (
+            format!("label_values({selector}, {label})"),
+            LABEL_VALUES,
+            String::new(),
+            1,
+        )
+    };
+    Ok(json!({
+        "type": "query",
+        "name": var.name,
+        "label": var.label,
+        "datasource": datasource(),
+        "query": {"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery", "qryType": kind},
+        "definition": query,
+        "regex": regex,
+        "refresh": 2,
+        "sort": sort,
+        "multi": false,
+        "includeAll": false,
+        "hide": 0,
+        "current": {},
+        "options": [],
+    }))
+}
+
+/// Grafana's built-in annotations, then the need's annotation queries.
+fn annotations(need: &ResolvedNeed<'_>, fail: &Fail<'_>) -> Result<Vec<Value>> {
     let mut annotations = vec![json!({
         "builtIn": 1,
         "datasource": {"type": "grafana", "uid": "-- Grafana --"},
@@ -332,43 +409,18 @@ pub fn render(ctx: &Context<'_>, input: &DashboardInput<'_>) -> Result<RenderedD
             "expr": expr,
             "iconColor": ann.color,
             "name": ann.name,
-            "step": "60s",
+            "step": ANNOTATION_STEP,
             "textFormat": text,
             "titleFormat": ann.name,
             "useValueForTime": false,
         }));
     }
-    let links = links(ctx, input, &uid);
-    let mut tags = app_tags(ctx);
-    tags.push(need.need.id.clone());
-    let dashboard = json!({
-        "uid": uid,
-        "title": title,
-        "description": need.need.story,
-        "tags": tags,
-        "editable": true,
-        "graphTooltip": 1,
-        "schemaVersion": SCHEMA_VERSION,
-        "time": {"from": "now-1h", "to": "now"},
-        "timepicker": {},
-        "timezone": "browser",
-        "refresh": "30s",
-        "fiscalYearStartMonth": 0,
-        "liveNow": false,
-        "weekStart": "",
-        "links": links,
-        "panels": panels,
-        "templating": {"list": templating},
-        "annotations": {"list": annotations},
-    });
-    Ok(RenderedDashboard {
-        uid,
-        title,
-        need: need.need.id.clone(),
-        dashboard,
-        queries,
-    })
+    Ok(annotations)
 }
+
+/// The step of annotation queries: Grafana draws one mark per run of
+/// consecutive points of a series.
+pub const ANNOTATION_STEP: &str = "60s";
 
 fn ref_id(index: usize) -> String {
     let letters = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";

@@ -243,12 +243,13 @@ fn the_feature_flag_dashboard_answers_the_story_by_variant() {
         "{expr}"
     );
     assert!(
-        expr.contains("/ sum by (feature_flag_result_variant) (increase(user_sessions_total{"),
-        "{expr}"
+        expr.contains("/ (sum by (feature_flag_result_variant) (increase(user_sessions_total{")
+            && expr.ends_with("[$__range])) > 0)"),
+        "the denominator is guarded against 0/0: {expr}"
     );
     let exits = panels
         .iter()
-        .find(|p| p["title"] == "Share of users leaving the page by variant")
+        .find(|p| p["title"] == "Share of sessions ending by leaving the page, by variant")
         .expect("exits panel");
     assert_eq!(exits["fieldConfig"]["defaults"]["unit"], "percentunit");
     let annotations = d["annotations"]["list"].as_array().expect("annotations");
@@ -265,10 +266,14 @@ fn the_feature_flag_dashboard_answers_the_story_by_variant() {
         .find(|v| v["name"] == "flag")
         .cloned()
         .expect("flag variable");
+    // The flags with sessions, busiest first: Grafana keeps the order (sort 0)
+    // and takes each flag out of the result line with the regex.
     assert_eq!(
         flag_var["definition"],
-        r#"label_values(feature_flag_evaluation_requests_total{namespace="shop",job="checkout"}, feature_flag_key)"#
+        r#"query_result(sort_desc(sum by (feature_flag_key) (increase(user_sessions_total{namespace="shop",job="checkout"}[$__range]))))"#
     );
+    assert_eq!(flag_var["regex"], r#"/feature_flag_key="([^"]+)"/"#);
+    assert_eq!(flag_var["sort"], 0);
 }
 
 #[test]

@@ -12,15 +12,20 @@ use crate::support::shop::Shop;
 use crate::support::{Run, demo_manifests, onramp, read};
 
 /// A Prometheus and a shop, and the onramp commands between them.
-struct Stack {
-    prometheus: PrometheusServer,
-    shop: Shop,
+pub(crate) struct Stack {
+    pub(crate) prometheus: PrometheusServer,
+    pub(crate) shop: Shop,
 }
 
 impl Stack {
     fn start(users: u32) -> Stack {
+        Stack::with_sessions(users, Duration::from_millis(200))
+    }
+
+    /// `users` simulated users, each starting a session every `interval`.
+    pub(crate) fn with_sessions(users: u32, interval: Duration) -> Stack {
         let prometheus = PrometheusServer::start(PrometheusOptions::default());
-        let shop = Shop::start(users, Duration::from_millis(200));
+        let shop = Shop::start(users, interval);
         Stack { prometheus, shop }
     }
 
@@ -28,7 +33,7 @@ impl Stack {
         self.prometheus.dir().display().to_string()
     }
 
-    fn apply(&self, target: &str, extra: &[&str]) -> Run {
+    pub(crate) fn apply(&self, target: &str, extra: &[&str]) -> Run {
         self.apply_env(target, extra, &[])
     }
 
@@ -53,7 +58,7 @@ impl Stack {
         crate::support::onramp_env(&args, env)
     }
 
-    fn verify(&self, extra: &[&str]) -> Run {
+    pub(crate) fn verify(&self, extra: &[&str]) -> Run {
         let manifests = demo_manifests();
         let url = self.prometheus.url();
         let mut args = vec![
@@ -110,12 +115,12 @@ impl Stack {
     }
 }
 
-fn report(run: &Run) -> Value {
+pub(crate) fn report(run: &Run) -> Value {
     serde_json::from_str(&run.stdout)
         .unwrap_or_else(|e| panic!("verify --json: {e}\n{}\n{}", run.stdout, run.stderr))
 }
 
-fn check<'a>(report: &'a Value, category: &str, name: &str) -> &'a Value {
+pub(crate) fn check<'a>(report: &'a Value, category: &str, name: &str) -> &'a Value {
     report["checks"]
         .as_array()
         .expect("checks")
@@ -228,7 +233,9 @@ fn the_engagement_panels_give_the_simulators_numbers_per_variant() {
     // The dashboard's own queries, evaluated by Prometheus (the tolerance
     // covers the sampling of who leaves and increase()'s extrapolation).
     let clicks = stack.query(&panel_expr("Clicks per session by variant"));
-    let exits = stack.query(&panel_expr("Share of users leaving the page by variant"));
+    let exits = stack.query(&panel_expr(
+        "Share of sessions ending by leaving the page, by variant",
+    ));
     let value = |samples: &[(String, f64)], variant: &str| {
         samples
             .iter()

@@ -108,6 +108,70 @@ impl Shop {
     }
 }
 
+/// The shop's own engagement counters for one variant of its engagement flag.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Engagement {
+    /// `user_sessions_total`.
+    pub sessions: f64,
+    /// `user_clicks_total`.
+    pub clicks: f64,
+    /// `user_page_exits_total`.
+    pub exits: f64,
+}
+
+impl Engagement {
+    /// What happened between `earlier` and `self`.
+    pub fn since(&self, earlier: &Engagement) -> Engagement {
+        Engagement {
+            sessions: self.sessions - earlier.sessions,
+            clicks: self.clicks - earlier.clicks,
+            exits: self.exits - earlier.exits,
+        }
+    }
+}
+
+impl Shop {
+    /// Replaces one flag's whole definition in the flags file (the shop
+    /// re-reads it within a second), as an operator rolling a flag out would.
+    pub fn define_flag(&self, flag: &str, definition: Value) {
+        let text = std::fs::read_to_string(&self.flags).expect("flags");
+        let mut flags: Value = serde_json::from_str(&text).expect("flags JSON");
+        flags["flags"][flag] = definition;
+        let tmp = self.flags.with_extension("tmp");
+        std::fs::write(&tmp, serde_json::to_string_pretty(&flags).expect("json")).expect("write");
+        std::fs::rename(&tmp, &self.flags).expect("rename");
+    }
+
+    /// The engagement counters by variant, read from the shop's `/metrics`.
+    pub fn engagement(&self) -> std::collections::BTreeMap<String, Engagement> {
+        let text = self.get("/metrics").expect("the shop serves /metrics");
+        let mut by_variant = std::collections::BTreeMap::<String, Engagement>::new();
+        for line in text.lines() {
+            let Some((series, value)) = line.rsplit_once(' ') else {
+                continue;
+            };
+            let Some(variant) = series
+                .split("feature_flag_result_variant=\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+            else {
+                continue;
+            };
+            let value: f64 = value.parse().unwrap_or_default();
+            let entry = by_variant.entry(variant.to_string()).or_default();
+            if series.starts_with("user_sessions_total{") {
+                entry.sessions = value;
+            } else if series.starts_with("user_clicks_total{") {
+                entry.clicks = value;
+            } else if series.starts_with("user_page_exits_total{") {
+                entry.exits = value;
+            }
+        }
+        by_variant.retain(|_, e| e.sessions > 0.0);
+        by_variant
+    }
+}
+
 impl Drop for Shop {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -39,8 +39,10 @@ pub struct Behaviour {
 }
 
 /// The one table of engagement numbers: the new button gets more clicks and
-/// fewer users leaving. Dashboards and tests expect exactly these.
-pub const BEHAVIOURS: [Behaviour; 2] = [
+/// fewer users leaving; a third variant, `bold`, more still, so that a
+/// rollout can be walked through with three distinguishable variants.
+/// Dashboards and tests expect exactly these.
+pub const BEHAVIOURS: [Behaviour; 3] = [
     Behaviour {
         variant: "on",
         clicks_per_session: 6,
@@ -51,16 +53,26 @@ pub const BEHAVIOURS: [Behaviour; 2] = [
         clicks_per_session: 4,
         exit_share: 0.35,
     },
+    Behaviour {
+        variant: "bold",
+        clicks_per_session: 8,
+        exit_share: 0.10,
+    },
 ];
 
-/// The behaviour for a resolution: a boolean value decides (`true` → `on`),
-/// otherwise the variant's name; anything unknown behaves like `off`.
+/// The behaviour for a resolution: a boolean value decides (`true` → `on`,
+/// `false` → `off`), otherwise the variant's name; anything unknown behaves
+/// like `off`.
 pub fn behaviour(resolution: &Resolution) -> &'static Behaviour {
-    let on = match resolution.value {
-        Value::Bool(b) => b,
-        _ => resolution.variant == BEHAVIOURS[0].variant,
+    let name = match resolution.value {
+        Value::Bool(true) => BEHAVIOURS[0].variant,
+        Value::Bool(false) => BEHAVIOURS[1].variant,
+        _ => resolution.variant.as_str(),
     };
-    if on { &BEHAVIOURS[0] } else { &BEHAVIOURS[1] }
+    BEHAVIOURS
+        .iter()
+        .find(|b| b.variant == name)
+        .unwrap_or(&BEHAVIOURS[1])
 }
 
 /// One played session.
@@ -193,7 +205,7 @@ mod tests {
     fn forced(variant: &str) -> String {
         format!(
             r#"{{"flags": {{"new-checkout-button": {{"state": "ENABLED",
-                "variants": {{"on": true, "off": false}}, "defaultVariant": "{variant}"}}}}}}"#
+                "variants": {{"on": true, "off": false, "bold": "bold"}}, "defaultVariant": "{variant}"}}}}}}"#
         )
     }
 
@@ -238,8 +250,12 @@ mod tests {
             let sessions = play(&flags, &metrics, 2_000);
             assert!(sessions.iter().all(|s| s.variant == b.variant));
             assert_numbers(&metrics, b, 2_000);
-            let other = if b.variant == "on" { "off" } else { "on" };
-            assert_eq!(metrics.engagement(NEW_CHECKOUT_BUTTON, other), (0, 0, 0));
+            for other in BEHAVIOURS.iter().filter(|o| o.variant != b.variant) {
+                assert_eq!(
+                    metrics.engagement(NEW_CHECKOUT_BUTTON, other.variant),
+                    (0, 0, 0)
+                );
+            }
         }
     }
 
@@ -251,13 +267,33 @@ mod tests {
         let (off, _, _) = metrics.engagement(NEW_CHECKOUT_BUTTON, "off");
         assert_eq!(on + off, 4_000);
         assert!((1_800..=2_200).contains(&on), "{on} sessions on");
-        for b in &BEHAVIOURS {
+        for b in &BEHAVIOURS[..2] {
             assert_numbers(&metrics, b, 1_800);
         }
         let text = metrics.encode().expect("encode");
         assert!(text.contains(&format!(
             "feature_flag_evaluation_requests_total{{feature_flag_key=\"new-checkout-button\",feature_flag_result_variant=\"on\",feature_flag_provider_name=\"flagd-file\",feature_flag_result_reason=\"TARGETING_MATCH\"}} {on}"
         )), "{text}");
+    }
+
+    #[test]
+    fn a_fractional_split_over_three_variants_gives_each_its_share_and_story() {
+        let (flags, metrics) = store(
+            r#"{"flags": {"new-checkout-button": {"state": "ENABLED",
+                "variants": {"on": true, "off": false, "bold": "bold"}, "defaultVariant": "off",
+                "targeting": {"fractional": [["on", 25], ["off", 25], ["bold", 50]]}}}}"#,
+        );
+        play(&flags, &metrics, 8_000);
+        for (b, share) in BEHAVIOURS.iter().zip([0.25, 0.25, 0.50]) {
+            let (sessions, _, _) = metrics.engagement(NEW_CHECKOUT_BUTTON, b.variant);
+            let got = sessions as f64 / 8_000.0;
+            assert!(
+                (got - share).abs() < 0.03,
+                "{}: {got:.3} of the sessions",
+                b.variant
+            );
+            assert_numbers(&metrics, b, 1_500);
+        }
     }
 
     #[test]
@@ -290,5 +326,9 @@ mod tests {
             6
         );
         assert_eq!(behaviour(&r("other", Value::Null)).clicks_per_session, 4);
+        assert_eq!(
+            behaviour(&r("bold", Value::from("bold"))).clicks_per_session,
+            8
+        );
     }
 }

@@ -3,5 +3,6 @@
 
 mod bugs;
 mod clients;
+mod engagement;
 mod files;
 mod new_user;
