@@ -708,6 +708,18 @@ pub async fn run(
     plan: &Plan,
     options: &Options,
 ) -> crate::client::prometheus::Result<Report> {
+    run_with_progress(client, plan, options, &|_, _| {}).await
+}
+
+/// As [`run`], telling `on_round` after every round that is not the last
+/// (its number, and its report) — what a progress display shows while
+/// `--wait` waits.
+pub async fn run_with_progress(
+    client: &PrometheusClient,
+    plan: &Plan,
+    options: &Options,
+    on_round: &(dyn Fn(u32, &Report) + Sync),
+) -> crate::client::prometheus::Result<Report> {
     let mut rounds = 0;
     loop {
         rounds += 1;
@@ -722,8 +734,34 @@ pub async fn run(
                 return Ok(report);
             }
             Err(err) if !more_time || !worth_retrying(&err) => return Err(err),
-            _ => tokio::time::sleep(options.interval).await,
+            Ok(report) => {
+                on_round(rounds, &report);
+                tokio::time::sleep(options.interval).await;
+            }
+            Err(_) => tokio::time::sleep(options.interval).await,
         }
+    }
+}
+
+/// One line saying what still keeps a round from passing: the failing checks
+/// (first few by name) and those still waiting for their first data.
+pub fn still_failing(report: &Report) -> String {
+    let failing: Vec<&str> = report
+        .checks
+        .iter()
+        .filter(|c| c.status == Status::Fail || c.transient)
+        .map(|c| c.name.as_str())
+        .collect();
+    let shown = failing
+        .iter()
+        .take(3)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    match failing.len() {
+        0 => "everything passes".to_string(),
+        n if n > 3 => format!("{n} checks not passing yet: {shown}, …"),
+        n => format!("{n} check(s) not passing yet: {shown}"),
     }
 }
 

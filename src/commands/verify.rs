@@ -60,7 +60,50 @@ async fn checked(args: &VerifyArgs, config: &Config, options: &verify::Options) 
     let (Some(client), plan) = (&prepared.prometheus, &prepared.plan) else {
         return Err(Error::Usage("no Prometheus to verify against".to_string()));
     };
-    Ok(verify::run(client, plan, options).await?)
+    let progress = Progress::start(args.wait.is_some());
+    let report = verify::run_with_progress(client, plan, options, &|round, report| {
+        progress.round(round, report);
+    })
+    .await;
+    progress.finish();
+    Ok(report?)
+}
+
+/// A spinner on stderr while `--wait` waits, only on a terminal: piped or
+/// redirected output gets nothing extra, so logs and CI stay clean.
+struct Progress(Option<indicatif::ProgressBar>);
+
+impl Progress {
+    fn start(waiting: bool) -> Progress {
+        use std::io::IsTerminal;
+        if !waiting || !std::io::stderr().is_terminal() {
+            return Progress(None);
+        }
+        // No colours in the template: NO_COLOR or not, the spinner is plain.
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar.set_message("round 1: asking Prometheus");
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Progress(Some(bar))
+    }
+
+    fn round(&self, round: u32, report: &Report) {
+        if let Some(bar) = &self.0 {
+            bar.set_message(format!(
+                "round {round}: {}; waiting",
+                verify::still_failing(report)
+            ));
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 /// Writes the report: `--junit FILE`, then JSON or the table on stdout.

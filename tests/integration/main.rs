@@ -16,6 +16,7 @@ mod live;
 mod live_rollout;
 mod needs;
 mod plan;
+mod progress;
 mod prometheus_client;
 mod regression;
 mod rules;
