@@ -11,8 +11,8 @@ deps:
 demo:
 	cargo run -q --bin onramp -- codify checkout -f examples/shop/k8s/checkout.yaml --out out/checkout
 
-# Every test tier that runs on this machine (unit, integration with real
-# Prometheus, the Grafana and Kubernetes stand-ins).
+# Every test tier that runs on this machine: unit, integration (the real
+# Prometheus and promtool, the strict Grafana stand-in), the demo shop.
 test: deps
 	cargo test --workspace --lib --bins --tests
 
