@@ -311,28 +311,7 @@ struct NeedsPlanned {
 
 /// Builds the plan for `app` with `needs`.
 pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> {
-    let onramp_args = app_args(app, &options.manifests);
-    // `--out DIR` stays a placeholder: whatever folder a codify run named,
-    // the bytes are the same.
-    let codify = format!("onramp codify {onramp_args} --out DIR");
-    // Dashboards always name codify: pulled back from Grafana, they must be
-    // byte for byte what codify writes. Files apply drops into a plain
-    // Prometheus' folder name apply, which really wrote them.
-    let dashboard_stamp = Stamp {
-        generator: stamp::generator(),
-        app: app.id(),
-        workload: app.workload(),
-        command: codify.clone(),
-    };
-    let stamp = Stamp {
-        command: match options.subcommand.unwrap_or("codify") {
-            "codify" => codify,
-            other => format!(
-                "onramp {other} {onramp_args} --prometheus-config-dir DIR --prometheus-url URL"
-            ),
-        },
-        ..dashboard_stamp.clone()
-    };
+    let (stamp, dashboard_stamp) = stamps(app, options);
     let ctx = context(app, options);
     let mut notes = Vec::new();
     let (usable, skipped_needs) = usable_needs(app, needs, options)?;
@@ -392,6 +371,34 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
         notes,
         grafana_folder: GrafanaFolder::of(app, options.grafana_folder.as_deref()),
     })
+}
+
+/// The stamps of the artifacts: the files' (naming the command that really
+/// writes them) and the dashboards' (always naming codify).
+fn stamps(app: &App, options: &PlanOptions) -> (Stamp, Stamp) {
+    let onramp_args = app_args(app, &options.manifests);
+    // `--out DIR` stays a placeholder: whatever folder a codify run named,
+    // the bytes are the same.
+    let codify = format!("onramp codify {onramp_args} --out DIR");
+    // Dashboards always name codify: pulled back from Grafana, they must be
+    // byte for byte what codify writes. Files apply drops into a plain
+    // Prometheus' folder name apply, which really wrote them.
+    let dashboard_stamp = Stamp {
+        generator: stamp::generator(),
+        app: app.id(),
+        workload: app.workload(),
+        command: codify.clone(),
+    };
+    let stamp = Stamp {
+        command: match options.subcommand.unwrap_or("codify") {
+            "codify" => codify,
+            other => format!(
+                "onramp {other} {onramp_args} --prometheus-config-dir DIR --prometheus-url URL"
+            ),
+        },
+        ..dashboard_stamp.clone()
+    };
+    (stamp, dashboard_stamp)
 }
 
 fn context<'a>(app: &'a App, options: &PlanOptions) -> Context<'a> {
