@@ -107,11 +107,7 @@ fn a_human_edit_is_never_overwritten_silently() {
 
     let run = apply(&grafana, &[]);
     run.expect_status(1);
-    let line = run
-        .stdout
-        .lines()
-        .find(|l| l.contains("refused"))
-        .unwrap_or_else(|| panic!("{}", run.stdout));
+    let line = run.stdout_line("refused");
     assert!(line.contains("checkout · Service health"), "{line}");
     assert!(
         run.stdout.contains("changed in Grafana by alice at"),

@@ -304,11 +304,7 @@ fn a_broken_scrape_fails_verify_naming_the_target_and_the_reason() {
     stack.apply(&closed, &[]).expect_status(0);
     let run = stack.verify(&["--wait", "10s"]);
     run.expect_status(1);
-    let line = run
-        .stdout
-        .lines()
-        .find(|l| l.contains("FAIL  target"))
-        .unwrap_or_else(|| panic!("{}", run.stdout));
+    let line = run.stdout_line("FAIL  target");
     assert!(
         line.contains(&format!("http://{closed}/metrics is down")),
         "{line}"

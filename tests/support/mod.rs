@@ -90,6 +90,16 @@ impl Run {
         );
         self
     }
+
+    /// The first line of stdout containing `needle`; panics with stdout when
+    /// there is none.
+    #[track_caller]
+    pub fn stdout_line(&self, needle: &str) -> &str {
+        self.stdout
+            .lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no line of stdout contains {needle:?}:\n{}", self.stdout))
+    }
 }
 
 /// Runs `onramp ARGS` in `dir` (the repository root when `None`), with `stdin`.

@@ -184,11 +184,7 @@ fn a_signal_mapped_in_onramp_yaml_is_reported_as_from_onramp_yaml() {
     ] {
         let run = demo("plan", &args);
         run.expect_status(0);
-        let line = run
-            .stdout
-            .lines()
-            .find(|l| l.contains("http_server_requests_seconds_count"))
-            .unwrap_or_else(|| panic!("the mapping is listed: {}", run.stdout));
+        let line = run.stdout_line("http_server_requests_seconds_count");
         assert!(line.contains(origin), "{line}");
     }
 }
