@@ -1,10 +1,10 @@
 //! The runbook: Markdown an on-call engineer can follow at 3 a.m. For each
 //! alert, Meaning / Impact / Diagnosis / Mitigation with the app's real names,
 //! commands and queries; for each dashboard, a walkthrough of troubleshooting
-//! with it. Prose goes through the `templates/runbook.md.tera` template; values
+//! with it. Prose goes through the `templates/runbook.md.j2` template (Jinja syntax, rendered
+//! with minijinja); values
 //! that come from input pass the `md` escaping filter.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use serde::Serialize;
@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::render::Context;
 use crate::render::rules::Alert;
 
-const TEMPLATE: &str = include_str!("../../templates/runbook.md.tera");
+const TEMPLATE: &str = include_str!("../../templates/runbook.md.j2");
 
 /// A dashboard as the runbook shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -96,24 +96,26 @@ pub fn escape_markdown(text: &str) -> String {
     out
 }
 
-fn md_filter(value: &tera::Value, _: &HashMap<String, tera::Value>) -> tera::Result<tera::Value> {
-    let text = match value {
-        tera::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    Ok(tera::Value::String(escape_markdown(&text)))
+/// The `md` filter: input text made safe for Markdown.
+fn md_filter(value: minijinja::Value) -> String {
+    match value.as_str() {
+        Some(text) => escape_markdown(text),
+        None => escape_markdown(&value.to_string()),
+    }
 }
 
 /// The parsed template, parsed once per process.
-fn template() -> std::result::Result<&'static tera::Tera, &'static String> {
-    static TERA: OnceLock<std::result::Result<tera::Tera, String>> = OnceLock::new();
-    TERA.get_or_init(|| {
-        let mut tera = tera::Tera::default();
-        tera.autoescape_on(vec![]);
-        tera.register_filter("md", md_filter);
-        tera.add_raw_template("runbook.md", TEMPLATE)
+fn template() -> std::result::Result<&'static minijinja::Environment<'static>, &'static String> {
+    static ENV: OnceLock<std::result::Result<minijinja::Environment<'static>, String>> =
+        OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = minijinja::Environment::new();
+        // Markdown, not HTML: escaping is the `md` filter's job, applied where input lands.
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        env.add_filter("md", md_filter);
+        env.add_template("runbook.md", TEMPLATE)
             .map_err(|e| crate::error::report(&e))?;
-        Ok(tera)
+        Ok(env)
     })
     .as_ref()
 }
@@ -160,16 +162,18 @@ pub fn render(
             })
             .collect(),
     };
-    let fail = |e: tera::Error| Error::Render {
+    let fail = |e: minijinja::Error| Error::Render {
         artifact: "runbook".to_string(),
         message: crate::error::report(&e),
     };
-    let tera = template().map_err(|message| Error::Render {
+    let env = template().map_err(|message| Error::Render {
         artifact: "runbook template".to_string(),
         message: message.clone(),
     })?;
-    let context = tera::Context::from_serialize(&view).map_err(fail)?;
-    let text = tera.render("runbook.md", &context).map_err(fail)?;
+    let text = env
+        .get_template("runbook.md")
+        .and_then(|t| t.render(minijinja::value::Serde(&view)))
+        .map_err(fail)?;
     Ok(tidy(&text))
 }
 
