@@ -6,8 +6,8 @@
 //! result is always recorded so the user sees why; when nothing is found the
 //! reason says what to add. A scrape object that points nowhere is never made.
 
-use crate::app::App;
 use crate::app::manifest::ContainerPort;
+use crate::app::{App, container_ports, port_number};
 use crate::error::{Error, Result};
 
 /// A port given by the user with `--metrics-port`: a container port name or number.
@@ -136,7 +136,7 @@ pub fn infer(app: &App, user: Option<&MetricsOverride>) -> Result<Inference> {
         };
     }
     let named = app.containers.iter().find_map(|c| {
-        c.ports
+        container_ports(c)
             .iter()
             .find(|p| p.name.as_deref().is_some_and(looks_like_metrics_port))
             .map(|p| (c.name.as_str(), p))
@@ -176,7 +176,7 @@ fn port_list(app: &App) -> String {
         .containers
         .iter()
         .flat_map(|c| {
-            c.ports
+            container_ports(c)
                 .iter()
                 .map(move |p| format!("{}:{}", c.name, describe(p)))
         })
@@ -191,10 +191,10 @@ fn port_list(app: &App) -> String {
 fn find_port<'a>(app: &'a App, wanted: &str) -> Option<(&'a str, &'a ContainerPort)> {
     let number: Option<u16> = wanted.parse().ok();
     app.containers.iter().find_map(|c| {
-        c.ports
+        container_ports(c)
             .iter()
             .find(|p| match number {
-                Some(n) => p.container_port == n,
+                Some(n) => port_number(p.container_port) == Some(n),
                 None => p.name.as_deref() == Some(wanted),
             })
             .map(|p| (c.name.as_str(), p))
@@ -209,10 +209,12 @@ fn found(
     scheme: String,
     why: String,
 ) -> Inference {
+    // Discovery refused ports outside 1–65535, so this always converts.
+    let number = port_number(port.container_port).unwrap_or_default();
     let service = app.services.iter().find_map(|s| {
         s.ports
             .iter()
-            .find(|p| p.target == Some(port.container_port))
+            .find(|p| p.target == Some(number))
             .map(|p| (s, p))
     });
     let (via, how) = match service {
@@ -220,7 +222,7 @@ fn found(
             ScrapeVia::Service {
                 service: s.name.clone(),
                 port_name: p.name.clone(),
-                target_port: port.container_port,
+                target_port: number,
             },
             format!(
                 "Service {} exposes it as port {}, so a ServiceMonitor scrapes it",
@@ -243,7 +245,7 @@ fn found(
         reason: format!("{why} on container {container}, path {path}; {how}"),
         endpoint: Some(MetricsEndpoint {
             container: container.to_string(),
-            port: port.container_port,
+            port: number,
             port_name: port.name.clone(),
             path,
             scheme,

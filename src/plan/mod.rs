@@ -14,6 +14,7 @@ use crate::app::{App, ScrapeVia};
 use crate::error::{Error, Result};
 use crate::needs::resolve::{Mapping, ResolvedNeed, Scope, SignalOverrides};
 use crate::needs::{Need, SignalSource, SignalType};
+use crate::render::monitor::{self, MonitorKind};
 use crate::render::{self, Context, dashboard, rules, runbook};
 
 /// What an artifact is, and how a sink addresses it.
@@ -293,10 +294,12 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
     if let Some(endpoint) = &app.metrics {
         let monitor = render::monitor::render(&ctx, endpoint)?;
         let path = match monitor.kind {
-            "ServiceMonitor" => paths::MONITOR_SERVICE,
-            _ => paths::MONITOR_POD,
+            MonitorKind::ServiceMonitor => paths::MONITOR_SERVICE,
+            MonitorKind::PodMonitor => paths::MONITOR_POD,
         };
-        if let (ScrapeVia::Service { service, .. }, "PodMonitor") = (&endpoint.via, monitor.kind) {
+        if let (ScrapeVia::Service { service, .. }, MonitorKind::PodMonitor) =
+            (&endpoint.via, monitor.kind)
+        {
             notes.push(format!(
                 "Service {service} has no labels for a ServiceMonitor to select, so a PodMonitor scrapes the pods instead"
             ));
@@ -305,8 +308,8 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
         artifacts.push(Artifact {
             path: path.to_string(),
             kind: ArtifactKind::Kubernetes {
-                api_version: "monitoring.coreos.com/v1".to_string(),
-                kind: monitor.kind.to_string(),
+                api_version: monitor::API_VERSION.to_string(),
+                kind: monitor.kind.as_str().to_string(),
                 namespace: app.namespace.clone(),
                 names: vec![monitor.name],
             },

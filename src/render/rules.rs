@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::needs::AlertDef;
 use crate::needs::resolve::ResolvedNeed;
-use crate::render::monitor::MonitoringObject;
+use crate::render::monitor::{MonitoringObject, OperatorSpec};
 use crate::render::{Context, Metadata, prose, to_yaml};
 
 /// An alert ready to render: names resolved, expressions expanded and checked.
@@ -178,19 +178,21 @@ pub fn groups(ctx: &Context<'_>, alerts: &[Alert]) -> RuleGroups {
     RuleGroups { groups }
 }
 
+impl OperatorSpec for &RuleGroups {
+    const KIND: &'static str = "PrometheusRule";
+}
+
 /// The PrometheusRule object.
 pub fn prometheus_rule(ctx: &Context<'_>, groups: &RuleGroups) -> Result<String> {
-    let object = MonitoringObject {
-        api_version: "monitoring.coreos.com/v1",
-        kind: "PrometheusRule",
-        metadata: Metadata {
+    let object = MonitoringObject::new(
+        Metadata {
             name: ctx.app.name.clone(),
             namespace: ctx.app.namespace.clone(),
             labels: ctx.selected_labels(),
             annotations: BTreeMap::new(),
         },
-        spec: groups,
-    };
+        groups,
+    );
     to_yaml(&ctx.yaml_stamp(), &object, "PrometheusRule")
 }
 

@@ -15,4 +15,5 @@ mod live;
 mod needs;
 mod plan;
 mod prometheus_client;
+mod regression;
 mod rules;
