@@ -24,6 +24,11 @@ pub use commands::Outcome;
 
 /// Runs one command line.
 pub fn run(cli: cli::Cli) -> error::Result<Outcome> {
+    // Completions describe the command line only: no config file is read,
+    // so a broken onramp.yaml cannot keep a shell from completing.
+    if let cli::Command::Completions(args) = &cli.command {
+        return commands::completions::run(args);
+    }
     let config = cli::config::Config::load(cli.config.as_deref())?;
     match &cli.command {
         cli::Command::Needs(args) => commands::needs::run(args, &config),
@@ -31,6 +36,7 @@ pub fn run(cli: cli::Cli) -> error::Result<Outcome> {
         cli::Command::Codify(args) => runtime()?.block_on(commands::codify::run(args, &config)),
         cli::Command::Apply(args) => runtime()?.block_on(commands::apply::run(args, &config)),
         cli::Command::Verify(args) => runtime()?.block_on(commands::verify::run(args, &config)),
+        cli::Command::Completions(args) => commands::completions::run(args),
     }
 }
 

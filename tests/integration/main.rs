@@ -8,6 +8,7 @@ mod support;
 mod artifacts;
 mod bad_input;
 mod codify;
+mod completions;
 mod discovery;
 mod grafana_apply;
 mod grafana_contract;
