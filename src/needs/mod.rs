@@ -12,7 +12,7 @@ pub mod resolve;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
 use crate::error::{Error, Location, Result};
@@ -32,6 +32,35 @@ const BUILT_IN: &[(&str, &str)] = &[
         include_str!("../../dashboards/feature-flag-engagement.yaml"),
     ),
 ];
+
+/// An alert's `severity` label: who must act, and how soon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Someone must act now (pages).
+    Critical,
+    /// Someone must look soon (a ticket).
+    Warning,
+    /// Context for whoever is looking; nobody is called.
+    Info,
+}
+
+impl Severity {
+    /// The label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// What kind of series a signal is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -224,8 +253,8 @@ pub struct AlertDef {
     /// How long the condition must hold.
     #[serde(rename = "for")]
     pub for_: String,
-    /// `critical`, `warning` or `info`.
-    pub severity: String,
+    /// How urgent a firing alert is.
+    pub severity: Severity,
     /// A static one-line summary (placeholders `{app}`, `{namespace}`, `{workload}`).
     pub summary: String,
     /// A templated description (Prometheus template syntax plus the placeholders).

@@ -620,16 +620,6 @@ pub fn check_need(entry: &CatalogEntry) -> Result<()> {
                 "alert names are CamelCase letters and digits".into(),
             ));
         }
-        if !["critical", "warning", "info"].contains(&alert.severity.as_str()) {
-            return Err(fail(
-                None,
-                &what,
-                format!(
-                    "severity {:?} must be critical, warning or info",
-                    alert.severity
-                ),
-            ));
-        }
         if !is_duration(&alert.for_) {
             return Err(fail(
                 None,

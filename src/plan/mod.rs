@@ -14,6 +14,7 @@ use crate::app::{App, ScrapeVia};
 use crate::error::{Error, Result};
 use crate::needs::resolve::{Mapping, ResolvedNeed, Scope, SignalOverrides};
 use crate::needs::{Need, SignalSource, SignalType};
+use crate::render::dashboard::DashboardUid;
 use crate::render::monitor::{self, MonitorKind};
 use crate::render::{self, Context, dashboard, rules, runbook};
 
@@ -35,7 +36,7 @@ pub enum ArtifactKind {
     /// A Grafana dashboard (pushed by uid).
     Dashboard {
         /// The dashboard uid.
-        uid: String,
+        uid: DashboardUid,
         /// Its title.
         title: String,
         /// The need it answers.
@@ -122,7 +123,7 @@ pub struct NeedReport {
     /// Panels and alerts left out, and why.
     pub left_out: Vec<String>,
     /// The uid of its dashboard.
-    pub dashboard_uid: String,
+    pub dashboard_uid: DashboardUid,
     /// Every query of its dashboard.
     pub queries: Vec<PanelQuery>,
     /// The name of its rule group, when it has alerts.
@@ -274,7 +275,7 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
         .iter()
         .map(|n| ResolvedNeed::new(n, scope.clone(), &options.overrides, available))
         .collect();
-    let siblings: Vec<(String, String)> = resolved
+    let siblings: Vec<(DashboardUid, String)> = resolved
         .iter()
         .map(|r| {
             (
@@ -409,7 +410,7 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
                 siblings: &siblings,
             },
         )?;
-        if let Some(json) = options.dashboard_overrides.get(&rendered.uid) {
+        if let Some(json) = options.dashboard_overrides.get(rendered.uid.as_str()) {
             rendered.json = json.clone();
         }
         runbook_dashboards.push(runbook::RunbookDashboard {

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::needs::AlertDef;
 use crate::needs::resolve::ResolvedNeed;
+use crate::needs::{AlertDef, Severity};
 use crate::render::monitor::{MonitoringObject, OperatorSpec};
 use crate::render::{Context, Metadata, prose, to_yaml};
 
@@ -23,8 +23,8 @@ pub struct Alert {
     pub expr: String,
     /// How long the condition must hold.
     pub for_: String,
-    /// `critical`, `warning` or `info`.
-    pub severity: String,
+    /// How urgent it is.
+    pub severity: Severity,
     /// One-line summary.
     pub summary: String,
     /// Templated description.
@@ -69,7 +69,7 @@ pub fn alert(ctx: &Context<'_>, need: &ResolvedNeed<'_>, def: &AlertDef) -> Resu
         need: need.need.id.clone(),
         expr,
         for_: def.for_.clone(),
-        severity: def.severity.clone(),
+        severity: def.severity,
         summary: text(&def.summary)?,
         description: text(&def.description)?,
         meaning: text(&def.runbook.meaning)?,
@@ -157,7 +157,7 @@ pub fn groups(ctx: &Context<'_>, alerts: &[Alert]) -> RuleGroups {
             expr: alert.expr.clone(),
             for_: alert.for_.clone(),
             labels: BTreeMap::from([
-                ("severity".to_string(), alert.severity.clone()),
+                ("severity".to_string(), alert.severity.to_string()),
                 ("namespace".to_string(), ctx.app.namespace.clone()),
                 ("app".to_string(), ctx.app.name.clone()),
             ]),

@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::needs::Severity;
 use crate::render::Context;
 use crate::render::rules::Alert;
 
@@ -60,7 +61,7 @@ struct AppView {
 struct AlertView<'a> {
     name: &'a str,
     anchor: &'a str,
-    severity: &'a str,
+    severity: Severity,
     for_: &'a str,
     expr: &'a str,
     meaning: &'a str,
@@ -151,7 +152,7 @@ pub fn render(
             .map(|a| AlertView {
                 name: &a.name,
                 anchor: &a.anchor,
-                severity: &a.severity,
+                severity: a.severity,
                 for_: &a.for_,
                 expr: &a.expr,
                 meaning: &a.meaning,

@@ -14,7 +14,7 @@ const NEEDS: [&str; 3] = [
 ];
 
 fn uid(need: &str) -> String {
-    onramp::render::dashboard::uid("shop", "checkout", need)
+    onramp::render::dashboard::uid("shop", "checkout", need).to_string()
 }
 
 fn apply(grafana: &GrafanaStandIn, extra: &[&str]) -> Run {
