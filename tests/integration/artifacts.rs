@@ -408,3 +408,89 @@ fn the_kustomization_lists_the_kubernetes_files() {
         ])
     );
 }
+
+/// Every PromQL query of a dashboard: panel targets and annotation queries
+/// (template variables' `label_values(…)` is Grafana's syntax, not PromQL).
+fn dashboard_queries(dashboard: &Value) -> Vec<String> {
+    let targets = all_panels(dashboard)
+        .into_iter()
+        .flat_map(|p| p["targets"].as_array().into_iter().flatten())
+        .filter_map(|t| t["expr"].as_str());
+    let annotations = dashboard["annotations"]["list"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["expr"].as_str());
+    targets.chain(annotations).map(str::to_string).collect()
+}
+
+/// Interpolates Grafana's variables as Grafana would before Prometheus sees
+/// the query: the interval variables become durations, the others a value.
+fn interpolate(expr: &str) -> String {
+    let mut out = expr.to_string();
+    for interval in ["$__rate_interval", "$__interval", "$__range"] {
+        out = out.replace(interval, "5m");
+    }
+    let mut result = String::with_capacity(out.len());
+    let mut chars = out.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$'
+            && chars
+                .peek()
+                .is_some_and(|n| n.is_ascii_alphabetic() || *n == '{')
+        {
+            while chars
+                .peek()
+                .is_some_and(|n| n.is_ascii_alphanumeric() || matches!(n, '_' | '{' | '}'))
+            {
+                chars.next();
+            }
+            result.push_str("value");
+        } else {
+            result.push(c);
+        }
+    }
+    result
+}
+
+#[test]
+fn every_dashboard_query_parses_with_prometheus_own_promtool() {
+    let dir = codify_demo(&[]);
+    let mut rules = String::from("groups:\n  - name: dashboard-queries\n    rules:\n");
+    let mut count = 0;
+    for need in [
+        "service-health",
+        "troubleshooting",
+        "feature-flag-engagement",
+    ] {
+        let text = read(dir.path().join(format!("dashboards/{need}.json")));
+        let dashboard: Value = serde_json::from_str(&text).expect("dashboard JSON parses");
+        let queries = dashboard_queries(&dashboard);
+        assert!(!queries.is_empty(), "{need} has no queries");
+        for query in queries {
+            count += 1;
+            let expr = serde_json::to_string(&interpolate(&query)).expect("a JSON string");
+            rules.push_str(&format!(
+                "      - record: onramp:dashboard_query_{count}\n        expr: {expr}\n"
+            ));
+        }
+    }
+    let file = dir.path().join("dashboard-queries.rules.yaml");
+    std::fs::write(&file, &rules).expect("rules file written");
+    let out = std::process::Command::new("promtool")
+        .args(["check", "rules"])
+        .arg(&file)
+        .output()
+        .expect("promtool runs (apt-get install prometheus)");
+    assert!(
+        out.status.success(),
+        "promtool refuses a dashboard query:\n{}\n{}\n{rules}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("SUCCESS: {count} rules found")),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
