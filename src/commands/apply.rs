@@ -102,7 +102,7 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
             force: args.force,
             backup_dir: args.backup_dir.clone(),
             folder: (
-                dashboard::uid(&app.namespace, &app.name, "folder").to_string(),
+                dashboard::uid(&app.namespace, &app.name, crate::needs::RESERVED_ID).to_string(),
                 folder_title.clone(),
             ),
             codify_hint: format!(

@@ -464,6 +464,10 @@ fn need_files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// The need id whose dashboard uid would be the app's folder uid
+/// (`render::dashboard::uid(namespace, app, "folder")`).
+pub const RESERVED_ID: &str = "folder";
+
 /// Parses one need file; errors name the file and line.
 pub fn parse_need(file: &str, text: &str) -> Result<Need> {
     let need: Need = serde_saphyr::from_str(text).map_err(|err| {
@@ -482,6 +486,14 @@ pub fn parse_need(file: &str, text: &str) -> Result<Need> {
             .id
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if need.id == RESERVED_ID {
+        return Err(Error::NeedFile {
+            location: Location::file(file),
+            message: format!(
+                "need id {RESERVED_ID:?} is reserved: the app's Grafana folder takes the uid a need with that id would give its dashboard (Grafana has one uid space for both); rename the need"
+            ),
+        });
+    }
     if !valid_id {
         return Err(Error::NeedFile {
             location: Location::file(file),

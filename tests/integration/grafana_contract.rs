@@ -1360,6 +1360,32 @@ async fn raw_id_and_uid_of_different_dashboards_is_400() {
 }
 
 #[tokio::test]
+async fn raw_a_dashboard_with_a_folders_uid_is_400_one_uid_namespace() {
+    let target = Target::new();
+    let client = target.client();
+    let uid = target.folder_uid("shared-uid");
+    client
+        .ensure_folder(&uid, &target.unique("Shared uid"))
+        .await
+        .expect("folder created");
+    for overwrite in [false, true] {
+        let body = json!({"dashboard": {"uid": uid, "title": target.unique("Not a folder")}, "overwrite": overwrite})
+            .to_string();
+        let (status, answer) = target
+            .raw(reqwest::Method::POST, "/api/dashboards/db", Some(&body))
+            .await;
+        assert_eq!(status, 400, "overwrite {overwrite}: {answer}");
+        assert_eq!(answer["message"], "Dashboard cannot be changed to a folder");
+    }
+    let folder = client
+        .folder(&uid)
+        .await
+        .expect("answers")
+        .expect("still there");
+    assert_eq!(folder.title, target.unique("Shared uid"));
+}
+
+#[tokio::test]
 async fn raw_health_needs_no_credentials() {
     let target = Target::new();
     let response = reqwest::get(format!("{}/api/health", target.url()))

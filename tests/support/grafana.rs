@@ -694,11 +694,16 @@ impl Store {
             },
         };
 
-        // 4. Match an existing dashboard.
+        // 4. Match an existing dashboard. Folders and dashboards are rows of
+        // one table in Grafana: one uid (and id) namespace, and a dashboard
+        // saved over a folder is a type mismatch, whatever `overwrite` says.
         let id = dashboard
             .get("id")
             .and_then(Value::as_i64)
             .filter(|id| *id > 0);
+        if self.folders.contains_key(&uid) || id.is_some_and(|id| self.folder_by_id(id).is_some()) {
+            return Err(message(400, "Dashboard cannot be changed to a folder"));
+        }
         let by_id = match id {
             Some(id) => match self.dashboards.values().find(|d| d.id == id) {
                 Some(d) => Some(d.uid.clone()),

@@ -36,3 +36,21 @@ fn the_runbooks_kubectl_selector_dropped_the_match_expressions() {
         "{runbook}"
     );
 }
+
+#[test]
+fn a_need_named_folder_took_the_uid_of_the_apps_grafana_folder() {
+    let text = read(crate::support::repo_path("dashboards/service-health.yaml")).replacen(
+        "id: service-health",
+        "id: folder",
+        1,
+    );
+    let dir = crate::support::dir_with("folder.yaml", &text);
+    let needs_dir = dir.path().display().to_string();
+    let run = crate::support::onramp(&["needs", "--needs-dir", &needs_dir]);
+    run.expect_status(2);
+    assert!(
+        run.stderr.contains("folder.yaml") && run.stderr.contains("need id \"folder\" is reserved"),
+        "{}",
+        run.stderr
+    );
+}
