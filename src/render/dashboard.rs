@@ -441,8 +441,11 @@ fn panel_json(id: u32, panel: &PanelDef, grid: GridPos, targets: Vec<Target>) ->
     if steps.is_empty() {
         steps.push(json!({"color": "green", "value": null}));
     }
+    // Grafana's panel editor fills in every default it knows when a person
+    // saves; rendering them too keeps a UI save's diff down to the edit.
     let mut defaults = json!({
         "unit": panel.unit,
+        "mappings": [],
         "thresholds": {"mode": "absolute", "steps": steps},
         "color": {"mode": if panel.kind == PanelKind::Timeseries { "palette-classic" } else { "thresholds" }},
     });
@@ -454,11 +457,26 @@ fn panel_json(id: u32, panel: &PanelDef, grid: GridPos, targets: Vec<Target>) ->
     }
     if panel.kind == PanelKind::Timeseries {
         defaults["custom"] = json!({
+            "axisBorderShow": false,
+            "axisCenteredZero": false,
+            "axisColorMode": "text",
+            "axisLabel": "",
+            "axisPlacement": "auto",
+            "barAlignment": 0,
+            "barWidthFactor": 0.6,
             "drawStyle": "line",
-            "lineWidth": 1,
             "fillOpacity": 10,
+            "gradientMode": "none",
+            "hideFrom": {"legend": false, "tooltip": false, "viz": false},
+            "insertNulls": false,
+            "lineInterpolation": "linear",
+            "lineWidth": 1,
+            "pointSize": 5,
+            "scaleDistribution": {"type": "linear"},
             "showPoints": "never",
             "spanNulls": false,
+            "stacking": {"group": "A", "mode": "none"},
+            "thresholdsStyle": {"mode": "off"},
         });
     }
     let options = match panel.kind {
@@ -472,7 +490,10 @@ fn panel_json(id: u32, panel: &PanelDef, grid: GridPos, targets: Vec<Target>) ->
             "graphMode": "none",
             "justifyMode": "auto",
             "orientation": "auto",
+            "percentChangeColorMode": "standard",
+            "showPercentChange": false,
             "textMode": "value_and_name",
+            "wideLayout": true,
         }),
         PanelKind::Gauge | PanelKind::Bargauge => json!({
             "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": false},
