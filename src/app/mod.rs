@@ -170,49 +170,7 @@ pub fn discover(
             .clone()
             .unwrap_or_else(|| default_ns.to_string())
     };
-    let workloads: Vec<(WorkloadKind, &Workload, &Location)> = objects
-        .iter()
-        .filter_map(|o| match &o.value {
-            Object::Workload(w) => Some((w.kind(), w.as_ref(), &o.location)),
-            Object::Service(_) => None,
-        })
-        .collect();
-    let matches: Vec<_> = workloads
-        .iter()
-        .filter(|(kind, w, _)| {
-            w.metadata().name.as_deref() == Some(app_ref.name.as_str())
-                && app_ref.kind.is_none_or(|k| k == *kind)
-                && app_ref
-                    .namespace
-                    .as_ref()
-                    .is_none_or(|ns| *ns == ns_of(w.metadata()))
-        })
-        .collect();
-    let (kind, workload, location) = match matches.as_slice() {
-        [one] => **one,
-        [] => return Err(not_found(app_ref, &workloads, ns_of)),
-        many => {
-            let names: Vec<String> = many
-                .iter()
-                .map(|(k, w, loc)| {
-                    format!(
-                        "{}/{} in namespace {} ({loc})",
-                        k.resource(),
-                        app_ref.name,
-                        ns_of(w.metadata())
-                    )
-                })
-                .collect();
-            return Err(Error::AppNotFound {
-                message: format!(
-                    "{:?} names {} workloads: {}; pick one with -n NAMESPACE or KIND/NAME",
-                    app_ref.name,
-                    many.len(),
-                    names.join(", ")
-                ),
-            });
-        }
-    };
+    let (kind, workload, location) = pick_workload(objects, app_ref, &ns_of)?;
     let namespace = ns_of(workload.metadata());
     let pod_meta = workload.template().and_then(|t| t.metadata.as_ref());
     let pod_labels = pod_meta.and_then(|m| m.labels.clone()).unwrap_or_default();
@@ -278,6 +236,58 @@ pub fn discover(
     app.metrics = inferred.endpoint;
     app.metrics_reason = inferred.reason;
     Ok(app)
+}
+
+/// The one workload `app_ref` names: an error listing the workloads found
+/// when none matches, or the candidates when several do.
+fn pick_workload<'a>(
+    objects: &'a [Located<Object>],
+    app_ref: &AppRef,
+    ns_of: &impl Fn(&manifest::ObjectMeta) -> String,
+) -> Result<(WorkloadKind, &'a Workload, &'a Location)> {
+    let workloads: Vec<(WorkloadKind, &Workload, &Location)> = objects
+        .iter()
+        .filter_map(|o| match &o.value {
+            Object::Workload(w) => Some((w.kind(), w.as_ref(), &o.location)),
+            Object::Service(_) => None,
+        })
+        .collect();
+    let matches: Vec<_> = workloads
+        .iter()
+        .filter(|(kind, w, _)| {
+            w.metadata().name.as_deref() == Some(app_ref.name.as_str())
+                && app_ref.kind.is_none_or(|k| k == *kind)
+                && app_ref
+                    .namespace
+                    .as_ref()
+                    .is_none_or(|ns| *ns == ns_of(w.metadata()))
+        })
+        .collect();
+    match matches.as_slice() {
+        [one] => Ok(**one),
+        [] => Err(not_found(app_ref, &workloads, ns_of)),
+        many => {
+            let names: Vec<String> = many
+                .iter()
+                .map(|(k, w, loc)| {
+                    format!(
+                        "{}/{} in namespace {} ({loc})",
+                        k.resource(),
+                        app_ref.name,
+                        ns_of(w.metadata())
+                    )
+                })
+                .collect();
+            Err(Error::AppNotFound {
+                message: format!(
+                    "{:?} names {} workloads: {}; pick one with -n NAMESPACE or KIND/NAME",
+                    app_ref.name,
+                    many.len(),
+                    names.join(", ")
+                ),
+            })
+        }
+    }
 }
 
 fn not_found(

@@ -432,7 +432,9 @@ fn ref_id(index: usize) -> String {
     id
 }
 
-fn panel_json(id: u32, panel: &PanelDef, grid: GridPos, targets: Vec<Target>) -> Value {
+/// `fieldConfig.defaults` of a panel: unit, thresholds, colours and, for
+/// time series, the drawing defaults.
+fn field_defaults(panel: &PanelDef) -> Value {
     let mut steps: Vec<Value> = panel
         .thresholds
         .iter()
@@ -479,7 +481,12 @@ fn panel_json(id: u32, panel: &PanelDef, grid: GridPos, targets: Vec<Target>) ->
             "thresholdsStyle": {"mode": "off"},
         });
     }
-    let options = match panel.kind {
+    defaults
+}
+
+/// A panel's `options`, by panel type.
+fn panel_options(panel: &PanelDef) -> Value {
+    match panel.kind {
         PanelKind::Timeseries => json!({
             "legend": {"displayMode": "list", "placement": "bottom", "showLegend": true, "calcs": []},
             "tooltip": {"mode": "multi", "sort": "desc"},
@@ -501,7 +508,12 @@ fn panel_json(id: u32, panel: &PanelDef, grid: GridPos, targets: Vec<Target>) ->
             "showThresholdLabels": false,
             "showThresholdMarkers": true,
         }),
-    };
+    }
+}
+
+fn panel_json(id: u32, panel: &PanelDef, grid: GridPos, targets: Vec<Target>) -> Value {
+    let defaults = field_defaults(panel);
+    let options = panel_options(panel);
     let kind = match panel.kind {
         PanelKind::Timeseries => "timeseries",
         PanelKind::Stat => "stat",
