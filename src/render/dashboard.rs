@@ -543,12 +543,40 @@ pub fn to_json(value: &Value) -> String {
 
 /// The hash of a dashboard's content, leaving out the marker itself.
 pub fn content_hash(dashboard: &Value) -> String {
-    let mut content = dashboard.clone();
-    if let Some(obj) = content.as_object_mut() {
-        obj.remove(MARKER_KEY);
-    }
-    let digest = Sha256::digest(to_json(&content).as_bytes());
+    // Only a dashboard that already carries the marker needs a copy without it.
+    let content = match dashboard.as_object() {
+        Some(obj) if obj.contains_key(MARKER_KEY) => {
+            let mut copy = obj.clone();
+            copy.remove(MARKER_KEY);
+            std::borrow::Cow::Owned(Value::Object(copy))
+        }
+        _ => std::borrow::Cow::Borrowed(dashboard),
+    };
+    // The bytes of `to_json`, streamed into the hash instead of built as a string.
+    let mut hasher = HashWriter(Sha256::new());
+    let streamed = serde_json::to_writer_pretty(&mut hasher, content.as_ref());
+    let digest = match streamed {
+        Ok(()) => {
+            hasher.0.update(b"\n");
+            hasher.0.finalize()
+        }
+        Err(_) => Sha256::digest(to_json(&content).as_bytes()),
+    };
     digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Feeds what is written into a SHA-256.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Writes the onramp marker into a dashboard: who generated it, for which app
