@@ -60,6 +60,17 @@ pub enum Command {
     /// has series, every dashboard query returns data, rules are loaded and
     /// healthy, no alert of the app is pending or firing.
     Verify(VerifyArgs),
+    /// Print shell completions for onramp, e.g. `onramp completions bash >
+    /// ~/.local/share/bash-completion/completions/onramp`.
+    Completions(CompletionsArgs),
+}
+
+/// Arguments of `onramp completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// How to reach Prometheus. When given, the signals resolve to the metric

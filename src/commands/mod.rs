@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod codify;
+pub mod completions;
 pub mod needs;
 pub mod plan;
 pub mod verify;
