@@ -12,6 +12,7 @@ mod codify;
 mod discovery;
 mod grafana_apply;
 mod grafana_contract;
+mod kube_standin;
 mod live;
 mod live_rollout;
 mod needs;
