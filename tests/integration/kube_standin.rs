@@ -867,3 +867,61 @@ async fn the_service_proxy_reaches_a_real_prometheus_standin_only() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn delete_by_label_removes_only_the_objects_onramp_owns_standin_only() {
+    let Some(standin) = standin_only(Scenario::ForeignMonitor) else {
+        return;
+    };
+    let api: Api<DynamicObject> = Api::namespaced_with(
+        client_for(&standin.kubeconfig()).await,
+        "shop",
+        &service_monitors(),
+    );
+    let owned =
+        json!({"app.kubernetes.io/managed-by": "onramp", "release": "kube-prometheus-stack"});
+    for name in ["checkout-slo", "checkout-flags"] {
+        let object = monitor(name, "30s", owned.clone());
+        api.patch(name, &PatchParams::apply("onramp"), &Patch::Apply(&object))
+            .await
+            .expect("apply");
+    }
+    let setup: DynamicObject =
+        serde_json::from_value(monitor("checkout-extra", "1m", json!({}))).expect("object");
+    let created = api
+        .create(&Default::default(), &setup)
+        .await
+        .expect("POST create");
+    assert_eq!(created.metadata.generation, Some(1));
+    let status = status_of(api.create(&Default::default(), &setup).await);
+    assert_eq!(
+        (status.code, status.reason.as_str()),
+        (409, "AlreadyExists")
+    );
+    assert_eq!(
+        status.message,
+        "servicemonitors.monitoring.coreos.com \"checkout-extra\" already exists"
+    );
+
+    api.delete_collection(
+        &DeleteParams::default(),
+        &ListParams::default().labels("app.kubernetes.io/managed-by=onramp"),
+    )
+    .await
+    .expect("delete the owned monitors");
+    let left: Vec<String> = api
+        .list(&ListParams::default())
+        .await
+        .expect("list")
+        .items
+        .iter()
+        .filter_map(|m| m.metadata.name.clone())
+        .collect();
+    assert_eq!(
+        left,
+        ["checkout", "checkout-extra"],
+        "the kubectl-made and the unlabelled monitors stay"
+    );
+    let status = status_of(api.delete("checkout-slo", &DeleteParams::default()).await);
+    assert_eq!(status.code, 404);
+}
