@@ -99,6 +99,14 @@ fn status_of<T: std::fmt::Debug>(result: kube::Result<T>) -> kube::core::Status 
     }
 }
 
+/// Asserts the code, reason and message of a `Status`, as a user would read them.
+fn assert_status(status: &kube::core::Status, code: u16, reason: &str, message: &str) {
+    assert_eq!(
+        (status.code, status.reason.as_str(), status.message.as_str()),
+        (code, reason, message)
+    );
+}
+
 /// One raw HTTPS request to the stand-in: status, content type, body.
 async fn raw(
     standin: &Standin,
@@ -218,10 +226,11 @@ async fn discovery_serves_the_operator_group_only_when_its_crds_are_installed() 
         &service_monitors(),
     );
     let status = status_of(monitors.list(&ListParams::default()).await);
-    assert_eq!((status.code, status.reason.as_str()), (404, "NotFound"));
-    assert_eq!(
-        status.message,
-        "the server could not find the requested resource"
+    assert_status(
+        &status,
+        404,
+        "NotFound",
+        "the server could not find the requested resource",
     );
 }
 
@@ -344,10 +353,11 @@ async fn an_unsupported_field_label_is_a_400_naming_the_label() {
         pods.list(&ListParams::default().fields("spec.containers.image=x"))
             .await,
     );
-    assert_eq!((status.code, status.reason.as_str()), (400, "BadRequest"));
-    assert_eq!(
-        status.message,
-        "field label not supported: spec.containers.image"
+    assert_status(
+        &status,
+        400,
+        "BadRequest",
+        "field label not supported: spec.containers.image",
     );
 }
 

@@ -48,11 +48,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine;
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use serde_json::Value;
 use tokio_rustls::TlsAcceptor;
-use tokio_rustls::rustls::ServerConfig;
-use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 
 /// The bearer token of the kubeconfig's user.
 pub const TOKEN: &str = "onramp-standin-token-5f2b9c";
@@ -157,7 +154,6 @@ pub struct Inner {
     state: Mutex<StandinState>,
     schemas: schema::Schemas,
     token: String,
-    address: String,
 }
 
 /// A running stand-in; it serves until the test process ends.
@@ -181,18 +177,19 @@ impl Standin {
             load_list(&mut state.store, &fixtures().join(file));
         }
         load_logs(&mut state.logs, &fixtures().join("logs"));
-        let (ca_pem, acceptor) = throwaway_tls();
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-        let address = listener.local_addr().expect("a bound address");
+        let (ca_pem, acceptor) = super::tls::private_ca_acceptor("kubernetes stand-in CA");
         let inner = Arc::new(Inner {
             state: Mutex::new(state),
             schemas: schema::Schemas::load(),
             token: TOKEN.to_string(),
-            address: address.to_string(),
         });
         let shared = inner.clone();
-        listener.set_nonblocking(true).expect("nonblocking");
-        std::thread::spawn(move || serve(listener, acceptor, shared));
+        let address = super::spawn_server(move |tcp| async move {
+            let app = axum::Router::new()
+                .fallback(server::handle)
+                .with_state(shared);
+            let _ = axum::serve(TlsListener { tcp, acceptor }, app).await;
+        });
         Standin {
             inner,
             url: format!("https://{address}"),
@@ -296,21 +293,6 @@ impl Standin {
     }
 }
 
-/// Serves HTTPS on its own thread and runtime.
-fn serve(listener: std::net::TcpListener, acceptor: TlsAcceptor, shared: Arc<Inner>) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async move {
-        let tcp = tokio::net::TcpListener::from_std(listener).expect("listener");
-        let app = axum::Router::new()
-            .fallback(server::handle)
-            .with_state(shared);
-        let _ = axum::serve(TlsListener { tcp, acceptor }, app).await;
-    });
-}
-
 /// A TCP listener that hands out TLS streams; failed handshakes (a client
 /// that refused the certificate) are dropped.
 struct TlsListener {
@@ -339,34 +321,6 @@ impl axum::serve::Listener for TlsListener {
     fn local_addr(&self) -> std::io::Result<Self::Addr> {
         self.tcp.local_addr()
     }
-}
-
-/// A CA made for this run and a server certificate for 127.0.0.1 it signed.
-fn throwaway_tls() -> (String, TlsAcceptor) {
-    let ca_key = KeyPair::generate().expect("CA key");
-    let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name
-        .push(DnType::CommonName, "kubernetes stand-in CA");
-    let ca_cert = ca.self_signed(&ca_key).expect("CA certificate");
-    let issuer = Issuer::new(ca, ca_key);
-    let leaf_key = KeyPair::generate().expect("leaf key");
-    let leaf = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
-        .expect("leaf params")
-        .signed_by(&leaf_key, &issuer)
-        .expect("leaf certificate");
-    let config = ServerConfig::builder_with_provider(Arc::new(
-        tokio_rustls::rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("protocol versions")
-    .with_no_client_auth()
-    .with_single_cert(
-        vec![leaf.der().clone()],
-        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
-    )
-    .expect("server config");
-    (ca_cert.pem(), TlsAcceptor::from(Arc::new(config)))
 }
 
 /// Loads a `kubectl get -o yaml` `List` into the store.

@@ -76,26 +76,7 @@ impl Resource {
 /// The Prometheus Operator's API group.
 pub const OPERATOR_GROUP: &str = "monitoring.coreos.com";
 
-const fn core(
-    plural: &'static str,
-    singular: &'static str,
-    kind: &'static str,
-    namespaced: bool,
-    short: &'static [&'static str],
-    fields: &'static [&'static str],
-) -> Resource {
-    Resource {
-        group: "",
-        version: "v1",
-        plural,
-        singular,
-        kind,
-        namespaced,
-        short,
-        fields,
-    }
-}
-
+/// A `v1` resource of a named group.
 const fn grouped(
     group: &'static str,
     plural: &'static str,
@@ -120,7 +101,8 @@ const fn grouped(
 /// Every resource the stand-in knows; the Operator's only count when the
 /// scenario installed its CRDs.
 pub const ALL: &[Resource] = &[
-    core(
+    grouped(
+        "",
         "namespaces",
         "namespace",
         "Namespace",
@@ -128,7 +110,8 @@ pub const ALL: &[Resource] = &[
         &["ns"],
         &["status.phase"],
     ),
-    core(
+    grouped(
+        "",
         "pods",
         "pod",
         "Pod",
@@ -146,7 +129,8 @@ pub const ALL: &[Resource] = &[
             "status.nominatedNodeName",
         ],
     ),
-    core(
+    grouped(
+        "",
         "services",
         "service",
         "Service",
@@ -154,8 +138,17 @@ pub const ALL: &[Resource] = &[
         &["svc"],
         &["spec.clusterIP", "spec.type"],
     ),
-    core("endpoints", "endpoints", "Endpoints", true, &["ep"], &[]),
-    core(
+    grouped(
+        "",
+        "endpoints",
+        "endpoints",
+        "Endpoints",
+        true,
+        &["ep"],
+        &[],
+    ),
+    grouped(
+        "",
         "events",
         "event",
         "Event",
@@ -175,9 +168,18 @@ pub const ALL: &[Resource] = &[
             "type",
         ],
     ),
-    core("configmaps", "configmap", "ConfigMap", true, &["cm"], &[]),
-    core("secrets", "secret", "Secret", true, &[], &["type"]),
-    core(
+    grouped(
+        "",
+        "configmaps",
+        "configmap",
+        "ConfigMap",
+        true,
+        &["cm"],
+        &[],
+    ),
+    grouped("", "secrets", "secret", "Secret", true, &[], &["type"]),
+    grouped(
+        "",
         "nodes",
         "node",
         "Node",

@@ -109,7 +109,13 @@ async fn route(
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let (group, version, rest) = match segments.as_slice() {
         ["version"] => return Ok(json_answer(200, &discovery::version())),
-        ["api"] => return Ok(json_answer(200, &discovery::core_versions(&shared.address))),
+        ["api"] => {
+            let host = headers
+                .get("host")
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or_default();
+            return Ok(json_answer(200, &discovery::core_versions(host)));
+        }
         ["apis"] => return Ok(json_answer(200, &discovery::groups(operator))),
         ["api", version, rest @ ..] => ("", *version, rest),
         ["apis", group, version, rest @ ..] => (*group, *version, rest),
