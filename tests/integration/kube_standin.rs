@@ -670,6 +670,12 @@ async fn apply_without_a_field_manager_is_refused_standin_only() {
         answer["message"],
         "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch"
     );
+    assert_eq!(
+        answer["details"],
+        json!({"group": "meta.k8s.io", "kind": "PatchOptions", "causes": [
+            {"reason": "FieldValueRequired", "message": "Required value: is required for apply patch", "field": "fieldManager"}
+        ]})
+    );
     assert!(
         standin
             .object(

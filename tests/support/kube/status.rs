@@ -174,7 +174,11 @@ pub fn invalid(kind: &str, group: &str, name: &str, errors: &[FieldError]) -> Fa
         .iter()
         .map(|e| json!({"reason": e.reason, "message": e.detail, "field": e.field}))
         .collect();
-    let mut details = json!({"name": name, "kind": kind, "causes": causes});
+    let mut details = json!({"kind": kind, "causes": causes});
+    // `name` is omitempty in StatusDetails: PatchOptions errors have none.
+    if !name.is_empty() {
+        details["name"] = json!(name);
+    }
     if !group.is_empty() {
         details["group"] = json!(group);
     }
