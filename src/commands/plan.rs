@@ -219,6 +219,21 @@ pub fn summary(plan: &Plan) -> String {
                 s.mapping,
                 if s.optional { ", optional" } else { "" }
             );
+            if !s.why.is_empty() {
+                let _ = writeln!(out, "      {:<16} chosen: {}", "", s.why);
+            }
+            if !s.tried.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "      {:<16} no convention matched the app's series; tried:\n{}",
+                    "",
+                    s.tried
+                        .iter()
+                        .map(|t| format!("      {:<16}   - {t}\n", ""))
+                        .collect::<String>()
+                        .trim_end()
+                );
+            }
         }
         for left in &need.left_out {
             let _ = writeln!(out, "      left out: {left}");
