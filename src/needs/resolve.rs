@@ -554,7 +554,13 @@ impl<'a> ResolvedNeed<'a> {
     pub fn checked_expr(&self, template: &str) -> std::result::Result<String, String> {
         let expr = self.expr(template)?;
         let canonical = self.expand_in(template, Target::Promql, &self.canonical)?;
-        promql::check_cached(&canonical)?;
+        let gauges: Vec<String> = self
+            .signals
+            .values()
+            .filter(|s| s.kind == SignalType::Gauge)
+            .map(|s| s.metric.clone())
+            .collect();
+        promql::check_cached_except(&canonical, &gauges)?;
         Ok(expr)
     }
 

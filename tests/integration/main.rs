@@ -13,6 +13,7 @@ mod discovery;
 mod grafana_apply;
 mod grafana_contract;
 mod live;
+mod live_conventions;
 mod live_rollout;
 mod needs;
 mod plan;
