@@ -419,3 +419,30 @@ fn verify_passed_a_signal_whose_route_label_exists_on_no_series() {
         "pass"
     );
 }
+
+#[test]
+fn plan_did_not_say_which_convention_was_chosen_or_which_were_tried() {
+    let app = Scraped::start("otel-java.prom");
+    let (manifests, url) = (demo_manifests(), app.prometheus.url());
+    let run = onramp(&[
+        "plan",
+        "checkout",
+        "-f",
+        &manifests,
+        "--need",
+        "service-health",
+        "--prometheus-url",
+        &url,
+    ]);
+    run.expect_status(0);
+    for line in [
+        "cpu              jvm_cpu_time_seconds_total (alternative (OpenTelemetry Java agent))",
+        "chosen: the app exposes jvm_cpu_time_seconds_total",
+        "chosen: the app exposes http_server_request_duration_seconds_count with label http_request_method, http_route, http_response_status_code",
+        "start_time       process_start_time_seconds (default)",
+        "no convention matched the app's series; tried:",
+        "- process_start_time_seconds (Prometheus client defaults): no series process_start_time_seconds",
+    ] {
+        assert!(run.stdout.contains(line), "{line}\n{}", run.stdout);
+    }
+}
