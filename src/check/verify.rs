@@ -146,8 +146,12 @@ pub async fn exposed_metrics(
         crate::needs::promql::quote(&app.namespace),
         crate::needs::promql::quote(&app.name)
     );
-    let series = client.series(&[&selector]).await?;
-    Ok(crate::needs::resolve::Exposed::from_series(&series))
+    // An instant query rather than /api/v1/series: it sees only series
+    // scraped in the last five minutes, not ones that went stale long ago.
+    let result = client.query(&selector, None).await?;
+    Ok(crate::needs::resolve::Exposed::from_series(
+        result.samples().iter().map(|s| &s.labels),
+    ))
 }
 
 /// Distinct queries, each sent once, addressed by slot.
