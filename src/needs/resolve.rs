@@ -876,7 +876,15 @@ impl NeedChecker<'_> {
                 let why = format!("{:?} is not a valid metric name", signal.metric);
                 return Err(self.fail(None, &what, why));
             }
-            for (logical, real) in &signal.labels {
+            for alt in &signal.alternatives {
+                if !promql::is_metric_name(&alt.metric) {
+                    let what = format!("signal {name:?} alternative");
+                    let why = format!("{:?} is not a valid metric name", alt.metric);
+                    return Err(self.fail(None, &what, why));
+                }
+            }
+            let alt_labels = signal.alternatives.iter().flat_map(|a| &a.labels);
+            for (logical, real) in signal.labels.iter().chain(alt_labels) {
                 if !promql::is_label_name(real) {
                     let what = format!("signal {name:?} label {logical:?}");
                     let why = format!("{real:?} is not a valid label name");
