@@ -135,23 +135,23 @@ impl Default for Options {
     }
 }
 
-/// The metric names the app's scrape target exposes now, for resolving
-/// signals to an accepted alternative name.
+/// The app's series now (names, label names, histogram buckets), for
+/// resolving each signal to the convention the app really exposes.
 pub async fn exposed_metrics(
     client: &PrometheusClient,
     app: &crate::app::App,
-) -> crate::client::prometheus::Result<std::collections::BTreeSet<String>> {
+) -> crate::client::prometheus::Result<crate::needs::resolve::Exposed> {
     let selector = format!(
-        "count by (__name__) ({{namespace={},job={}}})",
+        "{{namespace={},job={}}}",
         crate::needs::promql::quote(&app.namespace),
         crate::needs::promql::quote(&app.name)
     );
+    // An instant query rather than /api/v1/series: it sees only series
+    // scraped in the last five minutes, not ones that went stale long ago.
     let result = client.query(&selector, None).await?;
-    Ok(result
-        .samples()
-        .iter()
-        .filter_map(|s| s.labels.get("__name__").cloned())
-        .collect())
+    Ok(crate::needs::resolve::Exposed::from_series(
+        result.samples().iter().map(|s| &s.labels),
+    ))
 }
 
 /// Distinct queries, each sent once, addressed by slot.
@@ -223,7 +223,7 @@ impl<'a> Round<'a> {
         let kube_probe = batch.add("count(kube_pod_info)".to_string());
         let signal_slots = signals
             .iter()
-            .map(|(_, s)| batch.add(format!("count({})", s.selector)))
+            .map(|(_, s)| batch.add(signal_count(s)))
             .collect();
         let panel_slots = panels
             .iter()
@@ -238,6 +238,55 @@ impl<'a> Round<'a> {
             panel_slots,
         }
     }
+}
+
+/// The count of a signal's series, by every label it maps to: one query
+/// says whether it has series and which of its labels they carry.
+fn signal_count(signal: &SignalReport) -> String {
+    let mut labels: Vec<&str> = signal.labels.values().map(String::as_str).collect();
+    labels.sort_unstable();
+    labels.dedup();
+    format!("count by ({}) ({})", labels.join(", "), signal.selector)
+}
+
+/// The labels a signal maps to that none of its series carries: a by-route
+/// panel over a label that does not exist draws one line for all routes.
+fn missing_labels(signal: &SignalReport, found: &QueryResult) -> Vec<String> {
+    signal
+        .labels
+        .iter()
+        .filter(|(_, real)| !found.samples().iter().any(|s| s.labels.contains_key(*real)))
+        .map(|(logical, real)| {
+            if logical == real {
+                real.clone()
+            } else {
+                format!("{real} (its {logical})")
+            }
+        })
+        .collect()
+}
+
+/// A signal with series: it passes when they carry every label it maps to.
+fn judge_signal(signal: &SignalReport, found: &QueryResult) -> (Status, String) {
+    let n: f64 = found.samples().iter().map(|s| s.value).sum();
+    let missing = missing_labels(signal, found);
+    if missing.is_empty() {
+        return (Status::Pass, format!("{n} series of {}", signal.metric));
+    }
+    let status = if signal.optional {
+        Status::Warn
+    } else {
+        Status::Fail
+    };
+    (
+        status,
+        format!(
+            "label missing: {n} series of {}, but none has the label {}; panels split by it show one line for everything. Map the app's label with --signal {}.LABEL=NAME",
+            signal.metric,
+            missing.join(", "),
+            signal.name
+        ),
+    )
 }
 
 type Answers = Vec<crate::client::prometheus::Result<QueryResult>>;
@@ -353,12 +402,9 @@ async fn signal_checks(
     let mut state = SignalState::new();
     let mut to_diagnose = Vec::new();
     for ((name, signal), slot) in round.signals.iter().zip(&round.signal_slots) {
-        let n = result(*slot)
-            .and_then(QueryResult::first_value)
-            .unwrap_or(0.0);
-        if n > 0.0 {
-            let found = format!("{n} series of {}", signal.metric);
-            state.insert(name.clone(), (Status::Pass, found));
+        let found = result(*slot).filter(|r| !r.samples().is_empty());
+        if let Some(found) = found {
+            state.insert(name.clone(), judge_signal(signal, found));
         } else if signal.kubernetes && !kubernetes {
             let why = "this Prometheus has no kube-state-metrics series (not in Kubernetes)";
             state.insert(name.clone(), (Status::Skip, why.to_string()));
@@ -391,8 +437,9 @@ async fn signal_checks(
     Ok(state)
 }
 
-/// Why a signal has no series for the app: the metric is missing, or it
-/// exists with other labels.
+/// Why a signal has no series for the app: the metric exists nowhere, or
+/// only for other apps — either way it is missing for this one, and the
+/// message names the conventions tried.
 fn diagnose(signal: &SignalReport, found: &QueryResult) -> (Status, String) {
     let elsewhere: Vec<String> = found
         .samples()
@@ -407,15 +454,19 @@ fn diagnose(signal: &SignalReport, found: &QueryResult) -> (Status, String) {
         .collect();
     let detail = if elsewhere.is_empty() {
         format!(
-            "metric missing: no series named {} at all. {}",
-            signal.metric, signal.instrumentation
+            "metric missing: no series named {} at all. Conventions tried: {}. {}",
+            signal.metric,
+            signal.conventions.join("; "),
+            signal.instrumentation
         )
     } else {
         format!(
-            "label mismatch: {} exists, but not for this app (selector {}); found for: {}",
+            "metric missing for this app: {} has series only for other apps ({}), none for {}. Conventions tried: {}. {}",
             signal.metric,
+            elsewhere.join(", "),
             signal.selector,
-            elsewhere.join(", ")
+            signal.conventions.join("; "),
+            signal.instrumentation
         )
     };
     let status = if signal.optional {

@@ -59,37 +59,24 @@ pub fn show(entry: &CatalogEntry) -> String {
     let _ = writeln!(out, "Defined in {}", entry.file);
     let _ = writeln!(out, "\nSignals:");
     for (name, s) in &need.signals {
-        let labels: Vec<String> = s.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
         let _ = writeln!(
             out,
-            "  {name}: {} {}{}{}",
-            format!("{:?}", s.kind).to_ascii_lowercase(),
-            s.metric,
-            if labels.is_empty() {
-                String::new()
-            } else {
-                format!(" {{{}}}", labels.join(", "))
-            },
+            "  {name}: {}{}",
+            s.description,
             if s.optional { " (optional)" } else { "" }
         );
-        let _ = writeln!(out, "      {}", s.description);
+        let _ = writeln!(out, "      conventions accepted, tried in this order:");
+        let _ = writeln!(
+            out,
+            "      - {}",
+            convention_line(&s.metric, s.kind, s.unit, &s.labels, &s.convention)
+        );
         for alt in &s.alternatives {
-            let labels: Vec<String> = alt.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            let _ = writeln!(
-                out,
-                "      also accepted: {}{}{}",
-                alt.metric,
-                if labels.is_empty() {
-                    String::new()
-                } else {
-                    format!(" {{{}}}", labels.join(", "))
-                },
-                if alt.convention.is_empty() {
-                    String::new()
-                } else {
-                    format!(" — {}", alt.convention)
-                }
-            );
+            let labels = crate::needs::resolve::merged(&s.labels, &alt.labels);
+            let kind = alt.kind.unwrap_or(s.kind);
+            let unit = alt.unit.unwrap_or(s.unit);
+            let line = convention_line(&alt.metric, kind, unit, &labels, &alt.convention);
+            let _ = writeln!(out, "      - {line}");
         }
     }
     let _ = writeln!(out, "\nPanels:");
@@ -107,4 +94,26 @@ pub fn show(entry: &CatalogEntry) -> String {
         }
     }
     out
+}
+
+/// One convention: `counter http_requests_total {route=handler} in milliseconds — FastAPI`.
+fn convention_line(
+    metric: &str,
+    kind: crate::needs::SignalType,
+    unit: crate::needs::Unit,
+    labels: &std::collections::BTreeMap<String, String>,
+    convention: &str,
+) -> String {
+    let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let mut line = format!("{} {metric}", kind.word());
+    if !labels.is_empty() {
+        line.push_str(&format!(" {{{}}}", labels.join(", ")));
+    }
+    if !unit.word().is_empty() {
+        line.push_str(&format!(" in {}", unit.word()));
+    }
+    if !convention.is_empty() {
+        line.push_str(&format!(" — {convention}"));
+    }
+    line
 }

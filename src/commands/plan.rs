@@ -206,19 +206,7 @@ pub fn summary(plan: &Plan) -> String {
             need.id, need.title, need.panels
         );
         for s in &need.signals {
-            let state = match (&s.unavailable, s.used) {
-                (Some(why), _) => format!("  [not available: {why}]"),
-                (None, false) => "  [unused]".to_string(),
-                (None, true) => String::new(),
-            };
-            let _ = writeln!(
-                out,
-                "      {:<16} {} ({}{}){state}",
-                s.name,
-                s.metric,
-                s.mapping,
-                if s.optional { ", optional" } else { "" }
-            );
+            signal_lines(&mut out, s);
         }
         for left in &need.left_out {
             let _ = writeln!(out, "      left out: {left}");
@@ -263,4 +251,35 @@ pub fn summary(plan: &Plan) -> String {
         );
     }
     out
+}
+
+/// One signal of the plan for people: its metric and how it was mapped, and
+/// with Prometheus consulted why that convention, or which were tried.
+fn signal_lines(out: &mut String, s: &crate::plan::SignalReport) {
+    let state = match (&s.unavailable, s.used) {
+        (Some(why), _) => format!("  [not available: {why}]"),
+        (None, false) => "  [unused]".to_string(),
+        (None, true) => String::new(),
+    };
+    let _ = writeln!(
+        out,
+        "      {:<16} {} ({}{}){state}",
+        s.name,
+        s.metric,
+        s.mapping,
+        if s.optional { ", optional" } else { "" }
+    );
+    if !s.why.is_empty() {
+        let _ = writeln!(out, "      {:<16} chosen: {}", "", s.why);
+    }
+    if !s.tried.is_empty() {
+        let _ = writeln!(
+            out,
+            "      {:<16} no convention matched the app's series; tried:",
+            ""
+        );
+        for t in &s.tried {
+            let _ = writeln!(out, "      {:<16}   - {t}", "");
+        }
+    }
 }

@@ -63,7 +63,7 @@ impl std::fmt::Display for Severity {
 }
 
 /// What kind of series a signal is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SignalType {
     /// A monotonically increasing counter (`*_total`): only inside rate/increase.
@@ -72,6 +72,17 @@ pub enum SignalType {
     Gauge,
     /// A classic histogram: `_bucket`, `_sum`, `_count` series.
     Histogram,
+}
+
+impl SignalType {
+    /// Its name in messages and need files.
+    pub fn word(self) -> &'static str {
+        match self {
+            SignalType::Counter => "counter",
+            SignalType::Gauge => "gauge",
+            SignalType::Histogram => "histogram",
+        }
+    }
 }
 
 /// Where a signal's series come from, which decides the selector that scopes it to the app.
@@ -103,7 +114,42 @@ impl SignalSource {
     }
 }
 
-/// Another accepted name for a signal, with its own label spellings.
+/// The unit a signal's values are in, when a convention's differs from
+/// another's: a duration in milliseconds is divided by 1000 wherever a
+/// template asks for seconds (`{{signal:seconds}}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    /// Whatever the panel says: no conversion.
+    #[default]
+    Base,
+    /// Seconds (Prometheus' base unit for durations).
+    Seconds,
+    /// Milliseconds: converted to seconds.
+    Milliseconds,
+}
+
+impl Unit {
+    /// The PromQL suffix that turns a value in this unit into the base unit.
+    pub fn to_base(self) -> &'static str {
+        match self {
+            Unit::Milliseconds => " / 1000",
+            Unit::Base | Unit::Seconds => "",
+        }
+    }
+
+    /// Its name in messages.
+    pub fn word(self) -> &'static str {
+        match self {
+            Unit::Base => "",
+            Unit::Seconds => "seconds",
+            Unit::Milliseconds => "milliseconds",
+        }
+    }
+}
+
+/// Another accepted name for a signal, with its own label spellings, metric
+/// type and unit (a framework may expose as a gauge what another counts).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Alternative {
@@ -112,6 +158,12 @@ pub struct Alternative {
     /// Logical label → label name in this convention (missing ones keep the signal's default).
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// Its metric type, when it differs from the signal's.
+    #[serde(rename = "type", default)]
+    pub kind: Option<SignalType>,
+    /// Its unit, when it differs from the signal's.
+    #[serde(default)]
+    pub unit: Option<Unit>,
     /// Who uses this convention (shown in `needs show`).
     #[serde(default)]
     pub convention: String,
@@ -134,6 +186,12 @@ pub struct Signal {
     /// Logical label → label name in the default convention.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// The unit of the default metric (`seconds`, `milliseconds`).
+    #[serde(default)]
+    pub unit: Unit,
+    /// Who uses the default convention (shown in `needs show` and `plan`).
+    #[serde(default)]
+    pub convention: String,
     /// Other accepted names, tried in order.
     #[serde(default)]
     pub alternatives: Vec<Alternative>,

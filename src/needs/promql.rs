@@ -60,24 +60,36 @@ pub fn expand_grafana_variables(expr: &str) -> String {
 /// counters are only read through rate/irate/increase. Returns a message
 /// naming the problem.
 pub fn check(expr: &str) -> Result<(), String> {
+    check_except(expr, &[])
+}
+
+/// [`check`], with `gauges` known to be gauges whatever their name says
+/// (Micrometer's `…_active_count` is a gauge; the name alone would call it a counter).
+pub fn check_except(expr: &str, gauges: &[String]) -> Result<(), String> {
     let parsed = parser::parse(&expand_grafana_variables(expr))
         .map_err(|e| format!("PromQL does not parse: {e}"))?;
-    check_counters(&parsed, false)
+    check_counters(&parsed, false, gauges)
 }
 
 /// [`check`], remembering the outcome per expression for the life of the
 /// process: the same expression is parsed once however many apps use it.
 pub fn check_cached(expr: &str) -> Result<(), String> {
+    check_cached_except(expr, &[])
+}
+
+/// [`check_except`], remembering the outcome per expression and gauges.
+pub fn check_cached_except(expr: &str, gauges: &[String]) -> Result<(), String> {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
     static CHECKED: OnceLock<Mutex<HashMap<String, Result<(), String>>>> = OnceLock::new();
     let cache = CHECKED.get_or_init(|| Mutex::new(HashMap::new()));
-    if let Some(outcome) = cache.lock().ok().and_then(|c| c.get(expr).cloned()) {
+    let key = format!("{expr}\n{}", gauges.join(","));
+    if let Some(outcome) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
         return outcome;
     }
-    let outcome = check(expr);
+    let outcome = check_except(expr, gauges);
     if let Ok(mut c) = cache.lock() {
-        c.insert(expr.to_string(), outcome.clone());
+        c.insert(key, outcome.clone());
     }
     outcome
 }
@@ -157,30 +169,31 @@ fn is_counter_name(name: &str) -> bool {
     name.ends_with("_total") || name.ends_with("_bucket") || name.ends_with("_count")
 }
 
-fn check_counters(expr: &Expr, in_counter_fn: bool) -> Result<(), String> {
+fn check_counters(expr: &Expr, in_counter_fn: bool, gauges: &[String]) -> Result<(), String> {
+    let is_counter = |name: &str| is_counter_name(name) && !gauges.iter().any(|g| g == name);
     match expr {
         Expr::Aggregate(a) => {
-            check_counters(&a.expr, false)?;
+            check_counters(&a.expr, false, gauges)?;
             if let Some(p) = &a.param {
-                check_counters(p, false)?;
+                check_counters(p, false, gauges)?;
             }
             Ok(())
         }
-        Expr::Unary(u) => check_counters(&u.expr, false),
+        Expr::Unary(u) => check_counters(&u.expr, false, gauges),
         Expr::Binary(b) => {
-            check_counters(&b.lhs, false)?;
-            check_counters(&b.rhs, false)
+            check_counters(&b.lhs, false, gauges)?;
+            check_counters(&b.rhs, false, gauges)
         }
-        Expr::Paren(p) => check_counters(&p.expr, false),
-        Expr::Subquery(s) => check_counters(&s.expr, false),
+        Expr::Paren(p) => check_counters(&p.expr, false, gauges),
+        Expr::Subquery(s) => check_counters(&s.expr, false, gauges),
         Expr::VectorSelector(vs) => match &vs.name {
-            Some(name) if is_counter_name(name) => Err(format!(
+            Some(name) if is_counter(name) => Err(format!(
                 "counter {name} is used without rate(), irate() or increase(); a raw counter only ever grows"
             )),
             _ => Ok(()),
         },
         Expr::MatrixSelector(ms) => match &ms.vs.name {
-            Some(name) if is_counter_name(name) && !in_counter_fn => Err(format!(
+            Some(name) if is_counter(name) && !in_counter_fn => Err(format!(
                 "counter {name} must be read through rate(), irate() or increase()"
             )),
             _ => Ok(()),
@@ -188,7 +201,7 @@ fn check_counters(expr: &Expr, in_counter_fn: bool) -> Result<(), String> {
         Expr::Call(call) => {
             let counter_fn = matches!(call.func.name, "rate" | "irate" | "increase" | "resets");
             for arg in &call.args.args {
-                check_counters(arg, counter_fn)?;
+                check_counters(arg, counter_fn, gauges)?;
             }
             Ok(())
         }

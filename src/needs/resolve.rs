@@ -10,12 +10,12 @@
 //! - `{{requests.status}}` — the real name of a logical label (in a legend it
 //!   becomes Grafana's `{{status}}`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::app::{App, WorkloadKind};
 use crate::error::{Error, Location, Result};
 use crate::needs::promql;
-use crate::needs::{CatalogEntry, Need, Signal, SignalSource, SignalType};
+use crate::needs::{CatalogEntry, Need, Signal, SignalSource, SignalType, Unit};
 use serde_saphyr::Spanned;
 
 /// What scopes a query to the app: namespace, job, workload and pods.
@@ -154,15 +154,20 @@ pub struct ResolvedSignal {
     pub optional: bool,
     /// How the name was chosen.
     pub mapping: Mapping,
+    /// The unit of its values (milliseconds are converted by `{{signal:seconds}}`).
+    pub unit: Unit,
+    /// Why this convention was chosen, when Prometheus was consulted.
+    pub why: String,
+    /// When Prometheus was consulted and no convention fit: each one tried and why not.
+    pub tried: Vec<String>,
+    /// Every convention the signal accepts, `metric (convention)`, in order.
+    pub conventions: Vec<String>,
 }
 
 impl ResolvedSignal {
     /// The series name the selector uses (histograms: `_count`, the series every histogram has).
     pub fn series_name(&self) -> String {
-        match self.kind {
-            SignalType::Histogram => format!("{}_count", self.metric),
-            _ => self.metric.clone(),
-        }
+        series_name(&self.metric, self.kind)
     }
 }
 
@@ -259,61 +264,230 @@ impl SignalOverrides {
     }
 }
 
-/// Resolves one signal: the user's mapping wins, then (when `available` is
-/// given) the first of the default and alternatives that exists, else the default.
+/// What the app's series in Prometheus look like: for each series name, the
+/// label names it carries and (for `_bucket` series) its distinct `le` bounds.
+/// Signals resolve against it by name, labels and histogram resolution.
+#[derive(Debug, Clone, Default)]
+pub struct Exposed {
+    series: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)>,
+}
+
+impl Exposed {
+    /// Builds it from the label sets of the app's series (`/api/v1/series`).
+    pub fn from_series<'a>(series: impl IntoIterator<Item = &'a BTreeMap<String, String>>) -> Self {
+        let mut out = Exposed::default();
+        for labels in series {
+            let Some(name) = labels.get("__name__") else {
+                continue;
+            };
+            let entry = out.series.entry(name.clone()).or_default();
+            entry
+                .0
+                .extend(labels.keys().filter(|k| *k != "__name__").cloned());
+            if let Some(le) = labels.get("le") {
+                entry.1.insert(le.clone());
+            }
+        }
+        out
+    }
+
+    /// How many metric names the app's series have.
+    pub fn len(&self) -> usize {
+        self.series.len()
+    }
+
+    /// True when the app has no series at all.
+    pub fn is_empty(&self) -> bool {
+        self.series.is_empty()
+    }
+
+    /// True when a series of this name exists for the app.
+    pub fn contains(&self, name: &str) -> bool {
+        self.series.contains_key(name)
+    }
+
+    /// Whether `candidate` is what the app exposes: its series exist and carry
+    /// every label it maps to. Ok holds the histogram's bucket count (0 for
+    /// other types), Err why it does not fit.
+    fn fit(&self, candidate: &Candidate) -> std::result::Result<usize, String> {
+        let series = series_name(&candidate.metric, candidate.kind);
+        let Some((labels, _)) = self.series.get(&series) else {
+            return Err(format!("no series {series}"));
+        };
+        let missing: Vec<&str> = candidate
+            .labels
+            .values()
+            .filter(|l| !labels.contains(*l))
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!("{series} has no label {}", missing.join(", ")));
+        }
+        Ok(match candidate.kind {
+            SignalType::Histogram => self
+                .series
+                .get(&format!("{}_bucket", candidate.metric))
+                .map_or(0, |(_, le)| le.len()),
+            _ => 0,
+        })
+    }
+}
+
+fn series_name(metric: &str, kind: SignalType) -> String {
+    match kind {
+        SignalType::Histogram => format!("{metric}_count"),
+        _ => metric.to_string(),
+    }
+}
+
+/// One convention a signal accepts: the default or an alternative.
+#[derive(Debug, Clone)]
+struct Candidate {
+    metric: String,
+    labels: BTreeMap<String, String>,
+    kind: SignalType,
+    unit: Unit,
+    convention: String,
+    alternative: bool,
+}
+
+impl Candidate {
+    /// How it is named in messages: `metric (convention)`.
+    fn describe(&self) -> String {
+        if self.convention.is_empty() {
+            self.metric.clone()
+        } else {
+            format!("{} ({})", self.metric, self.convention)
+        }
+    }
+}
+
+/// The default convention, then the alternatives, in the need's order.
+fn candidates(signal: &Signal, kind: WorkloadKind) -> Vec<Candidate> {
+    let default = Candidate {
+        metric: signal
+            .metric_by_kind
+            .get(kind.resource())
+            .unwrap_or(&signal.metric)
+            .clone(),
+        labels: signal.labels.clone(),
+        kind: signal.kind,
+        unit: signal.unit,
+        convention: signal.convention.clone(),
+        alternative: false,
+    };
+    let alternatives = signal.alternatives.iter().map(|a| Candidate {
+        metric: a.metric.clone(),
+        labels: merged(&signal.labels, &a.labels),
+        kind: a.kind.unwrap_or(signal.kind),
+        unit: a.unit.unwrap_or(signal.unit),
+        convention: a.convention.clone(),
+        alternative: true,
+    });
+    std::iter::once(default).chain(alternatives).collect()
+}
+
+/// Picks the convention the app exposes: the first that fits, or among
+/// histograms the finest (most buckets) — an app may have a coarse
+/// per-route histogram and a fine one without routes. Returns the choice
+/// and why, or every candidate tried and why it did not fit.
+fn choose(
+    candidates: &[Candidate],
+    exposed: &Exposed,
+) -> std::result::Result<(usize, String), Vec<String>> {
+    let fits: Vec<std::result::Result<usize, String>> =
+        candidates.iter().map(|c| exposed.fit(c)).collect();
+    let mut best: Option<(usize, usize)> = None;
+    for (i, fit) in fits.iter().enumerate() {
+        if let Ok(buckets) = fit
+            && best.is_none_or(|(_, b)| *buckets > b)
+        {
+            best = Some((i, *buckets));
+        }
+    }
+    let Some((i, buckets)) = best else {
+        return Err(candidates
+            .iter()
+            .zip(&fits)
+            .map(|(c, fit)| format!("{}: {}", c.describe(), fit.as_ref().err().map_or("", |e| e)))
+            .collect());
+    };
+    let chosen = &candidates[i];
+    let series = series_name(&chosen.metric, chosen.kind);
+    let mut why = if chosen.labels.is_empty() {
+        format!("the app exposes {series}")
+    } else {
+        let labels: Vec<&str> = chosen.labels.values().map(String::as_str).collect();
+        format!("the app exposes {series} with label {}", labels.join(", "))
+    };
+    let histograms = fits.iter().filter(|f| f.is_ok()).count();
+    if chosen.kind == SignalType::Histogram && histograms > 1 {
+        why.push_str(&format!(
+            "; the finest of {histograms} histograms present ({buckets} buckets)"
+        ));
+    }
+    Ok((i, why))
+}
+
+/// Resolves one signal: the user's mapping wins, then (when `exposed` is
+/// given) the convention the app's series fit (see [`choose`]), else the default.
 pub fn resolve_signal(
     name: &str,
     signal: &Signal,
     kind: WorkloadKind,
     overrides: &SignalOverrides,
-    available: Option<&dyn Fn(&str) -> bool>,
+    exposed: Option<&Exposed>,
 ) -> ResolvedSignal {
-    let default_metric = signal
-        .metric_by_kind
-        .get(kind.resource())
-        .unwrap_or(&signal.metric)
-        .clone();
-    let alternative_for = |metric: &str| signal.alternatives.iter().find(|a| a.metric == metric);
-    let (metric, mut labels, mapping) = if let Some((user, origin)) = overrides.metrics.get(name) {
-        let labels = match alternative_for(user) {
-            Some(alt) => merged(&signal.labels, &alt.labels),
-            None => signal.labels.clone(),
+    let all = candidates(signal, kind);
+    let (mut chosen, mapping, why, tried) =
+        if let Some((user, origin)) = overrides.metrics.get(name) {
+            // The user's name takes the labels, type and unit of the convention
+            // that spells it so; a name no convention has keeps the default's.
+            let mut c = all
+                .iter()
+                .find(|c| &c.metric == user)
+                .unwrap_or(&all[0])
+                .clone();
+            c.metric = user.clone();
+            let why = format!("mapped by {origin}");
+            (c, Mapping::User(origin.clone()), why, Vec::new())
+        } else {
+            match exposed.map(|e| choose(&all, e)) {
+                Some(Ok((i, why))) => {
+                    let c = all[i].clone();
+                    let mapping = if c.alternative {
+                        Mapping::Alternative(c.convention.clone())
+                    } else {
+                        Mapping::Default
+                    };
+                    (c, mapping, why, Vec::new())
+                }
+                Some(Err(tried)) => (all[0].clone(), Mapping::Default, String::new(), tried),
+                None => (all[0].clone(), Mapping::Default, String::new(), Vec::new()),
+            }
         };
-        (user.clone(), labels, Mapping::User(origin.clone()))
-    } else {
-        let exists = |m: &str| {
-            let series = match signal.kind {
-                SignalType::Histogram => format!("{m}_count"),
-                _ => m.to_string(),
-            };
-            available.is_some_and(|f| f(&series))
-        };
-        match signal.alternatives.iter().find(|a| exists(&a.metric)) {
-            Some(alt) if !exists(&default_metric) => (
-                alt.metric.clone(),
-                merged(&signal.labels, &alt.labels),
-                Mapping::Alternative(alt.convention.clone()),
-            ),
-            _ => (default_metric, signal.labels.clone(), Mapping::Default),
-        }
-    };
     for ((sig, label), (real, _)) in &overrides.labels {
-        if sig == name && labels.contains_key(label) {
-            labels.insert(label.clone(), real.clone());
+        if sig == name && chosen.labels.contains_key(label) {
+            chosen.labels.insert(label.clone(), real.clone());
         }
     }
     ResolvedSignal {
         name: name.to_string(),
-        kind: signal.kind,
-        metric,
-        labels,
+        kind: chosen.kind,
+        unit: chosen.unit,
+        metric: chosen.metric,
+        labels: chosen.labels,
         source: signal.source,
         optional: signal.optional,
         mapping,
+        why,
+        tried,
+        conventions: all.iter().map(Candidate::describe).collect(),
     }
 }
 
-fn merged(
+/// An alternative's labels: the signal's, with the alternative's spellings over them.
+pub fn merged(
     base: &BTreeMap<String, String>,
     over: &BTreeMap<String, String>,
 ) -> BTreeMap<String, String> {
@@ -350,7 +524,7 @@ impl<'a> ResolvedNeed<'a> {
         need: &'a Need,
         scope: Scope,
         overrides: &SignalOverrides,
-        available: Option<&dyn Fn(&str) -> bool>,
+        exposed: Option<&Exposed>,
     ) -> ResolvedNeed<'a> {
         let signals = need
             .signals
@@ -358,7 +532,7 @@ impl<'a> ResolvedNeed<'a> {
             .map(|(name, s)| {
                 (
                     name.clone(),
-                    resolve_signal(name, s, scope.kind, overrides, available),
+                    resolve_signal(name, s, scope.kind, overrides, exposed),
                 )
             })
             .collect();
@@ -380,7 +554,13 @@ impl<'a> ResolvedNeed<'a> {
     pub fn checked_expr(&self, template: &str) -> std::result::Result<String, String> {
         let expr = self.expr(template)?;
         let canonical = self.expand_in(template, Target::Promql, &self.canonical)?;
-        promql::check_cached(&canonical)?;
+        let gauges: Vec<String> = self
+            .signals
+            .values()
+            .filter(|s| s.kind == SignalType::Gauge)
+            .map(|s| s.metric.clone())
+            .collect();
+        promql::check_cached_except(&canonical, &gauges)?;
         Ok(expr)
     }
 
@@ -485,6 +665,14 @@ impl<'a> ResolvedNeed<'a> {
             None => (head, None),
         };
         let signal = self.signal(name)?;
+        if suffix == Some("seconds") {
+            return Ok(signal.unit.to_base().to_string());
+        }
+        let per_second = match suffix.and_then(|s| s.strip_prefix("per_second")) {
+            Some(range) => Some(per_second_range(name, range)?),
+            None => None,
+        };
+        let suffix = if per_second.is_some() { None } else { suffix };
         let metric = match (signal.kind, suffix) {
             (SignalType::Histogram, Some(s @ ("bucket" | "sum" | "count"))) => {
                 format!("{}_{s}", signal.metric)
@@ -524,8 +712,49 @@ impl<'a> ResolvedNeed<'a> {
                 selector.push_str(&value);
             }
         }
-        Ok(format!("{metric}{{{selector}}}"))
+        let selector = format!("{metric}{{{selector}}}");
+        match per_second {
+            None => Ok(selector),
+            Some(range) => per_second_of(signal, &selector, range),
+        }
     }
+}
+
+/// The `[range]` of `{{signal:per_second[range]}}`.
+fn per_second_range<'t>(name: &str, text: &'t str) -> std::result::Result<&'t str, String> {
+    let text = text.trim();
+    if text.len() > 2 && text.starts_with('[') && text.ends_with(']') {
+        Ok(text)
+    } else {
+        Err(format!(
+            "{{{{{name}:per_second[RANGE]}}}} needs a range in brackets, such as [5m] or [$__rate_interval]"
+        ))
+    }
+}
+
+/// A per-second value over `range`, whatever the convention's type: a
+/// counter through `rate`, a gauge that already holds the per-second value
+/// (Micrometer's CPU usage) averaged over the range, then converted to the
+/// base unit.
+fn per_second_of(
+    signal: &ResolvedSignal,
+    selector: &str,
+    range: &str,
+) -> std::result::Result<String, String> {
+    let inner = match signal.kind {
+        SignalType::Counter => format!("rate({selector}{range})"),
+        SignalType::Gauge => format!("avg_over_time({selector}{range})"),
+        SignalType::Histogram => {
+            return Err(format!(
+                "{{{{{}:per_second}}}} reads a counter or gauge; a histogram reads :bucket, :sum or :count",
+                signal.name
+            ));
+        }
+    };
+    Ok(match signal.unit.to_base() {
+        "" => inner,
+        to_base => format!("({inner}{to_base})"),
+    })
 }
 
 /// Splits `a="x",b=~"y,z"` on commas outside quotes.
@@ -647,7 +876,15 @@ impl NeedChecker<'_> {
                 let why = format!("{:?} is not a valid metric name", signal.metric);
                 return Err(self.fail(None, &what, why));
             }
-            for (logical, real) in &signal.labels {
+            for alt in &signal.alternatives {
+                if !promql::is_metric_name(&alt.metric) {
+                    let what = format!("signal {name:?} alternative");
+                    let why = format!("{:?} is not a valid metric name", alt.metric);
+                    return Err(self.fail(None, &what, why));
+                }
+            }
+            let alt_labels = signal.alternatives.iter().flat_map(|a| &a.labels);
+            for (logical, real) in signal.labels.iter().chain(alt_labels) {
                 if !promql::is_label_name(real) {
                     let what = format!("signal {name:?} label {logical:?}");
                     let why = format!("{real:?} is not a valid label name");

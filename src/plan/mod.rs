@@ -97,6 +97,19 @@ pub struct SignalReport {
     pub selector: String,
     /// True when its series come from Kubernetes (kube-state-metrics, cAdvisor).
     pub kubernetes: bool,
+    /// The metric type of the chosen convention.
+    #[serde(rename = "type")]
+    pub kind: SignalType,
+    /// The unit of the chosen convention (`milliseconds`…), empty when the panel's.
+    pub unit: String,
+    /// Logical label → the real label name it maps to.
+    pub labels: BTreeMap<String, String>,
+    /// Why this convention was chosen (when Prometheus was consulted).
+    pub why: String,
+    /// Each convention tried and why it did not fit, when none did.
+    pub tried: Vec<String>,
+    /// Every convention the signal accepts, in order.
+    pub conventions: Vec<String>,
 }
 
 /// One query of a dashboard panel, and the signals it reads.
@@ -226,9 +239,9 @@ pub struct PlanOptions {
     pub needs_explicit: bool,
     /// `HOST:PORT` where a plain Prometheus scrapes the app directly (file_sd).
     pub static_target: Option<String>,
-    /// The metric names the app exposes now (from a live Prometheus): a signal
-    /// whose default name is missing maps to an accepted alternative that exists.
-    pub available_metrics: Option<std::collections::BTreeSet<String>>,
+    /// The app's series in a live Prometheus (names, labels, buckets): each
+    /// signal maps to the accepted convention they fit.
+    pub available_metrics: Option<crate::needs::resolve::Exposed>,
     /// Dashboard JSON to use instead of the rendered one, by uid (pulled from
     /// Grafana by `codify --from-live`, or read from files by `apply --from`).
     pub dashboard_overrides: BTreeMap<String, String>,
@@ -317,11 +330,7 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
     let mut notes = Vec::new();
     let (usable, skipped_needs) = usable_needs(app, needs, options)?;
     let scope = Scope::of(app);
-    let exposed = options
-        .available_metrics
-        .as_ref()
-        .map(|names| move |metric: &str| names.contains(metric));
-    let available = exposed.as_ref().map(|f| f as &dyn Fn(&str) -> bool);
+    let available = options.available_metrics.as_ref();
     let resolved: Vec<ResolvedNeed<'_>> = usable
         .iter()
         .map(|n| ResolvedNeed::new(n, scope.clone(), &options.overrides, available))
@@ -687,6 +696,12 @@ fn signal_reports(
                         message,
                     })?,
                 kubernetes: s.source.needs_kubernetes(),
+                kind: s.kind,
+                unit: s.unit.word().to_string(),
+                labels: s.labels.clone(),
+                why: s.why.clone(),
+                tried: s.tried.clone(),
+                conventions: s.conventions.clone(),
             })
         })
         .collect()

@@ -19,6 +19,7 @@ mod grafana_apply;
 mod grafana_contract;
 mod kube_standin;
 mod live;
+mod live_conventions;
 mod live_rollout;
 mod needs;
 mod plan;

@@ -41,7 +41,7 @@ fn needs_show_tells_the_story_and_the_signals() {
         "{}",
         run.stdout
     );
-    assert!(run.stdout.contains("also accepted: feature_flag_evaluation_requests_total {flag=key, variant=variant} — OpenFeature .NET metrics hook"), "{}", run.stdout);
+    assert!(run.stdout.contains("- counter feature_flag_evaluation_requests_total {flag=key, variant=variant} — OpenFeature .NET metrics hook"), "{}", run.stdout);
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 pub mod crd;
 pub mod echo;
+pub mod exposition;
 pub mod grafana;
 pub mod kube;
 pub mod leaks;

@@ -3,6 +3,7 @@
 
 mod bugs;
 mod clients;
+mod conventions;
 mod engagement;
 mod files;
 mod house;
