@@ -4,8 +4,10 @@
 
 pub mod apply;
 pub mod codify;
+pub mod detect;
 pub mod needs;
 pub mod plan;
+pub mod rbac;
 pub mod verify;
 
 use std::collections::BTreeMap;
