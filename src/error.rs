@@ -203,7 +203,7 @@ pub enum Error {
     /// `detect --write` would change or drop lines a person wrote in
     /// onramp.yaml.
     #[error(
-        "refusing to change {}: it holds settings the cluster's differ from (or lines onramp would not keep):\n{diff}nothing was written; edit the file yourself, or pass --force to write it as shown (lines marked - are lost)",
+        "refusing to change {}: writing what the cluster says would change or drop lines in it:\n{diff}nothing was written; edit the file yourself, or pass --force to write it as shown (a line marked - that is not marked + elsewhere is lost)",
         path.display()
     )]
     ConfigEdited {

@@ -421,10 +421,7 @@ impl Stack {
                 ("PodMonitors", &p.pod_monitors),
                 ("PrometheusRules", &p.rules),
             ] {
-                out.push_str(&format!(
-                    "  {what:<16} {}\n",
-                    selection_text(selection, &p.namespace)
-                ));
+                out.push_str(&row(what, &selection_text(selection, &p.namespace)));
             }
             out.push_str(&format!(
                 "  {:<16} {}\n",
@@ -437,7 +434,8 @@ impl Stack {
             && !labels.is_empty()
         {
             out.push_str(&format!(
-                "Monitors and rules need the label(s) {} or {}/{} ignores them.\n",
+                "Monitors and rules need the label{} {}, or {}/{} ignores them.\n",
+                if labels.len() == 1 { "" } else { "s" },
                 join_labels(&labels),
                 p.namespace,
                 p.name
@@ -499,6 +497,11 @@ impl Stack {
         }
         out
     }
+}
+
+/// One indented `name: value` line of the report, the values aligned.
+fn row(name: &str, value: &str) -> String {
+    format!("  {:<19}{value}\n", format!("{name}:"))
 }
 
 /// `service NS/NAME port 9090 (web)` or that none was found.

@@ -19,7 +19,7 @@ pub async fn run(args: &DetectArgs, config: &Config) -> Result<Outcome> {
         OutputFormat::Json => print_json("detect", &found)?,
         OutputFormat::Text => {
             print(&found.text())?;
-            if !args.write {
+            if !args.write && !detected(&found).is_empty() {
                 print("\nSave this into onramp.yaml: onramp detect --write\n")?;
             }
         }

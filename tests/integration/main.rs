@@ -13,6 +13,7 @@ mod architecture;
 mod artifacts;
 mod bad_input;
 mod codify;
+mod detect;
 mod discovery;
 mod grafana_apply;
 mod grafana_contract;
