@@ -17,6 +17,7 @@ mod detect;
 mod discovery;
 mod grafana_apply;
 mod grafana_contract;
+mod kube_standin;
 mod live;
 mod live_rollout;
 mod needs;

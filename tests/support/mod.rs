@@ -4,6 +4,7 @@
 pub mod crd;
 pub mod echo;
 pub mod grafana;
+pub mod kube;
 pub mod leaks;
 pub mod prometheus;
 pub mod shop;

@@ -25,33 +25,9 @@ impl TlsServer {
     /// Starts a server on 127.0.0.1 whose certificate a private CA signed;
     /// every request gets 200 with `body`.
     pub fn start(body: &'static str) -> Self {
-        let ca_key = KeyPair::generate().expect("CA key");
-        let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca.distinguished_name
-            .push(DnType::CommonName, "onramp test CA");
-        let ca_cert = ca.self_signed(&ca_key).expect("CA certificate");
-        let issuer = Issuer::new(ca, ca_key);
-        let leaf_key = KeyPair::generate().expect("leaf key");
-        let leaf = CertificateParams::new(vec!["127.0.0.1".to_string()])
-            .expect("leaf params")
-            .signed_by(&leaf_key, &issuer)
-            .expect("leaf certificate");
-
+        let (ca_pem, acceptor) = private_ca_acceptor("onramp test CA");
         let dir = tempfile::tempdir().expect("temp dir");
-        std::fs::write(dir.path().join("ca.pem"), ca_cert.pem()).expect("write CA");
-        let config = ServerConfig::builder_with_provider(Arc::new(
-            tokio_rustls::rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .expect("protocol versions")
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![leaf.der().clone()],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
-        )
-        .expect("server config");
-        let acceptor = TlsAcceptor::from(Arc::new(config));
+        std::fs::write(dir.path().join("ca.pem"), ca_pem).expect("write CA");
 
         let addr = super::spawn_server(move |listener| serve(listener, acceptor, body));
         TlsServer {
@@ -74,6 +50,35 @@ impl TlsServer {
     pub fn dir(&self) -> &Path {
         self.dir.path()
     }
+}
+
+/// A CA made for this run (named `ca_name`) and a TLS acceptor whose
+/// certificate, for 127.0.0.1 and localhost, that CA signed; returns the
+/// CA's PEM (what a client must trust) and the acceptor.
+pub fn private_ca_acceptor(ca_name: &str) -> (String, TlsAcceptor) {
+    let ca_key = KeyPair::generate().expect("CA key");
+    let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(DnType::CommonName, ca_name);
+    let ca_cert = ca.self_signed(&ca_key).expect("CA certificate");
+    let issuer = Issuer::new(ca, ca_key);
+    let leaf_key = KeyPair::generate().expect("leaf key");
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+        .expect("leaf params")
+        .signed_by(&leaf_key, &issuer)
+        .expect("leaf certificate");
+    let config = ServerConfig::builder_with_provider(Arc::new(
+        tokio_rustls::rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("protocol versions")
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![leaf.der().clone()],
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
+    )
+    .expect("server config");
+    (ca_cert.pem(), TlsAcceptor::from(Arc::new(config)))
 }
 
 /// Accepts connections; each gets one answer, then is closed. A failed
