@@ -18,7 +18,7 @@ fn access(command: RbacCommand) -> &'static [Access] {
 pub fn run(args: &RbacArgs) -> Result<Outcome> {
     let commands = match args.command {
         Some(command) => vec![command],
-        None => vec![RbacCommand::Detect],
+        None => clap::ValueEnum::value_variants().to_vec(),
     };
     let mut documents = Vec::new();
     for command in commands {
@@ -28,12 +28,9 @@ pub fn run(args: &RbacArgs) -> Result<Outcome> {
             artifact: name.clone(),
             message: format!("cannot serialise the ClusterRole as YAML: {e}"),
         })?;
+        let what = command.name();
         documents.push(format!(
-            "{}{yaml}",
-            format!(
-                "# What `onramp {}` needs, and nothing more. Bind it to the identity onramp runs as:\n#   kubectl create clusterrolebinding {name} --clusterrole={name} --user=NAME\n#   (or --serviceaccount=NAMESPACE:NAME)\n",
-                command.name()
-            ),
+            "# What `onramp {what}` needs, and nothing more. Bind it to the identity onramp runs as:\n#   kubectl create clusterrolebinding {name} --clusterrole={name} --user=NAME\n#   (or --serviceaccount=NAMESPACE:NAME)\n{yaml}"
         ));
     }
     print(&documents.join("---\n"))?;
