@@ -573,3 +573,83 @@ fn join_labels(labels: &BTreeMap<String, String>) -> String {
         .collect::<Vec<_>>()
         .join(",")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::EnvVar;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement;
+
+    fn labels(pairs: &[(&str, &str)]) -> Option<BTreeMap<String, String>> {
+        Some(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn selections_say_what_an_unset_an_empty_and_a_set_selector_pick_up() {
+        let unset = Selection::default();
+        assert_eq!(
+            selection_text(&unset, "monitoring"),
+            "none (the selector is unset)"
+        );
+        let own = Selection {
+            selector: Some(LabelSelector::default()),
+            namespace_selector: None,
+        };
+        assert_eq!(
+            selection_text(&own, "monitoring"),
+            "any labels, only in namespace monitoring"
+        );
+        let labelled = Selection {
+            selector: Some(LabelSelector {
+                match_labels: labels(&[("release", "kps")]),
+                match_expressions: Some(vec![LabelSelectorRequirement {
+                    key: "tier".into(),
+                    operator: "In".into(),
+                    values: Some(vec!["web".into(), "api".into()]),
+                }]),
+            }),
+            namespace_selector: Some(LabelSelector {
+                match_labels: labels(&[("team", "shop")]),
+                match_expressions: None,
+            }),
+        };
+        assert_eq!(
+            selection_text(&labelled, "monitoring"),
+            "labels release=kps,tier in (web,api), in namespaces labelled team=shop"
+        );
+    }
+
+    #[test]
+    fn a_container_is_a_sidecar_only_when_its_env_sets_label() {
+        let env = |pairs: &[(&str, &str)]| Container {
+            name: "sc".into(),
+            env: Some(
+                pairs
+                    .iter()
+                    .map(|(k, v)| EnvVar {
+                        name: k.to_string(),
+                        value: Some(v.to_string()),
+                        value_from: None,
+                    })
+                    .collect(),
+            ),
+            ..Container::default()
+        };
+        assert_eq!(sidecar(&env(&[("FOLDER", "/tmp")])), None);
+        let any_value = sidecar(&env(&[("LABEL", "grafana_dashboard")])).expect("a sidecar");
+        assert_eq!(any_value.selector(), "grafana_dashboard");
+        let full = sidecar(&env(&[
+            ("LABEL", "grafana_dashboard"),
+            ("LABEL_VALUE", "1"),
+            ("FOLDER_ANNOTATION", "grafana_folder"),
+        ]))
+        .expect("a sidecar");
+        assert_eq!(full.selector(), "grafana_dashboard=1");
+        assert_eq!(full.folder_annotation.as_deref(), Some("grafana_folder"));
+    }
+}

@@ -464,3 +464,26 @@ fn verbose_logs_every_request_without_the_token() {
         .count();
     assert_eq!(logged, standin.request_log().len(), "one line per request");
 }
+
+#[test]
+fn kubeconfig_comes_from_the_environment_and_context_picks_one_of_its_contexts() {
+    let standin = Standin::start(Scenario::NoOperator);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = standin.kubeconfig();
+    let home = dir.path().to_string_lossy().into_owned();
+    let run = onramp_dir_env(
+        Some(dir.path()),
+        &["detect", "--context", "standin"],
+        &[
+            ("HOME", &home),
+            ("KUBECONFIG", kubeconfig.to_str().expect("utf-8")),
+            ("KUBERNETES_SERVICE_HOST", ""),
+        ],
+    );
+    run.expect_status(0);
+    assert_eq!(
+        run.stdout_line("Cluster:"),
+        format!("Cluster: {} (context standin)", standin.url())
+    );
+    assert_no_token(&run);
+}
