@@ -220,11 +220,17 @@ impl KubeClient {
                 context: self.context.clone(),
                 message: status.message.clone(),
             },
-            403 if !access.resource.is_empty() => Error::Forbidden {
+            403 => Error::Forbidden {
                 verb: access.verb.to_string(),
-                resource: access.qualified(),
+                resource: if access.resource.is_empty() {
+                    // Discovery: a non-resource URL, granted by `system:discovery`.
+                    format!("the discovery document {path}")
+                } else {
+                    access.qualified()
+                },
                 scope: match namespace {
                     Some(ns) => format!("in namespace {ns}"),
+                    None if access.resource.is_empty() => "(a non-resource URL)".to_string(),
                     None => "in all namespaces".to_string(),
                 },
                 message: status.message.clone(),
