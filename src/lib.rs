@@ -24,6 +24,11 @@ pub use commands::Outcome;
 
 /// Runs one command line.
 pub fn run(cli: cli::Cli) -> error::Result<Outcome> {
+    // Completions describe the command line only: no config file is read,
+    // so a broken onramp.yaml cannot keep a shell from completing.
+    if let cli::Command::Completions(args) = &cli.command {
+        return commands::completions::run(args);
+    }
     let mut config = cli::config::Config::load(cli.config.as_deref())?;
     config.tls = client::http::Tls {
         ca_cert: cli.ca_cert.clone(),
@@ -32,18 +37,32 @@ pub fn run(cli: cli::Cli) -> error::Result<Outcome> {
     match &cli.command {
         cli::Command::Needs(args) => commands::needs::run(args, &config),
         cli::Command::Plan(args) => runtime()?.block_on(commands::plan::run(args, &config)),
-        cli::Command::Codify(args) => runtime()?.block_on(commands::codify::run(args, &config)),
+        // One app's files: start-up dominates, so no worker threads to spawn.
+        cli::Command::Codify(args) => {
+            current_thread_runtime()?.block_on(commands::codify::run(args, &config))
+        }
         cli::Command::Apply(args) => runtime()?.block_on(commands::apply::run(args, &config)),
         cli::Command::Verify(args) => runtime()?.block_on(commands::verify::run(args, &config)),
         cli::Command::Detect(args) => runtime()?.block_on(commands::detect::run(args, &config)),
         cli::Command::Rbac(args) => commands::rbac::run(args),
+        cli::Command::Completions(args) => commands::completions::run(args),
     }
 }
 
 /// The async runtime for the commands that talk to services: multi-threaded,
 /// so that decoding the answers of concurrent queries uses every core.
 fn runtime() -> error::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
+    started(tokio::runtime::Builder::new_multi_thread())
+}
+
+/// A runtime on the calling thread, for commands whose network work is a few
+/// requests at most (`codify --from-live`, `--prometheus-url`).
+fn current_thread_runtime() -> error::Result<tokio::runtime::Runtime> {
+    started(tokio::runtime::Builder::new_current_thread())
+}
+
+fn started(mut builder: tokio::runtime::Builder) -> error::Result<tokio::runtime::Runtime> {
+    builder
         .enable_all()
         .build()
         .map_err(|e| error::Error::Usage(format!("cannot start the async runtime: {e}")))

@@ -6,8 +6,8 @@
 //! result is always recorded so the user sees why; when nothing is found the
 //! reason says what to add. A scrape object that points nowhere is never made.
 
-use crate::app::App;
 use crate::app::manifest::ContainerPort;
+use crate::app::{App, container_ports, port_number};
 use crate::error::{Error, Result};
 
 /// A port given by the user with `--metrics-port`: a container port name or number.
@@ -146,7 +146,7 @@ fn from_user(app: &App, user: &MetricsOverride, scheme: String) -> Result<Infere
 /// A container port named like a metrics port, else no endpoint and what to add.
 fn from_port_name(app: &App, path: String, scheme: String) -> Inference {
     let named = app.containers.iter().find_map(|c| {
-        c.ports
+        container_ports(c)
             .iter()
             .find(|p| p.name.as_deref().is_some_and(looks_like_metrics_port))
             .map(|p| (c.name.as_str(), p))
@@ -186,7 +186,7 @@ fn port_list(app: &App) -> String {
         .containers
         .iter()
         .flat_map(|c| {
-            c.ports
+            container_ports(c)
                 .iter()
                 .map(move |p| format!("{}:{}", c.name, describe(p)))
         })
@@ -201,10 +201,10 @@ fn port_list(app: &App) -> String {
 fn find_port<'a>(app: &'a App, wanted: &str) -> Option<(&'a str, &'a ContainerPort)> {
     let number: Option<u16> = wanted.parse().ok();
     app.containers.iter().find_map(|c| {
-        c.ports
+        container_ports(c)
             .iter()
             .find(|p| match number {
-                Some(n) => p.container_port == n,
+                Some(n) => port_number(p.container_port) == Some(n),
                 None => p.name.as_deref() == Some(wanted),
             })
             .map(|p| (c.name.as_str(), p))
@@ -219,10 +219,12 @@ fn found(
     scheme: String,
     why: String,
 ) -> Inference {
+    // Discovery refused ports outside 1–65535, so this always converts.
+    let number = port_number(port.container_port).unwrap_or_default();
     let service = app.services.iter().find_map(|s| {
         s.ports
             .iter()
-            .find(|p| p.target == Some(port.container_port))
+            .find(|p| p.target == Some(number))
             .map(|p| (s, p))
     });
     let (via, how) = match service {
@@ -230,7 +232,7 @@ fn found(
             ScrapeVia::Service {
                 service: s.name.clone(),
                 port_name: p.name.clone(),
-                target_port: port.container_port,
+                target_port: number,
             },
             format!(
                 "Service {} exposes it as port {}, so a ServiceMonitor scrapes it",
@@ -253,7 +255,7 @@ fn found(
         reason: format!("{why} on container {container}, path {path}; {how}"),
         endpoint: Some(MetricsEndpoint {
             container: container.to_string(),
-            port: port.container_port,
+            port: number,
             port_name: port.name.clone(),
             path,
             scheme,

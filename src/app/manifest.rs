@@ -7,7 +7,6 @@
 //! [`crate::app`] does.
 
 use serde::Deserialize;
-use std::collections::BTreeMap;
 
 use crate::app::source::ManifestText;
 use crate::error::{Error, Location, Result};
@@ -39,7 +38,16 @@ impl Document<'_> {
 
     /// Deserialises this document, turning a parse error into a located [`Error::Manifest`].
     fn parse<'de, T: Deserialize<'de>>(&self, text: &'de str, what: &str) -> Result<T> {
-        serde_saphyr::from_str(text).map_err(|err| {
+        self.located(what, serde_saphyr::from_str(text))
+    }
+
+    /// Turns a YAML error into a located [`Error::Manifest`].
+    fn located<T>(
+        &self,
+        what: &str,
+        parsed: std::result::Result<T, serde_saphyr::Error>,
+    ) -> Result<T> {
+        parsed.map_err(|err| {
             let (line, column) = err
                 .location()
                 .map(|l| (l.line() as usize, Some(l.column() as usize)))
@@ -109,19 +117,12 @@ pub fn split_documents<'a>(file: &'a str, text: &'a str) -> Vec<Document<'a>> {
     docs
 }
 
-/// Object metadata: the fields discovery reads.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct ObjectMeta {
-    /// `metadata.name`.
-    pub name: Option<String>,
-    /// `metadata.namespace`.
-    pub namespace: Option<String>,
-    /// `metadata.labels`.
-    pub labels: BTreeMap<String, String>,
-    /// `metadata.annotations`.
-    pub annotations: BTreeMap<String, String>,
-}
+pub use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+pub use k8s_openapi::api::core::v1::{Container, ContainerPort, PodTemplateSpec, Service};
+pub use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
+    LabelSelector, LabelSelectorRequirement, ObjectMeta,
+};
+pub use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 #[derive(Debug, Deserialize)]
 struct Head {
@@ -131,231 +132,100 @@ struct Head {
     kind: Option<String>,
 }
 
-/// A label selector (`matchLabels` and `matchExpressions`).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct LabelSelector {
-    /// Exact label matches.
-    pub match_labels: BTreeMap<String, String>,
-    /// Set-based requirements.
-    pub match_expressions: Vec<LabelRequirement>,
+/// A Deployment, StatefulSet or DaemonSet as the Kubernetes API defines it.
+#[derive(Debug, Clone)]
+pub enum Workload {
+    /// apps/v1 Deployment.
+    Deployment(Deployment),
+    /// apps/v1 StatefulSet.
+    StatefulSet(StatefulSet),
+    /// apps/v1 DaemonSet.
+    DaemonSet(DaemonSet),
 }
 
-/// One `matchExpressions` entry.
-#[derive(Debug, Clone, Deserialize)]
-pub struct LabelRequirement {
-    /// The label key.
-    pub key: String,
-    /// `In`, `NotIn`, `Exists`, `DoesNotExist`.
-    pub operator: String,
-    /// The values for `In`/`NotIn`.
-    #[serde(default)]
-    pub values: Vec<String>,
-}
-
-/// A port given as a number or a name (`IntOrString`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(untagged)]
-pub enum PortRef {
-    /// A port number.
-    Number(u16),
-    /// A port name.
-    Name(String),
-}
-
-/// A container port.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ContainerPort {
-    /// The port's name, if it has one.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// The port number.
-    pub container_port: u16,
-    /// TCP, UDP or SCTP.
-    #[serde(default)]
-    pub protocol: Option<String>,
-}
-
-/// A probe's HTTP GET action.
-#[derive(Debug, Clone, Deserialize)]
-pub struct HttpGet {
-    /// The path probed.
-    #[serde(default)]
-    pub path: Option<String>,
-    /// The port probed.
-    pub port: PortRef,
-}
-
-/// A liveness, readiness or startup probe.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-pub struct Probe {
-    /// HTTP GET action.
-    pub http_get: Option<HttpGet>,
-    /// TCP socket action.
-    pub tcp_socket: Option<serde_json::Value>,
-    /// gRPC action.
-    pub grpc: Option<serde_json::Value>,
-    /// Exec action.
-    pub exec: Option<serde_json::Value>,
-    /// Seconds before the first probe.
-    pub initial_delay_seconds: Option<u32>,
-    /// Seconds between probes.
-    pub period_seconds: Option<u32>,
-    /// Failures before the probe counts as failed.
-    pub failure_threshold: Option<u32>,
-}
-
-/// A resource quantity: Kubernetes allows `1`, `0.5`, `"500m"`, `"128Mi"`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
-pub enum Quantity {
-    /// A quantity written as a string.
-    Text(String),
-    /// A quantity written as a number.
-    Number(f64),
-}
-
-impl std::fmt::Display for Quantity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl Workload {
+    /// Which of the three kinds it is.
+    pub fn kind(&self) -> WorkloadKind {
         match self {
-            Quantity::Text(t) => f.write_str(t),
-            Quantity::Number(n) => write!(f, "{n}"),
+            Workload::Deployment(_) => WorkloadKind::Deployment,
+            Workload::StatefulSet(_) => WorkloadKind::StatefulSet,
+            Workload::DaemonSet(_) => WorkloadKind::DaemonSet,
+        }
+    }
+
+    /// The workload's own metadata.
+    pub fn metadata(&self) -> &ObjectMeta {
+        match self {
+            Workload::Deployment(w) => &w.metadata,
+            Workload::StatefulSet(w) => &w.metadata,
+            Workload::DaemonSet(w) => &w.metadata,
+        }
+    }
+
+    /// `spec.selector`, when the manifest has a spec.
+    pub fn selector(&self) -> Option<&LabelSelector> {
+        match self {
+            Workload::Deployment(w) => w.spec.as_ref().map(|s| &s.selector),
+            Workload::StatefulSet(w) => w.spec.as_ref().map(|s| &s.selector),
+            Workload::DaemonSet(w) => w.spec.as_ref().map(|s| &s.selector),
+        }
+    }
+
+    /// `spec.template`, when the manifest has a spec.
+    pub fn template(&self) -> Option<&PodTemplateSpec> {
+        match self {
+            Workload::Deployment(w) => w.spec.as_ref().map(|s| &s.template),
+            Workload::StatefulSet(w) => w.spec.as_ref().map(|s| &s.template),
+            Workload::DaemonSet(w) => w.spec.as_ref().map(|s| &s.template),
         }
     }
 }
 
-/// Requests and limits.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct Resources {
-    /// Resource limits.
-    pub limits: BTreeMap<String, Quantity>,
-    /// Resource requests.
-    pub requests: BTreeMap<String, Quantity>,
+/// A source one object can be read from: a YAML document or a JSON value
+/// (a `List` item), so the choice of workload type is written once.
+trait ReadObject {
+    /// What a failed read returns.
+    type Error;
+    /// Reads the object as `T`.
+    fn read<T: serde::de::DeserializeOwned>(self) -> std::result::Result<T, Self::Error>;
 }
 
-/// An environment variable (only the literal value is read).
-#[derive(Debug, Clone, Deserialize)]
-pub struct EnvVar {
-    /// The variable name.
-    pub name: String,
-    /// Its literal value, if set inline.
-    #[serde(default)]
-    pub value: Option<String>,
+/// A YAML document, with the words that introduce its error.
+struct YamlDoc<'a, 'd>(&'a Document<'d>, &'a str);
+
+impl ReadObject for YamlDoc<'_, '_> {
+    type Error = Error;
+    fn read<T: serde::de::DeserializeOwned>(self) -> Result<T> {
+        self.0.parse(self.0.text, self.1)
+    }
 }
 
-/// A container of the pod template.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Container {
-    /// The container name.
-    pub name: String,
-    /// The image.
-    #[serde(default)]
-    pub image: Option<String>,
-    /// Declared ports.
-    #[serde(default)]
-    pub ports: Vec<ContainerPort>,
-    /// Environment variables.
-    #[serde(default)]
-    pub env: Vec<EnvVar>,
-    /// Liveness probe.
-    #[serde(default)]
-    pub liveness_probe: Option<Probe>,
-    /// Readiness probe.
-    #[serde(default)]
-    pub readiness_probe: Option<Probe>,
-    /// Startup probe.
-    #[serde(default)]
-    pub startup_probe: Option<Probe>,
-    /// Requests and limits.
-    #[serde(default)]
-    pub resources: Resources,
+impl ReadObject for serde_json::Value {
+    type Error = serde_json::Error;
+    fn read<T: serde::de::DeserializeOwned>(self) -> std::result::Result<T, serde_json::Error> {
+        serde_json::from_value(self)
+    }
 }
 
-/// The pod spec fields discovery reads.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct PodSpec {
-    /// The app containers.
-    pub containers: Vec<Container>,
+/// Reads one workload of a known kind.
+fn workload_from<R: ReadObject>(
+    kind: WorkloadKind,
+    source: R,
+) -> std::result::Result<Workload, R::Error> {
+    Ok(match kind {
+        WorkloadKind::Deployment => Workload::Deployment(source.read()?),
+        WorkloadKind::StatefulSet => Workload::StatefulSet(source.read()?),
+        WorkloadKind::DaemonSet => Workload::DaemonSet(source.read()?),
+    })
 }
 
-/// A pod template.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct PodTemplate {
-    /// Labels and annotations of the pods.
-    pub metadata: ObjectMeta,
-    /// The pod spec.
-    pub spec: PodSpec,
-}
+/// The `apiVersion` of the workloads onramp reads; older groups
+/// (`extensions/v1beta1`, `apps/v1beta2`) were removed in Kubernetes 1.16.
+const WORKLOAD_API_VERSION: &str = "apps/v1";
 
-/// The spec of a Deployment, StatefulSet or DaemonSet.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct WorkloadSpec {
-    /// Desired replicas (Deployment, StatefulSet).
-    pub replicas: Option<u32>,
-    /// The pod selector.
-    pub selector: LabelSelector,
-    /// The pod template.
-    pub template: PodTemplate,
-}
-
-/// A workload object.
-#[derive(Debug, Clone, Deserialize)]
-pub struct WorkloadObject {
-    /// Its metadata.
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    /// Its spec.
-    #[serde(default)]
-    pub spec: WorkloadSpec,
-}
-
-/// A Service port.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ServicePort {
-    /// The port's name (required when a Service has several ports).
-    #[serde(default)]
-    pub name: Option<String>,
-    /// The Service port number.
-    pub port: u16,
-    /// The pod port it forwards to; defaults to `port`.
-    #[serde(default)]
-    pub target_port: Option<PortRef>,
-    /// TCP, UDP or SCTP.
-    #[serde(default)]
-    pub protocol: Option<String>,
-    /// `appProtocol`, e.g. `grpc`.
-    #[serde(default)]
-    pub app_protocol: Option<String>,
-}
-
-/// The spec of a Service.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default)]
-pub struct ServiceSpec {
-    /// The pod selector (empty for headless Services without a selector).
-    pub selector: BTreeMap<String, String>,
-    /// The ports.
-    pub ports: Vec<ServicePort>,
-}
-
-/// A Service object.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ServiceObject {
-    /// Its metadata.
-    #[serde(default)]
-    pub metadata: ObjectMeta,
-    /// Its spec.
-    #[serde(default)]
-    pub spec: ServiceSpec,
-}
+/// The `apiVersion` of a core Service. Other groups reuse the kind name
+/// (Knative's `serving.knative.dev/v1` Service) and are not what discovery wants.
+const SERVICE_API_VERSION: &str = "v1";
 
 /// The workload kinds onramp onboards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -409,13 +279,13 @@ impl WorkloadKind {
     }
 }
 
-/// An object found in the manifests, typed as far as discovery needs.
+/// An object found in the manifests, as the Kubernetes API types it.
 #[derive(Debug, Clone)]
 pub enum Object {
     /// A Deployment, StatefulSet or DaemonSet.
-    Workload(WorkloadKind, Box<WorkloadObject>),
+    Workload(Box<Workload>),
     /// A Service.
-    Service(Box<ServiceObject>),
+    Service(Box<Service>),
 }
 
 /// An object and where it was defined.
@@ -440,78 +310,100 @@ pub fn parse_objects(texts: &[ManifestText]) -> Result<Vec<Located<Object>>> {
     Ok(objects)
 }
 
+/// What a document's `apiVersion` and `kind` make of it.
+enum Wanted {
+    Workload(WorkloadKind),
+    Service,
+    List,
+    Other,
+}
+
+/// Decides from the head alone, so a kind onramp does not read is skipped
+/// without being deserialised, and a workload of a removed API group is named.
+fn wanted(api_version: Option<&str>, kind: &str, location: &Location) -> Result<Wanted> {
+    if kind == "List" || kind.ends_with("List") {
+        return Ok(Wanted::List);
+    }
+    if let Some(workload_kind) = WorkloadKind::from_kind(kind) {
+        return match api_version {
+            None | Some(WORKLOAD_API_VERSION) => Ok(Wanted::Workload(workload_kind)),
+            Some(other) => Err(Error::Manifest {
+                location: location.clone(),
+                message: format!(
+                    "{kind} has apiVersion {other:?}; onramp reads {WORKLOAD_API_VERSION:?} (the only group Kubernetes serves since 1.16): change the manifest's apiVersion"
+                ),
+            }),
+        };
+    }
+    if kind == "Service" && api_version.is_none_or(|v| v == SERVICE_API_VERSION) {
+        return Ok(Wanted::Service);
+    }
+    Ok(Wanted::Other)
+}
+
 fn parse_document(doc: &Document<'_>, out: &mut Vec<Located<Object>>) -> Result<()> {
     let head: Head = doc.parse(doc.text, "not a Kubernetes object")?;
+    let location = doc.location(1, None);
     let Some(kind) = head.kind else {
-        if head.api_version.is_none() {
-            return Err(Error::Manifest {
-                location: doc.location(1, None),
-                message:
-                    "this document has no `apiVersion` or `kind`; is it a Kubernetes manifest?"
-                        .to_string(),
-            });
-        }
+        let message = if head.api_version.is_none() {
+            "this document has no `apiVersion` or `kind`; is it a Kubernetes manifest?"
+        } else {
+            "this document has no `kind`"
+        };
         return Err(Error::Manifest {
-            location: doc.location(1, None),
-            message: "this document has no `kind`".to_string(),
+            location,
+            message: message.to_string(),
         });
     };
-    let location = doc.location(1, None);
-    if kind == "List" || kind.ends_with("List") {
-        #[derive(Deserialize)]
-        struct ListDoc {
-            #[serde(default)]
-            items: Vec<serde_json::Value>,
-        }
-        let list: ListDoc = doc.parse(doc.text, "invalid List")?;
-        for item in list.items {
-            let item_kind = item
-                .get("kind")
-                .and_then(|k| k.as_str())
-                .unwrap_or_default();
-            if let Some(object) = typed_from_value(item_kind, item.clone(), &location)? {
-                out.push(Located {
-                    value: object,
-                    location: location.clone(),
-                });
+    let value = match wanted(head.api_version.as_deref(), &kind, &location)? {
+        Wanted::List => {
+            #[derive(Deserialize)]
+            struct ListDoc {
+                #[serde(default)]
+                items: Vec<serde_json::Value>,
             }
+            let list: ListDoc = doc.parse(doc.text, "invalid List")?;
+            for item in list.items {
+                if let Some(object) = typed_from_value(item, &location)? {
+                    out.push(Located {
+                        value: object,
+                        location: location.clone(),
+                    });
+                }
+            }
+            return Ok(());
         }
-        return Ok(());
-    }
-    if let Some(workload_kind) = WorkloadKind::from_kind(&kind) {
-        let object: WorkloadObject = doc.parse(doc.text, &format!("invalid {kind}"))?;
-        out.push(Located {
-            value: Object::Workload(workload_kind, Box::new(object)),
-            location,
-        });
-    } else if kind == "Service" {
-        let object: ServiceObject = doc.parse(doc.text, "invalid Service")?;
-        out.push(Located {
-            value: Object::Service(Box::new(object)),
-            location,
-        });
-    }
+        Wanted::Workload(workload_kind) => {
+            let what = format!("invalid {kind}");
+            let workload = workload_from(workload_kind, YamlDoc(doc, &what))?;
+            Object::Workload(Box::new(workload))
+        }
+        Wanted::Service => Object::Service(Box::new(doc.parse(doc.text, "invalid Service")?)),
+        Wanted::Other => return Ok(()),
+    };
+    out.push(Located { value, location });
     Ok(())
 }
 
-fn typed_from_value(
-    kind: &str,
-    value: serde_json::Value,
-    location: &Location,
-) -> Result<Option<Object>> {
+/// Types one item of a `List` (its location is the List's).
+fn typed_from_value(value: serde_json::Value, location: &Location) -> Result<Option<Object>> {
+    let kind = value
+        .get("kind")
+        .and_then(|k| k.as_str())
+        .unwrap_or_default()
+        .to_string();
+    let api_version = value.get("apiVersion").and_then(|v| v.as_str());
     let invalid = |err: serde_json::Error| Error::Manifest {
         location: location.clone(),
         message: format!("invalid {kind} in List items: {err}"),
     };
-    if let Some(workload_kind) = WorkloadKind::from_kind(kind) {
-        let object: WorkloadObject = serde_json::from_value(value).map_err(invalid)?;
-        return Ok(Some(Object::Workload(workload_kind, Box::new(object))));
-    }
-    if kind == "Service" {
-        let object: ServiceObject = serde_json::from_value(value).map_err(invalid)?;
-        return Ok(Some(Object::Service(Box::new(object))));
-    }
-    Ok(None)
+    Ok(match wanted(api_version, &kind, location)? {
+        Wanted::Workload(workload_kind) => Some(Object::Workload(Box::new(
+            workload_from(workload_kind, value).map_err(invalid)?,
+        ))),
+        Wanted::Service => Some(Object::Service(Box::new(value.read().map_err(invalid)?))),
+        Wanted::List | Wanted::Other => None,
+    })
 }
 
 #[cfg(test)]

@@ -15,7 +15,10 @@ use std::collections::BTreeMap;
 use crate::error::{Error, Location, Result};
 pub use endpoint::{MetricsEndpoint, MetricsOverride, ScrapeVia};
 pub use manifest::WorkloadKind;
-use manifest::{Container, Located, Object, ServiceObject, WorkloadObject};
+use manifest::{
+    Container, ContainerPort, IntOrString, LabelSelectorRequirement, Located, Object, Service,
+    Workload,
+};
 
 /// How the user named the app: `NAME` or `KIND/NAME`, with an optional namespace.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +91,9 @@ pub struct App {
     pub labels: BTreeMap<String, String>,
     /// The pod selector's `matchLabels` (falls back to the pod template labels).
     pub selector: BTreeMap<String, String>,
+    /// The pod selector's `matchExpressions`: a scrape object that selects
+    /// pods must carry them too, or it selects more pods than the app's.
+    pub selector_expressions: Vec<LabelSelectorRequirement>,
     /// The pod template labels.
     pub pod_labels: BTreeMap<String, String>,
     /// Pod template annotations merged over the workload's annotations.
@@ -117,13 +123,27 @@ impl App {
         format!("{}/{}", self.namespace, self.name)
     }
 
-    /// The pod selector as kubectl's `-l` argument (`app=checkout,tier=web`).
+    /// The pod selector as kubectl's `-l` argument, ready for a shell:
+    /// `app=checkout,tier=web`, or quoted when set-based requirements need it
+    /// (`'app=api,track in (stable),!canary'`).
     pub fn selector_arg(&self) -> String {
-        self.selector
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(",")
+        let labels = self.selector.iter().map(|(k, v)| format!("{k}={v}"));
+        let expressions = self.selector_expressions.iter().map(|r| {
+            let values = r.values.as_deref().unwrap_or_default().join(",");
+            match r.operator.as_str() {
+                "In" => format!("{} in ({values})", r.key),
+                "NotIn" => format!("{} notin ({values})", r.key),
+                "DoesNotExist" => format!("!{}", r.key),
+                _ => r.key.clone(),
+            }
+        });
+        let arg = labels.chain(expressions).collect::<Vec<_>>().join(",");
+        // Label keys and values cannot hold a quote, so single quotes are safe.
+        if arg.contains([' ', '(', '!']) {
+            format!("'{arg}'")
+        } else {
+            arg
+        }
     }
 
     /// The main container: the one serving metrics, else the first.
@@ -148,17 +168,6 @@ pub fn from_sources(
     discover(&objects, &source::names(&texts), app_ref, metrics_override)
 }
 
-/// A workload found in the manifests, with where it is defined.
-type FoundWorkload<'a> = (WorkloadKind, &'a WorkloadObject, &'a Location);
-
-/// The namespace of an object: its own, else the default (`-n`, else `default`),
-/// as `kubectl apply -n` would decide.
-fn namespace_of(meta: &manifest::ObjectMeta, default_ns: &str) -> String {
-    meta.namespace
-        .clone()
-        .unwrap_or_else(|| default_ns.to_string())
-}
-
 /// Finds the app in parsed manifest objects; `read` names the files they came
 /// from, for the message when the app is not among them.
 ///
@@ -170,17 +179,35 @@ pub fn discover(
     metrics_override: Option<&MetricsOverride>,
 ) -> Result<App> {
     let default_ns = app_ref.namespace.as_deref().unwrap_or("default");
-    let (kind, workload, location) = find_workload(objects, read, app_ref, default_ns)?;
-    let namespace = namespace_of(&workload.metadata, default_ns);
-    let pod_labels = workload.spec.template.metadata.labels.clone();
-    let selector = if workload.spec.selector.match_labels.is_empty() {
-        pod_labels.clone()
-    } else {
-        workload.spec.selector.match_labels.clone()
+    let ns_of = |meta: &manifest::ObjectMeta| {
+        meta.namespace
+            .clone()
+            .unwrap_or_else(|| default_ns.to_string())
     };
-    let mut annotations = workload.metadata.annotations.clone();
-    annotations.extend(workload.spec.template.metadata.annotations.clone());
-    let containers = workload.spec.template.spec.containers.clone();
+    let (kind, workload, location) = pick_workload(objects, read, app_ref, &ns_of)?;
+    let namespace = ns_of(workload.metadata());
+    let pod_meta = workload.template().and_then(|t| t.metadata.as_ref());
+    let pod_labels = pod_meta.and_then(|m| m.labels.clone()).unwrap_or_default();
+    let selector = workload
+        .selector()
+        .and_then(|s| s.match_labels.clone())
+        .filter(|labels| !labels.is_empty())
+        .unwrap_or_else(|| pod_labels.clone());
+    let selector_expressions = workload
+        .selector()
+        .and_then(|s| s.match_expressions.clone())
+        .unwrap_or_default();
+    let mut annotations = workload.metadata().annotations.clone().unwrap_or_default();
+    annotations.extend(
+        pod_meta
+            .and_then(|m| m.annotations.clone())
+            .unwrap_or_default(),
+    );
+    let containers = workload
+        .template()
+        .and_then(|t| t.spec.as_ref())
+        .map(|spec| spec.containers.clone())
+        .unwrap_or_default();
     if containers.is_empty() {
         return Err(Error::Manifest {
             location: location.clone(),
@@ -191,22 +218,24 @@ pub fn discover(
             ),
         });
     }
+    check_ports(&containers, location)?;
     let services: Vec<AppService> = objects
         .iter()
         .filter_map(|o| match &o.value {
-            Object::Service(s) => Some(s.as_ref()),
+            Object::Service(s) => Some((s.as_ref(), &o.location)),
             Object::Workload(..) => None,
         })
-        .filter(|s| namespace_of(&s.metadata, default_ns) == namespace && selects(s, &pod_labels))
-        .map(|s| resolve_service(s, &containers))
-        .collect();
+        .filter(|(s, _)| ns_of(&s.metadata) == namespace && selects(s, &pod_labels))
+        .map(|(s, at)| resolve_service(s, at, &containers))
+        .collect::<Result<_>>()?;
     let flag_provider = containers.iter().find_map(flag_provider_hint);
     let mut app = App {
         kind,
         name: app_ref.name.clone(),
         namespace,
-        labels: workload.metadata.labels.clone(),
+        labels: workload.metadata().labels.clone().unwrap_or_default(),
         selector,
+        selector_expressions,
         pod_labels,
         annotations,
         containers,
@@ -223,34 +252,35 @@ pub fn discover(
     Ok(app)
 }
 
-/// The one workload the user named, or an error listing what there is.
-fn find_workload<'a>(
+/// The one workload `app_ref` names: an error listing the workloads found
+/// when none matches, or the candidates when several do.
+fn pick_workload<'a>(
     objects: &'a [Located<Object>],
     read: &str,
     app_ref: &AppRef,
-    default_ns: &str,
-) -> Result<FoundWorkload<'a>> {
-    let workloads: Vec<FoundWorkload<'a>> = objects
+    ns_of: &impl Fn(&manifest::ObjectMeta) -> String,
+) -> Result<(WorkloadKind, &'a Workload, &'a Location)> {
+    let workloads: Vec<(WorkloadKind, &Workload, &Location)> = objects
         .iter()
         .filter_map(|o| match &o.value {
-            Object::Workload(kind, w) => Some((*kind, w.as_ref(), &o.location)),
+            Object::Workload(w) => Some((w.kind(), w.as_ref(), &o.location)),
             Object::Service(_) => None,
         })
         .collect();
-    let matches: Vec<&FoundWorkload<'a>> = workloads
+    let matches: Vec<_> = workloads
         .iter()
         .filter(|(kind, w, _)| {
-            w.metadata.name.as_deref() == Some(app_ref.name.as_str())
+            w.metadata().name.as_deref() == Some(app_ref.name.as_str())
                 && app_ref.kind.is_none_or(|k| k == *kind)
                 && app_ref
                     .namespace
                     .as_ref()
-                    .is_none_or(|ns| *ns == namespace_of(&w.metadata, default_ns))
+                    .is_none_or(|ns| *ns == ns_of(w.metadata()))
         })
         .collect();
     match matches.as_slice() {
         [one] => Ok(**one),
-        [] => Err(not_found(app_ref, read, &workloads, default_ns)),
+        [] => Err(not_found(app_ref, read, &workloads, ns_of)),
         many => {
             let names: Vec<String> = many
                 .iter()
@@ -259,7 +289,7 @@ fn find_workload<'a>(
                         "{}/{} in namespace {} ({loc})",
                         k.resource(),
                         app_ref.name,
-                        namespace_of(&w.metadata, default_ns)
+                        ns_of(w.metadata())
                     )
                 })
                 .collect();
@@ -278,8 +308,8 @@ fn find_workload<'a>(
 fn not_found(
     app_ref: &AppRef,
     read: &str,
-    workloads: &[FoundWorkload<'_>],
-    default_ns: &str,
+    workloads: &[(WorkloadKind, &Workload, &Location)],
+    ns_of: impl Fn(&manifest::ObjectMeta) -> String,
 ) -> Error {
     let what = match (&app_ref.kind, &app_ref.namespace) {
         (Some(k), Some(ns)) => format!("no {} {:?} in namespace {ns:?}", k.as_kind(), app_ref.name),
@@ -290,14 +320,10 @@ fn not_found(
     let found: Vec<String> = workloads
         .iter()
         .filter_map(|(k, w, _)| {
-            w.metadata.name.as_ref().map(|n| {
-                format!(
-                    "{}/{} (namespace {})",
-                    k.resource(),
-                    n,
-                    namespace_of(&w.metadata, default_ns)
-                )
-            })
+            w.metadata()
+                .name
+                .as_ref()
+                .map(|n| format!("{}/{} (namespace {})", k.resource(), n, ns_of(w.metadata())))
         })
         .collect();
     let message = if found.is_empty() {
@@ -313,48 +339,87 @@ fn not_found(
     Error::AppNotFound { message }
 }
 
-/// True when the Service's selector is non-empty and every pair is in the pod labels.
-fn selects(service: &ServiceObject, pod_labels: &BTreeMap<String, String>) -> bool {
-    !service.spec.selector.is_empty()
-        && service
-            .spec
-            .selector
-            .iter()
-            .all(|(k, v)| pod_labels.get(k) == Some(v))
+/// The ports a container declares (none when the field is absent).
+pub fn container_ports(container: &Container) -> &[ContainerPort] {
+    container.ports.as_deref().unwrap_or_default()
 }
 
-fn resolve_service(service: &ServiceObject, containers: &[Container]) -> AppService {
-    let ports = service
-        .spec
-        .ports
+/// A port number as the API types it (`int32`), when it is a valid port.
+pub fn port_number(port: i32) -> Option<u16> {
+    u16::try_from(port).ok().filter(|p| *p != 0)
+}
+
+/// Refuses container ports outside 1–65535, which the API server refuses too,
+/// so later steps can read every port as a `u16`.
+fn check_ports(containers: &[Container], location: &Location) -> Result<()> {
+    for container in containers {
+        for port in container_ports(container) {
+            if port_number(port.container_port).is_none() {
+                return Err(Error::Manifest {
+                    location: location.clone(),
+                    message: format!(
+                        "container {:?} declares containerPort {}; a port is a number from 1 to 65535",
+                        container.name, port.container_port
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// True when the Service's selector is non-empty and every pair is in the pod labels.
+fn selects(service: &Service, pod_labels: &BTreeMap<String, String>) -> bool {
+    let selector = service.spec.as_ref().and_then(|s| s.selector.as_ref());
+    selector.is_some_and(|selector| {
+        !selector.is_empty() && selector.iter().all(|(k, v)| pod_labels.get(k) == Some(v))
+    })
+}
+
+fn resolve_service(
+    service: &Service,
+    location: &Location,
+    containers: &[Container],
+) -> Result<AppService> {
+    let name = service.metadata.name.clone().unwrap_or_default();
+    let spec_ports = service.spec.as_ref().and_then(|s| s.ports.as_deref());
+    let ports = spec_ports
+        .unwrap_or_default()
         .iter()
         .map(|p| {
+            let port = port_number(p.port).ok_or_else(|| Error::Manifest {
+                location: location.clone(),
+                message: format!(
+                    "Service {name:?} port {} is not a number from 1 to 65535",
+                    p.port
+                ),
+            })?;
             let target = match &p.target_port {
-                None => Some(p.port),
-                Some(manifest::PortRef::Number(n)) => Some(*n),
-                Some(manifest::PortRef::Name(name)) => containers
+                None => Some(port),
+                Some(IntOrString::Int(n)) => port_number(*n),
+                Some(IntOrString::String(wanted)) => containers
                     .iter()
-                    .flat_map(|c| &c.ports)
-                    .find(|cp| cp.name.as_deref() == Some(name.as_str()))
-                    .map(|cp| cp.container_port),
+                    .flat_map(container_ports)
+                    .find(|cp| cp.name.as_deref() == Some(wanted.as_str()))
+                    .and_then(|cp| port_number(cp.container_port)),
             };
-            AppServicePort {
+            Ok(AppServicePort {
                 name: p.name.clone(),
-                port: p.port,
+                port,
                 target,
-            }
+            })
         })
-        .collect();
-    AppService {
-        name: service.metadata.name.clone().unwrap_or_default(),
-        labels: service.metadata.labels.clone(),
+        .collect::<Result<_>>()?;
+    Ok(AppService {
+        name,
+        labels: service.metadata.labels.clone().unwrap_or_default(),
         ports,
-    }
+    })
 }
 
 /// A feature-flag provider named by well-known environment variables.
 fn flag_provider_hint(container: &Container) -> Option<String> {
-    container.env.iter().find_map(|e| {
+    container.env.iter().flatten().find_map(|e| {
         let name = e.name.as_str();
         if name.starts_with("FLAGD_") {
             Some("flagd".to_string())
@@ -372,7 +437,7 @@ fn flag_provider_hint(container: &Container) -> Option<String> {
 
 /// Refuses names and labels that Kubernetes itself would refuse, so no
 /// generated artifact carries a value that breaks PromQL, YAML, JSON or Markdown.
-fn check_names(app: &App, workload: &WorkloadObject) -> Result<()> {
+fn check_names(app: &App, workload: &Workload) -> Result<()> {
     let bad = |what: String, message: String| Error::Manifest {
         location: app.location.clone(),
         message: format!("{what}: {message}"),
@@ -384,7 +449,7 @@ fn check_names(app: &App, workload: &WorkloadObject) -> Result<()> {
     for container in &app.containers {
         validate::dns_label(&container.name)
             .map_err(|m| bad(format!("container name {:?}", container.name), m))?;
-        for port in &container.ports {
+        for port in container_ports(container) {
             if let Some(name) = &port.name {
                 validate::dns_label(name)
                     .map_err(|m| bad(format!("container port name {name:?}"), m))?;
@@ -392,13 +457,18 @@ fn check_names(app: &App, workload: &WorkloadObject) -> Result<()> {
         }
     }
     let labels = workload
-        .metadata
+        .metadata()
         .labels
         .iter()
+        .flatten()
         .chain(&app.pod_labels)
         .chain(&app.selector);
     for (k, v) in labels {
         validate::label(k, v).map_err(|m| bad("label".to_string(), m))?;
+    }
+    for requirement in &app.selector_expressions {
+        check_requirement(requirement)
+            .map_err(|m| bad("spec.selector.matchExpressions".to_string(), m))?;
     }
     for service in &app.services {
         validate::dns_label(&service.name)
@@ -421,4 +491,34 @@ fn check_names(app: &App, workload: &WorkloadObject) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// A `matchExpressions` entry the API server would accept: a known operator,
+/// values exactly when the operator takes them, and valid label syntax.
+fn check_requirement(r: &LabelSelectorRequirement) -> std::result::Result<(), String> {
+    let values = r.values.as_deref().unwrap_or_default();
+    let takes_values = match r.operator.as_str() {
+        "In" | "NotIn" => true,
+        "Exists" | "DoesNotExist" => false,
+        other => {
+            return Err(format!(
+                "operator {other:?} of key {:?} is not one of In, NotIn, Exists, DoesNotExist",
+                r.key
+            ));
+        }
+    };
+    if takes_values == values.is_empty() {
+        return Err(format!(
+            "key {:?} with operator {} {}",
+            r.key,
+            r.operator,
+            if takes_values {
+                "needs values"
+            } else {
+                "takes no values"
+            }
+        ));
+    }
+    validate::label(&r.key, "")?;
+    values.iter().try_for_each(|v| validate::label(&r.key, v))
 }

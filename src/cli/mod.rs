@@ -66,6 +66,9 @@ pub enum Command {
     Detect(DetectArgs),
     /// Print the least-privilege RBAC rules (a ClusterRole) a command needs.
     Rbac(RbacArgs),
+    /// Print shell completions for onramp, e.g. `onramp completions bash >
+    /// ~/.local/share/bash-completion/completions/onramp`.
+    Completions(CompletionsArgs),
 }
 
 /// How to reach the Kubernetes cluster.
@@ -133,6 +136,14 @@ pub struct RbacArgs {
     /// The command (default: every command that talks to the cluster).
     #[arg(value_enum)]
     pub command: Option<RbacCommand>,
+}
+
+/// Arguments of `onramp completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// How to reach Prometheus. When given, the signals resolve to the metric

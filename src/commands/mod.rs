@@ -4,6 +4,7 @@
 
 pub mod apply;
 pub mod codify;
+pub mod completions;
 pub mod detect;
 pub mod needs;
 pub mod plan;

@@ -711,13 +711,7 @@ impl NeedChecker<'_> {
         if alert.name.is_empty() || !alert.name.chars().all(|c| c.is_ascii_alphanumeric()) {
             return fail(None, "alert names are CamelCase letters and digits".into());
         }
-        if !["critical", "warning", "info"].contains(&alert.severity.as_str()) {
-            let why = format!(
-                "severity {:?} must be critical, warning or info",
-                alert.severity
-            );
-            return fail(None, why);
-        }
+        // The severity is typed: an unknown one is refused where the file is parsed.
         if let Err(why) = promql::check_duration(&alert.for_.value) {
             return fail(
                 Some(&alert.for_.referenced),

@@ -16,7 +16,8 @@ use crate::app::{App, ScrapeVia};
 use crate::error::{Error, Result};
 use crate::needs::resolve::{Mapping, ResolvedNeed, Scope, SignalOverrides};
 use crate::needs::{Need, PanelDef, SignalSource, SignalType};
-use crate::render::dashboard::DashboardFile;
+use crate::render::dashboard::{DashboardFile, DashboardUid};
+use crate::render::monitor::{self, MonitorKind};
 use crate::render::rules::{Alert, RuleGroups};
 use crate::render::{self, Context, dashboard, rules, runbook};
 
@@ -42,7 +43,7 @@ pub enum ArtifactKind {
     /// A Grafana dashboard (pushed by uid).
     Dashboard {
         /// The dashboard uid.
-        uid: String,
+        uid: DashboardUid,
         /// Its title.
         title: String,
         /// The need it answers.
@@ -129,7 +130,7 @@ pub struct NeedReport {
     /// Panels and alerts left out, and why.
     pub left_out: Vec<String>,
     /// The uid of its dashboard.
-    pub dashboard_uid: String,
+    pub dashboard_uid: DashboardUid,
     /// Every query of its dashboard.
     pub queries: Vec<PanelQuery>,
     /// The name of its rule group, when it has alerts.
@@ -294,7 +295,7 @@ pub mod paths {
 
 /// A dashboard of the plan, stamped.
 struct PlannedDashboard {
-    uid: String,
+    uid: DashboardUid,
     title: String,
     need: String,
     json: String,
@@ -461,10 +462,12 @@ fn monitor_artifact(
 ) -> Result<Artifact> {
     let monitor = render::monitor::render(ctx, endpoint)?;
     let path = match monitor.kind {
-        "ServiceMonitor" => paths::MONITOR_SERVICE,
-        _ => paths::MONITOR_POD,
+        MonitorKind::ServiceMonitor => paths::MONITOR_SERVICE,
+        MonitorKind::PodMonitor => paths::MONITOR_POD,
     };
-    if let (ScrapeVia::Service { service, .. }, "PodMonitor") = (&endpoint.via, monitor.kind) {
+    if let (ScrapeVia::Service { service, .. }, MonitorKind::PodMonitor) =
+        (&endpoint.via, monitor.kind)
+    {
         notes.push(format!(
             "Service {service} has no labels for a ServiceMonitor to select, so a PodMonitor scrapes the pods instead"
         ));
@@ -473,8 +476,8 @@ fn monitor_artifact(
         stamp,
         path,
         ArtifactKind::Kubernetes {
-            api_version: "monitoring.coreos.com/v1".to_string(),
-            kind: monitor.kind.to_string(),
+            api_version: monitor::API_VERSION.to_string(),
+            kind: monitor.kind.as_str().to_string(),
             namespace: ctx.app.namespace.clone(),
             names: vec![monitor.name],
         },
@@ -495,7 +498,7 @@ fn plan_needs(
     options: &PlanOptions,
 ) -> Result<NeedsPlanned> {
     let app = ctx.app;
-    let siblings: Vec<(String, String)> = resolved
+    let siblings: Vec<(DashboardUid, String)> = resolved
         .iter()
         .map(|r| {
             (
@@ -558,7 +561,7 @@ fn plan_need(
     ctx: &Context<'_>,
     stamp: &Stamp,
     need: &ResolvedNeed<'_>,
-    siblings: &[(String, String)],
+    siblings: &[(DashboardUid, String)],
     options: &PlanOptions,
     planned: &mut NeedsPlanned,
 ) -> Result<()> {
@@ -615,7 +618,7 @@ fn stamped_dashboard(
     rendered: &dashboard::RenderedDashboard,
     options: &PlanOptions,
 ) -> Result<PlannedDashboard> {
-    let mut value = match options.dashboard_overrides.get(&rendered.uid) {
+    let mut value = match options.dashboard_overrides.get(rendered.uid.as_str()) {
         Some(json) => serde_json::from_str(json).map_err(|e| Error::Render {
             artifact: format!("dashboard {}", rendered.uid),
             message: format!("the dashboard given instead of the need's is not valid JSON: {e}"),
@@ -703,7 +706,7 @@ fn runbook_dashboard(
             .grafana_url
             .as_ref()
             .map(|base| format!("{}/d/{}", base.trim_end_matches('/'), rendered.uid)),
-        uid: rendered.uid.clone(),
+        uid: rendered.uid.to_string(),
         path: paths::dashboard(&need.need.id),
         story: need.need.story.clone(),
         walkthrough: runbook::walkthrough(
@@ -753,7 +756,7 @@ fn kubernetes_artifacts(
         let files: Vec<DashboardFile<'_>> = dashboards
             .iter()
             .map(|d| DashboardFile {
-                uid: &d.uid,
+                uid: d.uid.as_str(),
                 need: &d.need,
                 json: &d.json,
             })

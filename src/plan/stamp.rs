@@ -242,11 +242,44 @@ pub fn holds_pulled_edit(dashboard: &Value) -> bool {
 
 /// The hash of a dashboard's content, leaving out the marker itself.
 pub fn content_hash(dashboard: &Value) -> String {
-    let mut content = dashboard.clone();
-    if let Some(obj) = content.as_object_mut() {
-        obj.remove(MARKER_KEY);
+    // Only a dashboard that already carries the marker needs a copy without it.
+    let content = match dashboard.as_object() {
+        Some(obj) if obj.contains_key(MARKER_KEY) => {
+            let mut copy = obj.clone();
+            copy.remove(MARKER_KEY);
+            std::borrow::Cow::Owned(Value::Object(copy))
+        }
+        _ => std::borrow::Cow::Borrowed(dashboard),
+    };
+    // The bytes of `to_json`, streamed into the hash instead of built as a
+    // string (a `Value` always serialises: its keys are strings).
+    let mut hasher = HashWriter(Sha256::new());
+    match serde_json::to_writer_pretty(&mut hasher, content.as_ref()) {
+        Ok(()) => {
+            hasher.0.update(b"\n");
+            hasher
+                .0
+                .finalize()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        }
+        Err(_) => sha256(to_json(&content).as_bytes()),
     }
-    sha256(to_json(&content).as_bytes())
+}
+
+/// Feeds what is written into a SHA-256.
+struct HashWriter(Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Pretty JSON with sorted keys and a trailing newline: the one serialisation

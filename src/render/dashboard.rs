@@ -20,9 +20,51 @@ use crate::render::{Context, Metadata, to_yaml};
 /// The classic dashboard schema version onramp writes (Grafana 10.4 / 11.0 and later).
 pub const SCHEMA_VERSION: u32 = 39;
 
+/// A Grafana dashboard or folder uid: 1–40 characters of `[A-Za-z0-9_-]`,
+/// the rule Grafana enforces (`util.IsValidShortUID`, `MaxUIDLength`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct DashboardUid(String);
+
+impl DashboardUid {
+    /// Grafana's limit on a uid's length.
+    pub const MAX_LEN: usize = 40;
+
+    /// Checks `text` against Grafana's uid rules.
+    pub fn parse(text: &str) -> std::result::Result<DashboardUid, String> {
+        if text.is_empty() || text.len() > Self::MAX_LEN {
+            return Err(format!(
+                "uid {text:?} has {} characters; Grafana accepts 1 to {}",
+                text.len(),
+                Self::MAX_LEN
+            ));
+        }
+        if let Some(bad) = text
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
+        {
+            return Err(format!(
+                "uid {text:?} contains {bad:?}; Grafana accepts only A-Z, a-z, 0-9, '-' and '_'"
+            ));
+        }
+        Ok(DashboardUid(text.to_string()))
+    }
+
+    /// The uid as Grafana's API takes it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for DashboardUid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// A deterministic Grafana uid for (namespace, app, need): readable, at most
 /// 40 characters of `[A-Za-z0-9_-]`, and distinct for distinct inputs.
-pub fn uid(namespace: &str, app: &str, need: &str) -> String {
+pub fn uid(namespace: &str, app: &str, need: &str) -> DashboardUid {
     let digest = Sha256::digest(format!("{namespace}\0{app}\0{need}").as_bytes());
     let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
     let readable: String = format!("{app}-{need}")
@@ -34,9 +76,10 @@ pub fn uid(namespace: &str, app: &str, need: &str) -> String {
                 '-'
             }
         })
-        .take(40 - 1 - hash.len())
+        .take(DashboardUid::MAX_LEN - 1 - hash.len())
         .collect();
-    format!("{readable}-{hash}")
+    // Built from the allowed characters and cut to the length: valid by construction.
+    DashboardUid(format!("{readable}-{hash}"))
 }
 
 /// The tags that mark every dashboard of one app (used by the links between them).
@@ -118,7 +161,7 @@ impl Layout {
 #[derive(Debug, Clone)]
 pub struct RenderedDashboard {
     /// The uid.
-    pub uid: String,
+    pub uid: DashboardUid,
     /// The title.
     pub title: String,
     /// The need it answers.
@@ -147,13 +190,13 @@ pub struct DashboardInput<'a> {
     /// The panels to render (panels whose signals cannot exist are left out by the plan).
     pub panels: Vec<&'a PanelDef>,
     /// Uid and title of every dashboard of the app, for the links.
-    pub siblings: &'a [(String, String)],
+    pub siblings: &'a [(DashboardUid, String)],
 }
 
 /// The dashboard's links: the runbook (only when published: a relative path
 /// would resolve against Grafana's own URL), the app's dashboards by tag, and
 /// each sibling by uid.
-fn links(ctx: &Context<'_>, input: &DashboardInput<'_>, uid: &str) -> Vec<Value> {
+fn links(ctx: &Context<'_>, input: &DashboardInput<'_>, uid: &DashboardUid) -> Vec<Value> {
     let mut links = Vec::new();
     // The plan notes say what is missing when the runbook is not published.
     if ctx.runbook_published() {
@@ -436,7 +479,9 @@ fn ref_id(index: usize) -> String {
     id
 }
 
-fn panel_json(id: u32, panel: &PanelDef, grid: GridPos, targets: Vec<Target>) -> Value {
+/// `fieldConfig.defaults` of a panel: unit, thresholds, colours and, for
+/// time series, the drawing defaults.
+fn field_defaults(panel: &PanelDef) -> Value {
     let mut steps: Vec<Value> = panel
         .thresholds
         .iter()
@@ -445,8 +490,11 @@ fn panel_json(id: u32, panel: &PanelDef, grid: GridPos, targets: Vec<Target>) ->
     if steps.is_empty() {
         steps.push(json!({"color": "green", "value": null}));
     }
+    // Grafana's panel editor fills in every default it knows when a person
+    // saves; rendering them too keeps a UI save's diff down to the edit.
     let mut defaults = json!({
         "unit": panel.unit,
+        "mappings": [],
         "thresholds": {"mode": "absolute", "steps": steps},
         "color": {"mode": if panel.kind == PanelKind::Timeseries { "palette-classic" } else { "thresholds" }},
     });
@@ -458,14 +506,34 @@ fn panel_json(id: u32, panel: &PanelDef, grid: GridPos, targets: Vec<Target>) ->
     }
     if panel.kind == PanelKind::Timeseries {
         defaults["custom"] = json!({
+            "axisBorderShow": false,
+            "axisCenteredZero": false,
+            "axisColorMode": "text",
+            "axisLabel": "",
+            "axisPlacement": "auto",
+            "barAlignment": 0,
+            "barWidthFactor": 0.6,
             "drawStyle": "line",
-            "lineWidth": 1,
             "fillOpacity": 10,
+            "gradientMode": "none",
+            "hideFrom": {"legend": false, "tooltip": false, "viz": false},
+            "insertNulls": false,
+            "lineInterpolation": "linear",
+            "lineWidth": 1,
+            "pointSize": 5,
+            "scaleDistribution": {"type": "linear"},
             "showPoints": "never",
             "spanNulls": false,
+            "stacking": {"group": "A", "mode": "none"},
+            "thresholdsStyle": {"mode": "off"},
         });
     }
-    let options = match panel.kind {
+    defaults
+}
+
+/// A panel's `options`, by panel type.
+fn panel_options(panel: &PanelDef) -> Value {
+    match panel.kind {
         PanelKind::Timeseries => json!({
             "legend": {"displayMode": "list", "placement": "bottom", "showLegend": true, "calcs": []},
             "tooltip": {"mode": "multi", "sort": "desc"},
@@ -476,7 +544,10 @@ fn panel_json(id: u32, panel: &PanelDef, grid: GridPos, targets: Vec<Target>) ->
             "graphMode": "none",
             "justifyMode": "auto",
             "orientation": "auto",
+            "percentChangeColorMode": "standard",
+            "showPercentChange": false,
             "textMode": "value_and_name",
+            "wideLayout": true,
         }),
         PanelKind::Gauge | PanelKind::Bargauge => json!({
             "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": false},
@@ -484,7 +555,12 @@ fn panel_json(id: u32, panel: &PanelDef, grid: GridPos, targets: Vec<Target>) ->
             "showThresholdLabels": false,
             "showThresholdMarkers": true,
         }),
-    };
+    }
+}
+
+fn panel_json(id: u32, panel: &PanelDef, grid: GridPos, targets: Vec<Target>) -> Value {
+    let defaults = field_defaults(panel);
+    let options = panel_options(panel);
     let kind = match panel.kind {
         PanelKind::Timeseries => "timeseries",
         PanelKind::Stat => "stat",
@@ -565,15 +641,25 @@ mod tests {
     fn uids_are_valid_deterministic_and_distinct() {
         let a = uid("shop", "checkout", "service-health");
         assert_eq!(a, uid("shop", "checkout", "service-health"));
-        assert!(
-            a.len() <= 40
-                && a.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        );
-        assert!(a.starts_with("checkout-service-health-"), "{a}");
+        assert_eq!(DashboardUid::parse(a.as_str()), Ok(a.clone()));
+        assert!(a.as_str().starts_with("checkout-service-health-"), "{a}");
         assert_ne!(uid("a-b", "c", "n"), uid("a", "b-c", "n"));
         let long = uid("ns", &"x".repeat(80), "feature-flag-engagement");
-        assert!(long.len() <= 40, "{long}");
+        assert_eq!(long.as_str().len(), 40, "{long}");
+        assert_eq!(DashboardUid::parse(long.as_str()), Ok(long.clone()));
+    }
+
+    #[test]
+    fn a_uid_grafana_would_refuse_is_refused_with_the_rule() {
+        let long = DashboardUid::parse(&"a".repeat(41)).expect_err("41 characters");
+        assert!(
+            long.contains("has 41 characters; Grafana accepts 1 to 40"),
+            "{long}"
+        );
+        let dotted = DashboardUid::parse("shop.checkout").expect_err("a dot");
+        assert!(dotted.contains("contains '.'"), "{dotted}");
+        assert!(DashboardUid::parse("").is_err());
+        assert!(DashboardUid::parse("Ok_uid-1").is_ok());
     }
 
     #[test]

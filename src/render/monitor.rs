@@ -7,18 +7,48 @@
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde::Serialize;
 
 use crate::app::{MetricsEndpoint, ScrapeVia};
 use crate::error::Result;
 use crate::render::{Context, Metadata, to_yaml};
 
-/// A label selector with only `matchLabels`.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MatchLabels {
-    /// The labels to match.
-    pub match_labels: BTreeMap<String, String>,
+/// The API group and version of every Prometheus Operator object onramp writes.
+pub const API_VERSION: &str = "monitoring.coreos.com/v1";
+
+/// Which scrape object finds the app's pods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MonitorKind {
+    /// A Service exposes the metrics port: select the Service.
+    ServiceMonitor,
+    /// Only the pods declare it: select the pods.
+    PodMonitor,
+}
+
+impl MonitorKind {
+    /// The `kind` field value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MonitorKind::ServiceMonitor => "ServiceMonitor",
+            MonitorKind::PodMonitor => "PodMonitor",
+        }
+    }
+}
+
+/// A spec of one of the Operator's kinds; the kind belongs to the spec type,
+/// so an object cannot carry a spec of another kind.
+pub trait OperatorSpec: Serialize {
+    /// The `kind` field value.
+    const KIND: &'static str;
+}
+
+impl OperatorSpec for ServiceMonitorSpec {
+    const KIND: &'static str = "ServiceMonitor";
+}
+
+impl OperatorSpec for PodMonitorSpec {
+    const KIND: &'static str = "PodMonitor";
 }
 
 /// `namespaceSelector: {matchNames: [...]}`.
@@ -29,12 +59,20 @@ pub struct NamespaceSelector {
     pub match_names: Vec<String>,
 }
 
+/// The relabeling actions onramp uses (the CRD accepts more).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RelabelAction {
+    /// Write `replacement` into `targetLabel`.
+    Replace,
+}
+
 /// A relabeling rule (`RelabelConfig` of the CRDs).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Relabeling {
-    /// `replace`, `keep`, …
-    pub action: String,
+    /// What the rule does.
+    pub action: RelabelAction,
     /// The label written.
     pub target_label: String,
     /// The value written.
@@ -82,7 +120,7 @@ pub struct PodMetricsEndpoint {
 #[serde(rename_all = "camelCase")]
 pub struct ServiceMonitorSpec {
     /// Selects the Service by its labels.
-    pub selector: MatchLabels,
+    pub selector: LabelSelector,
     /// The Service's namespace.
     pub namespace_selector: NamespaceSelector,
     /// The endpoints to scrape.
@@ -93,8 +131,8 @@ pub struct ServiceMonitorSpec {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PodMonitorSpec {
-    /// Selects the pods by their labels.
-    pub selector: MatchLabels,
+    /// Selects the pods as the workload does: `matchLabels` and `matchExpressions`.
+    pub selector: LabelSelector,
     /// The pods' namespace.
     pub namespace_selector: NamespaceSelector,
     /// The endpoints to scrape.
@@ -106,20 +144,32 @@ pub struct PodMonitorSpec {
 #[serde(rename_all = "camelCase")]
 pub struct MonitoringObject<S> {
     /// `monitoring.coreos.com/v1`.
-    pub api_version: &'static str,
+    api_version: &'static str,
     /// `ServiceMonitor`, `PodMonitor` or `PrometheusRule`.
-    pub kind: &'static str,
+    kind: &'static str,
     /// Metadata.
     pub metadata: Metadata,
     /// The spec.
     pub spec: S,
 }
 
+impl<S: OperatorSpec> MonitoringObject<S> {
+    /// The object of `spec`'s kind.
+    pub fn new(metadata: Metadata, spec: S) -> Self {
+        MonitoringObject {
+            api_version: API_VERSION,
+            kind: S::KIND,
+            metadata,
+            spec,
+        }
+    }
+}
+
 /// The rendered scrape object: its kind, name and YAML.
 #[derive(Debug, Clone)]
 pub struct RenderedMonitor {
-    /// `ServiceMonitor` or `PodMonitor`.
-    pub kind: &'static str,
+    /// ServiceMonitor or PodMonitor.
+    pub kind: MonitorKind,
     /// The object name.
     pub name: String,
     /// The YAML text.
@@ -128,7 +178,7 @@ pub struct RenderedMonitor {
 
 fn job_relabeling(ctx: &Context<'_>) -> Vec<Relabeling> {
     vec![Relabeling {
-        action: "replace".to_string(),
+        action: RelabelAction::Replace,
         target_label: "job".to_string(),
         replacement: ctx.app.name.clone(),
     }]
@@ -159,13 +209,12 @@ pub fn render(ctx: &Context<'_>, endpoint: &MetricsEndpoint) -> Result<RenderedM
         ScrapeVia::Pod { .. } => None,
     };
     if let Some((service, port_name, target_port)) = service {
-        let object = MonitoringObject {
-            api_version: "monitoring.coreos.com/v1",
-            kind: "ServiceMonitor",
+        let object = MonitoringObject::new(
             metadata,
-            spec: ServiceMonitorSpec {
-                selector: MatchLabels {
-                    match_labels: service.labels.clone(),
+            ServiceMonitorSpec {
+                selector: LabelSelector {
+                    match_labels: Some(service.labels.clone()),
+                    match_expressions: None,
                 },
                 namespace_selector,
                 endpoints: vec![Endpoint {
@@ -176,20 +225,20 @@ pub fn render(ctx: &Context<'_>, endpoint: &MetricsEndpoint) -> Result<RenderedM
                     relabelings: job_relabeling(ctx),
                 }],
             },
-        };
+        );
         return Ok(RenderedMonitor {
-            kind: "ServiceMonitor",
+            kind: MonitorKind::ServiceMonitor,
             name: app.name.clone(),
             yaml: to_yaml(&object, "ServiceMonitor")?,
         });
     }
-    let object = MonitoringObject {
-        api_version: "monitoring.coreos.com/v1",
-        kind: "PodMonitor",
+    let object = MonitoringObject::new(
         metadata,
-        spec: PodMonitorSpec {
-            selector: MatchLabels {
-                match_labels: app.selector.clone(),
+        PodMonitorSpec {
+            selector: LabelSelector {
+                match_labels: Some(app.selector.clone()),
+                match_expressions: (!app.selector_expressions.is_empty())
+                    .then(|| app.selector_expressions.clone()),
             },
             namespace_selector,
             pod_metrics_endpoints: vec![PodMetricsEndpoint {
@@ -200,9 +249,9 @@ pub fn render(ctx: &Context<'_>, endpoint: &MetricsEndpoint) -> Result<RenderedM
                 relabelings: job_relabeling(ctx),
             }],
         },
-    };
+    );
     Ok(RenderedMonitor {
-        kind: "PodMonitor",
+        kind: MonitorKind::PodMonitor,
         name: app.name.clone(),
         yaml: to_yaml(&object, "PodMonitor")?,
     })

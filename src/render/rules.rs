@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::needs::AlertDef;
 use crate::needs::resolve::ResolvedNeed;
-use crate::render::monitor::MonitoringObject;
+use crate::needs::{AlertDef, Severity};
+use crate::render::monitor::{MonitoringObject, OperatorSpec};
 use crate::render::{Context, Metadata, prose, to_yaml};
 
 /// An alert ready to render: names resolved, expressions expanded and checked.
@@ -23,8 +23,8 @@ pub struct Alert {
     pub expr: String,
     /// How long the condition must hold.
     pub for_: String,
-    /// `critical`, `warning` or `info`.
-    pub severity: String,
+    /// How urgent it is.
+    pub severity: Severity,
     /// One-line summary.
     pub summary: String,
     /// Templated description.
@@ -69,7 +69,7 @@ pub fn alert(ctx: &Context<'_>, need: &ResolvedNeed<'_>, def: &AlertDef) -> Resu
         need: need.need.id.clone(),
         expr,
         for_: def.for_.value.clone(),
-        severity: def.severity.clone(),
+        severity: def.severity,
         summary: text(&def.summary)?,
         description: text(&def.description)?,
         meaning: text(&def.runbook.meaning)?,
@@ -157,7 +157,7 @@ pub fn groups(ctx: &Context<'_>, alerts: &[Alert]) -> RuleGroups {
             expr: alert.expr.clone(),
             for_: alert.for_.clone(),
             labels: BTreeMap::from([
-                ("severity".to_string(), alert.severity.clone()),
+                ("severity".to_string(), alert.severity.to_string()),
                 ("namespace".to_string(), ctx.app.namespace.clone()),
                 ("app".to_string(), ctx.app.name.clone()),
             ]),
@@ -178,19 +178,21 @@ pub fn groups(ctx: &Context<'_>, alerts: &[Alert]) -> RuleGroups {
     RuleGroups { groups }
 }
 
+impl OperatorSpec for &RuleGroups {
+    const KIND: &'static str = "PrometheusRule";
+}
+
 /// The PrometheusRule object.
 pub fn prometheus_rule(ctx: &Context<'_>, groups: &RuleGroups) -> Result<String> {
-    let object = MonitoringObject {
-        api_version: "monitoring.coreos.com/v1",
-        kind: "PrometheusRule",
-        metadata: Metadata {
+    let object = MonitoringObject::new(
+        Metadata {
             name: ctx.app.name.clone(),
             namespace: ctx.app.namespace.clone(),
             labels: ctx.selected_labels(),
             annotations: BTreeMap::new(),
         },
-        spec: groups,
-    };
+        groups,
+    );
     to_yaml(&object, "PrometheusRule")
 }
 

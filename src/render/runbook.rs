@@ -1,19 +1,20 @@
 //! The runbook: Markdown an on-call engineer can follow at 3 a.m. For each
 //! alert, Meaning / Impact / Diagnosis / Mitigation with the app's real names,
 //! commands and queries; for each dashboard, a walkthrough of troubleshooting
-//! with it. Prose goes through the `templates/runbook.md.tera` template; values
+//! with it. Prose goes through the `templates/runbook.md.j2` template (Jinja syntax, rendered
+//! with minijinja); values
 //! that come from input pass the `md` escaping filter.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::needs::Severity;
 use crate::render::Context;
 use crate::render::rules::Alert;
 
-const TEMPLATE: &str = include_str!("../../templates/runbook.md.tera");
+const TEMPLATE: &str = include_str!("../../templates/runbook.md.j2");
 
 /// A dashboard as the runbook shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -65,7 +66,7 @@ struct AppView {
 struct AlertView<'a> {
     name: &'a str,
     anchor: &'a str,
-    severity: &'a str,
+    severity: Severity,
     for_: &'a str,
     /// `for: 0m`: the alert fires on the first evaluation that matches.
     for_zero: bool,
@@ -111,12 +112,12 @@ pub fn table_cell(text: &str) -> String {
     text.replace('|', r"\|").replace(['\n', '\r'], " ")
 }
 
-fn cell_filter(value: &tera::Value, _: &HashMap<String, tera::Value>) -> tera::Result<tera::Value> {
-    let text = match value {
-        tera::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    Ok(tera::Value::String(table_cell(&text)))
+/// The `cell` filter: Markdown made to fit one table cell.
+fn cell_filter(value: minijinja::Value) -> String {
+    match value.as_str() {
+        Some(text) => table_cell(text),
+        None => table_cell(&value.to_string()),
+    }
 }
 
 /// True for a Prometheus duration of zero (`0m`, `0s`, `0h0m`).
@@ -147,25 +148,27 @@ pub fn walkthrough(text: &str, has: impl Fn(&str) -> bool) -> String {
     out.join("\n")
 }
 
-fn md_filter(value: &tera::Value, _: &HashMap<String, tera::Value>) -> tera::Result<tera::Value> {
-    let text = match value {
-        tera::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    Ok(tera::Value::String(escape_markdown(&text)))
+/// The `md` filter: input text made safe for Markdown.
+fn md_filter(value: minijinja::Value) -> String {
+    match value.as_str() {
+        Some(text) => escape_markdown(text),
+        None => escape_markdown(&value.to_string()),
+    }
 }
 
 /// The parsed template, parsed once per process.
-fn template() -> std::result::Result<&'static tera::Tera, &'static String> {
-    static TERA: OnceLock<std::result::Result<tera::Tera, String>> = OnceLock::new();
-    TERA.get_or_init(|| {
-        let mut tera = tera::Tera::default();
-        tera.autoescape_on(vec![]);
-        tera.register_filter("md", md_filter);
-        tera.register_filter("cell", cell_filter);
-        tera.add_raw_template("runbook.md", TEMPLATE)
+fn template() -> std::result::Result<&'static minijinja::Environment<'static>, &'static String> {
+    static ENV: OnceLock<std::result::Result<minijinja::Environment<'static>, String>> =
+        OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = minijinja::Environment::new();
+        // Markdown, not HTML: escaping is the `md` filter's job, applied where input lands.
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+        env.add_filter("md", md_filter);
+        env.add_filter("cell", cell_filter);
+        env.add_template("runbook.md", TEMPLATE)
             .map_err(|e| crate::error::report(&e))?;
-        Ok(tera)
+        Ok(env)
     })
     .as_ref()
 }
@@ -202,7 +205,7 @@ pub fn render(
             .map(|a| AlertView {
                 name: &a.name,
                 anchor: &a.anchor,
-                severity: &a.severity,
+                severity: a.severity,
                 for_: &a.for_,
                 for_zero: is_zero_duration(&a.for_),
                 expr: &a.expr,
@@ -214,16 +217,18 @@ pub fn render(
             })
             .collect(),
     };
-    let fail = |e: tera::Error| Error::Render {
+    let fail = |e: minijinja::Error| Error::Render {
         artifact: "runbook".to_string(),
         message: crate::error::report(&e),
     };
-    let tera = template().map_err(|message| Error::Render {
+    let env = template().map_err(|message| Error::Render {
         artifact: "runbook template".to_string(),
         message: message.clone(),
     })?;
-    let context = tera::Context::from_serialize(&view).map_err(fail)?;
-    let text = tera.render("runbook.md", &context).map_err(fail)?;
+    let text = env
+        .get_template("runbook.md")
+        .and_then(|t| t.render(minijinja::value::Serde(&view)))
+        .map_err(fail)?;
     Ok(tidy(&text))
 }
 

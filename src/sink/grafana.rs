@@ -49,7 +49,7 @@ pub fn desired(plan: &Plan) -> Result<Vec<Desired>> {
                 message: format!("dashboard JSON does not parse: {e}"),
             })?;
             Ok(Desired {
-                uid: uid.clone(),
+                uid: uid.to_string(),
                 title: title.clone(),
                 need: need.clone(),
                 dashboard,

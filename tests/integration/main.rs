@@ -13,6 +13,7 @@ mod architecture;
 mod artifacts;
 mod bad_input;
 mod codify;
+mod completions;
 mod detect;
 mod discovery;
 mod grafana_apply;

@@ -80,3 +80,26 @@ fn showing_an_unknown_need_fails_with_the_list() {
         run.stderr
     );
 }
+
+#[test]
+fn an_unknown_severity_names_the_line_and_the_three_severities() {
+    let text = crate::support::read(crate::support::repo_path("dashboards/service-health.yaml"))
+        .replacen("severity: critical", "severity: page", 1);
+    let line = text
+        .lines()
+        .position(|l| l.contains("severity: page"))
+        .expect("replaced")
+        + 1;
+    let dir = crate::support::dir_with("service-health.yaml", &text);
+    let needs_dir = dir.path().display().to_string();
+    let run = onramp(&["needs", "--needs-dir", &needs_dir]);
+    run.expect_status(2);
+    assert!(
+        run.stderr.contains(&format!("service-health.yaml:{line}:")),
+        "{}",
+        run.stderr
+    );
+    for severity in ["page", "critical", "warning", "info"] {
+        assert!(run.stderr.contains(severity), "{severity}: {}", run.stderr);
+    }
+}

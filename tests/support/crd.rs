@@ -1,6 +1,12 @@
-//! A structural validator for the Prometheus Operator CRD schemas in
-//! `../shared/reference/crds/`: types, known fields, required fields, enums and
-//! int-or-string — what the API server checks before the Operator sees an object.
+//! Validation against the Prometheus Operator CRD schemas in
+//! `../shared/reference/crds/` with a real JSON-Schema implementation
+//! (`jsonschema`): types, required fields, enums, `pattern`, min/max and
+//! formats, as the API server checks them before the Operator sees an object.
+//!
+//! A structural CRD schema prunes unknown fields instead of refusing them; the
+//! API server drops them silently, which for onramp means a setting that never
+//! arrives. So the schema is made strict first: every object schema that lists
+//! its properties (and does not preserve unknown fields) refuses others.
 
 use serde_json::Value;
 
@@ -23,69 +29,102 @@ pub fn schema(crd_file: &str) -> Value {
         .expect("the CRD serves v1")
 }
 
-/// Validates `value` against `schema`; returns every violation with its path.
+/// Validates `value` against `schema`; returns every violation as
+/// `.path.to[0].field: message`.
 pub fn validate(schema: &Value, value: &Value) -> Vec<String> {
-    let mut errors = Vec::new();
-    check(schema, value, "", &mut errors);
-    errors
+    let mut strict_schema = schema.clone();
+    refuse_unknown_fields(&mut strict_schema);
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft4)
+        .should_validate_formats(true)
+        // Kubernetes evaluates `pattern` with Go's RE2 syntax, which the regex crate shares.
+        .with_pattern_options(jsonschema::PatternOptions::regex())
+        .build(&strict_schema)
+        .unwrap_or_else(|e| panic!("the CRD schema compiles as JSON Schema: {e}"));
+    validator
+        .iter_errors(value)
+        .map(|error| format!("{}: {error}", dotted(&error.instance_path().to_string())))
+        .collect()
 }
 
-fn check(schema: &Value, value: &Value, path: &str, errors: &mut Vec<String>) {
-    if schema["x-kubernetes-int-or-string"] == Value::Bool(true) {
-        if !(value.is_i64() || value.is_u64() || value.is_string()) {
-            errors.push(format!(
-                "{path}: expected an integer or a string, found {value}"
-            ));
-        }
+/// Adds `additionalProperties: false` wherever the schema lists the
+/// properties of an object and neither maps nor preserves unknown fields.
+fn refuse_unknown_fields(schema: &mut Value) {
+    let Some(object) = schema.as_object_mut() else {
         return;
+    };
+    if let Some(Value::String(pattern)) = object.get_mut("pattern") {
+        *pattern = without_inline_case_flag(pattern);
     }
-    if let Some(allowed) = schema["enum"].as_array()
-        && !allowed.contains(value)
+    let preserve = object.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true));
+    if object.contains_key("properties")
+        && !object.contains_key("additionalProperties")
+        && !preserve
     {
-        errors.push(format!("{path}: {value} is not one of {allowed:?}"));
+        object.insert("additionalProperties".to_string(), Value::Bool(false));
     }
-    match schema["type"].as_str() {
-        Some("object") => {
-            let Some(object) = value.as_object() else {
-                errors.push(format!("{path}: expected an object, found {value}"));
-                return;
-            };
-            if let Some(required) = schema["required"].as_array() {
-                for field in required.iter().filter_map(Value::as_str) {
-                    if !object.contains_key(field) {
-                        errors.push(format!("{path}: missing required field {field}"));
-                    }
-                }
-            }
-            let preserve = schema["x-kubernetes-preserve-unknown-fields"] == Value::Bool(true);
-            for (key, child) in object {
-                let child_path = format!("{path}.{key}");
-                if let Some(child_schema) = schema["properties"].get(key) {
-                    check(child_schema, child, &child_path, errors);
-                } else if schema["additionalProperties"].is_object() {
-                    check(&schema["additionalProperties"], child, &child_path, errors);
-                } else if !preserve && schema["properties"].is_object() {
-                    errors.push(format!("{child_path}: unknown field"));
-                }
-            }
+    for (key, child) in object.iter_mut() {
+        match key.as_str() {
+            "properties" => child
+                .as_object_mut()
+                .into_iter()
+                .flat_map(|p| p.values_mut())
+                .for_each(refuse_unknown_fields),
+            "items" | "additionalProperties" => refuse_unknown_fields(child),
+            "anyOf" | "allOf" | "oneOf" => child
+                .as_array_mut()
+                .into_iter()
+                .flatten()
+                .for_each(refuse_unknown_fields),
+            _ => {}
         }
-        Some("array") => match value.as_array() {
-            Some(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    check(&schema["items"], item, &format!("{path}[{i}]"), errors);
-                }
-            }
-            None => errors.push(format!("{path}: expected an array, found {value}")),
-        },
-        Some("string") if !value.is_string() => {
-            errors.push(format!("{path}: expected a string, found {value}"));
-        }
-        Some("integer") if !(value.is_i64() || value.is_u64()) => {
-            errors.push(format!("{path}: expected an integer, found {value}"));
-        }
-        Some("boolean") if !value.is_boolean() => {
-            errors.push(format!("{path}: expected a boolean, found {value}"));
-        }
-        _ => {}
     }
+}
+
+/// `/spec/endpoints/0/port` as `.spec.endpoints[0].port`.
+fn dotted(pointer: &str) -> String {
+    pointer
+        .split('/')
+        .skip(1)
+        .map(|part| match part.parse::<usize>() {
+            Ok(index) => format!("[{index}]"),
+            Err(_) => format!(".{}", part.replace("~1", "/").replace("~0", "~")),
+        })
+        .collect()
+}
+
+/// The meta-schema checks `pattern` as ECMA-262, which has no inline flags;
+/// one CRD pattern is `^(?i)(abort|warn)?$` (RE2). Spell the case-insensitive
+/// letters out (`[aA]`) so the same strings match.
+fn without_inline_case_flag(pattern: &str) -> String {
+    let Some((head, tail)) = pattern.split_once("(?i)") else {
+        return pattern.to_string();
+    };
+    let mut out = head.to_string();
+    let (mut in_class, mut escaped) = (false, false);
+    for c in tail.chars() {
+        match c {
+            _ if escaped => {
+                out.push(c);
+                escaped = false;
+            }
+            '\\' => {
+                out.push(c);
+                escaped = true;
+            }
+            '[' | ']' => {
+                in_class = c == '[';
+                out.push(c);
+            }
+            c if c.is_ascii_alphabetic() && !in_class => {
+                out.push_str(&format!(
+                    "[{}{}]",
+                    c.to_ascii_lowercase(),
+                    c.to_ascii_uppercase()
+                ));
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }

@@ -348,8 +348,9 @@ impl GrafanaStandIn {
     }
 
     /// Edits dashboard `uid` exactly as a person saving in the UI would: the
-    /// UI sends the dashboard it loaded (current version, same folder) after
-    /// `edit` changed it, without overwrite, as `user`. Returns the new
+    /// UI sends the dashboard it loaded (current version, same folder) with
+    /// the defaults it fills in ([`ui_save_model`]) after `edit` changed it,
+    /// without overwrite, as `user`. Returns the new
     /// version, or Grafana's refusal as `"<status> <message>"`.
     pub fn edit_as(
         &self,
@@ -364,6 +365,7 @@ impl GrafanaStandIn {
             .ok_or_else(|| format!("404 Dashboard not found: {uid}"))?;
         let mut dashboard = stored.json.clone();
         let folder = stored.folder_uid.clone().unwrap_or_default();
+        ui_save_model(&mut dashboard);
         edit(&mut dashboard);
         let command = json!({ "dashboard": dashboard, "folderUid": folder, "overwrite": false, "message": "" });
         match state.save(user, &command) {
@@ -630,6 +632,103 @@ struct Identity {
     anonymous: bool,
 }
 
+/// The `schemaVersion` Grafana 11.3's dashboard migrator writes on save.
+pub const UI_SCHEMA_VERSION: i64 = 40;
+
+/// What Grafana's UI adds to a dashboard it loaded when a person saves it,
+/// before their own change: the migrated `schemaVersion`, and on each panel
+/// the plugin's version and every option and field-config default the panel
+/// editor fills in. Keys already present are kept.
+pub fn ui_save_model(dashboard: &mut Value) {
+    let Some(top) = dashboard.as_object_mut() else {
+        return;
+    };
+    top.insert("schemaVersion".into(), json!(UI_SCHEMA_VERSION));
+    fill(top, "editable", json!(true));
+    fill(top, "fiscalYearStartMonth", json!(0));
+    fill(top, "graphTooltip", json!(0));
+    fill(top, "links", json!([]));
+    fill(top, "liveNow", json!(false));
+    fill(top, "weekStart", json!(""));
+    let panels = top.get_mut("panels").and_then(Value::as_array_mut);
+    for panel in panels
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object_mut)
+    {
+        ui_panel_defaults(panel);
+    }
+}
+
+fn ui_panel_defaults(panel: &mut serde_json::Map<String, Value>) {
+    let kind = panel
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    if kind == "row" {
+        return;
+    }
+    panel.insert("pluginVersion".into(), json!(VERSION));
+    let options = panel.entry("options").or_insert_with(|| json!({}));
+    if let Some(options) = options.as_object_mut() {
+        let defaults = match kind.as_str() {
+            "timeseries" => json!({
+                "legend": {"calcs": [], "displayMode": "list", "placement": "bottom", "showLegend": true},
+                "tooltip": {"mode": "single", "sort": "none"}
+            }),
+            "stat" => json!({
+                "colorMode": "value", "graphMode": "area", "justifyMode": "auto",
+                "orientation": "auto", "percentChangeColorMode": "standard",
+                "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": false},
+                "showPercentChange": false, "textMode": "auto", "wideLayout": true
+            }),
+            _ => json!({}),
+        };
+        merge_missing(options, &defaults);
+    }
+    let field_config = panel.entry("fieldConfig").or_insert_with(|| json!({}));
+    if let Some(field_config) = field_config.as_object_mut() {
+        let mut defaults = json!({
+            "defaults": {"mappings": [], "thresholds": {"mode": "absolute", "steps": [
+                {"color": "green", "value": null}, {"color": "red", "value": 80}]}},
+            "overrides": []
+        });
+        if kind == "timeseries" {
+            defaults["defaults"]["custom"] = json!({
+                "axisBorderShow": false, "axisCenteredZero": false, "axisColorMode": "text",
+                "axisLabel": "", "axisPlacement": "auto", "barAlignment": 0,
+                "barWidthFactor": 0.6, "drawStyle": "line", "fillOpacity": 0,
+                "gradientMode": "none", "hideFrom": {"legend": false, "tooltip": false, "viz": false},
+                "insertNulls": false, "lineInterpolation": "linear", "lineWidth": 1,
+                "pointSize": 5, "scaleDistribution": {"type": "linear"}, "showPoints": "auto",
+                "spanNulls": false, "stacking": {"group": "A", "mode": "none"},
+                "thresholdsStyle": {"mode": "off"}
+            });
+        }
+        merge_missing(field_config, &defaults);
+    }
+}
+
+/// Adds `key` when absent.
+fn fill(object: &mut serde_json::Map<String, Value>, key: &str, value: Value) {
+    object.entry(key).or_insert(value);
+}
+
+/// Adds every key of `defaults` that `object` lacks, recursing into objects
+/// both have.
+fn merge_missing(object: &mut serde_json::Map<String, Value>, defaults: &Value) {
+    for (key, default) in defaults.as_object().into_iter().flatten() {
+        match object.get_mut(key) {
+            None => {
+                object.insert(key.clone(), default.clone());
+            }
+            Some(Value::Object(inner)) if default.is_object() => merge_missing(inner, default),
+            Some(_) => {}
+        }
+    }
+}
+
 fn reject(status: u16, body: Value) -> Rejection {
     (status, body)
 }
@@ -772,11 +871,16 @@ impl Store {
             },
         };
 
-        // 4. Match an existing dashboard.
+        // 4. Match an existing dashboard. Folders and dashboards are rows of
+        // one table in Grafana: one uid (and id) namespace, and a dashboard
+        // saved over a folder is a type mismatch, whatever `overwrite` says.
         let id = dashboard
             .get("id")
             .and_then(Value::as_i64)
             .filter(|id| *id > 0);
+        if self.folders.contains_key(&uid) || id.is_some_and(|id| self.folder_by_id(id).is_some()) {
+            return Err(message(400, "Dashboard cannot be changed to a folder"));
+        }
         let by_id = match id {
             Some(id) => match self.dashboards.values().find(|d| d.id == id) {
                 Some(d) => Some(d.uid.clone()),

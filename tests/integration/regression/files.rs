@@ -61,7 +61,7 @@ fn a_forced_apply_backup_inside_the_codify_folder_survives_codify() {
         onramp_env(&args, &token)
     };
     apply(&[]).expect_status(0);
-    let uid = onramp::render::dashboard::uid("shop", "checkout", "service-health");
+    let uid = onramp::render::dashboard::uid("shop", "checkout", "service-health").to_string();
     grafana
         .edit_as("alice", &uid, |d| {
             d["title"] = serde_json::Value::from("Alice's service health")

@@ -5,4 +5,5 @@ mod bugs;
 mod clients;
 mod engagement;
 mod files;
+mod house;
 mod new_user;
