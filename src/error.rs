@@ -200,6 +200,19 @@ pub enum Error {
         paths: Vec<(PathBuf, String)>,
     },
 
+    /// `detect --write` would change or drop lines a person wrote in
+    /// onramp.yaml.
+    #[error(
+        "refusing to change {}: writing what the cluster says would change or drop lines in it:\n{diff}nothing was written; edit the file yourself, or pass --force to write it as shown (a line marked - that is not marked + elsewhere is lost)",
+        path.display()
+    )]
+    ConfigEdited {
+        /// onramp.yaml.
+        path: PathBuf,
+        /// A unified diff from the file to what onramp would write.
+        diff: String,
+    },
+
     /// Talking to Grafana failed.
     #[error(transparent)]
     Grafana(#[from] crate::client::grafana::Error),
@@ -207,6 +220,10 @@ pub enum Error {
     /// Talking to Prometheus failed.
     #[error(transparent)]
     Prometheus(#[from] crate::client::prometheus::Error),
+
+    /// Talking to the Kubernetes API server failed.
+    #[error(transparent)]
+    Kube(#[from] crate::client::kube::Error),
 }
 
 /// Exit status: a check failed, or a write was refused or failed.
@@ -244,12 +261,14 @@ impl Error {
     /// The numeric exit status, see the `EXIT_*` constants.
     pub fn exit_status(&self) -> u8 {
         match self {
-            Error::NotOurs { .. } | Error::Write { .. } | Error::RestoreFailed { .. } => {
-                EXIT_FAILED
-            }
+            Error::NotOurs { .. }
+            | Error::ConfigEdited { .. }
+            | Error::Write { .. }
+            | Error::RestoreFailed { .. } => EXIT_FAILED,
             Error::Render { .. } => EXIT_INTERNAL,
             Error::Grafana(err) => grafana_exit_status(err),
             Error::Prometheus(err) => prometheus_exit_status(err),
+            Error::Kube(err) => kube_exit_status(err),
             _ => EXIT_BAD_INPUT,
         }
     }
@@ -280,6 +299,17 @@ fn prometheus_exit_status(err: &crate::client::prometheus::Error) -> u8 {
         P::Config { .. } => EXIT_BAD_INPUT,
         P::ReloadFailed { .. } => EXIT_FAILED,
         P::CredentialsRejected { .. } => EXIT_CREDENTIALS,
+        _ => EXIT_UNREACHABLE,
+    }
+}
+
+/// The exit status of a Kubernetes error: a missing or unusable kubeconfig
+/// is bad input; a 401 or 403 is the credentials class, as for Grafana.
+fn kube_exit_status(err: &crate::client::kube::Error) -> u8 {
+    use crate::client::kube::Error as K;
+    match err {
+        K::NoConfig { .. } | K::BadConfig { .. } => EXIT_BAD_INPUT,
+        K::Unauthorized { .. } | K::Forbidden { .. } => EXIT_CREDENTIALS,
         _ => EXIT_UNREACHABLE,
     }
 }

@@ -1,4 +1,6 @@
 //! The checks that read live services and report: [`verify`] (the CI smoke
-//! test against Prometheus).
+//! test against Prometheus) and [`stack`] (what monitoring stack a cluster
+//! runs, for `onramp detect`).
 
+pub mod stack;
 pub mod verify;

@@ -60,9 +60,82 @@ pub enum Command {
     /// has series, every dashboard query returns data, rules are loaded and
     /// healthy, no alert of the app is pending or firing.
     Verify(VerifyArgs),
+    /// Read the cluster's monitoring stack: the Prometheus Operator, the
+    /// labels each Prometheus selects monitors and rules on, Grafana's
+    /// dashboard sidecar, where both are reached. `--write` saves it to onramp.yaml.
+    Detect(DetectArgs),
+    /// Print the least-privilege RBAC rules (a ClusterRole) a command needs.
+    Rbac(RbacArgs),
     /// Print shell completions for onramp, e.g. `onramp completions bash >
     /// ~/.local/share/bash-completion/completions/onramp`.
     Completions(CompletionsArgs),
+}
+
+/// How to reach the Kubernetes cluster.
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    /// The kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then the pod's service account).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use (default: its current-context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+}
+
+impl ClusterArgs {
+    /// The client settings; `command` is the subcommand whose RBAC rules a
+    /// refused request points at (`onramp rbac COMMAND`).
+    pub fn settings(&self, command: RbacCommand) -> crate::client::kube::KubeSettings {
+        crate::client::kube::KubeSettings {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            grant: format!(
+                "the ClusterRole printed by `onramp rbac {}`",
+                command.name()
+            ),
+        }
+    }
+}
+
+/// `onramp detect`.
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub cluster: ClusterArgs,
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+    /// Save what was found into onramp.yaml (or --config FILE): labels, the sidecar label, the services.
+    #[arg(long)]
+    pub write: bool,
+    /// With --write: change settings a person wrote in onramp.yaml (the refusal shows which).
+    #[arg(long, requires = "write")]
+    pub force: bool,
+}
+
+/// The commands `onramp rbac` knows the rules of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RbacCommand {
+    /// `onramp detect`.
+    Detect,
+}
+
+impl RbacCommand {
+    /// The subcommand's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            RbacCommand::Detect => "detect",
+        }
+    }
+}
+
+/// `onramp rbac`.
+#[derive(Debug, Args)]
+pub struct RbacArgs {
+    /// The command (default: every command that talks to the cluster).
+    #[arg(value_enum)]
+    pub command: Option<RbacCommand>,
 }
 
 /// Arguments of `onramp completions`.

@@ -328,8 +328,8 @@ pub struct Transport {
 }
 
 /// Installs the TLS crypto provider once per process (reqwest is built
-/// without one, see Cargo.toml).
-fn install_crypto_provider() {
+/// without one, see Cargo.toml); the Kubernetes client shares it.
+pub(crate) fn install_crypto_provider() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // Err only when a provider is already installed: fine either way.

@@ -1,10 +1,12 @@
 //! The clients of the services onramp talks to: Grafana's HTTP API, Prometheus'
-//! HTTP API (and `promtool`), the one HTTP transport they share ([`http`]) and
+//! HTTP API (and `promtool`), the Kubernetes API server ([`kube`], on the
+//! `kube` crate's own transport), the one HTTP transport they share ([`http`]) and
 //! the run's secrets with the redaction every outgoing string goes through
 //! ([`secret`]). A client knows its service's protocol and nothing of apps,
 //! needs or plans.
 
 pub mod grafana;
 pub mod http;
+pub mod kube;
 pub mod prometheus;
 pub mod secret;

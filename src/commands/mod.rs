@@ -5,8 +5,10 @@
 pub mod apply;
 pub mod codify;
 pub mod completions;
+pub mod detect;
 pub mod needs;
 pub mod plan;
+pub mod rbac;
 pub mod verify;
 
 use std::collections::BTreeMap;

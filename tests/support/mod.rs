@@ -114,6 +114,12 @@ pub fn onramp_env(args: &[&str], env: &[(&str, &str)]) -> Run {
     onramp_with(None, args, None, env)
 }
 
+/// Runs `onramp ARGS` in `dir` (the repository root when `None`) with extra
+/// environment variables.
+pub fn onramp_dir_env(dir: Option<&Path>, args: &[&str], env: &[(&str, &str)]) -> Run {
+    onramp_with(dir, args, None, env)
+}
+
 fn onramp_with(
     dir: Option<&Path>,
     args: &[&str],

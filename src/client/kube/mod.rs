@@ -1,0 +1,339 @@
+//! The Kubernetes client: finds the cluster (`--kubeconfig FILE`,
+//! `KUBECONFIG`, `~/.kube/config`, `--context NAME`, in-cluster when run as a
+//! pod), and reads objects with the `kube` crate's transport. Every request
+//! declares the RBAC permission it needs ([`Access`]), so a 403 names the
+//! verb, the resource and the namespace refused, and `onramp rbac` prints
+//! rules built from the same declarations. One log line per request at `-v`,
+//! like `client::http`; the kubeconfig's token is registered with
+//! `client::secret` the moment it is read, so no output can show it.
+//!
+//! Knows the API server's protocol (paths, pagination, Status bodies) and
+//! nothing of apps, plans or what onramp looks for in a cluster.
+
+mod config;
+mod error;
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use k8s_openapi::api::rbac::v1::{ClusterRole, PolicyRule};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ListMeta, ObjectMeta};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+pub use config::KubeSettings;
+pub use error::{Error, Result};
+
+/// One permission a request needs, as an RBAC rule names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Access {
+    /// The API group (`""` for the core group).
+    pub group: &'static str,
+    /// The resource (plural, lower case).
+    pub resource: &'static str,
+    /// The verb (`list`, `get`).
+    pub verb: &'static str,
+    /// The API version the request uses.
+    pub version: &'static str,
+}
+
+impl Access {
+    /// `resource.group`, as `kubectl` and RBAC messages write it.
+    pub fn qualified(&self) -> String {
+        if self.group.is_empty() {
+            self.resource.to_string()
+        } else {
+            format!("{}.{}", self.resource, self.group)
+        }
+    }
+
+    /// The collection's path, in one namespace or (`None`) all of them.
+    fn path(&self, namespace: Option<&str>) -> String {
+        let base = if self.group.is_empty() {
+            format!("/api/{}", self.version)
+        } else {
+            format!("/apis/{}/{}", self.group, self.version)
+        };
+        match namespace {
+            Some(ns) => format!("{base}/namespaces/{ns}/{}", self.resource),
+            None => format!("{base}/{}", self.resource),
+        }
+    }
+}
+
+/// A page of a list answer: the items and where the next page starts.
+#[derive(Deserialize)]
+struct Page<T> {
+    #[serde(default = "Vec::new")]
+    items: Vec<T>,
+    #[serde(default)]
+    metadata: ListMeta,
+}
+
+/// How many objects one list request asks for; the rest come by `continue`.
+const PAGE_SIZE: usize = 250;
+
+/// A connected client for one cluster.
+#[derive(Clone)]
+pub struct KubeClient {
+    client: kube::Client,
+    server: String,
+    context: String,
+    grant: String,
+}
+
+impl KubeClient {
+    /// Finds the cluster's configuration (see [`KubeSettings`]) and builds a
+    /// client. Nothing is sent yet.
+    pub async fn connect(settings: &KubeSettings) -> Result<KubeClient> {
+        let found = config::load(settings).await?;
+        crate::client::http::install_crypto_provider();
+        let server = found.config.cluster_url.to_string();
+        let server = server.trim_end_matches('/').to_string();
+        let client = kube::Client::try_from(found.config).map_err(|e| Error::BadConfig {
+            origin: found.origin.clone(),
+            reason: crate::client::http::innermost(&e),
+        })?;
+        Ok(KubeClient {
+            client,
+            server,
+            context: found.context,
+            grant: settings.grant.clone(),
+        })
+    }
+
+    /// The API server's URL.
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    /// The kubeconfig context in use (`in-cluster` in a pod).
+    pub fn context(&self) -> &str {
+        &self.context
+    }
+
+    /// Every object of a kind in `namespace` (or all namespaces) matching
+    /// `label_selector`, page by page.
+    pub async fn list<T: DeserializeOwned>(
+        &self,
+        access: Access,
+        namespace: Option<&str>,
+        label_selector: Option<&str>,
+    ) -> Result<Vec<T>> {
+        let mut items = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let mut query = vec![format!("limit={PAGE_SIZE}")];
+            if let Some(selector) = label_selector {
+                query.push(format!("labelSelector={}", encode(selector)));
+            }
+            if let Some(token) = &next {
+                query.push(format!("continue={}", encode(token)));
+            }
+            let path = format!("{}?{}", access.path(namespace), query.join("&"));
+            let page: Page<T> = decode(&path, &self.get_text(&path, access, namespace).await?)?;
+            items.extend(page.items);
+            next = page.metadata.continue_.filter(|c| !c.is_empty());
+            if next.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
+    /// One object by name, `None` when it does not exist.
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        access: Access,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<T>> {
+        let path = format!("{}/{name}", access.path(Some(namespace)));
+        match self.get_text(&path, access, Some(namespace)).await {
+            Ok(text) => decode(&path, &text).map(Some),
+            Err(Error::Status { code: 404, .. }) => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// A discovery document (`/apis`, `/apis/GROUP`): readable by every
+    /// authenticated identity (the `system:discovery` role).
+    pub async fn discover<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        let access = Access {
+            group: "",
+            resource: "",
+            verb: "get",
+            version: "",
+        };
+        decode(path, &self.get_text(path, access, None).await?)
+    }
+
+    /// Sends one GET, logs it, and turns every failure into an [`Error`]
+    /// naming what was refused or unreachable.
+    async fn get_text(
+        &self,
+        path: &str,
+        access: Access,
+        namespace: Option<&str>,
+    ) -> Result<String> {
+        let request = http::Request::get(path)
+            .body(Vec::new())
+            .map_err(|e| Error::Status {
+                method: "GET".to_string(),
+                path: path.to_string(),
+                code: 0,
+                message: format!("cannot build the request: {e}"),
+            })?;
+        let started = Instant::now();
+        let answer = self.client.request_text(request).await;
+        let outcome = match &answer {
+            Ok(_) => "200".to_string(),
+            Err(kube::Error::Api(status)) => status.code.to_string(),
+            Err(err) => format!("failed ({})", crate::client::http::innermost(err)),
+        };
+        tracing::info!(
+            target: "onramp::http",
+            "GET {}{path} -> {outcome} in {} ms",
+            self.server,
+            started.elapsed().as_millis()
+        );
+        answer.map_err(|err| self.classify(err, path, access, namespace))
+    }
+
+    /// The error a failed request becomes.
+    fn classify(
+        &self,
+        err: kube::Error,
+        path: &str,
+        access: Access,
+        namespace: Option<&str>,
+    ) -> Error {
+        let kube::Error::Api(status) = err else {
+            return Error::Unreachable {
+                server: self.server.clone(),
+                context: self.context.clone(),
+                reason: crate::client::http::innermost(&err),
+            };
+        };
+        match status.code {
+            401 => Error::Unauthorized {
+                server: self.server.clone(),
+                context: self.context.clone(),
+                message: status.message.clone(),
+            },
+            403 => Error::Forbidden {
+                verb: access.verb.to_string(),
+                resource: if access.resource.is_empty() {
+                    // Discovery: a non-resource URL, granted by `system:discovery`.
+                    format!("the discovery document {path}")
+                } else {
+                    access.qualified()
+                },
+                scope: match namespace {
+                    Some(ns) => format!("in namespace {ns}"),
+                    None if access.resource.is_empty() => "(a non-resource URL)".to_string(),
+                    None => "in all namespaces".to_string(),
+                },
+                message: status.message.clone(),
+                grant: self.grant.clone(),
+            },
+            code => Error::Status {
+                method: "GET".to_string(),
+                path: path.to_string(),
+                code,
+                message: status.message.clone(),
+            },
+        }
+    }
+}
+
+/// The least-privilege ClusterRole that allows exactly `access`: one rule
+/// per resource, its verbs merged.
+pub fn cluster_role(name: &str, access: &[Access]) -> ClusterRole {
+    let mut verbs: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
+    for a in access {
+        let entry = verbs.entry((a.group, a.resource)).or_default();
+        if !entry.iter().any(|v| v == a.verb) {
+            entry.push(a.verb.to_string());
+        }
+    }
+    ClusterRole {
+        metadata: ObjectMeta {
+            name: Some(name.to_string()),
+            labels: Some(BTreeMap::from([(
+                "app.kubernetes.io/managed-by".to_string(),
+                "onramp".to_string(),
+            )])),
+            ..ObjectMeta::default()
+        },
+        rules: Some(
+            verbs
+                .into_iter()
+                .map(|((group, resource), mut verbs)| {
+                    verbs.sort();
+                    PolicyRule {
+                        api_groups: Some(vec![group.to_string()]),
+                        resources: Some(vec![resource.to_string()]),
+                        verbs,
+                        ..PolicyRule::default()
+                    }
+                })
+                .collect(),
+        ),
+        ..ClusterRole::default()
+    }
+}
+
+/// Decodes an answer, naming the request when it is not what was asked for.
+fn decode<T: DeserializeOwned>(path: &str, text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| Error::Decode {
+        path: path.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// Percent-encodes a query value (selectors hold `=`, `,`, `!`, spaces).
+fn encode(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_follow_the_core_and_named_group_layouts() {
+        let services = Access {
+            group: "",
+            resource: "services",
+            verb: "list",
+            version: "v1",
+        };
+        let prometheuses = Access {
+            group: "monitoring.coreos.com",
+            resource: "prometheuses",
+            verb: "list",
+            version: "v1",
+        };
+        assert_eq!(
+            services.path(Some("shop")),
+            "/api/v1/namespaces/shop/services"
+        );
+        assert_eq!(
+            prometheuses.path(None),
+            "/apis/monitoring.coreos.com/v1/prometheuses"
+        );
+        assert_eq!(
+            prometheuses.qualified(),
+            "prometheuses.monitoring.coreos.com"
+        );
+        assert_eq!(services.qualified(), "services");
+    }
+
+    #[test]
+    fn selectors_are_encoded_for_the_query_string() {
+        assert_eq!(
+            encode("app.kubernetes.io/name=grafana"),
+            "app%2Ekubernetes%2Eio%2Fname%3Dgrafana"
+        );
+    }
+}
