@@ -75,25 +75,15 @@ impl Stack {
 
     /// An instant query, through onramp's own client.
     fn query(&self, expr: &str) -> Vec<(String, f64)> {
-        let client = onramp::client::prometheus::PrometheusClient::new(
-            onramp::client::prometheus::PrometheusConfig::new(&self.prometheus.url()).expect("url"),
-        )
-        .expect("client");
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let result = runtime.block_on(client.query(expr, None)).expect("query");
-        result
-            .samples()
-            .iter()
-            .map(|s| {
-                let variant = s
-                    .labels
+        self.prometheus
+            .query(expr)
+            .into_iter()
+            .map(|(labels, value)| {
+                let variant = labels
                     .get("feature_flag_result_variant")
                     .cloned()
                     .unwrap_or_default();
-                (variant, s.value)
+                (variant, value)
             })
             .collect()
     }

@@ -37,22 +37,7 @@ impl Scraped {
     }
 
     fn query(&self, expr: &str) -> Vec<(onramp::client::prometheus::Labels, f64)> {
-        let client = onramp::client::prometheus::PrometheusClient::new(
-            onramp::client::prometheus::PrometheusConfig::new(&self.prometheus.url()).expect("url"),
-        )
-        .expect("client");
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let result = runtime
-            .block_on(client.query(expr, None))
-            .unwrap_or_else(|e| panic!("{expr}: {e}"));
-        result
-            .samples()
-            .iter()
-            .map(|s| (s.labels.clone(), s.value))
-            .collect()
+        self.prometheus.query(expr)
     }
 
     fn wait_for(&self, expr: &str, min: f64) {

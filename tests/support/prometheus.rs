@@ -108,6 +108,27 @@ impl PrometheusServer {
         unreachable!("the last try either returns or panics")
     }
 
+    /// An instant query through onramp's own client: each sample's labels
+    /// and value. Panics naming the expression when Prometheus refuses it.
+    pub fn query(&self, expr: &str) -> Vec<(onramp::client::prometheus::Labels, f64)> {
+        let client = onramp::client::prometheus::PrometheusClient::new(
+            onramp::client::prometheus::PrometheusConfig::new(&self.url()).expect("url"),
+        )
+        .expect("client");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let result = runtime
+            .block_on(client.query(expr, None))
+            .unwrap_or_else(|e| panic!("{expr}: {e}"));
+        result
+            .samples()
+            .iter()
+            .map(|s| (s.labels.clone(), s.value))
+            .collect()
+    }
+
     /// The base URL, with the route prefix: `http://127.0.0.1:PORT[/prefix]`.
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}{}", self.port, self.prefix)
