@@ -140,6 +140,20 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    /// A step of `onramp demo` failed: a command it runs (kind, kubectl,
+    /// helm, docker, onramp) could not start or exited non-zero.
+    #[error("step {step:?} failed: `{command}` {how}; {next}")]
+    DemoStep {
+        /// The step's title.
+        step: String,
+        /// The command, as it can be typed.
+        command: String,
+        /// How it failed (`exited with status 1`, `could not start: …`).
+        how: String,
+        /// What to do next.
+        next: String,
+    },
+
     /// A rendered artifact failed its own validation (for example a PromQL
     /// expression that does not parse). Nothing is written when this happens.
     #[error("{artifact}: {message}")]
@@ -264,7 +278,8 @@ impl Error {
             Error::NotOurs { .. }
             | Error::ConfigEdited { .. }
             | Error::Write { .. }
-            | Error::RestoreFailed { .. } => EXIT_FAILED,
+            | Error::RestoreFailed { .. }
+            | Error::DemoStep { .. } => EXIT_FAILED,
             Error::Render { .. } => EXIT_INTERNAL,
             Error::Grafana(err) => grafana_exit_status(err),
             Error::Prometheus(err) => prometheus_exit_status(err),

@@ -14,6 +14,7 @@ pub mod check;
 pub mod cli;
 pub mod client;
 pub mod commands;
+pub mod demo;
 pub mod error;
 pub mod needs;
 pub mod plan;
@@ -45,6 +46,7 @@ pub fn run(cli: cli::Cli) -> error::Result<Outcome> {
         cli::Command::Verify(args) => runtime()?.block_on(commands::verify::run(args, &config)),
         cli::Command::Detect(args) => runtime()?.block_on(commands::detect::run(args, &config)),
         cli::Command::Rbac(args) => commands::rbac::run(args),
+        cli::Command::Demo(args) => commands::demo::run(args),
         cli::Command::Completions(args) => commands::completions::run(args),
     }
 }

@@ -66,6 +66,10 @@ pub enum Command {
     Detect(DetectArgs),
     /// Print the least-privilege RBAC rules (a ClusterRole) a command needs.
     Rbac(RbacArgs),
+    /// A local kind cluster with kube-prometheus-stack and the demo shop,
+    /// onboarded, ready to break and troubleshoot (needs Docker, kind,
+    /// kubectl and helm).
+    Demo(DemoArgs),
     /// Print shell completions for onramp, e.g. `onramp completions bash >
     /// ~/.local/share/bash-completion/completions/onramp`.
     Completions(CompletionsArgs),
@@ -128,6 +132,42 @@ impl RbacCommand {
             RbacCommand::Detect => "detect",
         }
     }
+}
+
+/// `onramp demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// What to do with the demo.
+    #[command(subcommand)]
+    pub command: DemoCommand,
+    /// The checkout of onramp's repository: kind-config.yaml, charts/shop, deploy/demo, examples/shop.
+    #[arg(long, global = true, value_name = "DIR", default_value = ".")]
+    pub source: PathBuf,
+    /// Print every step's commands and run nothing (no preflight either).
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+}
+
+/// The demo's subcommands.
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum DemoCommand {
+    /// Check the tools, then create (or reuse) the kind cluster, install
+    /// kube-prometheus-stack, build and load the shop's image, install the
+    /// shop, wait until ready and onboard it. Run it again after a failure:
+    /// it continues where it stopped.
+    Up,
+    /// Break the shop in one way, for `onramp troubleshoot` to find.
+    Break {
+        /// How to break it.
+        #[arg(value_enum)]
+        scenario: crate::demo::Scenario,
+    },
+    /// Undo every break: flags off, the chart's values back, fresh pods.
+    Fix,
+    /// Show the demo cluster, the shop's pods and the monitoring stack.
+    Status,
+    /// Delete the demo's kind cluster (and nothing else).
+    Down,
 }
 
 /// `onramp rbac`.

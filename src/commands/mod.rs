@@ -5,6 +5,7 @@
 pub mod apply;
 pub mod codify;
 pub mod completions;
+pub mod demo;
 pub mod detect;
 pub mod needs;
 pub mod plan;

@@ -18,7 +18,12 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         // A sink depends on the plan and a client: never on render, never on another sink.
         ("sink", &["error", "plan", "client"][..]),
         ("check", &["error", "app", "needs", "plan", "client"][..]),
-        ("cli", &["error", "app", "needs", "plan", "client"][..]),
+        (
+            "cli",
+            &["error", "app", "needs", "plan", "client", "demo"][..],
+        ),
+        // The kind demo runs tools (and onramp itself) as processes.
+        ("demo", &["error"][..]),
     ])
 }
 
