@@ -14,6 +14,7 @@ mod artifacts;
 mod bad_input;
 mod codify;
 mod completions;
+mod demo;
 mod detect;
 mod discovery;
 mod grafana_apply;
