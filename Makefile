@@ -1,11 +1,21 @@
 # onramp's task runner: the README's commands and CI call these targets.
 .PHONY: deps demo test lint bench
 
-# What the tests need from the OS: the real Prometheus server and promtool.
+# What the tests need from the OS: the real Prometheus server and promtool;
+# and the real Helm engine for the chart tests (charts/shop): Helm 4 as a
+# Python library, PyPI package helm-python-sdk (import helm_python). A Debian
+# system Python refuses pip installs without --break-system-packages.
 deps:
 	@command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || { \
 	  echo "installing prometheus and promtool (Debian package prometheus)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null; }
+	@command -v python3 >/dev/null 2>&1 || { \
+	  echo "installing python3 and pip (Debian packages python3, python3-pip)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-pip >/dev/null; }
+	@python3 -c "import helm_python" 2>/dev/null || { \
+	  echo "installing helm-python-sdk (PyPI)"; \
+	  python3 -m pip install -q helm-python-sdk 2>/dev/null || \
+	  python3 -m pip install -q --break-system-packages helm-python-sdk; }
 
 # Onboard the bundled demo app from its manifests, without any cluster.
 demo:
