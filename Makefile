@@ -1,5 +1,5 @@
 # onramp's task runner: the README's commands and CI call these targets.
-.PHONY: deps demo test lint bench
+.PHONY: deps demo test e2e lint bench
 
 # What the tests need from the OS: the real Prometheus server and promtool;
 # and the real Helm engine for the chart tests (charts/shop): Helm 4 as a
@@ -25,6 +25,17 @@ demo:
 # Prometheus and promtool, the strict Grafana stand-in), the demo shop.
 test: deps
 	cargo test --workspace --lib --bins --tests
+
+# The kind end-to-end suite (needs Docker, kind, kubectl, helm; CI runs it in
+# .github/workflows/e2e-kind.yml): the demo cluster, the Grafana and Kubernetes
+# contract tests against its real Grafana and API server, then the whole story
+# (tests/e2e), which ends with `onramp demo down`.
+e2e:
+	cargo build --bin onramp
+	./target/debug/onramp demo up
+	ONRAMP_TEST_GRAFANA_URL=http://admin:onramp-demo@localhost:3000 cargo test --test integration grafana_contract
+	ONRAMP_TEST_KUBECONFIG=$${KUBECONFIG:-$$HOME/.kube/config} cargo test --test integration kube_standin
+	ONRAMP_E2E=kind cargo test --test e2e -- --test-threads=1
 
 lint:
 	cargo fmt --all -- --check

@@ -66,7 +66,10 @@ fn shop_chart_lints_and_renders_what_the_demo_needs_with_default_and_demo_values
         assert_eq!(annotations["prometheus.io/port"], "8080");
         assert_eq!(annotations["prometheus.io/path"], "/metrics");
         let port = &container["ports"][0];
-        assert_eq!((&port["name"], &port["containerPort"]), (&"http".into(), &8080.into()));
+        assert_eq!(
+            (&port["name"], &port["containerPort"]),
+            (&"http".into(), &8080.into())
+        );
         let service = object(&objects, "Service");
         assert_eq!(service["spec"]["ports"][0]["targetPort"], port["name"]);
         let plan = onramp_in(None, &["plan", "checkout", "-f", "-"], Some(&manifest));
@@ -79,7 +82,9 @@ fn shop_chart_lints_and_renders_what_the_demo_needs_with_default_and_demo_values
 
         // The flag file: the shop's own, in a ConfigMap mounted where --flags reads it.
         let config_map = object(&objects, "ConfigMap");
-        let flags = config_map["data"]["flags.json"].as_str().expect("flags.json");
+        let flags = config_map["data"]["flags.json"]
+            .as_str()
+            .expect("flags.json");
         let parsed: serde_json::Value = serde_json::from_str(flags).expect("flags JSON");
         let shipped: serde_json::Value =
             serde_json::from_str(&read(repo().join("examples/shop/flags.json"))).expect("JSON");
@@ -87,9 +92,15 @@ fn shop_chart_lints_and_renders_what_the_demo_needs_with_default_and_demo_values
         let volume = &pod["spec"]["volumes"][0];
         assert_eq!(volume["configMap"]["name"], config_map["metadata"]["name"]);
         let mount = &container["volumeMounts"][0];
-        assert_eq!((&mount["name"], &mount["mountPath"]), (&volume["name"], &"/etc/shop".into()));
+        assert_eq!(
+            (&mount["name"], &mount["mountPath"]),
+            (&volume["name"], &"/etc/shop".into())
+        );
         assert!(
-            container["args"].as_array().expect("args").contains(&"--flags=/etc/shop/flags.json".into()),
+            container["args"]
+                .as_array()
+                .expect("args")
+                .contains(&"--flags=/etc/shop/flags.json".into()),
             "{}",
             container["args"]
         );
@@ -111,16 +122,26 @@ fn shop_chart_demo_values_use_the_loaded_image_the_simulator_and_the_api_key_sec
     // kind load puts the image on the node: never pull it.
     assert_eq!(container["image"], "onramp-shop:dev");
     assert_eq!(container["imagePullPolicy"], "Never");
-    assert!(container["args"].as_array().expect("args").contains(&"--simulate-users=20".into()));
+    assert!(
+        container["args"]
+            .as_array()
+            .expect("args")
+            .contains(&"--simulate-users=20".into())
+    );
     let key_ref = &container["env"][1]["valueFrom"]["secretKeyRef"];
     let secret = object(&objects, "Secret");
     assert_eq!(key_ref["name"], secret["metadata"]["name"]);
     let key = key_ref["key"].as_str().expect("a key");
-    assert!(secret["stringData"][key].is_string(), "the Secret has the key {key}: {secret}");
+    assert!(
+        secret["stringData"][key].is_string(),
+        "the Secret has the key {key}: {secret}"
+    );
 
     let (_, defaults) = helm(&[]);
     assert!(
-        !yaml_documents(&defaults).iter().any(|o| o["kind"] == "Secret"),
+        !yaml_documents(&defaults)
+            .iter()
+            .any(|o| o["kind"] == "Secret"),
         "no Secret by default, as in examples/shop/k8s"
     );
 }
@@ -144,7 +165,11 @@ fn files(dir: &std::path::Path) -> std::collections::BTreeMap<String, String> {
             if path.is_dir() {
                 stack.push(path);
             } else {
-                let rel = path.strip_prefix(dir).expect("inside").display().to_string();
+                let rel = path
+                    .strip_prefix(dir)
+                    .expect("inside")
+                    .display()
+                    .to_string();
                 found.insert(rel, read(&path));
             }
         }
@@ -154,7 +179,10 @@ fn files(dir: &std::path::Path) -> std::collections::BTreeMap<String, String> {
 
 /// The text without its ownership hash line.
 fn without_hashes(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().filter(|l| !l.contains("onramp-sha256")).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.contains("onramp-sha256"))
+        .collect();
     lines.join("\n")
 }
 
@@ -164,7 +192,14 @@ fn shop_chart_codifies_to_the_same_artifacts_as_the_bundled_manifests() {
     let bundled_out = bundled_dir.path().display().to_string();
     onramp_in(
         None,
-        &["codify", "checkout", "-f", "examples/shop/k8s", "--out", &bundled_out],
+        &[
+            "codify",
+            "checkout",
+            "-f",
+            "examples/shop/k8s",
+            "--out",
+            &bundled_out,
+        ],
         None,
     )
     .expect_status(0);
@@ -179,8 +214,12 @@ fn shop_chart_codifies_to_the_same_artifacts_as_the_bundled_manifests() {
         let (_, manifest) = helm(values);
         let dir = tempfile::tempdir().expect("temp dir");
         let out = dir.path().display().to_string();
-        onramp_in(None, &["codify", "checkout", "-f", "-", "--out", &out], Some(&manifest))
-            .expect_status(0);
+        onramp_in(
+            None,
+            &["codify", "checkout", "-f", "-", "--out", &out],
+            Some(&manifest),
+        )
+        .expect_status(0);
         // The stamps name the command that made each file: only `-f` differs
         // (and so the hash of a file that embeds another's stamp).
         let from_chart: std::collections::BTreeMap<String, String> = files(dir.path())
@@ -194,7 +233,10 @@ fn shop_chart_codifies_to_the_same_artifacts_as_the_bundled_manifests() {
             bundled.keys().collect::<Vec<_>>()
         );
         for (path, text) in &bundled {
-            assert!(from_chart[path] == *text, "{path} differs with values {values:?}");
+            assert!(
+                from_chart[path] == *text,
+                "{path} differs with values {values:?}"
+            );
         }
         let plan = onramp_in(None, &["plan", "checkout", "-f", "-"], Some(&manifest));
         assert_eq!(plan.stdout, plan_bundled.stdout, "values {values:?}");

@@ -31,3 +31,4 @@ mod prometheus_client;
 mod regression;
 mod rules;
 mod transport;
+mod workflows;
