@@ -3,7 +3,7 @@
 
 use crate::cli::{DemoArgs, DemoCommand};
 use crate::commands::{Outcome, print};
-use crate::demo::preflight::{self, DOCKER, HELM, KIND, KUBECTL, Tool};
+use crate::demo::preflight;
 use crate::demo::{Demo, Step, run, steps};
 use crate::error::{Error, Result};
 
@@ -15,18 +15,18 @@ pub fn run(args: &DemoArgs) -> Result<Outcome> {
         source: args.source.clone(),
         onramp,
     };
-    let (name, tools, plan): (&str, &[Tool], Vec<Step>) = match args.command {
-        DemoCommand::Up => ("up", &[DOCKER, KIND, KUBECTL, HELM], demo.up()),
-        DemoCommand::Break { scenario } => ("break", &[KUBECTL, HELM], demo.break_(scenario)?),
-        DemoCommand::Fix => ("fix", &[KUBECTL, HELM], demo.fix()?),
-        DemoCommand::Status => ("status", &[KIND, KUBECTL], demo.status()),
-        DemoCommand::Down => ("down", &[DOCKER, KIND], demo.down()),
+    let (name, plan): (&str, Vec<Step>) = match args.command {
+        DemoCommand::Up => ("up", demo.up()),
+        DemoCommand::Break { scenario } => ("break", demo.break_(scenario)?),
+        DemoCommand::Fix => ("fix", demo.fix()?),
+        DemoCommand::Status => ("status", demo.status()),
+        DemoCommand::Down => ("down", demo.down()),
     };
     if args.dry_run {
         print(&run::describe(&plan))?;
         return Ok(Outcome::Success);
     }
-    let checks = preflight::check(&demo, tools);
+    let checks = preflight::check(&demo, &preflight::tools_for(&plan));
     print(&preflight::report(&checks))?;
     let failed = preflight::failures(&checks);
     if !failed.is_empty() {

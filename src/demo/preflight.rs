@@ -47,6 +47,29 @@ pub const HELM: Tool = Tool {
     install: "install Helm: https://helm.sh/docs/intro/install/",
 };
 
+/// Every tool the preflight knows, in the order it checks them.
+pub const TOOLS: [Tool; 4] = [DOCKER, KIND, KUBECTL, HELM];
+
+/// The tools `steps` run (their commands and their done-probes): so the
+/// preflight checks exactly what the steps need. kind runs its nodes in
+/// Docker, so a step with kind needs Docker's daemon too.
+pub fn tools_for(steps: &[super::Step]) -> Vec<Tool> {
+    let mut programs: Vec<&str> = Vec::new();
+    for step in steps {
+        if let super::Done::WhenLine(probe, _) = &step.done {
+            programs.push(&probe.program);
+        }
+        programs.extend(step.commands.iter().map(|c| c.program.as_str()));
+    }
+    if programs.contains(&KIND.name) {
+        programs.push(DOCKER.name);
+    }
+    TOOLS
+        .into_iter()
+        .filter(|tool| programs.contains(&tool.name))
+        .collect()
+}
+
 /// What one check found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Found {
@@ -171,4 +194,51 @@ pub fn failures(checks: &[Check]) -> Vec<&str> {
         .filter(|c| matches!(c.found, Found::Missing(_)))
         .map(|c| c.what.as_str())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo::{Demo, Scenario};
+
+    fn demo() -> Demo {
+        Demo {
+            source: ".".into(),
+            onramp: "/usr/local/bin/onramp".into(),
+        }
+    }
+
+    fn names(tools: &[Tool]) -> Vec<&str> {
+        tools.iter().map(|t| t.name).collect()
+    }
+
+    #[test]
+    fn preflight_checks_every_tool_the_steps_run() {
+        let demo = demo();
+        assert_eq!(
+            names(&tools_for(&demo.up())),
+            ["docker", "kind", "kubectl", "helm"]
+        );
+        assert_eq!(names(&tools_for(&demo.down())), ["docker", "kind"]);
+        let errors = demo.break_(Scenario::Errors).expect("steps");
+        assert_eq!(names(&tools_for(&errors)), ["kubectl"]);
+        let image = demo.break_(Scenario::BadImage).expect("steps");
+        assert_eq!(names(&tools_for(&image)), ["helm"]);
+        assert_eq!(
+            names(&tools_for(&demo.fix().expect("steps"))),
+            ["kubectl", "helm"]
+        );
+        // Every program a step runs is checked, but onramp itself.
+        for steps in [demo.up(), demo.status(), demo.fix().expect("steps")] {
+            let tools = tools_for(&steps);
+            let checked = names(&tools);
+            for cmd in steps.iter().flat_map(|s| &s.commands) {
+                assert!(
+                    checked.contains(&cmd.program.as_str()) || cmd.program.ends_with("onramp"),
+                    "{} is not checked",
+                    cmd.program
+                );
+            }
+        }
+    }
 }

@@ -301,3 +301,75 @@ fn demo_break_flips_one_flag_in_the_flag_configmap() {
         serde_json::from_str(patch["data"]["flags.json"].as_str().expect("file")).expect("JSON");
     assert_eq!(file, shipped, "fix puts every flag back off");
 }
+
+#[test]
+fn demo_cluster_publishes_grafana_and_prometheus_where_the_demo_says() {
+    let kind = &crate::support::yaml_documents(&read(repo().join("kind-config.yaml")))[0];
+    let stack = &crate::support::yaml_documents(&read(
+        repo().join("deploy/demo/kube-prometheus-stack.yaml"),
+    ))[0];
+    assert_eq!(kind["name"], onramp::demo::CLUSTER);
+    let mappings = kind["nodes"][0]["extraPortMappings"]
+        .as_array()
+        .expect("port mappings");
+    let host_port = |node_port: &serde_json::Value| {
+        mappings
+            .iter()
+            .find(|m| m["containerPort"] == *node_port)
+            .map(|m| format!("http://localhost:{}", m["hostPort"]))
+            .unwrap_or_else(|| panic!("kind-config.yaml maps no node port {node_port}"))
+    };
+    assert_eq!(
+        host_port(&stack["grafana"]["service"]["nodePort"]),
+        onramp::demo::GRAFANA_URL
+    );
+    assert_eq!(
+        host_port(&stack["prometheus"]["service"]["nodePort"]),
+        onramp::demo::PROMETHEUS_URL
+    );
+    assert_eq!(stack["grafana"]["adminUser"], onramp::demo::GRAFANA_USER);
+    assert_eq!(
+        stack["grafana"]["adminPassword"],
+        onramp::demo::GRAFANA_DEMO_PASSWORD
+    );
+    // onramp's dashboard ConfigMaps carry grafana_dashboard=1, in the app's namespace.
+    let sidecar = &stack["grafana"]["sidecar"]["dashboards"];
+    assert_eq!(
+        (&sidecar["enabled"], &sidecar["label"]),
+        (&true.into(), &"grafana_dashboard".into())
+    );
+    assert_eq!(sidecar["searchNamespace"], "ALL");
+}
+
+#[test]
+fn shop_dockerfile_is_multi_stage_pinned_and_runs_as_non_root() {
+    let dockerfile = read(repo().join("examples/shop/Dockerfile"));
+    let from: Vec<&str> = dockerfile
+        .lines()
+        .filter(|l| l.starts_with("FROM "))
+        .collect();
+    assert_eq!(from.len(), 2, "a build stage and a runtime stage: {from:?}");
+    for line in &from {
+        let image = line.split_whitespace().nth(1).expect("an image");
+        let tag = image.rsplit_once(':').map(|(_, t)| t).unwrap_or_default();
+        assert!(!tag.is_empty() && tag != "latest", "{image} is pinned");
+    }
+    assert!(
+        from[1].contains("distroless") && from[1].ends_with(":nonroot"),
+        "{}",
+        from[1]
+    );
+    let user = dockerfile
+        .lines()
+        .rfind(|l| l.starts_with("USER "))
+        .expect("a USER line");
+    assert!(!user.contains("root") && !user.contains(" 0"), "{user}");
+    // What it copies exists, and the binary is the shop's.
+    assert!(dockerfile.contains("cargo build --release --locked -p shop"));
+    assert!(repo().join("examples/shop/flags.json").is_file());
+    let ignore = read(repo().join(".dockerignore"));
+    assert!(
+        ignore.lines().any(|l| l == "target"),
+        "the build context leaves out target/"
+    );
+}

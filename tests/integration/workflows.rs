@@ -168,7 +168,7 @@ fn workflows_run_the_commands_the_readme_and_makefile_give() {
         runs("e2e-kind.yml")
     );
     let mut checked = 0;
-    for (name, _) in &all {
+    for name in all.keys() {
         for command in runs(name) {
             if let Some(target) = command
                 .strip_prefix("make ")
