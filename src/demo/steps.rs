@@ -57,9 +57,11 @@ impl Demo {
                     kubectl_shop(&["rollout", "status", "deployment/checkout", "--timeout=5m"]),
                     kubectl(&["--namespace", MONITORING_NAMESPACE, "rollout", "status"])
                         .args_from(&["deployment/kube-prometheus-stack-grafana", "--timeout=5m"]),
-                    kubectl(&["--namespace", MONITORING_NAMESPACE, "rollout", "status"])
-                        .args_from(&["statefulset/prometheus-kube-prometheus-stack-prometheus"])
-                        .arg("--timeout=5m"),
+                    // The operator creates Prometheus' StatefulSet after helm
+                    // returns: wait on the Prometheus resource, which helm made.
+                    kubectl(&["--namespace", MONITORING_NAMESPACE, "wait"])
+                        .args_from(&["--for=condition=Available", "--timeout=5m"])
+                        .arg("prometheus/kube-prometheus-stack-prometheus"),
                 ],
             ),
             step("Onboard checkout with onramp", vec![self.onboard()]),
