@@ -115,6 +115,12 @@ impl Cmd {
         self
     }
 
+    /// Adds several arguments.
+    pub fn args_from(mut self, args: &[&str]) -> Cmd {
+        self.args.extend(args.iter().map(|a| (*a).to_string()));
+        self
+    }
+
     /// The argv: program first.
     pub fn argv(&self) -> Vec<&str> {
         std::iter::once(self.program.as_str())

@@ -36,13 +36,6 @@ fn kubectl_shop(args: &[&str]) -> Cmd {
     kubectl(&["--namespace", SHOP_NAMESPACE]).args_from(args)
 }
 
-impl Cmd {
-    fn args_from(mut self, args: &[&str]) -> Cmd {
-        self.args.extend(args.iter().map(|a| (*a).to_string()));
-        self
-    }
-}
-
 impl Demo {
     /// `demo up`: cluster, stack, image, shop, readiness, onboarding.
     pub fn up(&self) -> Vec<Step> {
