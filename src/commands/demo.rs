@@ -26,7 +26,11 @@ pub fn run(args: &DemoArgs) -> Result<Outcome> {
         print(&run::describe(&plan))?;
         return Ok(Outcome::Success);
     }
-    let checks = preflight::check(&demo, &preflight::tools_for(&plan));
+    let mut checks = preflight::check(&demo, &preflight::tools_for(&plan));
+    let changes_the_cluster = matches!(args.command, DemoCommand::Break { .. } | DemoCommand::Fix);
+    if changes_the_cluster && preflight::failures(&checks).is_empty() {
+        checks.push(preflight::check_context());
+    }
     print(&preflight::report(&checks))?;
     let failed = preflight::failures(&checks);
     if !failed.is_empty() {

@@ -109,6 +109,34 @@ pub fn check(demo: &Demo, tools: &[Tool]) -> Vec<Check> {
     checks
 }
 
+/// Whether kubectl knows the demo's context: `break` and `fix` change the
+/// demo cluster, so it must be up (and never another cluster instead).
+pub fn check_context() -> Check {
+    let probe = Cmd::new(KUBECTL.name, &["config", "get-contexts", "--output=name"]);
+    let known = std::process::Command::new(&probe.program)
+        .args(&probe.args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .is_ok_and(|out| {
+            out.status.success()
+                && String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .any(|l| l.trim() == super::CONTEXT)
+        });
+    let found = if known {
+        Found::Ok(format!("context {}", super::CONTEXT))
+    } else {
+        Found::Missing(format!(
+            "kubectl has no context {}: the demo cluster is not up; run `onramp demo up` first",
+            super::CONTEXT
+        ))
+    };
+    Check {
+        what: "cluster".into(),
+        found,
+    }
+}
+
 fn check_tool(tool: Tool) -> Check {
     let found = match on_path(tool.name) {
         None => Found::Missing(format!("not found on PATH; {}", tool.install)),

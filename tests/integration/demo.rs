@@ -22,13 +22,17 @@ fn fake_tools(tools: &[&str]) -> tempfile::TempDir {
             "kind" => {
                 r#"case "$1" in version) echo "kind v0.29.0 go1.24.2 linux/amd64";; get) if [ -n "$KIND_HAS_CLUSTER" ]; then echo onramp; fi;; esac"#
             }
-            "kubectl" => r#"case "$1" in version) echo "Client Version: v1.33.1";; esac"#,
+            "kubectl" => {
+                r#"case "$1" in version) echo "Client Version: v1.33.1";; config) echo kind-other; if [ -n "$KIND_HAS_CLUSTER" ]; then echo kind-onramp; fi;; esac"#
+            }
             "helm" => {
                 r#"case "$*" in "version --short") echo "v3.19.0+g3d8990f";; *"upgrade --install shop"*) if [ -n "$HELM_FAIL_SHOP" ]; then echo "Error: INSTALLATION FAILED: context deadline exceeded" >&2; exit 1; fi;; esac"#
             }
             other => panic!("no stand-in for {other}"),
         };
-        let script = format!("#!/bin/sh\necho \"{tool} $*\" >> \"$DEMO_LOG\"\n{answer}\nexit 0\n");
+        // printf, not echo: dash's echo would expand the `\n` in a JSON patch.
+        let script =
+            format!("#!/bin/sh\nprintf '%s\\n' \"{tool} $*\" >> \"$DEMO_LOG\"\n{answer}\nexit 0\n");
         let path = dir.path().join(tool);
         std::fs::write(&path, script).expect("write a stand-in tool");
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
@@ -371,5 +375,48 @@ fn shop_dockerfile_is_multi_stage_pinned_and_runs_as_non_root() {
     assert!(
         ignore.lines().any(|l| l == "target"),
         "the build context leaves out target/"
+    );
+}
+
+#[test]
+fn demo_break_before_up_says_to_run_up_first_and_changes_nothing() {
+    let tools = fake_tools(&["docker", "kind", "kubectl", "helm"]);
+    let log = tools.path().join("calls.log");
+    let run = demo_with(tools.path(), &log, &["demo", "break", "errors"], &[]);
+    run.expect_status(2);
+    let cluster = run.stdout_line("cluster");
+    assert!(
+        cluster.contains("kubectl has no context kind-onramp")
+            && cluster.contains("run `onramp demo up` first"),
+        "{cluster}"
+    );
+    assert_eq!(
+        logged(&log),
+        [
+            "kubectl version --client",
+            "kubectl config get-contexts --output=name"
+        ]
+    );
+
+    // With the cluster up, the break patches the flags in that cluster's context.
+    std::fs::remove_file(&log).expect("clear the log");
+    let run = demo_with(
+        tools.path(),
+        &log,
+        &["demo", "break", "errors"],
+        &[("KIND_HAS_CLUSTER", "1")],
+    );
+    run.expect_status(0);
+    assert!(
+        run.stdout.contains("[1/1] Break the shop: errors"),
+        "{}",
+        run.stdout
+    );
+    let calls = logged(&log);
+    assert!(
+        calls.last().is_some_and(|c| c.starts_with(
+            "kubectl --context kind-onramp --namespace shop patch configmap shop-flags --type=merge --patch"
+        )),
+        "{calls:?}"
     );
 }
