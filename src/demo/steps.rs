@@ -227,16 +227,22 @@ fn patch_flags(on: Option<&str>) -> Result<Cmd> {
         artifact: "the shop's flags (examples/shop/flags.json)".into(),
         message,
     };
-    let mut flags: serde_json::Value =
-        serde_json::from_str(FLAGS).map_err(|e| bad(format!("not JSON: {e}")))?;
-    if let Some(name) = on {
-        let flag = flags
-            .pointer_mut(&format!("/flags/{name}"))
-            .ok_or_else(|| bad(format!("no flag {name:?}")))?;
-        flag["defaultVariant"] = serde_json::Value::from("on");
-    }
-    let file = serde_json::to_string_pretty(&flags).map_err(|e| bad(e.to_string()))?;
-    let patch = serde_json::json!({ "data": { "flags.json": format!("{file}\n") } });
+    // All off is the shipped file byte for byte: the value the chart's
+    // ConfigMap holds, so a later helm upgrade finds nothing to change.
+    let file = match on {
+        None => FLAGS.to_string(),
+        Some(name) => {
+            let mut flags: serde_json::Value =
+                serde_json::from_str(FLAGS).map_err(|e| bad(format!("not JSON: {e}")))?;
+            let flag = flags
+                .pointer_mut(&format!("/flags/{name}"))
+                .ok_or_else(|| bad(format!("no flag {name:?}")))?;
+            flag["defaultVariant"] = serde_json::Value::from("on");
+            let text = serde_json::to_string_pretty(&flags).map_err(|e| bad(e.to_string()))?;
+            format!("{text}\n")
+        }
+    };
+    let patch = serde_json::json!({ "data": { "flags.json": file } });
     Ok(kubectl_shop(&[
         "patch",
         "configmap",

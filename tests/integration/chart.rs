@@ -89,6 +89,8 @@ fn shop_chart_lints_and_renders_what_the_demo_needs_with_default_and_demo_values
         let shipped: serde_json::Value =
             serde_json::from_str(&read(repo().join("examples/shop/flags.json"))).expect("JSON");
         assert_eq!(parsed, shipped);
+        // Byte for byte: `demo fix` patches this exact text back.
+        assert_eq!(flags, read(repo().join("examples/shop/flags.json")));
         let volume = &pod["spec"]["volumes"][0];
         assert_eq!(volume["configMap"]["name"], config_map["metadata"]["name"]);
         let mount = &container["volumeMounts"][0];

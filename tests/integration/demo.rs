@@ -304,6 +304,11 @@ fn demo_break_flips_one_flag_in_the_flag_configmap() {
     let file: serde_json::Value =
         serde_json::from_str(patch["data"]["flags.json"].as_str().expect("file")).expect("JSON");
     assert_eq!(file, shipped, "fix puts every flag back off");
+    assert_eq!(
+        patch["data"]["flags.json"].as_str(),
+        Some(read(repo().join("charts/shop/files/flags.json")).as_str()),
+        "byte for byte what the chart's ConfigMap holds"
+    );
 }
 
 #[test]
