@@ -35,7 +35,7 @@ pub fn run(args: &DemoArgs) -> Result<Outcome> {
     let failed = preflight::failures(&checks);
     if !failed.is_empty() {
         return Err(Error::Usage(format!(
-            "`onramp demo {name}` cannot start: {} (see the preflight above); nothing was created",
+            "`onramp demo {name}` cannot start: {} (see the preflight above); nothing was created or changed",
             failed.join(", ")
         )));
     }

@@ -82,7 +82,7 @@ fn demo_up_without_a_docker_daemon_stops_at_preflight_with_exit_2_and_creates_no
     assert!(run.stdout_line("helm").contains("v3.19.0"));
     assert!(
         run.stderr.contains(
-            "`onramp demo up` cannot start: docker (see the preflight above); nothing was created"
+            "`onramp demo up` cannot start: docker (see the preflight above); nothing was created or changed"
         ),
         "{}",
         run.stderr
