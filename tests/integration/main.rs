@@ -29,3 +29,4 @@ mod prometheus_client;
 mod regression;
 mod rules;
 mod transport;
+mod troubleshoot;
