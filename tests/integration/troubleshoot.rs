@@ -384,3 +384,36 @@ fn a_workload_that_does_not_exist_is_bad_input_and_an_unreachable_cluster_exits_
     run.expect_status(3);
     assert_contains(&run.stderr, "cannot reach the Kubernetes API server");
 }
+
+#[test]
+fn troubleshoot_works_with_exactly_the_rules_onramp_rbac_prints() {
+    let printed = crate::detect::printed_rules("troubleshoot");
+    let resources: Vec<String> = printed
+        .iter()
+        .map(|(verbs, group, resource)| format!("{group}/{resource}: {}", verbs.join(",")))
+        .collect();
+    assert_eq!(
+        resources,
+        [
+            "/events: list",
+            "/pods: list",
+            "/pods/log: get",
+            "/services: list",
+            "apps/daemonsets: get",
+            "apps/deployments: get",
+            "apps/replicasets: list",
+            "apps/statefulsets: get",
+            "discovery.k8s.io/endpointslices: list",
+        ]
+    );
+    let standin = Standin::start(Scenario::Troubleshoot("crashloop"));
+    standin.set_rbac(crate::detect::as_rules(&printed));
+    let run = troubleshoot(&standin, &["--output", "json"]);
+    run.expect_status(1);
+    let report: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(report["not_checked"], serde_json::json!([]));
+    assert_contains(
+        report["findings"][0]["title"].as_str().unwrap_or_default(),
+        "PAYMENT_TIMEOUT",
+    );
+}
