@@ -3,7 +3,7 @@
 //! is at warning or worse, 1 when something is.
 
 use crate::app::AppRef;
-use crate::check::troubleshoot::{self, Report, cluster};
+use crate::check::troubleshoot::{self, NotChecked, Report, cluster};
 use crate::cli::config::Config;
 use crate::cli::{RbacCommand, ReportFormat, TroubleshootArgs};
 use crate::client::kube::KubeClient;
@@ -11,7 +11,7 @@ use crate::commands::{Outcome, print};
 use crate::error::{Error, Result};
 
 /// Runs `troubleshoot`.
-pub async fn run(args: &TroubleshootArgs, _config: &Config) -> Result<Outcome> {
+pub async fn run(args: &TroubleshootArgs, config: &Config) -> Result<Outcome> {
     let mut app = AppRef::parse(&args.app, args.namespace.clone())?;
     let grafana = args.grafana.link_base()?;
     let client = KubeClient::connect(&args.cluster.settings(RbacCommand::Troubleshoot)).await?;
@@ -23,13 +23,29 @@ pub async fn run(args: &TroubleshootArgs, _config: &Config) -> Result<Outcome> {
         now: k8s_openapi::jiff::Timestamp::now(),
         grafana,
     };
-    let report = cluster::check(&client, &app, &options).await?;
+    let mut report = cluster::check(&client, &app, &options).await?;
+    report.not_checked.push(prometheus_gap(args, config));
     publish(args, &report)?;
     Ok(if report.alarming() {
         Outcome::CheckFailed
     } else {
         Outcome::Success
     })
+}
+
+/// What the Prometheus half would have checked, and why it did not.
+fn prometheus_gap(args: &TroubleshootArgs, config: &Config) -> NotChecked {
+    let configured =
+        args.prometheus.prometheus_url.is_some() || config.file.prometheus.url.is_some();
+    NotChecked {
+        what: "Prometheus: scrape target, error ratio, latency, saturation, the app's alerts"
+            .into(),
+        why: if configured {
+            "this build runs the cluster checks only".into()
+        } else {
+            "no Prometheus configured: pass --prometheus-url URL (or set PROMETHEUS_URL, or prometheus.url in onramp.yaml)".into()
+        },
+    }
 }
 
 /// Prints the report in the chosen format.

@@ -207,11 +207,15 @@ fn on_new_version(mut f: Finding, rollout: &Rollout, ctx: &Context<'_>) -> Findi
     for line in rollout.lines() {
         f.evidence.push(line);
     }
+    // The fix's own "or roll back" would say the rollback twice.
+    let fix = match f.next_step.split_once(", or roll back: ") {
+        Some((fix, _)) => fix.to_string(),
+        None => f.next_step.clone(),
+    };
     f.next_step = format!(
-        "roll back while you fix it: {} rollout undo {}; then {}",
+        "roll back while you fix it: {} rollout undo {}; then {fix}",
         ctx.kubectl(),
         ctx.workload.reference(),
-        f.next_step
     );
     f
 }
