@@ -424,3 +424,45 @@ fn troubleshoot_works_with_exactly_the_rules_onramp_rbac_prints() {
         "PAYMENT_TIMEOUT",
     );
 }
+
+#[test]
+fn pods_it_may_not_list_make_no_healthy_claim() {
+    let standin = Standin::start(Scenario::Troubleshoot("healthy"));
+    standin.set_rbac(vec![Rule::new(
+        &["get"],
+        "apps",
+        "deployments",
+        Some("shop"),
+    )]);
+    let run = troubleshoot(&standin, &[]);
+    run.expect_status(1);
+    assert!(!run.stdout.contains("is healthy"), "{}", run.stdout);
+    assert_contains(
+        &run.stdout,
+        "1. WARNING  The pods of deployment/checkout could not be read: their health is unknown\n     | forbidden: onramp may not list pods in namespace shop",
+    );
+    assert_contains(
+        &run.stdout,
+        "Not checked: the events — forbidden: onramp may not list events in namespace shop",
+    );
+}
+
+#[test]
+fn with_grafana_configured_the_panel_is_a_link() {
+    let standin = Standin::start(Scenario::Troubleshoot("pending"));
+    let run = troubleshoot(
+        &standin,
+        &[
+            "--output",
+            "markdown",
+            "--grafana-url",
+            "https://admin:s3cret@grafana.example/",
+        ],
+    );
+    run.expect_status(1);
+    assert_contains(
+        &run.stdout,
+        "- panel: [Troubleshooting › Pods not ready and pending](<https://grafana.example/d/checkout-troubleshooting-779842e8>)",
+    );
+    assert!(!run.stdout.contains("s3cret"), "{}", run.stdout);
+}

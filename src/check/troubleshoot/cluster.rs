@@ -160,7 +160,7 @@ async fn gather(client: &KubeClient, workload: Workload) -> Result<Gathered> {
         warnings_of(client, &ns, &workload.meta),
     );
     let mut gaps = Vec::new();
-    let pods = partial(pods, "the pods", &mut gaps)?;
+    let pods = partial(pods, diagnose::PODS_GAP, &mut gaps)?;
     let replica_sets = partial(replica_sets, "the ReplicaSets", &mut gaps)?;
     let services = partial(services, "the Services", &mut gaps)?;
     let mut events = partial(events, "the events", &mut gaps)?;

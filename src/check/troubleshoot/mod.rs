@@ -16,7 +16,7 @@ mod pods;
 
 use serde::Serialize;
 
-pub use output::{json, markdown, text};
+pub use output::{markdown, text};
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
