@@ -228,23 +228,18 @@ pub struct Context<'a> {
 impl Context<'_> {
     /// The runbook section of one of the troubleshooting need's alerts.
     pub fn runbook(&self, alert: &str) -> String {
-        let name = format!("{}{alert}", crate::render::camel_case(&self.workload.name));
-        format!(
-            "{}#{}",
-            crate::plan::paths::RUNBOOK,
-            name.to_ascii_lowercase()
-        )
+        crate::plan::names::runbook_section(&self.workload.name, alert)
     }
 
     /// A panel of the app's Troubleshooting dashboard.
     pub fn panel(&self, title: &str) -> Panel {
-        let uid = crate::render::dashboard::uid(
+        let uid = crate::plan::names::dashboard_uid(
             &self.workload.namespace,
             &self.workload.name,
             "troubleshooting",
         );
         Panel {
-            dashboard_uid: uid.to_string(),
+            dashboard_uid: uid.clone(),
             title: format!("Troubleshooting › {title}"),
             url: self
                 .grafana
@@ -669,6 +664,56 @@ mod tests {
             report.findings,
             Vec::new(),
             "a restart two hours ago is history"
+        );
+    }
+
+    #[test]
+    fn a_taint_the_pods_do_not_tolerate_points_at_tolerations() {
+        let pod = json!({
+            "metadata": {"name": "checkout-1", "uid": "p-1", "creationTimestamp": "2026-11-27T08:50:00Z"},
+            "spec": {"containers": [{"name": "checkout", "resources": {"requests": {"cpu": "100m"}}}]},
+            "status": {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                "message": "0/3 nodes are available: 3 node(s) had untolerated taint {dedicated: gpu}. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."}]}
+        });
+        let report = report(&gathered(vec![pod], Vec::new()), &options());
+        let first = &report.findings[0];
+        assert_eq!(
+            first.title,
+            "Pods cannot be scheduled: 0/3 nodes are available: 3 node(s) had untolerated taint {dedicated: gpu}"
+        );
+        assert_eq!(first.evidence[1], "container checkout requests cpu 100m");
+        assert!(
+            first
+                .next_step
+                .starts_with("add a toleration for the taint to deployment/checkout")
+        );
+    }
+
+    #[test]
+    fn stateful_and_daemon_sets_report_their_own_rollout_numbers() {
+        let sts: StatefulSet = serde_json::from_value(json!({
+            "metadata": {"name": "db", "namespace": "shop"},
+            "spec": {"replicas": 3, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
+                     "template": {"metadata": {"labels": {"app": "db"}}, "spec": {"containers": [{"name": "db"}]}}},
+            "status": {"replicas": 3, "readyReplicas": 2, "updatedReplicas": 3, "availableReplicas": 2}
+        }))
+        .expect("a StatefulSet");
+        let w = Workload::from_stateful_set(sts);
+        assert_eq!(
+            (w.reference().as_str(), w.desired, w.ready, w.available),
+            ("statefulset/db", 3, 2, 2)
+        );
+        let ds: DaemonSet = serde_json::from_value(json!({
+            "metadata": {"name": "agent", "namespace": "shop"},
+            "spec": {"selector": {"matchLabels": {"app": "agent"}},
+                     "template": {"metadata": {"labels": {"app": "agent"}}, "spec": {"containers": [{"name": "agent"}]}}},
+            "status": {"desiredNumberScheduled": 4, "numberReady": 1, "currentNumberScheduled": 4, "numberMisscheduled": 0, "numberAvailable": 1}
+        }))
+        .expect("a DaemonSet");
+        let w = Workload::from_daemon_set(ds);
+        assert_eq!(
+            (w.reference().as_str(), w.desired, w.ready, w.available),
+            ("daemonset/agent", 4, 1, 1)
         );
     }
 }

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::{Finding, Report};
-use crate::render::runbook::escape_markdown;
+use crate::plan::names::escape_markdown;
 
 /// The report for a terminal. A healthy app gets one line.
 pub fn text(report: &Report, since: &str) -> String {
