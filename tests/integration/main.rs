@@ -32,3 +32,4 @@ mod regression;
 mod rules;
 mod transport;
 mod workflows;
+mod troubleshoot;
