@@ -119,6 +119,10 @@ pub struct DetectArgs {
 pub enum RbacCommand {
     /// `onramp detect`.
     Detect,
+    /// `onramp plan`, `codify` and `verify` of an app read from the cluster
+    /// (no `-f`): the app's workload and Services, what `detect` reads, and
+    /// Prometheus through the API server's service proxy.
+    Plan,
 }
 
 impl RbacCommand {
@@ -126,6 +130,7 @@ impl RbacCommand {
     pub fn name(self) -> &'static str {
         match self {
             RbacCommand::Detect => "detect",
+            RbacCommand::Plan => "plan",
         }
     }
 }
@@ -300,7 +305,7 @@ pub struct AppArgs {
     /// The namespace (also the default for manifests without one).
     #[arg(short = 'n', long)]
     pub namespace: Option<String>,
-    /// Manifests: a file, a folder, or - for stdin (kustomize build / helm template output works); repeatable.
+    /// Manifests: a file, a folder, or - for stdin (kustomize build / helm template output works); repeatable. Without -f the app is read from the cluster (--kubeconfig, --context).
     #[arg(short = 'f', long = "filename", value_name = "FILE|DIR|-")]
     pub filenames: Vec<String>,
     /// The container port serving metrics (name or number), when onramp cannot infer it.
@@ -355,6 +360,9 @@ pub struct AppSelection {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub prometheus: PrometheusArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub cluster: ClusterArgs,
 }
 
 /// Output format.
@@ -410,8 +418,10 @@ pub struct CodifyArgs {
 pub struct AppSettings {
     /// The app.
     pub app: AppRef,
-    /// The manifest sources.
+    /// The manifest sources (empty: the app is read from the cluster).
     pub sources: Vec<Source>,
+    /// How to reach the cluster, when the app is read from it (no `-f`).
+    pub cluster: Option<crate::client::kube::KubeSettings>,
     /// `--metrics-port`/`--metrics-path`.
     pub metrics: Option<MetricsOverride>,
     /// Need ids to use; empty means all.
@@ -437,11 +447,6 @@ impl AppSettings {
     /// Validates the command line against the config file.
     pub fn new(selection: &AppSelection, config: &Config) -> Result<AppSettings> {
         let (app, needs, render) = (&selection.app, &selection.needs, &selection.render);
-        if app.filenames.is_empty() {
-            return Err(Error::Usage(
-                "no manifests given: pass -f FILE|DIR|- with the app's Kubernetes manifests (reading the app from a live cluster is not available in this build)".to_string(),
-            ));
-        }
         if let Some(ns) = &app.namespace {
             crate::app::validate::namespace(ns)
                 .map_err(|m| Error::Usage(format!("-n {ns:?}: {m}")))?;
@@ -462,6 +467,10 @@ impl AppSettings {
         Ok(AppSettings {
             app: app_ref,
             sources: app.filenames.iter().map(|f| Source::parse(f)).collect(),
+            cluster: app
+                .filenames
+                .is_empty()
+                .then(|| selection.cluster.settings(RbacCommand::Plan)),
             metrics,
             plan: PlanOptions {
                 overrides: signal_overrides(needs, config)?,

@@ -12,7 +12,7 @@ use crate::support::{Run, onramp_dir_env, read, yaml_documents};
 
 /// Runs `onramp ARGS` in `dir` with a home folder of its own and no
 /// `KUBECONFIG`, so that nothing of the machine's cluster setup leaks in.
-fn detect_in(dir: &Path, args: &[&str]) -> Run {
+pub(crate) fn detect_in(dir: &Path, args: &[&str]) -> Run {
     let home = dir.join("home");
     std::fs::create_dir_all(&home).expect("a home folder");
     let home = home.to_string_lossy().into_owned();
