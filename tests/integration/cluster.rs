@@ -282,3 +282,115 @@ fn without_the_operator_the_plan_has_no_monitors_and_points_at_plain_prometheus(
         "{notes:#?}"
     );
 }
+
+#[test]
+fn verify_without_a_url_reaches_the_real_prometheus_through_the_service_proxy() {
+    let stack = crate::live::Stack::with_sessions(10, std::time::Duration::from_millis(200));
+    stack.apply(&stack.shop.address(), &[]).expect_status(0);
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let address = stack.prometheus.address().parse().expect("an address");
+    standin.proxy_to("monitoring", "prometheus-operated", "9090", address);
+    let run = against(
+        &standin,
+        &["verify", "checkout", "-n", "shop", "--wait", "60s"],
+    );
+    run.expect_status(0);
+    assert!(
+        run.stdout.starts_with(&format!(
+            "verify shop/checkout against service monitoring/prometheus-operated:9090 through the Kubernetes API server {} (context standin)",
+            standin.url()
+        )),
+        "{}",
+        run.stdout
+    );
+    let proxied = standin
+        .request_log()
+        .into_iter()
+        .filter(|r| {
+            r.contains(
+                "/api/v1/namespaces/monitoring/services/prometheus-operated:9090/proxy/api/v1/",
+            )
+        })
+        .count();
+    assert!(proxied > 0, "{:?}", standin.request_log());
+    assert!(
+        cluster_wide_reads_of_pods_or_events(&standin).is_empty(),
+        "{:?}",
+        standin.request_log()
+    );
+
+    let plan = plan_text(&standin, &[]);
+    assert!(
+        plan.stdout.contains(&format!(
+            "Prometheus service monitoring/prometheus-operated:9090 through the Kubernetes API server {} (context standin) was consulted for namespace=\"shop\", job=\"checkout\"",
+            standin.url()
+        )),
+        "{}",
+        plan.stdout
+    );
+}
+
+#[test]
+fn plan_says_when_the_clusters_prometheus_cannot_be_asked_and_plans_without_it() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    // No proxy target: the API server answers 503, no endpoints.
+    let run = plan_text(&standin, &[]);
+    let notes = notes(&run);
+    assert!(
+        notes.iter().any(|n| n.starts_with(
+            "Prometheus (service monitoring/prometheus-operated:9090 through the Kubernetes API server"
+        ) && n.contains("could not be asked for the app's metric names")
+            && n.contains("503")),
+        "{notes:#?}"
+    );
+}
+
+#[test]
+fn plan_from_the_cluster_works_with_exactly_the_rules_onramp_rbac_plan_prints() {
+    let printed = crate::detect::printed_rules_of("plan");
+    let resources: Vec<(&str, &str, Vec<&str>)> = printed
+        .iter()
+        .map(|(verbs, group, resource)| {
+            (
+                group.as_str(),
+                resource.as_str(),
+                verbs.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    for wanted in [
+        ("apps", "deployments", vec!["get", "list"]),
+        ("", "namespaces", vec!["get"]),
+        ("", "services", vec!["get", "list"]),
+        ("", "services/proxy", vec!["create", "get"]),
+    ] {
+        assert!(resources.contains(&wanted), "{wanted:?} in {resources:?}");
+    }
+    assert!(
+        !resources
+            .iter()
+            .any(|(_, r, _)| *r == "pods" || *r == "events")
+    );
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    standin.edit(
+        "monitoring.coreos.com/v1",
+        "Prometheus",
+        "monitoring",
+        "kube-prometheus-stack-prometheus",
+        |p| {
+            p["spec"]["ruleNamespaceSelector"] =
+                serde_json::json!({"matchLabels": {"kubernetes.io/metadata.name": "shop"}});
+        },
+    );
+    standin.set_rbac(crate::detect::as_rules(&printed));
+    let run = plan_text(&standin, &[]);
+    assert!(
+        !notes(&run).iter().any(|n| n.contains("would ignore")),
+        "{}",
+        run.stdout
+    );
+    for app in ["statefulset/checkout", "daemonset/checkout"] {
+        let run = against(&standin, &["plan", app, "-n", "shop"]);
+        run.expect_status(2);
+    }
+}

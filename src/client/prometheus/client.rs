@@ -49,7 +49,7 @@ enum Backend {
     /// Straight to the base URL.
     Direct(Transport),
     /// Through `/api/v1/namespaces/NS/services/NAME:PORT/proxy/`.
-    ApiServer(ServiceProxy),
+    ApiServer(Box<ServiceProxy>),
 }
 
 /// The time span and resolution of a range query.
@@ -109,7 +109,7 @@ impl PrometheusClient {
     pub fn through(proxy: ServiceProxy) -> Result<Self> {
         let config = PrometheusConfig::new(&proxy.url())?;
         Ok(PrometheusClient {
-            transport: Backend::ApiServer(proxy),
+            transport: Backend::ApiServer(Box::new(proxy)),
             config: Arc::new(config),
         })
     }
