@@ -394,3 +394,49 @@ fn plan_from_the_cluster_works_with_exactly_the_rules_onramp_rbac_plan_prints() 
         run.expect_status(2);
     }
 }
+
+#[test]
+fn a_refused_service_proxy_names_the_rbac_that_grants_it_and_verify_exits_4() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let printed = crate::detect::printed_rules_of("plan");
+    let without_proxy: Vec<_> = printed
+        .into_iter()
+        .filter(|(_, _, resource)| resource != "services/proxy")
+        .collect();
+    standin.set_rbac(crate::detect::as_rules(&without_proxy));
+    let run = against(&standin, &["verify", "checkout", "-n", "shop"]);
+    run.expect_status(4);
+    assert!(
+        run.stderr
+            .contains("the Kubernetes API server refused to proxy to Prometheus at")
+            && run.stderr.contains("(HTTP 403: ")
+            && run.stderr.contains("onramp rbac plan"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn labels_from_onramp_yaml_win_over_the_clusters_and_the_flag_wins_over_both() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let config = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(config.path(), "labels:\n  release: kps-prod\n").expect("write onramp.yaml");
+    let path = config.path().to_str().expect("utf-8");
+    let from_file = plan_text(&standin, &["--config", path]);
+    assert!(
+        notes(&from_file).iter().any(|n| n.starts_with(
+            "monitoring/kube-prometheus-stack-prometheus selects ServiceMonitors with release=kube-prometheus-stack, and ServiceMonitor shop/checkout does not match"
+        )),
+        "{}",
+        from_file.stdout
+    );
+    let flag = plan_text(
+        &standin,
+        &["--config", path, "--label", "release=kube-prometheus-stack"],
+    );
+    assert!(
+        !notes(&flag).iter().any(|n| n.contains("would be ignored")),
+        "{}",
+        flag.stdout
+    );
+}
