@@ -115,6 +115,17 @@ pub async fn load(settings: &AppSettings, cluster: Option<&KubeClient>) -> Resul
     Ok(loaded)
 }
 
+/// Without `-f` the app comes from the cluster; when there is none either,
+/// the message names both ways to give onramp the app.
+fn no_source(err: crate::client::kube::Error) -> Error {
+    match err {
+        crate::client::kube::Error::NoConfig { looked } => Error::Usage(format!(
+            "no manifests and no cluster to read the app from: pass -f FILE|DIR|- with the app's Kubernetes manifests, or reach the cluster that runs it (--kubeconfig FILE, KUBECONFIG, --context NAME); looked for a cluster at {looked}"
+        )),
+        other => other.into(),
+    }
+}
+
 /// The app's series in Prometheus, asking again until `deadline` while it
 /// cannot be reached.
 async fn exposed(
@@ -264,7 +275,7 @@ impl Prepared {
         }
         let prometheus = selection.prometheus.client(config)?;
         let cluster = match &settings.cluster {
-            Some(kube) => Some(KubeClient::connect(kube).await?),
+            Some(kube) => Some(KubeClient::connect(kube).await.map_err(no_source)?),
             None => None,
         };
         let loaded = load(&settings, cluster.as_ref()).await?;

@@ -325,6 +325,16 @@ fn verify_without_a_url_reaches_the_real_prometheus_through_the_service_proxy() 
         standin.request_log()
     );
 
+    let json = plan_text(&standin, &["-o", "json"]);
+    let json: Value = serde_json::from_str(&json.stdout).expect("plan -o json");
+    assert_eq!(
+        json["prometheus"]["reached_via"],
+        format!(
+            "service monitoring/prometheus-operated:9090 through the Kubernetes API server {} (context standin)",
+            standin.url()
+        )
+    );
+    assert_eq!(json["prometheus"]["consulted"], true);
     let plan = plan_text(&standin, &[]);
     assert!(
         plan.stdout.contains(&format!(
