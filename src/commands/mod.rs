@@ -152,6 +152,8 @@ pub struct Prepared {
     pub prometheus: Option<PrometheusClient>,
     /// What the cluster said, when the app was read from it.
     pub live: Option<Live>,
+    /// Why the Prometheus found in the cluster could not be asked, when so.
+    pub unasked: Option<String>,
 }
 
 /// What the cluster said about the app's monitoring, when the app was read
@@ -313,14 +315,15 @@ impl Prepared {
             loaded,
             prometheus,
             live,
+            unasked,
         };
-        prepared.plan.notes.extend(unasked);
         prepared.add_live_notes();
         Ok(prepared)
     }
 
     /// Adds what the cluster says about the plan to its notes.
     fn add_live_notes(&mut self) {
+        self.plan.notes.extend(self.unasked.clone());
         if let Some(live) = &self.live {
             let notes = live.notes(&self.plan);
             self.plan.notes.extend(notes);
