@@ -115,6 +115,30 @@ pub async fn load(settings: &AppSettings, cluster: Option<&KubeClient>) -> Resul
     Ok(loaded)
 }
 
+/// `NAMESPACE/NAME:PORT` of onramp.yaml, split; a malformed one names the
+/// file and the form expected.
+fn service_reference(reference: &str, config: &Config) -> Result<(String, String, String)> {
+    let parts = reference
+        .split_once('/')
+        .and_then(|(ns, rest)| rest.split_once(':').map(|(name, port)| (ns, name, port)));
+    match parts {
+        Some((ns, name, port))
+            if crate::app::validate::namespace(ns).is_ok()
+                && crate::app::validate::dns_label(name).is_ok()
+                && !port.is_empty()
+                && port.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+        {
+            Ok((ns.to_string(), name.to_string(), port.to_string()))
+        }
+        _ => Err(Error::Config {
+            location: crate::error::Location::file(config.origin()),
+            message: format!(
+                "prometheus.service {reference:?} is not NAMESPACE/NAME:PORT (e.g. monitoring/prometheus-operated:9090)"
+            ),
+        }),
+    }
+}
+
 /// Without `-f` the app comes from the cluster; when there is none either,
 /// the message names both ways to give onramp the app.
 fn no_source(err: crate::client::kube::Error) -> Error {
@@ -201,18 +225,20 @@ impl Live {
         options.without_operator = self.stack.operator.is_none();
     }
 
-    /// The cluster's Prometheus through the API server's service proxy, when
-    /// `detect` finds its Service.
-    fn prometheus(&self) -> Result<Option<PrometheusClient>> {
-        let Some(service) = self.stack.prometheus_service() else {
-            return Ok(None);
+    /// The cluster's Prometheus through the API server's service proxy:
+    /// `prometheus.service` of onramp.yaml (`NAMESPACE/NAME:PORT`, which a
+    /// person may set to pick one of several), else the Service `detect`
+    /// finds.
+    fn prometheus(&self, config: &Config) -> Result<Option<PrometheusClient>> {
+        let (namespace, name, port) = match &config.file.prometheus.service {
+            Some(reference) => service_reference(reference, config)?,
+            None => match self.stack.prometheus_service() {
+                Some(s) => (s.namespace.clone(), s.name.clone(), s.port.to_string()),
+                None => return Ok(None),
+            },
         };
-        let proxy = crate::client::kube::ServiceProxy::new(
-            self.client.clone(),
-            &service.namespace,
-            &service.name,
-            &service.port.to_string(),
-        );
+        let proxy =
+            crate::client::kube::ServiceProxy::new(self.client.clone(), &namespace, &name, &port);
         Ok(Some(PrometheusClient::through(proxy)?))
     }
 
@@ -290,7 +316,7 @@ impl Prepared {
         }
         let discovered = prometheus.is_none();
         let prometheus = match (prometheus, &live) {
-            (None, Some(live)) => live.prometheus()?,
+            (None, Some(live)) => live.prometheus(config)?,
             (given, _) => given,
         };
         let mut unasked = None;

@@ -451,3 +451,47 @@ fn labels_from_onramp_yaml_win_over_the_clusters_and_the_flag_wins_over_both() {
         flag.stdout
     );
 }
+
+#[test]
+fn prometheus_service_in_onramp_yaml_picks_the_prometheus_behind_the_proxy() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let config = tempfile::NamedTempFile::new().expect("temp file");
+    let path = config.path().to_str().expect("utf-8");
+    std::fs::write(
+        config.path(),
+        "prometheus:\n  service: monitoring/kube-prometheus-stack-prometheus:9090\n",
+    )
+    .expect("write onramp.yaml");
+    let run = plan_text(&standin, &["--config", path]);
+    assert!(
+        notes(&run).iter().any(|n| n.starts_with(
+            "Prometheus (service monitoring/kube-prometheus-stack-prometheus:9090 through the Kubernetes API server"
+        )),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        standin.requests_to(
+            "/api/v1/namespaces/monitoring/services/prometheus-operated:9090/proxy/api/v1/series"
+        ),
+        0
+    );
+
+    std::fs::write(
+        config.path(),
+        "prometheus:\n  service: prometheus-operated\n",
+    )
+    .expect("write onramp.yaml");
+    let bad = against(
+        &standin,
+        &["plan", "checkout", "-n", "shop", "--config", path],
+    );
+    bad.expect_status(2);
+    assert!(
+        bad.stderr.contains(&format!(
+            "{path}: prometheus.service \"prometheus-operated\" is not NAMESPACE/NAME:PORT"
+        )),
+        "{}",
+        bad.stderr
+    );
+}
