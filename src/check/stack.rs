@@ -45,12 +45,7 @@ pub const DEPLOYMENTS: Access = Access {
     version: "v1",
 };
 /// `list services` (Grafana's and a plain Prometheus', with a label selector).
-pub const LIST_SERVICES: Access = Access {
-    group: "",
-    resource: "services",
-    verb: "list",
-    version: "v1",
-};
+pub const LIST_SERVICES: Access = crate::app::cluster::LIST_SERVICES;
 /// `get services` (`prometheus-operated` beside each Prometheus).
 pub const GET_SERVICES: Access = Access {
     verb: "get",
@@ -537,7 +532,7 @@ fn selection_text(selection: &Selection, own_namespace: &str) -> String {
 }
 
 /// True for `{}`: a selector that matches everything.
-fn is_empty(selector: &LabelSelector) -> bool {
+pub fn is_empty(selector: &LabelSelector) -> bool {
     selector.match_labels.as_ref().is_none_or(|m| m.is_empty())
         && selector
             .match_expressions

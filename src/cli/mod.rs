@@ -174,6 +174,10 @@ pub enum RbacCommand {
     Detect,
     /// `onramp troubleshoot` (in the app's namespace).
     Troubleshoot,
+    /// `onramp plan`, `codify` and `verify` of an app read from the cluster
+    /// (no `-f`): the app's workload and Services, what `detect` reads, and
+    /// Prometheus through the API server's service proxy.
+    Plan,
 }
 
 impl RbacCommand {
@@ -182,6 +186,7 @@ impl RbacCommand {
         match self {
             RbacCommand::Detect => "detect",
             RbacCommand::Troubleshoot => "troubleshoot",
+            RbacCommand::Plan => "plan",
         }
     }
 }
@@ -392,7 +397,7 @@ pub struct AppArgs {
     /// The namespace (also the default for manifests without one).
     #[arg(short = 'n', long)]
     pub namespace: Option<String>,
-    /// Manifests: a file, a folder, or - for stdin (kustomize build / helm template output works); repeatable.
+    /// Manifests: a file, a folder, or - for stdin (kustomize build / helm template output works); repeatable. Without -f the app is read from the cluster (--kubeconfig, --context).
     #[arg(short = 'f', long = "filename", value_name = "FILE|DIR|-")]
     pub filenames: Vec<String>,
     /// The container port serving metrics (name or number), when onramp cannot infer it.
@@ -447,6 +452,9 @@ pub struct AppSelection {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub prometheus: PrometheusArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub cluster: ClusterArgs,
 }
 
 /// Output format.
@@ -502,8 +510,10 @@ pub struct CodifyArgs {
 pub struct AppSettings {
     /// The app.
     pub app: AppRef,
-    /// The manifest sources.
+    /// The manifest sources (empty: the app is read from the cluster).
     pub sources: Vec<Source>,
+    /// How to reach the cluster, when the app is read from it (no `-f`).
+    pub cluster: Option<crate::client::kube::KubeSettings>,
     /// `--metrics-port`/`--metrics-path`.
     pub metrics: Option<MetricsOverride>,
     /// Need ids to use; empty means all.
@@ -529,11 +539,6 @@ impl AppSettings {
     /// Validates the command line against the config file.
     pub fn new(selection: &AppSelection, config: &Config) -> Result<AppSettings> {
         let (app, needs, render) = (&selection.app, &selection.needs, &selection.render);
-        if app.filenames.is_empty() {
-            return Err(Error::Usage(
-                "no manifests given: pass -f FILE|DIR|- with the app's Kubernetes manifests (reading the app from a live cluster is not available in this build)".to_string(),
-            ));
-        }
         if let Some(ns) = &app.namespace {
             crate::app::validate::namespace(ns)
                 .map_err(|m| Error::Usage(format!("-n {ns:?}: {m}")))?;
@@ -554,6 +559,10 @@ impl AppSettings {
         Ok(AppSettings {
             app: app_ref,
             sources: app.filenames.iter().map(|f| Source::parse(f)).collect(),
+            cluster: app
+                .filenames
+                .is_empty()
+                .then(|| selection.cluster.settings(RbacCommand::Plan)),
             metrics,
             plan: PlanOptions {
                 overrides: signal_overrides(needs, config)?,
@@ -573,6 +582,7 @@ impl AppSettings {
                 available_metrics: None,
                 subcommand: None,
                 manifests: app.filenames.clone(),
+                without_operator: false,
             },
             need_ids,
             needs_dirs,

@@ -14,6 +14,7 @@ use crate::sink::grafana::{self as grafana_sync, Action};
 pub async fn run(args: &PlanArgs, config: &Config) -> Result<Outcome> {
     let prepared = Prepared::new(&args.selection, config, "codify", Some(&args.grafana)).await?;
     let consulted = consulted(&prepared);
+    let prepared_via = prepared.prometheus.as_ref().map(|p| p.reached_via());
     let plan = prepared.plan;
     let grafana = match args.grafana.client(config)? {
         Some(client) => Some(grafana_actions(&client, &plan).await?),
@@ -38,6 +39,7 @@ pub async fn run(args: &PlanArgs, config: &Config) -> Result<Outcome> {
             }
             value["prometheus"] = serde_json::json!({
                 "url": consulted.url,
+                "reached_via": prepared_via,
                 "consulted": consulted.url.is_some(),
                 "metric_names_found": consulted.found,
             });
@@ -70,6 +72,7 @@ fn consulted(prepared: &Prepared) -> Consulted {
     };
     let app = &prepared.loaded.app;
     let url = client.base_url().to_string();
+    let reached = client.reached_via();
     let what = if found.is_empty() {
         "it has no series of the app yet (not scraped?), so signals use the needs' default names"
             .to_string()
@@ -81,7 +84,7 @@ fn consulted(prepared: &Prepared) -> Consulted {
     };
     Consulted {
         sentence: format!(
-            "Prometheus {url} was consulted for namespace=\"{}\", job=\"{}\": {what}.",
+            "Prometheus {reached} was consulted for namespace=\"{}\", job=\"{}\": {what}.",
             app.namespace, app.name
         ),
         url: Some(url),

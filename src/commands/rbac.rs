@@ -8,10 +8,21 @@ use crate::commands::{Outcome, print};
 use crate::error::{Error, Result};
 
 /// The permissions a command's requests use.
-fn access(command: RbacCommand) -> &'static [Access] {
+fn access(command: RbacCommand) -> Vec<Access> {
     match command {
-        RbacCommand::Detect => &crate::check::stack::ACCESS,
-        RbacCommand::Troubleshoot => &crate::check::troubleshoot::cluster::ACCESS,
+        RbacCommand::Detect => crate::check::stack::ACCESS.to_vec(),
+        RbacCommand::Troubleshoot => crate::check::troubleshoot::cluster::ACCESS.to_vec(),
+        // The app, what detect reads (the labels monitors need), and
+        // Prometheus through the service proxy.
+        RbacCommand::Plan => [
+            &crate::app::cluster::ACCESS[..],
+            &crate::check::stack::ACCESS,
+            &[
+                crate::client::kube::PROXY_GET,
+                crate::client::kube::PROXY_CREATE,
+            ],
+        ]
+        .concat(),
     }
 }
 
@@ -24,7 +35,7 @@ pub fn run(args: &RbacArgs) -> Result<Outcome> {
     let mut documents = Vec::new();
     for command in commands {
         let name = format!("onramp-{}", command.name());
-        let role = crate::client::kube::cluster_role(&name, access(command));
+        let role = crate::client::kube::cluster_role(&name, &access(command));
         let yaml = serde_saphyr::to_string(&role).map_err(|e| Error::Render {
             artifact: name.clone(),
             message: format!("cannot serialise the ClusterRole as YAML: {e}"),

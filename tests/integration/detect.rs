@@ -12,7 +12,7 @@ use crate::support::{Run, onramp_dir_env, read, yaml_documents};
 
 /// Runs `onramp ARGS` in `dir` with a home folder of its own and no
 /// `KUBECONFIG`, so that nothing of the machine's cluster setup leaks in.
-fn detect_in(dir: &Path, args: &[&str]) -> Run {
+pub(crate) fn detect_in(dir: &Path, args: &[&str]) -> Run {
     let home = dir.join("home");
     std::fs::create_dir_all(&home).expect("a home folder");
     let home = home.to_string_lossy().into_owned();
@@ -261,7 +261,7 @@ fn without_the_operator_detect_says_so_and_points_at_the_plain_prometheus_path()
 }
 
 /// The rules `onramp rbac COMMAND` prints: (verbs, group, resource).
-pub(crate) fn printed_rules(command: &str) -> Vec<(Vec<String>, String, String)> {
+pub(crate) fn printed_rules_of(command: &str) -> Vec<(Vec<String>, String, String)> {
     let run = crate::support::onramp(&["rbac", command]);
     run.expect_status(0);
     let role = &yaml_documents(&run.stdout)[0];
@@ -301,7 +301,7 @@ pub(crate) fn as_rules(printed: &[(Vec<String>, String, String)]) -> Vec<Rule> {
 
 #[test]
 fn detect_works_with_exactly_the_rules_onramp_rbac_prints() {
-    let printed = printed_rules("detect");
+    let printed = printed_rules_of("detect");
     assert_eq!(
         printed,
         vec![
@@ -327,7 +327,7 @@ fn detect_works_with_exactly_the_rules_onramp_rbac_prints() {
 
 #[test]
 fn a_refused_list_names_the_verb_the_resource_the_namespace_and_the_rbac_line() {
-    let without_prometheuses: Vec<_> = printed_rules("detect")
+    let without_prometheuses: Vec<_> = printed_rules_of("detect")
         .into_iter()
         .filter(|(_, _, resource)| resource != "prometheuses")
         .collect();

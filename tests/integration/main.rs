@@ -13,6 +13,7 @@ mod architecture;
 mod artifacts;
 mod bad_input;
 mod chart;
+mod cluster;
 mod codify;
 mod completions;
 mod demo;

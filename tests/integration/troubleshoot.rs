@@ -389,7 +389,7 @@ fn a_workload_that_does_not_exist_is_bad_input_and_an_unreachable_cluster_exits_
 
 #[test]
 fn troubleshoot_works_with_exactly_the_rules_onramp_rbac_prints() {
-    let printed = crate::detect::printed_rules("troubleshoot");
+    let printed = crate::detect::printed_rules_of("troubleshoot");
     let resources: Vec<String> = printed
         .iter()
         .map(|(verbs, group, resource)| format!("{group}/{resource}: {}", verbs.join(",")))

@@ -1,0 +1,497 @@
+//! The app read from the live cluster (no `-f`), against the Kubernetes
+//! stand-in: the plan equals the plan of the same app's manifests, monitors
+//! and rules carry the labels the cluster's Prometheus selects on, the plan
+//! warns when nothing would select them, and Prometheus is reached through
+//! the API server's service proxy. Reads stay in the app's namespace.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::detect::detect_in;
+use crate::support::kube::{Scenario, Standin};
+use crate::support::{Run, demo_manifests, read, yaml_documents};
+
+/// Runs `onramp COMMAND ARGS --kubeconfig K` in a fresh folder (no
+/// onramp.yaml, no machine kubeconfig).
+fn against(standin: &Standin, args: &[&str]) -> Run {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = standin.kubeconfig();
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--kubeconfig", kubeconfig.to_str().expect("utf-8")]);
+    detect_in(dir.path(), &all)
+}
+
+/// Every file under `dir`, relative path → content, with the `-f` the
+/// manifests were read from taken out of the stamps' command lines (an app
+/// read from the cluster names no file) and without the stamps' hashes.
+fn files_in(dir: &Path, manifests: Option<&str>) -> BTreeMap<String, String> {
+    let mut found = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(next) = stack.pop() {
+        for entry in std::fs::read_dir(&next).expect("a folder").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let mut text = read(&path);
+            if let Some(file) = manifests {
+                text = text.replace(&format!(" -f {file}"), "");
+            }
+            // The stamps' hashes cover the command line too.
+            let text: Vec<&str> = text
+                .lines()
+                .filter(|l| !l.contains("onramp-sha256:") && !l.trim().starts_with("\"hash\":"))
+                .collect();
+            let rel = path.strip_prefix(dir).expect("under dir");
+            found.insert(rel.display().to_string(), text.join("\n"));
+        }
+    }
+    found
+}
+
+/// Every request the stand-in saw that lists pods or events (or anything)
+/// across all namespaces.
+fn cluster_wide_reads_of_pods_or_events(standin: &Standin) -> Vec<String> {
+    standin
+        .request_log()
+        .into_iter()
+        .filter(|r| {
+            let path = r.split(['?', ' ']).nth(1).unwrap_or_default();
+            path == "/api/v1/pods"
+                || path == "/api/v1/events"
+                || path == "/apis/events.k8s.io/v1/events"
+        })
+        .collect()
+}
+
+#[test]
+fn plan_from_the_cluster_equals_plan_from_the_shop_manifests() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let label = ["--label", "release=kube-prometheus-stack"];
+    let live_out = tempfile::tempdir().expect("temp dir");
+    let live_dir = live_out.path().to_str().expect("utf-8");
+    let codify = ["codify", "checkout", "-n", "shop", "--out", live_dir];
+    against(&standin, &[&codify[..], &label].concat()).expect_status(0);
+    let manifests = demo_manifests();
+    let files_out = crate::support::codify_app(
+        "checkout",
+        &manifests,
+        &[&["-n", "shop"][..], &label].concat(),
+    );
+    let from_cluster = files_in(live_out.path(), None);
+    let from_files = files_in(files_out.path(), Some(&manifests));
+    assert_eq!(
+        from_cluster.keys().collect::<Vec<_>>(),
+        from_files.keys().collect::<Vec<_>>()
+    );
+    assert!(from_cluster.contains_key("servicemonitor.yaml"));
+    for (path, live) in &from_cluster {
+        let differing = live
+            .lines()
+            .zip(from_files[path].lines())
+            .find(|(a, b)| a != b);
+        assert_eq!(
+            differing, None,
+            "{path} differs between the cluster and the manifests"
+        );
+        assert_eq!(live.len(), from_files[path].len(), "{path}");
+    }
+    assert!(
+        cluster_wide_reads_of_pods_or_events(&standin).is_empty(),
+        "{:?}",
+        standin.request_log()
+    );
+    assert!(
+        standin
+            .request_log()
+            .iter()
+            .any(|r| r.starts_with("GET /apis/apps/v1/namespaces/shop/deployments/checkout")),
+        "{:?}",
+        standin.request_log()
+    );
+}
+
+#[test]
+fn an_unknown_app_names_kind_namespace_and_context_and_exits_2() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let run = against(&standin, &["plan", "statefulset/payments", "-n", "shop"]);
+    run.expect_status(2);
+    assert!(
+        run.stderr.contains(
+            "no StatefulSet \"payments\" in namespace shop of the cluster at https://127.0.0.1:"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("(context standin)"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("deployment/payments or daemonset/payments"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn reading_the_app_when_services_are_forbidden_names_the_verb_and_the_rbac_line() {
+    use crate::support::kube::Rule;
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    standin.set_rbac(vec![Rule::new(
+        &["get"],
+        "apps",
+        "deployments",
+        Some("shop"),
+    )]);
+    let run = against(&standin, &["plan", "checkout", "-n", "shop"]);
+    run.expect_status(4);
+    assert!(
+        run.stderr
+            .contains("refused to let onramp list services in namespace shop"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("onramp rbac plan"), "{}", run.stderr);
+}
+
+/// Sets one field of the kube-prometheus-stack Prometheus' spec, as an
+/// administrator's edit would.
+fn set_prometheus_spec(standin: &Standin, key: &str, value: Value) {
+    standin.edit(
+        "monitoring.coreos.com/v1",
+        "Prometheus",
+        "monitoring",
+        "kube-prometheus-stack-prometheus",
+        |p| p["spec"][key] = value,
+    );
+}
+
+/// `plan checkout -n shop` from the cluster, as text.
+fn plan_text(standin: &Standin, extra: &[&str]) -> Run {
+    let run = against(
+        standin,
+        &[&["plan", "checkout", "-n", "shop"][..], extra].concat(),
+    );
+    run.expect_status(0);
+    run
+}
+
+/// The notes of a plan's text output.
+fn notes(run: &Run) -> Vec<&str> {
+    run.stdout
+        .split("\nNotes:\n")
+        .nth(1)
+        .unwrap_or_default()
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.strip_prefix("  - "))
+        .collect()
+}
+
+#[test]
+fn kube_prometheus_stack_gives_monitors_and_rules_the_release_label() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let out = tempfile::tempdir().expect("temp dir");
+    let dir = out.path().to_str().expect("utf-8");
+    against(
+        &standin,
+        &["codify", "checkout", "-n", "shop", "--out", dir],
+    )
+    .expect_status(0);
+    for file in ["servicemonitor.yaml", "prometheusrule.yaml"] {
+        let object = &yaml_documents(&read(out.path().join(file)))[0];
+        assert_eq!(
+            object["metadata"]["labels"]["release"], "kube-prometheus-stack",
+            "{file}"
+        );
+    }
+    let run = plan_text(&standin, &[]);
+    let notes = notes(&run);
+    assert!(
+        notes.contains(&"Monitors and rules carry release=kube-prometheus-stack: the cluster's Prometheus monitoring/kube-prometheus-stack-prometheus selects them by it (read from the cluster; --label or labels: in onramp.yaml override it)."),
+        "{notes:#?}"
+    );
+    assert!(
+        !notes
+            .iter()
+            .any(|n| n.contains("would be ignored") || n.contains("No Prometheus selector labels")),
+        "{notes:#?}"
+    );
+    assert!(cluster_wide_reads_of_pods_or_events(&standin).is_empty());
+}
+
+#[test]
+fn a_label_the_prometheus_does_not_select_is_named_with_the_label_it_needs() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let run = plan_text(&standin, &["--label", "release=prod"]);
+    let notes = notes(&run);
+    for kind in ["ServiceMonitor", "PrometheusRule"] {
+        let expected = format!(
+            "monitoring/kube-prometheus-stack-prometheus selects {kind}s with release=kube-prometheus-stack, and {kind} shop/checkout does not match, so it would be ignored; add --label release=kube-prometheus-stack"
+        );
+        assert!(notes.contains(&expected.as_str()), "{notes:#?}");
+    }
+}
+
+#[test]
+fn a_namespace_the_prometheus_does_not_watch_is_a_warning_naming_the_selector() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let watched = serde_json::json!({"matchLabels": {"monitoring": "enabled"}});
+    set_prometheus_spec(&standin, "serviceMonitorNamespaceSelector", watched.clone());
+    set_prometheus_spec(&standin, "ruleNamespaceSelector", watched);
+    let run = plan_text(&standin, &[]);
+    let notes = notes(&run);
+    for kind in ["ServiceMonitor", "PrometheusRule"] {
+        let expected = format!(
+            "monitoring/kube-prometheus-stack-prometheus watches {kind}s only in namespaces labelled monitoring=enabled, and namespace shop is not; label it: kubectl label namespace shop monitoring=enabled, so it would ignore {kind} shop/checkout"
+        );
+        assert!(notes.contains(&expected.as_str()), "{notes:#?}");
+    }
+    assert_eq!(standin.requests_to("/api/v1/namespaces/shop"), 1);
+}
+
+#[test]
+fn without_the_operator_the_plan_has_no_monitors_and_points_at_plain_prometheus() {
+    let standin = Standin::start(Scenario::NoOperator);
+    let run = plan_text(&standin, &[]);
+    for absent in [
+        "servicemonitor.yaml",
+        "podmonitor.yaml",
+        "prometheusrule.yaml",
+    ] {
+        assert!(!run.stdout.contains(absent), "{absent}:\n{}", run.stdout);
+    }
+    for present in ["prometheus/scrape-config.yaml", "prometheus/rules.yaml"] {
+        assert!(run.stdout.contains(present), "{present}:\n{}", run.stdout);
+    }
+    let notes = notes(&run);
+    let note = notes
+        .iter()
+        .find(|n| n.starts_with("The cluster has no Prometheus Operator"))
+        .unwrap_or_else(|| panic!("{notes:#?}"));
+    assert!(
+        note.contains("onramp apply deployment/checkout -n shop --prometheus-config-dir DIR"),
+        "{note}"
+    );
+    assert!(
+        note.contains(
+            "The pods already carry prometheus.io/scrape: \"true\", port 8080, path /metrics"
+        ),
+        "{note}"
+    );
+    assert!(
+        !notes
+            .iter()
+            .any(|n| n.contains("No Prometheus selector labels")),
+        "{notes:#?}"
+    );
+}
+
+#[test]
+fn verify_without_a_url_reaches_the_real_prometheus_through_the_service_proxy() {
+    let stack = crate::live::Stack::with_sessions(10, std::time::Duration::from_millis(200));
+    stack.apply(&stack.shop.address(), &[]).expect_status(0);
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let address = stack.prometheus.address().parse().expect("an address");
+    standin.proxy_to("monitoring", "prometheus-operated", "9090", address);
+    let run = against(
+        &standin,
+        &["verify", "checkout", "-n", "shop", "--wait", "60s"],
+    );
+    run.expect_status(0);
+    assert!(
+        run.stdout.starts_with(&format!(
+            "verify shop/checkout against service monitoring/prometheus-operated:9090 through the Kubernetes API server {} (context standin)",
+            standin.url()
+        )),
+        "{}",
+        run.stdout
+    );
+    let proxied = standin
+        .request_log()
+        .into_iter()
+        .filter(|r| {
+            r.contains(
+                "/api/v1/namespaces/monitoring/services/prometheus-operated:9090/proxy/api/v1/",
+            )
+        })
+        .count();
+    assert!(proxied > 0, "{:?}", standin.request_log());
+    assert!(
+        cluster_wide_reads_of_pods_or_events(&standin).is_empty(),
+        "{:?}",
+        standin.request_log()
+    );
+
+    let json = plan_text(&standin, &["-o", "json"]);
+    let json: Value = serde_json::from_str(&json.stdout).expect("plan -o json");
+    assert_eq!(
+        json["prometheus"]["reached_via"],
+        format!(
+            "service monitoring/prometheus-operated:9090 through the Kubernetes API server {} (context standin)",
+            standin.url()
+        )
+    );
+    assert_eq!(json["prometheus"]["consulted"], true);
+    let plan = plan_text(&standin, &[]);
+    assert!(
+        plan.stdout.contains(&format!(
+            "Prometheus service monitoring/prometheus-operated:9090 through the Kubernetes API server {} (context standin) was consulted for namespace=\"shop\", job=\"checkout\"",
+            standin.url()
+        )),
+        "{}",
+        plan.stdout
+    );
+}
+
+#[test]
+fn plan_says_when_the_clusters_prometheus_cannot_be_asked_and_plans_without_it() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    // No proxy target: the API server answers 503, no endpoints.
+    let run = plan_text(&standin, &[]);
+    let notes = notes(&run);
+    assert!(
+        notes.iter().any(|n| n.starts_with(
+            "Prometheus (service monitoring/prometheus-operated:9090 through the Kubernetes API server"
+        ) && n.contains("could not be asked for the app's metric names")
+            && n.contains("503")),
+        "{notes:#?}"
+    );
+}
+
+#[test]
+fn plan_from_the_cluster_works_with_exactly_the_rules_onramp_rbac_plan_prints() {
+    let printed = crate::detect::printed_rules_of("plan");
+    let resources: Vec<(&str, &str, Vec<&str>)> = printed
+        .iter()
+        .map(|(verbs, group, resource)| {
+            (
+                group.as_str(),
+                resource.as_str(),
+                verbs.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    for wanted in [
+        ("apps", "deployments", vec!["get", "list"]),
+        ("", "namespaces", vec!["get"]),
+        ("", "services", vec!["get", "list"]),
+        ("", "services/proxy", vec!["create", "get"]),
+    ] {
+        assert!(resources.contains(&wanted), "{wanted:?} in {resources:?}");
+    }
+    assert!(
+        !resources
+            .iter()
+            .any(|(_, r, _)| *r == "pods" || *r == "events")
+    );
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    set_prometheus_spec(
+        &standin,
+        "ruleNamespaceSelector",
+        serde_json::json!({"matchLabels": {"kubernetes.io/metadata.name": "shop"}}),
+    );
+    standin.set_rbac(crate::detect::as_rules(&printed));
+    let run = plan_text(&standin, &[]);
+    assert!(
+        !notes(&run).iter().any(|n| n.contains("would ignore")),
+        "{}",
+        run.stdout
+    );
+    for app in ["statefulset/checkout", "daemonset/checkout"] {
+        let run = against(&standin, &["plan", app, "-n", "shop"]);
+        run.expect_status(2);
+    }
+}
+
+#[test]
+fn a_refused_service_proxy_names_the_rbac_that_grants_it_and_verify_exits_4() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let printed = crate::detect::printed_rules_of("plan");
+    let without_proxy: Vec<_> = printed
+        .into_iter()
+        .filter(|(_, _, resource)| resource != "services/proxy")
+        .collect();
+    standin.set_rbac(crate::detect::as_rules(&without_proxy));
+    let run = against(&standin, &["verify", "checkout", "-n", "shop"]);
+    run.expect_status(4);
+    assert!(
+        run.stderr
+            .contains("the Kubernetes API server refused to proxy to Prometheus at")
+            && run.stderr.contains("(HTTP 403: ")
+            && run.stderr.contains("onramp rbac plan"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn labels_from_onramp_yaml_win_over_the_clusters_and_the_flag_wins_over_both() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let config = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(config.path(), "labels:\n  release: kps-prod\n").expect("write onramp.yaml");
+    let path = config.path().to_str().expect("utf-8");
+    let from_file = plan_text(&standin, &["--config", path]);
+    assert!(
+        notes(&from_file).iter().any(|n| n.starts_with(
+            "monitoring/kube-prometheus-stack-prometheus selects ServiceMonitors with release=kube-prometheus-stack, and ServiceMonitor shop/checkout does not match"
+        )),
+        "{}",
+        from_file.stdout
+    );
+    let flag = plan_text(
+        &standin,
+        &["--config", path, "--label", "release=kube-prometheus-stack"],
+    );
+    assert!(
+        !notes(&flag).iter().any(|n| n.contains("would be ignored")),
+        "{}",
+        flag.stdout
+    );
+}
+
+#[test]
+fn prometheus_service_in_onramp_yaml_picks_the_prometheus_behind_the_proxy() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let config = tempfile::NamedTempFile::new().expect("temp file");
+    let path = config.path().to_str().expect("utf-8");
+    std::fs::write(
+        config.path(),
+        "prometheus:\n  service: monitoring/kube-prometheus-stack-prometheus:9090\n",
+    )
+    .expect("write onramp.yaml");
+    let run = plan_text(&standin, &["--config", path]);
+    assert!(
+        notes(&run).iter().any(|n| n.starts_with(
+            "Prometheus (service monitoring/kube-prometheus-stack-prometheus:9090 through the Kubernetes API server"
+        )),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        standin.requests_to(
+            "/api/v1/namespaces/monitoring/services/prometheus-operated:9090/proxy/api/v1/series"
+        ),
+        0
+    );
+
+    std::fs::write(
+        config.path(),
+        "prometheus:\n  service: prometheus-operated\n",
+    )
+    .expect("write onramp.yaml");
+    let bad = against(
+        &standin,
+        &["plan", "checkout", "-n", "shop", "--config", path],
+    );
+    bad.expect_status(2);
+    assert!(
+        bad.stderr.contains(&format!(
+            "{path}: prometheus.service \"prometheus-operated\" is not NAMESPACE/NAME:PORT"
+        )),
+        "{}",
+        bad.stderr
+    );
+}
