@@ -119,6 +119,8 @@ pub struct DetectArgs {
 pub enum RbacCommand {
     /// `onramp detect`.
     Detect,
+    /// `onramp apply` to the cluster.
+    Apply,
 }
 
 impl RbacCommand {
@@ -126,6 +128,7 @@ impl RbacCommand {
     pub fn name(self) -> &'static str {
         match self {
             RbacCommand::Detect => "detect",
+            RbacCommand::Apply => "apply",
         }
     }
 }
@@ -225,6 +228,29 @@ pub struct ApplyArgs {
     /// Where --force saves the live copies it overwrites.
     #[arg(long, value_name = "DIR", default_value = "onramp-backups")]
     pub backup_dir: PathBuf,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub cluster: ClusterArgs,
+    /// With -f: also server-side apply the monitors, rules and dashboard ConfigMaps to the cluster
+    /// (without -f, apply always does).
+    #[arg(long = "cluster")]
+    pub to_cluster: bool,
+    /// The cluster's server-side dry run: every object is validated and compared, nothing is stored;
+    /// Grafana and a plain Prometheus are left alone.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Take over fields another field manager (e.g. `kubectl apply`) owns in onramp's objects,
+    /// replacing their values with onramp's.
+    #[arg(long)]
+    pub force_conflicts: bool,
+}
+
+impl ApplyArgs {
+    /// Whether the plan goes to the cluster: always when the app is read
+    /// from it, with `-f` only when asked.
+    pub fn to_cluster(&self) -> bool {
+        self.to_cluster || self.selection.app.filenames.is_empty()
+    }
 }
 
 /// `onramp verify`.

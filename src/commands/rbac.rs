@@ -8,9 +8,10 @@ use crate::commands::{Outcome, print};
 use crate::error::{Error, Result};
 
 /// The permissions a command's requests use.
-fn access(command: RbacCommand) -> &'static [Access] {
+fn access(command: RbacCommand) -> Vec<Access> {
     match command {
-        RbacCommand::Detect => &crate::check::stack::ACCESS,
+        RbacCommand::Detect => crate::check::stack::ACCESS.to_vec(),
+        RbacCommand::Apply => crate::sink::kubernetes::access(),
     }
 }
 
@@ -23,7 +24,7 @@ pub fn run(args: &RbacArgs) -> Result<Outcome> {
     let mut documents = Vec::new();
     for command in commands {
         let name = format!("onramp-{}", command.name());
-        let role = crate::client::kube::cluster_role(&name, access(command));
+        let role = crate::client::kube::cluster_role(&name, &access(command));
         let yaml = serde_saphyr::to_string(&role).map_err(|e| Error::Render {
             artifact: name.clone(),
             message: format!("cannot serialise the ClusterRole as YAML: {e}"),
