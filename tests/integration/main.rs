@@ -18,6 +18,7 @@ mod detect;
 mod discovery;
 mod grafana_apply;
 mod grafana_contract;
+mod kube_apply;
 mod kube_standin;
 mod live;
 mod live_conventions;

@@ -205,10 +205,10 @@ impl KubeClient {
         if options.dry_run {
             query.push("dryRun=All".to_string());
         }
+        // Object names are DNS subdomains: nothing in them to encode.
         let path = format!(
-            "{}/{}?{}",
+            "{}/{name}?{}",
             access.path(Some(namespace)),
-            encode(name),
             query.join("&")
         );
         // JSON is YAML: the apply content type takes either, and JSON keeps
@@ -233,7 +233,7 @@ impl KubeClient {
         uid: Option<&str>,
         dry_run: bool,
     ) -> Result<()> {
-        let mut path = format!("{}/{}", access.path(Some(namespace)), encode(name));
+        let mut path = format!("{}/{name}", access.path(Some(namespace)));
         if dry_run {
             path.push_str("?dryRun=All");
         }

@@ -276,6 +276,12 @@ impl Standin {
             .collect()
     }
 
+    /// Stores `object` as if someone had created it (test setup: another
+    /// tool's object beside onramp's).
+    pub fn insert(&self, object: Value) {
+        insert(&mut self.inner.lock().store, object, "Standin::insert");
+    }
+
     /// The stored object, as a `GET` would return it.
     pub fn object(
         &self,
@@ -291,6 +297,31 @@ impl Standin {
             .get(&store::key(resource, namespace, name))
             .cloned()
     }
+}
+
+/// Runs `onramp ARGS` in `dir` with a home folder of its own and no
+/// `KUBECONFIG`, so that nothing of the machine's cluster setup leaks in;
+/// fails when the stand-in's token shows in any output.
+pub fn run(dir: &Path, args: &[&str]) -> super::Run {
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).expect("a home folder");
+    let home = home.to_string_lossy().into_owned();
+    let run = super::onramp_dir_env(
+        Some(dir),
+        args,
+        &[
+            ("HOME", &home),
+            ("KUBECONFIG", ""),
+            ("KUBERNETES_SERVICE_HOST", ""),
+        ],
+    );
+    assert!(
+        !run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN),
+        "the token leaked:\n--- stdout\n{}\n--- stderr\n{}",
+        run.stdout,
+        run.stderr
+    );
+    run
 }
 
 /// A TCP listener that hands out TLS streams; failed handshakes (a client
@@ -329,26 +360,28 @@ fn load_list(store: &mut store::Store, path: &Path) {
         .unwrap_or_else(|e| panic!("read the scenario fixture {}: {e}", path.display()));
     let list: Value =
         serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{} is YAML: {e}", path.display()));
-    for mut item in list["items"].as_array().cloned().unwrap_or_default() {
-        let api_version = item["apiVersion"].as_str().unwrap_or_default().to_string();
-        let kind = item["kind"].as_str().unwrap_or_default().to_string();
-        let resource = resources::of_kind(&api_version, &kind).unwrap_or_else(|| {
-            panic!(
-                "{}: the stand-in does not serve {api_version} {kind}",
-                path.display()
-            )
-        });
-        let namespace = item["metadata"]["namespace"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let name = item["metadata"]["name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        store.stamp_new(&mut item);
-        store.put(store::key(resource, &namespace, &name), item);
+    for item in list["items"].as_array().cloned().unwrap_or_default() {
+        insert(store, item, &path.display().to_string());
     }
+}
+
+/// Stores one object as the server would have created it (uid,
+/// resourceVersion, creationTimestamp); `origin` names it in a panic.
+fn insert(store: &mut store::Store, mut item: Value, origin: &str) {
+    let api_version = item["apiVersion"].as_str().unwrap_or_default().to_string();
+    let kind = item["kind"].as_str().unwrap_or_default().to_string();
+    let resource = resources::of_kind(&api_version, &kind)
+        .unwrap_or_else(|| panic!("{origin}: the stand-in does not serve {api_version} {kind}"));
+    let namespace = item["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let name = item["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    store.stamp_new(&mut item);
+    store.put(store::key(resource, &namespace, &name), item);
 }
 
 /// Loads `logs/NS/POD/CONTAINER[.previous].log`.
