@@ -1,10 +1,12 @@
-//! The App: the one workload being onboarded, as discovered from manifests.
+//! The App: the one workload being onboarded, as discovered from manifests
+//! or from the live cluster ([`cluster`]).
 //!
 //! Discovery picks the workload the user named, finds the Services that select
-//! its pods, and infers the metrics endpoint ([`endpoint`]). It reads; it does
-//! not render anything (that is [`crate::render`]) and it does not talk to a
-//! cluster.
+//! its pods, and infers the metrics endpoint ([`endpoint`]), the same way for
+//! both sources. It reads; it does not render anything (that is
+//! [`crate::render`]).
 
+pub mod cluster;
 pub mod endpoint;
 pub mod manifest;
 pub mod source;
@@ -13,6 +15,7 @@ pub mod validate;
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Location, Result};
+pub use cluster::from_cluster;
 pub use endpoint::{MetricsEndpoint, MetricsOverride, ScrapeVia};
 pub use manifest::WorkloadKind;
 use manifest::{

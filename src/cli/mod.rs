@@ -119,6 +119,10 @@ pub struct DetectArgs {
 pub enum RbacCommand {
     /// `onramp detect`.
     Detect,
+    /// `onramp plan`, `codify` and `verify` of an app read from the cluster
+    /// (no `-f`): the app's workload and Services, what `detect` reads, and
+    /// Prometheus through the API server's service proxy.
+    Plan,
     /// `onramp apply` to the cluster.
     Apply,
 }
@@ -128,6 +132,7 @@ impl RbacCommand {
     pub fn name(self) -> &'static str {
         match self {
             RbacCommand::Detect => "detect",
+            RbacCommand::Plan => "plan",
             RbacCommand::Apply => "apply",
         }
     }
@@ -228,9 +233,6 @@ pub struct ApplyArgs {
     /// Where --force saves the live copies it overwrites.
     #[arg(long, value_name = "DIR", default_value = "onramp-backups")]
     pub backup_dir: PathBuf,
-    #[command(flatten)]
-    #[allow(missing_docs)]
-    pub cluster: ClusterArgs,
     /// With -f: also server-side apply the monitors, rules and dashboard ConfigMaps to the cluster
     /// (without -f, apply always does).
     #[arg(long = "cluster")]
@@ -326,7 +328,7 @@ pub struct AppArgs {
     /// The namespace (also the default for manifests without one).
     #[arg(short = 'n', long)]
     pub namespace: Option<String>,
-    /// Manifests: a file, a folder, or - for stdin (kustomize build / helm template output works); repeatable.
+    /// Manifests: a file, a folder, or - for stdin (kustomize build / helm template output works); repeatable. Without -f the app is read from the cluster (--kubeconfig, --context).
     #[arg(short = 'f', long = "filename", value_name = "FILE|DIR|-")]
     pub filenames: Vec<String>,
     /// The container port serving metrics (name or number), when onramp cannot infer it.
@@ -381,6 +383,9 @@ pub struct AppSelection {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub prometheus: PrometheusArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub cluster: ClusterArgs,
 }
 
 /// Output format.
@@ -436,8 +441,10 @@ pub struct CodifyArgs {
 pub struct AppSettings {
     /// The app.
     pub app: AppRef,
-    /// The manifest sources.
+    /// The manifest sources (empty: the app is read from the cluster).
     pub sources: Vec<Source>,
+    /// How to reach the cluster, when the app is read from it (no `-f`).
+    pub cluster: Option<crate::client::kube::KubeSettings>,
     /// `--metrics-port`/`--metrics-path`.
     pub metrics: Option<MetricsOverride>,
     /// Need ids to use; empty means all.
@@ -463,11 +470,6 @@ impl AppSettings {
     /// Validates the command line against the config file.
     pub fn new(selection: &AppSelection, config: &Config) -> Result<AppSettings> {
         let (app, needs, render) = (&selection.app, &selection.needs, &selection.render);
-        if app.filenames.is_empty() {
-            return Err(Error::Usage(
-                "no manifests given: pass -f FILE|DIR|- with the app's Kubernetes manifests (reading the app from a live cluster is not available in this build)".to_string(),
-            ));
-        }
         if let Some(ns) = &app.namespace {
             crate::app::validate::namespace(ns)
                 .map_err(|m| Error::Usage(format!("-n {ns:?}: {m}")))?;
@@ -488,6 +490,10 @@ impl AppSettings {
         Ok(AppSettings {
             app: app_ref,
             sources: app.filenames.iter().map(|f| Source::parse(f)).collect(),
+            cluster: app
+                .filenames
+                .is_empty()
+                .then(|| selection.cluster.settings(RbacCommand::Plan)),
             metrics,
             plan: PlanOptions {
                 overrides: signal_overrides(needs, config)?,

@@ -121,7 +121,7 @@ pub async fn apply_to_cluster(
     args: &ApplyArgs,
     options: &kube_sink::Options,
 ) -> Result<Outcome> {
-    let client = KubeClient::connect(&args.cluster.settings(RbacCommand::Apply)).await?;
+    let client = KubeClient::connect(&args.selection.cluster.settings(RbacCommand::Apply)).await?;
     let report = kube_sink::apply(&client, &prepared.plan, options).await?;
     print(&kube_sink::summary(&report, client.context()))?;
     Ok(if report.conflicted() {

@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use crate::app::{self, App};
 use crate::cli::config::Config;
 use crate::cli::{AppSelection, AppSettings, GrafanaArgs};
+use crate::client::kube::KubeClient;
 use crate::client::prometheus::PrometheusClient;
 use crate::error::{Error, Result};
 use crate::needs::{Catalog, Need};
@@ -86,9 +87,23 @@ impl Loaded {
     }
 }
 
-/// Reads the manifests, discovers the app, loads the catalog and checks the
-/// need selection and signal mappings against it.
-pub fn load(settings: &AppSettings) -> Result<Loaded> {
+/// Every permission `plan`, `codify` and `verify` use on an app read from
+/// the cluster: the app itself and what `detect` reads.
+pub const PLAN_ACCESS: [crate::client::kube::Access; 8] = [
+    app::cluster::GET_DEPLOYMENTS,
+    app::cluster::GET_STATEFULSETS,
+    app::cluster::GET_DAEMONSETS,
+    app::cluster::LIST_SERVICES,
+    crate::check::stack::PROMETHEUSES,
+    crate::check::stack::DEPLOYMENTS,
+    crate::check::stack::LIST_SERVICES,
+    crate::check::stack::GET_SERVICES,
+];
+
+/// Reads the manifests (or, without them, the cluster), discovers the app,
+/// loads the catalog and checks the need selection and signal mappings
+/// against it.
+pub async fn load(settings: &AppSettings, cluster: Option<&KubeClient>) -> Result<Loaded> {
     let catalog = Catalog::load(&settings.needs_dirs)?;
     let need_ids = if settings.need_ids.is_empty() {
         catalog.ids()
@@ -98,7 +113,10 @@ pub fn load(settings: &AppSettings) -> Result<Loaded> {
         }
         settings.need_ids.clone()
     };
-    let app = app::from_sources(&settings.sources, &settings.app, settings.metrics.as_ref())?;
+    let app = match cluster {
+        Some(client) => app::from_cluster(client, &settings.app, settings.metrics.as_ref()).await?,
+        None => app::from_sources(&settings.sources, &settings.app, settings.metrics.as_ref())?,
+    };
     let loaded = Loaded {
         app,
         catalog,
@@ -151,7 +169,11 @@ impl Prepared {
             settings.plan.grafana_url = Some(url);
         }
         let prometheus = selection.prometheus.client(config)?;
-        let loaded = load(&settings)?;
+        let cluster = match &settings.cluster {
+            Some(kube) => Some(KubeClient::connect(kube).await?),
+            None => None,
+        };
+        let loaded = load(&settings, cluster.as_ref()).await?;
         if let Some(client) = &prometheus {
             let ask = || crate::check::verify::exposed_metrics(client, &loaded.app);
             let interval = crate::check::verify::Options::default().interval;

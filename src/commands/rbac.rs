@@ -11,7 +11,13 @@ use crate::error::{Error, Result};
 fn access(command: RbacCommand) -> Vec<Access> {
     match command {
         RbacCommand::Detect => crate::check::stack::ACCESS.to_vec(),
-        RbacCommand::Apply => crate::sink::kubernetes::access(),
+        RbacCommand::Plan => crate::commands::PLAN_ACCESS.to_vec(),
+        // Apply reads the app as plan does, then writes its objects.
+        RbacCommand::Apply => {
+            let mut access = crate::commands::PLAN_ACCESS.to_vec();
+            access.extend(crate::sink::kubernetes::access());
+            access
+        }
     }
 }
 

@@ -11,7 +11,8 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
     BTreeMap::from([
         ("client", &[][..]),
         ("error", &["client"][..]),
-        ("app", &["error"][..]),
+        // The cluster is a source of the App beside manifests (`app::cluster`).
+        ("app", &["error", "client"][..]),
         ("needs", &["error", "app"][..]),
         ("render", &["error", "app", "needs"][..]),
         ("plan", &["error", "app", "needs", "render"][..]),

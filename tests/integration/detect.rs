@@ -11,7 +11,7 @@ use crate::support::kube::{Rule, Scenario, Standin, TOKEN};
 use crate::support::{Run, onramp_dir_env, read, yaml_documents};
 
 /// Runs `onramp ARGS` in `dir`, isolated from the machine's cluster setup.
-fn detect_in(dir: &Path, args: &[&str]) -> Run {
+pub(crate) fn detect_in(dir: &Path, args: &[&str]) -> Run {
     crate::support::kube::run(dir, args)
 }
 

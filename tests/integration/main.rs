@@ -12,6 +12,7 @@ mod support;
 mod architecture;
 mod artifacts;
 mod bad_input;
+mod cluster;
 mod codify;
 mod completions;
 mod detect;

@@ -107,6 +107,12 @@ impl KubeClient {
         &self.server
     }
 
+    /// The namespace of the kubeconfig context (`default` when it sets
+    /// none; the pod's own in a cluster), used when `-n` is not given.
+    pub fn default_namespace(&self) -> &str {
+        self.client.default_namespace()
+    }
+
     /// The kubeconfig context in use (`in-cluster` in a pod).
     pub fn context(&self) -> &str {
         &self.context
