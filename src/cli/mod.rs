@@ -56,6 +56,10 @@ pub enum Command {
     /// edit) and/or its target and rules to a plain Prometheus (with a
     /// confirmed reload). Idempotent.
     Apply(ApplyArgs),
+    /// The one command: apply APP to the cluster (and Grafana), codify it into
+    /// a folder, verify it against Prometheus, then print the dashboards, the
+    /// runbook and the instrumentation still missing. Safe to run again.
+    Onboard(OnboardArgs),
     /// CI smoke test against a live Prometheus: the target is up, every signal
     /// has series, every dashboard query returns data, rules are loaded and
     /// healthy, no alert of the app is pending or firing.
@@ -253,6 +257,33 @@ impl ApplyArgs {
     pub fn to_cluster(&self) -> bool {
         self.to_cluster || self.selection.app.filenames.is_empty()
     }
+}
+
+/// `onramp onboard`.
+#[derive(Debug, Args)]
+pub struct OnboardArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub selection: AppSelection,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub grafana: GrafanaArgs,
+    /// The folder to codify into (default: observability/APP).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// How long verify waits for every check to pass (e.g. 2m, 90s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "2m")]
+    pub wait: std::time::Duration,
+    /// Take over fields another field manager (e.g. `kubectl apply`) owns in onramp's objects.
+    #[arg(long)]
+    pub force_conflicts: bool,
+    /// Overwrite dashboards people edited in Grafana (saved to --backup-dir first) and codified
+    /// files edited by hand.
+    #[arg(long)]
+    pub force: bool,
+    /// Where --force saves the live dashboards it overwrites.
+    #[arg(long, value_name = "DIR", default_value = "onramp-backups")]
+    pub backup_dir: PathBuf,
 }
 
 /// `onramp verify`.

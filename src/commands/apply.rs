@@ -9,7 +9,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use crate::cli::config::Config;
-use crate::cli::{ApplyArgs, RbacCommand};
+use crate::cli::{ApplyArgs, ClusterArgs, RbacCommand};
 use crate::client::kube::KubeClient;
 use crate::commands::{Outcome, Prepared, print};
 use crate::error::{Error, Result};
@@ -69,7 +69,7 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
             force_conflicts: args.force_conflicts,
             dashboard_config_maps: grafana.is_none(),
         };
-        outcome = apply_to_cluster(&prepared, args, &options).await?;
+        outcome = apply_to_cluster(&prepared, &args.selection.cluster, &options).await?;
     }
     if args.dry_run {
         if config_dir.is_some() || grafana.is_some() {
@@ -90,7 +90,7 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
         ))?;
     }
     if let Some(client) = &grafana {
-        let pushed = push_dashboards(client, &prepared, args, config).await?;
+        let pushed = push_dashboards(client, &prepared, &dashboard_options(args), config).await?;
         if pushed == Outcome::CheckFailed {
             outcome = pushed;
         }
@@ -118,10 +118,10 @@ fn check_targets(args: &ApplyArgs, prometheus: bool, grafana: bool) -> Result<()
 /// conflict is a refused write.
 pub async fn apply_to_cluster(
     prepared: &Prepared,
-    args: &ApplyArgs,
+    cluster: &ClusterArgs,
     options: &kube_sink::Options,
 ) -> Result<Outcome> {
-    let client = KubeClient::connect(&args.selection.cluster.settings(RbacCommand::Apply)).await?;
+    let client = KubeClient::connect(&cluster.settings(RbacCommand::Apply)).await?;
     let report = kube_sink::apply(&client, &prepared.plan, options).await?;
     print(&kube_sink::summary(&report, client.context()))?;
     Ok(if report.conflicted() {
@@ -131,11 +131,28 @@ pub async fn apply_to_cluster(
     })
 }
 
+/// How `apply` pushes dashboards: over a person's edit only with
+/// `--force`, saving the live copy first.
+fn dashboard_options(args: &ApplyArgs) -> DashboardOptions<'_> {
+    DashboardOptions {
+        force: args.force,
+        backup_dir: &args.backup_dir,
+    }
+}
+
+/// How dashboards are pushed.
+pub struct DashboardOptions<'a> {
+    /// Overwrite dashboards people edited in Grafana.
+    pub force: bool,
+    /// Where the live copies `force` overwrites are saved first.
+    pub backup_dir: &'a Path,
+}
+
 /// Pushes the plan's dashboards to Grafana and prints what happened.
-async fn push_dashboards(
+pub async fn push_dashboards(
     client: &crate::client::grafana::Client,
     prepared: &Prepared,
-    args: &ApplyArgs,
+    args: &DashboardOptions<'_>,
     config: &Config,
 ) -> Result<Outcome> {
     let plan = &prepared.plan;
@@ -160,7 +177,7 @@ async fn push_dashboards(
     let folder = plan.grafana_folder.clone();
     let options = PushOptions {
         force: args.force,
-        backup_dir: args.backup_dir.clone(),
+        backup_dir: args.backup_dir.to_path_buf(),
         folder: folder.clone(),
         codify_hint: format!(
             "onramp codify {} --from-live --grafana-url {} --out DIR",

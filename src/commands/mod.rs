@@ -7,6 +7,7 @@ pub mod codify;
 pub mod completions;
 pub mod detect;
 pub mod needs;
+pub mod onboard;
 pub mod plan;
 pub mod rbac;
 pub mod verify;

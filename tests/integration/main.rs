@@ -25,6 +25,7 @@ mod live;
 mod live_conventions;
 mod live_rollout;
 mod needs;
+mod onboard;
 mod plan;
 mod progress;
 mod prometheus_client;

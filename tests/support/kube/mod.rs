@@ -303,18 +303,21 @@ impl Standin {
 /// `KUBECONFIG`, so that nothing of the machine's cluster setup leaks in;
 /// fails when the stand-in's token shows in any output.
 pub fn run(dir: &Path, args: &[&str]) -> super::Run {
+    run_env(dir, args, &[])
+}
+
+/// [`run`] with more environment variables (`GRAFANA_TOKEN`).
+pub fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> super::Run {
     let home = dir.join("home");
     std::fs::create_dir_all(&home).expect("a home folder");
     let home = home.to_string_lossy().into_owned();
-    let run = super::onramp_dir_env(
-        Some(dir),
-        args,
-        &[
-            ("HOME", &home),
-            ("KUBECONFIG", ""),
-            ("KUBERNETES_SERVICE_HOST", ""),
-        ],
-    );
+    let mut vars = vec![
+        ("HOME", home.as_str()),
+        ("KUBECONFIG", ""),
+        ("KUBERNETES_SERVICE_HOST", ""),
+    ];
+    vars.extend_from_slice(env);
+    let run = super::onramp_dir_env(Some(dir), args, &vars);
     assert!(
         !run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN),
         "the token leaked:\n--- stdout\n{}\n--- stderr\n{}",
