@@ -19,22 +19,22 @@ fn checkout() -> String {
 /// `onramp apply checkout -n shop -f checkout.yaml --cluster ARGS` against
 /// the stand-in, with the kube-prometheus-stack release label.
 fn apply(standin: &Standin, extra: &[&str]) -> Run {
+    let manifests = checkout();
+    apply_from(standin, &["-f", &manifests, "--cluster"], extra)
+}
+
+/// `onramp apply checkout -n shop SOURCE ARGS` against the stand-in.
+fn apply_from(standin: &Standin, source: &[&str], extra: &[&str]) -> Run {
     let dir = tempfile::tempdir().expect("temp dir");
     let kubeconfig = standin.kubeconfig();
-    let manifests = checkout();
-    let mut args = vec![
-        "apply",
-        "checkout",
-        "-n",
-        "shop",
-        "-f",
-        &manifests,
-        "--cluster",
+    let mut args = vec!["apply", "checkout", "-n", "shop"];
+    args.extend_from_slice(source);
+    args.extend_from_slice(&[
         "--label",
         "release=kube-prometheus-stack",
         "--kubeconfig",
         kubeconfig.to_str().expect("utf-8"),
-    ];
+    ]);
     args.extend_from_slice(extra);
     crate::support::kube::run(dir.path(), &args)
 }
@@ -206,8 +206,8 @@ fn a_monitor_created_with_kubectl_is_a_conflict_naming_the_manager_and_fields_an
     );
 }
 
-/// The rules `onramp rbac apply` prints, as the stand-in's RBAC rules in
-/// namespace `shop`.
+/// The rules `onramp rbac apply` prints, as the stand-in's RBAC rules
+/// (a ClusterRole: every namespace).
 fn rules_of_rbac_apply() -> Vec<Rule> {
     let run = crate::support::onramp(&["rbac", "apply"]);
     run.expect_status(0);
@@ -244,10 +244,16 @@ fn rules_of_rbac_apply() -> Vec<Rule> {
 
 #[test]
 fn apply_works_with_exactly_the_rules_of_onramp_rbac_apply_and_forbidden_names_verb_and_resource() {
+    // Without -f the app is read from the cluster, then applied to it.
     let standin = Standin::start(Scenario::KubePrometheusStack);
-    let rules = rules_of_rbac_apply();
-    standin.set_rbac(rules.clone());
-    apply(&standin, &[]).expect_status(0);
+    standin.set_rbac(rules_of_rbac_apply());
+    let run = apply_from(&standin, &[], &[]);
+    run.expect_status(0);
+    assert_eq!(
+        run.stdout_line(" ServiceMonitor checkout").trim(),
+        "created     ServiceMonitor checkout"
+    );
+    assert!(stored(&standin, OBJECTS[0]).is_some());
 
     // Without `create`, a new object cannot come into being through apply.
     let fresh = Standin::start(Scenario::KubePrometheusStack);
