@@ -52,9 +52,10 @@ pub enum Command {
     /// Write APP's artifacts into a folder: monitors, rules, dashboards, their
     /// ConfigMaps, the runbook, a kustomization and plain-Prometheus files.
     Codify(CodifyArgs),
-    /// Click first: push APP's dashboards to Grafana (never over a person's
-    /// edit) and/or its target and rules to a plain Prometheus (with a
-    /// confirmed reload). Idempotent.
+    /// Click first: server-side apply APP's monitors and rules to the cluster
+    /// (without -f, or with --cluster), push its dashboards to Grafana (never
+    /// over a person's edit) and/or its target and rules to a plain
+    /// Prometheus (with a confirmed reload). Idempotent.
     Apply(ApplyArgs),
     /// The one command: apply APP to the cluster (and Grafana), codify it into
     /// a folder, verify it against Prometheus, then print the dashboards, the
