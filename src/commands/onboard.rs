@@ -40,37 +40,12 @@ pub async fn run(args: &OnboardArgs, config: &Config) -> Result<Outcome> {
     codify::check_out_is_folder(&out)?;
 
     print(&format!(
-        "Onboarding {} in namespace {}.\n\n1/4 apply to the cluster\n",
+        "Onboarding {} in namespace {}.\n",
         plan.workload, plan.namespace
     ))?;
-    let options = kube_sink::Options {
-        dry_run: false,
-        force_conflicts: args.force_conflicts,
-        dashboard_config_maps: grafana.is_none(),
-    };
-    if apply::apply_to_cluster(&prepared, &args.selection.cluster, &options).await?
-        == Outcome::CheckFailed
-    {
+    if click_first(args, config, &prepared, grafana.as_ref()).await? == Outcome::CheckFailed {
         print("Stopped: nothing was codified or verified.\n")?;
         return Ok(Outcome::CheckFailed);
-    }
-    print("\n2/4 dashboards to Grafana\n")?;
-    match &grafana {
-        Some(client) => {
-            let push = DashboardOptions {
-                force: args.force,
-                backup_dir: &args.backup_dir,
-            };
-            if apply::push_dashboards(client, &prepared, &push, config).await?
-                == Outcome::CheckFailed
-            {
-                print("Stopped: nothing was codified or verified.\n")?;
-                return Ok(Outcome::CheckFailed);
-            }
-        }
-        None => print(
-            "Grafana's dashboard sidecar loads them from the ConfigMaps applied above (no Grafana URL given: --grafana-url or GRAFANA_URL pushes them through its API instead).\n",
-        )?,
     }
     print("\n3/4 codify\n")?;
     let written = files::write(plan, &out, args.force)?;
@@ -100,6 +75,38 @@ pub async fn run(args: &OnboardArgs, config: &Config) -> Result<Outcome> {
         Some(report) if !report.passed => Outcome::CheckFailed,
         _ => Outcome::Success,
     })
+}
+
+/// Steps 1 and 2: the objects to the cluster, the dashboards to Grafana
+/// (or, without one, to its sidecar through ConfigMaps).
+async fn click_first(
+    args: &OnboardArgs,
+    config: &Config,
+    prepared: &Prepared,
+    grafana: Option<&crate::client::grafana::Client>,
+) -> Result<Outcome> {
+    print("\n1/4 apply to the cluster\n")?;
+    let options = kube_sink::Options {
+        dry_run: false,
+        force_conflicts: args.force_conflicts,
+        dashboard_config_maps: grafana.is_none(),
+    };
+    let applied = apply::apply_to_cluster(prepared, &args.selection.cluster, &options).await?;
+    if applied == Outcome::CheckFailed {
+        return Ok(applied);
+    }
+    print("\n2/4 dashboards to Grafana\n")?;
+    let Some(client) = grafana else {
+        print(
+            "Grafana's dashboard sidecar loads them from the ConfigMaps applied above (no Grafana URL given: --grafana-url or GRAFANA_URL pushes them through its API instead).\n",
+        )?;
+        return Ok(Outcome::Success);
+    };
+    let push = DashboardOptions {
+        force: args.force,
+        backup_dir: &args.backup_dir,
+    };
+    apply::push_dashboards(client, prepared, &push, config).await
 }
 
 /// The end of the run: each dashboard and where to open it, the runbook,

@@ -45,12 +45,13 @@ fn play_the_operator(
             "shop",
             "checkout",
         );
-        let spec = rule.map(|r| r["spec"].clone());
-        if spec.is_some() && spec != rules {
-            let yaml = serde_saphyr::to_string(spec.as_ref().expect("a spec")).expect("YAML");
+        if let Some(spec) = rule.map(|r| r["spec"].clone())
+            && rules.as_ref() != Some(&spec)
+        {
+            let yaml = serde_saphyr::to_string(&spec).expect("YAML");
             prometheus.write_rules("checkout", &yaml);
             prometheus.reload();
-            rules = spec;
+            rules = Some(spec);
         }
         std::thread::sleep(Duration::from_millis(200));
     }
