@@ -267,6 +267,9 @@ async fn apply_one(
                 .collect();
             return Ok(report);
         }
+        Err(kube::Error::Status {
+            code: 404, message, ..
+        }) => return Err(not_served(kind, namespace, &desired.name, &message)),
         Err(err) => return Err(err.into()),
     };
     report.change = match before {
@@ -282,6 +285,22 @@ async fn apply_one(
         Some(_) => ObjectChange::Configured,
     };
     Ok(report)
+}
+
+/// A 404 to an apply: the namespace is missing, or the cluster does not
+/// serve the kind (no Prometheus Operator).
+fn not_served(kind: Kind, namespace: &str, name: &str, message: &str) -> Error {
+    let hint = if kind.access.group.is_empty() {
+        format!("does namespace {namespace} exist?")
+    } else {
+        format!(
+            "is the Prometheus Operator installed (`onramp detect` says)? Without it, onramp writes scrape and rule files for a plain Prometheus: --prometheus-config-dir DIR instead of --cluster; or does namespace {namespace} exist?"
+        )
+    };
+    Error::Usage(format!(
+        "cannot apply {} {name} in namespace {namespace}: the API server answered 404 ({message}); {hint}",
+        kind.kind
+    ))
 }
 
 /// Deletes the objects carrying exactly this app's owner labels that the

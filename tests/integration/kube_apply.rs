@@ -337,3 +337,28 @@ fn prune_deletes_only_onramp_objects_of_this_app_that_the_plan_no_longer_holds()
         "configured  PrometheusRule checkout"
     );
 }
+
+#[test]
+fn without_the_operator_apply_says_so_and_points_at_the_plain_prometheus_path() {
+    let standin = Standin::start(Scenario::NoOperator);
+    let run = apply(&standin, &[]);
+    run.expect_status(2);
+    assert!(
+        run.stderr.contains(
+            "cannot apply ServiceMonitor checkout in namespace shop: the API server answered 404"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("is the Prometheus Operator installed (`onramp detect` says)?"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("--prometheus-config-dir DIR"),
+        "{}",
+        run.stderr
+    );
+}
