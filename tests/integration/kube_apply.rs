@@ -118,7 +118,7 @@ fn apply_gives_monitors_and_rules_the_release_label_and_a_second_run_changes_not
 }
 
 #[test]
-fn dry_run_reports_what_would_be_created_and_stores_nothing() {
+fn dry_run_reports_what_would_change_and_stores_nothing() {
     let standin = Standin::start(Scenario::KubePrometheusStack);
     let run = apply(&standin, &["--dry-run"]);
     run.expect_status(0);
@@ -133,6 +133,7 @@ fn dry_run_reports_what_would_be_created_and_stores_nothing() {
     for object in OBJECTS {
         assert_eq!(stored(&standin, object), None, "{object:?} was stored");
     }
+
     assert!(
         standin
             .request_log()
@@ -142,6 +143,26 @@ fn dry_run_reports_what_would_be_created_and_stores_nothing() {
         "{:#?}",
         standin.request_log()
     );
+
+    // Over objects that exist: what would change, change and go — nothing does.
+    apply(&standin, &[]).expect_status(0);
+    let before: Vec<Option<Value>> = OBJECTS.iter().map(|o| stored(&standin, *o)).collect();
+    let run = apply(&standin, &["--dry-run", "--need", "service-health"]);
+    run.expect_status(0);
+    assert_eq!(
+        run.stdout_line(" PrometheusRule checkout").trim(),
+        "configured  PrometheusRule checkout"
+    );
+    assert_eq!(
+        run.stdout_line(" ServiceMonitor checkout").trim(),
+        "unchanged   ServiceMonitor checkout"
+    );
+    assert_eq!(
+        run.stdout_line("checkout-troubleshooting-dashboard").trim(),
+        "pruned      ConfigMap checkout-troubleshooting-dashboard"
+    );
+    let after: Vec<Option<Value>> = OBJECTS.iter().map(|o| stored(&standin, *o)).collect();
+    assert_eq!(after, before, "a dry run changed the cluster");
 }
 
 #[test]

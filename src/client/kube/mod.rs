@@ -497,6 +497,17 @@ mod tests {
     }
 
     #[test]
+    fn a_conflict_cause_names_the_manager_with_or_without_its_api_version() {
+        assert_eq!(
+            manager_of(
+                "conflict with \"kubectl-client-side-apply\" using monitoring.coreos.com/v1"
+            ),
+            "kubectl-client-side-apply"
+        );
+        assert_eq!(manager_of("conflict with \"helm\""), "helm");
+    }
+
+    #[test]
     fn selectors_are_encoded_for_the_query_string() {
         assert_eq!(
             encode("app.kubernetes.io/name=grafana"),

@@ -438,9 +438,13 @@ fn delete(
     let mut state = shared.lock();
     if !target.name.is_empty() {
         let key = store::key(target.resource, &target.namespace, &target.name);
-        return state
-            .store
-            .remove(&key)
+        // `dryRun=All`: answered as if deleted, kept, as the real server does.
+        let found = if param(params, "dryRun") == Some("All") {
+            state.store.get(&key).cloned()
+        } else {
+            state.store.remove(&key)
+        };
+        return found
             .map(|o| json_answer(200, &o))
             .ok_or_else(|| status::not_found(target.resource, &target.name));
     }
