@@ -149,6 +149,9 @@ pub struct RbacArgs {
     /// The command (default: every command that talks to the cluster).
     #[arg(value_enum)]
     pub command: Option<RbacCommand>,
+    /// For `apply`: grant its writes in this namespace only (a Role), and its reads cluster-wide.
+    #[arg(short = 'n', long, value_name = "NAMESPACE", requires = "command")]
+    pub namespace: Option<String>,
 }
 
 /// Arguments of `onramp completions`.

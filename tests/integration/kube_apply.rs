@@ -227,38 +227,39 @@ fn a_monitor_created_with_kubectl_is_a_conflict_naming_the_manager_and_fields_an
     );
 }
 
-/// The rules `onramp rbac apply` prints, as the stand-in's RBAC rules
-/// (a ClusterRole: every namespace).
+/// The rules `onramp rbac apply -n shop` prints, as the stand-in's RBAC
+/// rules: the ClusterRole's everywhere, the Role's in its namespace.
 fn rules_of_rbac_apply() -> Vec<Rule> {
-    let run = crate::support::onramp(&["rbac", "apply"]);
+    let run = crate::support::onramp(&["rbac", "apply", "-n", "shop"]);
     run.expect_status(0);
-    let role: Value = serde_saphyr::from_str(&run.stdout).expect("a ClusterRole");
-    assert_eq!(role["kind"], "ClusterRole");
-    role["rules"]
-        .as_array()
-        .expect("rules")
+    let roles = crate::support::yaml_documents(&run.stdout);
+    let kinds: Vec<&str> = roles.iter().filter_map(|r| r["kind"].as_str()).collect();
+    assert_eq!(kinds, ["ClusterRole", "Role"]);
+    assert_eq!(roles[1]["metadata"]["namespace"], "shop");
+    roles
         .iter()
-        .flat_map(|rule| {
-            let verbs: Vec<&str> = rule["verbs"]
+        .flat_map(|role| {
+            let namespace = role["metadata"]["namespace"].as_str();
+            role["rules"]
                 .as_array()
-                .expect("verbs")
+                .expect("rules")
                 .iter()
-                .map(|v| v.as_str().expect("a verb"))
-                .collect();
-            let group = rule["apiGroups"][0].as_str().expect("a group").to_string();
-            rule["resources"]
-                .as_array()
-                .expect("resources")
-                .iter()
-                .map(|r| {
-                    Rule::new(
-                        &verbs,
-                        &group,
-                        r.as_str().expect("a resource"),
-                        Some("shop"),
-                    )
+                .flat_map(move |rule| {
+                    let verbs: Vec<&str> = rule["verbs"]
+                        .as_array()
+                        .expect("verbs")
+                        .iter()
+                        .map(|v| v.as_str().expect("a verb"))
+                        .collect();
+                    let group = rule["apiGroups"][0].as_str().expect("a group");
+                    rule["resources"]
+                        .as_array()
+                        .expect("resources")
+                        .iter()
+                        .map(move |r| {
+                            Rule::new(&verbs, group, r.as_str().expect("a resource"), namespace)
+                        })
                 })
-                .collect::<Vec<_>>()
         })
         .collect()
 }

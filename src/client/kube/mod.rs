@@ -16,7 +16,7 @@ mod error;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use k8s_openapi::api::rbac::v1::{ClusterRole, PolicyRule};
+use k8s_openapi::api::rbac::v1::{ClusterRole, PolicyRule, Role};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ListMeta, ObjectMeta};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -416,6 +416,35 @@ struct Request<'a> {
 /// The least-privilege ClusterRole that allows exactly `access`: one rule
 /// per resource, its verbs merged.
 pub fn cluster_role(name: &str, access: &[Access]) -> ClusterRole {
+    ClusterRole {
+        metadata: role_metadata(name, None),
+        rules: Some(policy_rules(access)),
+        ..ClusterRole::default()
+    }
+}
+
+/// The least-privilege Role that allows exactly `access` in `namespace`.
+pub fn role(name: &str, namespace: &str, access: &[Access]) -> Role {
+    Role {
+        metadata: role_metadata(name, Some(namespace)),
+        rules: Some(policy_rules(access)),
+    }
+}
+
+fn role_metadata(name: &str, namespace: Option<&str>) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.to_string()),
+        namespace: namespace.map(str::to_string),
+        labels: Some(BTreeMap::from([(
+            "app.kubernetes.io/managed-by".to_string(),
+            "onramp".to_string(),
+        )])),
+        ..ObjectMeta::default()
+    }
+}
+
+/// One rule per resource, its verbs merged and sorted.
+fn policy_rules(access: &[Access]) -> Vec<PolicyRule> {
     let mut verbs: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
     for a in access {
         let entry = verbs.entry((a.group, a.resource)).or_default();
@@ -423,31 +452,18 @@ pub fn cluster_role(name: &str, access: &[Access]) -> ClusterRole {
             entry.push(a.verb.to_string());
         }
     }
-    ClusterRole {
-        metadata: ObjectMeta {
-            name: Some(name.to_string()),
-            labels: Some(BTreeMap::from([(
-                "app.kubernetes.io/managed-by".to_string(),
-                "onramp".to_string(),
-            )])),
-            ..ObjectMeta::default()
-        },
-        rules: Some(
-            verbs
-                .into_iter()
-                .map(|((group, resource), mut verbs)| {
-                    verbs.sort();
-                    PolicyRule {
-                        api_groups: Some(vec![group.to_string()]),
-                        resources: Some(vec![resource.to_string()]),
-                        verbs,
-                        ..PolicyRule::default()
-                    }
-                })
-                .collect(),
-        ),
-        ..ClusterRole::default()
-    }
+    verbs
+        .into_iter()
+        .map(|((group, resource), mut verbs)| {
+            verbs.sort();
+            PolicyRule {
+                api_groups: Some(vec![group.to_string()]),
+                resources: Some(vec![resource.to_string()]),
+                verbs,
+                ..PolicyRule::default()
+            }
+        })
+        .collect()
 }
 
 /// Decodes an answer, naming the request when it is not what was asked for.
