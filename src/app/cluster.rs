@@ -40,13 +40,33 @@ pub const LIST_SERVICES: Access = Access {
     version: "v1",
 };
 
+/// `get namespaces`: the app's namespace's labels, which a Prometheus may
+/// select monitors and rules by.
+pub const GET_NAMESPACES: Access = Access {
+    group: "",
+    resource: "namespaces",
+    verb: "get",
+    version: "v1",
+};
+
 /// Every permission reading an app from the cluster uses.
-pub const ACCESS: [Access; 4] = [
+pub const ACCESS: [Access; 5] = [
     GET_DEPLOYMENTS,
     GET_STATEFULSETS,
     GET_DAEMONSETS,
     LIST_SERVICES,
+    GET_NAMESPACES,
 ];
+
+/// The labels of `namespace` (empty when it has none or does not exist).
+pub async fn namespace_labels(
+    client: &KubeClient,
+    namespace: &str,
+) -> Result<std::collections::BTreeMap<String, String>> {
+    let found: Option<k8s_openapi::api::core::v1::Namespace> =
+        client.get_cluster_scoped(GET_NAMESPACES, namespace).await?;
+    Ok(found.and_then(|n| n.metadata.labels).unwrap_or_default())
+}
 
 /// The namespace an app reference reads from: `-n`, else the kubeconfig
 /// context's namespace (as kubectl does).

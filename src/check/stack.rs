@@ -537,7 +537,7 @@ fn selection_text(selection: &Selection, own_namespace: &str) -> String {
 }
 
 /// True for `{}`: a selector that matches everything.
-fn is_empty(selector: &LabelSelector) -> bool {
+pub fn is_empty(selector: &LabelSelector) -> bool {
     selector.match_labels.as_ref().is_none_or(|m| m.is_empty())
         && selector
             .match_expressions

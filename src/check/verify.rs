@@ -323,7 +323,7 @@ pub async fn run_once(
     let passed = !checks.iter().any(|c| c.status == Status::Fail);
     Ok(Report {
         app: plan.app.clone(),
-        prometheus: client.base_url().to_string(),
+        prometheus: client.reached_via(),
         passed,
         rounds: 1,
         duration_ms: started.elapsed().as_millis(),

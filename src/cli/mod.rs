@@ -548,6 +548,7 @@ impl AppSettings {
                 available_metrics: None,
                 subcommand: None,
                 manifests: app.filenames.clone(),
+                without_operator: false,
             },
             need_ids,
             needs_dirs,

@@ -15,13 +15,15 @@ pub mod verify;
 use std::collections::BTreeMap;
 
 use crate::app::{self, App};
+use crate::check::selection;
+use crate::check::stack::Stack;
 use crate::cli::config::Config;
 use crate::cli::{AppSelection, AppSettings, GrafanaArgs};
 use crate::client::kube::KubeClient;
 use crate::client::prometheus::PrometheusClient;
 use crate::error::{Error, Result};
 use crate::needs::{Catalog, Need};
-use crate::plan::Plan;
+use crate::plan::{Plan, PlanOptions};
 
 /// What a command leaves behind for the exit status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,19 +90,6 @@ impl Loaded {
     }
 }
 
-/// Every permission `plan`, `codify` and `verify` use on an app read from
-/// the cluster: the app itself and what `detect` reads.
-pub const PLAN_ACCESS: [crate::client::kube::Access; 8] = [
-    app::cluster::GET_DEPLOYMENTS,
-    app::cluster::GET_STATEFULSETS,
-    app::cluster::GET_DAEMONSETS,
-    app::cluster::LIST_SERVICES,
-    crate::check::stack::PROMETHEUSES,
-    crate::check::stack::DEPLOYMENTS,
-    crate::check::stack::LIST_SERVICES,
-    crate::check::stack::GET_SERVICES,
-];
-
 /// Reads the manifests (or, without them, the cluster), discovers the app,
 /// loads the catalog and checks the need selection and signal mappings
 /// against it.
@@ -127,6 +116,18 @@ pub async fn load(settings: &AppSettings, cluster: Option<&KubeClient>) -> Resul
     Ok(loaded)
 }
 
+/// The app's series in Prometheus, asking again until `deadline` while it
+/// cannot be reached.
+async fn exposed(
+    client: &PrometheusClient,
+    app: &App,
+    deadline: Option<std::time::Instant>,
+) -> crate::client::prometheus::Result<crate::needs::resolve::Exposed> {
+    let ask = || crate::check::verify::exposed_metrics(client, app);
+    let interval = crate::check::verify::Options::default().interval;
+    crate::check::verify::until_reachable(deadline, interval, ask).await
+}
+
 /// Everything a command that works on one app starts from: validated
 /// settings, the app, the catalog, the plan, and Prometheus when configured.
 pub struct Prepared {
@@ -136,8 +137,101 @@ pub struct Prepared {
     pub loaded: Loaded,
     /// The plan.
     pub plan: Plan,
-    /// The Prometheus client, when a URL is configured.
+    /// The Prometheus client, when a URL is configured (or, with the app
+    /// read from the cluster, the Prometheus `detect` finds there).
     pub prometheus: Option<PrometheusClient>,
+    /// What the cluster said, when the app was read from it.
+    pub live: Option<Live>,
+}
+
+/// What the cluster said about the app's monitoring, when the app was read
+/// from it: the stack `detect` finds and the app's namespace's labels.
+pub struct Live {
+    /// The connected client.
+    pub client: KubeClient,
+    /// The monitoring stack.
+    pub stack: Stack,
+    /// The labels of the app's namespace (read only when a Prometheus
+    /// selects namespaces by label).
+    pub namespace_labels: BTreeMap<String, String>,
+    /// The labels taken from the cluster's Prometheus selectors (those that
+    /// neither `--label` nor onramp.yaml set).
+    pub labels_from_cluster: BTreeMap<String, String>,
+}
+
+impl Live {
+    /// Asks the cluster what monitoring stack it runs, and the namespace's
+    /// labels when a selector needs them.
+    async fn read(client: KubeClient, app: &App) -> Result<Live> {
+        let stack = crate::check::stack::detect(&client).await?;
+        let namespace_labels = if selection::needs_namespace_labels(&stack) {
+            app::cluster::namespace_labels(&client, &app.namespace).await?
+        } else {
+            BTreeMap::new()
+        };
+        Ok(Live {
+            client,
+            stack,
+            namespace_labels,
+            labels_from_cluster: BTreeMap::new(),
+        })
+    }
+
+    /// Gives the plan what the cluster decides: the labels its Prometheus
+    /// selects on (under `--label` and onramp.yaml, which win), and no
+    /// monitors or rules without the Operator.
+    fn shape(&mut self, options: &mut PlanOptions) {
+        let mut labels = self.stack.required_labels();
+        labels.retain(|k, _| !options.selector_labels.contains_key(k));
+        self.labels_from_cluster = labels.clone();
+        labels.extend(std::mem::take(&mut options.selector_labels));
+        options.selector_labels = labels;
+        options.without_operator = self.stack.operator.is_none();
+    }
+
+    /// The cluster's Prometheus through the API server's service proxy, when
+    /// `detect` finds its Service.
+    fn prometheus(&self) -> Result<Option<PrometheusClient>> {
+        let Some(service) = self.stack.prometheus_service() else {
+            return Ok(None);
+        };
+        let proxy = crate::client::kube::ServiceProxy::new(
+            self.client.clone(),
+            &service.namespace,
+            &service.name,
+            &service.port.to_string(),
+        );
+        Ok(Some(PrometheusClient::through(proxy)?))
+    }
+
+    /// What the plan should say about the cluster: where the labels came
+    /// from, and every monitor or rule no Prometheus would pick up.
+    pub fn notes(&self, plan: &Plan) -> Vec<String> {
+        let objects = selection::selectables(plan);
+        let mut notes = Vec::new();
+        if let Some(p) = self.stack.selecting()
+            && !self.labels_from_cluster.is_empty()
+            && !objects.is_empty()
+        {
+            let labels: Vec<String> = self
+                .labels_from_cluster
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            notes.push(format!(
+                "Monitors and rules carry {}: the cluster's Prometheus {}/{} selects them by it (read from the cluster; --label or labels: in onramp.yaml override it).",
+                labels.join(","),
+                p.namespace,
+                p.name
+            ));
+        }
+        notes.extend(selection::warnings(
+            &self.stack,
+            &objects,
+            &self.namespace_labels,
+        ));
+        notes
+    }
 }
 
 impl Prepared {
@@ -175,19 +269,52 @@ impl Prepared {
             None => None,
         };
         let loaded = load(&settings, cluster.as_ref()).await?;
-        if let Some(client) = &prometheus {
-            let ask = || crate::check::verify::exposed_metrics(client, &loaded.app);
-            let interval = crate::check::verify::Options::default().interval;
-            let found = crate::check::verify::until_reachable(deadline, interval, ask).await?;
-            settings.plan.available_metrics = Some(found);
+        let mut live = match cluster {
+            Some(client) => Some(Live::read(client, &loaded.app).await?),
+            None => None,
+        };
+        if let Some(live) = &mut live {
+            live.shape(&mut settings.plan);
         }
-        let plan = crate::plan::build(&loaded.app, &loaded.needs(), &settings.plan)?;
-        Ok(Prepared {
+        let discovered = prometheus.is_none();
+        let prometheus = match (prometheus, &live) {
+            (None, Some(live)) => live.prometheus()?,
+            (given, _) => given,
+        };
+        let mut unasked = None;
+        if let Some(client) = &prometheus {
+            match exposed(client, &loaded.app, deadline).await {
+                Ok(found) => settings.plan.available_metrics = Some(found),
+                // Prometheus found in the cluster, not asked for: plan
+                // without it and say why (verify reports it failing).
+                Err(err) if discovered => {
+                    unasked = Some(format!(
+                        "Prometheus ({}) could not be asked for the app's metric names, so signals use the needs' default names: {}",
+                        client.reached_via(),
+                        crate::error::report(&err)
+                    ));
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+        let mut prepared = Prepared {
+            plan: crate::plan::build(&loaded.app, &loaded.needs(), &settings.plan)?,
             settings,
             loaded,
-            plan,
             prometheus,
-        })
+            live,
+        };
+        prepared.plan.notes.extend(unasked);
+        prepared.add_live_notes();
+        Ok(prepared)
+    }
+
+    /// Adds what the cluster says about the plan to its notes.
+    fn add_live_notes(&mut self) {
+        if let Some(live) = &self.live {
+            let notes = live.notes(&self.plan);
+            self.plan.notes.extend(notes);
+        }
     }
 
     /// Plans again with these dashboards in place of the rendered ones (by uid).
@@ -195,6 +322,7 @@ impl Prepared {
         self.settings.plan.dashboard_overrides = dashboards;
         self.plan =
             crate::plan::build(&self.loaded.app, &self.loaded.needs(), &self.settings.plan)?;
+        self.add_live_notes();
         Ok(())
     }
 }

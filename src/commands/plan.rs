@@ -70,6 +70,7 @@ fn consulted(prepared: &Prepared) -> Consulted {
     };
     let app = &prepared.loaded.app;
     let url = client.base_url().to_string();
+    let reached = client.reached_via();
     let what = if found.is_empty() {
         "it has no series of the app yet (not scraped?), so signals use the needs' default names"
             .to_string()
@@ -81,7 +82,7 @@ fn consulted(prepared: &Prepared) -> Consulted {
     };
     Consulted {
         sentence: format!(
-            "Prometheus {url} was consulted for namespace=\"{}\", job=\"{}\": {what}.",
+            "Prometheus {reached} was consulted for namespace=\"{}\", job=\"{}\": {what}.",
             app.namespace, app.name
         ),
         url: Some(url),

@@ -11,12 +11,20 @@ use crate::error::{Error, Result};
 fn access(command: RbacCommand) -> Vec<Access> {
     match command {
         RbacCommand::Detect => crate::check::stack::ACCESS.to_vec(),
-        RbacCommand::Plan => crate::commands::PLAN_ACCESS.to_vec(),
+        // The app, what detect reads (the labels monitors need), and
+        // Prometheus through the service proxy.
+        RbacCommand::Plan => [
+            &crate::app::cluster::ACCESS[..],
+            &crate::check::stack::ACCESS,
+            &[
+                crate::client::kube::PROXY_GET,
+                crate::client::kube::PROXY_CREATE,
+            ],
+        ]
+        .concat(),
         // Apply reads the app as plan does, then writes its objects.
         RbacCommand::Apply => {
-            let mut access = crate::commands::PLAN_ACCESS.to_vec();
-            access.extend(crate::sink::kubernetes::access());
-            access
+            [access(RbacCommand::Plan), crate::sink::kubernetes::access()].concat()
         }
     }
 }
@@ -47,7 +55,7 @@ pub fn run(args: &RbacArgs) -> Result<Outcome> {
         };
         crate::app::validate::namespace(namespace)
             .map_err(|m| Error::Usage(format!("-n {namespace:?}: {m}")))?;
-        let reads = crate::client::kube::cluster_role(&name, &crate::commands::PLAN_ACCESS);
+        let reads = crate::client::kube::cluster_role(&name, &access(RbacCommand::Plan));
         let writes =
             crate::client::kube::role(&name, namespace, &crate::sink::kubernetes::access());
         documents.push(format!(

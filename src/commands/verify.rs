@@ -10,21 +10,34 @@ use crate::commands::{Outcome, Prepared};
 use crate::error::{Error, Result};
 use crate::sink::write_atomic;
 
+/// How to name a Prometheus, for the messages that find none.
+const NO_PROMETHEUS: &str =
+    "pass --prometheus-url URL (or set PROMETHEUS_URL, or prometheus.url in onramp.yaml)";
+
 /// Runs the checks and reports them. When Prometheus cannot be reached (after
 /// retrying until `--wait` ends), the report still goes out, with one failing
 /// check saying so, and the exit status is the error's (3).
 pub async fn run(args: &VerifyArgs, config: &Config) -> Result<Outcome> {
     let started = Instant::now();
-    let Some(url) = args
+    let url = args
         .selection
         .prometheus
         .prometheus_url
         .clone()
-        .or_else(|| config.file.prometheus.url.clone())
-    else {
-        return Err(Error::Usage(
-            "no Prometheus to verify against: pass --prometheus-url URL (or set PROMETHEUS_URL, or prometheus.url in onramp.yaml)".to_string(),
-        ));
+        .or_else(|| config.file.prometheus.url.clone());
+    // Without -f the app is read from the cluster, whose Prometheus is
+    // reached through the API server when no URL is given.
+    let from_cluster = args.selection.app.filenames.is_empty();
+    let url = match url {
+        Some(url) => crate::client::secret::redact_userinfo(&url),
+        None if from_cluster => {
+            "the cluster's Prometheus (through the Kubernetes API server)".to_string()
+        }
+        None => {
+            return Err(Error::Usage(format!(
+                "no Prometheus to verify against: {NO_PROMETHEUS}"
+            )));
+        }
     };
     let options = verify::Options {
         concurrency: args.concurrency.max(1),
@@ -39,7 +52,6 @@ pub async fn run(args: &VerifyArgs, config: &Config) -> Result<Outcome> {
                 Some(ns) => format!("{ns}/{}", args.selection.app.app),
                 None => args.selection.app.app.clone(),
             };
-            let url = crate::client::secret::redact_userinfo(&url);
             let report = verify::unreachable_report(&app, &url, &err, started);
             (report, Some(Error::Prometheus(err)))
         }
@@ -58,7 +70,9 @@ async fn checked(args: &VerifyArgs, config: &Config, options: &verify::Options) 
     let prepared =
         Prepared::new_until(&args.selection, config, "codify", None, options.deadline).await?;
     let (Some(client), plan) = (&prepared.prometheus, &prepared.plan) else {
-        return Err(Error::Usage("no Prometheus to verify against".to_string()));
+        return Err(Error::Usage(format!(
+            "no Prometheus to verify against: the cluster has no Prometheus Service onramp can find (`onramp detect` shows what it sees); {NO_PROMETHEUS}"
+        )));
     };
     checks(client, plan, options, args.wait.is_some()).await
 }

@@ -256,6 +256,10 @@ pub struct PlanOptions {
     /// The `-f` arguments the app was read from, so commands printed into
     /// files name the same inputs and run as shown.
     pub manifests: Vec<String>,
+    /// True when the app's cluster has no Prometheus Operator: nothing would
+    /// read a ServiceMonitor, PodMonitor or PrometheusRule, so the plan has
+    /// none and points at the plain-Prometheus files instead.
+    pub without_operator: bool,
 }
 
 /// The arguments that select the app for any onramp command, with the
@@ -343,16 +347,25 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
 
     let mut artifacts = Vec::new();
     if let Some(endpoint) = &app.metrics {
-        artifacts.push(monitor_artifact(&ctx, &stamp, endpoint, &mut notes)?);
+        if !options.without_operator {
+            artifacts.push(monitor_artifact(&ctx, &stamp, endpoint, &mut notes)?);
+        }
     } else {
         notes.push(format!("No scrape object: {}", app.metrics_reason));
     }
     let planned = plan_needs(&ctx, &dashboard_stamp, &resolved, options)?;
     let groups = rules::groups(&ctx, &planned.alerts);
+    // Without the Operator the alerts go to the plain rules file only.
+    let no_rules = RuleGroups { groups: Vec::new() };
+    let rule_groups = if options.without_operator {
+        &no_rules
+    } else {
+        &groups
+    };
     artifacts.extend(kubernetes_artifacts(
         &ctx,
         &stamp,
-        &groups,
+        rule_groups,
         &planned.dashboards,
     )?);
     let kube_resources: Vec<String> = artifacts
@@ -890,10 +903,38 @@ fn prometheus_artifacts(
     Ok(artifacts)
 }
 
+/// Without the Operator: why the plan has no monitors or rules, the
+/// plain-Prometheus path, and whether the pods are already scraped by
+/// annotation.
+fn without_operator_note(ctx: &Context<'_>) -> String {
+    let mut note = format!(
+        "The cluster has no Prometheus Operator (no monitoring.coreos.com API group), so nothing would read a ServiceMonitor, PodMonitor or PrometheusRule: the plan has none. For a plain Prometheus, let onramp write the app's scrape config and rules into the folder its config includes: onramp apply {} --prometheus-config-dir DIR",
+        ctx.onramp_args
+    );
+    if ctx
+        .app
+        .annotations
+        .get("prometheus.io/scrape")
+        .map(String::as_str)
+        == Some("true")
+    {
+        let port = ctx.app.annotations.get("prometheus.io/port");
+        let path = ctx.app.annotations.get("prometheus.io/path");
+        note.push_str(&format!(
+            ". The pods already carry prometheus.io/scrape: \"true\"{}{}: a Prometheus with the common annotation-based kubernetes_sd job (as the prometheus Helm chart ships) already scrapes them; onramp's scrape config is for one without such a job",
+            port.map(|p| format!(", port {p}")).unwrap_or_default(),
+            path.map(|p| format!(", path {p}")).unwrap_or_default()
+        ));
+    }
+    note
+}
+
 fn closing_notes(ctx: &Context<'_>, options: &PlanOptions, has_dashboards: bool) -> Vec<String> {
     let app = ctx.app;
     let mut notes = Vec::new();
-    if options.selector_labels.is_empty() && app.metrics.is_some() {
+    if options.without_operator {
+        notes.push(without_operator_note(ctx));
+    } else if options.selector_labels.is_empty() && app.metrics.is_some() {
         notes.push(
             "No Prometheus selector labels are set. kube-prometheus-stack only picks up ServiceMonitors, PodMonitors and PrometheusRules labelled `release: <helm release>` (see the Prometheus resource's serviceMonitorSelector and ruleSelector); pass --label release=NAME or set `labels:` in onramp.yaml.".to_string(),
         );

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use crate::detect::detect_in;
 use crate::support::kube::{Scenario, Standin};
-use crate::support::{Run, demo_manifests, read};
+use crate::support::{Run, demo_manifests, read, yaml_documents};
 
 /// Runs `onramp COMMAND ARGS --kubeconfig K` in a fresh folder (no
 /// onramp.yaml, no machine kubeconfig).
@@ -152,4 +152,245 @@ fn reading_the_app_when_services_are_forbidden_names_the_verb_and_the_rbac_line(
         run.stderr
     );
     assert!(run.stderr.contains("onramp rbac plan"), "{}", run.stderr);
+}
+
+/// `plan checkout -n shop` from the cluster, as text.
+fn plan_text(standin: &Standin, extra: &[&str]) -> Run {
+    let run = against(
+        standin,
+        &[&["plan", "checkout", "-n", "shop"][..], extra].concat(),
+    );
+    run.expect_status(0);
+    run
+}
+
+/// The notes of a plan's text output.
+fn notes(run: &Run) -> Vec<&str> {
+    run.stdout
+        .split("\nNotes:\n")
+        .nth(1)
+        .unwrap_or_default()
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.strip_prefix("  - "))
+        .collect()
+}
+
+#[test]
+fn kube_prometheus_stack_gives_monitors_and_rules_the_release_label() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let out = tempfile::tempdir().expect("temp dir");
+    let dir = out.path().to_str().expect("utf-8");
+    against(
+        &standin,
+        &["codify", "checkout", "-n", "shop", "--out", dir],
+    )
+    .expect_status(0);
+    for file in ["servicemonitor.yaml", "prometheusrule.yaml"] {
+        let object = &yaml_documents(&read(out.path().join(file)))[0];
+        assert_eq!(
+            object["metadata"]["labels"]["release"], "kube-prometheus-stack",
+            "{file}"
+        );
+    }
+    let run = plan_text(&standin, &[]);
+    let notes = notes(&run);
+    assert!(
+        notes.contains(&"Monitors and rules carry release=kube-prometheus-stack: the cluster's Prometheus monitoring/kube-prometheus-stack-prometheus selects them by it (read from the cluster; --label or labels: in onramp.yaml override it)."),
+        "{notes:#?}"
+    );
+    assert!(
+        !notes
+            .iter()
+            .any(|n| n.contains("would be ignored") || n.contains("No Prometheus selector labels")),
+        "{notes:#?}"
+    );
+    assert!(cluster_wide_reads_of_pods_or_events(&standin).is_empty());
+}
+
+#[test]
+fn a_label_the_prometheus_does_not_select_is_named_with_the_label_it_needs() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let run = plan_text(&standin, &["--label", "release=prod"]);
+    let notes = notes(&run);
+    for kind in ["ServiceMonitor", "PrometheusRule"] {
+        let expected = format!(
+            "monitoring/kube-prometheus-stack-prometheus selects {kind}s with release=kube-prometheus-stack, and {kind} shop/checkout does not match, so it would be ignored; add --label release=kube-prometheus-stack"
+        );
+        assert!(notes.contains(&expected.as_str()), "{notes:#?}");
+    }
+}
+
+#[test]
+fn a_namespace_the_prometheus_does_not_watch_is_a_warning_naming_the_selector() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    standin.edit(
+        "monitoring.coreos.com/v1",
+        "Prometheus",
+        "monitoring",
+        "kube-prometheus-stack-prometheus",
+        |p| {
+            for key in ["serviceMonitorNamespaceSelector", "ruleNamespaceSelector"] {
+                p["spec"][key] = serde_json::json!({"matchLabels": {"monitoring": "enabled"}});
+            }
+        },
+    );
+    let run = plan_text(&standin, &[]);
+    let notes = notes(&run);
+    for kind in ["ServiceMonitor", "PrometheusRule"] {
+        let expected = format!(
+            "monitoring/kube-prometheus-stack-prometheus watches {kind}s only in namespaces labelled monitoring=enabled, and namespace shop is not; label it: kubectl label namespace shop monitoring=enabled, so it would ignore {kind} shop/checkout"
+        );
+        assert!(notes.contains(&expected.as_str()), "{notes:#?}");
+    }
+    assert_eq!(standin.requests_to("/api/v1/namespaces/shop"), 1);
+}
+
+#[test]
+fn without_the_operator_the_plan_has_no_monitors_and_points_at_plain_prometheus() {
+    let standin = Standin::start(Scenario::NoOperator);
+    let run = plan_text(&standin, &[]);
+    for absent in [
+        "servicemonitor.yaml",
+        "podmonitor.yaml",
+        "prometheusrule.yaml",
+    ] {
+        assert!(!run.stdout.contains(absent), "{absent}:\n{}", run.stdout);
+    }
+    for present in ["prometheus/scrape-config.yaml", "prometheus/rules.yaml"] {
+        assert!(run.stdout.contains(present), "{present}:\n{}", run.stdout);
+    }
+    let notes = notes(&run);
+    let note = notes
+        .iter()
+        .find(|n| n.starts_with("The cluster has no Prometheus Operator"))
+        .unwrap_or_else(|| panic!("{notes:#?}"));
+    assert!(
+        note.contains("onramp apply deployment/checkout -n shop --prometheus-config-dir DIR"),
+        "{note}"
+    );
+    assert!(
+        note.contains(
+            "The pods already carry prometheus.io/scrape: \"true\", port 8080, path /metrics"
+        ),
+        "{note}"
+    );
+    assert!(
+        !notes
+            .iter()
+            .any(|n| n.contains("No Prometheus selector labels")),
+        "{notes:#?}"
+    );
+}
+
+#[test]
+fn verify_without_a_url_reaches_the_real_prometheus_through_the_service_proxy() {
+    let stack = crate::live::Stack::with_sessions(10, std::time::Duration::from_millis(200));
+    stack.apply(&stack.shop.address(), &[]).expect_status(0);
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let address = stack.prometheus.address().parse().expect("an address");
+    standin.proxy_to("monitoring", "prometheus-operated", "9090", address);
+    let run = against(
+        &standin,
+        &["verify", "checkout", "-n", "shop", "--wait", "60s"],
+    );
+    run.expect_status(0);
+    assert!(
+        run.stdout.starts_with(&format!(
+            "verify shop/checkout against service monitoring/prometheus-operated:9090 through the Kubernetes API server {} (context standin)",
+            standin.url()
+        )),
+        "{}",
+        run.stdout
+    );
+    let proxied = standin
+        .request_log()
+        .into_iter()
+        .filter(|r| {
+            r.contains(
+                "/api/v1/namespaces/monitoring/services/prometheus-operated:9090/proxy/api/v1/",
+            )
+        })
+        .count();
+    assert!(proxied > 0, "{:?}", standin.request_log());
+    assert!(
+        cluster_wide_reads_of_pods_or_events(&standin).is_empty(),
+        "{:?}",
+        standin.request_log()
+    );
+
+    let plan = plan_text(&standin, &[]);
+    assert!(
+        plan.stdout.contains(&format!(
+            "Prometheus service monitoring/prometheus-operated:9090 through the Kubernetes API server {} (context standin) was consulted for namespace=\"shop\", job=\"checkout\"",
+            standin.url()
+        )),
+        "{}",
+        plan.stdout
+    );
+}
+
+#[test]
+fn plan_says_when_the_clusters_prometheus_cannot_be_asked_and_plans_without_it() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    // No proxy target: the API server answers 503, no endpoints.
+    let run = plan_text(&standin, &[]);
+    let notes = notes(&run);
+    assert!(
+        notes.iter().any(|n| n.starts_with(
+            "Prometheus (service monitoring/prometheus-operated:9090 through the Kubernetes API server"
+        ) && n.contains("could not be asked for the app's metric names")
+            && n.contains("503")),
+        "{notes:#?}"
+    );
+}
+
+#[test]
+fn plan_from_the_cluster_works_with_exactly_the_rules_onramp_rbac_plan_prints() {
+    let printed = crate::detect::printed_rules_of("plan");
+    let resources: Vec<(&str, &str, Vec<&str>)> = printed
+        .iter()
+        .map(|(verbs, group, resource)| {
+            (
+                group.as_str(),
+                resource.as_str(),
+                verbs.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    for wanted in [
+        ("apps", "deployments", vec!["get", "list"]),
+        ("", "namespaces", vec!["get"]),
+        ("", "services", vec!["get", "list"]),
+        ("", "services/proxy", vec!["create", "get"]),
+    ] {
+        assert!(resources.contains(&wanted), "{wanted:?} in {resources:?}");
+    }
+    assert!(
+        !resources
+            .iter()
+            .any(|(_, r, _)| *r == "pods" || *r == "events")
+    );
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    standin.edit(
+        "monitoring.coreos.com/v1",
+        "Prometheus",
+        "monitoring",
+        "kube-prometheus-stack-prometheus",
+        |p| {
+            p["spec"]["ruleNamespaceSelector"] =
+                serde_json::json!({"matchLabels": {"kubernetes.io/metadata.name": "shop"}});
+        },
+    );
+    standin.set_rbac(crate::detect::as_rules(&printed));
+    let run = plan_text(&standin, &[]);
+    assert!(
+        !notes(&run).iter().any(|n| n.contains("would ignore")),
+        "{}",
+        run.stdout
+    );
+    for app in ["statefulset/checkout", "daemonset/checkout"] {
+        let run = against(&standin, &["plan", app, "-n", "shop"]);
+        run.expect_status(2);
+    }
 }

@@ -246,13 +246,18 @@ fn without_the_operator_detect_says_so_and_points_at_the_plain_prometheus_path()
     );
 }
 
-/// The rules `onramp rbac detect` prints, as the stand-in's RBAC rules.
+/// The rules `onramp rbac detect` prints: (verbs, group, resource).
 fn printed_rules() -> Vec<(Vec<String>, String, String)> {
-    let run = crate::support::onramp(&["rbac", "detect"]);
+    printed_rules_of("detect")
+}
+
+/// The rules `onramp rbac COMMAND` prints: (verbs, group, resource).
+pub(crate) fn printed_rules_of(command: &str) -> Vec<(Vec<String>, String, String)> {
+    let run = crate::support::onramp(&["rbac", command]);
     run.expect_status(0);
     let role = &yaml_documents(&run.stdout)[0];
     assert_eq!(role["kind"], "ClusterRole");
-    assert_eq!(role["metadata"]["name"], "onramp-detect");
+    assert_eq!(role["metadata"]["name"], format!("onramp-{command}"));
     role["rules"]
         .as_array()
         .expect("rules")
@@ -274,7 +279,7 @@ fn printed_rules() -> Vec<(Vec<String>, String, String)> {
         .collect()
 }
 
-fn as_rules(printed: &[(Vec<String>, String, String)]) -> Vec<Rule> {
+pub(crate) fn as_rules(printed: &[(Vec<String>, String, String)]) -> Vec<Rule> {
     printed
         .iter()
         .map(|(verbs, group, resource)| {

@@ -12,6 +12,7 @@
 
 mod config;
 mod error;
+mod proxy;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -23,6 +24,7 @@ use serde::de::DeserializeOwned;
 
 pub use config::KubeSettings;
 pub use error::{Error, Result};
+pub use proxy::{PROXY_CREATE, PROXY_GET, ProxyAnswer, ServiceProxy};
 
 /// One permission a request needs, as an RBAC rule names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -77,6 +79,8 @@ const PAGE_SIZE: usize = 250;
 #[derive(Clone)]
 pub struct KubeClient {
     client: kube::Client,
+    /// The same, without kube's retries (for the service proxy).
+    proxy_client: kube::Client,
     server: String,
     context: String,
     grant: String,
@@ -90,12 +94,20 @@ impl KubeClient {
         crate::client::http::install_crypto_provider();
         let server = found.config.cluster_url.to_string();
         let server = server.trim_end_matches('/').to_string();
-        let client = kube::Client::try_from(found.config).map_err(|e| Error::BadConfig {
+        let bad = |e: kube::Error| Error::BadConfig {
             origin: found.origin.clone(),
             reason: crate::client::http::innermost(&e),
-        })?;
+        };
+        // Through the service proxy a 503 is the Service's answer ("no
+        // endpoints available"), not the API server asking to come back:
+        // kube's default retry would wait on it for minutes.
+        let mut once = found.config.clone();
+        once.default_retry = false;
+        let proxy_client = kube::Client::try_from(once).map_err(bad)?;
+        let client = kube::Client::try_from(found.config.clone()).map_err(bad)?;
         Ok(KubeClient {
             client,
+            proxy_client,
             server,
             context: found.context,
             grant: settings.grant.clone(),
@@ -153,8 +165,28 @@ impl KubeClient {
         namespace: &str,
         name: &str,
     ) -> Result<Option<T>> {
-        let path = format!("{}/{name}", access.path(Some(namespace)));
-        match self.get_text(&path, access, Some(namespace)).await {
+        self.get_in(access, Some(namespace), name).await
+    }
+
+    /// One cluster-scoped object (a Namespace) by name, `None` when it does
+    /// not exist.
+    pub async fn get_cluster_scoped<T: DeserializeOwned>(
+        &self,
+        access: Access,
+        name: &str,
+    ) -> Result<Option<T>> {
+        self.get_in(access, None, name).await
+    }
+
+    /// One object by name, in a namespace or cluster-scoped.
+    async fn get_in<T: DeserializeOwned>(
+        &self,
+        access: Access,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<Option<T>> {
+        let path = format!("{}/{name}", access.path(namespace));
+        match self.get_text(&path, access, namespace).await {
             Ok(text) => decode(&path, &text).map(Some),
             Err(Error::Status { code: 404, .. }) => Ok(None),
             Err(err) => Err(err),
@@ -368,6 +400,7 @@ impl KubeClient {
             scope: match namespace {
                 Some(ns) => format!("in namespace {ns}"),
                 None if access.resource.is_empty() => "(a non-resource URL)".to_string(),
+                None if access.verb == "get" => "(cluster-scoped)".to_string(),
                 None => "in all namespaces".to_string(),
             },
             message: message.to_string(),

@@ -22,6 +22,7 @@ use super::api::{
 use super::config::PrometheusConfig;
 use super::error::{Error, Result};
 use crate::client::http::{Body, Replay, Transport, Unreachable};
+use crate::client::kube::ServiceProxy;
 use crate::client::secret::redact;
 
 /// Gauge: 1 when the last configuration reload worked.
@@ -36,8 +37,19 @@ const BODY_EXCERPT_CHARS: usize = 200;
 /// pool.
 #[derive(Clone, Debug)]
 pub struct PrometheusClient {
-    transport: Transport,
+    transport: Backend,
     config: Arc<PrometheusConfig>,
+}
+
+/// How requests reach Prometheus: the shared HTTP transport to its URL, or
+/// the Kubernetes API server's service proxy (the kubeconfig's credentials
+/// and TLS, no port-forward).
+#[derive(Clone, Debug)]
+enum Backend {
+    /// Straight to the base URL.
+    Direct(Transport),
+    /// Through `/api/v1/namespaces/NS/services/NAME:PORT/proxy/`.
+    ApiServer(Box<ServiceProxy>),
 }
 
 /// The time span and resolution of a range query.
@@ -85,9 +97,30 @@ impl PrometheusClient {
             reason,
         })?;
         Ok(PrometheusClient {
-            transport,
+            transport: Backend::Direct(transport),
             config: Arc::new(config),
         })
+    }
+
+    /// A client for the Prometheus behind `proxy`, reached through the
+    /// Kubernetes API server with the kubeconfig's credentials. One attempt
+    /// per request: the API server answers for the Service (503 when it has
+    /// no ready endpoint).
+    pub fn through(proxy: ServiceProxy) -> Result<Self> {
+        let config = PrometheusConfig::new(&proxy.url())?;
+        Ok(PrometheusClient {
+            transport: Backend::ApiServer(Box::new(proxy)),
+            config: Arc::new(config),
+        })
+    }
+
+    /// How Prometheus is reached, for people: its URL, or the Service and the
+    /// API server whose proxy reaches it.
+    pub fn reached_via(&self) -> String {
+        match &self.transport {
+            Backend::Direct(_) => self.config.base_url.to_string(),
+            Backend::ApiServer(proxy) => proxy.describe(),
+        }
     }
 
     /// The settings this client uses.
@@ -404,7 +437,13 @@ impl PrometheusClient {
             (false, true) => Body::Query(params),
             (false, false) => Body::Form(params),
         };
-        match self.transport.send(method, &url, body, &[], replay).await {
+        let transport = match &self.transport {
+            Backend::Direct(transport) => transport,
+            Backend::ApiServer(proxy) => {
+                return self.send_proxied(proxy, method, path, params).await;
+            }
+        };
+        match transport.send(method, &url, body, &[], replay).await {
             Ok(answer) => Ok(Reply {
                 url: url.to_string(),
                 status: answer.status,
@@ -421,6 +460,37 @@ impl PrometheusClient {
         }
     }
 
+    /// Sends one request through the API server's service proxy: query
+    /// parameters in the URL for GET, a form body otherwise, as [`Self::send`].
+    async fn send_proxied(
+        &self,
+        proxy: &ServiceProxy,
+        method: Method,
+        path: &str,
+        params: &[(&str, String)],
+    ) -> Result<Reply> {
+        let url = self.display_endpoint(path);
+        let encoded = form_encode(params);
+        let (relative, form) = match (params.is_empty(), method == Method::GET) {
+            (true, _) => (path.to_string(), None),
+            (false, true) => (format!("{path}?{encoded}"), None),
+            (false, false) => (path.to_string(), Some(encoded)),
+        };
+        match proxy.send(method, &relative, form).await {
+            Ok(answer) => Ok(Reply {
+                url,
+                status: StatusCode::from_u16(answer.status)
+                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                body: answer.body,
+            }),
+            Err(reason) => Err(Error::Unreachable {
+                url,
+                attempts: 1,
+                reason: redact(&reason),
+            }),
+        }
+    }
+
     /// The error for a reply with an error status: rejected credentials
     /// (401/403) get their own variant; other bodies are quoted redacted.
     fn http_error(&self, reply: Reply) -> Error {
@@ -428,7 +498,8 @@ impl PrometheusClient {
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Error::CredentialsRejected {
                 url: reply.url,
                 status: reply.status.as_u16(),
-                credentials_sent: self.config.auth.is_some(),
+                credentials_sent: self.config.auth.is_some()
+                    || matches!(self.transport, Backend::ApiServer(_)),
             },
             status => Error::Http {
                 status: status.as_u16(),
@@ -465,6 +536,18 @@ fn excerpt(body: &str) -> String {
         Some((cut, _)) => format!("{}…", &line[..cut]),
         None => line.to_string(),
     }
+}
+
+/// `a=1&b=x%20y`: parameters as a query string or a form body.
+fn form_encode(params: &[(&str, String)]) -> String {
+    let encode = |text: &str| {
+        percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
+    params
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// Unix seconds with millisecond precision, as Prometheus accepts them.

@@ -3,6 +3,7 @@
 
 mod bugs;
 mod clients;
+mod cluster;
 mod conventions;
 mod engagement;
 mod files;

@@ -282,6 +282,24 @@ impl Standin {
         insert(&mut self.inner.lock().store, object, "Standin::insert");
     }
 
+    /// Changes a stored object in place, as an administrator's edit would
+    /// (test setup: a Prometheus that watches other namespaces).
+    pub fn edit(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+        change: impl FnOnce(&mut Value),
+    ) {
+        let resource = resources::of_kind(api_version, kind).expect("a served kind");
+        let key = store::key(resource, namespace, name);
+        let mut state = self.inner.lock();
+        let mut object = state.store.get(&key).cloned().expect("the object exists");
+        change(&mut object);
+        state.store.put(key, object);
+    }
+
     /// The stored object, as a `GET` would return it.
     pub fn object(
         &self,

@@ -1,0 +1,251 @@
+//! Whether the cluster's Prometheus will pick up the monitors and rules of a
+//! plan: each `Prometheus` resource selects ServiceMonitors, PodMonitors and
+//! PrometheusRules by their labels *and* by their namespace's labels, and
+//! silently ignores the rest (the `release` label trap of
+//! kube-prometheus-stack). This module says so plainly, naming the
+//! Prometheus and the selector, and what to change; `plan` and `apply` print
+//! its warnings.
+//!
+//! Reads the plan's rendered objects (their real labels) and what
+//! [`crate::check::stack`] found; does not talk to the cluster itself.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use serde::Deserialize;
+
+use crate::check::stack::{PrometheusResource, Selection, Stack, is_empty, selector_text};
+use crate::plan::{ArtifactKind, Plan};
+
+/// A monitoring object of the plan, as a Prometheus selects it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selectable {
+    /// `ServiceMonitor`, `PodMonitor` or `PrometheusRule`.
+    pub kind: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// Its name.
+    pub name: String,
+    /// Its labels, as rendered.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// Only the labels of a rendered object.
+#[derive(Deserialize)]
+struct Rendered {
+    metadata: RenderedMeta,
+}
+
+#[derive(Deserialize)]
+struct RenderedMeta {
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+}
+
+/// The ServiceMonitors, PodMonitors and PrometheusRules of `plan`, with the
+/// labels they are rendered with.
+pub fn selectables(plan: &Plan) -> Vec<Selectable> {
+    plan.artifacts
+        .iter()
+        .filter_map(|artifact| match &artifact.kind {
+            ArtifactKind::Kubernetes {
+                api_version,
+                kind,
+                namespace,
+                names,
+            } if api_version.starts_with("monitoring.coreos.com/") => {
+                let rendered: Rendered = serde_saphyr::from_str(&artifact.content).ok()?;
+                Some(Selectable {
+                    kind: kind.clone(),
+                    namespace: namespace.clone(),
+                    name: names.first().cloned().unwrap_or_default(),
+                    labels: rendered.metadata.labels,
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// True when some Prometheus selects by namespace labels, so the app's
+/// namespace's labels must be read to decide.
+pub fn needs_namespace_labels(stack: &Stack) -> bool {
+    stack.prometheuses.iter().any(|p| {
+        [&p.service_monitors, &p.pod_monitors, &p.rules]
+            .iter()
+            .any(|s| s.namespace_selector.as_ref().is_some_and(|n| !is_empty(n)))
+    })
+}
+
+/// One warning per object no Prometheus of `stack` would pick up, naming
+/// the Prometheus and the selector it fails, and what to do.
+/// `namespace_labels` are the labels of the objects' namespace. Without the
+/// Operator there is nothing to warn about here: the plan has no monitors.
+pub fn warnings(
+    stack: &Stack,
+    objects: &[Selectable],
+    namespace_labels: &BTreeMap<String, String>,
+) -> Vec<String> {
+    if stack.operator.is_none() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for object in objects {
+        if stack.prometheuses.is_empty() {
+            out.push(format!(
+                "No Prometheus resource exists in the cluster: nothing will pick up {} {}/{}. Create one (kube-prometheus-stack does) before applying.",
+                object.kind, object.namespace, object.name
+            ));
+            continue;
+        }
+        let missed = stack
+            .prometheuses
+            .iter()
+            .map(|p| why_not(p, object, namespace_labels))
+            .collect::<Option<Vec<String>>>();
+        // `None`: some Prometheus selects it.
+        if let Some(reasons) = missed {
+            out.extend(reasons);
+        }
+    }
+    out
+}
+
+/// Why `prometheus` would not pick `object` up, or `None` when it does.
+fn why_not(
+    prometheus: &PrometheusResource,
+    object: &Selectable,
+    namespace_labels: &BTreeMap<String, String>,
+) -> Option<String> {
+    let selection = selection_of(prometheus, &object.kind)?;
+    let who = format!("{}/{}", prometheus.namespace, prometheus.name);
+    let plural = format!("{}s", object.kind);
+    let what = format!("{} {}/{}", object.kind, object.namespace, object.name);
+    let Some(selector) = &selection.selector else {
+        return Some(format!(
+            "{who} selects no {plural} (its selector is unset), so it ignores {what}; set the selector in the Prometheus resource, or scrape through another Prometheus"
+        ));
+    };
+    if !matches(selector, &object.labels) {
+        let add: Vec<String> = selector
+            .match_labels
+            .iter()
+            .flatten()
+            .filter(|(k, v)| object.labels.get(*k) != Some(*v))
+            .map(|(k, v)| format!("--label {k}={v}"))
+            .collect();
+        let advice = if add.is_empty() {
+            "give it labels that match".to_string()
+        } else {
+            format!("add {}", add.join(" "))
+        };
+        return Some(format!(
+            "{who} selects {plural} with {}, and {what} does not match, so it would be ignored; {advice}",
+            selector_text(selector)
+        ));
+    }
+    namespace_miss(selection, prometheus, object, namespace_labels)
+        .map(|why| format!("{who} {why}, so it would ignore {what}"))
+}
+
+/// Why the object's namespace is not watched, or `None` when it is.
+fn namespace_miss(
+    selection: &Selection,
+    prometheus: &PrometheusResource,
+    object: &Selectable,
+    namespace_labels: &BTreeMap<String, String>,
+) -> Option<String> {
+    let plural = format!("{}s", object.kind);
+    match &selection.namespace_selector {
+        None if object.namespace == prometheus.namespace => None,
+        None => Some(format!(
+            "watches {plural} only in its own namespace {} (its namespace selector is unset), not in {}",
+            prometheus.namespace, object.namespace
+        )),
+        Some(selector) if matches(selector, namespace_labels) => None,
+        Some(selector) => {
+            let text = selector_text(selector);
+            Some(format!(
+                "watches {plural} only in namespaces labelled {text}, and namespace {} is not; label it: kubectl label namespace {} {}",
+                object.namespace,
+                object.namespace,
+                text.replace(',', " ")
+            ))
+        }
+    }
+}
+
+/// The selection of `prometheus` for objects of `kind`.
+fn selection_of<'a>(prometheus: &'a PrometheusResource, kind: &str) -> Option<&'a Selection> {
+    match kind {
+        "ServiceMonitor" => Some(&prometheus.service_monitors),
+        "PodMonitor" => Some(&prometheus.pod_monitors),
+        "PrometheusRule" => Some(&prometheus.rules),
+        _ => None,
+    }
+}
+
+/// Whether `labels` satisfy `selector`, as the API server's label selectors
+/// evaluate it: every `matchLabels` pair and every expression.
+pub fn matches(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
+    let pairs = selector
+        .match_labels
+        .iter()
+        .flatten()
+        .all(|(k, v)| labels.get(k) == Some(v));
+    let expressions = selector.match_expressions.iter().flatten().all(|e| {
+        let values = e.values.as_deref().unwrap_or_default();
+        let value = labels.get(&e.key);
+        match e.operator.as_str() {
+            "In" => value.is_some_and(|v| values.contains(v)),
+            "NotIn" => value.is_none_or(|v| !values.contains(v)),
+            "Exists" => value.is_some(),
+            "DoesNotExist" => value.is_none(),
+            _ => false,
+        }
+    });
+    pairs && expressions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement;
+
+    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn selectors_match_as_the_api_server_evaluates_them() {
+        let selector = LabelSelector {
+            match_labels: Some(labels(&[("release", "kps")])),
+            match_expressions: Some(vec![
+                LabelSelectorRequirement {
+                    key: "tier".into(),
+                    operator: "NotIn".into(),
+                    values: Some(vec!["batch".into()]),
+                },
+                LabelSelectorRequirement {
+                    key: "team".into(),
+                    operator: "Exists".into(),
+                    values: None,
+                },
+            ]),
+        };
+        assert!(matches(
+            &selector,
+            &labels(&[("release", "kps"), ("team", "a")])
+        ));
+        assert!(!matches(&selector, &labels(&[("release", "kps")])));
+        assert!(!matches(
+            &selector,
+            &labels(&[("release", "kps"), ("team", "a"), ("tier", "batch")])
+        ));
+        assert!(!matches(&selector, &labels(&[("team", "a")])));
+        assert!(matches(&LabelSelector::default(), &labels(&[])));
+    }
+}

@@ -1,0 +1,150 @@
+//! The API server's service proxy as an HTTP transport:
+//! `/api/v1/namespaces/NS/services/NAME:PORT/proxy/PATH` reaches a Service
+//! inside the cluster with the kubeconfig's own credentials and TLS, so a
+//! client (Prometheus') can talk to it without a port-forward.
+//!
+//! Knows the proxy's paths and RBAC (`get` and, for POST, `create` on
+//! `services/proxy`); knows nothing of what is behind the Service.
+
+use std::time::Instant;
+
+use super::{Access, KubeClient};
+
+/// `get services/proxy`: a GET through the proxy.
+pub const PROXY_GET: Access = Access {
+    group: "",
+    resource: "services/proxy",
+    verb: "get",
+    version: "v1",
+};
+
+/// `create services/proxy`: a POST through the proxy (RBAC names a POST's
+/// verb `create`).
+pub const PROXY_CREATE: Access = Access {
+    verb: "create",
+    ..PROXY_GET
+};
+
+/// One Service port reached through the API server.
+#[derive(Clone)]
+pub struct ServiceProxy {
+    client: KubeClient,
+    namespace: String,
+    service: String,
+    port: String,
+}
+
+impl std::fmt::Debug for ServiceProxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.url())
+    }
+}
+
+/// An answer that came back through the proxy, read whole.
+#[derive(Debug)]
+pub struct ProxyAnswer {
+    /// The HTTP status (the Service's, or the API server's own when it could
+    /// not reach the Service: 503, or 401/403 for onramp's credentials).
+    pub status: u16,
+    /// The body, as text (invalid UTF-8 replaced).
+    pub body: String,
+}
+
+impl ServiceProxy {
+    /// The proxy to `service`'s `port` (a number or a port name) in `namespace`.
+    pub fn new(client: KubeClient, namespace: &str, service: &str, port: &str) -> ServiceProxy {
+        ServiceProxy {
+            client,
+            namespace: namespace.to_string(),
+            service: service.to_string(),
+            port: port.to_string(),
+        }
+    }
+
+    /// `/api/v1/namespaces/NS/services/NAME:PORT/proxy/`.
+    pub fn path(&self) -> String {
+        format!(
+            "/api/v1/namespaces/{}/services/{}:{}/proxy/",
+            self.namespace, self.service, self.port
+        )
+    }
+
+    /// The proxy's full URL on the API server, for messages and logs.
+    pub fn url(&self) -> String {
+        format!("{}{}", self.client.server(), self.path())
+    }
+
+    /// `service monitoring/prometheus-operated:9090 through the API server
+    /// https://… (context kind-onramp)`, for people.
+    pub fn describe(&self) -> String {
+        format!(
+            "service {}/{}:{} through the Kubernetes API server {} (context {})",
+            self.namespace,
+            self.service,
+            self.port,
+            self.client.server(),
+            self.client.context()
+        )
+    }
+
+    /// Sends `method` to `relative` (a path and query under the Service's
+    /// root, `api/v1/query`), with a form body when given. `Err` carries why
+    /// no answer came (connection, TLS, timeout).
+    pub async fn send(
+        &self,
+        method: http::Method,
+        relative: &str,
+        form: Option<String>,
+    ) -> Result<ProxyAnswer, String> {
+        let path = format!("{}{relative}", self.path());
+        let mut request = http::Request::builder().method(method.clone()).uri(&path);
+        if form.is_some() {
+            request = request.header(
+                http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            );
+        }
+        let body = form.unwrap_or_default().into_bytes();
+        let request = request
+            .body(kube::client::Body::from(body))
+            .map_err(|e| format!("cannot build the request: {e}"))?;
+        let started = Instant::now();
+        let answer = self.exchange(request).await;
+        let outcome = match &answer {
+            Ok(a) => a.status.to_string(),
+            Err(reason) => format!("failed ({reason})"),
+        };
+        tracing::info!(
+            target: "onramp::http",
+            "{method} {}{path} -> {outcome} in {} ms",
+            self.client.server(),
+            started.elapsed().as_millis()
+        );
+        answer
+    }
+
+    /// One exchange through the kube client's transport (its TLS, its
+    /// credentials), the body read whole.
+    async fn exchange(
+        &self,
+        request: http::Request<kube::client::Body>,
+    ) -> Result<ProxyAnswer, String> {
+        let innermost = |e: &kube::Error| crate::client::http::innermost(e);
+        let response = self
+            .client
+            .proxy_client
+            .send(request)
+            .await
+            .map_err(|e| innermost(&e))?;
+        let status = response.status().as_u16();
+        let bytes = response
+            .into_body()
+            .collect_bytes()
+            .await
+            .map_err(|e| innermost(&e))?;
+        Ok(ProxyAnswer {
+            status,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        })
+    }
+}
