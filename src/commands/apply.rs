@@ -11,7 +11,7 @@ use std::path::Path;
 use crate::cli::config::Config;
 use crate::cli::{ApplyArgs, ClusterArgs, RbacCommand};
 use crate::client::kube::KubeClient;
-use crate::commands::{Outcome, Prepared, print};
+use crate::commands::{Live, Outcome, Prepared, print};
 use crate::error::{Error, Result};
 use crate::plan;
 use crate::sink::Change;
@@ -114,16 +114,36 @@ fn check_targets(args: &ApplyArgs, prometheus: bool, grafana: bool) -> Result<()
     Ok(())
 }
 
-/// Server-side applies the plan's objects and prints what changed; a
-/// conflict is a refused write.
+/// Server-side applies the plan's objects and prints what changed, after
+/// the plan's notes — with the warning when no Prometheus would pick an
+/// object up (the cluster is asked even when the app came from `-f`, so
+/// the `release` label trap never goes unsaid). A conflict is a refused
+/// write.
 pub async fn apply_to_cluster(
     prepared: &Prepared,
     cluster: &ClusterArgs,
     options: &kube_sink::Options,
 ) -> Result<Outcome> {
-    let client = KubeClient::connect(&cluster.settings(RbacCommand::Apply)).await?;
-    let report = kube_sink::apply(&client, &prepared.plan, options).await?;
-    print(&kube_sink::summary(&report, client.context()))?;
+    let plan = &prepared.plan;
+    let read;
+    let (client, mut notes) = match &prepared.live {
+        // The plan's notes already hold what the cluster said.
+        Some(live) => (&live.client, plan.notes.clone()),
+        None => {
+            let client = KubeClient::connect(&cluster.settings(RbacCommand::Apply)).await?;
+            read = Live::read(client, &prepared.loaded.app).await?;
+            let mut notes = plan.notes.clone();
+            notes.extend(read.notes(plan));
+            (&read.client, notes)
+        }
+    };
+    notes.dedup();
+    let report = kube_sink::apply(client, plan, options).await?;
+    let mut text = kube_sink::summary(&report, client.context());
+    for note in &notes {
+        text.push_str(&format!("note: {note}\n"));
+    }
+    print(&text)?;
     Ok(if report.conflicted() {
         Outcome::CheckFailed
     } else {

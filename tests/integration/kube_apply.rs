@@ -236,6 +236,11 @@ fn rules_of_rbac_apply() -> Vec<Rule> {
     let kinds: Vec<&str> = roles.iter().filter_map(|r| r["kind"].as_str()).collect();
     assert_eq!(kinds, ["ClusterRole", "Role"]);
     assert_eq!(roles[1]["metadata"]["namespace"], "shop");
+    rules_of(&roles)
+}
+
+/// The roles' rules as the stand-in's: a Role's in its namespace.
+fn rules_of(roles: &[Value]) -> Vec<Rule> {
     roles
         .iter()
         .flat_map(|role| {
@@ -279,7 +284,9 @@ fn apply_works_with_exactly_the_rules_of_onramp_rbac_apply_and_forbidden_names_v
 
     // Without `create`, a new object cannot come into being through apply.
     let fresh = Standin::start(Scenario::KubePrometheusStack);
-    fresh.set_rbac(vec![
+    let reads = crate::support::onramp(&["rbac", "plan"]);
+    let mut rules = rules_of(&crate::support::yaml_documents(&reads.stdout));
+    rules.extend([
         Rule::new(
             &["get", "list", "patch", "delete"],
             "monitoring.coreos.com",
@@ -293,6 +300,7 @@ fn apply_works_with_exactly_the_rules_of_onramp_rbac_apply_and_forbidden_names_v
             Some("shop"),
         ),
     ]);
+    fresh.set_rbac(rules);
     let run = apply(&fresh, &[]);
     run.expect_status(4);
     assert!(
@@ -382,5 +390,40 @@ fn without_the_operator_apply_says_so_and_points_at_the_plain_prometheus_path() 
         run.stderr.contains("--prometheus-config-dir DIR"),
         "{}",
         run.stderr
+    );
+}
+
+#[test]
+fn apply_from_manifests_without_the_release_label_says_the_prometheus_would_ignore_the_monitor() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = standin.kubeconfig();
+    let manifests = checkout();
+    let run = crate::support::kube::run(
+        dir.path(),
+        &[
+            "apply",
+            "checkout",
+            "-n",
+            "shop",
+            "-f",
+            &manifests,
+            "--cluster",
+            "--kubeconfig",
+            kubeconfig.to_str().expect("utf-8"),
+        ],
+    );
+    run.expect_status(0);
+    assert_eq!(
+        run.stdout_line(
+            "note: monitoring/kube-prometheus-stack-prometheus selects ServiceMonitors"
+        ),
+        "note: monitoring/kube-prometheus-stack-prometheus selects ServiceMonitors with release=kube-prometheus-stack, and ServiceMonitor shop/checkout does not match, so it would be ignored; add --label release=kube-prometheus-stack"
+    );
+    assert!(
+        run.stdout
+            .contains("selects PrometheusRules with release=kube-prometheus-stack"),
+        "{}",
+        run.stdout
     );
 }

@@ -71,8 +71,6 @@ fn onboard(
         "checkout",
         "-n",
         "shop",
-        "--label",
-        "release=kube-prometheus-stack",
         "--kubeconfig",
         kubeconfig.to_str().expect("utf-8"),
         "--prometheus-url",
@@ -105,7 +103,8 @@ fn onboard_takes_the_shop_from_nothing_to_scraped_dashboarded_codified_and_verif
     });
     run.expect_status(0);
 
-    // Applied: the monitor carries the label the Prometheus selects on.
+    // Read from the cluster, applied with the label its Prometheus selects
+    // on — found by asking the cluster, not given.
     let monitor = standin
         .object(
             "monitoring.coreos.com/v1",
