@@ -65,7 +65,11 @@ fn onboard(
 ) -> Run {
     let dir = tempfile::tempdir().expect("temp dir");
     let kubeconfig = standin.kubeconfig();
-    let (prometheus_url, grafana_url) = (prometheus.url(), grafana.url());
+    // No --prometheus-url: the cluster's Prometheus, through the API
+    // server's service proxy.
+    let address = prometheus.address().parse().expect("an address");
+    standin.proxy_to("monitoring", "prometheus-operated", "9090", address);
+    let grafana_url = grafana.url();
     let args = [
         "onboard",
         "checkout",
@@ -73,8 +77,6 @@ fn onboard(
         "shop",
         "--kubeconfig",
         kubeconfig.to_str().expect("utf-8"),
-        "--prometheus-url",
-        &prometheus_url,
         "--grafana-url",
         &grafana_url,
         "--out",
