@@ -298,7 +298,7 @@ fn prometheus_exit_status(err: &crate::client::prometheus::Error) -> u8 {
     match err {
         P::Config { .. } => EXIT_BAD_INPUT,
         P::ReloadFailed { .. } => EXIT_FAILED,
-        P::CredentialsRejected { .. } => EXIT_CREDENTIALS,
+        P::CredentialsRejected { .. } | P::ProxyRefused { .. } => EXIT_CREDENTIALS,
         _ => EXIT_UNREACHABLE,
     }
 }

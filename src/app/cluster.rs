@@ -43,10 +43,9 @@ pub const LIST_SERVICES: Access = Access {
 /// `get namespaces`: the app's namespace's labels, which a Prometheus may
 /// select monitors and rules by.
 pub const GET_NAMESPACES: Access = Access {
-    group: "",
     resource: "namespaces",
     verb: "get",
-    version: "v1",
+    ..LIST_SERVICES
 };
 
 /// Every permission reading an app from the cluster uses.

@@ -165,11 +165,18 @@ fn namespace_miss(
         Some(selector) if matches(selector, namespace_labels) => None,
         Some(selector) => {
             let text = selector_text(selector);
+            // A command only for plain pairs: expressions have no one fix.
+            let fix = match &selector.match_expressions {
+                Some(e) if !e.is_empty() => "label it to match".to_string(),
+                _ => format!(
+                    "label it: kubectl label namespace {} {}",
+                    object.namespace,
+                    text.replace(',', " ")
+                ),
+            };
             Some(format!(
-                "watches {plural} only in namespaces labelled {text}, and namespace {} is not; label it: kubectl label namespace {} {}",
-                object.namespace,
-                object.namespace,
-                text.replace(',', " ")
+                "watches {plural} only in namespaces labelled {text}, and namespace {} is not; {fix}",
+                object.namespace
             ))
         }
     }

@@ -45,12 +45,7 @@ pub const DEPLOYMENTS: Access = Access {
     version: "v1",
 };
 /// `list services` (Grafana's and a plain Prometheus', with a label selector).
-pub const LIST_SERVICES: Access = Access {
-    group: "",
-    resource: "services",
-    verb: "list",
-    version: "v1",
-};
+pub const LIST_SERVICES: Access = crate::app::cluster::LIST_SERVICES;
 /// `get services` (`prometheus-operated` beside each Prometheus).
 pub const GET_SERVICES: Access = Access {
     verb: "get",

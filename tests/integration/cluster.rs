@@ -7,6 +7,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use serde_json::Value;
+
 use crate::detect::detect_in;
 use crate::support::kube::{Scenario, Standin};
 use crate::support::{Run, demo_manifests, read, yaml_documents};
@@ -154,6 +156,18 @@ fn reading_the_app_when_services_are_forbidden_names_the_verb_and_the_rbac_line(
     assert!(run.stderr.contains("onramp rbac plan"), "{}", run.stderr);
 }
 
+/// Sets one field of the kube-prometheus-stack Prometheus' spec, as an
+/// administrator's edit would.
+fn set_prometheus_spec(standin: &Standin, key: &str, value: Value) {
+    standin.edit(
+        "monitoring.coreos.com/v1",
+        "Prometheus",
+        "monitoring",
+        "kube-prometheus-stack-prometheus",
+        |p| p["spec"][key] = value,
+    );
+}
+
 /// `plan checkout -n shop` from the cluster, as text.
 fn plan_text(standin: &Standin, extra: &[&str]) -> Run {
     let run = against(
@@ -224,17 +238,9 @@ fn a_label_the_prometheus_does_not_select_is_named_with_the_label_it_needs() {
 #[test]
 fn a_namespace_the_prometheus_does_not_watch_is_a_warning_naming_the_selector() {
     let standin = Standin::start(Scenario::KubePrometheusStack);
-    standin.edit(
-        "monitoring.coreos.com/v1",
-        "Prometheus",
-        "monitoring",
-        "kube-prometheus-stack-prometheus",
-        |p| {
-            for key in ["serviceMonitorNamespaceSelector", "ruleNamespaceSelector"] {
-                p["spec"][key] = serde_json::json!({"matchLabels": {"monitoring": "enabled"}});
-            }
-        },
-    );
+    let watched = serde_json::json!({"matchLabels": {"monitoring": "enabled"}});
+    set_prometheus_spec(&standin, "serviceMonitorNamespaceSelector", watched.clone());
+    set_prometheus_spec(&standin, "ruleNamespaceSelector", watched);
     let run = plan_text(&standin, &[]);
     let notes = notes(&run);
     for kind in ["ServiceMonitor", "PrometheusRule"] {
@@ -372,15 +378,10 @@ fn plan_from_the_cluster_works_with_exactly_the_rules_onramp_rbac_plan_prints() 
             .any(|(_, r, _)| *r == "pods" || *r == "events")
     );
     let standin = Standin::start(Scenario::KubePrometheusStack);
-    standin.edit(
-        "monitoring.coreos.com/v1",
-        "Prometheus",
-        "monitoring",
-        "kube-prometheus-stack-prometheus",
-        |p| {
-            p["spec"]["ruleNamespaceSelector"] =
-                serde_json::json!({"matchLabels": {"kubernetes.io/metadata.name": "shop"}});
-        },
+    set_prometheus_spec(
+        &standin,
+        "ruleNamespaceSelector",
+        serde_json::json!({"matchLabels": {"kubernetes.io/metadata.name": "shop"}}),
     );
     standin.set_rbac(crate::detect::as_rules(&printed));
     let run = plan_text(&standin, &[]);
@@ -393,4 +394,50 @@ fn plan_from_the_cluster_works_with_exactly_the_rules_onramp_rbac_plan_prints() 
         let run = against(&standin, &["plan", app, "-n", "shop"]);
         run.expect_status(2);
     }
+}
+
+#[test]
+fn a_refused_service_proxy_names_the_rbac_that_grants_it_and_verify_exits_4() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let printed = crate::detect::printed_rules_of("plan");
+    let without_proxy: Vec<_> = printed
+        .into_iter()
+        .filter(|(_, _, resource)| resource != "services/proxy")
+        .collect();
+    standin.set_rbac(crate::detect::as_rules(&without_proxy));
+    let run = against(&standin, &["verify", "checkout", "-n", "shop"]);
+    run.expect_status(4);
+    assert!(
+        run.stderr
+            .contains("the Kubernetes API server refused to proxy to Prometheus at")
+            && run.stderr.contains("(HTTP 403: ")
+            && run.stderr.contains("onramp rbac plan"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn labels_from_onramp_yaml_win_over_the_clusters_and_the_flag_wins_over_both() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let config = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(config.path(), "labels:\n  release: kps-prod\n").expect("write onramp.yaml");
+    let path = config.path().to_str().expect("utf-8");
+    let from_file = plan_text(&standin, &["--config", path]);
+    assert!(
+        notes(&from_file).iter().any(|n| n.starts_with(
+            "monitoring/kube-prometheus-stack-prometheus selects ServiceMonitors with release=kube-prometheus-stack, and ServiceMonitor shop/checkout does not match"
+        )),
+        "{}",
+        from_file.stdout
+    );
+    let flag = plan_text(
+        &standin,
+        &["--config", path, "--label", "release=kube-prometheus-stack"],
+    );
+    assert!(
+        !notes(&flag).iter().any(|n| n.contains("would be ignored")),
+        "{}",
+        flag.stdout
+    );
 }

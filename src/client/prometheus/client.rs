@@ -477,6 +477,9 @@ impl PrometheusClient {
             (false, false) => (path.to_string(), Some(encoded)),
         };
         match proxy.send(method, &relative, form).await {
+            Ok(answer) if answer.status == 401 || answer.status == 403 => {
+                Err(proxy_refused(url, answer))
+            }
             Ok(answer) => Ok(Reply {
                 url,
                 status: StatusCode::from_u16(answer.status)
@@ -498,8 +501,7 @@ impl PrometheusClient {
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Error::CredentialsRejected {
                 url: reply.url,
                 status: reply.status.as_u16(),
-                credentials_sent: self.config.auth.is_some()
-                    || matches!(self.transport, Backend::ApiServer(_)),
+                credentials_sent: self.config.auth.is_some(),
             },
             status => Error::Http {
                 status: status.as_u16(),
@@ -535,6 +537,20 @@ fn excerpt(body: &str) -> String {
     match line.char_indices().nth(BODY_EXCERPT_CHARS) {
         Some((cut, _)) => format!("{}…", &line[..cut]),
         None => line.to_string(),
+    }
+}
+
+/// A 401/403 through the service proxy: the API server's refusal (its
+/// Status message), not Prometheus'.
+fn proxy_refused(url: String, answer: crate::client::kube::ProxyAnswer) -> Error {
+    let message = serde_json::from_str::<serde_json::Value>(&answer.body)
+        .ok()
+        .and_then(|v| v.get("message")?.as_str().map(str::to_string))
+        .unwrap_or_else(|| excerpt(&answer.body));
+    Error::ProxyRefused {
+        url,
+        status: answer.status,
+        message: redact(&message),
     }
 }
 

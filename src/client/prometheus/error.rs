@@ -83,6 +83,22 @@ pub enum Error {
         reason: String,
     },
 
+    /// The Kubernetes API server refused to proxy to Prometheus' Service
+    /// (401/403 for onramp's kubeconfig identity, not Prometheus' answer).
+    #[error(
+        "the Kubernetes API server refused to proxy to Prometheus at {url} (HTTP {status}: {message}); \
+         the kubeconfig's identity needs get and create on services/proxy in that namespace \
+         (the ClusterRole printed by `onramp rbac plan`), or pass --prometheus-url"
+    )]
+    ProxyRefused {
+        /// The proxied endpoint.
+        url: String,
+        /// 401 or 403.
+        status: u16,
+        /// The API server's message.
+        message: String,
+    },
+
     /// Prometheus did not take the new configuration or rule files.
     #[error("Prometheus at {url} did not apply the new configuration: {reason}")]
     ReloadFailed {
@@ -101,6 +117,7 @@ impl Error {
             | Error::Unreachable { url, .. }
             | Error::Http { url, .. }
             | Error::CredentialsRejected { url, .. }
+            | Error::ProxyRefused { url, .. }
             | Error::Api { url, .. }
             | Error::Decode { url, .. }
             | Error::ReloadFailed { url, .. } => url,
