@@ -63,6 +63,17 @@ fn onboard(
     grafana: &GrafanaStandIn,
     out: &str,
 ) -> Run {
+    onboard_with(standin, prometheus, grafana, out, &["--wait", "90s"])
+}
+
+/// `onramp onboard checkout -n shop --out OUT ARGS` against the stand-ins.
+fn onboard_with(
+    standin: &Standin,
+    prometheus: &PrometheusServer,
+    grafana: &GrafanaStandIn,
+    out: &str,
+    extra: &[&str],
+) -> Run {
     let dir = tempfile::tempdir().expect("temp dir");
     let kubeconfig = standin.kubeconfig();
     // No --prometheus-url: the cluster's Prometheus, through the API
@@ -70,7 +81,7 @@ fn onboard(
     let address = prometheus.address().parse().expect("an address");
     standin.proxy_to("monitoring", "prometheus-operated", "9090", address);
     let grafana_url = grafana.url();
-    let args = [
+    let args = vec![
         "onboard",
         "checkout",
         "-n",
@@ -81,9 +92,8 @@ fn onboard(
         &grafana_url,
         "--out",
         out,
-        "--wait",
-        "90s",
     ];
+    let args = [&args[..], extra].concat();
     crate::support::kube::run_env(dir.path(), &args, &[("GRAFANA_TOKEN", EDITOR_TOKEN)])
 }
 
@@ -187,4 +197,68 @@ fn onboard_takes_the_shop_from_nothing_to_scraped_dashboarded_codified_and_verif
         "{}",
         again.stdout
     );
+}
+
+#[test]
+fn onboard_stops_at_a_conflict_before_codifying_and_exits_1() {
+    let standin = Standin::start(Scenario::ForeignMonitor);
+    let prometheus = PrometheusServer::start(PrometheusOptions::default());
+    let grafana = GrafanaStandIn::start();
+    let folder = tempfile::tempdir().expect("temp dir");
+    let out = folder.path().join("observability");
+    let run = onboard(
+        &standin,
+        &prometheus,
+        &grafana,
+        out.to_str().expect("utf-8"),
+    );
+    run.expect_status(1);
+    assert_eq!(
+        run.stdout_line(" ServiceMonitor checkout").trim(),
+        "conflict    ServiceMonitor checkout"
+    );
+    assert!(
+        run.stdout
+            .contains("Stopped: nothing was codified or verified.")
+    );
+    assert!(!out.exists(), "codified despite the conflict");
+    assert_eq!(grafana.dashboard_count(), 0, "pushed despite the conflict");
+}
+
+#[test]
+fn onboard_names_the_instrumentation_a_signal_without_series_needs() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let prometheus = PrometheusServer::start(PrometheusOptions::default());
+    let shop = Shop::start(2, Duration::from_millis(200));
+    let grafana = GrafanaStandIn::start();
+    let folder = tempfile::tempdir().expect("temp dir");
+    let out = folder.path().join("observability");
+    let out = out.to_str().expect("utf-8");
+    let done = AtomicBool::new(false);
+    let extra = [
+        "--wait",
+        "5s",
+        "--need",
+        "service-health",
+        "--signal",
+        "requests=checkout_orders_total",
+    ];
+    let run = std::thread::scope(|scope| {
+        scope.spawn(|| play_the_operator(&standin, &prometheus, &shop, &done));
+        let run = onboard_with(&standin, &prometheus, &grafana, out, &extra);
+        done.store(true, Ordering::SeqCst);
+        run
+    });
+    run.expect_status(1);
+    assert_eq!(
+        run.stdout_line("Missing instrumentation"),
+        "Missing instrumentation:"
+    );
+    let line = run.stdout_line("  service-health/requests (checkout_orders_total): ");
+    // The need's instrumentation hint for the signal, whole.
+    assert!(
+        line.contains("`http_requests_total{route, method, status}`"),
+        "{line}"
+    );
+    assert!(std::path::Path::new(out).join("runbook.md").is_file());
 }
