@@ -255,4 +255,68 @@ mod tests {
         assert!(!matches(&selector, &labels(&[("team", "a")])));
         assert!(matches(&LabelSelector::default(), &labels(&[])));
     }
+
+    fn prometheus(selection: Selection) -> PrometheusResource {
+        PrometheusResource {
+            namespace: "monitoring".into(),
+            name: "k8s".into(),
+            service_monitors: selection.clone(),
+            pod_monitors: selection.clone(),
+            rules: selection,
+            service: None,
+        }
+    }
+
+    fn monitor(namespace: &str) -> Selectable {
+        Selectable {
+            kind: "ServiceMonitor".into(),
+            namespace: namespace.into(),
+            name: "checkout".into(),
+            labels: labels(&[("release", "kps")]),
+        }
+    }
+
+    #[test]
+    fn an_unset_namespace_selector_watches_only_the_prometheus_own_namespace() {
+        let own = prometheus(Selection {
+            selector: Some(LabelSelector::default()),
+            namespace_selector: None,
+        });
+        assert_eq!(
+            why_not(&own, &monitor("monitoring"), &BTreeMap::new()),
+            None
+        );
+        assert_eq!(
+            why_not(&own, &monitor("shop"), &BTreeMap::new()).as_deref(),
+            Some(
+                "monitoring/k8s watches ServiceMonitors only in its own namespace monitoring (its namespace selector is unset), not in shop, so it would ignore ServiceMonitor shop/checkout"
+            )
+        );
+    }
+
+    #[test]
+    fn an_unset_selector_selects_nothing_and_one_prometheus_that_selects_is_enough() {
+        let none = prometheus(Selection::default());
+        assert!(
+            why_not(&none, &monitor("monitoring"), &BTreeMap::new())
+                .is_some_and(|w| w.contains("selects no ServiceMonitors (its selector is unset)"))
+        );
+        let every = prometheus(Selection {
+            selector: Some(LabelSelector::default()),
+            namespace_selector: Some(LabelSelector::default()),
+        });
+        let stack = Stack {
+            server: String::new(),
+            context: String::new(),
+            operator: Some(crate::check::stack::Operator {
+                group: "monitoring.coreos.com".into(),
+                version: "v1".into(),
+                versions: vec!["v1".into()],
+            }),
+            prometheuses: vec![none, every],
+            prometheus_services: Vec::new(),
+            grafanas: Vec::new(),
+        };
+        assert!(warnings(&stack, &[monitor("shop")], &BTreeMap::new()).is_empty());
+    }
 }

@@ -116,6 +116,41 @@ pub async fn load(settings: &AppSettings, cluster: Option<&KubeClient>) -> Resul
     Ok(loaded)
 }
 
+/// `NAMESPACE/NAME:PORT` of onramp.yaml, split; a malformed one names the
+/// file and the form expected.
+fn service_reference(reference: &str, config: &Config) -> Result<(String, String, String)> {
+    let parts = reference
+        .split_once('/')
+        .and_then(|(ns, rest)| rest.split_once(':').map(|(name, port)| (ns, name, port)));
+    match parts {
+        Some((ns, name, port))
+            if crate::app::validate::namespace(ns).is_ok()
+                && crate::app::validate::dns_label(name).is_ok()
+                && !port.is_empty()
+                && port.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') =>
+        {
+            Ok((ns.to_string(), name.to_string(), port.to_string()))
+        }
+        _ => Err(Error::Config {
+            location: crate::error::Location::file(config.origin()),
+            message: format!(
+                "prometheus.service {reference:?} is not NAMESPACE/NAME:PORT (e.g. monitoring/prometheus-operated:9090)"
+            ),
+        }),
+    }
+}
+
+/// Without `-f` the app comes from the cluster; when there is none either,
+/// the message names both ways to give onramp the app.
+fn no_source(err: crate::client::kube::Error) -> Error {
+    match err {
+        crate::client::kube::Error::NoConfig { looked } => Error::Usage(format!(
+            "no manifests and no cluster to read the app from: pass -f FILE|DIR|- with the app's Kubernetes manifests, or reach the cluster that runs it (--kubeconfig FILE, KUBECONFIG, --context NAME); looked for a cluster at {looked}"
+        )),
+        other => other.into(),
+    }
+}
+
 /// The app's series in Prometheus, asking again until `deadline` while it
 /// cannot be reached.
 async fn exposed(
@@ -142,6 +177,8 @@ pub struct Prepared {
     pub prometheus: Option<PrometheusClient>,
     /// What the cluster said, when the app was read from it.
     pub live: Option<Live>,
+    /// Why the Prometheus found in the cluster could not be asked, when so.
+    pub unasked: Option<String>,
 }
 
 /// What the cluster said about the app's monitoring, when the app was read
@@ -189,18 +226,20 @@ impl Live {
         options.without_operator = self.stack.operator.is_none();
     }
 
-    /// The cluster's Prometheus through the API server's service proxy, when
-    /// `detect` finds its Service.
-    fn prometheus(&self) -> Result<Option<PrometheusClient>> {
-        let Some(service) = self.stack.prometheus_service() else {
-            return Ok(None);
+    /// The cluster's Prometheus through the API server's service proxy:
+    /// `prometheus.service` of onramp.yaml (`NAMESPACE/NAME:PORT`, which a
+    /// person may set to pick one of several), else the Service `detect`
+    /// finds.
+    fn prometheus(&self, config: &Config) -> Result<Option<PrometheusClient>> {
+        let (namespace, name, port) = match &config.file.prometheus.service {
+            Some(reference) => service_reference(reference, config)?,
+            None => match self.stack.prometheus_service() {
+                Some(s) => (s.namespace.clone(), s.name.clone(), s.port.to_string()),
+                None => return Ok(None),
+            },
         };
-        let proxy = crate::client::kube::ServiceProxy::new(
-            self.client.clone(),
-            &service.namespace,
-            &service.name,
-            &service.port.to_string(),
-        );
+        let proxy =
+            crate::client::kube::ServiceProxy::new(self.client.clone(), &namespace, &name, &port);
         Ok(Some(PrometheusClient::through(proxy)?))
     }
 
@@ -265,7 +304,7 @@ impl Prepared {
         }
         let prometheus = selection.prometheus.client(config)?;
         let cluster = match &settings.cluster {
-            Some(kube) => Some(KubeClient::connect(kube).await?),
+            Some(kube) => Some(KubeClient::connect(kube).await.map_err(no_source)?),
             None => None,
         };
         let loaded = load(&settings, cluster.as_ref()).await?;
@@ -278,7 +317,7 @@ impl Prepared {
         }
         let discovered = prometheus.is_none();
         let prometheus = match (prometheus, &live) {
-            (None, Some(live)) => live.prometheus()?,
+            (None, Some(live)) => live.prometheus(config)?,
             (given, _) => given,
         };
         let mut unasked = None;
@@ -303,14 +342,15 @@ impl Prepared {
             loaded,
             prometheus,
             live,
+            unasked,
         };
-        prepared.plan.notes.extend(unasked);
         prepared.add_live_notes();
         Ok(prepared)
     }
 
     /// Adds what the cluster says about the plan to its notes.
     fn add_live_notes(&mut self) {
+        self.plan.notes.extend(self.unasked.clone());
         if let Some(live) = &self.live {
             let notes = live.notes(&self.plan);
             self.plan.notes.extend(notes);

@@ -14,6 +14,7 @@ use crate::sink::grafana::{self as grafana_sync, Action};
 pub async fn run(args: &PlanArgs, config: &Config) -> Result<Outcome> {
     let prepared = Prepared::new(&args.selection, config, "codify", Some(&args.grafana)).await?;
     let consulted = consulted(&prepared);
+    let prepared_via = prepared.prometheus.as_ref().map(|p| p.reached_via());
     let plan = prepared.plan;
     let grafana = match args.grafana.client(config)? {
         Some(client) => Some(grafana_actions(&client, &plan).await?),
@@ -38,6 +39,7 @@ pub async fn run(args: &PlanArgs, config: &Config) -> Result<Outcome> {
             }
             value["prometheus"] = serde_json::json!({
                 "url": consulted.url,
+                "reached_via": prepared_via,
                 "consulted": consulted.url.is_some(),
                 "metric_names_found": consulted.found,
             });

@@ -325,6 +325,16 @@ fn verify_without_a_url_reaches_the_real_prometheus_through_the_service_proxy() 
         standin.request_log()
     );
 
+    let json = plan_text(&standin, &["-o", "json"]);
+    let json: Value = serde_json::from_str(&json.stdout).expect("plan -o json");
+    assert_eq!(
+        json["prometheus"]["reached_via"],
+        format!(
+            "service monitoring/prometheus-operated:9090 through the Kubernetes API server {} (context standin)",
+            standin.url()
+        )
+    );
+    assert_eq!(json["prometheus"]["consulted"], true);
     let plan = plan_text(&standin, &[]);
     assert!(
         plan.stdout.contains(&format!(
@@ -439,5 +449,49 @@ fn labels_from_onramp_yaml_win_over_the_clusters_and_the_flag_wins_over_both() {
         !notes(&flag).iter().any(|n| n.contains("would be ignored")),
         "{}",
         flag.stdout
+    );
+}
+
+#[test]
+fn prometheus_service_in_onramp_yaml_picks_the_prometheus_behind_the_proxy() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let config = tempfile::NamedTempFile::new().expect("temp file");
+    let path = config.path().to_str().expect("utf-8");
+    std::fs::write(
+        config.path(),
+        "prometheus:\n  service: monitoring/kube-prometheus-stack-prometheus:9090\n",
+    )
+    .expect("write onramp.yaml");
+    let run = plan_text(&standin, &["--config", path]);
+    assert!(
+        notes(&run).iter().any(|n| n.starts_with(
+            "Prometheus (service monitoring/kube-prometheus-stack-prometheus:9090 through the Kubernetes API server"
+        )),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        standin.requests_to(
+            "/api/v1/namespaces/monitoring/services/prometheus-operated:9090/proxy/api/v1/series"
+        ),
+        0
+    );
+
+    std::fs::write(
+        config.path(),
+        "prometheus:\n  service: prometheus-operated\n",
+    )
+    .expect("write onramp.yaml");
+    let bad = against(
+        &standin,
+        &["plan", "checkout", "-n", "shop", "--config", path],
+    );
+    bad.expect_status(2);
+    assert!(
+        bad.stderr.contains(&format!(
+            "{path}: prometheus.service \"prometheus-operated\" is not NAMESPACE/NAME:PORT"
+        )),
+        "{}",
+        bad.stderr
     );
 }
