@@ -43,6 +43,7 @@ pub fn run(cli: cli::Cli) -> error::Result<Outcome> {
             current_thread_runtime()?.block_on(commands::codify::run(args, &config))
         }
         cli::Command::Apply(args) => runtime()?.block_on(commands::apply::run(args, &config)),
+        cli::Command::Onboard(args) => runtime()?.block_on(commands::onboard::run(args, &config)),
         cli::Command::Verify(args) => runtime()?.block_on(commands::verify::run(args, &config)),
         cli::Command::Detect(args) => runtime()?.block_on(commands::detect::run(args, &config)),
         cli::Command::Troubleshoot(args) => {

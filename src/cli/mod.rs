@@ -52,10 +52,15 @@ pub enum Command {
     /// Write APP's artifacts into a folder: monitors, rules, dashboards, their
     /// ConfigMaps, the runbook, a kustomization and plain-Prometheus files.
     Codify(CodifyArgs),
-    /// Click first: push APP's dashboards to Grafana (never over a person's
-    /// edit) and/or its target and rules to a plain Prometheus (with a
-    /// confirmed reload). Idempotent.
+    /// Click first: server-side apply APP's monitors and rules to the cluster
+    /// (without -f, or with --cluster), push its dashboards to Grafana (never
+    /// over a person's edit) and/or its target and rules to a plain
+    /// Prometheus (with a confirmed reload). Idempotent.
     Apply(ApplyArgs),
+    /// The one command: apply APP to the cluster (and Grafana), codify it into
+    /// a folder, verify it against Prometheus, then print the dashboards, the
+    /// runbook and the instrumentation still missing. Safe to run again.
+    Onboard(OnboardArgs),
     /// CI smoke test against a live Prometheus: the target is up, every signal
     /// has series, every dashboard query returns data, rules are loaded and
     /// healthy, no alert of the app is pending or firing.
@@ -178,6 +183,8 @@ pub enum RbacCommand {
     /// (no `-f`): the app's workload and Services, what `detect` reads, and
     /// Prometheus through the API server's service proxy.
     Plan,
+    /// `onramp apply` to the cluster.
+    Apply,
 }
 
 impl RbacCommand {
@@ -187,6 +194,7 @@ impl RbacCommand {
             RbacCommand::Detect => "detect",
             RbacCommand::Troubleshoot => "troubleshoot",
             RbacCommand::Plan => "plan",
+            RbacCommand::Apply => "apply",
         }
     }
 }
@@ -233,6 +241,9 @@ pub struct RbacArgs {
     /// The command (default: every command that talks to the cluster).
     #[arg(value_enum)]
     pub command: Option<RbacCommand>,
+    /// For `apply`: grant its writes in this namespace only (a Role), and its reads cluster-wide.
+    #[arg(short = 'n', long, value_name = "NAMESPACE", requires = "command")]
+    pub namespace: Option<String>,
 }
 
 /// Arguments of `onramp completions`.
@@ -320,6 +331,53 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub force: bool,
     /// Where --force saves the live copies it overwrites.
+    #[arg(long, value_name = "DIR", default_value = "onramp-backups")]
+    pub backup_dir: PathBuf,
+    /// With -f: also server-side apply the monitors, rules and dashboard ConfigMaps to the cluster
+    /// (without -f, apply always does).
+    #[arg(long = "cluster")]
+    pub to_cluster: bool,
+    /// The cluster's server-side dry run: every object is validated and compared, nothing is stored;
+    /// Grafana and a plain Prometheus are left alone.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Take over fields another field manager (e.g. `kubectl apply`) owns in onramp's objects,
+    /// replacing their values with onramp's.
+    #[arg(long)]
+    pub force_conflicts: bool,
+}
+
+impl ApplyArgs {
+    /// Whether the plan goes to the cluster: always when the app is read
+    /// from it, with `-f` only when asked.
+    pub fn to_cluster(&self) -> bool {
+        self.to_cluster || self.selection.app.filenames.is_empty()
+    }
+}
+
+/// `onramp onboard`.
+#[derive(Debug, Args)]
+pub struct OnboardArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub selection: AppSelection,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub grafana: GrafanaArgs,
+    /// The folder to codify into (default: observability/APP).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// How long verify waits for every check to pass (e.g. 2m, 90s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "2m")]
+    pub wait: std::time::Duration,
+    /// Take over fields another field manager (e.g. `kubectl apply`) owns in onramp's objects.
+    #[arg(long)]
+    pub force_conflicts: bool,
+    /// Overwrite dashboards people edited in Grafana (saved to --backup-dir first) and codified
+    /// files edited by hand.
+    #[arg(long)]
+    pub force: bool,
+    /// Where --force saves the live dashboards it overwrites.
     #[arg(long, value_name = "DIR", default_value = "onramp-backups")]
     pub backup_dir: PathBuf,
 }

@@ -1,18 +1,22 @@
 //! `onramp apply APP`: click first — the plan goes to the configured sinks:
-//! Grafana (dashboards, never over a human edit) and a plain Prometheus
-//! (target and rules files, with a confirmed reload).
+//! the cluster (server-side apply of monitors, rules and, when Grafana's
+//! sidecar is the way in, the dashboards' ConfigMaps), Grafana (dashboards,
+//! never over a human edit) and a plain Prometheus (target and rules files,
+//! with a confirmed reload).
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
 
-use crate::cli::ApplyArgs;
 use crate::cli::config::Config;
-use crate::commands::{Outcome, Prepared, print};
+use crate::cli::{ApplyArgs, ClusterArgs, RbacCommand};
+use crate::client::kube::KubeClient;
+use crate::commands::{Live, Outcome, Prepared, print};
 use crate::error::{Error, Result};
 use crate::plan;
 use crate::sink::Change;
 use crate::sink::grafana::{self as grafana_sync, PushOptions};
+use crate::sink::kubernetes as kube_sink;
 use crate::sink::prometheus_files as plain_prometheus;
 
 /// Reads the codified dashboards in `dir` as plan overrides (by uid).
@@ -52,18 +56,30 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
         .clone()
         .or_else(|| config.file.prometheus.config_dir.clone());
     let grafana = args.grafana.client(config)?;
-    if config_dir.is_none() && grafana.is_none() {
-        return Err(Error::Usage(
-            "nothing to apply to: pass --grafana-url (or GRAFANA_URL) to push the dashboards, and/or --prometheus-config-dir DIR for a plain Prometheus; to write files for Git, use `onramp codify`".to_string(),
-        ));
-    }
+    check_targets(args, config_dir.is_some(), grafana.is_some())?;
     let mut prepared = Prepared::new(&args.selection, config, "apply", Some(&args.grafana)).await?;
     if let Some(dir) = &args.from {
         let codified = codified_dashboards(dir, &prepared.plan)?;
         prepared.replan_with_dashboards(codified)?;
     }
-    let plan = &prepared.plan;
     let mut outcome = Outcome::Success;
+    if args.to_cluster() {
+        let options = kube_sink::Options {
+            dry_run: args.dry_run,
+            force_conflicts: args.force_conflicts,
+            dashboard_config_maps: grafana.is_none(),
+        };
+        outcome = apply_to_cluster(&prepared, &args.selection.cluster, &options).await?;
+    }
+    if args.dry_run {
+        if config_dir.is_some() || grafana.is_some() {
+            print(
+                "--dry-run: Grafana and the plain Prometheus folder were left alone (only the cluster has a dry run).\n",
+            )?;
+        }
+        return Ok(outcome);
+    }
+    let plan = &prepared.plan;
     if let Some(dir) = &config_dir {
         let applied =
             plain_prometheus::apply(plan, dir, prepared.prometheus.as_ref(), args.force).await?;
@@ -74,16 +90,89 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
         ))?;
     }
     if let Some(client) = &grafana {
-        outcome = push_dashboards(client, &prepared, args, config).await?;
+        let pushed = push_dashboards(client, &prepared, &dashboard_options(args), config).await?;
+        if pushed == Outcome::CheckFailed {
+            outcome = pushed;
+        }
     }
     Ok(outcome)
 }
 
+/// Refuses a run with nowhere to apply to, or a dry run without the
+/// cluster (the only sink with a server-side dry run).
+fn check_targets(args: &ApplyArgs, prometheus: bool, grafana: bool) -> Result<()> {
+    if !args.to_cluster() && !prometheus && !grafana {
+        return Err(Error::Usage(
+            "nothing to apply to: pass --cluster to server-side apply to the cluster, --grafana-url (or GRAFANA_URL) to push the dashboards, and/or --prometheus-config-dir DIR for a plain Prometheus; to write files for Git, use `onramp codify`".to_string(),
+        ));
+    }
+    if args.dry_run && !args.to_cluster() {
+        return Err(Error::Usage(
+            "--dry-run is the cluster's server-side dry run: add --cluster (with -f), or leave out -f to read the app from the cluster".to_string(),
+        ));
+    }
+    Ok(())
+}
+
+/// Server-side applies the plan's objects and prints what changed, after
+/// the plan's notes — with the warning when no Prometheus would pick an
+/// object up (the cluster is asked even when the app came from `-f`, so
+/// the `release` label trap never goes unsaid). A conflict is a refused
+/// write.
+pub async fn apply_to_cluster(
+    prepared: &Prepared,
+    cluster: &ClusterArgs,
+    options: &kube_sink::Options,
+) -> Result<Outcome> {
+    let plan = &prepared.plan;
+    let read;
+    let (client, mut notes) = match &prepared.live {
+        // The plan's notes already hold what the cluster said.
+        Some(live) => (&live.client, plan.notes.clone()),
+        None => {
+            let client = KubeClient::connect(&cluster.settings(RbacCommand::Apply)).await?;
+            read = Live::read(client, &prepared.loaded.app).await?;
+            let mut notes = plan.notes.clone();
+            notes.extend(read.notes(plan));
+            (&read.client, notes)
+        }
+    };
+    notes.dedup();
+    let report = kube_sink::apply(client, plan, options).await?;
+    let mut text = kube_sink::summary(&report, client.context());
+    for note in &notes {
+        text.push_str(&format!("note: {note}\n"));
+    }
+    print(&text)?;
+    Ok(if report.conflicted() {
+        Outcome::CheckFailed
+    } else {
+        Outcome::Success
+    })
+}
+
+/// How `apply` pushes dashboards: over a person's edit only with
+/// `--force`, saving the live copy first.
+fn dashboard_options(args: &ApplyArgs) -> DashboardOptions<'_> {
+    DashboardOptions {
+        force: args.force,
+        backup_dir: &args.backup_dir,
+    }
+}
+
+/// How dashboards are pushed.
+pub struct DashboardOptions<'a> {
+    /// Overwrite dashboards people edited in Grafana.
+    pub force: bool,
+    /// Where the live copies `force` overwrites are saved first.
+    pub backup_dir: &'a Path,
+}
+
 /// Pushes the plan's dashboards to Grafana and prints what happened.
-async fn push_dashboards(
+pub async fn push_dashboards(
     client: &crate::client::grafana::Client,
     prepared: &Prepared,
-    args: &ApplyArgs,
+    args: &DashboardOptions<'_>,
     config: &Config,
 ) -> Result<Outcome> {
     let plan = &prepared.plan;
@@ -108,7 +197,7 @@ async fn push_dashboards(
     let folder = plan.grafana_folder.clone();
     let options = PushOptions {
         force: args.force,
-        backup_dir: args.backup_dir.clone(),
+        backup_dir: args.backup_dir.to_path_buf(),
         folder: folder.clone(),
         codify_hint: format!(
             "onramp codify {} --from-live --grafana-url {} --out DIR",

@@ -58,7 +58,7 @@ pub async fn run(args: &CodifyArgs, config: &Config) -> Result<Outcome> {
 
 /// Refuses an `--out` that is (or lies under) a file before any work, so the
 /// user reads "not a folder" rather than an I/O error from deep in the write.
-fn check_out_is_folder(out: &std::path::Path) -> Result<()> {
+pub fn check_out_is_folder(out: &std::path::Path) -> Result<()> {
     let existing = out.ancestors().find(|p| p.exists() || p.is_symlink());
     match existing {
         Some(path) if !path.as_os_str().is_empty() && !path.is_dir() => Err(Error::Usage(format!(

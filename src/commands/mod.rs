@@ -8,6 +8,7 @@ pub mod completions;
 pub mod demo;
 pub mod detect;
 pub mod needs;
+pub mod onboard;
 pub mod plan;
 pub mod rbac;
 pub mod troubleshoot;
@@ -200,7 +201,7 @@ pub struct Live {
 impl Live {
     /// Asks the cluster what monitoring stack it runs, and the namespace's
     /// labels when a selector needs them.
-    async fn read(client: KubeClient, app: &App) -> Result<Live> {
+    pub async fn read(client: KubeClient, app: &App) -> Result<Live> {
         let stack = crate::check::stack::detect(&client).await?;
         let namespace_labels = if selection::needs_namespace_labels(&stack) {
             app::cluster::namespace_labels(&client, &app.namespace).await?

@@ -74,7 +74,17 @@ async fn checked(args: &VerifyArgs, config: &Config, options: &verify::Options) 
             "no Prometheus to verify against: the cluster has no Prometheus Service onramp can find (`onramp detect` shows what it sees); {NO_PROMETHEUS}"
         )));
     };
-    let progress = Progress::start(args.wait.is_some());
+    checks(client, plan, options, args.wait.is_some()).await
+}
+
+/// Runs the checks of `plan`, with a spinner while `waiting` on a terminal.
+pub async fn checks(
+    client: &crate::client::prometheus::PrometheusClient,
+    plan: &crate::plan::Plan,
+    options: &verify::Options,
+    waiting: bool,
+) -> Result<Report> {
+    let progress = Progress::start(waiting);
     let report = verify::run_with_progress(client, plan, options, &|round, report| {
         progress.round(round, report);
     })

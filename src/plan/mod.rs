@@ -174,6 +174,11 @@ pub struct Plan {
     /// The Grafana folder of the app's dashboards, for the sidecar ConfigMaps
     /// and for `apply`.
     pub grafana_folder: GrafanaFolder,
+    /// The labels every Kubernetes object of the app carries
+    /// (`app.kubernetes.io/managed-by: onramp` and the app's name): what the
+    /// cluster sink prunes by, and nothing else.
+    #[serde(skip)]
+    pub owner_labels: BTreeMap<String, String>,
 }
 
 /// The Grafana folder an app's dashboards go to, decided once: the sidecar
@@ -412,6 +417,7 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
         artifacts,
         notes,
         grafana_folder: GrafanaFolder::of(app, options.grafana_folder.as_deref()),
+        owner_labels: ctx.object_labels(),
     })
 }
 

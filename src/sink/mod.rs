@@ -1,6 +1,7 @@
 //! The sinks: where a plan goes. [`files`] writes it as version-controlled
 //! files (`codify`), [`grafana`] pushes its dashboards, [`prometheus_files`]
-//! drops its scrape targets and rules into a plain Prometheus' config folder.
+//! drops its scrape targets and rules into a plain Prometheus' config folder,
+//! [`kubernetes`] server-side applies its objects into the cluster.
 //! A sink depends on the plan and on a client, never on `render` or on
 //! another sink; what sinks share lives here: the decision whether a file in
 //! the way may be replaced (by its stamp, read through [`crate::plan::stamp`]),
@@ -8,6 +9,7 @@
 
 pub mod files;
 pub mod grafana;
+pub mod kubernetes;
 pub mod prometheus_files;
 
 use std::io::Write;

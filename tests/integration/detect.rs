@@ -10,23 +10,9 @@ use serde_json::Value;
 use crate::support::kube::{Rule, Scenario, Standin, TOKEN};
 use crate::support::{Run, onramp_dir_env, read, yaml_documents};
 
-/// Runs `onramp ARGS` in `dir` with a home folder of its own and no
-/// `KUBECONFIG`, so that nothing of the machine's cluster setup leaks in.
+/// Runs `onramp ARGS` in `dir`, isolated from the machine's cluster setup.
 pub(crate) fn detect_in(dir: &Path, args: &[&str]) -> Run {
-    let home = dir.join("home");
-    std::fs::create_dir_all(&home).expect("a home folder");
-    let home = home.to_string_lossy().into_owned();
-    let run = onramp_dir_env(
-        Some(dir),
-        args,
-        &[
-            ("HOME", &home),
-            ("KUBECONFIG", ""),
-            ("KUBERNETES_SERVICE_HOST", ""),
-        ],
-    );
-    assert_no_token(&run);
-    run
+    crate::support::kube::run(dir, args)
 }
 
 /// Runs `onramp detect --kubeconfig KUBECONFIG ARGS` in a fresh folder.

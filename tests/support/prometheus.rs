@@ -183,6 +183,14 @@ impl PrometheusServer {
         write_atomically(&self.rules_dir().join(format!("{name}.yaml")), yaml)
     }
 
+    /// Reloads the configuration and rule files (`POST /-/reload`), as the
+    /// Operator's config reloader does; panics with the log when refused.
+    pub fn reload(&self) {
+        let path = format!("{}/-/reload", self.prefix);
+        let status = http_request(self.port, "POST", &path);
+        assert_eq!(status, Some(200), "reload: {}", self.log_tail(20));
+    }
+
     /// The last `lines` lines of Prometheus' log.
     pub fn log_tail(&self, lines: usize) -> String {
         let log = fs::read_to_string(self.log_file()).unwrap_or_default();
@@ -308,12 +316,17 @@ fn write_atomically(path: &Path, text: &str) -> PathBuf {
 /// The status code of `GET path` on the loopback port, or `None` when there is
 /// no HTTP answer. Plain std so the helper works outside any async runtime.
 fn http_status(port: u16, path: &str) -> Option<u16> {
+    http_request(port, "GET", path)
+}
+
+/// The status code of `METHOD path` (no body) on the loopback port.
+fn http_request(port: u16, method: &str, path: &str) -> Option<u16> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     write!(
         stream,
-        "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n"
+        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\n\r\n"
     )
     .ok()?;
     let mut answer = String::new();

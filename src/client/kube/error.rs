@@ -87,10 +87,20 @@ pub enum Error {
         message: String,
     },
 
+    /// A server-side apply met fields another field manager owns (409):
+    /// nothing was changed.
+    #[error("{message}")]
+    Conflict {
+        /// The object's path.
+        path: String,
+        /// Each field and the manager that owns it.
+        conflicts: Vec<super::FieldConflict>,
+        /// The server's message.
+        message: String,
+    },
+
     /// The answer could not be decoded as the object onramp asked for.
-    #[error(
-        "the Kubernetes API server's answer to GET {path} is not what onramp expected: {reason}"
-    )]
+    #[error("the Kubernetes API server's answer to {path} is not what onramp expected: {reason}")]
     Decode {
         /// The request path and query.
         path: String,

@@ -17,7 +17,7 @@ mod proxy;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use k8s_openapi::api::rbac::v1::{ClusterRole, PolicyRule};
+use k8s_openapi::api::rbac::v1::{ClusterRole, PolicyRule, Role};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ListMeta, ObjectMeta};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -256,34 +256,127 @@ impl KubeClient {
         access: Access,
         namespace: Option<&str>,
     ) -> Result<String> {
-        let request = http::Request::get(path)
-            .body(Vec::new())
-            .map_err(|e| Error::Status {
-                method: "GET".to_string(),
-                path: path.to_string(),
-                code: 0,
-                message: format!("cannot build the request: {e}"),
-            })?;
+        let request = Request {
+            method: "GET",
+            path,
+            content_type: None,
+            body: Vec::new(),
+        };
+        self.send(request, access, namespace).await
+    }
+
+    /// Server-side applies `object` (its `apiVersion`, `kind` and
+    /// `metadata.name` name it) as field manager `manager` and returns the
+    /// object as the server stored it, or would store it on a dry run.
+    /// `access` is the `patch` permission; creating a new object through
+    /// apply is authorized as `create` as well, which the server names when
+    /// it refuses.
+    pub async fn apply(
+        &self,
+        access: Access,
+        namespace: &str,
+        name: &str,
+        object: &serde_json::Value,
+        options: ApplyOptions<'_>,
+    ) -> Result<serde_json::Value> {
+        let mut query = vec![format!("fieldManager={}", encode(options.manager))];
+        if options.force {
+            query.push("force=true".to_string());
+        }
+        if options.dry_run {
+            query.push("dryRun=All".to_string());
+        }
+        // Object names are DNS subdomains: nothing in them to encode.
+        let path = format!(
+            "{}/{name}?{}",
+            access.path(Some(namespace)),
+            query.join("&")
+        );
+        // JSON is YAML: the apply content type takes either, and JSON keeps
+        // the body byte for byte what serde produced.
+        let request = Request {
+            method: "PATCH",
+            path: &path,
+            content_type: Some("application/apply-patch+yaml"),
+            body: object.to_string().into_bytes(),
+        };
+        let text = self.send(request, access, Some(namespace)).await?;
+        decode(&path, &text)
+    }
+
+    /// Deletes one object, only while it is still the one onramp read
+    /// (`uid` precondition: a namesake created since is left alone).
+    pub async fn delete(
+        &self,
+        access: Access,
+        namespace: &str,
+        name: &str,
+        uid: Option<&str>,
+        dry_run: bool,
+    ) -> Result<()> {
+        let mut path = format!("{}/{name}", access.path(Some(namespace)));
+        if dry_run {
+            path.push_str("?dryRun=All");
+        }
+        let mut options = serde_json::json!({"apiVersion": "v1", "kind": "DeleteOptions"});
+        if let Some(uid) = uid {
+            options["preconditions"] = serde_json::json!({ "uid": uid });
+        }
+        let request = Request {
+            method: "DELETE",
+            path: &path,
+            content_type: Some("application/json"),
+            body: options.to_string().into_bytes(),
+        };
+        match self.send(request, access, Some(namespace)).await {
+            Ok(_) | Err(Error::Status { code: 404, .. }) => Ok(()),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Sends one request, logs it, and turns every failure into an
+    /// [`Error`] naming what was refused or unreachable.
+    async fn send(
+        &self,
+        request: Request<'_>,
+        access: Access,
+        namespace: Option<&str>,
+    ) -> Result<String> {
+        let (method, path) = (request.method, request.path);
+        let mut builder = http::Request::builder().method(method).uri(path);
+        if let Some(content_type) = request.content_type {
+            builder = builder.header(http::header::CONTENT_TYPE, content_type);
+        }
+        let built = builder.body(request.body).map_err(|e| Error::Status {
+            method: method.to_string(),
+            path: path.to_string(),
+            code: 0,
+            message: format!("cannot build the request: {e}"),
+        })?;
         let started = Instant::now();
-        let answer = self.client.request_text(request).await;
+        let answer = self.client.request_text(built).await;
         let outcome = match &answer {
-            Ok(_) => "200".to_string(),
+            // `request_text` keeps the success code to itself: a GET answers
+            // 200; an apply 200 or 201.
+            Ok(_) if method == "GET" => "200".to_string(),
+            Ok(_) => "2xx".to_string(),
             Err(kube::Error::Api(status)) => status.code.to_string(),
             Err(err) => format!("failed ({})", crate::client::http::innermost(err)),
         };
         tracing::info!(
             target: "onramp::http",
-            "GET {}{path} -> {outcome} in {} ms",
+            "{method} {}{path} -> {outcome} in {} ms",
             self.server,
             started.elapsed().as_millis()
         );
-        answer.map_err(|err| self.classify(err, path, access, namespace))
+        answer.map_err(|err| self.classify(err, method, path, access, namespace))
     }
 
     /// The error a failed request becomes.
     fn classify(
         &self,
         err: kube::Error,
+        method: &str,
         path: &str,
         access: Access,
         namespace: Option<&str>,
@@ -301,36 +394,133 @@ impl KubeClient {
                 context: self.context.clone(),
                 message: status.message.clone(),
             },
-            403 => Error::Forbidden {
-                verb: access.verb.to_string(),
-                resource: if access.resource.is_empty() {
-                    // Discovery: a non-resource URL, granted by `system:discovery`.
-                    format!("the discovery document {path}")
-                } else {
-                    access.qualified()
-                },
-                scope: match namespace {
-                    Some(ns) => format!("in namespace {ns}"),
-                    None if access.resource.is_empty() => "(a non-resource URL)".to_string(),
-                    None if access.verb == "get" => "(cluster-scoped)".to_string(),
-                    None => "in all namespaces".to_string(),
-                },
+            403 => self.forbidden(&status.message, path, access, namespace),
+            409 if method == "PATCH" => Error::Conflict {
+                path: path.split('?').next().unwrap_or(path).to_string(),
+                conflicts: status
+                    .details
+                    .iter()
+                    .flat_map(|d| d.causes.iter())
+                    .map(|c| FieldConflict {
+                        manager: manager_of(&c.message),
+                        field: c.field.clone(),
+                    })
+                    .collect(),
                 message: status.message.clone(),
-                grant: self.grant.clone(),
             },
             code => Error::Status {
-                method: "GET".to_string(),
+                method: method.to_string(),
                 path: path.to_string(),
                 code,
                 message: status.message.clone(),
             },
         }
     }
+
+    /// A 403, naming the verb the server refused (an apply that creates is
+    /// refused as `create`), the resource and the namespace.
+    fn forbidden(
+        &self,
+        message: &str,
+        path: &str,
+        access: Access,
+        namespace: Option<&str>,
+    ) -> Error {
+        // The RBAC authorizer words it `... cannot VERB resource ...`.
+        let refused = message
+            .split_once("cannot ")
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .filter(|verb| verb.chars().all(|c| c.is_ascii_lowercase()))
+            .unwrap_or(access.verb);
+        Error::Forbidden {
+            verb: refused.to_string(),
+            resource: if access.resource.is_empty() {
+                // Discovery: a non-resource URL, granted by `system:discovery`.
+                format!("the discovery document {path}")
+            } else {
+                access.qualified()
+            },
+            scope: match namespace {
+                Some(ns) => format!("in namespace {ns}"),
+                None if access.resource.is_empty() => "(a non-resource URL)".to_string(),
+                None if access.verb == "get" => "(cluster-scoped)".to_string(),
+                None => "in all namespaces".to_string(),
+            },
+            message: message.to_string(),
+            grant: self.grant.clone(),
+        }
+    }
+}
+
+/// How an apply is sent.
+#[derive(Debug, Clone, Copy)]
+pub struct ApplyOptions<'a> {
+    /// The field manager (`onramp`).
+    pub manager: &'a str,
+    /// Take over fields another manager owns (`force=true`).
+    pub force: bool,
+    /// The server's dry run (`dryRun=All`): validated, nothing stored.
+    pub dry_run: bool,
+}
+
+/// One field another manager owns, from a 409 apply conflict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldConflict {
+    /// The manager, as the server names it (`kubectl-client-side-apply`).
+    pub manager: String,
+    /// The field path (`.spec.endpoints`).
+    pub field: String,
+}
+
+/// `conflict with "kubectl" using monitoring.coreos.com/v1` → `kubectl`.
+fn manager_of(cause: &str) -> String {
+    cause
+        .split('"')
+        .nth(1)
+        .unwrap_or(cause.trim_start_matches("conflict with "))
+        .to_string()
+}
+
+/// One request to send.
+struct Request<'a> {
+    method: &'static str,
+    path: &'a str,
+    content_type: Option<&'static str>,
+    body: Vec<u8>,
 }
 
 /// The least-privilege ClusterRole that allows exactly `access`: one rule
 /// per resource, its verbs merged.
 pub fn cluster_role(name: &str, access: &[Access]) -> ClusterRole {
+    ClusterRole {
+        metadata: role_metadata(name, None),
+        rules: Some(policy_rules(access)),
+        ..ClusterRole::default()
+    }
+}
+
+/// The least-privilege Role that allows exactly `access` in `namespace`.
+pub fn role(name: &str, namespace: &str, access: &[Access]) -> Role {
+    Role {
+        metadata: role_metadata(name, Some(namespace)),
+        rules: Some(policy_rules(access)),
+    }
+}
+
+fn role_metadata(name: &str, namespace: Option<&str>) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.to_string()),
+        namespace: namespace.map(str::to_string),
+        labels: Some(BTreeMap::from([(
+            "app.kubernetes.io/managed-by".to_string(),
+            "onramp".to_string(),
+        )])),
+        ..ObjectMeta::default()
+    }
+}
+
+/// One rule per resource, its verbs merged and sorted.
+fn policy_rules(access: &[Access]) -> Vec<PolicyRule> {
     let mut verbs: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
     for a in access {
         let entry = verbs.entry((a.group, a.resource)).or_default();
@@ -338,31 +528,18 @@ pub fn cluster_role(name: &str, access: &[Access]) -> ClusterRole {
             entry.push(a.verb.to_string());
         }
     }
-    ClusterRole {
-        metadata: ObjectMeta {
-            name: Some(name.to_string()),
-            labels: Some(BTreeMap::from([(
-                "app.kubernetes.io/managed-by".to_string(),
-                "onramp".to_string(),
-            )])),
-            ..ObjectMeta::default()
-        },
-        rules: Some(
-            verbs
-                .into_iter()
-                .map(|((group, resource), mut verbs)| {
-                    verbs.sort();
-                    PolicyRule {
-                        api_groups: Some(vec![group.to_string()]),
-                        resources: Some(vec![resource.to_string()]),
-                        verbs,
-                        ..PolicyRule::default()
-                    }
-                })
-                .collect(),
-        ),
-        ..ClusterRole::default()
-    }
+    verbs
+        .into_iter()
+        .map(|((group, resource), mut verbs)| {
+            verbs.sort();
+            PolicyRule {
+                api_groups: Some(vec![group.to_string()]),
+                resources: Some(vec![resource.to_string()]),
+                verbs,
+                ..PolicyRule::default()
+            }
+        })
+        .collect()
 }
 
 /// Decodes an answer, naming the request when it is not what was asked for.
@@ -409,6 +586,17 @@ mod tests {
             "prometheuses.monitoring.coreos.com"
         );
         assert_eq!(services.qualified(), "services");
+    }
+
+    #[test]
+    fn a_conflict_cause_names_the_manager_with_or_without_its_api_version() {
+        assert_eq!(
+            manager_of(
+                "conflict with \"kubectl-client-side-apply\" using monitoring.coreos.com/v1"
+            ),
+            "kubectl-client-side-apply"
+        );
+        assert_eq!(manager_of("conflict with \"helm\""), "helm");
     }
 
     #[test]

@@ -257,8 +257,9 @@ impl Standin {
         path
     }
 
-    /// Stores objects as a fixture file would (for scenarios too big to
-    /// write out, like a benchmark's thousands of pods).
+    /// Stores objects as if someone had created them, as a fixture file
+    /// would (another tool's object beside onramp's; a benchmark's
+    /// thousands of pods).
     pub fn insert(&self, items: Vec<Value>) {
         let mut state = self.inner.lock();
         for item in items {
@@ -348,6 +349,34 @@ impl Standin {
             .get(&store::key(resource, namespace, name))
             .cloned()
     }
+}
+
+/// Runs `onramp ARGS` in `dir` with a home folder of its own and no
+/// `KUBECONFIG`, so that nothing of the machine's cluster setup leaks in;
+/// fails when the stand-in's token shows in any output.
+pub fn run(dir: &Path, args: &[&str]) -> super::Run {
+    run_env(dir, args, &[])
+}
+
+/// [`run`] with more environment variables (`GRAFANA_TOKEN`).
+pub fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> super::Run {
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).expect("a home folder");
+    let home = home.to_string_lossy().into_owned();
+    let mut vars = vec![
+        ("HOME", home.as_str()),
+        ("KUBECONFIG", ""),
+        ("KUBERNETES_SERVICE_HOST", ""),
+    ];
+    vars.extend_from_slice(env);
+    let run = super::onramp_dir_env(Some(dir), args, &vars);
+    assert!(
+        !run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN),
+        "the token leaked:\n--- stdout\n{}\n--- stderr\n{}",
+        run.stdout,
+        run.stderr
+    );
+    run
 }
 
 /// A TCP listener that hands out TLS streams; failed handshakes (a client

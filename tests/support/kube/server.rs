@@ -198,7 +198,11 @@ fn verb(method: &Method, target: &Target, params: &[(String, String)]) -> String
 
 /// The optional RBAC rules: with none set, everything is allowed.
 fn authorize(shared: &Shared, target: &Target, verb: &str) -> Result<(), Failure> {
-    let state = shared.lock();
+    authorize_in(&shared.lock(), target, verb)
+}
+
+/// [`authorize`] with the state already locked.
+fn authorize_in(state: &super::StandinState, target: &Target, verb: &str) -> Result<(), Failure> {
     let Some(rules) = &state.rbac else {
         return Ok(());
     };
@@ -406,6 +410,13 @@ fn patch(
     let body = parse_body(body)?;
     let mut state = shared.lock();
     require_namespace(&state, target)?;
+    // An apply that creates is authorized as `create` too, as the real
+    // server does (api-concepts: "Patch and apply"): `patch` alone cannot
+    // bring an object into existence.
+    let key = store::key(target.resource, &target.namespace, &target.name);
+    if state.store.get(&key).is_none() {
+        authorize_in(&state, target, "create")?;
+    }
     let request = Apply {
         resource: target.resource,
         namespace: &target.namespace,
@@ -438,9 +449,13 @@ fn delete(
     let mut state = shared.lock();
     if !target.name.is_empty() {
         let key = store::key(target.resource, &target.namespace, &target.name);
-        return state
-            .store
-            .remove(&key)
+        // `dryRun=All`: answered as if deleted, kept, as the real server does.
+        let found = if param(params, "dryRun") == Some("All") {
+            state.store.get(&key).cloned()
+        } else {
+            state.store.remove(&key)
+        };
+        return found
             .map(|o| json_answer(200, &o))
             .ok_or_else(|| status::not_found(target.resource, &target.name));
     }

@@ -1,0 +1,422 @@
+//! The cluster sink: server-side applies the plan's Kubernetes objects
+//! (ServiceMonitor or PodMonitor, PrometheusRule, and the dashboards'
+//! ConfigMaps when Grafana's sidecar is the way in) as field manager
+//! `onramp`, and prunes the objects onramp made for this app that the plan
+//! no longer holds.
+//!
+//! The objects sent are the plan's artifacts parsed back from their text:
+//! what `codify` writes is what the cluster gets. Ownership is the owner
+//! labels the plan stamps on every object (`app.kubernetes.io/managed-by:
+//! onramp` and the app's name): pruning lists by them and deletes nothing
+//! else. A field another manager owns stops the apply of that object (409)
+//! unless the user forces it. Depends on the plan and the kube client only.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::client::kube::{self, Access, ApplyOptions, FieldConflict, KubeClient};
+use crate::error::{Error, Result};
+use crate::plan::{ArtifactKind, Plan};
+
+/// The field manager onramp applies as.
+pub const FIELD_MANAGER: &str = "onramp";
+
+/// A kind the sink applies and prunes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Kind {
+    kind: &'static str,
+    access: Access,
+}
+
+impl Kind {
+    fn with(self, verb: &'static str) -> Access {
+        Access {
+            verb,
+            ..self.access
+        }
+    }
+}
+
+const fn kind(kind: &'static str, group: &'static str, resource: &'static str) -> Kind {
+    Kind {
+        kind,
+        access: Access {
+            group,
+            resource,
+            verb: "get",
+            version: "v1",
+        },
+    }
+}
+
+/// Every kind onramp writes into a cluster.
+const KINDS: [Kind; 4] = [
+    kind("ServiceMonitor", "monitoring.coreos.com", "servicemonitors"),
+    kind("PodMonitor", "monitoring.coreos.com", "podmonitors"),
+    kind("PrometheusRule", "monitoring.coreos.com", "prometheusrules"),
+    kind("ConfigMap", "", "configmaps"),
+];
+
+/// The verbs the sink uses on each kind: read before applying (`get`),
+/// apply (`patch`; `create` when the object is new), prune (`list`,
+/// `delete`).
+const VERBS: [&str; 5] = ["get", "list", "create", "patch", "delete"];
+
+/// Every permission the cluster sink uses, in the app's namespace.
+pub fn access() -> Vec<Access> {
+    KINDS
+        .iter()
+        .flat_map(|k| VERBS.iter().map(|verb| k.with(verb)))
+        .collect()
+}
+
+/// How the plan is applied.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// The server's dry run: validated and compared, nothing stored.
+    pub dry_run: bool,
+    /// Take over fields other managers own, knowingly.
+    pub force_conflicts: bool,
+    /// Apply the dashboards' ConfigMaps (Grafana's sidecar loads them);
+    /// false when the dashboards go to Grafana's API instead, so that no
+    /// dashboard is delivered twice.
+    pub dashboard_config_maps: bool,
+}
+
+/// What happened to one object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ObjectChange {
+    /// It did not exist.
+    Created,
+    /// It existed and the apply changed it.
+    Configured,
+    /// The apply changed nothing (same `resourceVersion`).
+    Unchanged,
+    /// onramp made it for this app earlier and the plan no longer holds it.
+    Pruned,
+    /// Another field manager owns fields onramp would change: not applied.
+    Conflict,
+}
+
+impl ObjectChange {
+    fn word(self) -> &'static str {
+        match self {
+            ObjectChange::Created => "created",
+            ObjectChange::Configured => "configured",
+            ObjectChange::Unchanged => "unchanged",
+            ObjectChange::Pruned => "pruned",
+            ObjectChange::Conflict => "conflict",
+        }
+    }
+}
+
+/// One object's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct ObjectReport {
+    /// `ServiceMonitor`, `ConfigMap`…
+    pub kind: String,
+    /// Its name.
+    pub name: String,
+    /// What happened.
+    pub change: ObjectChange,
+    /// On a conflict: the manager and field of each clash.
+    pub conflicts: Vec<(String, String)>,
+}
+
+/// What the sink did in one namespace.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The namespace.
+    pub namespace: String,
+    /// Every object applied or pruned, in order.
+    pub objects: Vec<ObjectReport>,
+    /// True on a server dry run.
+    pub dry_run: bool,
+    /// True when conflicts were forced.
+    pub forced: bool,
+    /// True when the dashboards' ConfigMaps were part of the apply.
+    pub dashboard_config_maps: bool,
+}
+
+impl Report {
+    /// True when an object was not applied because of a conflict.
+    pub fn conflicted(&self) -> bool {
+        self.objects
+            .iter()
+            .any(|o| o.change == ObjectChange::Conflict)
+    }
+}
+
+/// One object to apply.
+#[derive(Debug, Clone)]
+struct Desired {
+    kind: Kind,
+    name: String,
+    object: Value,
+}
+
+/// The plan's Kubernetes objects, parsed from the artifacts' text, each
+/// checked to carry the owner labels (an object without them could never
+/// be pruned, or told apart from a person's).
+fn desired(plan: &Plan, options: &Options) -> Result<Vec<Desired>> {
+    let mut out = Vec::new();
+    for artifact in &plan.artifacts {
+        let ArtifactKind::Kubernetes { kind: name, .. } = &artifact.kind else {
+            continue;
+        };
+        let internal = |message: String| Error::Render {
+            artifact: artifact.path.clone(),
+            message,
+        };
+        let kind = *KINDS
+            .iter()
+            .find(|k| k.kind == name)
+            .ok_or_else(|| internal(format!("the cluster sink does not apply {name}")))?;
+        if kind.kind == "ConfigMap" && !options.dashboard_config_maps {
+            continue;
+        }
+        let documents: Vec<Value> = serde_saphyr::from_multiple(&artifact.content)
+            .map_err(|e| internal(format!("does not parse back as YAML: {e}")))?;
+        for object in documents {
+            let labels = &object["metadata"]["labels"];
+            if let Some((key, _)) = plan
+                .owner_labels
+                .iter()
+                .find(|(k, v)| labels[k.as_str()].as_str() != Some(v.as_str()))
+            {
+                return Err(internal(format!("an object lacks the owner label {key}")));
+            }
+            let name = object["metadata"]["name"]
+                .as_str()
+                .ok_or_else(|| internal("an object has no metadata.name".to_string()))?
+                .to_string();
+            out.push(Desired { kind, name, object });
+        }
+    }
+    Ok(out)
+}
+
+/// Applies the plan's objects into its namespace, then prunes what onramp
+/// made for this app and no longer plans. Every object is applied on its
+/// own: a conflict stops that object only, and then nothing is pruned (a
+/// run that did not apply everything deletes nothing).
+pub async fn apply(client: &KubeClient, plan: &Plan, options: &Options) -> Result<Report> {
+    let wanted = desired(plan, options)?;
+    let mut report = Report {
+        namespace: plan.namespace.clone(),
+        objects: Vec::new(),
+        dry_run: options.dry_run,
+        forced: options.force_conflicts,
+        dashboard_config_maps: options.dashboard_config_maps,
+    };
+    for object in &wanted {
+        let result = apply_one(client, &plan.namespace, object, options).await?;
+        report.objects.push(result);
+    }
+    if !report.conflicted() {
+        let pruned = prune(client, plan, &wanted, options.dry_run).await?;
+        report.objects.extend(pruned);
+    }
+    Ok(report)
+}
+
+/// Applies one object and says what changed: created when there was none,
+/// unchanged when the server kept its `resourceVersion` (on a dry run: when
+/// the answer is the object as it is).
+async fn apply_one(
+    client: &KubeClient,
+    namespace: &str,
+    desired: &Desired,
+    options: &Options,
+) -> Result<ObjectReport> {
+    let kind = desired.kind;
+    let before: Option<Value> = client
+        .get(kind.with("get"), namespace, &desired.name)
+        .await?;
+    let sent = ApplyOptions {
+        manager: FIELD_MANAGER,
+        force: options.force_conflicts,
+        dry_run: options.dry_run,
+    };
+    let mut report = ObjectReport {
+        kind: kind.kind.to_string(),
+        name: desired.name.clone(),
+        change: ObjectChange::Created,
+        conflicts: Vec::new(),
+    };
+    let after = match client
+        .apply(
+            kind.with("patch"),
+            namespace,
+            &desired.name,
+            &desired.object,
+            sent,
+        )
+        .await
+    {
+        Ok(after) => after,
+        Err(kube::Error::Conflict { conflicts, .. }) => {
+            report.change = ObjectChange::Conflict;
+            report.conflicts = conflicts
+                .into_iter()
+                .map(|FieldConflict { manager, field }| (manager, field))
+                .collect();
+            return Ok(report);
+        }
+        Err(kube::Error::Status {
+            code: 404, message, ..
+        }) => return Err(not_served(kind, namespace, &desired.name, &message)),
+        Err(err) => return Err(err.into()),
+    };
+    report.change = match before {
+        None => ObjectChange::Created,
+        Some(before) if options.dry_run && before == after => ObjectChange::Unchanged,
+        Some(before)
+            if !options.dry_run
+                && before["metadata"]["resourceVersion"]
+                    == after["metadata"]["resourceVersion"] =>
+        {
+            ObjectChange::Unchanged
+        }
+        Some(_) => ObjectChange::Configured,
+    };
+    Ok(report)
+}
+
+/// A 404 to an apply: the namespace is missing, or the cluster does not
+/// serve the kind (no Prometheus Operator).
+fn not_served(kind: Kind, namespace: &str, name: &str, message: &str) -> Error {
+    let hint = if kind.access.group.is_empty() {
+        format!("does namespace {namespace} exist?")
+    } else {
+        format!(
+            "is the Prometheus Operator installed (`onramp detect` says)? Without it, onramp writes scrape and rule files for a plain Prometheus: --prometheus-config-dir DIR instead of --cluster; or does namespace {namespace} exist?"
+        )
+    };
+    Error::Usage(format!(
+        "cannot apply {} {name} in namespace {namespace}: the API server answered 404 ({message}); {hint}",
+        kind.kind
+    ))
+}
+
+/// Deletes the objects carrying exactly this app's owner labels that the
+/// plan no longer holds, kind by kind in the app's namespace.
+async fn prune(
+    client: &KubeClient,
+    plan: &Plan,
+    wanted: &[Desired],
+    dry_run: bool,
+) -> Result<Vec<ObjectReport>> {
+    let selector: Vec<String> = plan
+        .owner_labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let selector = selector.join(",");
+    let mut pruned = Vec::new();
+    for kind in KINDS {
+        let listed: Vec<Value> = match client
+            .list(kind.with("list"), Some(&plan.namespace), Some(&selector))
+            .await
+        {
+            Ok(items) => items,
+            // The Operator's kinds are not served: nothing of them to prune.
+            Err(kube::Error::Status { code: 404, .. }) => continue,
+            Err(err) => return Err(err.into()),
+        };
+        for object in listed {
+            let name = object["metadata"]["name"].as_str().unwrap_or_default();
+            let planned = wanted.iter().any(|w| w.kind == kind && w.name == name);
+            if planned || name.is_empty() || !owned(&object, &plan.owner_labels) {
+                continue;
+            }
+            let uid = object["metadata"]["uid"].as_str();
+            client
+                .delete(kind.with("delete"), &plan.namespace, name, uid, dry_run)
+                .await?;
+            pruned.push(ObjectReport {
+                kind: kind.kind.to_string(),
+                name: name.to_string(),
+                change: ObjectChange::Pruned,
+                conflicts: Vec::new(),
+            });
+        }
+    }
+    Ok(pruned)
+}
+
+/// Whether a listed object carries every owner label: the selector already
+/// asked for that; checking again costs nothing and keeps a lax server
+/// from making onramp delete what it does not own.
+fn owned(object: &Value, owner: &BTreeMap<String, String>) -> bool {
+    let labels = &object["metadata"]["labels"];
+    owner
+        .iter()
+        .all(|(k, v)| labels[k.as_str()].as_str() == Some(v.as_str()))
+}
+
+/// What the sink did, for people.
+pub fn summary(report: &Report, context: &str) -> String {
+    let mut out = String::new();
+    let dry = if report.dry_run {
+        ", server dry run: nothing stored"
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        out,
+        "Kubernetes namespace {} (context {context}{dry}):",
+        report.namespace
+    );
+    if report.objects.is_empty() {
+        let _ = writeln!(out, "  nothing to apply");
+    }
+    for object in &report.objects {
+        let _ = writeln!(
+            out,
+            "  {:<10}  {} {}",
+            object.change.word(),
+            object.kind,
+            object.name
+        );
+        for (manager, fields) in grouped(&object.conflicts) {
+            let _ = writeln!(
+                out,
+                "              fields owned by field manager \"{manager}\": {}",
+                fields.join(", ")
+            );
+        }
+    }
+    if report.conflicted() {
+        let _ = writeln!(
+            out,
+            "Objects in conflict were not changed, and nothing was pruned. To take those fields over knowingly (the other manager's values are replaced by onramp's), run again with --force-conflicts."
+        );
+    }
+    if report.forced {
+        let _ = writeln!(
+            out,
+            "--force-conflicts: fields other field managers owned with other values now belong to onramp."
+        );
+    }
+    if !report.dashboard_config_maps {
+        let _ = writeln!(
+            out,
+            "The dashboards go to Grafana's API, not through ConfigMaps for its sidecar."
+        );
+    }
+    out
+}
+
+/// Conflicts grouped by manager, fields in the server's order.
+fn grouped(conflicts: &[(String, String)]) -> BTreeMap<&str, Vec<&str>> {
+    let mut by: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (manager, field) in conflicts {
+        by.entry(manager).or_default().push(field);
+    }
+    by
+}

@@ -1,0 +1,429 @@
+//! `onramp apply --cluster` against the Kubernetes stand-in: server-side
+//! apply as field manager `onramp`, idempotent to the `resourceVersion`,
+//! the server's dry run, conflicts with another field manager, forbidden
+//! requests, and pruning only what onramp owns for this app. Every applied
+//! body passes the stand-in's CRD schema validation (422 otherwise).
+
+use serde_json::{Value, json};
+
+use crate::support::kube::{Rule, Scenario, Standin};
+use crate::support::{Run, repo_path};
+
+/// The demo shop's checkout manifests.
+fn checkout() -> String {
+    repo_path("examples/shop/k8s/checkout.yaml")
+        .display()
+        .to_string()
+}
+
+/// `onramp apply checkout -n shop -f checkout.yaml --cluster ARGS` against
+/// the stand-in, with the kube-prometheus-stack release label.
+fn apply(standin: &Standin, extra: &[&str]) -> Run {
+    let manifests = checkout();
+    apply_from(standin, &["-f", &manifests, "--cluster"], extra)
+}
+
+/// `onramp apply checkout -n shop SOURCE ARGS` against the stand-in.
+fn apply_from(standin: &Standin, source: &[&str], extra: &[&str]) -> Run {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = standin.kubeconfig();
+    let mut args = vec!["apply", "checkout", "-n", "shop"];
+    args.extend_from_slice(source);
+    args.extend_from_slice(&[
+        "--label",
+        "release=kube-prometheus-stack",
+        "--kubeconfig",
+        kubeconfig.to_str().expect("utf-8"),
+    ]);
+    args.extend_from_slice(extra);
+    crate::support::kube::run(dir.path(), &args)
+}
+
+fn resource_version(object: &Value) -> String {
+    object["metadata"]["resourceVersion"]
+        .as_str()
+        .expect("a resourceVersion")
+        .to_string()
+}
+
+/// The objects `apply` writes for the checkout, as (apiVersion, kind, name).
+const OBJECTS: [(&str, &str, &str); 5] = [
+    ("monitoring.coreos.com/v1", "ServiceMonitor", "checkout"),
+    ("monitoring.coreos.com/v1", "PrometheusRule", "checkout"),
+    ("v1", "ConfigMap", "checkout-service-health-dashboard"),
+    ("v1", "ConfigMap", "checkout-troubleshooting-dashboard"),
+    (
+        "v1",
+        "ConfigMap",
+        "checkout-feature-flag-engagement-dashboard",
+    ),
+];
+
+fn stored(standin: &Standin, (api_version, kind, name): (&str, &str, &str)) -> Option<Value> {
+    standin.object(api_version, kind, "shop", name)
+}
+
+#[test]
+fn apply_gives_monitors_and_rules_the_release_label_and_a_second_run_changes_nothing() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let first = apply(&standin, &[]);
+    first.expect_status(0);
+    assert_eq!(
+        first.stdout_line("Kubernetes namespace"),
+        "Kubernetes namespace shop (context standin):"
+    );
+    for (_, kind, name) in OBJECTS {
+        assert_eq!(
+            first.stdout_line(&format!(" {kind} {name}")).trim(),
+            format!("created     {kind} {name}")
+        );
+    }
+    let mut versions = Vec::new();
+    for object in OBJECTS {
+        let live = stored(&standin, object).expect("applied");
+        let labels = &live["metadata"]["labels"];
+        assert_eq!(labels["app.kubernetes.io/managed-by"], "onramp");
+        assert_eq!(labels["onramp.dev/app"], "checkout");
+        if object.0 == "monitoring.coreos.com/v1" {
+            assert_eq!(labels["release"], "kube-prometheus-stack", "{object:?}");
+        }
+        let managers: Vec<(&str, &str)> = live["metadata"]["managedFields"]
+            .as_array()
+            .expect("managedFields")
+            .iter()
+            .map(|e| {
+                (
+                    e["manager"].as_str().unwrap_or_default(),
+                    e["operation"].as_str().unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(managers, [("onramp", "Apply")], "{object:?}");
+        versions.push(resource_version(&live));
+    }
+
+    let second = apply(&standin, &[]);
+    second.expect_status(0);
+    for (_, kind, name) in OBJECTS {
+        assert_eq!(
+            second.stdout_line(&format!(" {kind} {name}")).trim(),
+            format!("unchanged   {kind} {name}")
+        );
+    }
+    let again: Vec<String> = OBJECTS
+        .iter()
+        .map(|o| resource_version(&stored(&standin, *o).expect("still there")))
+        .collect();
+    assert_eq!(again, versions, "a second apply changed a resourceVersion");
+}
+
+#[test]
+fn dry_run_reports_what_would_change_and_stores_nothing() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let run = apply(&standin, &["--dry-run"]);
+    run.expect_status(0);
+    assert_eq!(
+        run.stdout_line("Kubernetes namespace"),
+        "Kubernetes namespace shop (context standin, server dry run: nothing stored):"
+    );
+    assert_eq!(
+        run.stdout_line(" ServiceMonitor checkout").trim(),
+        "created     ServiceMonitor checkout"
+    );
+    for object in OBJECTS {
+        assert_eq!(stored(&standin, object), None, "{object:?} was stored");
+    }
+
+    assert!(
+        standin
+            .request_log()
+            .iter()
+            .filter(|r| r.starts_with("PATCH "))
+            .all(|r| r.contains("dryRun=All")),
+        "{:#?}",
+        standin.request_log()
+    );
+
+    // Over objects that exist: what would change, change and go — nothing does.
+    apply(&standin, &[]).expect_status(0);
+    let before: Vec<Option<Value>> = OBJECTS.iter().map(|o| stored(&standin, *o)).collect();
+    let run = apply(&standin, &["--dry-run", "--need", "service-health"]);
+    run.expect_status(0);
+    assert_eq!(
+        run.stdout_line(" PrometheusRule checkout").trim(),
+        "configured  PrometheusRule checkout"
+    );
+    assert_eq!(
+        run.stdout_line(" ServiceMonitor checkout").trim(),
+        "unchanged   ServiceMonitor checkout"
+    );
+    assert_eq!(
+        run.stdout_line("checkout-troubleshooting-dashboard").trim(),
+        "pruned      ConfigMap checkout-troubleshooting-dashboard"
+    );
+    let after: Vec<Option<Value>> = OBJECTS.iter().map(|o| stored(&standin, *o)).collect();
+    assert_eq!(after, before, "a dry run changed the cluster");
+}
+
+#[test]
+fn a_monitor_created_with_kubectl_is_a_conflict_naming_the_manager_and_fields_and_stays_untouched()
+{
+    let standin = Standin::start(Scenario::ForeignMonitor);
+    let monitor = OBJECTS[0];
+    let before = stored(&standin, monitor).expect("the foreign monitor");
+    let run = apply(&standin, &[]);
+    run.expect_status(1);
+    assert_eq!(
+        run.stdout_line(" ServiceMonitor checkout").trim(),
+        "conflict    ServiceMonitor checkout"
+    );
+    assert_eq!(
+        run.stdout_line("fields owned by").trim(),
+        "fields owned by field manager \"kubectl-client-side-apply\": .spec.endpoints"
+    );
+    assert!(
+        run.stdout.contains("run again with --force-conflicts"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        stored(&standin, monitor),
+        Some(before),
+        "the monitor changed"
+    );
+
+    let forced = apply(&standin, &["--force-conflicts"]);
+    forced.expect_status(0);
+    assert_eq!(
+        forced.stdout_line(" ServiceMonitor checkout").trim(),
+        "configured  ServiceMonitor checkout"
+    );
+    assert!(
+        forced
+            .stdout
+            .contains("--force-conflicts: fields other field managers owned")
+    );
+    let live = stored(&standin, monitor).expect("the monitor");
+    assert_eq!(
+        live["metadata"]["labels"]["release"],
+        "kube-prometheus-stack"
+    );
+    assert_eq!(live["spec"]["endpoints"][0]["path"], "/metrics");
+    let owners: Vec<(&str, bool)> = live["metadata"]["managedFields"]
+        .as_array()
+        .expect("managedFields")
+        .iter()
+        .map(|e| {
+            (
+                e["manager"].as_str().unwrap_or_default(),
+                e["fieldsV1"]["f:spec"]["f:endpoints"].is_object(),
+            )
+        })
+        .collect();
+    assert!(owners.contains(&("onramp", true)), "{owners:?}");
+    assert!(
+        !owners.contains(&("kubectl-client-side-apply", true)),
+        "{owners:?}"
+    );
+}
+
+/// The rules `onramp rbac apply -n shop` prints, as the stand-in's RBAC
+/// rules: the ClusterRole's everywhere, the Role's in its namespace.
+fn rules_of_rbac_apply() -> Vec<Rule> {
+    let run = crate::support::onramp(&["rbac", "apply", "-n", "shop"]);
+    run.expect_status(0);
+    let roles = crate::support::yaml_documents(&run.stdout);
+    let kinds: Vec<&str> = roles.iter().filter_map(|r| r["kind"].as_str()).collect();
+    assert_eq!(kinds, ["ClusterRole", "Role"]);
+    assert_eq!(roles[1]["metadata"]["namespace"], "shop");
+    rules_of(&roles)
+}
+
+/// The roles' rules as the stand-in's: a Role's in its namespace.
+fn rules_of(roles: &[Value]) -> Vec<Rule> {
+    roles
+        .iter()
+        .flat_map(|role| {
+            let namespace = role["metadata"]["namespace"].as_str();
+            role["rules"]
+                .as_array()
+                .expect("rules")
+                .iter()
+                .flat_map(move |rule| {
+                    let verbs: Vec<&str> = rule["verbs"]
+                        .as_array()
+                        .expect("verbs")
+                        .iter()
+                        .map(|v| v.as_str().expect("a verb"))
+                        .collect();
+                    let group = rule["apiGroups"][0].as_str().expect("a group");
+                    rule["resources"]
+                        .as_array()
+                        .expect("resources")
+                        .iter()
+                        .map(move |r| {
+                            Rule::new(&verbs, group, r.as_str().expect("a resource"), namespace)
+                        })
+                })
+        })
+        .collect()
+}
+
+#[test]
+fn apply_works_with_exactly_the_rules_of_onramp_rbac_apply_and_forbidden_names_verb_and_resource() {
+    // Without -f the app is read from the cluster, then applied to it.
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    standin.set_rbac(rules_of_rbac_apply());
+    let run = apply_from(&standin, &[], &[]);
+    run.expect_status(0);
+    assert_eq!(
+        run.stdout_line(" ServiceMonitor checkout").trim(),
+        "created     ServiceMonitor checkout"
+    );
+    assert!(stored(&standin, OBJECTS[0]).is_some());
+
+    // Without `create`, a new object cannot come into being through apply.
+    let fresh = Standin::start(Scenario::KubePrometheusStack);
+    let reads = crate::support::onramp(&["rbac", "plan"]);
+    let mut rules = rules_of(&crate::support::yaml_documents(&reads.stdout));
+    rules.extend([
+        Rule::new(
+            &["get", "list", "patch", "delete"],
+            "monitoring.coreos.com",
+            "*",
+            Some("shop"),
+        ),
+        Rule::new(
+            &["get", "list", "patch", "delete"],
+            "",
+            "configmaps",
+            Some("shop"),
+        ),
+    ]);
+    fresh.set_rbac(rules);
+    let run = apply(&fresh, &[]);
+    run.expect_status(4);
+    assert!(
+        run.stderr.contains(
+            "refused to let onramp create servicemonitors.monitoring.coreos.com in namespace shop"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("onramp rbac apply"), "{}", run.stderr);
+    assert_eq!(stored(&fresh, OBJECTS[0]), None);
+}
+
+/// A ConfigMap labelled as `labels` says, in `shop`.
+fn config_map(name: &str, labels: Value) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": "shop", "labels": labels},
+        "data": {"x": "y"},
+    })
+}
+
+#[test]
+fn prune_deletes_only_onramp_objects_of_this_app_that_the_plan_no_longer_holds() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    apply(&standin, &[]).expect_status(0);
+    let foreign = config_map(
+        "checkout-feature-flag-engagement-copy",
+        json!({"app.kubernetes.io/name": "checkout", "grafana_dashboard": "1"}),
+    );
+    let other_app = config_map(
+        "cart-service-health-dashboard",
+        json!({"app.kubernetes.io/managed-by": "onramp", "onramp.dev/app": "cart"}),
+    );
+    standin.insert(vec![foreign]);
+    standin.insert(vec![other_app]);
+
+    let run = apply(&standin, &["--need", "service-health"]);
+    run.expect_status(0);
+    for gone in [
+        "checkout-troubleshooting-dashboard",
+        "checkout-feature-flag-engagement-dashboard",
+    ] {
+        assert_eq!(
+            run.stdout_line(gone).trim(),
+            format!("pruned      ConfigMap {gone}")
+        );
+        assert_eq!(stored(&standin, ("v1", "ConfigMap", gone)), None);
+    }
+    for kept in [
+        "checkout-service-health-dashboard",
+        "checkout-feature-flag-engagement-copy",
+        "cart-service-health-dashboard",
+    ] {
+        assert!(
+            stored(&standin, ("v1", "ConfigMap", kept)).is_some(),
+            "{kept} was deleted"
+        );
+    }
+    // Service health still has alerts: the rule stays, changed.
+    assert_eq!(
+        run.stdout_line(" PrometheusRule checkout").trim(),
+        "configured  PrometheusRule checkout"
+    );
+}
+
+#[test]
+fn without_the_operator_apply_says_so_and_points_at_the_plain_prometheus_path() {
+    let standin = Standin::start(Scenario::NoOperator);
+    let run = apply(&standin, &[]);
+    run.expect_status(2);
+    assert!(
+        run.stderr.contains(
+            "cannot apply ServiceMonitor checkout in namespace shop: the API server answered 404"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("is the Prometheus Operator installed (`onramp detect` says)?"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("--prometheus-config-dir DIR"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn apply_from_manifests_without_the_release_label_says_the_prometheus_would_ignore_the_monitor() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = standin.kubeconfig();
+    let manifests = checkout();
+    let run = crate::support::kube::run(
+        dir.path(),
+        &[
+            "apply",
+            "checkout",
+            "-n",
+            "shop",
+            "-f",
+            &manifests,
+            "--cluster",
+            "--kubeconfig",
+            kubeconfig.to_str().expect("utf-8"),
+        ],
+    );
+    run.expect_status(0);
+    assert_eq!(
+        run.stdout_line(
+            "note: monitoring/kube-prometheus-stack-prometheus selects ServiceMonitors"
+        ),
+        "note: monitoring/kube-prometheus-stack-prometheus selects ServiceMonitors with release=kube-prometheus-stack, and ServiceMonitor shop/checkout does not match, so it would be ignored; add --label release=kube-prometheus-stack"
+    );
+    assert!(
+        run.stdout
+            .contains("selects PrometheusRules with release=kube-prometheus-stack"),
+        "{}",
+        run.stdout
+    );
+}

@@ -1,0 +1,264 @@
+//! `onramp onboard` end to end: the demo shop from nothing to scraped,
+//! dashboarded, codified and verified, against the Kubernetes and Grafana
+//! stand-ins and a real Prometheus scraping the real shop. No Operator runs
+//! here, so the test plays its part: once onramp has applied the
+//! ServiceMonitor, Prometheus scrapes the shop with the labels the monitor
+//! gives its series; once the PrometheusRule is there, its groups are
+//! loaded as the Operator's reloader would.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::support::grafana::{EDITOR_TOKEN, GrafanaStandIn};
+use crate::support::kube::{Scenario, Standin};
+use crate::support::prometheus::{PrometheusOptions, PrometheusServer};
+use crate::support::shop::Shop;
+use crate::support::{Run, read};
+
+/// What the Operator would do with onramp's objects, until `done`.
+fn play_the_operator(
+    standin: &Standin,
+    prometheus: &PrometheusServer,
+    shop: &Shop,
+    done: &AtomicBool,
+) {
+    let (mut scraping, mut rules) = (false, None);
+    while !done.load(Ordering::SeqCst) {
+        let monitor = standin.object(
+            "monitoring.coreos.com/v1",
+            "ServiceMonitor",
+            "shop",
+            "checkout",
+        );
+        if !scraping && monitor.is_some() {
+            let labels = [
+                ("job", "checkout"),
+                ("namespace", "shop"),
+                ("container", "shop"),
+            ];
+            prometheus.write_target("checkout", &shop.address(), &labels);
+            scraping = true;
+        }
+        let rule = standin.object(
+            "monitoring.coreos.com/v1",
+            "PrometheusRule",
+            "shop",
+            "checkout",
+        );
+        if let Some(spec) = rule.map(|r| r["spec"].clone())
+            && rules.as_ref() != Some(&spec)
+        {
+            let yaml = serde_saphyr::to_string(&spec).expect("YAML");
+            prometheus.write_rules("checkout", &yaml);
+            prometheus.reload();
+            rules = Some(spec);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn onboard(
+    standin: &Standin,
+    prometheus: &PrometheusServer,
+    grafana: &GrafanaStandIn,
+    out: &str,
+) -> Run {
+    onboard_with(standin, prometheus, grafana, out, &["--wait", "90s"])
+}
+
+/// `onramp onboard checkout -n shop --out OUT ARGS` against the stand-ins.
+fn onboard_with(
+    standin: &Standin,
+    prometheus: &PrometheusServer,
+    grafana: &GrafanaStandIn,
+    out: &str,
+    extra: &[&str],
+) -> Run {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = standin.kubeconfig();
+    // No --prometheus-url: the cluster's Prometheus, through the API
+    // server's service proxy.
+    let address = prometheus.address().parse().expect("an address");
+    standin.proxy_to("monitoring", "prometheus-operated", "9090", address);
+    let grafana_url = grafana.url();
+    let args = vec![
+        "onboard",
+        "checkout",
+        "-n",
+        "shop",
+        "--kubeconfig",
+        kubeconfig.to_str().expect("utf-8"),
+        "--grafana-url",
+        &grafana_url,
+        "--out",
+        out,
+    ];
+    let args = [&args[..], extra].concat();
+    crate::support::kube::run_env(dir.path(), &args, &[("GRAFANA_TOKEN", EDITOR_TOKEN)])
+}
+
+#[test]
+fn onboard_takes_the_shop_from_nothing_to_scraped_dashboarded_codified_and_verified() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let prometheus = PrometheusServer::start(PrometheusOptions::default());
+    let shop = Shop::start(2, Duration::from_millis(200));
+    let grafana = GrafanaStandIn::start();
+    let folder = tempfile::tempdir().expect("temp dir");
+    let out = folder.path().join("observability");
+    let out = out.to_str().expect("utf-8");
+    let done = AtomicBool::new(false);
+    let run = std::thread::scope(|scope| {
+        scope.spawn(|| play_the_operator(&standin, &prometheus, &shop, &done));
+        let run = onboard(&standin, &prometheus, &grafana, out);
+        done.store(true, Ordering::SeqCst);
+        run
+    });
+    run.expect_status(0);
+
+    // Read from the cluster, applied with the label its Prometheus selects
+    // on — found by asking the cluster, not given.
+    let monitor = standin
+        .object(
+            "monitoring.coreos.com/v1",
+            "ServiceMonitor",
+            "shop",
+            "checkout",
+        )
+        .expect("the ServiceMonitor");
+    assert_eq!(
+        monitor["metadata"]["labels"]["release"],
+        "kube-prometheus-stack"
+    );
+    assert_eq!(
+        run.stdout_line(" ServiceMonitor checkout").trim(),
+        "created     ServiceMonitor checkout"
+    );
+    // Dashboarded through Grafana's API, so no sidecar ConfigMaps.
+    assert!(
+        standin
+            .object(
+                "v1",
+                "ConfigMap",
+                "shop",
+                "checkout-service-health-dashboard"
+            )
+            .is_none()
+    );
+    let uid = onramp::render::dashboard::uid("shop", "checkout", "service-health").to_string();
+    assert!(grafana.dashboard(&uid).is_some(), "not in Grafana");
+    assert_eq!(
+        run.stdout_line("checkout · Service health:").trim(),
+        format!(
+            "checkout · Service health: {}/d/{uid}",
+            grafana.url().trim_end_matches('/')
+        )
+    );
+    // Codified: the same files `codify` writes.
+    let runbook = std::path::Path::new(out).join("runbook.md");
+    assert!(read(&runbook).contains("CheckoutHighErrorRate"));
+    assert_eq!(
+        run.stdout_line("Runbook:"),
+        format!("Runbook: {}", runbook.display())
+    );
+    let codified = read(std::path::Path::new(out).join("servicemonitor.yaml"));
+    assert!(
+        codified.contains("release: kube-prometheus-stack"),
+        "{codified}"
+    );
+    // Verified against the real Prometheus.
+    assert!(run.stdout_line("PASSED: ").contains(" 0 failed"));
+    assert!(
+        run.stdout_line("pass  rules").contains("shop.checkout."),
+        "the rules were not loaded"
+    );
+    // The shop exports every signal a need reads.
+    assert_eq!(
+        run.stdout_line("Missing instrumentation"),
+        "Missing instrumentation: none, every signal has series.",
+        "{}",
+        run.stdout
+    );
+
+    // Safe to run again: nothing changes.
+    let done = AtomicBool::new(false);
+    let again = std::thread::scope(|scope| {
+        scope.spawn(|| play_the_operator(&standin, &prometheus, &shop, &done));
+        let run = onboard(&standin, &prometheus, &grafana, out);
+        done.store(true, Ordering::SeqCst);
+        run
+    });
+    again.expect_status(0);
+    assert_eq!(
+        again.stdout_line(" ServiceMonitor checkout").trim(),
+        "unchanged   ServiceMonitor checkout"
+    );
+    assert!(
+        again.stdout.contains("0 created, 0 updated"),
+        "{}",
+        again.stdout
+    );
+}
+
+#[test]
+fn onboard_stops_at_a_conflict_before_codifying_and_exits_1() {
+    let standin = Standin::start(Scenario::ForeignMonitor);
+    let prometheus = PrometheusServer::start(PrometheusOptions::default());
+    let grafana = GrafanaStandIn::start();
+    let folder = tempfile::tempdir().expect("temp dir");
+    let out = folder.path().join("observability");
+    let run = onboard(
+        &standin,
+        &prometheus,
+        &grafana,
+        out.to_str().expect("utf-8"),
+    );
+    run.expect_status(1);
+    assert_eq!(
+        run.stdout_line(" ServiceMonitor checkout").trim(),
+        "conflict    ServiceMonitor checkout"
+    );
+    assert!(
+        run.stdout
+            .contains("Stopped: nothing was codified or verified.")
+    );
+    assert!(!out.exists(), "codified despite the conflict");
+    assert_eq!(grafana.dashboard_count(), 0, "pushed despite the conflict");
+}
+
+#[test]
+fn onboard_names_the_instrumentation_a_signal_without_series_needs() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let prometheus = PrometheusServer::start(PrometheusOptions::default());
+    let shop = Shop::start(2, Duration::from_millis(200));
+    let grafana = GrafanaStandIn::start();
+    let folder = tempfile::tempdir().expect("temp dir");
+    let out = folder.path().join("observability");
+    let out = out.to_str().expect("utf-8");
+    let done = AtomicBool::new(false);
+    let extra = [
+        "--wait",
+        "5s",
+        "--need",
+        "service-health",
+        "--signal",
+        "requests=checkout_orders_total",
+    ];
+    let run = std::thread::scope(|scope| {
+        scope.spawn(|| play_the_operator(&standin, &prometheus, &shop, &done));
+        let run = onboard_with(&standin, &prometheus, &grafana, out, &extra);
+        done.store(true, Ordering::SeqCst);
+        run
+    });
+    run.expect_status(1);
+    assert_eq!(
+        run.stdout_line("Missing instrumentation"),
+        "Missing instrumentation:"
+    );
+    let line = run.stdout_line("  service-health/requests (checkout_orders_total): ");
+    // The need's instrumentation hint for the signal, whole.
+    assert!(
+        line.contains("`http_requests_total{route, method, status}`"),
+        "{line}"
+    );
+    assert!(std::path::Path::new(out).join("runbook.md").is_file());
+}
