@@ -3,4 +3,5 @@
 //! runs, for `onramp detect`).
 
 pub mod stack;
+pub mod troubleshoot;
 pub mod verify;
