@@ -8,6 +8,7 @@
 //! Talking to the API server is [`crate::client::kube`]'s job; printing (and
 //! redacting) is `commands::print`'s.
 
+pub mod app_plan;
 pub mod flags;
 pub mod prometheus;
 mod trend;
