@@ -34,8 +34,8 @@ pub async fn plan(
         text,
     }];
     let objects = crate::app::manifest::parse_objects(&texts).map_err(|e| gap(e.to_string()))?;
-    let app = crate::app::discover(&objects, "the cluster", app, None)
-        .map_err(|e| gap(e.to_string()))?;
+    let app =
+        crate::app::discover(&objects, "the cluster", app, None).map_err(|e| gap(e.to_string()))?;
     let exposed = crate::check::verify::exposed_metrics(client, &app)
         .await
         .map_err(|e| {

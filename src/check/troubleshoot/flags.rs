@@ -29,6 +29,8 @@ pub(crate) struct FlagChange {
     pub before: BTreeMap<String, f64>,
     /// Each variant's share in the recent part.
     pub after: BTreeMap<String, f64>,
+    /// `to`'s share at the last evaluation in the window: what it serves now.
+    pub latest: f64,
     /// When `to` passed half-way to its new share (Unix seconds).
     pub at: f64,
 }
@@ -36,7 +38,7 @@ pub(crate) struct FlagChange {
 impl FlagChange {
     /// "`fail-error-rate` went from `off` to `on` for 100 % of evaluations".
     pub fn sentence(&self) -> String {
-        let now = self.after.get(&self.to).copied().unwrap_or(0.0);
+        let now = self.latest;
         if self.from == self.to {
             let was = self.before.get(&self.to).copied().unwrap_or(0.0);
             format!(
@@ -122,13 +124,16 @@ fn change(flag: &str, variants: &BTreeMap<&str, &RangeSeries>, split: f64) -> Op
         .max_by(|a, b| a.1.total_cmp(b.1))
         .map(|(v, _)| v.clone())?;
     let half_way = (before[&to] + after[&to]) / 2.0;
-    let at = trend::onset(&shares[to.as_str()], half_way)?;
+    let series = &shares[to.as_str()];
+    let at = trend::onset(series, half_way)?;
+    let latest = series.last().map_or(0.0, |p| p.value);
     Some(FlagChange {
         flag: flag.to_string(),
         from,
         to,
         before,
         after,
+        latest,
         at,
     })
 }

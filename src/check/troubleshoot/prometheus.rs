@@ -321,7 +321,6 @@ impl Ctx<'_> {
             checked: vec![format!("error ratio: {numbers}")],
             ..Report::default()
         };
-        let panel = self.panel(SERVICE_HEALTH, "Error ratio");
         let evidence = vec![format!("error ratio {numbers}"), format!("query: {expr}")];
         let severity = if shift.recent >= CRITICAL_ERROR_RATIO {
             Severity::Critical
@@ -345,31 +344,61 @@ impl Ctx<'_> {
         } else {
             return (report, None);
         };
-        let at = rose
-            .then(|| trend::onset(&points, (shift.recent + shift.before()) / 2.0))
-            .flatten();
-        let mut finding = Finding::new(severity, Role::Symptom, title).next(format!(
+        let next = format!(
             "kubectl logs -n {} {} --since={}s | grep -iE 'error|panic|exception'  (which requests fail, and why)",
             self.plan.namespace,
             self.plan.workload,
             self.window.recent.as_secs()
-        ));
-        finding.evidence = evidence.clone();
-        finding.panel = panel.clone();
+        );
+        let (finding, rise) = Movement {
+            what: "Errors",
+            severity,
+            title,
+            evidence,
+            panel: self.panel(SERVICE_HEALTH, "Error ratio"),
+            next,
+        }
+        .finding(rose.then_some((&points, &shift)));
+        report.findings.push(finding);
+        (report, rise)
+    }
+}
+
+/// An error or latency finding before it is dated.
+struct Movement {
+    what: &'static str,
+    severity: Severity,
+    title: String,
+    evidence: Vec<String>,
+    panel: Option<Panel>,
+    next: String,
+}
+
+impl Movement {
+    /// The symptom finding; with the series of a rise, dated (when it rose)
+    /// and as a [`Rise`] a flag change may explain.
+    fn finding(self, rose: Option<(&[Point], &Shift)>) -> (Finding, Option<Rise>) {
+        let at = rose.and_then(|(points, shift)| {
+            trend::onset(points, (shift.recent + shift.before()) / 2.0)
+        });
+        let mut finding = Finding::new(self.severity, Role::Symptom, self.title).next(self.next);
+        finding.evidence = self.evidence.clone();
+        finding.panel = self.panel.clone();
         if let Some(at) = at {
+            // After the headline numbers, before the query.
+            let index = finding.evidence.len().saturating_sub(1);
             finding
                 .evidence
-                .insert(1, format!("rose at {}", trend::clock(at)));
+                .insert(index, format!("rose at {}", trend::clock(at)));
         }
-        report.findings.push(finding);
         let rise = at.map(|at| Rise {
-            what: "Errors",
+            what: self.what,
             at,
-            severity,
-            evidence,
-            panel,
+            severity: self.severity,
+            evidence: self.evidence,
+            panel: self.panel,
         });
-        (report, rise)
+        (finding, rise)
     }
 }
 
@@ -442,28 +471,16 @@ impl Ctx<'_> {
         } else {
             format!("Requests are slow: p95 is {}", trend::seconds(p95.recent))
         };
-        let at = rose
-            .then(|| trend::onset(&p95_points, (p95.recent + p95.before()) / 2.0))
-            .flatten();
-        let panel = self.panel(SERVICE_HEALTH, PANEL);
-        let mut finding = Finding::new(severity, Role::Symptom, title).next(
-            "Open the `95th percentile latency by route` panel to find the slow route, then the slow dependency behind it",
-        );
-        finding.evidence = evidence.clone();
-        finding.panel = panel.clone();
-        if let Some(at) = at {
-            finding
-                .evidence
-                .insert(2, format!("rose at {}", trend::clock(at)));
-        }
-        report.findings.push(finding);
-        let rise = at.map(|at| Rise {
+        let (finding, rise) = Movement {
             what: "Latency",
-            at,
             severity,
+            title,
             evidence,
-            panel,
-        });
+            panel: self.panel(SERVICE_HEALTH, PANEL),
+            next: "Open the `95th percentile latency by route` panel to find the slow route, then the slow dependency behind it".to_string(),
+        }
+        .finding(rose.then_some((&p95_points, &p95)));
+        report.findings.push(finding);
         (report, rise)
     }
 }
@@ -618,7 +635,15 @@ impl Ctx<'_> {
                 _ => Severity::Warning,
             };
             let state = if firing { "firing" } else { "pending" };
-            let since = alert.active_at.clone().unwrap_or_default();
+            // RFC 3339 with nanoseconds: the clock time is what a person matches.
+            let since = alert
+                .active_at
+                .as_deref()
+                .and_then(|t| humantime::parse_rfc3339_weak(t).ok())
+                .map_or_else(
+                    || "an unknown time".to_string(),
+                    |t| trend::clock(trend::unix(t)),
+                );
             let mut finding = Finding::new(
                 severity,
                 Role::Symptom,
@@ -631,7 +656,7 @@ impl Ctx<'_> {
                     .cloned()
                     .unwrap_or_default(),
             )
-            .evidence(format!("value {}", alert.value))
+            .evidence(format!("value {}", trend::number(alert.value)))
             .runbook(format!("runbook.md#{}", alertname.to_ascii_lowercase()))
             .next(alert.annotations.get("runbook_url").map_or_else(
                 || format!("Follow the runbook section {alertname}"),
