@@ -44,6 +44,9 @@ pub fn run(cli: cli::Cli) -> error::Result<Outcome> {
         cli::Command::Apply(args) => runtime()?.block_on(commands::apply::run(args, &config)),
         cli::Command::Verify(args) => runtime()?.block_on(commands::verify::run(args, &config)),
         cli::Command::Detect(args) => runtime()?.block_on(commands::detect::run(args, &config)),
+        cli::Command::Troubleshoot(args) => {
+            runtime()?.block_on(commands::troubleshoot::run(args, &config))
+        }
         cli::Command::Rbac(args) => commands::rbac::run(args),
         cli::Command::Completions(args) => commands::completions::run(args),
     }

@@ -64,6 +64,10 @@ pub enum Command {
     /// labels each Prometheus selects monitors and rules on, Grafana's
     /// dashboard sidecar, where both are reached. `--write` saves it to onramp.yaml.
     Detect(DetectArgs),
+    /// Run APP's runbook live: rollout, pods, crashes, OOM kills, image pulls,
+    /// scheduling, probes, events, the last crash's log — ranked findings, the
+    /// real cause first, each with its evidence and the next step.
+    Troubleshoot(TroubleshootArgs),
     /// Print the least-privilege RBAC rules (a ClusterRole) a command needs.
     Rbac(RbacArgs),
     /// Print shell completions for onramp, e.g. `onramp completions bash >
@@ -114,11 +118,58 @@ pub struct DetectArgs {
     pub force: bool,
 }
 
+/// `onramp troubleshoot`.
+#[derive(Debug, Args)]
+pub struct TroubleshootArgs {
+    /// The workload: NAME (a Deployment) or KIND/NAME (statefulset/NAME, daemonset/NAME).
+    pub app: String,
+    /// The namespace (default: the kubeconfig context's, else default).
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub prometheus: PrometheusArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub grafana: GrafanaArgs,
+    /// How far back restarts and events count (e.g. 30m, 2h).
+    #[arg(long, default_value = "30m", value_name = "DURATION", value_parser = parse_since)]
+    pub since: std::time::Duration,
+    /// Output format: text, markdown (for an incident channel) or json.
+    #[arg(long, short = 'o', value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
+}
+
+/// How troubleshoot writes its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// For people at a terminal.
+    Text,
+    /// To paste into an incident channel.
+    Markdown,
+    /// For machines: {"app", "findings", "checked", "not_checked"}.
+    Json,
+}
+
+/// Parses `--since` like `--wait`, naming the right flag.
+fn parse_since(text: &str) -> std::result::Result<std::time::Duration, String> {
+    match parse_duration(text) {
+        Ok(d) if d.is_zero() => Err(format!("--since {text:?} is empty: write e.g. 30m or 2h")),
+        Ok(d) => Ok(d),
+        Err(e) => Err(e.replace("--wait", "--since")),
+    }
+}
+
 /// The commands `onramp rbac` knows the rules of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum RbacCommand {
     /// `onramp detect`.
     Detect,
+    /// `onramp troubleshoot` (in the app's namespace).
+    Troubleshoot,
 }
 
 impl RbacCommand {
@@ -126,6 +177,7 @@ impl RbacCommand {
     pub fn name(self) -> &'static str {
         match self {
             RbacCommand::Detect => "detect",
+            RbacCommand::Troubleshoot => "troubleshoot",
         }
     }
 }

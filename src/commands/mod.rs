@@ -9,6 +9,7 @@ pub mod detect;
 pub mod needs;
 pub mod plan;
 pub mod rbac;
+pub mod troubleshoot;
 pub mod verify;
 
 use std::collections::BTreeMap;

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 fn access(command: RbacCommand) -> &'static [Access] {
     match command {
         RbacCommand::Detect => &crate::check::stack::ACCESS,
+        RbacCommand::Troubleshoot => &crate::check::troubleshoot::cluster::ACCESS,
     }
 }
 

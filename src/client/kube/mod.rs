@@ -61,6 +61,14 @@ impl Access {
     }
 }
 
+/// Reading a container's log: the `log` subresource of pods.
+pub const POD_LOGS: Access = Access {
+    group: "",
+    resource: "pods/log",
+    verb: "get",
+    version: "v1",
+};
+
 /// A page of a list answer: the items and where the next page starts.
 #[derive(Deserialize)]
 struct Page<T> {
@@ -107,6 +115,12 @@ impl KubeClient {
         &self.server
     }
 
+    /// The namespace of the kubeconfig context (the pod's own in-cluster,
+    /// `default` when neither says), for commands run without `-n`.
+    pub fn default_namespace(&self) -> &str {
+        self.client.default_namespace()
+    }
+
     /// The kubeconfig context in use (`in-cluster` in a pod).
     pub fn context(&self) -> &str {
         &self.context
@@ -120,12 +134,29 @@ impl KubeClient {
         namespace: Option<&str>,
         label_selector: Option<&str>,
     ) -> Result<Vec<T>> {
+        self.list_selected(access, namespace, label_selector, None)
+            .await
+    }
+
+    /// Like [`KubeClient::list`], also filtered by `field_selector`
+    /// (`involvedObject.uid=…,type=Warning`): the server does the filtering,
+    /// so a namespace of thousands of events sends only the few asked for.
+    pub async fn list_selected<T: DeserializeOwned>(
+        &self,
+        access: Access,
+        namespace: Option<&str>,
+        label_selector: Option<&str>,
+        field_selector: Option<&str>,
+    ) -> Result<Vec<T>> {
         let mut items = Vec::new();
         let mut next: Option<String> = None;
         loop {
             let mut query = vec![format!("limit={PAGE_SIZE}")];
             if let Some(selector) = label_selector {
                 query.push(format!("labelSelector={}", encode(selector)));
+            }
+            if let Some(selector) = field_selector {
+                query.push(format!("fieldSelector={}", encode(selector)));
             }
             if let Some(token) = &next {
                 query.push(format!("continue={}", encode(token)));
@@ -153,6 +184,25 @@ impl KubeClient {
             Err(Error::Status { code: 404, .. }) => Ok(None),
             Err(err) => Err(err),
         }
+    }
+
+    /// The last `tail_lines` lines of a container's log; `previous`: of its
+    /// last terminated run (the crash), as `kubectl logs --previous` reads it.
+    pub async fn log(
+        &self,
+        namespace: &str,
+        pod: &str,
+        container: &str,
+        previous: bool,
+        tail_lines: usize,
+    ) -> Result<String> {
+        let path = format!(
+            "{}/{}/log?container={}&previous={previous}&tailLines={tail_lines}",
+            POD_LOGS.path(Some(namespace)).trim_end_matches("/log"),
+            encode(pod),
+            encode(container)
+        );
+        self.get_text(&path, POD_LOGS, Some(namespace)).await
     }
 
     /// A discovery document (`/apis`, `/apis/GROUP`): readable by every

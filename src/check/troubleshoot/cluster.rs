@@ -1,0 +1,286 @@
+//! The cluster half of troubleshoot: reads one workload, its pods (by the
+//! workload's label selector), its ReplicaSets, the Services that select it
+//! with their EndpointSlices, the warning events of exactly these objects
+//! (field selector `involvedObject.uid=…`, never every event of the
+//! namespace) and the log tails that explain a crash or an unready pod, with
+//! independent requests in flight together. Then it hands what it read to
+//! [`super::diagnose`].
+//!
+//! A refused request for anything but the workload itself is a gap in the
+//! report (`not_checked`, naming the permission), never the end of the run.
+
+use futures::future::join_all;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::core::v1::{Event, Pod, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+
+use super::diagnose::{self, Gathered, LogTail, ServiceState, Workload};
+use super::{NotChecked, Report};
+use crate::app::AppRef;
+use crate::app::manifest::WorkloadKind;
+use crate::client::kube::{self, Access, KubeClient, POD_LOGS};
+use crate::error::{Error, Result};
+
+const fn access(group: &'static str, resource: &'static str, verb: &'static str) -> Access {
+    Access {
+        group,
+        resource,
+        verb,
+        version: "v1",
+    }
+}
+
+/// `get` of each workload kind.
+const DEPLOYMENTS: Access = access("apps", "deployments", "get");
+const STATEFULSETS: Access = access("apps", "statefulsets", "get");
+const DAEMONSETS: Access = access("apps", "daemonsets", "get");
+/// `list` of what belongs to the workload.
+const PODS: Access = access("", "pods", "list");
+const REPLICASETS: Access = access("apps", "replicasets", "list");
+const SERVICES: Access = access("", "services", "list");
+const ENDPOINT_SLICES: Access = access("discovery.k8s.io", "endpointslices", "list");
+const EVENTS: Access = access("", "events", "list");
+
+/// Every permission troubleshoot's cluster checks use, in the app's namespace.
+pub const ACCESS: [Access; 9] = [
+    DEPLOYMENTS,
+    STATEFULSETS,
+    DAEMONSETS,
+    PODS,
+    REPLICASETS,
+    SERVICES,
+    ENDPOINT_SLICES,
+    EVENTS,
+    POD_LOGS,
+];
+
+/// How many log lines a crash or an unready pod's evidence reads.
+pub const LOG_LINES: usize = 20;
+
+/// How the cluster checks run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The window: restarts and events older than this are history.
+    pub since: std::time::Duration,
+    /// The moment the run looks back from.
+    pub now: k8s_openapi::jiff::Timestamp,
+    /// Grafana's base URL, for links to the dashboard panels.
+    pub grafana: Option<String>,
+}
+
+/// Runs every cluster check of `app` (its namespace set) and reports.
+pub async fn check(client: &KubeClient, app: &AppRef, options: &Options) -> Result<Report> {
+    let namespace = app.namespace.clone().unwrap_or_else(|| "default".into());
+    let kind = app.kind.unwrap_or(WorkloadKind::Deployment);
+    let workload = workload(client, kind, &namespace, &app.name).await?;
+    let gathered = gather(client, workload).await?;
+    Ok(diagnose::report(&gathered, options))
+}
+
+/// The workload, or bad input naming what was looked for.
+async fn workload(
+    client: &KubeClient,
+    kind: WorkloadKind,
+    namespace: &str,
+    name: &str,
+) -> Result<Workload> {
+    let found = match kind {
+        WorkloadKind::Deployment => client
+            .get::<Deployment>(DEPLOYMENTS, namespace, name)
+            .await?
+            .map(Workload::from_deployment),
+        WorkloadKind::StatefulSet => client
+            .get::<StatefulSet>(STATEFULSETS, namespace, name)
+            .await?
+            .map(Workload::from_stateful_set),
+        WorkloadKind::DaemonSet => client
+            .get::<DaemonSet>(DAEMONSETS, namespace, name)
+            .await?
+            .map(Workload::from_daemon_set),
+    };
+    found.ok_or_else(|| {
+        Error::Usage(format!(
+            "no {} {name:?} in namespace {namespace:?} (context {}); check the name with `kubectl -n {namespace} get {}`, or name another kind: statefulset/NAME, daemonset/NAME",
+            kind.resource(),
+            client.context(),
+            kind.resource()
+        ))
+    })
+}
+
+/// A read that may be refused: a gap in the report instead of an error.
+fn partial<T: Default>(
+    result: kube::Result<T>,
+    what: &str,
+    gaps: &mut Vec<NotChecked>,
+) -> Result<T> {
+    match result {
+        Ok(value) => Ok(value),
+        Err(kube::Error::Forbidden {
+            verb,
+            resource,
+            scope,
+            grant,
+            ..
+        }) => {
+            gaps.push(NotChecked {
+                what: what.to_string(),
+                why: format!(
+                    "forbidden: onramp may not {verb} {resource} {scope}; grant it with {grant}"
+                ),
+            });
+            Ok(T::default())
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// Reads everything the diagnosis needs, in two rounds of concurrent
+/// requests: what the selector finds, then what the pods' state asks for.
+async fn gather(client: &KubeClient, workload: Workload) -> Result<Gathered> {
+    let ns = workload.namespace.clone();
+    let selector = crate::check::stack::selector_text(&workload.selector);
+    let (pods, replica_sets, services, events) = tokio::join!(
+        client.list::<Pod>(PODS, Some(&ns), Some(&selector)),
+        async {
+            match workload.kind {
+                WorkloadKind::Deployment => {
+                    client
+                        .list::<ReplicaSet>(REPLICASETS, Some(&ns), Some(&selector))
+                        .await
+                }
+                _ => Ok(Vec::new()),
+            }
+        },
+        client.list::<Service>(SERVICES, Some(&ns), None),
+        warnings_of(client, &ns, &workload.meta),
+    );
+    let mut gaps = Vec::new();
+    let pods = partial(pods, "the pods", &mut gaps)?;
+    let replica_sets = partial(replica_sets, "the ReplicaSets", &mut gaps)?;
+    let services = partial(services, "the Services", &mut gaps)?;
+    let mut events = partial(events, "the events", &mut gaps)?;
+    let services: Vec<Service> = services
+        .into_iter()
+        .filter(|s| selects(s, &workload.template_labels))
+        .collect();
+    let mut gathered = Gathered {
+        workload,
+        replica_sets,
+        pods,
+        services: Vec::new(),
+        events: Vec::new(),
+        logs: Vec::new(),
+        not_checked: gaps,
+    };
+    second_round(client, &mut gathered, services, &mut events).await?;
+    gathered.events = events;
+    Ok(gathered)
+}
+
+/// The events, EndpointSlices and logs the first round's answers point at.
+async fn second_round(
+    client: &KubeClient,
+    gathered: &mut Gathered,
+    services: Vec<Service>,
+    events: &mut Vec<Event>,
+) -> Result<()> {
+    let ns = gathered.workload.namespace.clone();
+    let ns = ns.as_str();
+    let mut objects: Vec<&ObjectMeta> = gathered.replica_sets.iter().map(|r| &r.metadata).collect();
+    objects.extend(
+        gathered
+            .pods
+            .iter()
+            .filter(|p| super::pods::troubled(p))
+            .map(|p| &p.metadata),
+    );
+    let wanted = super::pods::logs_to_read(&gathered.pods);
+    let (more_events, slices, logs) = tokio::join!(
+        join_all(objects.iter().map(|m| warnings_of(client, ns, m))),
+        join_all(services.iter().map(|s| slices_of(client, ns, s))),
+        join_all(wanted.iter().map(|w| async move {
+            let text = client
+                .log(ns, &w.pod, &w.container, w.previous, LOG_LINES)
+                .await;
+            (w, text)
+        })),
+    );
+    for found in more_events {
+        events.extend(partial(found, "the events", &mut gathered.not_checked)?);
+    }
+    for (service, found) in services.into_iter().zip(slices) {
+        let what = format!(
+            "the endpoints of Service {}",
+            service.metadata.name.clone().unwrap_or_default()
+        );
+        let slices = partial(found.map(Some), &what, &mut gathered.not_checked)?;
+        gathered.services.push(ServiceState { service, slices });
+    }
+    for (want, text) in logs {
+        let what = want.describe();
+        if let Some(text) = read_log(text, &what, &mut gathered.not_checked)? {
+            gathered.logs.push(LogTail::new(want.clone(), &text));
+        }
+    }
+    dedupe_gaps(&mut gathered.not_checked);
+    Ok(())
+}
+
+/// A log's text; a refused read is a gap, and a log the server no longer
+/// has (a pod that restarted twice since, a container never started) is
+/// simply absent.
+fn read_log(
+    text: kube::Result<String>,
+    what: &str,
+    gaps: &mut Vec<NotChecked>,
+) -> Result<Option<String>> {
+    match text {
+        Err(kube::Error::Status {
+            code: 400 | 404, ..
+        }) => Ok(None),
+        other => partial(other.map(Some), what, gaps),
+    }
+}
+
+/// One gap per permission: ten refused log reads say it once.
+fn dedupe_gaps(gaps: &mut Vec<NotChecked>) {
+    let mut seen = std::collections::HashSet::new();
+    gaps.retain(|g| seen.insert(g.why.clone()));
+}
+
+/// The warning events of one object, by its uid.
+async fn warnings_of(client: &KubeClient, ns: &str, meta: &ObjectMeta) -> kube::Result<Vec<Event>> {
+    let uid = meta.uid.clone().unwrap_or_default();
+    let fields = format!("involvedObject.uid={uid},type=Warning");
+    client
+        .list_selected::<Event>(EVENTS, Some(ns), None, Some(&fields))
+        .await
+}
+
+/// The EndpointSlices of a Service, by the label the control plane sets.
+async fn slices_of(
+    client: &KubeClient,
+    ns: &str,
+    service: &Service,
+) -> kube::Result<Vec<EndpointSlice>> {
+    let name = service.metadata.name.clone().unwrap_or_default();
+    let labels = format!("kubernetes.io/service-name={name}");
+    client
+        .list::<EndpointSlice>(ENDPOINT_SLICES, Some(ns), Some(&labels))
+        .await
+}
+
+/// Whether a Service's selector picks the workload's pods.
+fn selects(service: &Service, labels: &std::collections::BTreeMap<String, String>) -> bool {
+    let Some(selector) = service.spec.as_ref().and_then(|s| s.selector.as_ref()) else {
+        return false;
+    };
+    !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+}
+
+/// The label selector of a workload, empty when it has none.
+pub(super) fn selector_or_default(selector: Option<LabelSelector>) -> LabelSelector {
+    selector.unwrap_or_default()
+}

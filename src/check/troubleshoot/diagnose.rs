@@ -1,0 +1,489 @@
+//! From what the cluster answered to findings: the workload's rollout, its
+//! Services' endpoints and the warning events no other finding explains;
+//! the pods' own findings come from [`super::pods`]. No requests here, so
+//! every rule is tested on plain objects.
+
+use std::collections::{BTreeMap, HashSet};
+
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::core::v1::{Container, Event, Pod, PodTemplateSpec, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::jiff::Timestamp;
+
+use super::cluster::{Options, selector_or_default};
+use super::evidence::{age, event_last_seen, event_line};
+use super::{Finding, NotChecked, Panel, Report, Role, Severity};
+use crate::app::manifest::WorkloadKind;
+
+/// A workload's condition, as its status lists it.
+#[derive(Debug, Clone, Default)]
+pub struct Condition {
+    /// `Progressing`, `Available`…
+    pub kind: String,
+    /// `True`, `False`, `Unknown`.
+    pub status: String,
+    /// The machine-readable reason.
+    pub reason: String,
+    /// The message.
+    pub message: String,
+}
+
+/// The workload, whatever its kind.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    /// Its kind.
+    pub kind: WorkloadKind,
+    /// Its name.
+    pub name: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// Its metadata (uid, for its events).
+    pub meta: ObjectMeta,
+    /// The pods' label selector.
+    pub selector: LabelSelector,
+    /// The pod template's labels (what a Service selects).
+    pub template_labels: BTreeMap<String, String>,
+    /// The pod template's containers.
+    pub containers: Vec<Container>,
+    /// Replicas wanted, updated to the current version, ready, available.
+    pub desired: i32,
+    /// Replicas of the current version.
+    pub updated: i32,
+    /// Ready replicas.
+    pub ready: i32,
+    /// Available replicas.
+    pub available: i32,
+    /// Its status conditions.
+    pub conditions: Vec<Condition>,
+}
+
+impl Workload {
+    fn new(
+        kind: WorkloadKind,
+        meta: ObjectMeta,
+        selector: LabelSelector,
+        template: PodTemplateSpec,
+    ) -> Workload {
+        Workload {
+            kind,
+            name: meta.name.clone().unwrap_or_default(),
+            namespace: meta.namespace.clone().unwrap_or_default(),
+            meta,
+            selector,
+            template_labels: template.metadata.and_then(|m| m.labels).unwrap_or_default(),
+            containers: template.spec.map(|s| s.containers).unwrap_or_default(),
+            desired: 0,
+            updated: 0,
+            ready: 0,
+            available: 0,
+            conditions: Vec::new(),
+        }
+    }
+
+    /// A Deployment's rollout state.
+    pub fn from_deployment(d: Deployment) -> Workload {
+        let spec = d.spec.unwrap_or_default();
+        let status = d.status.unwrap_or_default();
+        let mut w = Workload::new(
+            WorkloadKind::Deployment,
+            d.metadata,
+            spec.selector,
+            spec.template,
+        );
+        w.desired = spec.replicas.unwrap_or(1);
+        w.updated = status.updated_replicas.unwrap_or(0);
+        w.ready = status.ready_replicas.unwrap_or(0);
+        w.available = status.available_replicas.unwrap_or(0);
+        w.conditions = status
+            .conditions
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| Condition {
+                kind: c.type_,
+                status: c.status,
+                reason: c.reason.unwrap_or_default(),
+                message: c.message.unwrap_or_default(),
+            })
+            .collect();
+        w
+    }
+
+    /// A StatefulSet's rollout state.
+    pub fn from_stateful_set(s: StatefulSet) -> Workload {
+        let spec = s.spec.unwrap_or_default();
+        let status = s.status.unwrap_or_default();
+        let mut w = Workload::new(
+            WorkloadKind::StatefulSet,
+            s.metadata,
+            spec.selector,
+            spec.template,
+        );
+        w.desired = spec.replicas.unwrap_or(1);
+        w.updated = status.updated_replicas.unwrap_or(0);
+        w.ready = status.ready_replicas.unwrap_or(0);
+        w.available = status.available_replicas.unwrap_or(0);
+        w
+    }
+
+    /// A DaemonSet's rollout state.
+    pub fn from_daemon_set(d: DaemonSet) -> Workload {
+        let spec = d.spec.unwrap_or_default();
+        let status = d.status.unwrap_or_default();
+        let selector = selector_or_default(Some(spec.selector));
+        let mut w = Workload::new(WorkloadKind::DaemonSet, d.metadata, selector, spec.template);
+        w.desired = status.desired_number_scheduled;
+        w.updated = status.updated_number_scheduled.unwrap_or(0);
+        w.ready = status.number_ready;
+        w.available = status.number_available.unwrap_or(0);
+        w
+    }
+
+    /// `deployment/checkout`, as kubectl takes it.
+    pub fn reference(&self) -> String {
+        format!("{}/{}", self.kind.resource(), self.name)
+    }
+}
+
+/// A log to read: one container's current run or its previous one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogWanted {
+    /// The pod.
+    pub pod: String,
+    /// The container.
+    pub container: String,
+    /// The last terminated run (a crash) rather than the current one.
+    pub previous: bool,
+}
+
+impl LogWanted {
+    /// `the previous log of checkout-…/shop`.
+    pub fn describe(&self) -> String {
+        let which = if self.previous { "previous log" } else { "log" };
+        format!("the {which} of {}/{}", self.pod, self.container)
+    }
+}
+
+/// The tail of a log that was read.
+#[derive(Debug, Clone)]
+pub struct LogTail {
+    /// Which log.
+    pub wanted: LogWanted,
+    /// Its last lines.
+    pub lines: Vec<String>,
+}
+
+impl LogTail {
+    /// A tail from the server's text.
+    pub fn new(wanted: LogWanted, text: &str) -> LogTail {
+        LogTail {
+            wanted,
+            lines: text.lines().map(str::to_string).collect(),
+        }
+    }
+}
+
+/// A Service that selects the workload, with its EndpointSlices (`None`:
+/// they could not be read).
+#[derive(Debug, Clone)]
+pub struct ServiceState {
+    /// The Service.
+    pub service: Service,
+    /// Its EndpointSlices.
+    pub slices: Option<Vec<EndpointSlice>>,
+}
+
+/// Everything read from the cluster for one run.
+#[derive(Debug, Clone)]
+pub struct Gathered {
+    /// The workload.
+    pub workload: Workload,
+    /// Its ReplicaSets (Deployments only).
+    pub replica_sets: Vec<ReplicaSet>,
+    /// Its pods.
+    pub pods: Vec<Pod>,
+    /// The Services selecting it.
+    pub services: Vec<ServiceState>,
+    /// Warning events of the workload, its ReplicaSets and troubled pods.
+    pub events: Vec<Event>,
+    /// The log tails read.
+    pub logs: Vec<LogTail>,
+    /// What could not be read.
+    pub not_checked: Vec<NotChecked>,
+}
+
+/// What every rule needs besides the objects: the window and the names
+/// that go into runbook links, panels and commands.
+pub struct Context<'a> {
+    /// Now.
+    pub now: Timestamp,
+    /// Now minus `--since`.
+    pub window_start: Timestamp,
+    /// The workload.
+    pub workload: &'a Workload,
+    /// Grafana's base URL.
+    pub grafana: Option<&'a str>,
+}
+
+impl Context<'_> {
+    /// The runbook section of one of the troubleshooting need's alerts.
+    pub fn runbook(&self, alert: &str) -> String {
+        let name = format!("{}{alert}", crate::render::camel_case(&self.workload.name));
+        format!(
+            "{}#{}",
+            crate::plan::paths::RUNBOOK,
+            name.to_ascii_lowercase()
+        )
+    }
+
+    /// A panel of the app's Troubleshooting dashboard.
+    pub fn panel(&self, title: &str) -> Panel {
+        let uid = crate::render::dashboard::uid(
+            &self.workload.namespace,
+            &self.workload.name,
+            "troubleshooting",
+        );
+        Panel {
+            dashboard_uid: uid.to_string(),
+            title: format!("Troubleshooting › {title}"),
+            url: self
+                .grafana
+                .map(|g| format!("{}/d/{uid}", g.trim_end_matches('/'))),
+        }
+    }
+
+    /// Whether `t` lies in the window.
+    pub fn recent(&self, t: Option<Timestamp>) -> bool {
+        t.is_some_and(|t| t >= self.window_start)
+    }
+
+    /// `kubectl -n NS`.
+    pub fn kubectl(&self) -> String {
+        format!("kubectl -n {}", self.workload.namespace)
+    }
+}
+
+/// The report of the cluster checks.
+pub fn report(g: &Gathered, options: &Options) -> Report {
+    let window = k8s_openapi::jiff::SignedDuration::try_from(options.since).unwrap_or_default();
+    let ctx = Context {
+        now: options.now,
+        window_start: options.now.checked_sub(window).unwrap_or(options.now),
+        workload: &g.workload,
+        grafana: options.grafana.as_deref(),
+    };
+    let mut report = Report::new(format!(
+        "{}/{}",
+        g.workload.namespace,
+        g.workload.reference()
+    ));
+    let rollout = super::pods::Rollout::of(&g.workload, &g.replica_sets);
+    let (mut findings, mut explained) = super::pods::findings(g, &ctx, &rollout);
+    if let Some(f) = rollout_finding(&g.workload, &rollout, &ctx) {
+        explained.insert(g.workload.meta.uid.clone().unwrap_or_default());
+        explained.extend(g.replica_sets.iter().filter_map(|r| r.metadata.uid.clone()));
+        findings.push(f);
+    }
+    findings.extend(g.services.iter().filter_map(|s| endpoints_finding(s, &ctx)));
+    findings.extend(unexplained_events(&g.events, &explained, &ctx));
+    report.findings = findings;
+    report.rank();
+    report.checked = checked(g);
+    report.not_checked = g.not_checked.clone();
+    report.healthy_summary = healthy_summary(g);
+    report
+}
+
+/// What was looked at, in a few words each.
+fn checked(g: &Gathered) -> Vec<String> {
+    let w = &g.workload;
+    let mut out = vec![
+        format!(
+            "{} rollout ({} desired, {} updated, {} ready, {} available)",
+            w.reference(),
+            w.desired,
+            w.updated,
+            w.ready,
+            w.available
+        ),
+        format!("{} pod(s): phase, container states, restarts", g.pods.len()),
+        format!(
+            "{} warning event(s) of the workload and its troubled pods",
+            g.events.len()
+        ),
+    ];
+    for s in g.services.iter().filter(|s| s.slices.is_some()) {
+        out.push(format!(
+            "endpoints of Service {}",
+            s.service.metadata.name.as_deref().unwrap_or("?")
+        ));
+    }
+    for log in &g.logs {
+        out.push(log.wanted.describe());
+    }
+    out
+}
+
+/// `2/2 pods ready, no restarts, no warning events`.
+fn healthy_summary(g: &Gathered) -> String {
+    let ready = g.pods.iter().filter(|p| super::pods::ready(p)).count();
+    format!(
+        "{ready}/{} pods ready, {} desired, no crash, no warning event",
+        g.pods.len(),
+        g.workload.desired
+    )
+}
+
+/// A rollout that does not progress, or fewer available replicas than wanted.
+fn rollout_finding(
+    w: &Workload,
+    rollout: &super::pods::Rollout,
+    ctx: &Context<'_>,
+) -> Option<Finding> {
+    let stuck = w
+        .conditions
+        .iter()
+        .find(|c| c.kind == "Progressing" && c.status == "False");
+    let k = ctx.kubectl();
+    let r = w.reference();
+    let mut finding = if let Some(c) = stuck {
+        Finding::new(
+            Severity::Critical,
+            Role::Effect,
+            format!("Rollout of {r} is stuck ({})", c.reason),
+        )
+        .evidence(format!(
+            "condition Progressing=False, {}: {}",
+            c.reason, c.message
+        ))
+    } else if rollout.old_serving_while_new_fails() {
+        Finding::new(
+            Severity::Warning,
+            Role::Effect,
+            format!("Rollout of {r} is not progressing: the new version is not ready"),
+        )
+    } else if w.available < w.desired {
+        Finding::new(
+            Severity::Warning,
+            Role::Effect,
+            format!(
+                "{r} has {} of {} replicas available",
+                w.available, w.desired
+            ),
+        )
+    } else {
+        return None;
+    };
+    finding = finding.evidence(format!(
+        "replicas: {} desired, {} updated, {} ready, {} available",
+        w.desired, w.updated, w.ready, w.available
+    ));
+    for line in rollout.lines() {
+        finding = finding.evidence(line);
+    }
+    let next = if rollout.old_serving() {
+        format!(
+            "roll back to the version that serves: {k} rollout undo {r}; then fix the new version (see the first finding)"
+        )
+    } else {
+        format!("fix the cause above, then watch: {k} rollout status {r}")
+    };
+    Some(
+        finding
+            .next(next)
+            .runbook(ctx.runbook("ReplicasUnavailable"))
+            .panel(ctx.panel("Available vs desired replicas")),
+    )
+}
+
+/// A Service whose EndpointSlices hold no ready endpoint.
+fn endpoints_finding(s: &ServiceState, ctx: &Context<'_>) -> Option<Finding> {
+    let slices = s.slices.as_ref()?;
+    let name = s.service.metadata.name.as_deref().unwrap_or("?");
+    let endpoints: Vec<_> = slices.iter().flat_map(|sl| sl.endpoints.iter()).collect();
+    // `ready` unset means "unknown", which consumers treat as ready.
+    let ready = endpoints
+        .iter()
+        .filter(|e| e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true))
+        .count();
+    if ready > 0 {
+        return None;
+    }
+    let pods: Vec<&str> = endpoints
+        .iter()
+        .filter_map(|e| e.target_ref.as_ref().and_then(|t| t.name.as_deref()))
+        .collect();
+    Some(
+        Finding::new(
+            Severity::Critical,
+            Role::Symptom,
+            format!("Service {name} has no ready endpoints: requests to it fail"),
+        )
+        .evidence(format!(
+            "EndpointSlices with label kubernetes.io/service-name={name}: {} endpoint(s), 0 ready{}",
+            endpoints.len(),
+            if pods.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", pods.join(", "))
+            }
+        ))
+        .next(format!(
+            "fix the cause above; then {} get endpointslices -l kubernetes.io/service-name={name} shows ready endpoints",
+            ctx.kubectl()
+        ))
+        .runbook(ctx.runbook("ReplicasUnavailable"))
+        .panel(ctx.panel("Pods not ready and pending")),
+    )
+}
+
+/// Recent warning events of objects no other finding is about, one finding
+/// per object.
+fn unexplained_events(
+    events: &[Event],
+    explained: &HashSet<String>,
+    ctx: &Context<'_>,
+) -> Vec<Finding> {
+    let mut by_object: BTreeMap<String, Vec<&Event>> = BTreeMap::new();
+    for e in events {
+        let uid = e.involved_object.uid.clone().unwrap_or_default();
+        if explained.contains(&uid) || !ctx.recent(event_last_seen(e)) {
+            continue;
+        }
+        let object = format!(
+            "{}/{}",
+            e.involved_object
+                .kind
+                .as_deref()
+                .unwrap_or("object")
+                .to_ascii_lowercase(),
+            e.involved_object.name.as_deref().unwrap_or("?")
+        );
+        by_object.entry(object).or_default().push(e);
+    }
+    by_object
+        .into_iter()
+        .map(|(object, events)| {
+            let reasons: Vec<&str> = events.iter().filter_map(|e| e.reason.as_deref()).collect();
+            let mut f = Finding::new(
+                Severity::Warning,
+                Role::Effect,
+                format!("Warning events on {object}: {}", reasons.join(", ")),
+            );
+            for e in &events {
+                f = f.evidence(event_line(e, ctx.now));
+            }
+            f.next(format!(
+                "{} get events --field-selector involvedObject.name={} --sort-by=.lastTimestamp",
+                ctx.kubectl(),
+                object.split('/').nth(1).unwrap_or_default()
+            ))
+        })
+        .collect()
+}
+
+/// How long ago, for evidence lines.
+pub fn ago(ctx: &Context<'_>, t: Option<Timestamp>) -> String {
+    t.map(|t| format!("{} ago", age(ctx.now, t)))
+        .unwrap_or_else(|| "at an unknown time".into())
+}

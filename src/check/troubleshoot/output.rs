@@ -1,0 +1,194 @@
+//! The three ways a troubleshoot report is written: text for a terminal,
+//! Markdown to paste into an incident channel, JSON for machines (built from
+//! the typed [`Report`], never templated).
+
+use std::fmt::Write as _;
+
+use super::{Finding, Report};
+use crate::render::runbook::escape_markdown;
+
+/// The report for a terminal. A healthy app gets one line.
+pub fn text(report: &Report, since: &str) -> String {
+    let mut out = String::new();
+    if !report.alarming() {
+        let _ = writeln!(
+            out,
+            "{} is healthy: {} (since {since}).",
+            report.app,
+            healthy_summary(report)
+        );
+    } else {
+        let alarms = report
+            .findings
+            .iter()
+            .filter(|f| f.severity.alarming())
+            .count();
+        let _ = writeln!(
+            out,
+            "{}: {alarms} finding(s) at warning or worse (since {since}), the first is the one to read:",
+            report.app
+        );
+    }
+    for (i, finding) in report.findings.iter().enumerate() {
+        out.push('\n');
+        text_finding(&mut out, i + 1, finding);
+    }
+    if report.alarming() && !report.checked.is_empty() {
+        let _ = writeln!(out, "\nChecked: {}.", report.checked.join("; "));
+    }
+    for gap in &report.not_checked {
+        let _ = writeln!(out, "Not checked: {} — {}", gap.what, gap.why);
+    }
+    out
+}
+
+fn healthy_summary(report: &Report) -> &str {
+    if report.healthy_summary.is_empty() {
+        "nothing at warning or worse"
+    } else {
+        &report.healthy_summary
+    }
+}
+
+fn text_finding(out: &mut String, n: usize, finding: &Finding) {
+    let _ = writeln!(out, "{n}. {:<8} {}", finding.severity.word(), finding.title);
+    for line in &finding.evidence {
+        let _ = writeln!(out, "     | {line}");
+    }
+    if !finding.next_step.is_empty() {
+        let _ = writeln!(out, "   next step: {}", finding.next_step);
+    }
+    if let Some(section) = &finding.runbook_section {
+        let _ = writeln!(out, "   runbook:   {section}");
+    }
+    if let Some(panel) = &finding.panel {
+        let link = panel.url.as_deref().unwrap_or(&panel.dashboard_uid);
+        let _ = writeln!(out, "   panel:     {} ({link})", panel.title);
+    }
+}
+
+/// The report as Markdown: a heading, one section per finding with its
+/// evidence in a code block, and what was and was not checked. Every value
+/// from the cluster is escaped.
+pub fn markdown(report: &Report, since: &str) -> String {
+    let mut out = format!(
+        "### onramp troubleshoot {} (since {since})\n\n",
+        escape_markdown(&report.app)
+    );
+    if !report.alarming() {
+        let _ = writeln!(
+            out,
+            "Healthy: {}.",
+            escape_markdown(healthy_summary(report))
+        );
+    }
+    for (i, finding) in report.findings.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "\n**{}. {}** — {}\n",
+            i + 1,
+            finding.severity.word(),
+            escape_markdown(&finding.title)
+        );
+        if !finding.evidence.is_empty() {
+            let fence = fence_for(&finding.evidence);
+            let _ = writeln!(out, "{fence}\n{}\n{fence}", finding.evidence.join("\n"));
+        }
+        if !finding.next_step.is_empty() {
+            let _ = writeln!(out, "- next step: {}", code_span(&finding.next_step));
+        }
+        if let Some(section) = &finding.runbook_section {
+            let _ = writeln!(out, "- runbook: {}", escape_markdown(section));
+        }
+        if let Some(panel) = &finding.panel {
+            let title = escape_markdown(&panel.title);
+            match &panel.url {
+                Some(url) => {
+                    let _ = writeln!(out, "- panel: [{title}](<{url}>)");
+                }
+                None => {
+                    let _ = writeln!(out, "- panel: {title} (dashboard {})", panel.dashboard_uid);
+                }
+            }
+        }
+    }
+    if !report.checked.is_empty() {
+        let checked: Vec<String> = report.checked.iter().map(|c| escape_markdown(c)).collect();
+        let _ = writeln!(out, "\nChecked: {}.", checked.join("; "));
+    }
+    for gap in &report.not_checked {
+        let _ = writeln!(
+            out,
+            "\nNot checked: {} — {}",
+            escape_markdown(&gap.what),
+            escape_markdown(&gap.why)
+        );
+    }
+    out
+}
+
+/// The longest run of backticks in `lines`.
+fn longest_backticks(lines: &[String]) -> usize {
+    lines
+        .iter()
+        .flat_map(|l| l.split(|c| c != '`'))
+        .map(str::len)
+        .max()
+        .unwrap_or(0)
+}
+
+/// A code fence longer than any run of backticks in `lines`, so a log line
+/// cannot close it.
+fn fence_for(lines: &[String]) -> String {
+    "`".repeat(longest_backticks(lines).max(2) + 1)
+}
+
+/// `text` as an inline code span, with a delimiter it cannot close.
+fn code_span(text: &str) -> String {
+    let one_line = text.replace(['\n', '\r'], " ");
+    let fence = "`".repeat(longest_backticks(std::slice::from_ref(&one_line)) + 1);
+    format!("{fence} {one_line} {fence}")
+}
+
+/// The report as JSON: `{"app", "findings", "checked", "not_checked"}`.
+pub fn json(report: &Report) -> Result<String, serde_json::Error> {
+    serde_json::to_string_pretty(report).map(|mut s| {
+        s.push('\n');
+        s
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Role, Severity};
+    use super::*;
+
+    #[test]
+    fn a_log_line_with_backticks_cannot_close_the_markdown_fence() {
+        let mut report = Report::new("shop/deployment/checkout");
+        report.findings.push(
+            Finding::new(Severity::Critical, Role::Cause, "crash")
+                .evidence("panic: ```boom``` in `main`")
+                .next("kubectl -n shop logs `x`"),
+        );
+        let md = markdown(&report, "30m");
+        assert!(
+            md.contains("````\npanic: ```boom``` in `main`\n````"),
+            "{md}"
+        );
+        assert!(
+            md.contains("- next step: `` kubectl -n shop logs `x` ``"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn a_healthy_report_is_one_line() {
+        let mut report = Report::new("shop/deployment/checkout");
+        report.healthy_summary = "2/2 pods ready, no restarts".into();
+        assert_eq!(
+            text(&report, "30m"),
+            "shop/deployment/checkout is healthy: 2/2 pods ready, no restarts (since 30m).\n"
+        );
+    }
+}
