@@ -3,7 +3,8 @@
 //! is at warning or worse, 1 when something is.
 
 use crate::app::AppRef;
-use crate::check::troubleshoot::{self, Report, cluster};
+use crate::check::troubleshoot::diagnose::Gathered;
+use crate::check::troubleshoot::{self, NotChecked, Report, app_plan, cluster, prometheus};
 use crate::cli::config::Config;
 use crate::cli::{RbacCommand, ReportFormat, TroubleshootArgs};
 use crate::client::kube::KubeClient;
@@ -11,7 +12,7 @@ use crate::commands::{Outcome, print};
 use crate::error::{Error, Result};
 
 /// Runs `troubleshoot`.
-pub async fn run(args: &TroubleshootArgs, _config: &Config) -> Result<Outcome> {
+pub async fn run(args: &TroubleshootArgs, config: &Config) -> Result<Outcome> {
     let mut app = AppRef::parse(&args.app, args.namespace.clone())?;
     let grafana = args.grafana.link_base()?;
     let client = KubeClient::connect(&args.cluster.settings(RbacCommand::Troubleshoot)).await?;
@@ -23,13 +24,49 @@ pub async fn run(args: &TroubleshootArgs, _config: &Config) -> Result<Outcome> {
         now: k8s_openapi::jiff::Timestamp::now(),
         grafana,
     };
-    let report = cluster::check(&client, &app, &options).await?;
+    let gathered = cluster::gather_app(&client, &app).await?;
+    let mut report = troubleshoot::diagnose::report(&gathered, &options);
+    report.merge(prometheus_checks(args, config, &app, &gathered, options.grafana).await?);
+    report.rank();
     publish(args, &report)?;
     Ok(if report.alarming() {
         Outcome::CheckFailed
     } else {
         Outcome::Success
     })
+}
+
+/// The Prometheus checks, on the plan of the app as the cluster runs it;
+/// without a Prometheus URL, or when it cannot be reached, a gap in the
+/// report: the cluster checks still stand.
+async fn prometheus_checks(
+    args: &TroubleshootArgs,
+    config: &Config,
+    app: &AppRef,
+    gathered: &Gathered,
+    grafana: Option<String>,
+) -> Result<Report> {
+    let Some(client) = args.prometheus.client(config)? else {
+        return Ok(Report {
+            not_checked: vec![NotChecked {
+                what: "Prometheus: targets, errors, latency, saturation, alerts, feature flags"
+                    .to_string(),
+                why: "no Prometheus configured: pass --prometheus-url URL (or set PROMETHEUS_URL, or prometheus.url in onramp.yaml)".to_string(),
+            }],
+            ..Report::default()
+        });
+    };
+    let objects = app_plan::objects_of(gathered);
+    let plan = match app_plan::plan(&objects, app, &client, grafana.clone()).await {
+        Ok(plan) => plan,
+        Err(gap) => {
+            return Ok(Report {
+                not_checked: vec![gap],
+                ..Report::default()
+            });
+        }
+    };
+    Ok(prometheus::check(&client, &plan, args.since, grafana.as_deref()).await)
 }
 
 /// Prints the report in the chosen format.

@@ -6,6 +6,7 @@
 //! [`super::prometheus`].
 
 use super::NotChecked;
+use super::diagnose::Gathered;
 use crate::app::AppRef;
 use crate::app::source::ManifestText;
 use crate::client::prometheus::PrometheusClient;
@@ -14,6 +15,29 @@ use crate::plan::{Plan, PlanOptions};
 
 /// What the gap names when the plan cannot be made.
 const WHAT: &str = "Prometheus: errors, latency, saturation, alerts, feature flags";
+
+/// The workload (rebuilt from what the cluster checks kept of it) and the
+/// Services selecting it, as manifest objects discovery reads.
+pub fn objects_of(gathered: &Gathered) -> Vec<serde_json::Value> {
+    let w = &gathered.workload;
+    let workload = serde_json::json!({
+        "apiVersion": "apps/v1",
+        "kind": w.kind.as_kind(),
+        "metadata": w.meta,
+        "spec": {
+            "selector": w.selector,
+            "template": {
+                "metadata": {"labels": w.template_labels},
+                "spec": {"containers": w.containers},
+            },
+        },
+    });
+    let services = gathered
+        .services
+        .iter()
+        .filter_map(|s| serde_json::to_value(&s.service).ok());
+    std::iter::once(workload).chain(services).collect()
+}
 
 /// Plans `app` from `objects` (its workload and the Services in its
 /// namespace, as JSON from the API server) with the series Prometheus has.
