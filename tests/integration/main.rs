@@ -22,6 +22,7 @@ mod kube_standin;
 mod live;
 mod live_conventions;
 mod live_rollout;
+mod live_troubleshoot;
 mod needs;
 mod plan;
 mod progress;

@@ -322,27 +322,14 @@ impl Ctx<'_> {
             ..Report::default()
         };
         let evidence = vec![format!("error ratio {numbers}"), format!("query: {expr}")];
-        let severity = if shift.recent >= CRITICAL_ERROR_RATIO {
-            Severity::Critical
-        } else {
-            Severity::Warning
-        };
-        let rose = shift.recent >= NOTICEABLE_ERROR_RATIO
-            && shift.recent >= 2.0 * shift.before() + NOTICEABLE_ERROR_RATIO / 2.0;
-        let title = if rose {
-            format!(
-                "Errors rose: {} of requests fail now, {} before",
-                trend::percent(shift.recent),
-                trend::percent(shift.before())
-            )
-        } else if shift.recent >= CRITICAL_ERROR_RATIO {
-            format!(
-                "{} of requests fail, as before the last {}",
-                trend::percent(shift.recent),
-                trend::span(self.window.recent.as_secs_f64())
-            )
-        } else {
+        let Some((severity, rose)) = error_judgement(&shift) else {
             return (report, None);
+        };
+        let (now, before) = (trend::percent(shift.recent), trend::percent(shift.before()));
+        let title = if rose {
+            format!("Errors rose: {now} of requests fail now, {before} before")
+        } else {
+            format!("{now} of requests fail now, {before} before too")
         };
         let next = format!(
             "kubectl logs -n {} {} --since={}s | grep -iE 'error|panic|exception'  (which requests fail, and why)",
@@ -400,6 +387,20 @@ impl Movement {
         });
         (finding, rise)
     }
+}
+
+/// Which of the two error findings, if any: a rise (at least 1 % and more
+/// than twice the baseline), or a high level that was already there.
+fn error_judgement(ratio: &Shift) -> Option<(Severity, bool)> {
+    let rose = ratio.recent >= NOTICEABLE_ERROR_RATIO
+        && ratio.recent >= 2.0 * ratio.before() + NOTICEABLE_ERROR_RATIO / 2.0;
+    let critical = ratio.recent >= CRITICAL_ERROR_RATIO;
+    let severity = if critical {
+        Severity::Critical
+    } else {
+        Severity::Warning
+    };
+    (rose || critical).then_some((severity, rose))
 }
 
 /// Which of the two latency findings, if any: a rise, or a high level that
@@ -701,5 +702,62 @@ impl Ctx<'_> {
             )));
         }
         Ok(flags::changes(&series, flag, variant, self.window.split()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shift(baseline: Option<f64>, recent: f64) -> Shift {
+        Shift { baseline, recent }
+    }
+
+    #[test]
+    fn errors_count_when_they_rise_past_one_percent_or_stay_above_five() {
+        assert_eq!(error_judgement(&shift(Some(0.0), 0.0)), None);
+        assert_eq!(error_judgement(&shift(Some(0.0), 0.005)), None, "noise");
+        assert_eq!(
+            error_judgement(&shift(Some(0.02), 0.025)),
+            None,
+            "steady and low"
+        );
+        assert_eq!(
+            error_judgement(&shift(Some(0.0), 0.02)),
+            Some((Severity::Warning, true))
+        );
+        assert_eq!(
+            error_judgement(&shift(None, 0.3)),
+            Some((Severity::Critical, true))
+        );
+        assert_eq!(
+            error_judgement(&shift(Some(0.06), 0.07)),
+            Some((Severity::Critical, false)),
+            "high but not new"
+        );
+    }
+
+    #[test]
+    fn latency_counts_when_p95_rises_by_half_and_100_ms_or_passes_half_a_second() {
+        assert_eq!(latency_judgement(&shift(Some(0.005), 0.006)), None);
+        assert_eq!(
+            latency_judgement(&shift(Some(0.005), 0.05)),
+            None,
+            "under 100 ms more"
+        );
+        assert_eq!(
+            latency_judgement(&shift(Some(0.005), 0.9)),
+            Some((Severity::Warning, true))
+        );
+        assert_eq!(
+            latency_judgement(&shift(Some(0.9), 1.2)),
+            Some((Severity::Critical, false)),
+            "slow already"
+        );
+        assert_eq!(
+            latency_judgement(&shift(None, 0.2)),
+            None,
+            "no baseline, not slow"
+        );
     }
 }

@@ -1,0 +1,200 @@
+//! `onramp troubleshoot` with the real Prometheus and the demo shop: the
+//! cluster is the Kubernetes stand-in (the shop's healthy `checkout` in
+//! `shop`), the metrics are the real shop's, scraped every second by a real
+//! Prometheus. Switching a failure flag in the shop's flag file must make
+//! troubleshoot put the flag first, with its variant and the numbers that
+//! moved; a healthy shop raises nothing. Windows are short (`--since 90s`:
+//! the last 22 s against the 68 s before) to keep the wall time modest.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::live::Stack;
+use crate::support::kube::{Scenario, Standin};
+use crate::support::{Run, onramp};
+
+/// How long the shop runs healthy before a flag is switched: enough for
+/// the baseline to have points (a 4 s rate needs a few scrapes).
+const BASELINE: Duration = Duration::from_secs(35);
+/// How long after the switch troubleshoot runs: past the recent part of
+/// the window (22 s) and one rate window, so "now" is all after the switch.
+const AFTER_SWITCH: Duration = Duration::from_secs(30);
+
+/// A shop scraped by Prometheus, and the stand-in cluster that runs it.
+fn onboarded() -> (Stack, Standin) {
+    let stack = Stack::with_sessions(10, Duration::from_millis(200));
+    stack.apply(&stack.shop.address(), &[]).expect_status(0);
+    (stack, Standin::start(Scenario::KubePrometheusStack))
+}
+
+/// `onramp troubleshoot checkout -n shop … --since 90s -o json`.
+fn troubleshoot(standin: &Standin, prometheus_url: &str) -> (Run, Value) {
+    let kubeconfig = standin.kubeconfig().display().to_string();
+    let run = onramp(&[
+        "troubleshoot",
+        "checkout",
+        "-n",
+        "shop",
+        "--kubeconfig",
+        &kubeconfig,
+        "--prometheus-url",
+        prometheus_url,
+        "--since",
+        "90s",
+        "-o",
+        "json",
+    ]);
+    let report = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("troubleshoot -o json: {e}\n{}\n{}", run.stdout, run.stderr));
+    (run, report)
+}
+
+/// Runs the shop healthy, switches `flag` to `on` as an operator would,
+/// then runs troubleshoot, which must exit 1.
+fn after_switching_on(flag: &str) -> Value {
+    let (stack, standin) = onboarded();
+    std::thread::sleep(BASELINE);
+    stack.shop.set_flag(flag, "on");
+    std::thread::sleep(AFTER_SWITCH);
+    let (run, report) = troubleshoot(&standin, &stack.prometheus.url());
+    assert_eq!(run.status, 1, "{}", run.stdout);
+    report
+}
+
+fn findings(report: &Value) -> &Vec<Value> {
+    report["findings"].as_array().expect("findings")
+}
+
+fn text(value: &Value) -> String {
+    value.to_string()
+}
+
+#[test]
+fn switching_on_the_error_flag_puts_the_flag_and_its_variant_first() {
+    let report = after_switching_on("fail-error-rate");
+    let first = &findings(&report)[0];
+    let title = first["title"].as_str().expect("title");
+    assert!(
+        title.starts_with("Errors rose at ")
+            && title
+                .ends_with("`fail-error-rate` went from `off` to `on` for 100 % of evaluations"),
+        "{:#}",
+        report["findings"]
+    );
+    assert_eq!(
+        first["severity"], "critical",
+        "the shop fails 30 % of checkouts"
+    );
+    let evidence = text(&first["evidence"]);
+    assert!(
+        evidence.contains("`on` 100 % in the recent part") && evidence.contains("error ratio "),
+        "{evidence}"
+    );
+    assert!(
+        first["next_step"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("Serve `off` again")),
+        "{first:#}"
+    );
+    // The rise itself comes after its cause, with the numbers.
+    let symptom = findings(&report)
+        .iter()
+        .position(|f| {
+            f["title"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("Errors rose: "))
+        })
+        .expect("the error rise is reported");
+    assert!(symptom > 0);
+}
+
+#[test]
+fn switching_on_the_latency_flag_names_latency_and_the_flag() {
+    let report = after_switching_on("fail-latency");
+    let first = &findings(&report)[0];
+    let title = first["title"].as_str().expect("title");
+    assert!(
+        title.starts_with("Latency rose at ")
+            && title.ends_with("`fail-latency` went from `off` to `on` for 100 % of evaluations"),
+        "{:#}",
+        report["findings"]
+    );
+    // The shop adds 800 ms: p95 lands in the 0.5–1 s bucket or above.
+    let evidence = text(&first["evidence"]);
+    assert!(evidence.contains("p95 latency "), "{evidence}");
+    let p95 = findings(&report)
+        .iter()
+        .find_map(|f| {
+            f["title"]
+                .as_str()?
+                .strip_prefix("Latency rose: p95 is ")
+                .map(str::to_string)
+        })
+        .expect("the latency rise is reported");
+    // "973 ms now, 5 ms before" or "1.02 s now, …".
+    let mut words = p95.split(' ');
+    let number: f64 = words.next().and_then(|n| n.parse().ok()).expect("a number");
+    let seconds = if words.next() == Some("ms") {
+        number / 1000.0
+    } else {
+        number
+    };
+    assert!(seconds >= 0.5, "p95 {p95}");
+}
+
+#[test]
+fn a_healthy_shop_raises_nothing_and_says_what_it_could_not_check() {
+    let (stack, standin) = onboarded();
+    std::thread::sleep(BASELINE + AFTER_SWITCH);
+    let (run, report) = troubleshoot(&standin, &stack.prometheus.url());
+    let alarms: Vec<&Value> = findings(&report)
+        .iter()
+        .filter(|f| f["severity"] != "info")
+        .collect();
+    assert!(alarms.is_empty(), "{alarms:#?}");
+    assert_eq!(run.status, 0, "{}", run.stdout);
+    let checked = text(&report["checked"]);
+    for line in [
+        "scrape targets: 1 of 1 up",
+        "error ratio: 0 % over the last 22 s",
+        "alerts: 0 pending or firing",
+        "feature flags: 0 changed their variant mix",
+    ] {
+        assert!(checked.contains(line), "{line} not in {checked}");
+    }
+    // No cAdvisor on this machine: saturation is a gap with its reason.
+    let gaps = text(&report["not_checked"]);
+    assert!(
+        gaps.contains("CPU throttling") && gaps.contains("no cAdvisor series"),
+        "{gaps}"
+    );
+}
+
+#[test]
+fn an_unreachable_prometheus_is_not_checked_and_the_cluster_checks_still_run() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let port = crate::support::prometheus::free_port();
+    let (run, report) = troubleshoot(&standin, &format!("http://127.0.0.1:{port}"));
+    assert_eq!(run.status, 0, "{}\n{}", run.stdout, run.stderr);
+    let gaps = report["not_checked"].as_array().expect("not_checked");
+    let prometheus = gaps
+        .iter()
+        .find(|g| {
+            g["what"]
+                .as_str()
+                .is_some_and(|w| w.starts_with("Prometheus"))
+        })
+        .expect("Prometheus is named as not checked");
+    assert!(
+        prometheus["why"]
+            .as_str()
+            .is_some_and(|why| why.contains(&format!("127.0.0.1:{port}"))
+                && why.contains("could not be asked")),
+        "{prometheus:#}"
+    );
+    assert!(
+        !report["checked"].as_array().expect("checked").is_empty(),
+        "the cluster checks ran: {report:#}"
+    );
+}
