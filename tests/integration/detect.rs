@@ -260,13 +260,13 @@ fn without_the_operator_detect_says_so_and_points_at_the_plain_prometheus_path()
     );
 }
 
-/// The rules `onramp rbac detect` prints, as the stand-in's RBAC rules.
-fn printed_rules() -> Vec<(Vec<String>, String, String)> {
-    let run = crate::support::onramp(&["rbac", "detect"]);
+/// The rules `onramp rbac COMMAND` prints: (verbs, group, resource).
+pub(crate) fn printed_rules(command: &str) -> Vec<(Vec<String>, String, String)> {
+    let run = crate::support::onramp(&["rbac", command]);
     run.expect_status(0);
     let role = &yaml_documents(&run.stdout)[0];
     assert_eq!(role["kind"], "ClusterRole");
-    assert_eq!(role["metadata"]["name"], "onramp-detect");
+    assert_eq!(role["metadata"]["name"], format!("onramp-{command}"));
     role["rules"]
         .as_array()
         .expect("rules")
@@ -288,7 +288,8 @@ fn printed_rules() -> Vec<(Vec<String>, String, String)> {
         .collect()
 }
 
-fn as_rules(printed: &[(Vec<String>, String, String)]) -> Vec<Rule> {
+/// Printed rules as the stand-in's RBAC rules.
+pub(crate) fn as_rules(printed: &[(Vec<String>, String, String)]) -> Vec<Rule> {
     printed
         .iter()
         .map(|(verbs, group, resource)| {
@@ -300,7 +301,7 @@ fn as_rules(printed: &[(Vec<String>, String, String)]) -> Vec<Rule> {
 
 #[test]
 fn detect_works_with_exactly_the_rules_onramp_rbac_prints() {
-    let printed = printed_rules();
+    let printed = printed_rules("detect");
     assert_eq!(
         printed,
         vec![
@@ -326,7 +327,7 @@ fn detect_works_with_exactly_the_rules_onramp_rbac_prints() {
 
 #[test]
 fn a_refused_list_names_the_verb_the_resource_the_namespace_and_the_rbac_line() {
-    let without_prometheuses: Vec<_> = printed_rules()
+    let without_prometheuses: Vec<_> = printed_rules("detect")
         .into_iter()
         .filter(|(_, _, resource)| resource != "prometheuses")
         .collect();

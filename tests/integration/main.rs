@@ -30,3 +30,4 @@ mod prometheus_client;
 mod regression;
 mod rules;
 mod transport;
+mod troubleshoot;

@@ -117,6 +117,14 @@ pub fn telling_line(lines: &[String]) -> Option<&str> {
         .map(|l| l.trim())
 }
 
+/// A log line without its leading timestamp, for a title.
+pub fn without_timestamp(line: &str) -> &str {
+    match line.split_once(char::is_whitespace) {
+        Some((first, rest)) if first.parse::<Timestamp>().is_ok() => rest.trim_start(),
+        _ => line,
+    }
+}
+
 /// A memory quantity in bytes (`64Mi`, `1G`, `134217728`), for comparing.
 pub fn bytes(quantity: &str) -> Option<u64> {
     let q = quantity.trim();
@@ -178,8 +186,8 @@ mod tests {
 
     #[test]
     fn ages_are_short() {
-        let now: Timestamp = "2026-11-27T09:00:00Z".parse().unwrap();
-        let then: Timestamp = "2026-11-27T08:56:00Z".parse().unwrap();
+        let now: Timestamp = "2026-11-27T09:00:00Z".parse().expect("a time");
+        let then: Timestamp = "2026-11-27T08:56:00Z".parse().expect("a time");
         assert_eq!(age(now, then), "4m");
     }
 }

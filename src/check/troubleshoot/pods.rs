@@ -10,7 +10,7 @@ use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::{Container, ContainerStatus, Event, Pod};
 
 use super::diagnose::{Context, Gathered, LogTail, LogWanted, Workload, ago};
-use super::evidence::{bytes, doubled, event_line, exit_meaning, telling_line};
+use super::evidence::{bytes, doubled, event_line, exit_meaning, telling_line, without_timestamp};
 use super::{Finding, Role, Severity};
 
 /// How many log lines a finding quotes.
@@ -524,7 +524,7 @@ impl Probe<'_> {
         let c = &self.status.name;
         let line = previous_log
             .and_then(|l| telling_line(&l.lines))
-            .map(str::to_string);
+            .map(|l| without_timestamp(l).to_string());
         let verb = if looping { "crash-loops" } else { "restarted" };
         let title = match &line {
             Some(line) => format!("Container {c} {verb}: {line}"),
@@ -650,7 +650,9 @@ impl Probe<'_> {
         }
         let c = &self.status.name;
         let probes = self.events_with(&["Unhealthy"]);
-        let line = log.and_then(|l| telling_line(&l.lines)).map(str::to_string);
+        let line = log
+            .and_then(|l| telling_line(&l.lines))
+            .map(|l| without_timestamp(l).to_string());
         let title = match &line {
             Some(line) => format!("Container {c} runs but never becomes ready: {line}"),
             None => format!("Container {c} runs but is not ready"),

@@ -196,10 +196,9 @@ impl KubeClient {
         previous: bool,
         tail_lines: usize,
     ) -> Result<String> {
+        // Pod names are DNS subdomains: nothing in them needs escaping in a path.
         let path = format!(
-            "{}/{}/log?container={}&previous={previous}&tailLines={tail_lines}",
-            POD_LOGS.path(Some(namespace)).trim_end_matches("/log"),
-            encode(pod),
+            "/api/v1/namespaces/{namespace}/pods/{pod}/log?container={}&previous={previous}&tailLines={tail_lines}",
             encode(container)
         );
         self.get_text(&path, POD_LOGS, Some(namespace)).await

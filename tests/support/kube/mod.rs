@@ -67,12 +67,28 @@ pub enum Scenario {
     /// kube-prometheus-stack where someone created a ServiceMonitor
     /// `checkout` in `shop` with `kubectl apply` (client-side).
     ForeignMonitor,
+    /// A troubleshoot case: `troubleshoot/CASE.yaml` (the app `checkout`
+    /// in `shop`) beside a healthy neighbour (`troubleshoot/neighbour.yaml`),
+    /// with the logs of `troubleshoot/logs/`. Its times are written
+    /// against [`TROUBLESHOOT_NOW`] and served shifted to the real now, so a
+    /// pod that crashed "4 minutes ago" in the fixture did so in every run.
+    Troubleshoot(&'static str),
 }
+
+/// The moment the troubleshoot fixtures' timestamps are written against.
+pub const TROUBLESHOOT_NOW: &str = "2026-11-27T09:00:00Z";
 
 impl Scenario {
     /// The fixture files, loaded in order.
-    fn files(self) -> &'static [&'static str] {
-        match self {
+    fn files(self) -> Vec<String> {
+        let files: &[&str] = match self {
+            Scenario::Troubleshoot(case) => {
+                return vec![
+                    "cluster.yaml".into(),
+                    "troubleshoot/neighbour.yaml".into(),
+                    format!("troubleshoot/{case}.yaml"),
+                ];
+            }
             Scenario::KubePrometheusStack => &[
                 "cluster.yaml",
                 "operator-crds.yaml",
@@ -87,7 +103,18 @@ impl Scenario {
                 "shop.yaml",
                 "foreign-monitor.yaml",
             ],
-        }
+        };
+        files.iter().map(|f| f.to_string()).collect()
+    }
+
+    /// How far the fixture's times move to be as old now as they were
+    /// written (zero for the scenarios written without a "now").
+    fn shift(self) -> Option<k8s_openapi::jiff::SignedDuration> {
+        let Scenario::Troubleshoot(_) = self else {
+            return None;
+        };
+        let then: k8s_openapi::jiff::Timestamp = TROUBLESHOOT_NOW.parse().expect("a timestamp");
+        Some(k8s_openapi::jiff::Timestamp::now().duration_since(then))
     }
 }
 
@@ -174,9 +201,12 @@ impl Standin {
     pub fn start(scenario: Scenario) -> Standin {
         let mut state = StandinState::default();
         for file in scenario.files() {
-            load_list(&mut state.store, &fixtures().join(file));
+            load_list(&mut state.store, &fixtures().join(file), scenario.shift());
         }
         load_logs(&mut state.logs, &fixtures().join("logs"));
+        if let Scenario::Troubleshoot(_) = scenario {
+            load_logs(&mut state.logs, &fixtures().join("troubleshoot/logs"));
+        }
         let (ca_pem, acceptor) = super::tls::private_ca_acceptor("kubernetes stand-in CA");
         let inner = Arc::new(Inner {
             state: Mutex::new(state),
@@ -323,8 +353,33 @@ impl axum::serve::Listener for TlsListener {
     }
 }
 
-/// Loads a `kubectl get -o yaml` `List` into the store.
-fn load_list(store: &mut store::Store, path: &Path) {
+/// Moves every RFC 3339 time in `value` by `shift`.
+fn shift_times(value: &mut Value, shift: k8s_openapi::jiff::SignedDuration) {
+    match value {
+        Value::String(s) => {
+            if let Ok(t) = s.parse::<k8s_openapi::jiff::Timestamp>()
+                && s.len() >= 20
+                && let Ok(moved) = t.checked_add(shift)
+            {
+                *s = moved.round(k8s_openapi::jiff::Unit::Second).map_or_else(
+                    |_| s.clone(),
+                    |m| m.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                );
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| shift_times(v, shift)),
+        Value::Object(map) => map.values_mut().for_each(|v| shift_times(v, shift)),
+        _ => {}
+    }
+}
+
+/// Loads a `kubectl get -o yaml` `List` into the store, its times moved by
+/// `shift` when given.
+fn load_list(
+    store: &mut store::Store,
+    path: &Path,
+    shift: Option<k8s_openapi::jiff::SignedDuration>,
+) {
     let text = std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("read the scenario fixture {}: {e}", path.display()));
     let list: Value =
@@ -347,6 +402,9 @@ fn load_list(store: &mut store::Store, path: &Path) {
             .unwrap_or_default()
             .to_string();
         store.stamp_new(&mut item);
+        if let Some(shift) = shift {
+            shift_times(&mut item, shift);
+        }
         store.put(store::key(resource, &namespace, &name), item);
     }
 }

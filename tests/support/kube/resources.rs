@@ -223,6 +223,16 @@ pub const ALL: &[Resource] = &[
         &["rs"],
         &["status.replicas"],
     ),
+    // EndpointSlice's strategy adds no field labels of its own.
+    grouped(
+        "discovery.k8s.io",
+        "endpointslices",
+        "endpointslice",
+        "EndpointSlice",
+        true,
+        &[],
+        &[],
+    ),
     grouped(
         "apiextensions.k8s.io",
         "customresourcedefinitions",
