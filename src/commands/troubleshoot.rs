@@ -49,8 +49,7 @@ async fn prometheus_checks(
     let Some(client) = args.prometheus.client(config)? else {
         return Ok(Report {
             not_checked: vec![NotChecked {
-                what: "Prometheus: targets, errors, latency, saturation, alerts, feature flags"
-                    .to_string(),
+                what: prometheus::CHECKS.to_string(),
                 why: "no Prometheus configured: pass --prometheus-url URL (or set PROMETHEUS_URL, or prometheus.url in onramp.yaml)".to_string(),
             }],
             ..Report::default()

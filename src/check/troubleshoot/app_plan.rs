@@ -13,9 +13,6 @@ use crate::client::prometheus::PrometheusClient;
 use crate::needs::Catalog;
 use crate::plan::{Plan, PlanOptions};
 
-/// What the gap names when the plan cannot be made.
-const WHAT: &str = "Prometheus: errors, latency, saturation, alerts, feature flags";
-
 /// The workload (rebuilt from what the cluster checks kept of it) and the
 /// Services selecting it, as manifest objects discovery reads.
 pub fn objects_of(gathered: &Gathered) -> Vec<serde_json::Value> {
@@ -27,7 +24,10 @@ pub fn objects_of(gathered: &Gathered) -> Vec<serde_json::Value> {
         "spec": {
             "selector": w.selector,
             "template": {
-                "metadata": {"labels": w.template_labels},
+                "metadata": {
+                    "labels": w.template_labels,
+                    "annotations": w.template_annotations,
+                },
                 "spec": {"containers": w.containers},
             },
         },
@@ -48,7 +48,7 @@ pub async fn plan(
     grafana_url: Option<String>,
 ) -> Result<Plan, NotChecked> {
     let gap = |why: String| NotChecked {
-        what: WHAT.to_string(),
+        what: super::prometheus::CHECKS.to_string(),
         why,
     };
     let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": objects});
@@ -62,12 +62,7 @@ pub async fn plan(
         crate::app::discover(&objects, "the cluster", app, None).map_err(|e| gap(e.to_string()))?;
     let exposed = crate::check::verify::exposed_metrics(client, &app)
         .await
-        .map_err(|e| {
-            gap(format!(
-                "{} could not be asked: {e}",
-                crate::client::secret::redact_userinfo(client.base_url().as_str())
-            ))
-        })?;
+        .map_err(|e| gap(e.to_string()))?;
     let catalog = Catalog::load(&[]).map_err(|e| gap(e.to_string()))?;
     let needs: Vec<_> = catalog.entries().iter().map(|e| &e.need).collect();
     let options = PlanOptions {

@@ -25,6 +25,10 @@ const TROUBLESHOOTING: &str = "troubleshooting";
 /// The need whose dashboard has the flag evaluations.
 const FLAGS: &str = "feature-flag-engagement";
 
+/// What the Prometheus checks are called when none of them can run.
+pub const CHECKS: &str =
+    "Prometheus: scrape targets, errors, latency, saturation, alerts, feature flags";
+
 /// An error ratio at or above this is critical (the HighErrorRate alert's level).
 const CRITICAL_ERROR_RATIO: f64 = 0.05;
 /// An error ratio below this is noise, whatever it was before.
@@ -107,12 +111,10 @@ async fn targets(
     plan: &Plan,
     report: &mut Report,
 ) -> Result<Duration, NotChecked> {
+    // The client's errors name the URL, without its credentials.
     let all = client.targets().await.map_err(|err| NotChecked {
-        what: "Prometheus: targets, errors, latency, saturation, alerts, feature flags".to_string(),
-        why: format!(
-            "{} could not be asked: {err}",
-            redact_userinfo(client.base_url().as_str())
-        ),
+        what: CHECKS.to_string(),
+        why: err.to_string(),
     })?;
     let name = app_name(plan);
     let mine: Vec<&Target> = all

@@ -139,12 +139,12 @@ pub(crate) fn clock(unix_seconds: f64) -> String {
     format!("{} UTC", text.get(11..19).unwrap_or(&text))
 }
 
-/// `40 s`, `2 min`, `1 h 5 min`.
+/// `40 s`, `90 s`, `2 min`, `1 h 5 min`.
 pub(crate) fn span(seconds: f64) -> String {
     let seconds = seconds.max(0.0).round() as u64;
     match seconds {
-        0..90 => format!("{seconds} s"),
-        90..3600 => format!("{} min", (seconds + 30) / 60),
+        0..120 => format!("{seconds} s"),
+        120..3600 => format!("{} min", (seconds + 30) / 60),
         _ => format!("{} h {} min", seconds / 3600, (seconds % 3600) / 60),
     }
 }
@@ -246,6 +246,7 @@ mod tests {
         assert_eq!(number(0.06084588483516169), "0.0608");
         assert_eq!(number(12.345), "12.3");
         assert_eq!(span(40.0), "40 s");
+        assert_eq!(span(90.0), "90 s");
         assert_eq!(span(125.0), "2 min");
         assert_eq!(clock(50_587.0), "14:03:07 UTC");
     }
