@@ -255,7 +255,8 @@ fn a_healthy_app_says_so_in_one_line_and_exits_0() {
     run.expect_status(0);
     assert_eq!(
         run.stdout,
-        "shop/deployment/checkout is healthy: 2/2 pods ready, 2 desired, no crash, no warning event (since 30m).\n"
+        "shop/deployment/checkout is healthy: 2/2 pods ready, 2 desired, no crash, no warning event (since 30m).\n\
+         Not checked: Prometheus: scrape targets, errors, latency, saturation, alerts, feature flags — no Prometheus configured: pass --prometheus-url URL (or set PROMETHEUS_URL, or prometheus.url in onramp.yaml)\n"
     );
     let run = troubleshoot(&standin, &["--output", "json"]);
     run.expect_status(0);
@@ -293,6 +294,9 @@ fn forbidden_logs_are_reported_as_not_checked_naming_the_permission() {
         serde_json::json!([{
             "what": "the previous log of checkout-5c7d9b8f4d-h8xkq/checkout",
             "why": "forbidden: onramp may not get pods/log in namespace shop; grant it with the ClusterRole printed by `onramp rbac troubleshoot`"
+        }, {
+            "what": "Prometheus: scrape targets, errors, latency, saturation, alerts, feature flags",
+            "why": "no Prometheus configured: pass --prometheus-url URL (or set PROMETHEUS_URL, or prometheus.url in onramp.yaml)"
         }])
     );
     // Without the log the cause is still the crash loop, by exit code.
@@ -411,7 +415,14 @@ fn troubleshoot_works_with_exactly_the_rules_onramp_rbac_prints() {
     let run = troubleshoot(&standin, &["--output", "json"]);
     run.expect_status(1);
     let report: Value = serde_json::from_str(&run.stdout).expect("JSON");
-    assert_eq!(report["not_checked"], serde_json::json!([]));
+    // Without a Prometheus URL only Prometheus is not checked: no permission is missing.
+    assert_eq!(
+        report["not_checked"],
+        serde_json::json!([{
+            "what": "Prometheus: scrape targets, errors, latency, saturation, alerts, feature flags",
+            "why": "no Prometheus configured: pass --prometheus-url URL (or set PROMETHEUS_URL, or prometheus.url in onramp.yaml)"
+        }])
+    );
     assert_contains(
         report["findings"][0]["title"].as_str().unwrap_or_default(),
         "PAYMENT_TIMEOUT",
