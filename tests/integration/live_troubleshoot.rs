@@ -28,10 +28,10 @@ fn onboarded() -> (Stack, Standin) {
     (stack, Standin::start(Scenario::Troubleshoot("healthy")))
 }
 
-/// `onramp troubleshoot checkout -n shop … --since 90s -o json`.
-fn troubleshoot(standin: &Standin, prometheus_url: &str) -> (Run, Value) {
+/// `onramp troubleshoot checkout -n shop … --since 90s EXTRA`.
+fn troubleshoot_with(standin: &Standin, prometheus_url: &str, extra: &[&str]) -> Run {
     let kubeconfig = standin.kubeconfig().display().to_string();
-    let run = onramp(&[
+    let mut args = vec![
         "troubleshoot",
         "checkout",
         "-n",
@@ -42,9 +42,14 @@ fn troubleshoot(standin: &Standin, prometheus_url: &str) -> (Run, Value) {
         prometheus_url,
         "--since",
         "90s",
-        "-o",
-        "json",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    onramp(&args)
+}
+
+/// The JSON report (`-o json`).
+fn troubleshoot(standin: &Standin, prometheus_url: &str) -> (Run, Value) {
+    let run = troubleshoot_with(standin, prometheus_url, &["-o", "json"]);
     let report = serde_json::from_str(&run.stdout)
         .unwrap_or_else(|e| panic!("troubleshoot -o json: {e}\n{}\n{}", run.stdout, run.stderr));
     (run, report)
@@ -52,14 +57,14 @@ fn troubleshoot(standin: &Standin, prometheus_url: &str) -> (Run, Value) {
 
 /// Runs the shop healthy, switches `flag` to `on` as an operator would,
 /// then runs troubleshoot, which must exit 1.
-fn after_switching_on(flag: &str) -> Value {
+fn after_switching_on(flag: &str) -> (Stack, Standin, Value) {
     let (stack, standin) = onboarded();
     std::thread::sleep(BASELINE);
     stack.shop.set_flag(flag, "on");
     std::thread::sleep(AFTER_SWITCH);
     let (run, report) = troubleshoot(&standin, &stack.prometheus.url());
     assert_eq!(run.status, 1, "{}", run.stdout);
-    report
+    (stack, standin, report)
 }
 
 fn findings(report: &Value) -> &Vec<Value> {
@@ -72,7 +77,7 @@ fn text(value: &Value) -> String {
 
 #[test]
 fn switching_on_the_error_flag_puts_the_flag_and_its_variant_first() {
-    let report = after_switching_on("fail-error-rate");
+    let (stack, standin, report) = after_switching_on("fail-error-rate");
     let first = &findings(&report)[0];
     let title = first["title"].as_str().expect("title");
     assert!(
@@ -107,11 +112,38 @@ fn switching_on_the_error_flag_puts_the_flag_and_its_variant_first() {
         })
         .expect("the error rise is reported");
     assert!(symptom > 0);
+
+    // What a person reads: the flag first, and a link to its panel.
+    let grafana = "http://grafana.example:3000";
+    let run = troubleshoot_with(
+        &standin,
+        &stack.prometheus.url(),
+        &["--grafana-url", grafana],
+    );
+    run.expect_status(1);
+    let first_line = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("1. "))
+        .unwrap_or_default();
+    assert!(
+        first_line.starts_with("1. CRITICAL Errors rose at ")
+            && first_line.contains("`fail-error-rate` went from `off` to `on`"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(&format!(
+            "panel:     Share of evaluations by variant ({grafana}/d/checkout-feature-flag-engagemen-"
+        )),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
 fn switching_on_the_latency_flag_names_latency_and_the_flag() {
-    let report = after_switching_on("fail-latency");
+    let (_stack, _standin, report) = after_switching_on("fail-latency");
     let first = &findings(&report)[0];
     let title = first["title"].as_str().expect("title");
     assert!(
