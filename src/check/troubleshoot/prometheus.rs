@@ -661,9 +661,12 @@ impl Ctx<'_> {
             )
             .evidence(format!("value {}", trend::number(alert.value)))
             .runbook(format!("runbook.md#{}", alertname.to_ascii_lowercase()))
-            .next(alert.annotations.get("runbook_url").map_or_else(
-                || format!("Follow the runbook section {alertname}"),
-                |url| format!("Follow the runbook: {url}"),
+            .next(format!(
+                "Follow the mitigation of {alertname} in the runbook ({})",
+                alert
+                    .annotations
+                    .get("runbook_url")
+                    .map_or("the app's runbook.md", String::as_str)
             ));
             finding.evidence.retain(|line| !line.is_empty());
             report.findings.push(finding);
