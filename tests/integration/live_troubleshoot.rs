@@ -11,8 +11,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::live::Stack;
+use crate::support::Run;
 use crate::support::kube::{Scenario, Standin};
-use crate::support::{Run, onramp};
 
 /// How long the shop runs healthy before a flag is switched: enough for
 /// the baseline to have points (a 4 s rate needs a few scrapes).
@@ -30,21 +30,9 @@ fn onboarded() -> (Stack, Standin) {
 
 /// `onramp troubleshoot checkout -n shop … --since 90s EXTRA`.
 fn troubleshoot_with(standin: &Standin, prometheus_url: &str, extra: &[&str]) -> Run {
-    let kubeconfig = standin.kubeconfig().display().to_string();
-    let mut args = vec![
-        "troubleshoot",
-        "checkout",
-        "-n",
-        "shop",
-        "--kubeconfig",
-        &kubeconfig,
-        "--prometheus-url",
-        prometheus_url,
-        "--since",
-        "90s",
-    ];
+    let mut args = vec!["--prometheus-url", prometheus_url, "--since", "90s"];
     args.extend_from_slice(extra);
-    onramp(&args)
+    crate::troubleshoot::troubleshoot(standin, &args)
 }
 
 /// The JSON report (`-o json`).

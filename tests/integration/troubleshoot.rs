@@ -10,7 +10,7 @@ use crate::support::kube::{Rule, Scenario, Standin, TOKEN};
 use crate::support::{Run, onramp_env};
 
 /// Runs `onramp troubleshoot checkout -n shop --kubeconfig … ARGS`.
-fn troubleshoot(standin: &Standin, extra: &[&str]) -> Run {
+pub(crate) fn troubleshoot(standin: &Standin, extra: &[&str]) -> Run {
     let kubeconfig = standin.kubeconfig();
     let mut args = vec![
         "troubleshoot",
