@@ -24,3 +24,4 @@ lint:
 bench:
 	cargo bench --bench codify
 	cargo bench --bench verify
+	cargo bench --bench troubleshoot

@@ -8,8 +8,8 @@ use crate::check::troubleshoot::{self, NotChecked, Report, app_plan, cluster, pr
 use crate::cli::config::Config;
 use crate::cli::{RbacCommand, ReportFormat, TroubleshootArgs};
 use crate::client::kube::KubeClient;
-use crate::commands::{Outcome, print};
-use crate::error::{Error, Result};
+use crate::commands::{Outcome, print, print_json};
+use crate::error::Result;
 
 /// Runs `troubleshoot`.
 pub async fn run(args: &TroubleshootArgs, config: &Config) -> Result<Outcome> {
@@ -74,10 +74,7 @@ fn publish(args: &TroubleshootArgs, report: &Report) -> Result<()> {
     let text = match args.output {
         ReportFormat::Text => troubleshoot::text(report, &since),
         ReportFormat::Markdown => troubleshoot::markdown(report, &since),
-        ReportFormat::Json => troubleshoot::json(report).map_err(|e| Error::Render {
-            artifact: "troubleshoot report".to_string(),
-            message: format!("cannot serialise it as JSON: {e}"),
-        })?,
+        ReportFormat::Json => return print_json("troubleshoot report", report),
     };
     print(&text)
 }

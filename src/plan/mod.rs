@@ -264,6 +264,25 @@ pub fn app_args(app: &App, manifests: &[String]) -> String {
     words.join(" ")
 }
 
+/// Names the checks quote without rendering anything: where an app's
+/// dashboards and runbook sections are, and the runbook's Markdown escaping
+/// for reports that quote the same values.
+pub mod names {
+    pub use crate::render::runbook::escape_markdown;
+
+    /// The Grafana uid of an app's dashboard for `need`.
+    pub fn dashboard_uid(namespace: &str, app: &str, need: &str) -> String {
+        crate::render::dashboard::uid(namespace, app, need).to_string()
+    }
+
+    /// `runbook.md#checkoutcrashlooping`: the runbook section of one of an
+    /// app's alerts (`alert` as the need names it, without the app's prefix).
+    pub fn runbook_section(app: &str, alert: &str) -> String {
+        let name = format!("{}{alert}", crate::render::camel_case(app));
+        format!("{}#{}", super::paths::RUNBOOK, name.to_ascii_lowercase())
+    }
+}
+
 /// Paths of the artifacts inside the codify folder.
 pub mod paths {
     /// The ServiceMonitor or PodMonitor.

@@ -108,7 +108,7 @@ fn assert_status(status: &kube::core::Status, code: u16, reason: &str, message: 
 }
 
 /// One raw HTTPS request to the stand-in: status, content type, body.
-async fn raw(
+pub(crate) async fn raw(
     standin: &Standin,
     method: &str,
     path: &str,

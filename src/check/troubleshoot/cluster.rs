@@ -55,6 +55,9 @@ pub const ACCESS: [Access; 9] = [
     POD_LOGS,
 ];
 
+/// At most this many troubled pods have their events read.
+pub const MAX_EVENT_PODS: usize = 10;
+
 /// How many log lines a crash or an unready pod's evidence reads.
 pub const LOG_LINES: usize = 20;
 
@@ -163,7 +166,7 @@ async fn gather(client: &KubeClient, workload: Workload) -> Result<Gathered> {
         warnings_of(client, &ns, &workload.meta),
     );
     let mut gaps = Vec::new();
-    let pods = partial(pods, "the pods", &mut gaps)?;
+    let pods = partial(pods, diagnose::PODS_GAP, &mut gaps)?;
     let replica_sets = partial(replica_sets, "the ReplicaSets", &mut gaps)?;
     let services = partial(services, "the Services", &mut gaps)?;
     let mut events = partial(events, "the events", &mut gaps)?;
@@ -195,11 +198,14 @@ async fn second_round(
     let ns = gathered.workload.namespace.clone();
     let ns = ns.as_str();
     let mut objects: Vec<&ObjectMeta> = gathered.replica_sets.iter().map(|r| &r.metadata).collect();
+    // Pods failing alike tell the same story: the events of the first few
+    // troubled ones prove it without one request per pod of a big DaemonSet.
     objects.extend(
         gathered
             .pods
             .iter()
             .filter(|p| super::pods::troubled(p))
+            .take(MAX_EVENT_PODS)
             .map(|p| &p.metadata),
     );
     let wanted = super::pods::logs_to_read(&gathered.pods);

@@ -233,23 +233,18 @@ pub struct Context<'a> {
 impl Context<'_> {
     /// The runbook section of one of the troubleshooting need's alerts.
     pub fn runbook(&self, alert: &str) -> String {
-        let name = format!("{}{alert}", crate::render::camel_case(&self.workload.name));
-        format!(
-            "{}#{}",
-            crate::plan::paths::RUNBOOK,
-            name.to_ascii_lowercase()
-        )
+        crate::plan::names::runbook_section(&self.workload.name, alert)
     }
 
     /// A panel of the app's Troubleshooting dashboard.
     pub fn panel(&self, title: &str) -> Panel {
-        let uid = crate::render::dashboard::uid(
+        let uid = crate::plan::names::dashboard_uid(
             &self.workload.namespace,
             &self.workload.name,
             "troubleshooting",
         );
         Panel {
-            dashboard_uid: uid.to_string(),
+            dashboard_uid: uid.clone(),
             title: format!("Troubleshooting › {title}"),
             url: self
                 .grafana
@@ -284,6 +279,10 @@ pub fn report(g: &Gathered, options: &Options) -> Report {
     ));
     let rollout = super::pods::Rollout::of(&g.workload, &g.replica_sets);
     let (mut findings, mut explained) = super::pods::findings(g, &ctx, &rollout);
+    findings.extend(unread_pods(g, &ctx));
+    let creates = failed_creates(&g.events, &ctx);
+    explained.extend(creates.iter().map(|(uid, _)| uid.clone()));
+    findings.extend(creates.into_iter().map(|(_, f)| f));
     if let Some(f) = rollout_finding(&g.workload, &rollout, &ctx) {
         explained.insert(g.workload.meta.uid.clone().unwrap_or_default());
         explained.extend(g.replica_sets.iter().filter_map(|r| r.metadata.uid.clone()));
@@ -297,6 +296,58 @@ pub fn report(g: &Gathered, options: &Options) -> Report {
     report.not_checked = g.not_checked.clone();
     report.healthy_summary = healthy_summary(g);
     report
+}
+
+/// What `not_checked` calls the pods when they could not be listed.
+pub const PODS_GAP: &str = "the pods";
+
+/// Pods that could not be read: no health can be claimed.
+fn unread_pods(g: &Gathered, ctx: &Context<'_>) -> Option<Finding> {
+    let gap = g.not_checked.iter().find(|n| n.what == PODS_GAP)?;
+    Some(
+        Finding::new(
+            Severity::Warning,
+            Role::Cause,
+            format!(
+                "The pods of {} could not be read: their health is unknown",
+                ctx.workload.reference()
+            ),
+        )
+        .evidence(gap.why.clone())
+        .next("bind the ClusterRole `onramp rbac troubleshoot` prints to the identity onramp runs as, then run troubleshoot again"),
+    )
+}
+
+/// A ReplicaSet that cannot create its pods (a quota, a webhook, a missing
+/// ServiceAccount): the cause of every replica missing. With the uid of the
+/// ReplicaSet whose events it explains.
+fn failed_creates(events: &[Event], ctx: &Context<'_>) -> Vec<(String, Finding)> {
+    events
+        .iter()
+        .filter(|e| {
+            e.reason.as_deref() == Some("FailedCreate")
+                && e.involved_object.kind.as_deref() == Some("ReplicaSet")
+                && ctx.recent(event_last_seen(e))
+        })
+        .map(|e| {
+            let name = e.involved_object.name.as_deref().unwrap_or("?");
+            let message = e.message.as_deref().unwrap_or_default().trim();
+            let uid = e.involved_object.uid.clone().unwrap_or_default();
+            let finding = Finding::new(
+                Severity::Critical,
+                Role::Cause,
+                format!("ReplicaSet {name} cannot create pods: {message}"),
+            )
+            .evidence(event_line(e, ctx.now))
+            .next(format!(
+                "fix what the message names (a ResourceQuota, a LimitRange, an admission webhook, a ServiceAccount): {} describe replicaset {name}",
+                ctx.kubectl()
+            ))
+            .runbook(ctx.runbook("ReplicasUnavailable"))
+            .panel(ctx.panel("Available vs desired replicas"));
+            (uid, finding)
+        })
+        .collect()
 }
 
 /// What was looked at, in a few words each.
@@ -491,4 +542,183 @@ fn unexplained_events(
 pub fn ago(ctx: &Context<'_>, t: Option<Timestamp>) -> String {
     t.map(|t| format!("{} ago", age(ctx.now, t)))
         .unwrap_or_else(|| "at an unknown time".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const NOW: &str = "2026-11-27T09:00:00Z";
+
+    fn gathered(pods: Vec<serde_json::Value>, events: Vec<serde_json::Value>) -> Gathered {
+        let deployment: Deployment = serde_json::from_value(json!({
+            "metadata": {"name": "checkout", "namespace": "shop", "uid": "d-1"},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "checkout"}},
+                     "template": {"metadata": {"labels": {"app": "checkout"}},
+                                  "spec": {"containers": [{"name": "checkout"}]}}},
+            "status": {"replicas": 1}
+        }))
+        .expect("a Deployment");
+        Gathered {
+            workload: Workload::from_deployment(deployment),
+            replica_sets: Vec::new(),
+            pods: pods
+                .into_iter()
+                .map(|p| serde_json::from_value(p).expect("a Pod"))
+                .collect(),
+            services: Vec::new(),
+            events: events
+                .into_iter()
+                .map(|e| serde_json::from_value(e).expect("an Event"))
+                .collect(),
+            logs: Vec::new(),
+            not_checked: Vec::new(),
+        }
+    }
+
+    fn options() -> Options {
+        Options {
+            since: std::time::Duration::from_secs(1800),
+            now: NOW.parse().expect("a time"),
+            grafana: Some("https://grafana.example/".into()),
+        }
+    }
+
+    fn event(kind: &str, name: &str, uid: &str, reason: &str, message: &str) -> serde_json::Value {
+        json!({
+            "metadata": {"name": format!("{name}.1"), "namespace": "shop"},
+            "involvedObject": {"kind": kind, "name": name, "uid": uid},
+            "reason": reason, "message": message, "type": "Warning", "count": 12,
+            "firstTimestamp": "2026-11-27T08:40:00Z", "lastTimestamp": "2026-11-27T08:59:00Z"
+        })
+    }
+
+    #[test]
+    fn a_liveness_kill_is_named_as_such_not_as_a_crash() {
+        let pod = json!({
+            "metadata": {"name": "checkout-1", "uid": "p-1"},
+            "spec": {"containers": [{"name": "checkout"}]},
+            "status": {"phase": "Running", "containerStatuses": [{
+                "name": "checkout", "image": "x", "imageID": "", "ready": false, "restartCount": 6,
+                "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+                "lastState": {"terminated": {"exitCode": 137, "reason": "Error", "finishedAt": "2026-11-27T08:58:00Z"}}
+            }]}
+        });
+        let probe = event(
+            "Pod",
+            "checkout-1",
+            "p-1",
+            "Unhealthy",
+            "Liveness probe failed: Get \"http://10.0.0.1:8080/healthz\": context deadline exceeded",
+        );
+        let report = report(&gathered(vec![pod], vec![probe]), &options());
+        let first = &report.findings[0];
+        assert_eq!(
+            first.title,
+            "Container checkout is killed by its liveness probe: Liveness probe failed: Get \"http://10.0.0.1:8080/healthz\": context deadline exceeded"
+        );
+        assert!(
+            first
+                .next_step
+                .contains("add a startupProbe or raise initialDelaySeconds")
+        );
+        assert_eq!(
+            first.panel.as_ref().and_then(|p| p.url.as_deref()),
+            Some("https://grafana.example/d/checkout-troubleshooting-779842e8")
+        );
+    }
+
+    #[test]
+    fn a_replica_set_that_cannot_create_pods_is_the_cause_of_missing_replicas() {
+        let quota = event(
+            "ReplicaSet",
+            "checkout-7c9d",
+            "r-1",
+            "FailedCreate",
+            "Error creating: pods \"checkout-7c9d-abcde\" is forbidden: exceeded quota: shop-quota, requested: memory=256Mi, used: memory=1Gi, limited: memory=1Gi",
+        );
+        let report = report(&gathered(Vec::new(), vec![quota]), &options());
+        let titles: Vec<&str> = report.findings.iter().map(|f| f.title.as_str()).collect();
+        assert_eq!(
+            titles,
+            [
+                "ReplicaSet checkout-7c9d cannot create pods: Error creating: pods \"checkout-7c9d-abcde\" is forbidden: exceeded quota: shop-quota, requested: memory=256Mi, used: memory=1Gi, limited: memory=1Gi",
+                "deployment/checkout has 0 of 1 replicas available",
+            ]
+        );
+    }
+
+    #[test]
+    fn events_older_than_the_window_raise_nothing() {
+        let mut old = event("Deployment", "checkout", "d-1", "FailedCreate", "old news");
+        old["lastTimestamp"] = json!("2026-11-27T07:00:00Z");
+        let pod = json!({
+            "metadata": {"name": "checkout-1", "uid": "p-1"},
+            "status": {"phase": "Running", "containerStatuses": [{
+                "name": "checkout", "image": "x", "imageID": "", "ready": true, "restartCount": 1,
+                "state": {"running": {"startedAt": "2026-11-27T07:01:00Z"}},
+                "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "finishedAt": "2026-11-27T07:00:59Z"}}
+            }]}
+        });
+        let mut g = gathered(vec![pod], vec![old]);
+        g.workload.available = 1;
+        let report = report(&g, &options());
+        assert_eq!(
+            report.findings,
+            Vec::new(),
+            "a restart two hours ago is history"
+        );
+    }
+
+    #[test]
+    fn a_taint_the_pods_do_not_tolerate_points_at_tolerations() {
+        let pod = json!({
+            "metadata": {"name": "checkout-1", "uid": "p-1", "creationTimestamp": "2026-11-27T08:50:00Z"},
+            "spec": {"containers": [{"name": "checkout", "resources": {"requests": {"cpu": "100m"}}}]},
+            "status": {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                "message": "0/3 nodes are available: 3 node(s) had untolerated taint {dedicated: gpu}. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."}]}
+        });
+        let report = report(&gathered(vec![pod], Vec::new()), &options());
+        let first = &report.findings[0];
+        assert_eq!(
+            first.title,
+            "Pods cannot be scheduled: 0/3 nodes are available: 3 node(s) had untolerated taint {dedicated: gpu}"
+        );
+        assert_eq!(first.evidence[1], "container checkout requests cpu 100m");
+        assert!(
+            first
+                .next_step
+                .starts_with("add a toleration for the taint to deployment/checkout")
+        );
+    }
+
+    #[test]
+    fn stateful_and_daemon_sets_report_their_own_rollout_numbers() {
+        let sts: StatefulSet = serde_json::from_value(json!({
+            "metadata": {"name": "db", "namespace": "shop"},
+            "spec": {"replicas": 3, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
+                     "template": {"metadata": {"labels": {"app": "db"}}, "spec": {"containers": [{"name": "db"}]}}},
+            "status": {"replicas": 3, "readyReplicas": 2, "updatedReplicas": 3, "availableReplicas": 2}
+        }))
+        .expect("a StatefulSet");
+        let w = Workload::from_stateful_set(sts);
+        assert_eq!(
+            (w.reference().as_str(), w.desired, w.ready, w.available),
+            ("statefulset/db", 3, 2, 2)
+        );
+        let ds: DaemonSet = serde_json::from_value(json!({
+            "metadata": {"name": "agent", "namespace": "shop"},
+            "spec": {"selector": {"matchLabels": {"app": "agent"}},
+                     "template": {"metadata": {"labels": {"app": "agent"}}, "spec": {"containers": [{"name": "agent"}]}}},
+            "status": {"desiredNumberScheduled": 4, "numberReady": 1, "currentNumberScheduled": 4, "numberMisscheduled": 0, "numberAvailable": 1}
+        }))
+        .expect("a DaemonSet");
+        let w = Workload::from_daemon_set(ds);
+        assert_eq!(
+            (w.reference().as_str(), w.desired, w.ready, w.available),
+            ("daemonset/agent", 4, 1, 1)
+        );
+    }
 }

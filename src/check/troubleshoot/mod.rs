@@ -22,7 +22,7 @@ mod trend;
 
 use serde::Serialize;
 
-pub use output::{json, markdown, text};
+pub use output::{markdown, text};
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -1,11 +1,11 @@
-//! The three ways a troubleshoot report is written: text for a terminal,
-//! Markdown to paste into an incident channel, JSON for machines (built from
-//! the typed [`Report`], never templated).
+//! How a troubleshoot report is written for people: text for a terminal,
+//! Markdown to paste into an incident channel. (JSON is the typed [`Report`]
+//! serialised, by `commands::print_json`.)
 
 use std::fmt::Write as _;
 
 use super::{Finding, Report};
-use crate::render::runbook::escape_markdown;
+use crate::plan::names::escape_markdown;
 
 /// The report for a terminal. A healthy app gets one line.
 pub fn text(report: &Report, since: &str) -> String {
@@ -148,14 +148,6 @@ fn code_span(text: &str) -> String {
     let one_line = text.replace(['\n', '\r'], " ");
     let fence = "`".repeat(longest_backticks(std::slice::from_ref(&one_line)) + 1);
     format!("{fence} {one_line} {fence}")
-}
-
-/// The report as JSON: `{"app", "findings", "checked", "not_checked"}`.
-pub fn json(report: &Report) -> Result<String, serde_json::Error> {
-    serde_json::to_string_pretty(report).map(|mut s| {
-        s.push('\n');
-        s
-    })
 }
 
 #[cfg(test)]

@@ -207,11 +207,15 @@ fn on_new_version(mut f: Finding, rollout: &Rollout, ctx: &Context<'_>) -> Findi
     for line in rollout.lines() {
         f.evidence.push(line);
     }
+    // The fix's own "or roll back" would say the rollback twice.
+    let fix = match f.next_step.split_once(", or roll back: ") {
+        Some((fix, _)) => fix.to_string(),
+        None => f.next_step.clone(),
+    };
     f.next_step = format!(
-        "roll back while you fix it: {} rollout undo {}; then {}",
+        "roll back while you fix it: {} rollout undo {}; then {fix}",
         ctx.kubectl(),
         ctx.workload.reference(),
-        f.next_step
     );
     f
 }
@@ -521,6 +525,9 @@ impl Probe<'_> {
         if reason == "OOMKilled" {
             return self.oom_killed(looping, &last);
         }
+        if let Some(f) = self.liveness_killed(looping, &last) {
+            return f;
+        }
         let c = &self.status.name;
         let line = previous_log
             .and_then(|l| telling_line(&l.lines))
@@ -554,6 +561,53 @@ impl Probe<'_> {
         f.next_step = self.crash_fix(line.as_deref());
         f.runbook(self.ctx.runbook("CrashLooping"))
             .panel(self.ctx.panel("Container restarts"))
+    }
+
+    /// A container the kubelet killed because its liveness probe failed
+    /// (exit 137 without an OOM kill, and the probe's events say so).
+    fn liveness_killed(
+        &self,
+        looping: bool,
+        last: &k8s_openapi::api::core::v1::ContainerStateTerminated,
+    ) -> Option<Finding> {
+        let probe = self.events.iter().find(|e| {
+            e.reason.as_deref() == Some("Unhealthy")
+                && e.message
+                    .as_deref()
+                    .is_some_and(|m| m.starts_with("Liveness probe failed"))
+        })?;
+        if last.exit_code != 137 && last.exit_code != 143 {
+            return None;
+        }
+        let c = &self.status.name;
+        let message = probe.message.as_deref().unwrap_or_default().trim();
+        let severity = if looping {
+            Severity::Critical
+        } else {
+            Severity::Warning
+        };
+        let f = Finding::new(
+            severity,
+            Role::Cause,
+            format!("Container {c} is killed by its liveness probe: {message}"),
+        )
+        .evidence(format!(
+            "pod {}: restarted {} time(s); the last run ended {} with {}",
+            name(self.pod),
+            self.status.restart_count,
+            ago(self.ctx, last.finished_at.as_ref().map(|t| t.0)),
+            exit_meaning(last.exit_code)
+        ))
+        .evidence(event_line(probe, self.ctx.now));
+        Some(
+            f.next(format!(
+                "make the probe match the app: if it starts slowly add a startupProbe or raise initialDelaySeconds, if the endpoint hangs find why ({} logs {} -c {c} --previous)",
+                self.ctx.kubectl(),
+                name(self.pod)
+            ))
+            .runbook(self.ctx.runbook("CrashLooping"))
+            .panel(self.ctx.panel("Container restarts")),
+        )
     }
 
     /// What to do about a crash: the env var its log line names, else the log.

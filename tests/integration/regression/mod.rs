@@ -8,3 +8,4 @@ mod engagement;
 mod files;
 mod house;
 mod new_user;
+mod troubleshoot;

@@ -257,6 +257,15 @@ impl Standin {
         path
     }
 
+    /// Stores objects as a fixture file would (for scenarios too big to
+    /// write out, like a benchmark's thousands of pods).
+    pub fn insert(&self, items: Vec<Value>) {
+        let mut state = self.inner.lock();
+        for item in items {
+            put_item(&mut state.store, item, None, "Standin::insert");
+        }
+    }
+
     /// Limits the token's user to `rules` (no call: everything allowed).
     pub fn set_rbac(&self, rules: Vec<Rule>) {
         self.inner.lock().rbac = Some(rules);
@@ -384,29 +393,35 @@ fn load_list(
         .unwrap_or_else(|e| panic!("read the scenario fixture {}: {e}", path.display()));
     let list: Value =
         serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{} is YAML: {e}", path.display()));
-    for mut item in list["items"].as_array().cloned().unwrap_or_default() {
-        let api_version = item["apiVersion"].as_str().unwrap_or_default().to_string();
-        let kind = item["kind"].as_str().unwrap_or_default().to_string();
-        let resource = resources::of_kind(&api_version, &kind).unwrap_or_else(|| {
-            panic!(
-                "{}: the stand-in does not serve {api_version} {kind}",
-                path.display()
-            )
-        });
-        let namespace = item["metadata"]["namespace"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let name = item["metadata"]["name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        store.stamp_new(&mut item);
-        if let Some(shift) = shift {
-            shift_times(&mut item, shift);
-        }
-        store.put(store::key(resource, &namespace, &name), item);
+    for item in list["items"].as_array().cloned().unwrap_or_default() {
+        put_item(store, item, shift, &path.display().to_string());
     }
+}
+
+/// Stores one object as a fixture holds it, stamped as on create.
+fn put_item(
+    store: &mut store::Store,
+    mut item: Value,
+    shift: Option<k8s_openapi::jiff::SignedDuration>,
+    origin: &str,
+) {
+    let api_version = item["apiVersion"].as_str().unwrap_or_default().to_string();
+    let kind = item["kind"].as_str().unwrap_or_default().to_string();
+    let resource = resources::of_kind(&api_version, &kind)
+        .unwrap_or_else(|| panic!("{origin}: the stand-in does not serve {api_version} {kind}"));
+    let namespace = item["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let name = item["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    store.stamp_new(&mut item);
+    if let Some(shift) = shift {
+        shift_times(&mut item, shift);
+    }
+    store.put(store::key(resource, &namespace, &name), item);
 }
 
 /// Loads `logs/NS/POD/CONTAINER[.previous].log`.

@@ -106,7 +106,18 @@ async fn route(
     body: Bytes,
 ) -> Result<Response, Failure> {
     let operator = shared.lock().operator_installed();
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    // The API server decodes each path segment (`checkout%2D7c9d` is
+    // `checkout-7c9d`), after splitting, so `%2F` never makes a new segment.
+    let decoded: Vec<String> = path
+        .trim_matches('/')
+        .split('/')
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .collect();
+    let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
     let (group, version, rest) = match segments.as_slice() {
         ["version"] => return Ok(json_answer(200, &discovery::version())),
         ["api"] => {
