@@ -219,3 +219,40 @@ fn an_unreachable_prometheus_is_not_checked_and_the_cluster_checks_still_run() {
         "the cluster checks ran: {report:#}"
     );
 }
+
+#[test]
+fn a_throttled_container_near_its_memory_limit_is_named_with_its_numbers() {
+    let (stack, standin) = onboarded();
+    // cAdvisor and kube-state-metrics, scraped under their own job as in a
+    // cluster: their series keep the pod's namespace, pod and container.
+    let cadvisor =
+        crate::support::exposition::ExpositionServer::start("cadvisor-kube-state-metrics.prom");
+    stack
+        .prometheus
+        .write_target("kubelet", cadvisor.address(), &[("job", "kubelet")]);
+    std::thread::sleep(Duration::from_secs(15));
+    let (run, report) = troubleshoot(&standin, &stack.prometheus.url());
+    assert_eq!(run.status, 1, "{}", run.stdout);
+    let titles: Vec<&str> = findings(&report)
+        .iter()
+        .filter_map(|f| f["title"].as_str())
+        .collect();
+    assert_eq!(
+        titles[..2],
+        [
+            "CPU throttled in 40 % of periods in checkout-7c9d8f6b5d-x2k4p",
+            "Memory of checkout-7c9d8f6b5d-x2k4p is at 93.1 % of its limit",
+        ],
+        "{report:#}"
+    );
+    assert!(
+        text(&findings(&report)[1]["evidence"]).contains("working set 238 MiB of 256 MiB (93.1 %)"),
+        "{report:#}"
+    );
+    assert!(
+        findings(&report)[0]["next_step"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("Raise resources.limits.cpu of deployment/checkout")),
+        "{report:#}"
+    );
+}

@@ -588,7 +588,9 @@ impl Ctx<'_> {
             trend::percent(share)
         );
         let mut report = Report {
-            checked: vec![format!("memory: {pod} uses {numbers} of its limit")],
+            checked: vec![format!(
+                "memory: working set of {pod} {numbers} of its limit"
+            )],
             ..Report::default()
         };
         if share >= MEMORY_RATIO {
