@@ -6,7 +6,7 @@ use crate::app::AppRef;
 use crate::check::troubleshoot::diagnose::Gathered;
 use crate::check::troubleshoot::{self, NotChecked, Report, app_plan, cluster, prometheus};
 use crate::cli::config::Config;
-use crate::cli::{RbacCommand, ReportFormat, TroubleshootArgs};
+use crate::cli::{GrafanaArgs, RbacCommand, ReportFormat, TroubleshootArgs};
 use crate::client::kube::KubeClient;
 use crate::commands::{Outcome, print, print_json};
 use crate::error::Result;
@@ -14,7 +14,14 @@ use crate::error::Result;
 /// Runs `troubleshoot`.
 pub async fn run(args: &TroubleshootArgs, config: &Config) -> Result<Outcome> {
     let mut app = AppRef::parse(&args.app, args.namespace.clone())?;
-    let grafana = args.grafana.link_base()?;
+    // Panels link to Grafana when it is configured: flag, environment or onramp.yaml.
+    let from_file = GrafanaArgs {
+        grafana_url: config.file.grafana.url.clone(),
+    };
+    let grafana = match args.grafana.link_base()? {
+        Some(url) => Some(url),
+        None => from_file.link_base()?,
+    };
     let client = KubeClient::connect(&args.cluster.settings(RbacCommand::Troubleshoot)).await?;
     if app.namespace.is_none() {
         app.namespace = Some(client.default_namespace().to_string());

@@ -465,4 +465,21 @@ fn with_grafana_configured_the_panel_is_a_link() {
         "- panel: [Troubleshooting › Pods not ready and pending](<https://grafana.example/d/checkout-troubleshooting-779842e8>)",
     );
     assert!(!run.stdout.contains("s3cret"), "{}", run.stdout);
+    // The same from onramp.yaml.
+    let dir = crate::support::dir_with("onramp.yaml", "grafana:\n  url: https://grafana.example\n");
+    let config = dir.path().join("onramp.yaml");
+    let run = troubleshoot(
+        &standin,
+        &[
+            "--output",
+            "json",
+            "--config",
+            config.to_str().expect("utf-8"),
+        ],
+    );
+    let report: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(
+        report["findings"][0]["panel"]["url"],
+        "https://grafana.example/d/checkout-troubleshooting-779842e8"
+    );
 }
