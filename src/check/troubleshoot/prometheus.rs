@@ -228,6 +228,20 @@ impl Ctx<'_> {
         Ok(query.expr.replace("$__rate_interval", &window))
     }
 
+    /// A panel's `first` query and the one after it (p95 and p99; used and limit).
+    fn query_pair(
+        &self,
+        need: &str,
+        title: &str,
+        first: usize,
+    ) -> Result<(String, String), String> {
+        let rate = self.window.rate;
+        Ok((
+            self.query(need, title, first, rate)?,
+            self.query(need, title, first + 1, rate)?,
+        ))
+    }
+
     /// The panel to open, with its URL when Grafana is configured.
     fn panel(&self, need: &str, title: &str) -> Option<Panel> {
         let report = self.need(need).ok()?;
@@ -426,13 +440,9 @@ impl Ctx<'_> {
     async fn latency(&self) -> (Report, Option<Rise>) {
         const WHAT: &str = "latency";
         const PANEL: &str = "Latency percentiles";
-        let queries = (
-            self.query(SERVICE_HEALTH, PANEL, 1, self.window.rate),
-            self.query(SERVICE_HEALTH, PANEL, 2, self.window.rate),
-        );
-        let (Ok(p95_expr), Ok(p99_expr)) = queries else {
-            let why = queries.0.err().or(queries.1.err()).unwrap_or_default();
-            return (Self::gap(WHAT, why), None);
+        let (p95_expr, p99_expr) = match self.query_pair(SERVICE_HEALTH, PANEL, 1) {
+            Ok(pair) => pair,
+            Err(why) => return (Self::gap(WHAT, why), None),
         };
         let (p95, p99) = tokio::join!(self.range(&p95_expr), self.range(&p99_expr));
         let (p95_points, p99_points) = match (p95, p99) {
@@ -554,13 +564,9 @@ impl Ctx<'_> {
     async fn memory(&self) -> Report {
         const WHAT: &str = "memory against the limit";
         const PANEL: &str = "Memory working set vs limit";
-        let queries = (
-            self.query(TROUBLESHOOTING, PANEL, 0, self.window.rate),
-            self.query(TROUBLESHOOTING, PANEL, 1, self.window.rate),
-        );
-        let (Ok(used_expr), Ok(limit_expr)) = queries else {
-            let why = queries.0.err().or(queries.1.err()).unwrap_or_default();
-            return Self::gap(WHAT, why);
+        let (used_expr, limit_expr) = match self.query_pair(TROUBLESHOOTING, PANEL, 0) {
+            Ok(pair) => pair,
+            Err(why) => return Self::gap(WHAT, why),
         };
         let (used, limit) = tokio::join!(self.instant(&used_expr), self.instant(&limit_expr));
         let (used, limit) = match (used, limit) {
