@@ -192,11 +192,22 @@ fn a_healthy_shop_raises_nothing_and_says_what_it_could_not_check() {
 }
 
 #[test]
-fn an_unreachable_prometheus_is_not_checked_and_the_cluster_checks_still_run() {
+fn an_unreachable_prometheus_is_not_checked_its_password_never_shown_and_the_cluster_checks_still_run()
+ {
     let standin = Standin::start(Scenario::Troubleshoot("healthy"));
     let port = crate::support::prometheus::free_port();
-    let (run, report) = troubleshoot(&standin, &format!("http://127.0.0.1:{port}"));
+    // Credentials in the URL never reach the report.
+    let (run, report) = troubleshoot(
+        &standin,
+        &format!("http://admin:s3cret-pw@127.0.0.1:{port}"),
+    );
     assert_eq!(run.status, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        !run.stdout.contains("s3cret-pw") && !run.stderr.contains("s3cret-pw"),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
     let gaps = report["not_checked"].as_array().expect("not_checked");
     let prometheus = gaps
         .iter()
