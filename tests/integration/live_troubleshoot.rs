@@ -267,3 +267,31 @@ fn a_throttled_container_near_its_memory_limit_is_named_with_its_numbers() {
         "{report:#}"
     );
 }
+
+#[test]
+fn switching_a_harmless_flag_is_information_not_an_alarm() {
+    let (stack, standin) = onboarded();
+    std::thread::sleep(BASELINE);
+    // The 50/50 rollout of the new button goes to everyone; nothing fails.
+    stack.shop.set_flag("new-checkout-button", "on");
+    std::thread::sleep(AFTER_SWITCH);
+    let (run, report) = troubleshoot(&standin, &stack.prometheus.url());
+    assert_eq!(run.status, 0, "{}", run.stdout);
+    let flag = findings(&report)
+        .iter()
+        .find(|f| {
+            f["title"].as_str().is_some_and(|t| {
+                t.starts_with(
+                    "`new-checkout-button` went from `off` to `on` for 100 % of evaluations at ",
+                )
+            })
+        })
+        .unwrap_or_else(|| panic!("{report:#}"));
+    assert_eq!(flag["severity"], "info");
+    assert!(
+        flag["title"]
+            .as_str()
+            .is_some_and(|t| t.ends_with("; errors and latency did not move with it")),
+        "{flag:#}"
+    );
+}

@@ -21,7 +21,7 @@ const MIN_MOVE: f64 = 0.2;
 pub(crate) struct FlagChange {
     /// The flag's key.
     pub flag: String,
-    /// The variant most evaluations resolved to before.
+    /// The variant whose share shrank most.
     pub from: String,
     /// The variant whose share grew most.
     pub to: String,
@@ -119,10 +119,12 @@ fn change(flag: &str, variants: &BTreeMap<&str, &RangeSeries>, split: f64) -> Op
     if grew(&to) < MIN_MOVE {
         return None;
     }
-    let from = before
-        .iter()
-        .max_by(|a, b| a.1.total_cmp(b.1))
-        .map(|(v, _)| v.clone())?;
+    // The variant that lost most: in a 50/50 rollout switched to `on`, that
+    // is `off`, even where `on` had a hair more before.
+    let from = after
+        .keys()
+        .min_by(|a, b| grew(a).total_cmp(&grew(b)))?
+        .clone();
     let half_way = (before[&to] + after[&to]) / 2.0;
     let series = &shares[to.as_str()];
     let at = trend::onset(series, half_way)?;
@@ -327,6 +329,32 @@ mod tests {
         assert_eq!(
             found[0].sentence(),
             "`fail-error-rate` went from `off` to `on` for 100 % of evaluations"
+        );
+    }
+
+    #[test]
+    fn a_rollout_switched_to_everyone_went_from_the_variant_that_lost_share() {
+        let series = vec![
+            variant(
+                "new-checkout-button",
+                "on",
+                &[(0.0, 2.6), (30.0, 2.6), (80.0, 5.0), (90.0, 5.0)],
+            ),
+            variant(
+                "new-checkout-button",
+                "off",
+                &[(0.0, 2.4), (30.0, 2.4), (80.0, 0.0), (90.0, 0.0)],
+            ),
+        ];
+        let found = changes(
+            &series,
+            "feature_flag_key",
+            "feature_flag_result_variant",
+            75.0,
+        );
+        assert_eq!(
+            found[0].sentence(),
+            "`new-checkout-button` went from `off` to `on` for 100 % of evaluations"
         );
     }
 
