@@ -3,7 +3,8 @@
 //! is at warning or worse, 1 when something is.
 
 use crate::app::AppRef;
-use crate::check::troubleshoot::{self, NotChecked, Report, cluster};
+use crate::check::troubleshoot::diagnose::Gathered;
+use crate::check::troubleshoot::{self, NotChecked, Report, app_plan, cluster, prometheus};
 use crate::cli::config::Config;
 use crate::cli::{GrafanaArgs, RbacCommand, ReportFormat, TroubleshootArgs};
 use crate::client::kube::KubeClient;
@@ -30,8 +31,10 @@ pub async fn run(args: &TroubleshootArgs, config: &Config) -> Result<Outcome> {
         now: k8s_openapi::jiff::Timestamp::now(),
         grafana,
     };
-    let mut report = cluster::check(&client, &app, &options).await?;
-    report.not_checked.push(prometheus_gap(args, config));
+    let gathered = cluster::gather_app(&client, &app).await?;
+    let mut report = troubleshoot::diagnose::report(&gathered, &options);
+    report.merge(prometheus_checks(args, config, &app, &gathered, options.grafana).await?);
+    report.rank();
     publish(args, &report)?;
     Ok(if report.alarming() {
         Outcome::CheckFailed
@@ -40,19 +43,36 @@ pub async fn run(args: &TroubleshootArgs, config: &Config) -> Result<Outcome> {
     })
 }
 
-/// What the Prometheus half would have checked, and why it did not.
-fn prometheus_gap(args: &TroubleshootArgs, config: &Config) -> NotChecked {
-    let configured =
-        args.prometheus.prometheus_url.is_some() || config.file.prometheus.url.is_some();
-    NotChecked {
-        what: "Prometheus: scrape target, error ratio, latency, saturation, the app's alerts"
-            .into(),
-        why: if configured {
-            "this build runs the cluster checks only".into()
-        } else {
-            "no Prometheus configured: pass --prometheus-url URL (or set PROMETHEUS_URL, or prometheus.url in onramp.yaml)".into()
-        },
-    }
+/// The Prometheus checks, on the plan of the app as the cluster runs it;
+/// without a Prometheus URL, or when it cannot be reached, a gap in the
+/// report: the cluster checks still stand.
+async fn prometheus_checks(
+    args: &TroubleshootArgs,
+    config: &Config,
+    app: &AppRef,
+    gathered: &Gathered,
+    grafana: Option<String>,
+) -> Result<Report> {
+    let Some(client) = args.prometheus.client(config)? else {
+        return Ok(Report {
+            not_checked: vec![NotChecked {
+                what: prometheus::CHECKS.to_string(),
+                why: "no Prometheus configured: pass --prometheus-url URL (or set PROMETHEUS_URL, or prometheus.url in onramp.yaml)".to_string(),
+            }],
+            ..Report::default()
+        });
+    };
+    let objects = app_plan::objects_of(gathered);
+    let plan = match app_plan::plan(&objects, app, &client, grafana.clone()).await {
+        Ok(plan) => plan,
+        Err(gap) => {
+            return Ok(Report {
+                not_checked: vec![gap],
+                ..Report::default()
+            });
+        }
+    };
+    Ok(prometheus::check(&client, &plan, args.since, grafana.as_deref()).await)
 }
 
 /// Prints the report in the chosen format.

@@ -26,6 +26,7 @@ mod kube_standin;
 mod live;
 mod live_conventions;
 mod live_rollout;
+mod live_troubleshoot;
 mod needs;
 mod onboard;
 mod plan;

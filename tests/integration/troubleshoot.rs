@@ -10,7 +10,7 @@ use crate::support::kube::{Rule, Scenario, Standin, TOKEN};
 use crate::support::{Run, onramp_env};
 
 /// Runs `onramp troubleshoot checkout -n shop --kubeconfig … ARGS`.
-fn troubleshoot(standin: &Standin, extra: &[&str]) -> Run {
+pub(crate) fn troubleshoot(standin: &Standin, extra: &[&str]) -> Run {
     let kubeconfig = standin.kubeconfig();
     let mut args = vec![
         "troubleshoot",
@@ -256,7 +256,7 @@ fn a_healthy_app_says_so_in_one_line_and_exits_0() {
     assert_eq!(
         run.stdout,
         "shop/deployment/checkout is healthy: 2/2 pods ready, 2 desired, no crash, no warning event (since 30m).\n\
-         Not checked: Prometheus: scrape target, error ratio, latency, saturation, the app's alerts — no Prometheus configured: pass --prometheus-url URL (or set PROMETHEUS_URL, or prometheus.url in onramp.yaml)\n"
+         Not checked: Prometheus: scrape targets, errors, latency, saturation, alerts, feature flags — no Prometheus configured: pass --prometheus-url URL (or set PROMETHEUS_URL, or prometheus.url in onramp.yaml)\n"
     );
     let run = troubleshoot(&standin, &["--output", "json"]);
     run.expect_status(0);
@@ -416,7 +416,7 @@ fn troubleshoot_works_with_exactly_the_rules_onramp_rbac_prints() {
     // Only Prometheus, which this run was not given, is left unchecked.
     assert_eq!(
         report["not_checked"][0]["what"],
-        "Prometheus: scrape target, error ratio, latency, saturation, the app's alerts"
+        "Prometheus: scrape targets, errors, latency, saturation, alerts, feature flags"
     );
     assert_eq!(report["not_checked"].as_array().map(Vec::len), Some(1));
     assert_contains(

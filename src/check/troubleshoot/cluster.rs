@@ -74,11 +74,17 @@ pub struct Options {
 
 /// Runs every cluster check of `app` (its namespace set) and reports.
 pub async fn check(client: &KubeClient, app: &AppRef, options: &Options) -> Result<Report> {
+    let gathered = gather_app(client, app).await?;
+    Ok(diagnose::report(&gathered, options))
+}
+
+/// Reads what the cluster checks read, without diagnosing: for a run that
+/// also plans the app's Prometheus checks from the same objects.
+pub async fn gather_app(client: &KubeClient, app: &AppRef) -> Result<Gathered> {
     let namespace = app.namespace.clone().unwrap_or_else(|| "default".into());
     let kind = app.kind.unwrap_or(WorkloadKind::Deployment);
     let workload = workload(client, kind, &namespace, &app.name).await?;
-    let gathered = gather(client, workload).await?;
-    Ok(diagnose::report(&gathered, options))
+    gather(client, workload).await
 }
 
 /// The workload, or bad input naming what was looked for.

@@ -44,6 +44,9 @@ pub struct Workload {
     pub selector: LabelSelector,
     /// The pod template's labels (what a Service selects).
     pub template_labels: BTreeMap<String, String>,
+    /// The pod template's annotations (`prometheus.io/port`: where the
+    /// Prometheus checks' plan finds the metrics).
+    pub template_annotations: BTreeMap<String, String>,
     /// The pod template's containers.
     pub containers: Vec<Container>,
     /// Replicas wanted, updated to the current version, ready, available.
@@ -65,13 +68,15 @@ impl Workload {
         selector: LabelSelector,
         template: PodTemplateSpec,
     ) -> Workload {
+        let template_meta = template.metadata.unwrap_or_default();
         Workload {
             kind,
             name: meta.name.clone().unwrap_or_default(),
             namespace: meta.namespace.clone().unwrap_or_default(),
             meta,
             selector,
-            template_labels: template.metadata.and_then(|m| m.labels).unwrap_or_default(),
+            template_labels: template_meta.labels.unwrap_or_default(),
+            template_annotations: template_meta.annotations.unwrap_or_default(),
             containers: template.spec.map(|s| s.containers).unwrap_or_default(),
             desired: 0,
             updated: 0,

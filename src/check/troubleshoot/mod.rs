@@ -2,17 +2,23 @@
 //! real cause first. Owns the findings model ([`Finding`], [`Report`]), the
 //! ranking (cause before symptom, then severity) and the three outputs (text,
 //! Markdown for an incident channel, JSON). The checks that produce findings
-//! live beside it: [`cluster`] (workload, pods, events, logs) — Prometheus
-//! checks add their findings to the same [`Report`].
+//! live beside it: [`cluster`] (workload, pods, events, logs), [`prometheus`]
+//! (targets, errors and latency against the baseline, saturation, alerts)
+//! and [`flags`] (feature-flag changes that explain a rise), on the queries
+//! of the plan [`app_plan`] makes; all add to the same [`Report`].
 //!
 //! Talking to the API server is [`crate::client::kube`]'s job; printing (and
 //! redacting) is `commands::print`'s.
 
+pub mod app_plan;
 pub mod cluster;
 pub mod diagnose;
 mod evidence;
+pub mod flags;
 mod output;
 mod pods;
+pub mod prometheus;
+mod trend;
 
 use serde::Serialize;
 
