@@ -83,22 +83,17 @@ fn peak_memory_kib() -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
-fn main() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join("fleet.yaml");
-    std::fs::write(&file, manifests(APPS)).expect("write manifests");
-    let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
-
-    // One app on its own, from a one-app manifest (what a developer runs).
-    // The first round is what one `onramp codify` process pays: nothing
-    // cached yet (the PromQL checks, the runbook template).
-    let single = dir.path().join("one.yaml");
+/// One app on its own, from a one-app manifest (what a developer runs): the
+/// lines to print. The first round is what one `onramp codify` process
+/// pays: nothing cached yet (the PromQL checks, the runbook template).
+fn one_app(dir: &Path) -> String {
+    let single = dir.join("one.yaml");
     std::fs::write(&single, manifests(1)).expect("write");
     let mut one = Vec::new();
     let mut phases = [Duration::ZERO; 3];
     let mut first = [Duration::ZERO; 4];
     for round in 0..50 {
-        let out = dir.path().join(format!("single/{round}"));
+        let out = dir.join(format!("single/{round}"));
         let t = Instant::now();
         let texts = source::read_sources(&[source::Source::Path(single.clone())]).expect("read");
         let objects = manifest::parse_objects(&texts).expect("parse");
@@ -116,6 +111,26 @@ fn main() {
         one.push(t.elapsed());
     }
     one.sort();
+    format!(
+        "  one app alone (read, parse, catalog, plan, write), median of 50: {:.2?}\n    first round (a fresh process): read+parse {:.2?}, catalog {:.2?}, discover+plan+render {:.2?}, write {:.2?}\n    later rounds (mean): read+parse+catalog {:.2?}, discover+plan+render {:.2?}, write {:.2?}\n",
+        one[25],
+        first[0],
+        first[1],
+        first[2],
+        first[3],
+        phases[0] / 49,
+        phases[1] / 49,
+        phases[2] / 49
+    )
+}
+
+fn main() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("fleet.yaml");
+    std::fs::write(&file, manifests(APPS)).expect("write manifests");
+    let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+
+    let alone = one_app(dir.path());
 
     let start = Instant::now();
     let sources = [source::Source::Path(file.clone())];
@@ -160,20 +175,7 @@ fn main() {
         plan_cpu / APPS as u32
     );
     println!("  all {APPS} apps, parse included: {:>9.2?}", total);
-    println!(
-        "  one app alone (read, parse, catalog, plan, write), median of 50: {:.2?}",
-        one[25]
-    );
-    println!(
-        "    first round (a fresh process): read+parse {:.2?}, catalog {:.2?}, discover+plan+render {:.2?}, write {:.2?}",
-        first[0], first[1], first[2], first[3]
-    );
-    println!(
-        "    later rounds (mean): read+parse+catalog {:.2?}, discover+plan+render {:.2?}, write {:.2?}",
-        phases[0] / 49,
-        phases[1] / 49,
-        phases[2] / 49
-    );
+    print!("{alone}");
     if let Some(kib) = peak_memory_kib() {
         println!(
             "  peak memory (VmHWM):       {:.1} MiB",
