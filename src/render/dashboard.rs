@@ -649,7 +649,9 @@ mod tests {
         assert_eq!(DashboardUid::parse(a.as_str()), Ok(a.clone()));
         assert!(a.as_str().starts_with("checkout-service-health-"), "{a}");
         assert_ne!(uid(&id("a-b", "c"), "n"), uid(&id("a", "b-c"), "n"));
-        let long = uid(&id("ns", &"x".repeat(80)), "feature-flag-engagement");
+        // The longest names Kubernetes allows still give a 40-character uid.
+        let name = format!("{}.{}", "x".repeat(63), "y".repeat(63));
+        let long = uid(&id(&"n".repeat(63), &name), "feature-flag-engagement");
         assert_eq!(long.as_str().len(), 40, "{long}");
         assert_eq!(DashboardUid::parse(long.as_str()), Ok(long.clone()));
     }
