@@ -1,4 +1,10 @@
-//! Build script: marks builds of the tests made to run against real services.
+//! Build script: embeds the built-in needs as JSON, and marks builds of the
+//! tests made to run against real services.
+//!
+//! The built-in needs are written in YAML (`dashboards/*.yaml`). Parsing YAML
+//! was most of `onramp`'s start-up time, so they are converted to JSON here,
+//! once per build; the binary reads the JSON (`needs::BUILT_IN`). The test
+//! `the_embedded_json_is_the_yaml_need` checks that both read the same.
 //!
 //! With `ONRAMP_TEST_GRAFANA_URL` set, the `real_grafana` cfg is on and the
 //! Grafana contract tests that need the stand-in carry `#[ignore]`, so the test
@@ -7,6 +13,15 @@
 //! (`tests/e2e`) runs against the kind demo cluster; without it the suite is
 //! listed as ignored. Cargo reruns this script (and rebuilds) when either
 //! variable changes.
+
+use std::path::Path;
+
+/// The built-in need files, in catalog order (`needs::BUILT_IN` includes them by these names).
+const NEEDS: &[&str] = &[
+    "service-health",
+    "troubleshooting",
+    "feature-flag-engagement",
+];
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(real_grafana)");
@@ -20,4 +35,26 @@ fn main() {
     if std::env::var("ONRAMP_E2E").is_ok_and(|v| v.trim() == "kind") {
         println!("cargo::rustc-cfg=e2e");
     }
+    if let Err(message) = needs_as_json() {
+        // A broken need file is a broken build: say which and why.
+        println!("cargo::error={message}");
+    }
+}
+
+/// Writes `OUT_DIR/needs/NAME.json` for each `dashboards/NAME.yaml`.
+fn needs_as_json() -> Result<(), String> {
+    let out = std::env::var("OUT_DIR").map_err(|e| format!("OUT_DIR: {e}"))?;
+    let out = Path::new(&out).join("needs");
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    for name in NEEDS {
+        let yaml = format!("dashboards/{name}.yaml");
+        println!("cargo::rerun-if-changed={yaml}");
+        let text = std::fs::read_to_string(&yaml).map_err(|e| format!("{yaml}: {e}"))?;
+        let value: serde_json::Value =
+            serde_saphyr::from_str(&text).map_err(|e| format!("{yaml}: {e}"))?;
+        let json = serde_json::to_string(&value).map_err(|e| format!("{yaml}: {e}"))?;
+        let target = out.join(format!("{name}.json"));
+        std::fs::write(&target, json).map_err(|e| format!("{}: {e}", target.display()))?;
+    }
+    Ok(())
 }

@@ -8,6 +8,7 @@
 
 pub mod cluster;
 pub mod endpoint;
+pub mod id;
 pub mod manifest;
 pub mod source;
 pub mod validate;
@@ -17,6 +18,7 @@ use std::collections::BTreeMap;
 use crate::error::{Error, Location, Result};
 pub use cluster::from_cluster;
 pub use endpoint::{MetricsEndpoint, MetricsOverride, ScrapeVia};
+pub use id::AppId;
 pub use manifest::WorkloadKind;
 use manifest::{
     Container, ContainerPort, IntOrString, LabelSelectorRequirement, Located, Object, Service,
@@ -121,9 +123,13 @@ impl App {
         format!("{}/{}", self.kind.resource(), self.name)
     }
 
-    /// `shop/checkout`: namespace and name, the app's identity in dashboards and files.
-    pub fn id(&self) -> String {
-        format!("{}/{}", self.namespace, self.name)
+    /// The app's identity (shown as `shop/checkout` in dashboards and
+    /// files), its names checked against Kubernetes' rules.
+    pub fn id(&self) -> Result<AppId> {
+        AppId::new(&self.namespace, self.kind, &self.name).map_err(|message| Error::Manifest {
+            location: self.location.clone(),
+            message,
+        })
     }
 
     /// The pod selector as kubectl's `-l` argument, ready for a shell:
@@ -445,10 +451,7 @@ fn check_names(app: &App, workload: &Workload) -> Result<()> {
         location: app.location.clone(),
         message: format!("{what}: {message}"),
     };
-    validate::dns_subdomain(&app.name)
-        .map_err(|m| bad(format!("{} name {:?}", app.kind.as_kind(), app.name), m))?;
-    validate::namespace(&app.namespace)
-        .map_err(|m| bad(format!("namespace {:?}", app.namespace), m))?;
+    app.id()?;
     for container in &app.containers {
         validate::dns_label(&container.name)
             .map_err(|m| bad(format!("container name {:?}", container.name), m))?;

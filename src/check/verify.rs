@@ -298,10 +298,7 @@ pub async fn run_once(
     options: &Options,
 ) -> crate::client::prometheus::Result<Report> {
     let started = Instant::now();
-    let (namespace, app_name) = plan
-        .app
-        .split_once('/')
-        .unwrap_or((plan.namespace.as_str(), plan.app.as_str()));
+    let (namespace, app_name) = (plan.app.namespace(), plan.app.name());
     let round = Round::of(plan);
     let (targets, groups, mut results) = tokio::join!(
         client.targets(),
@@ -322,7 +319,7 @@ pub async fn run_once(
     checks.extend(rule_checks(plan, &groups));
     let passed = !checks.iter().any(|c| c.status == Status::Fail);
     Ok(Report {
-        app: plan.app.clone(),
+        app: plan.app.to_string(),
         prometheus: client.reached_via(),
         passed,
         rounds: 1,

@@ -17,19 +17,24 @@ use serde_saphyr::Spanned;
 
 use crate::error::{Error, Location, Result};
 
-/// The built-in needs, embedded from `dashboards/`.
+/// The built-in needs: the file name shown in messages, and the need as the
+/// build script converted it from `dashboards/NAME.yaml` to JSON (parsing
+/// JSON at start-up costs a fraction of parsing the YAML).
 const BUILT_IN: &[(&str, &str)] = &[
     (
         "service-health.yaml",
-        include_str!("../../dashboards/service-health.yaml"),
+        include_str!(concat!(env!("OUT_DIR"), "/needs/service-health.json")),
     ),
     (
         "troubleshooting.yaml",
-        include_str!("../../dashboards/troubleshooting.yaml"),
+        include_str!(concat!(env!("OUT_DIR"), "/needs/troubleshooting.json")),
     ),
     (
         "feature-flag-engagement.yaml",
-        include_str!("../../dashboards/feature-flag-engagement.yaml"),
+        include_str!(concat!(
+            env!("OUT_DIR"),
+            "/needs/feature-flag-engagement.json"
+        )),
     ),
 ];
 
@@ -440,8 +445,8 @@ impl Catalog {
     /// Loads the built-in needs and those in each of `user_dirs` (`*.yaml`, `*.yml`).
     pub fn load(user_dirs: &[PathBuf]) -> Result<Catalog> {
         let mut entries = Vec::new();
-        for (file, text) in BUILT_IN {
-            let need = parse_need(&Origin::BuiltIn.display(file), text)?;
+        for (file, json) in BUILT_IN {
+            let need = parse_built_in(&Origin::BuiltIn.display(file), json)?;
             entries.push(CatalogEntry {
                 need,
                 origin: Origin::BuiltIn,
@@ -548,6 +553,21 @@ pub fn parse_need(file: &str, text: &str) -> Result<Need> {
             message: crate::app::manifest::yaml_message(&err),
         }
     })?;
+    check_id(file, need)
+}
+
+/// Parses a built-in need as the build script embedded it (JSON). Its
+/// positions are unknown, which only messages about a broken need would
+/// show, and the test suite keeps the built-in needs whole.
+fn parse_built_in(file: &str, json: &str) -> Result<Need> {
+    let need: Need = serde_json::from_str(json).map_err(|err| Error::NeedFile {
+        location: Location::file(file),
+        message: err.to_string(),
+    })?;
+    check_id(file, need)
+}
+
+fn check_id(file: &str, need: Need) -> Result<Need> {
     let valid_id = !need.id.is_empty()
         && need.id.len() <= 40
         && need
@@ -591,6 +611,53 @@ mod tests {
             if let Err(err) = resolve::check_need(entry) {
                 panic!("built-in need {} fails its checks: {err}", entry.need.id);
             }
+        }
+    }
+
+    /// `{:?}` of a need without the YAML positions, which JSON does not have.
+    fn without_positions(need: &Need) -> String {
+        let text = format!("{need:?}");
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find("Location {") {
+            out.push_str(&rest[..at]);
+            let mut depth = 0;
+            let end = rest[at..]
+                .char_indices()
+                .find_map(|(i, c)| {
+                    match c {
+                        '{' => depth += 1,
+                        '}' if depth == 1 => return Some(at + i + 1),
+                        '}' => depth -= 1,
+                        _ => {}
+                    }
+                    None
+                })
+                .expect("balanced braces");
+            out.push_str("Location");
+            rest = &rest[end..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    #[test]
+    fn the_embedded_json_is_the_yaml_need() {
+        let yaml = [
+            include_str!("../../dashboards/service-health.yaml"),
+            include_str!("../../dashboards/troubleshooting.yaml"),
+            include_str!("../../dashboards/feature-flag-engagement.yaml"),
+        ];
+        assert_eq!(yaml.len(), BUILT_IN.len());
+        for ((file, json), yaml) in BUILT_IN.iter().zip(yaml) {
+            let from_json = parse_built_in(file, json).expect("embedded JSON parses");
+            let from_yaml = parse_need(file, yaml).expect("YAML parses");
+            assert_eq!(from_json.id, file.trim_end_matches(".yaml"));
+            assert_eq!(
+                without_positions(&from_json),
+                without_positions(&from_yaml),
+                "{file}"
+            );
         }
     }
 

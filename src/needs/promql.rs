@@ -4,22 +4,12 @@
 
 use promql_parser::parser::{self, Expr};
 
-/// Escapes a value for a double-quoted PromQL string literal.
+/// Escapes a value for a double-quoted PromQL string literal, with
+/// promql-parser's own escaping (the inverse of its lexer's unquoting):
+/// backslash, double quote, newline, carriage return and tab are escaped;
+/// everything else, unicode included, is valid inside the quotes as it is.
 pub fn quote(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    format!("\"{}\"", promql_parser::util::escape_string(value))
 }
 
 /// Escapes a literal for use inside an RE2 regular expression.
@@ -77,13 +67,19 @@ pub fn check_cached(expr: &str) -> Result<(), String> {
     check_cached_except(expr, &[])
 }
 
-/// [`check_except`], remembering the outcome per expression and gauges.
+/// [`check_except`], remembering the outcome per expression and gauges, and
+/// knowing the built-in needs' expressions without parsing them (see [`KNOWN_GOOD`]).
 pub fn check_cached_except(expr: &str, gauges: &[String]) -> Result<(), String> {
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock};
+    use std::collections::{HashMap, HashSet};
+    use std::sync::{LazyLock, Mutex, OnceLock};
+    static KNOWN: LazyLock<HashSet<String>> =
+        LazyLock::new(|| serde_json::from_str(KNOWN_GOOD).unwrap_or_default());
     static CHECKED: OnceLock<Mutex<HashMap<String, Result<(), String>>>> = OnceLock::new();
+    let key = check_key(expr, gauges);
+    if KNOWN.contains(&key) {
+        return Ok(());
+    }
     let cache = CHECKED.get_or_init(|| Mutex::new(HashMap::new()));
-    let key = format!("{expr}\n{}", gauges.join(","));
     if let Some(outcome) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
         return outcome;
     }
@@ -92,6 +88,19 @@ pub fn check_cached_except(expr: &str, gauges: &[String]) -> Result<(), String> 
         c.insert(key, outcome.clone());
     }
     outcome
+}
+
+/// The expressions, each with the gauges it was checked with (as
+/// [`check_key`] joins them), that pass [`check_except`]: every expression of
+/// the built-in needs in the canonical scope of each workload kind. Parsing
+/// them — and compiling each `=~` regex — was most of a plan's time in a
+/// fresh process. The test `the_known_good_expressions_are_current`
+/// computes and checks them, and says how to update this file.
+pub const KNOWN_GOOD: &str = include_str!("known_good.json");
+
+/// What a check is remembered by: the expression and the gauges it was checked with.
+pub fn check_key(expr: &str, gauges: &[String]) -> String {
+    format!("{expr}\n{}", gauges.join(","))
 }
 
 /// The duration pattern of the PrometheusRule CRD for `for` and
@@ -218,6 +227,35 @@ mod tests {
         assert_eq!(quote("a\"b\\c\nd"), r#""a\"b\\c\nd""#);
         let expr = format!("up{{job={}}}", quote("we\"ird\\name\n{x}"));
         assert!(check(&expr).is_ok(), "{expr}");
+    }
+
+    /// Whatever a value holds, the quoted literal parses back to exactly that
+    /// value: in a matcher, and through promql-parser's unquoting.
+    #[test]
+    fn a_quoted_value_parses_back_to_itself() {
+        use promql_parser::util::unquote_string;
+        for value in [
+            "",
+            "plain",
+            "double \" quote",
+            "single ' quote",
+            "back\\slash at the end\\",
+            "\\\"",
+            "new\nline and\r\ncarriage return",
+            "tab\there",
+            "unicode: café ☕ 𝔘 \u{200b}",
+            "braces {x} and `backticks`",
+            "\u{7f} and \u{1} control",
+        ] {
+            let quoted = quote(value);
+            assert_eq!(unquote_string(&quoted).as_deref(), Ok(value), "{quoted}");
+            let parsed = parser::parse(&format!("up{{job={quoted}}}")).expect("parses");
+            let Expr::VectorSelector(vs) = parsed else {
+                panic!("not a selector: {parsed:?}");
+            };
+            let job = vs.matchers.matchers.iter().find(|m| m.name == "job");
+            assert_eq!(job.map(|m| m.value.as_str()), Some(value), "{quoted}");
+        }
     }
 
     #[test]

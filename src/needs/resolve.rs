@@ -553,6 +553,15 @@ impl<'a> ResolvedNeed<'a> {
     /// counters are read through rate/irate/increase (see [`promql::check`]).
     pub fn checked_expr(&self, template: &str) -> std::result::Result<String, String> {
         let expr = self.expr(template)?;
+        let (canonical, gauges) = self.checked_as(template)?;
+        promql::check_cached_except(&canonical, &gauges)?;
+        Ok(expr)
+    }
+
+    /// What [`ResolvedNeed::checked_expr`] checks for `template`: the
+    /// expression in the canonical scope, and the metrics that are gauges
+    /// whatever their names say.
+    fn checked_as(&self, template: &str) -> std::result::Result<(String, Vec<String>), String> {
         let canonical = self.expand_in(template, Target::Promql, &self.canonical)?;
         let gauges: Vec<String> = self
             .signals
@@ -560,8 +569,7 @@ impl<'a> ResolvedNeed<'a> {
             .filter(|s| s.kind == SignalType::Gauge)
             .map(|s| s.metric.clone())
             .collect();
-        promql::check_cached_except(&canonical, &gauges)?;
-        Ok(expr)
+        Ok((canonical, gauges))
     }
 
     /// Expands a legend or annotation-text template.
@@ -1097,5 +1105,51 @@ mod tests {
         s.workload = "a.b".into();
         assert_eq!(s.pod_regex(), r"a\.b-[a-z0-9]+-[a-z0-9]+");
         assert!(s.matchers(SignalSource::Pod).contains(r#"pod=~"a\\.b-"#));
+    }
+
+    /// Every expression of the built-in needs, as `checked_expr` checks it,
+    /// passes the real check, and `promql::KNOWN_GOOD` holds exactly these.
+    #[test]
+    fn the_known_good_expressions_are_current() {
+        let catalog = Catalog::load(&[]).expect("built-in needs");
+        let mut keys = BTreeSet::new();
+        for entry in catalog.entries() {
+            let need = &entry.need;
+            let templates = need
+                .panels
+                .iter()
+                .flat_map(|p| p.queries.iter().map(|q| &q.expr))
+                .chain(need.annotations.iter().map(|a| &a.expr))
+                .chain(need.alerts.iter().map(|a| &a.expr))
+                .chain(
+                    need.alerts
+                        .iter()
+                        .flat_map(|a| a.queries.iter().map(|q| &q.expr)),
+                );
+            let templates: Vec<&str> = templates.map(|t| t.value.as_str()).collect();
+            for kind in [
+                WorkloadKind::Deployment,
+                WorkloadKind::StatefulSet,
+                WorkloadKind::DaemonSet,
+            ] {
+                let scope = Scope::canonical(kind);
+                let resolved = ResolvedNeed::new(need, scope, &SignalOverrides::default(), None);
+                for template in &templates {
+                    let (expr, gauges) = resolved.checked_as(template).expect("expands");
+                    assert_eq!(promql::check_except(&expr, &gauges), Ok(()), "{expr}");
+                    keys.insert(promql::check_key(&expr, &gauges));
+                }
+            }
+        }
+        let current = serde_json::to_string_pretty(&keys).expect("strings serialise") + "\n";
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/needs/known_good.json");
+        if std::env::var_os("ONRAMP_UPDATE_KNOWN_GOOD").is_some() {
+            std::fs::write(path, &current).expect("write known_good.json");
+        }
+        assert!(
+            promql::KNOWN_GOOD == current,
+            "{path} is not what the built-in needs expand to; update it with \
+             ONRAMP_UPDATE_KNOWN_GOOD=1 cargo test --lib known_good, then read the diff"
+        );
     }
 }

@@ -13,6 +13,8 @@ use serde::Serialize;
 
 use crate::app::source::shell_word;
 use crate::app::{App, ScrapeVia};
+// Sinks address an app through the plan.
+pub use crate::app::AppId;
 use crate::error::{Error, Result};
 use crate::needs::resolve::{Mapping, ResolvedNeed, Scope, SignalOverrides};
 use crate::needs::{Need, PanelDef, SignalSource, SignalType};
@@ -155,11 +157,11 @@ pub struct NeedReport {
 /// The whole plan for one app.
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
-    /// `namespace/name`.
-    pub app: String,
-    /// `deployment/checkout`.
+    /// The app (`namespace/name` in JSON).
+    pub app: AppId,
+    /// `deployment/checkout` (for readers of the JSON; the same as `app.workload()`).
     pub workload: String,
-    /// The namespace.
+    /// The namespace (for readers of the JSON; the same as `app.namespace()`).
     pub namespace: String,
     /// How the metrics endpoint was found, or why not.
     pub metrics: String,
@@ -196,11 +198,11 @@ pub struct GrafanaFolder {
 
 impl GrafanaFolder {
     /// The folder of `app`, titled `title` when the team chose one.
-    pub fn of(app: &App, title: Option<&str>) -> GrafanaFolder {
+    pub fn of(app: &AppId, title: Option<&str>) -> GrafanaFolder {
         use sha2::{Digest, Sha256};
         let title = title
             .map(str::to_string)
-            .unwrap_or_else(|| format!("{} ({})", app.name, app.namespace));
+            .unwrap_or_else(|| format!("{} ({})", app.name(), app.namespace()));
         let digest = Sha256::digest(format!("folder\0{title}"));
         let hash: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
         GrafanaFolder {
@@ -280,8 +282,8 @@ pub mod names {
     pub use crate::render::runbook::escape_markdown;
 
     /// The Grafana uid of an app's dashboard for `need`.
-    pub fn dashboard_uid(namespace: &str, app: &str, need: &str) -> String {
-        crate::render::dashboard::uid(namespace, app, need).to_string()
+    pub fn dashboard_uid(app: &crate::app::AppId, need: &str) -> String {
+        crate::render::dashboard::uid(app, need).to_string()
     }
 
     /// `runbook.md#checkoutcrashlooping`: the runbook section of one of an
@@ -353,8 +355,9 @@ struct NeedsPlanned {
 
 /// Builds the plan for `app` with `needs`.
 pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> {
-    let (stamp, dashboard_stamp) = stamps(app, options);
-    let ctx = context(app, options);
+    let id = app.id()?;
+    let (stamp, dashboard_stamp) = stamps(&id, app, options);
+    let ctx = context(app, id.clone(), options);
     let mut notes = Vec::new();
     let (usable, skipped_needs) = usable_needs(app, needs, options)?;
     let scope = Scope::of(app);
@@ -408,22 +411,22 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
     artifacts.extend(prometheus_artifacts(&ctx, &stamp, &groups, options)?);
     notes.extend(closing_notes(&ctx, options, !planned.dashboards.is_empty()));
     Ok(Plan {
-        app: app.id(),
-        workload: app.workload(),
-        namespace: app.namespace.clone(),
+        workload: id.workload(),
+        namespace: id.namespace().to_string(),
+        grafana_folder: GrafanaFolder::of(&id, options.grafana_folder.as_deref()),
+        app: id,
         metrics: app.metrics_reason.clone(),
         needs: planned.reports,
         skipped_needs,
         artifacts,
         notes,
-        grafana_folder: GrafanaFolder::of(app, options.grafana_folder.as_deref()),
         owner_labels: ctx.object_labels(),
     })
 }
 
 /// The stamps of the artifacts: the files' (naming the command that really
 /// writes them) and the dashboards' (always naming codify).
-fn stamps(app: &App, options: &PlanOptions) -> (Stamp, Stamp) {
+fn stamps(id: &AppId, app: &App, options: &PlanOptions) -> (Stamp, Stamp) {
     let onramp_args = app_args(app, &options.manifests);
     // `--out DIR` stays a placeholder: whatever folder a codify run named,
     // the bytes are the same.
@@ -433,8 +436,7 @@ fn stamps(app: &App, options: &PlanOptions) -> (Stamp, Stamp) {
     // Prometheus' folder name apply, which really wrote them.
     let dashboard_stamp = Stamp {
         generator: stamp::generator(),
-        app: app.id(),
-        workload: app.workload(),
+        app: id.clone(),
         command: codify.clone(),
     };
     let stamp = Stamp {
@@ -449,16 +451,17 @@ fn stamps(app: &App, options: &PlanOptions) -> (Stamp, Stamp) {
     (stamp, dashboard_stamp)
 }
 
-fn context<'a>(app: &'a App, options: &PlanOptions) -> Context<'a> {
+fn context<'a>(app: &'a App, id: AppId, options: &PlanOptions) -> Context<'a> {
     Context {
         app,
+        grafana_folder: GrafanaFolder::of(&id, options.grafana_folder.as_deref()).title,
+        id,
         onramp_args: app_args(app, &options.manifests),
         runbook_url: options
             .runbook_base_url
             .clone()
             .unwrap_or_else(|| paths::RUNBOOK.to_string()),
         selector_labels: options.selector_labels.clone(),
-        grafana_folder: GrafanaFolder::of(app, options.grafana_folder.as_deref()).title,
         grafana_datasource: options.grafana_datasource.clone(),
     }
 }
@@ -544,13 +547,12 @@ fn plan_needs(
     resolved: &[ResolvedNeed<'_>],
     options: &PlanOptions,
 ) -> Result<NeedsPlanned> {
-    let app = ctx.app;
     let siblings: Vec<(DashboardUid, String)> = resolved
         .iter()
         .map(|r| {
             (
-                dashboard::uid(&app.namespace, &app.name, &r.need.id),
-                format!("{} · {}", app.name, r.need.title),
+                dashboard::uid(&ctx.id, &r.need.id),
+                format!("{} · {}", ctx.id.name(), r.need.title),
             )
         })
         .collect();
@@ -665,19 +667,24 @@ fn stamped_dashboard(
     rendered: &dashboard::RenderedDashboard,
     options: &PlanOptions,
 ) -> Result<PlannedDashboard> {
-    let mut value = match options.dashboard_overrides.get(rendered.uid.as_str()) {
-        Some(json) => serde_json::from_str(json).map_err(|e| Error::Render {
-            artifact: format!("dashboard {}", rendered.uid),
-            message: format!("the dashboard given instead of the need's is not valid JSON: {e}"),
-        })?,
-        None => rendered.dashboard.clone(),
+    let given;
+    let value = match options.dashboard_overrides.get(rendered.uid.as_str()) {
+        Some(json) => {
+            given = serde_json::from_str(json).map_err(|e| Error::Render {
+                artifact: format!("dashboard {}", rendered.uid),
+                message: format!(
+                    "the dashboard given instead of the need's is not valid JSON: {e}"
+                ),
+            })?;
+            &given
+        }
+        None => &rendered.dashboard,
     };
-    stamp.dashboard(&mut value, &rendered.need);
     Ok(PlannedDashboard {
         uid: rendered.uid.clone(),
         title: rendered.title.clone(),
         need: rendered.need.clone(),
-        json: stamp::to_json(&value),
+        json: stamp.dashboard_json(value, &rendered.need),
     })
 }
 

@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::app::AppId;
 use crate::error::{Error, Result};
 use crate::needs::resolve::ResolvedNeed;
 use crate::needs::{PanelDef, PanelKind, VariableDef};
@@ -62,9 +63,10 @@ impl std::fmt::Display for DashboardUid {
     }
 }
 
-/// A deterministic Grafana uid for (namespace, app, need): readable, at most
-/// 40 characters of `[A-Za-z0-9_-]`, and distinct for distinct inputs.
-pub fn uid(namespace: &str, app: &str, need: &str) -> DashboardUid {
+/// A deterministic Grafana uid for (app, need): readable, at most 40
+/// characters of `[A-Za-z0-9_-]`, and distinct for distinct apps and needs.
+pub fn uid(app: &AppId, need: &str) -> DashboardUid {
+    let (namespace, app) = (app.namespace(), app.name());
     let digest = Sha256::digest(format!("{namespace}\0{app}\0{need}").as_bytes());
     let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
     let readable: String = format!("{app}-{need}")
@@ -248,7 +250,7 @@ fn links(ctx: &Context<'_>, input: &DashboardInput<'_>, uid: &DashboardUid) -> V
 pub fn render(ctx: &Context<'_>, input: &DashboardInput<'_>) -> Result<RenderedDashboard> {
     let need = input.need;
     let app = ctx.app;
-    let uid = uid(&app.namespace, &app.name, &need.need.id);
+    let uid = uid(&ctx.id, &need.need.id);
     let title = format!("{} · {}", app.name, need.need.title);
     let fail = |what: &str, message: String| Error::Render {
         artifact: format!("dashboard {uid} ({}), {what}", need.need.id),
@@ -639,12 +641,17 @@ mod tests {
 
     #[test]
     fn uids_are_valid_deterministic_and_distinct() {
-        let a = uid("shop", "checkout", "service-health");
-        assert_eq!(a, uid("shop", "checkout", "service-health"));
+        let id = |ns: &str, name: &str| {
+            AppId::new(ns, crate::app::WorkloadKind::Deployment, name).expect("valid")
+        };
+        let a = uid(&id("shop", "checkout"), "service-health");
+        assert_eq!(a, uid(&id("shop", "checkout"), "service-health"));
         assert_eq!(DashboardUid::parse(a.as_str()), Ok(a.clone()));
         assert!(a.as_str().starts_with("checkout-service-health-"), "{a}");
-        assert_ne!(uid("a-b", "c", "n"), uid("a", "b-c", "n"));
-        let long = uid("ns", &"x".repeat(80), "feature-flag-engagement");
+        assert_ne!(uid(&id("a-b", "c"), "n"), uid(&id("a", "b-c"), "n"));
+        // The longest names Kubernetes allows still give a 40-character uid.
+        let name = format!("{}.{}", "x".repeat(63), "y".repeat(63));
+        let long = uid(&id(&"n".repeat(63), &name), "feature-flag-engagement");
         assert_eq!(long.as_str().len(), 40, "{long}");
         assert_eq!(DashboardUid::parse(long.as_str()), Ok(long.clone()));
     }

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::app::App;
+use crate::app::{App, AppId};
 use crate::error::{Error, Result};
 
 /// The label every object onramp creates carries, and its value.
@@ -30,6 +30,8 @@ pub const APP_LABEL: &str = "onramp.dev/app";
 pub struct Context<'a> {
     /// The app.
     pub app: &'a App,
+    /// Its identity: namespace, kind and name, checked.
+    pub id: AppId,
     /// The arguments that select the app and its manifests for any onramp
     /// command (`deployment/checkout -n shop -f k8s/checkout.yaml`).
     pub onramp_args: String,

@@ -117,7 +117,7 @@ fn stale_files(plan: &Plan, out: &Path) -> Result<Vec<String>> {
             continue;
         };
         let provably_ours = stamp::read(&rel, &text).is_some_and(|found| {
-            found.app == plan.app
+            found.app == plan.app.to_string()
                 && found.intact
                 && match found.need {
                     // A dashboard must be the one its file name says.

@@ -18,7 +18,7 @@ use std::path::{Component, Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::plan::stamp;
+use crate::plan::{AppId, stamp};
 
 /// What happened to one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -101,7 +101,13 @@ pub enum Decision {
 /// Decides whether `new` (for `app`) may replace what is at `root/relative`:
 /// only a file onramp stamped for this app, unchanged since (or any such
 /// file with `force`, which overwrites hand edits).
-pub fn decide(root: &Path, relative: &str, new: &str, app: &str, force: bool) -> Result<Decision> {
+pub fn decide(
+    root: &Path,
+    relative: &str,
+    new: &str,
+    app: &AppId,
+    force: bool,
+) -> Result<Decision> {
     let existing = match inspect(root, relative)? {
         Existing::Missing => {
             return Ok(Decision::Write {
@@ -120,7 +126,9 @@ pub fn decide(root: &Path, relative: &str, new: &str, app: &str, force: bool) ->
     }
     let refusal = match stamp::read(relative, &existing) {
         None => Some("it has no onramp stamp; move it away to let onramp write it".to_string()),
-        Some(found) if found.app != app => Some(format!("onramp wrote it for {}", found.app)),
+        Some(found) if found.app != app.to_string() => {
+            Some(format!("onramp wrote it for {}", found.app))
+        }
         Some(_) if force => None,
         Some(found) if !found.hashed => Some(
             "an older onramp wrote it without a content hash, so a hand edit cannot be ruled out; look at it, then move it away or overwrite it with --force".to_string(),
@@ -154,7 +162,12 @@ pub struct Decided {
 /// Decides for every file (path relative to `root`, new content) of one
 /// sink run: what will happen to each, and the writes to make — or, when any
 /// file is not onramp's to replace, the refusal of all of them.
-pub fn decide_all(root: &Path, files: &[(&str, &str)], app: &str, force: bool) -> Result<Decided> {
+pub fn decide_all(
+    root: &Path,
+    files: &[(&str, &str)],
+    app: &AppId,
+    force: bool,
+) -> Result<Decided> {
     let mut changes = Vec::new();
     let mut writes = Vec::new();
     let mut refused = Vec::new();

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::client::prometheus::{PrometheusClient, RuleCheckError};
 use crate::error::{Error, Result};
-use crate::plan::{Plan, paths};
+use crate::plan::{AppId, Plan, paths};
 use crate::sink::{
     Change, Decided, FileWrite, clean_stale_temps, decide_all, restore, write_all, write_atomic,
 };
@@ -51,7 +51,7 @@ pub struct Outcome {
 }
 
 /// Checks the rules with promtool before anything is written.
-fn check_rules(app: &str, content: &str, config_dir: &Path) -> Result<Option<String>> {
+fn check_rules(app: &AppId, content: &str, config_dir: &Path) -> Result<Option<String>> {
     let write_err = |source| Error::Write {
         path: config_dir.to_path_buf(),
         source,
@@ -89,7 +89,7 @@ pub async fn apply(
     client: Option<&PrometheusClient>,
     force: bool,
 ) -> Result<Outcome> {
-    let file_name = format!("{}.yaml", plan.app.replace('/', "-"));
+    let file_name = format!("{}-{}.yaml", plan.app.namespace(), plan.app.name());
     let mut notes = Vec::new();
     let mut pending = Vec::new();
     match plan.artifact(paths::TARGETS_FILE) {

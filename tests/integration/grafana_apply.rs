@@ -14,7 +14,12 @@ const NEEDS: [&str; 3] = [
 ];
 
 fn uid(need: &str) -> String {
-    onramp::render::dashboard::uid("shop", "checkout", need).to_string()
+    onramp::render::dashboard::uid(
+        &onramp::app::AppId::new("shop", onramp::app::WorkloadKind::Deployment, "checkout")
+            .expect("valid"),
+        need,
+    )
+    .to_string()
 }
 
 fn apply(grafana: &GrafanaStandIn, extra: &[&str]) -> Run {

@@ -144,7 +144,12 @@ fn onboard_takes_the_shop_from_nothing_to_scraped_dashboarded_codified_and_verif
             )
             .is_none()
     );
-    let uid = onramp::render::dashboard::uid("shop", "checkout", "service-health").to_string();
+    let uid = onramp::render::dashboard::uid(
+        &onramp::app::AppId::new("shop", onramp::app::WorkloadKind::Deployment, "checkout")
+            .expect("valid"),
+        "service-health",
+    )
+    .to_string();
     assert!(grafana.dashboard(&uid).is_some(), "not in Grafana");
     assert_eq!(
         run.stdout_line("checkout · Service health:").trim(),

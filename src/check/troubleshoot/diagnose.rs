@@ -238,11 +238,15 @@ impl Context<'_> {
 
     /// A panel of the app's Troubleshooting dashboard.
     pub fn panel(&self, title: &str) -> Panel {
-        let uid = crate::plan::names::dashboard_uid(
+        // The workload came from the API server, so its names are valid
+        // Kubernetes names and the identity always builds.
+        let uid = crate::app::AppId::new(
             &self.workload.namespace,
+            self.workload.kind,
             &self.workload.name,
-            "troubleshooting",
-        );
+        )
+        .map(|id| crate::plan::names::dashboard_uid(&id, "troubleshooting"))
+        .unwrap_or_default();
         Panel {
             dashboard_uid: uid.clone(),
             title: format!("Troubleshooting › {title}"),

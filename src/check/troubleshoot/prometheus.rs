@@ -147,7 +147,7 @@ async fn targets(
 
 /// The app's name (`checkout` of `shop/checkout`).
 fn app_name(plan: &Plan) -> &str {
-    plan.app.rsplit('/').next().unwrap_or(&plan.app)
+    plan.app.name()
 }
 
 fn no_target(plan: &Plan, name: &str) -> Finding {

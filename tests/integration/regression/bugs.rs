@@ -232,7 +232,12 @@ fn the_diff_of_a_grafana_edit_labels_grafana_as_the_side_with_the_edit() {
     use crate::support::grafana::GrafanaStandIn;
     let grafana = GrafanaStandIn::start();
     against_grafana(&grafana, &["apply"]).expect_status(0);
-    let uid = onramp::render::dashboard::uid("shop", "checkout", "service-health").to_string();
+    let uid = onramp::render::dashboard::uid(
+        &onramp::app::AppId::new("shop", onramp::app::WorkloadKind::Deployment, "checkout")
+            .expect("valid"),
+        "service-health",
+    )
+    .to_string();
     grafana
         .edit_as("alice", &uid, |d| {
             let panel = d["panels"]
@@ -273,7 +278,12 @@ fn against_grafana(grafana: &crate::support::grafana::GrafanaStandIn, args: &[&s
 fn apply_keeps_a_dashboard_a_person_moved_to_another_folder_and_says_so() {
     let grafana = crate::support::grafana::GrafanaStandIn::start();
     against_grafana(&grafana, &["apply"]).expect_status(0);
-    let uid = onramp::render::dashboard::uid("shop", "checkout", "service-health").to_string();
+    let uid = onramp::render::dashboard::uid(
+        &onramp::app::AppId::new("shop", onramp::app::WorkloadKind::Deployment, "checkout")
+            .expect("valid"),
+        "service-health",
+    )
+    .to_string();
     let moved_to = grafana.move_as("alice", &uid, "Team SRE").expect("move");
     // A new runbook URL changes the dashboards' links: apply saves them again.
     let run = against_grafana(
@@ -307,7 +317,12 @@ fn the_sidecar_configmaps_and_apply_use_the_same_folder() {
     assert!(!folders.is_empty(), "{configmaps}");
     let grafana = crate::support::grafana::GrafanaStandIn::start();
     against_grafana(&grafana, &["apply"]).expect_status(0);
-    let uid = onramp::render::dashboard::uid("shop", "checkout", "service-health").to_string();
+    let uid = onramp::render::dashboard::uid(
+        &onramp::app::AppId::new("shop", onramp::app::WorkloadKind::Deployment, "checkout")
+            .expect("valid"),
+        "service-health",
+    )
+    .to_string();
     let title = grafana.meta(&uid).expect("pushed")["folderTitle"].clone();
     for folder in &folders {
         assert_eq!(
@@ -329,7 +344,12 @@ fn a_need_with_id_folder_does_not_take_the_grafana_folders_uid() {
         &["apply", "--needs-dir", &needs_dir, "--need", "folder"],
     );
     run.expect_status(0);
-    let dashboard = onramp::render::dashboard::uid("shop", "checkout", "folder").to_string();
+    let dashboard = onramp::render::dashboard::uid(
+        &onramp::app::AppId::new("shop", onramp::app::WorkloadKind::Deployment, "checkout")
+            .expect("valid"),
+        "folder",
+    )
+    .to_string();
     assert!(grafana.dashboard(&dashboard).is_some(), "{}", run.stdout);
     assert_eq!(
         grafana.folder_title(&dashboard),

@@ -244,7 +244,12 @@ fn a_save_stored_before_its_answer_was_lost_was_reported_as_someone_elses_edit()
         "{}",
         run.stdout
     );
-    let uid = onramp::render::dashboard::uid("shop", "checkout", "service-health").to_string();
+    let uid = onramp::render::dashboard::uid(
+        &onramp::app::AppId::new("shop", onramp::app::WorkloadKind::Deployment, "checkout")
+            .expect("valid"),
+        "service-health",
+    )
+    .to_string();
     assert_eq!(grafana.version(&uid), Some(1));
     // And the next apply finds nothing to change.
     let again = apply_to(&grafana, &[], &[], &token);
@@ -274,7 +279,12 @@ fn a_backup_of_a_live_dashboard_wrote_a_secret_pasted_into_it() {
     let token = [("GRAFANA_TOKEN", EDITOR_TOKEN)];
     let apply = |extra: &[&str]| apply_to(&grafana, &[], extra, &token);
     apply(&[]).expect_status(0);
-    let uid = onramp::render::dashboard::uid("shop", "checkout", "service-health").to_string();
+    let uid = onramp::render::dashboard::uid(
+        &onramp::app::AppId::new("shop", onramp::app::WorkloadKind::Deployment, "checkout")
+            .expect("valid"),
+        "service-health",
+    )
+    .to_string();
     // A person pastes onramp's own token into a description.
     grafana
         .edit_as("alice", &uid, |d| {

@@ -61,7 +61,12 @@ fn a_forced_apply_backup_inside_the_codify_folder_survives_codify() {
         onramp_env(&args, &token)
     };
     apply(&[]).expect_status(0);
-    let uid = onramp::render::dashboard::uid("shop", "checkout", "service-health").to_string();
+    let uid = onramp::render::dashboard::uid(
+        &onramp::app::AppId::new("shop", onramp::app::WorkloadKind::Deployment, "checkout")
+            .expect("valid"),
+        "service-health",
+    )
+    .to_string();
     grafana
         .edit_as("alice", &uid, |d| {
             d["title"] = serde_json::Value::from("Alice's service health")
