@@ -381,7 +381,7 @@ fn commands_printed_in_the_runbook_and_file_headers_failed_as_written() {
         .iter()
         .filter_map(|c| c.split_whitespace().nth(1))
         .collect();
-    for verb in ["codify", "plan", "verify"] {
+    for verb in ["codify", "plan", "verify", "troubleshoot"] {
         assert!(
             verbs.contains(&verb),
             "no `onramp {verb}` among {commands:?}"
@@ -389,6 +389,9 @@ fn commands_printed_in_the_runbook_and_file_headers_failed_as_written() {
     }
 
     let prometheus = crate::support::prometheus::PrometheusServer::start(Default::default());
+    // `troubleshoot` reads the cluster: the shop in the stand-in's cluster.
+    let cluster =
+        crate::support::kube::Standin::start(crate::support::kube::Scenario::KubePrometheusStack);
     let out = tempfile::tempdir().expect("temp dir");
     let bin = Path::new(env!("CARGO_BIN_EXE_onramp"))
         .parent()
@@ -407,12 +410,14 @@ fn commands_printed_in_the_runbook_and_file_headers_failed_as_written() {
             .args(["-c", &filled])
             .current_dir(crate::support::repo())
             .env("PATH", &path)
+            .env("KUBECONFIG", cluster.kubeconfig())
             .env_remove("ONRAMP_CONFIG")
             .output()
             .expect("sh runs");
         let stderr = String::from_utf8_lossy(&run.stderr);
         // verify may find failing checks (exit 1) against a Prometheus that
-        // scrapes nothing; what must not happen is bad usage or input (2).
+        // scrapes nothing, troubleshoot findings; what must not happen is
+        // bad usage or input (2).
         assert!(
             matches!(run.status.code(), Some(0 | 1)),
             "`{filled}` failed ({:?}):\n{stderr}",
