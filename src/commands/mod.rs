@@ -142,6 +142,26 @@ fn service_reference(reference: &str, config: &Config) -> Result<(String, String
     }
 }
 
+/// The cluster's Prometheus through the API server's service proxy:
+/// `prometheus.service` of onramp.yaml (`NAMESPACE/NAME:PORT`, which a
+/// person may set to pick one of several), else the Service `detect` finds
+/// in `stack`; `None` when there is neither.
+pub fn cluster_prometheus(
+    client: &KubeClient,
+    stack: &Stack,
+    config: &Config,
+) -> Result<Option<PrometheusClient>> {
+    let (namespace, name, port) = match &config.file.prometheus.service {
+        Some(reference) => service_reference(reference, config)?,
+        None => match stack.prometheus_service() {
+            Some(s) => (s.namespace.clone(), s.name.clone(), s.port.to_string()),
+            None => return Ok(None),
+        },
+    };
+    let proxy = crate::client::kube::ServiceProxy::new(client.clone(), &namespace, &name, &port);
+    Ok(Some(PrometheusClient::through(proxy)?))
+}
+
 /// Without `-f` the app comes from the cluster; when there is none either,
 /// the message names both ways to give onramp the app.
 fn no_source(err: crate::client::kube::Error) -> Error {
@@ -228,21 +248,10 @@ impl Live {
         options.without_operator = self.stack.operator.is_none();
     }
 
-    /// The cluster's Prometheus through the API server's service proxy:
-    /// `prometheus.service` of onramp.yaml (`NAMESPACE/NAME:PORT`, which a
-    /// person may set to pick one of several), else the Service `detect`
-    /// finds.
+    /// The cluster's Prometheus through the API server's service proxy
+    /// (see [`cluster_prometheus`]).
     fn prometheus(&self, config: &Config) -> Result<Option<PrometheusClient>> {
-        let (namespace, name, port) = match &config.file.prometheus.service {
-            Some(reference) => service_reference(reference, config)?,
-            None => match self.stack.prometheus_service() {
-                Some(s) => (s.namespace.clone(), s.name.clone(), s.port.to_string()),
-                None => return Ok(None),
-            },
-        };
-        let proxy =
-            crate::client::kube::ServiceProxy::new(self.client.clone(), &namespace, &name, &port);
-        Ok(Some(PrometheusClient::through(proxy)?))
+        cluster_prometheus(&self.client, &self.stack, config)
     }
 
     /// What the plan should say about the cluster: where the labels came

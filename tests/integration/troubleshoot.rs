@@ -400,12 +400,14 @@ fn troubleshoot_works_with_exactly_the_rules_onramp_rbac_prints() {
             "/events: list",
             "/pods: list",
             "/pods/log: get",
-            "/services: list",
+            "/services: get,list",
+            "/services/proxy: create,get",
             "apps/daemonsets: get",
-            "apps/deployments: get",
+            "apps/deployments: get,list",
             "apps/replicasets: list",
             "apps/statefulsets: get",
             "discovery.k8s.io/endpointslices: list",
+            "monitoring.coreos.com/prometheuses: list",
         ]
     );
     let standin = Standin::start(Scenario::Troubleshoot("crashloop"));

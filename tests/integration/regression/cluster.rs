@@ -38,3 +38,65 @@ fn a_503_through_the_service_proxy_is_not_retried_for_minutes() {
         .count();
     assert_eq!(proxied, 1, "{:?}", standin.request_log());
 }
+
+/// `troubleshoot` without `--prometheus-url` left Prometheus unchecked even
+/// when the cluster runs one: `plan` and `verify` reach it through the API
+/// server's service proxy, and so must troubleshoot, with exactly the rules
+/// `onramp rbac troubleshoot` prints, saying which way it was reached.
+#[test]
+fn troubleshoot_without_a_url_reaches_the_clusters_prometheus_through_the_service_proxy() {
+    let stack = crate::live::Stack::with_sessions(10, Duration::from_millis(200));
+    stack.apply(&stack.shop.address(), &[]).expect_status(0);
+    // The shop scraped once, so the target troubleshoot reads is there.
+    let scraped = Instant::now();
+    while stack
+        .prometheus
+        .query("up{namespace=\"shop\",job=\"checkout\"} == 1")
+        .is_empty()
+    {
+        assert!(scraped.elapsed() < Duration::from_secs(60), "never scraped");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let address = stack.prometheus.address().parse().expect("an address");
+    standin.proxy_to("monitoring", "prometheus-operated", "9090", address);
+    let printed = crate::detect::printed_rules_of("troubleshoot");
+    standin.set_rbac(crate::detect::as_rules(&printed));
+    let run = crate::troubleshoot::troubleshoot(&standin, &["--since", "5m", "-o", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("JSON: {e}\n{}\n{}", run.stdout, run.stderr));
+    // Prometheus was asked: what is left unchecked is what needs traffic,
+    // never Prometheus as a whole.
+    let unchecked = report["not_checked"].as_array().expect("not_checked");
+    assert!(
+        !unchecked.iter().any(|gap| gap["what"]
+            .as_str()
+            .is_some_and(|w| w.starts_with("Prometheus"))),
+        "{report:#}"
+    );
+    let checked: Vec<&str> = report["checked"]
+        .as_array()
+        .expect("checked")
+        .iter()
+        .filter_map(serde_json::Value::as_str)
+        .collect();
+    let reached = format!(
+        "Prometheus reached at service monitoring/prometheus-operated:9090 through the Kubernetes API server {} (context standin)",
+        standin.url()
+    );
+    assert!(checked.contains(&reached.as_str()), "{checked:#?}");
+    assert!(
+        checked.contains(&"scrape targets: 1 of 1 up"),
+        "{checked:#?}"
+    );
+    let proxied = standin
+        .request_log()
+        .iter()
+        .filter(|r| {
+            r.contains(
+                "/api/v1/namespaces/monitoring/services/prometheus-operated:9090/proxy/api/v1/",
+            )
+        })
+        .count();
+    assert!(proxied > 0, "{:?}", standin.request_log());
+}
