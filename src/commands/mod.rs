@@ -246,6 +246,15 @@ impl Live {
         labels.extend(std::mem::take(&mut options.selector_labels));
         options.selector_labels = labels;
         options.without_operator = self.stack.operator.is_none();
+        // The dashboards' ConfigMaps carry what the cluster's sidecar
+        // watches, unless onramp.yaml names the label.
+        if let Some((_, sidecar)) = self.stack.sidecar() {
+            if options.sidecar_label.is_none() {
+                let value = sidecar.label_value.as_deref().unwrap_or("1");
+                options.sidecar_label = Some((sidecar.label.clone(), value.to_string()));
+            }
+            options.sidecar_folder_annotation = sidecar.folder_annotation.clone();
+        }
     }
 
     /// The cluster's Prometheus through the API server's service proxy

@@ -100,3 +100,88 @@ fn troubleshoot_without_a_url_reaches_the_clusters_prometheus_through_the_servic
         .count();
     assert!(proxied > 0, "{:?}", standin.request_log());
 }
+
+/// Sets the env of the Grafana sidecar container of kube-prometheus-stack
+/// to `env` (`NAME`, value), as a chart with other `sidecar.dashboards`
+/// values would.
+fn set_sidecar_env(standin: &Standin, env: &[(&str, &str)]) {
+    let env: Vec<serde_json::Value> = env
+        .iter()
+        .map(|(name, value)| serde_json::json!({"name": name, "value": value}))
+        .collect();
+    standin.edit(
+        "apps/v1",
+        "Deployment",
+        "monitoring",
+        "kube-prometheus-stack-grafana",
+        |d| d["spec"]["template"]["spec"]["containers"][0]["env"] = serde_json::json!(env),
+    );
+}
+
+/// `onramp apply checkout -n shop` from the cluster (no Grafana: the
+/// dashboards go as sidecar ConfigMaps), in `dir`; the stored ConfigMap of
+/// the service-health dashboard.
+fn applied_dashboard_config_map(standin: &Standin, dir: &std::path::Path) -> serde_json::Value {
+    let kubeconfig = standin.kubeconfig();
+    let run = detect_in(
+        dir,
+        &[
+            "apply",
+            "checkout",
+            "-n",
+            "shop",
+            "--kubeconfig",
+            kubeconfig.to_str().expect("utf-8"),
+        ],
+    );
+    run.expect_status(0);
+    standin
+        .object(
+            "v1",
+            "ConfigMap",
+            "shop",
+            "checkout-service-health-dashboard",
+        )
+        .expect("the dashboard's ConfigMap")
+}
+
+/// The dashboards' ConfigMaps always carried `grafana_dashboard: "1"` and
+/// `grafana_folder`, so a Grafana sidecar watching another label never
+/// loaded them: they must carry the label and folder annotation the
+/// cluster's sidecar names, unless onramp.yaml names the label.
+#[test]
+fn dashboard_config_maps_carry_the_label_the_clusters_grafana_sidecar_watches() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    set_sidecar_env(
+        &standin,
+        &[
+            ("LABEL", "team_dashboard"),
+            ("LABEL_VALUE", "shop"),
+            ("FOLDER_ANNOTATION", "k8s-sidecar-target-directory"),
+        ],
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config_map = applied_dashboard_config_map(&standin, dir.path());
+    let metadata = &config_map["metadata"];
+    assert_eq!(metadata["labels"]["team_dashboard"], "shop", "{metadata:#}");
+    assert!(
+        metadata["labels"].get("grafana_dashboard").is_none(),
+        "{metadata:#}"
+    );
+    assert_eq!(
+        metadata["annotations"]["k8s-sidecar-target-directory"], "checkout (shop)",
+        "{metadata:#}"
+    );
+
+    // onramp.yaml's grafana.sidecar_label wins over the cluster's, as
+    // labels: does over the Prometheus selector.
+    std::fs::write(
+        dir.path().join("onramp.yaml"),
+        "grafana:\n  sidecar_label: mine=yes\n",
+    )
+    .expect("onramp.yaml");
+    let config_map = applied_dashboard_config_map(&standin, dir.path());
+    let labels = &config_map["metadata"]["labels"];
+    assert_eq!(labels["mine"], "yes", "{labels:#}");
+    assert!(labels.get("team_dashboard").is_none(), "{labels:#}");
+}
