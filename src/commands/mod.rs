@@ -20,7 +20,7 @@ use crate::app::{self, App};
 use crate::check::selection;
 use crate::check::stack::Stack;
 use crate::cli::config::Config;
-use crate::cli::{AppSelection, AppSettings, GrafanaArgs};
+use crate::cli::{AppSelection, AppSettings, GrafanaArgs, RbacCommand};
 use crate::client::kube::KubeClient;
 use crate::client::prometheus::PrometheusClient;
 use crate::error::{Error, Result};
@@ -317,7 +317,36 @@ impl Prepared {
         grafana: Option<&GrafanaArgs>,
         deadline: Option<std::time::Instant>,
     ) -> Result<Prepared> {
+        let settings = AppSettings::new(selection, config)?;
+        Prepared::from_settings(settings, selection, config, subcommand, grafana, deadline).await
+    }
+
+    /// As [`Prepared::new`] for a command that writes to the cluster
+    /// (`apply`, `onboard`): a refused read or write points at `onramp rbac
+    /// apply`, whose rules cover both, not at `rbac plan`.
+    pub async fn to_apply(
+        selection: &AppSelection,
+        config: &Config,
+        subcommand: &'static str,
+        grafana: Option<&GrafanaArgs>,
+    ) -> Result<Prepared> {
         let mut settings = AppSettings::new(selection, config)?;
+        if settings.cluster.is_some() {
+            settings.cluster = Some(selection.cluster.settings(RbacCommand::Apply));
+        }
+        Prepared::from_settings(settings, selection, config, subcommand, grafana, None).await
+    }
+
+    /// Reads the app (from the cluster when `settings` say so), asks
+    /// Prometheus, and plans.
+    async fn from_settings(
+        mut settings: AppSettings,
+        selection: &AppSelection,
+        config: &Config,
+        subcommand: &'static str,
+        grafana: Option<&GrafanaArgs>,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<Prepared> {
         settings.plan.subcommand = Some(subcommand);
         if let Some(url) = grafana.map(GrafanaArgs::link_base).transpose()?.flatten() {
             settings.plan.grafana_url = Some(url);

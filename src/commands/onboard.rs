@@ -31,7 +31,8 @@ pub async fn run(args: &OnboardArgs, config: &Config) -> Result<Outcome> {
     if let Some(out) = &args.out {
         codify::check_out_is_folder(out)?;
     }
-    let prepared = Prepared::new(&args.selection, config, "codify", Some(&args.grafana)).await?;
+    let prepared =
+        Prepared::to_apply(&args.selection, config, "codify", Some(&args.grafana)).await?;
     let plan = &prepared.plan;
     let out = args
         .out

@@ -185,3 +185,46 @@ fn dashboard_config_maps_carry_the_label_the_clusters_grafana_sidecar_watches() 
     assert_eq!(labels["mine"], "yes", "{labels:#}");
     assert!(labels.get("team_dashboard").is_none(), "{labels:#}");
 }
+
+/// `apply` and `onboard` read the app from the cluster with `plan`'s
+/// settings, so a refused read (or write) pointed at `onramp rbac plan`,
+/// whose rules cannot write: it must point at `onramp rbac apply`.
+#[test]
+fn a_refused_read_during_apply_or_onboard_points_at_onramp_rbac_apply() {
+    let without_deployments: Vec<_> = crate::detect::printed_rules_of("apply")
+        .into_iter()
+        .filter(|(_, _, resource)| resource != "deployments")
+        .collect();
+    let out = tempfile::tempdir().expect("temp dir");
+    let out = out.path().join("observability");
+    for command in [
+        vec!["apply", "checkout", "-n", "shop"],
+        vec![
+            "onboard",
+            "checkout",
+            "-n",
+            "shop",
+            "--out",
+            out.to_str().expect("utf-8"),
+        ],
+    ] {
+        let standin = Standin::start(Scenario::KubePrometheusStack);
+        standin.set_rbac(crate::detect::as_rules(&without_deployments));
+        let dir = tempfile::tempdir().expect("temp dir");
+        let kubeconfig = standin.kubeconfig();
+        let mut args = command.clone();
+        args.extend(["--kubeconfig", kubeconfig.to_str().expect("utf-8")]);
+        let run = detect_in(dir.path(), &args);
+        run.expect_status(4);
+        assert!(
+            run.stderr
+                .contains("refused to let onramp get deployments.apps in namespace shop")
+                && run
+                    .stderr
+                    .trim_end()
+                    .ends_with("grant it with: the ClusterRole printed by `onramp rbac apply`"),
+            "{command:?}: {}",
+            run.stderr
+        );
+    }
+}
