@@ -380,6 +380,10 @@ pub struct OnboardArgs {
     /// Where --force saves the live dashboards it overwrites.
     #[arg(long, value_name = "DIR", default_value = "onramp-backups")]
     pub backup_dir: PathBuf,
+    /// Plan, then only the cluster's server-side dry run: nothing is stored in the cluster,
+    /// nothing pushed to Grafana, codified or verified.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `onramp verify`.
