@@ -256,7 +256,7 @@ fn a_healthy_app_says_so_in_one_line_and_exits_0() {
     assert_eq!(
         run.stdout,
         "shop/deployment/checkout is healthy: 2/2 pods ready, 2 desired, no crash, no warning event (since 30m).\n\
-         Not checked: Prometheus: scrape targets, errors, latency, saturation, alerts, feature flags — no Prometheus configured: pass --prometheus-url URL (or set PROMETHEUS_URL, or prometheus.url in onramp.yaml)\n"
+         Not checked: Prometheus: scrape targets, errors, latency, saturation, alerts, feature flags — no Prometheus configured and none found in the cluster (`onramp detect` shows what it sees): pass --prometheus-url URL (or set PROMETHEUS_URL, or prometheus.url in onramp.yaml)\n"
     );
     let run = troubleshoot(&standin, &["--output", "json"]);
     run.expect_status(0);
