@@ -71,9 +71,11 @@ async fn prometheus_checks(
     };
     let mut report = prometheus::check(&client, &plan, args.since, grafana.as_deref()).await;
     // Which Prometheus answered: a URL, or a Service through the API server.
+    let via = client.reached_via();
     report
         .checked
-        .insert(0, format!("Prometheus reached at {}", client.reached_via()));
+        .insert(0, format!("Prometheus reached at {via}"));
+    report.prometheus = Some(via);
     Ok(report)
 }
 

@@ -85,6 +85,8 @@ fn troubleshoot_without_a_url_reaches_the_clusters_prometheus_through_the_servic
         standin.url()
     );
     assert!(checked.contains(&reached.as_str()), "{checked:#?}");
+    let text = crate::troubleshoot::troubleshoot(&standin, &["--since", "5m"]);
+    assert!(text.stdout.contains(&reached), "{}", text.stdout);
     assert!(
         checked.contains(&"scrape targets: 1 of 1 up"),
         "{checked:#?}"
