@@ -380,6 +380,10 @@ pub struct OnboardArgs {
     /// Where --force saves the live dashboards it overwrites.
     #[arg(long, value_name = "DIR", default_value = "onramp-backups")]
     pub backup_dir: PathBuf,
+    /// Plan, then only the cluster's server-side dry run: nothing is stored in the cluster,
+    /// nothing pushed to Grafana, codified or verified.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `onramp verify`.
@@ -634,6 +638,8 @@ impl AppSettings {
                     .transpose()?,
                 grafana_folder: file.grafana.folder.clone(),
                 grafana_datasource: file.grafana.datasource.clone(),
+                sidecar_label: sidecar_label(config)?,
+                sidecar_folder_annotation: None,
                 needs_explicit: !need_ids.is_empty(),
                 static_target: render.target.clone(),
                 dashboard_overrides: BTreeMap::new(),
@@ -675,6 +681,22 @@ fn selector_labels(render: &RenderArgs, config: &Config) -> Result<BTreeMap<Stri
         labels.insert(k, v);
     }
     Ok(labels)
+}
+
+/// onramp.yaml's `grafana.sidecar_label` (`KEY=VALUE`, or `KEY` for a
+/// sidecar that watches any value, which then gets `1`), checked.
+fn sidecar_label(config: &Config) -> Result<Option<(String, String)>> {
+    let Some(spec) = &config.file.grafana.sidecar_label else {
+        return Ok(None);
+    };
+    let (k, v) = spec.split_once('=').unwrap_or((spec.as_str(), "1"));
+    crate::app::validate::label(k, v).map_err(|m| Error::Config {
+        location: crate::error::Location::file(config.origin()),
+        message: format!(
+            "grafana.sidecar_label {spec:?}: {m} (write KEY=VALUE, e.g. grafana_dashboard=1)"
+        ),
+    })?;
+    Ok(Some((k.to_string(), v.to_string())))
 }
 
 /// `--runbook-url`, else onramp.yaml's `runbook_base_url`.

@@ -57,7 +57,8 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
         .or_else(|| config.file.prometheus.config_dir.clone());
     let grafana = args.grafana.client(config)?;
     check_targets(args, config_dir.is_some(), grafana.is_some())?;
-    let mut prepared = Prepared::new(&args.selection, config, "apply", Some(&args.grafana)).await?;
+    let mut prepared =
+        Prepared::to_apply(&args.selection, config, "apply", Some(&args.grafana)).await?;
     if let Some(dir) = &args.from {
         let codified = codified_dashboards(dir, &prepared.plan)?;
         prepared.replan_with_dashboards(codified)?;

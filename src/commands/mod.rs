@@ -20,7 +20,7 @@ use crate::app::{self, App};
 use crate::check::selection;
 use crate::check::stack::Stack;
 use crate::cli::config::Config;
-use crate::cli::{AppSelection, AppSettings, GrafanaArgs};
+use crate::cli::{AppSelection, AppSettings, GrafanaArgs, RbacCommand};
 use crate::client::kube::KubeClient;
 use crate::client::prometheus::PrometheusClient;
 use crate::error::{Error, Result};
@@ -142,6 +142,26 @@ fn service_reference(reference: &str, config: &Config) -> Result<(String, String
     }
 }
 
+/// The cluster's Prometheus through the API server's service proxy:
+/// `prometheus.service` of onramp.yaml (`NAMESPACE/NAME:PORT`, which a
+/// person may set to pick one of several), else the Service `detect` finds
+/// in `stack`; `None` when there is neither.
+pub fn cluster_prometheus(
+    client: &KubeClient,
+    stack: &Stack,
+    config: &Config,
+) -> Result<Option<PrometheusClient>> {
+    let (namespace, name, port) = match &config.file.prometheus.service {
+        Some(reference) => service_reference(reference, config)?,
+        None => match stack.prometheus_service() {
+            Some(s) => (s.namespace.clone(), s.name.clone(), s.port.to_string()),
+            None => return Ok(None),
+        },
+    };
+    let proxy = crate::client::kube::ServiceProxy::new(client.clone(), &namespace, &name, &port);
+    Ok(Some(PrometheusClient::through(proxy)?))
+}
+
 /// Without `-f` the app comes from the cluster; when there is none either,
 /// the message names both ways to give onramp the app.
 fn no_source(err: crate::client::kube::Error) -> Error {
@@ -226,23 +246,21 @@ impl Live {
         labels.extend(std::mem::take(&mut options.selector_labels));
         options.selector_labels = labels;
         options.without_operator = self.stack.operator.is_none();
+        // The dashboards' ConfigMaps carry what the cluster's sidecar
+        // watches, unless onramp.yaml names the label.
+        if let Some((_, sidecar)) = self.stack.sidecar() {
+            if options.sidecar_label.is_none() {
+                let value = sidecar.label_value.as_deref().unwrap_or("1");
+                options.sidecar_label = Some((sidecar.label.clone(), value.to_string()));
+            }
+            options.sidecar_folder_annotation = sidecar.folder_annotation.clone();
+        }
     }
 
-    /// The cluster's Prometheus through the API server's service proxy:
-    /// `prometheus.service` of onramp.yaml (`NAMESPACE/NAME:PORT`, which a
-    /// person may set to pick one of several), else the Service `detect`
-    /// finds.
+    /// The cluster's Prometheus through the API server's service proxy
+    /// (see [`cluster_prometheus`]).
     fn prometheus(&self, config: &Config) -> Result<Option<PrometheusClient>> {
-        let (namespace, name, port) = match &config.file.prometheus.service {
-            Some(reference) => service_reference(reference, config)?,
-            None => match self.stack.prometheus_service() {
-                Some(s) => (s.namespace.clone(), s.name.clone(), s.port.to_string()),
-                None => return Ok(None),
-            },
-        };
-        let proxy =
-            crate::client::kube::ServiceProxy::new(self.client.clone(), &namespace, &name, &port);
-        Ok(Some(PrometheusClient::through(proxy)?))
+        cluster_prometheus(&self.client, &self.stack, config)
     }
 
     /// What the plan should say about the cluster: where the labels came
@@ -299,7 +317,36 @@ impl Prepared {
         grafana: Option<&GrafanaArgs>,
         deadline: Option<std::time::Instant>,
     ) -> Result<Prepared> {
+        let settings = AppSettings::new(selection, config)?;
+        Prepared::from_settings(settings, selection, config, subcommand, grafana, deadline).await
+    }
+
+    /// As [`Prepared::new`] for a command that writes to the cluster
+    /// (`apply`, `onboard`): a refused read or write points at `onramp rbac
+    /// apply`, whose rules cover both, not at `rbac plan`.
+    pub async fn to_apply(
+        selection: &AppSelection,
+        config: &Config,
+        subcommand: &'static str,
+        grafana: Option<&GrafanaArgs>,
+    ) -> Result<Prepared> {
         let mut settings = AppSettings::new(selection, config)?;
+        if settings.cluster.is_some() {
+            settings.cluster = Some(selection.cluster.settings(RbacCommand::Apply));
+        }
+        Prepared::from_settings(settings, selection, config, subcommand, grafana, None).await
+    }
+
+    /// Reads the app (from the cluster when `settings` say so), asks
+    /// Prometheus, and plans.
+    async fn from_settings(
+        mut settings: AppSettings,
+        selection: &AppSelection,
+        config: &Config,
+        subcommand: &'static str,
+        grafana: Option<&GrafanaArgs>,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<Prepared> {
         settings.plan.subcommand = Some(subcommand);
         if let Some(url) = grafana.map(GrafanaArgs::link_base).transpose()?.flatten() {
             settings.plan.grafana_url = Some(url);

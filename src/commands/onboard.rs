@@ -31,7 +31,8 @@ pub async fn run(args: &OnboardArgs, config: &Config) -> Result<Outcome> {
     if let Some(out) = &args.out {
         codify::check_out_is_folder(out)?;
     }
-    let prepared = Prepared::new(&args.selection, config, "codify", Some(&args.grafana)).await?;
+    let prepared =
+        Prepared::to_apply(&args.selection, config, "codify", Some(&args.grafana)).await?;
     let plan = &prepared.plan;
     let out = args
         .out
@@ -43,6 +44,9 @@ pub async fn run(args: &OnboardArgs, config: &Config) -> Result<Outcome> {
         "Onboarding {} in namespace {}.\n",
         plan.workload, plan.namespace
     ))?;
+    if args.dry_run {
+        return dry_run(args, &prepared, &out, grafana.is_none()).await;
+    }
     if click_first(args, config, &prepared, grafana.as_ref()).await? == Outcome::CheckFailed {
         print("Stopped: nothing was codified or verified.\n")?;
         return Ok(Outcome::CheckFailed);
@@ -75,6 +79,28 @@ pub async fn run(args: &OnboardArgs, config: &Config) -> Result<Outcome> {
         Some(report) if !report.passed => Outcome::CheckFailed,
         _ => Outcome::Success,
     })
+}
+
+/// `--dry-run`: the cluster's server-side dry run of step 1, and what the
+/// other steps would do, doing none of it.
+async fn dry_run(
+    args: &OnboardArgs,
+    prepared: &Prepared,
+    out: &Path,
+    dashboard_config_maps: bool,
+) -> Result<Outcome> {
+    print("\n1/4 apply to the cluster (server-side dry run)\n")?;
+    let options = kube_sink::Options {
+        dry_run: true,
+        force_conflicts: args.force_conflicts,
+        dashboard_config_maps,
+    };
+    let applied = apply::apply_to_cluster(prepared, &args.selection.cluster, &options).await?;
+    print(&format!(
+        "\nDry run: nothing was stored in the cluster, pushed to Grafana, codified into {} or verified. Run it again without --dry-run to onboard.\n",
+        out.display()
+    ))?;
+    Ok(applied)
 }
 
 /// Steps 1 and 2: the objects to the cluster, the dashboards to Grafana

@@ -7,20 +7,31 @@ use crate::client::kube::Access;
 use crate::commands::{Outcome, print};
 use crate::error::{Error, Result};
 
+/// Prometheus through the API server's service proxy (GET queries, POST
+/// long ones).
+const PROXY: [Access; 2] = [
+    crate::client::kube::PROXY_GET,
+    crate::client::kube::PROXY_CREATE,
+];
+
 /// The permissions a command's requests use.
 fn access(command: RbacCommand) -> Vec<Access> {
     match command {
         RbacCommand::Detect => crate::check::stack::ACCESS.to_vec(),
-        RbacCommand::Troubleshoot => crate::check::troubleshoot::cluster::ACCESS.to_vec(),
+        // The app's objects, what detect reads to find Prometheus, and
+        // Prometheus through the service proxy.
+        RbacCommand::Troubleshoot => [
+            &crate::check::troubleshoot::cluster::ACCESS[..],
+            &crate::check::stack::ACCESS,
+            &PROXY,
+        ]
+        .concat(),
         // The app, what detect reads (the labels monitors need), and
         // Prometheus through the service proxy.
         RbacCommand::Plan => [
             &crate::app::cluster::ACCESS[..],
             &crate::check::stack::ACCESS,
-            &[
-                crate::client::kube::PROXY_GET,
-                crate::client::kube::PROXY_CREATE,
-            ],
+            &PROXY,
         ]
         .concat(),
         // Apply reads the app as plan does, then writes its objects.

@@ -8,7 +8,8 @@ use crate::check::troubleshoot::{self, NotChecked, Report, app_plan, cluster, pr
 use crate::cli::config::Config;
 use crate::cli::{GrafanaArgs, RbacCommand, ReportFormat, TroubleshootArgs};
 use crate::client::kube::KubeClient;
-use crate::commands::{Outcome, print, print_json};
+use crate::client::prometheus::PrometheusClient;
+use crate::commands::{Outcome, cluster_prometheus, print, print_json};
 use crate::error::Result;
 
 /// Runs `troubleshoot`.
@@ -33,7 +34,7 @@ pub async fn run(args: &TroubleshootArgs, config: &Config) -> Result<Outcome> {
     };
     let gathered = cluster::gather_app(&client, &app).await?;
     let mut report = troubleshoot::diagnose::report(&gathered, &options);
-    report.merge(prometheus_checks(args, config, &app, &gathered, options.grafana).await?);
+    report.merge(prometheus_checks(args, config, &client, &app, &gathered, options.grafana).await?);
     report.rank();
     publish(args, &report)?;
     Ok(if report.alarming() {
@@ -44,35 +45,72 @@ pub async fn run(args: &TroubleshootArgs, config: &Config) -> Result<Outcome> {
 }
 
 /// The Prometheus checks, on the plan of the app as the cluster runs it;
-/// without a Prometheus URL, or when it cannot be reached, a gap in the
-/// report: the cluster checks still stand.
+/// without a Prometheus URL, the cluster's Prometheus through the API
+/// server's service proxy (as `plan` and `verify` reach it). Without either,
+/// or when it cannot be reached, a gap in the report: the cluster checks
+/// still stand.
 async fn prometheus_checks(
     args: &TroubleshootArgs,
     config: &Config,
+    cluster: &KubeClient,
     app: &AppRef,
     gathered: &Gathered,
     grafana: Option<String>,
 ) -> Result<Report> {
-    let Some(client) = args.prometheus.client(config)? else {
-        return Ok(Report {
-            not_checked: vec![NotChecked {
-                what: prometheus::CHECKS.to_string(),
-                why: "no Prometheus configured: pass --prometheus-url URL (or set PROMETHEUS_URL, or prometheus.url in onramp.yaml)".to_string(),
-            }],
-            ..Report::default()
-        });
+    let client = match args.prometheus.client(config)? {
+        Some(client) => client,
+        None => match in_cluster(cluster, config).await? {
+            Ok(client) => client,
+            Err(gap) => return Ok(gap_report(gap)),
+        },
     };
     let objects = app_plan::objects_of(gathered);
     let plan = match app_plan::plan(&objects, app, &client, grafana.clone()).await {
         Ok(plan) => plan,
-        Err(gap) => {
-            return Ok(Report {
-                not_checked: vec![gap],
-                ..Report::default()
-            });
+        Err(gap) => return Ok(gap_report(gap)),
+    };
+    let mut report = prometheus::check(&client, &plan, args.since, grafana.as_deref()).await;
+    // Which Prometheus answered: a URL, or a Service through the API server.
+    let via = client.reached_via();
+    report
+        .checked
+        .insert(0, format!("Prometheus reached at {via}"));
+    report.prometheus = Some(via);
+    Ok(report)
+}
+
+/// The Prometheus `detect` finds in the cluster (or onramp.yaml's
+/// `prometheus.service`), through the service proxy; when there is none, or
+/// detect may not read the cluster, the gap saying so. Only a bad
+/// onramp.yaml is an error.
+async fn in_cluster(
+    cluster: &KubeClient,
+    config: &Config,
+) -> Result<std::result::Result<PrometheusClient, NotChecked>> {
+    let gap = |why: String| NotChecked {
+        what: prometheus::CHECKS.to_string(),
+        why,
+    };
+    let stack = match crate::check::stack::detect(cluster).await {
+        Ok(stack) => stack,
+        Err(err) => {
+            return Ok(Err(gap(format!(
+                "no Prometheus configured, and the cluster's could not be looked for: {}",
+                crate::error::report(&err)
+            ))));
         }
     };
-    Ok(prometheus::check(&client, &plan, args.since, grafana.as_deref()).await)
+    Ok(cluster_prometheus(cluster, &stack, config)?.ok_or_else(|| {
+        gap("no Prometheus configured and none found in the cluster (`onramp detect` shows what it sees): pass --prometheus-url URL (or set PROMETHEUS_URL, or prometheus.url in onramp.yaml)".to_string())
+    }))
+}
+
+/// A report that only says what could not be checked.
+fn gap_report(gap: NotChecked) -> Report {
+    Report {
+        not_checked: vec![gap],
+        ..Report::default()
+    }
 }
 
 /// Prints the report in the chosen format.

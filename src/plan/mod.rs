@@ -242,6 +242,13 @@ pub struct PlanOptions {
     pub grafana_folder: Option<String>,
     /// The name of the Prometheus datasource the dashboards default to.
     pub grafana_datasource: Option<String>,
+    /// The label (key, value) Grafana's dashboard sidecar loads ConfigMaps
+    /// by: onramp.yaml's `grafana.sidecar_label`, else the cluster's sidecar,
+    /// else `grafana_dashboard: "1"`.
+    pub sidecar_label: Option<(String, String)>,
+    /// The annotation the cluster's sidecar reads a dashboard's folder from
+    /// (`FOLDER_ANNOTATION`); `grafana_folder` when unset.
+    pub sidecar_folder_annotation: Option<String>,
     /// True when the user named the needs (a need that cannot work is then an error).
     pub needs_explicit: bool,
     /// `HOST:PORT` where a plain Prometheus scrapes the app directly (file_sd).
@@ -463,7 +470,22 @@ fn context<'a>(app: &'a App, id: AppId, options: &PlanOptions) -> Context<'a> {
             .unwrap_or_else(|| paths::RUNBOOK.to_string()),
         selector_labels: options.selector_labels.clone(),
         grafana_datasource: options.grafana_datasource.clone(),
+        sidecar: sidecar_labels(options),
     }
+}
+
+/// The sidecar's label and folder annotation: what was set or detected,
+/// kube-prometheus-stack's defaults for the rest.
+fn sidecar_labels(options: &PlanOptions) -> crate::render::dashboard::SidecarLabels {
+    let mut sidecar = crate::render::dashboard::SidecarLabels::default();
+    if let Some((label, value)) = &options.sidecar_label {
+        sidecar.label = label.clone();
+        sidecar.value = value.clone();
+    }
+    if let Some(annotation) = &options.sidecar_folder_annotation {
+        sidecar.folder_annotation = annotation.clone();
+    }
+    sidecar
 }
 
 /// A YAML or Markdown artifact, stamped.

@@ -582,7 +582,30 @@ fn panel_json(id: u32, panel: &PanelDef, grid: GridPos, targets: Vec<Target>) ->
     })
 }
 
-/// The sidecar ConfigMap carrying one dashboard (`grafana_dashboard: "1"`).
+/// What Grafana's dashboard sidecar (kiwigrid k8s-sidecar) loads a
+/// ConfigMap by, and the annotation it reads the folder from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SidecarLabels {
+    /// The label key the sidecar watches (`LABEL`).
+    pub label: String,
+    /// Its value (`LABEL_VALUE`; any value works when the sidecar sets none).
+    pub value: String,
+    /// The annotation naming the dashboard's folder (`FOLDER_ANNOTATION`).
+    pub folder_annotation: String,
+}
+
+impl Default for SidecarLabels {
+    /// kube-prometheus-stack's defaults, for when nothing was detected or set.
+    fn default() -> Self {
+        SidecarLabels {
+            label: "grafana_dashboard".to_string(),
+            value: "1".to_string(),
+            folder_annotation: "grafana_folder".to_string(),
+        }
+    }
+}
+
+/// The sidecar ConfigMap carrying one dashboard (labelled as [`SidecarLabels`] says).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ConfigMap {
@@ -608,7 +631,8 @@ pub fn config_maps(ctx: &Context<'_>, dashboards: &[DashboardFile<'_>]) -> Resul
     let mut out = String::new();
     for (i, dashboard) in dashboards.iter().enumerate() {
         let mut labels = ctx.object_labels();
-        labels.insert("grafana_dashboard".to_string(), "1".to_string());
+        let sidecar = &ctx.sidecar;
+        labels.insert(sidecar.label.clone(), sidecar.value.clone());
         labels.insert("onramp.dev/need".to_string(), dashboard.need.to_string());
         let object = ConfigMap {
             api_version: "v1",
@@ -618,7 +642,7 @@ pub fn config_maps(ctx: &Context<'_>, dashboards: &[DashboardFile<'_>]) -> Resul
                 namespace: ctx.app.namespace.clone(),
                 labels,
                 annotations: BTreeMap::from([(
-                    "grafana_folder".to_string(),
+                    sidecar.folder_annotation.clone(),
                     ctx.grafana_folder.clone(),
                 )]),
             },

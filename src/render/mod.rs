@@ -39,8 +39,11 @@ pub struct Context<'a> {
     pub runbook_url: String,
     /// Labels the Prometheus custom resource selects on (the `release` label trap).
     pub selector_labels: BTreeMap<String, String>,
-    /// Grafana folder for the sidecar ConfigMaps' `grafana_folder` annotation.
+    /// Grafana folder for the sidecar ConfigMaps' folder annotation.
     pub grafana_folder: String,
+    /// The label Grafana's dashboard sidecar loads ConfigMaps by, and its
+    /// folder annotation.
+    pub sidecar: dashboard::SidecarLabels,
     /// The Prometheus datasource (by name) the dashboards' `datasource` variable is limited to.
     pub grafana_datasource: Option<String>,
 }

@@ -17,12 +17,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const CONTEXT: &str = "kind-onramp";
-const PROMETHEUS: &str = "http://localhost:9090";
-const GRAFANA: &str = "http://localhost:3000";
+// `lines::all` is for the integration suite's parse test of these lines.
+#[allow(dead_code)]
+mod lines;
+
+use lines::GRAFANA;
+
 /// The demo's known Grafana credential (deploy/demo/kube-prometheus-stack.yaml).
 const GRAFANA_AUTH: (&str, &str) = ("admin", "onramp-demo");
-const MANIFESTS: &str = "examples/shop/k8s/checkout.yaml";
 
 /// What one command left behind.
 struct Out {
@@ -68,31 +70,22 @@ fn run(program: &str, args: &[&str], env: &[(&str, &str)], show: bool) -> Out {
     }
 }
 
-fn onramp(args: &[&str]) -> Out {
+fn onramp(args: &[String]) -> Out {
     let (user, password) = GRAFANA_AUTH;
     let env = [("GRAFANA_USER", user), ("GRAFANA_PASSWORD", password)];
-    run(env!("CARGO_BIN_EXE_onramp"), args, &env, false)
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    run(env!("CARGO_BIN_EXE_onramp"), &args, &env, false)
 }
 
 fn demo(args: &[&str]) {
-    let mut argv = vec!["demo"];
-    argv.extend_from_slice(args);
+    let argv = lines::demo(args);
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
     let out = run(env!("CARGO_BIN_EXE_onramp"), &argv, &[], true);
     assert_eq!(out.status, 0, "onramp demo {}", args.join(" "));
 }
 
 fn verify_passes(when: &str) {
-    onramp(&[
-        "verify",
-        "checkout",
-        "-f",
-        MANIFESTS,
-        "--prometheus-url",
-        PROMETHEUS,
-        "--wait",
-        "10m",
-    ])
-    .expect(0, &format!("verify {when}"));
+    onramp(&lines::verify()).expect(0, &format!("verify {when}"));
 }
 
 /// Asks troubleshoot until its first finding names every word of `cause`
@@ -100,18 +93,7 @@ fn verify_passes(when: &str) {
 fn first_finding_names(scenario: &str, cause: &[&str], within: Duration) {
     let deadline = Instant::now() + within;
     loop {
-        let out = onramp(&[
-            "troubleshoot",
-            "checkout",
-            "-n",
-            "shop",
-            "--context",
-            CONTEXT,
-            "--prometheus-url",
-            PROMETHEUS,
-            "--output",
-            "json",
-        ]);
+        let out = onramp(&lines::troubleshoot());
         let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap_or_default();
         let first = &report["findings"][0];
         let text = format!("{} {}", first["title"], first["evidence"]);
@@ -179,14 +161,7 @@ fn the_demo_story_on_kind() {
     demo(&["up"]);
     verify_passes("after demo up");
 
-    for (scenario, cause, within) in [
-        ("errors", &["fail-error-rate"][..], 8),
-        ("latency", &["fail-latency"][..], 8),
-        ("crashloop", &["CrashLoopBackOff"][..], 5),
-        ("oom", &["OOMKilled"][..], 5),
-        ("bad-config", &["api-token"][..], 5),
-        ("bad-image", &["v0.0.0-does-not-exist"][..], 5),
-    ] {
+    for (scenario, cause, within) in lines::BREAKS {
         demo(&["break", scenario]);
         first_finding_names(scenario, cause, Duration::from_secs(within * 60));
         demo(&["fix"]);
@@ -196,7 +171,7 @@ fn the_demo_story_on_kind() {
     // Click first: the dashboards in Grafana through its API.
     let out = tempfile::tempdir().expect("temp dir");
     let dir = out.path().display().to_string();
-    onramp(&["codify", "checkout", "-f", MANIFESTS, "--out", &dir]).expect(0, "codify");
+    onramp(&lines::codify(&dir)).expect(0, "codify");
     let uid = serde_json::from_str::<serde_json::Value>(&read(
         &out.path().join("dashboards/service-health.json"),
     ))
@@ -204,14 +179,7 @@ fn the_demo_story_on_kind() {
         .as_str()
         .expect("a uid")
         .to_string();
-    let apply = [
-        "apply",
-        "checkout",
-        "-f",
-        MANIFESTS,
-        "--grafana-url",
-        GRAFANA,
-    ];
+    let apply = lines::apply_to_grafana();
     onramp(&apply).expect(0, "apply to Grafana");
 
     let edited = "Checkout — edited by a person";
@@ -227,18 +195,7 @@ fn the_demo_story_on_kind() {
     );
     let live = tempfile::tempdir().expect("temp dir");
     let live_dir = live.path().display().to_string();
-    onramp(&[
-        "codify",
-        "checkout",
-        "-f",
-        MANIFESTS,
-        "--from-live",
-        "--grafana-url",
-        GRAFANA,
-        "--out",
-        &live_dir,
-    ])
-    .expect(0, "codify --from-live");
+    onramp(&lines::codify_from_live(&live_dir)).expect(0, "codify --from-live");
     let codified = read(&live.path().join("dashboards/service-health.json"));
     assert!(
         codified.contains(edited),

@@ -229,3 +229,24 @@ fn an_invalid_label_flag_is_refused() {
         &["--label"],
     );
 }
+
+#[test]
+fn a_malformed_sidecar_label_in_the_config_file_names_file_and_setting() {
+    let dir = crate::support::dir_with("onramp.yaml", "grafana:\n  sidecar_label: \"a b=1\"\n");
+    let manifests = demo_manifests();
+    let run = onramp_in(
+        Some(dir.path()),
+        &["plan", "checkout", "-f", &manifests],
+        None,
+    );
+    run.expect_status(2);
+    assert!(
+        run.stderr.contains("onramp.yaml")
+            && run.stderr.contains("grafana.sidecar_label \"a b=1\"")
+            && run
+                .stderr
+                .contains("write KEY=VALUE, e.g. grafana_dashboard=1"),
+        "{}",
+        run.stderr
+    );
+}

@@ -189,6 +189,19 @@ fn a_healthy_shop_raises_nothing_and_says_what_it_could_not_check() {
         gaps.contains("CPU throttling") && gaps.contains("no cAdvisor series"),
         "{gaps}"
     );
+    // Under the healthy line, the text says which Prometheus answered.
+    let url = stack.prometheus.url();
+    let reached = format!("Prometheus reached at {}/", url.trim_end_matches('/'));
+    assert!(
+        report["checked"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|line| *line == reached.as_str())),
+        "{report:#}"
+    );
+    let run = troubleshoot_with(&standin, &url, &[]);
+    let lines: Vec<&str> = run.stdout.lines().take(2).collect();
+    assert!(lines[0].contains(" is healthy: "), "{}", run.stdout);
+    assert_eq!(lines[1], format!("{reached}."), "{}", run.stdout);
 }
 
 #[test]

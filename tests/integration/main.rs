@@ -35,5 +35,5 @@ mod prometheus_client;
 mod regression;
 mod rules;
 mod transport;
-mod workflows;
 mod troubleshoot;
+mod workflows;

@@ -267,3 +267,65 @@ fn onboard_names_the_instrumentation_a_signal_without_series_needs() {
     );
     assert!(std::path::Path::new(out).join("runbook.md").is_file());
 }
+
+#[test]
+fn onboard_dry_run_plans_and_runs_the_servers_dry_run_storing_pushing_and_codifying_nothing() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let grafana = GrafanaStandIn::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("observability");
+    let kubeconfig = standin.kubeconfig();
+    let grafana_url = grafana.url();
+    let run = crate::support::kube::run_env(
+        dir.path(),
+        &[
+            "onboard",
+            "checkout",
+            "-n",
+            "shop",
+            "--kubeconfig",
+            kubeconfig.to_str().expect("utf-8"),
+            "--grafana-url",
+            &grafana_url,
+            "--out",
+            out.to_str().expect("utf-8"),
+            "--dry-run",
+        ],
+        &[("GRAFANA_TOKEN", EDITOR_TOKEN)],
+    );
+    run.expect_status(0);
+    assert_eq!(
+        run.stdout_line("Kubernetes namespace"),
+        "Kubernetes namespace shop (context standin, server dry run: nothing stored):"
+    );
+    assert_eq!(
+        run.stdout_line(" ServiceMonitor checkout").trim(),
+        "created     ServiceMonitor checkout"
+    );
+    assert_eq!(
+        run.stdout_line("Dry run:"),
+        format!(
+            "Dry run: nothing was stored in the cluster, pushed to Grafana, codified into {} or verified. Run it again without --dry-run to onboard.",
+            out.display()
+        )
+    );
+    assert!(!run.stdout.contains("2/4"), "{}", run.stdout);
+    for kind in ["ServiceMonitor", "PrometheusRule"] {
+        assert_eq!(
+            standin.object("monitoring.coreos.com/v1", kind, "shop", "checkout"),
+            None,
+            "{kind} was stored"
+        );
+    }
+    assert!(
+        standin
+            .request_log()
+            .iter()
+            .filter(|r| r.starts_with("PATCH ") || r.starts_with("DELETE "))
+            .all(|r| r.contains("dryRun=All")),
+        "{:#?}",
+        standin.request_log()
+    );
+    assert!(!out.exists(), "codified into {}", out.display());
+    assert_eq!(grafana.dashboard_count(), 0, "a dashboard was pushed");
+}

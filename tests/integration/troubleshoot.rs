@@ -256,7 +256,7 @@ fn a_healthy_app_says_so_in_one_line_and_exits_0() {
     assert_eq!(
         run.stdout,
         "shop/deployment/checkout is healthy: 2/2 pods ready, 2 desired, no crash, no warning event (since 30m).\n\
-         Not checked: Prometheus: scrape targets, errors, latency, saturation, alerts, feature flags — no Prometheus configured: pass --prometheus-url URL (or set PROMETHEUS_URL, or prometheus.url in onramp.yaml)\n"
+         Not checked: Prometheus: scrape targets, errors, latency, saturation, alerts, feature flags — no Prometheus configured and none found in the cluster (`onramp detect` shows what it sees): pass --prometheus-url URL (or set PROMETHEUS_URL, or prometheus.url in onramp.yaml)\n"
     );
     let run = troubleshoot(&standin, &["--output", "json"]);
     run.expect_status(0);
@@ -400,12 +400,14 @@ fn troubleshoot_works_with_exactly_the_rules_onramp_rbac_prints() {
             "/events: list",
             "/pods: list",
             "/pods/log: get",
-            "/services: list",
+            "/services: get,list",
+            "/services/proxy: create,get",
             "apps/daemonsets: get",
-            "apps/deployments: get",
+            "apps/deployments: get,list",
             "apps/replicasets: list",
             "apps/statefulsets: get",
             "discovery.k8s.io/endpointslices: list",
+            "monitoring.coreos.com/prometheuses: list",
         ]
     );
     let standin = Standin::start(Scenario::Troubleshoot("crashloop"));

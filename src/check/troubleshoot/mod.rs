@@ -161,6 +161,11 @@ pub struct Report {
     /// The one line a healthy app gets ("2/2 pods ready, …").
     #[serde(skip)]
     pub healthy_summary: String,
+    /// Where Prometheus was reached (a URL, or a Service through the API
+    /// server), when it was: a healthy app's text says it under its line
+    /// (JSON has it in `checked`).
+    #[serde(skip)]
+    pub prometheus: Option<String>,
 }
 
 impl Report {
@@ -179,6 +184,9 @@ impl Report {
         self.not_checked.extend(other.not_checked);
         if self.healthy_summary.is_empty() {
             self.healthy_summary = other.healthy_summary;
+        }
+        if self.prometheus.is_none() {
+            self.prometheus = other.prometheus;
         }
     }
 

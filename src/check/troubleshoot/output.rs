@@ -17,6 +17,9 @@ pub fn text(report: &Report, since: &str) -> String {
             report.app,
             healthy_summary(report)
         );
+        if let Some(via) = &report.prometheus {
+            let _ = writeln!(out, "Prometheus reached at {via}.");
+        }
     } else {
         let alarms = report
             .findings

@@ -38,3 +38,195 @@ fn a_503_through_the_service_proxy_is_not_retried_for_minutes() {
         .count();
     assert_eq!(proxied, 1, "{:?}", standin.request_log());
 }
+
+/// `troubleshoot` without `--prometheus-url` left Prometheus unchecked even
+/// when the cluster runs one: `plan` and `verify` reach it through the API
+/// server's service proxy, and so must troubleshoot, with exactly the rules
+/// `onramp rbac troubleshoot` prints, saying which way it was reached.
+#[test]
+fn troubleshoot_without_a_url_reaches_the_clusters_prometheus_through_the_service_proxy() {
+    let stack = crate::live::Stack::with_sessions(10, Duration::from_millis(200));
+    stack.apply(&stack.shop.address(), &[]).expect_status(0);
+    // The shop scraped once, so the target troubleshoot reads is there.
+    let scraped = Instant::now();
+    while stack
+        .prometheus
+        .query("up{namespace=\"shop\",job=\"checkout\"} == 1")
+        .is_empty()
+    {
+        assert!(scraped.elapsed() < Duration::from_secs(60), "never scraped");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let address = stack.prometheus.address().parse().expect("an address");
+    standin.proxy_to("monitoring", "prometheus-operated", "9090", address);
+    let printed = crate::detect::printed_rules_of("troubleshoot");
+    standin.set_rbac(crate::detect::as_rules(&printed));
+    let run = crate::troubleshoot::troubleshoot(&standin, &["--since", "5m", "-o", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("JSON: {e}\n{}\n{}", run.stdout, run.stderr));
+    // Prometheus was asked: what is left unchecked is what needs traffic,
+    // never Prometheus as a whole.
+    let unchecked = report["not_checked"].as_array().expect("not_checked");
+    assert!(
+        !unchecked.iter().any(|gap| gap["what"]
+            .as_str()
+            .is_some_and(|w| w.starts_with("Prometheus"))),
+        "{report:#}"
+    );
+    let checked: Vec<&str> = report["checked"]
+        .as_array()
+        .expect("checked")
+        .iter()
+        .filter_map(serde_json::Value::as_str)
+        .collect();
+    let reached = format!(
+        "Prometheus reached at service monitoring/prometheus-operated:9090 through the Kubernetes API server {} (context standin)",
+        standin.url()
+    );
+    assert!(checked.contains(&reached.as_str()), "{checked:#?}");
+    let text = crate::troubleshoot::troubleshoot(&standin, &["--since", "5m"]);
+    assert!(text.stdout.contains(&reached), "{}", text.stdout);
+    assert!(
+        checked.contains(&"scrape targets: 1 of 1 up"),
+        "{checked:#?}"
+    );
+    let proxied = standin
+        .request_log()
+        .iter()
+        .filter(|r| {
+            r.contains(
+                "/api/v1/namespaces/monitoring/services/prometheus-operated:9090/proxy/api/v1/",
+            )
+        })
+        .count();
+    assert!(proxied > 0, "{:?}", standin.request_log());
+}
+
+/// Sets the env of the Grafana sidecar container of kube-prometheus-stack
+/// to `env` (`NAME`, value), as a chart with other `sidecar.dashboards`
+/// values would.
+fn set_sidecar_env(standin: &Standin, env: &[(&str, &str)]) {
+    let env: Vec<serde_json::Value> = env
+        .iter()
+        .map(|(name, value)| serde_json::json!({"name": name, "value": value}))
+        .collect();
+    standin.edit(
+        "apps/v1",
+        "Deployment",
+        "monitoring",
+        "kube-prometheus-stack-grafana",
+        |d| d["spec"]["template"]["spec"]["containers"][0]["env"] = serde_json::json!(env),
+    );
+}
+
+/// `onramp apply checkout -n shop` from the cluster (no Grafana: the
+/// dashboards go as sidecar ConfigMaps), in `dir`; the stored ConfigMap of
+/// the service-health dashboard.
+fn applied_dashboard_config_map(standin: &Standin, dir: &std::path::Path) -> serde_json::Value {
+    let kubeconfig = standin.kubeconfig();
+    let run = detect_in(
+        dir,
+        &[
+            "apply",
+            "checkout",
+            "-n",
+            "shop",
+            "--kubeconfig",
+            kubeconfig.to_str().expect("utf-8"),
+        ],
+    );
+    run.expect_status(0);
+    standin
+        .object(
+            "v1",
+            "ConfigMap",
+            "shop",
+            "checkout-service-health-dashboard",
+        )
+        .expect("the dashboard's ConfigMap")
+}
+
+/// The dashboards' ConfigMaps always carried `grafana_dashboard: "1"` and
+/// `grafana_folder`, so a Grafana sidecar watching another label never
+/// loaded them: they must carry the label and folder annotation the
+/// cluster's sidecar names, unless onramp.yaml names the label.
+#[test]
+fn dashboard_config_maps_carry_the_label_the_clusters_grafana_sidecar_watches() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    set_sidecar_env(
+        &standin,
+        &[
+            ("LABEL", "team_dashboard"),
+            ("LABEL_VALUE", "shop"),
+            ("FOLDER_ANNOTATION", "k8s-sidecar-target-directory"),
+        ],
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config_map = applied_dashboard_config_map(&standin, dir.path());
+    let metadata = &config_map["metadata"];
+    assert_eq!(metadata["labels"]["team_dashboard"], "shop", "{metadata:#}");
+    assert!(
+        metadata["labels"].get("grafana_dashboard").is_none(),
+        "{metadata:#}"
+    );
+    assert_eq!(
+        metadata["annotations"]["k8s-sidecar-target-directory"], "checkout (shop)",
+        "{metadata:#}"
+    );
+
+    // onramp.yaml's grafana.sidecar_label wins over the cluster's, as
+    // labels: does over the Prometheus selector.
+    std::fs::write(
+        dir.path().join("onramp.yaml"),
+        "grafana:\n  sidecar_label: mine=yes\n",
+    )
+    .expect("onramp.yaml");
+    let config_map = applied_dashboard_config_map(&standin, dir.path());
+    let labels = &config_map["metadata"]["labels"];
+    assert_eq!(labels["mine"], "yes", "{labels:#}");
+    assert!(labels.get("team_dashboard").is_none(), "{labels:#}");
+}
+
+/// `apply` and `onboard` read the app from the cluster with `plan`'s
+/// settings, so a refused read (or write) pointed at `onramp rbac plan`,
+/// whose rules cannot write: it must point at `onramp rbac apply`.
+#[test]
+fn a_refused_read_during_apply_or_onboard_points_at_onramp_rbac_apply() {
+    let without_deployments: Vec<_> = crate::detect::printed_rules_of("apply")
+        .into_iter()
+        .filter(|(_, _, resource)| resource != "deployments")
+        .collect();
+    let out = tempfile::tempdir().expect("temp dir");
+    let out = out.path().join("observability");
+    for command in [
+        vec!["apply", "checkout", "-n", "shop"],
+        vec![
+            "onboard",
+            "checkout",
+            "-n",
+            "shop",
+            "--out",
+            out.to_str().expect("utf-8"),
+        ],
+    ] {
+        let standin = Standin::start(Scenario::KubePrometheusStack);
+        standin.set_rbac(crate::detect::as_rules(&without_deployments));
+        let dir = tempfile::tempdir().expect("temp dir");
+        let kubeconfig = standin.kubeconfig();
+        let mut args = command.clone();
+        args.extend(["--kubeconfig", kubeconfig.to_str().expect("utf-8")]);
+        let run = detect_in(dir.path(), &args);
+        run.expect_status(4);
+        assert!(
+            run.stderr
+                .contains("refused to let onramp get deployments.apps in namespace shop")
+                && run
+                    .stderr
+                    .trim_end()
+                    .ends_with("grant it with: the ClusterRole printed by `onramp rbac apply`"),
+            "{command:?}: {}",
+            run.stderr
+        );
+    }
+}

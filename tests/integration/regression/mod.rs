@@ -8,5 +8,6 @@ mod conventions;
 mod engagement;
 mod files;
 mod house;
+mod live;
 mod new_user;
 mod troubleshoot;
