@@ -38,8 +38,9 @@ const BUILT_IN: &[(&str, &str)] = &[
     ),
 ];
 
-/// An alert's `severity` label: who must act, and how soon.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+/// An alert's `severity` label: who must act, and how soon. Also the
+/// severity of a `troubleshoot` finding. Ordered most urgent first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Someone must act now (pages).

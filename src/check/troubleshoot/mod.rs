@@ -24,32 +24,13 @@ use serde::Serialize;
 
 pub use output::{markdown, text};
 
-/// How bad a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// The app, or part of it, is down or about to be.
-    Critical,
-    /// Something is wrong and needs a look; `troubleshoot` exits 1.
-    Warning,
-    /// Context that helps reading the rest; no alarm.
-    Info,
-}
+/// How bad a finding is: the same scale as the alerts' `severity` label.
+pub use crate::needs::Severity;
 
-impl Severity {
-    /// The word the text output prints.
-    pub fn word(self) -> &'static str {
-        match self {
-            Severity::Critical => "CRITICAL",
-            Severity::Warning => "WARNING",
-            Severity::Info => "info",
-        }
-    }
-
-    /// Whether the finding makes `troubleshoot` exit 1.
-    pub fn alarming(self) -> bool {
-        self <= Severity::Warning
-    }
+/// Whether a finding of `severity` makes `troubleshoot` exit 1: warning or
+/// worse.
+pub fn alarming(severity: Severity) -> bool {
+    severity <= Severity::Warning
 }
 
 /// Where a finding stands in the chain from cause to what users notice: a
@@ -197,7 +178,7 @@ impl Report {
 
     /// True when a finding is a warning or worse (`troubleshoot` exits 1).
     pub fn alarming(&self) -> bool {
-        self.findings.iter().any(|f| f.severity.alarming())
+        self.findings.iter().any(|f| alarming(f.severity))
     }
 }
 
@@ -206,7 +187,7 @@ impl Report {
 /// order the checks found them in (a stable sort), so a check lists the
 /// pod it explains before its neighbours.
 pub fn rank(findings: &mut [Finding]) {
-    findings.sort_by_key(|f| (!f.severity.alarming(), f.role, f.severity));
+    findings.sort_by_key(|f| (!alarming(f.severity), f.role, f.severity));
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Finding, Report};
+use super::{Finding, Report, Severity};
 use crate::plan::names::escape_markdown;
 
 /// The report for a terminal. A healthy app gets one line.
@@ -24,7 +24,7 @@ pub fn text(report: &Report, since: &str) -> String {
         let alarms = report
             .findings
             .iter()
-            .filter(|f| f.severity.alarming())
+            .filter(|f| super::alarming(f.severity))
             .count();
         let _ = writeln!(
             out,
@@ -54,7 +54,7 @@ fn healthy_summary(report: &Report) -> &str {
 }
 
 fn text_finding(out: &mut String, n: usize, finding: &Finding) {
-    let _ = writeln!(out, "{n}. {:<8} {}", finding.severity.word(), finding.title);
+    let _ = writeln!(out, "{n}. {:<8} {}", word(finding.severity), finding.title);
     for line in &finding.evidence {
         let _ = writeln!(out, "     | {line}");
     }
@@ -90,7 +90,7 @@ pub fn markdown(report: &Report, since: &str) -> String {
             out,
             "\n**{}. {}** — {}\n",
             i + 1,
-            finding.severity.word(),
+            word(finding.severity),
             escape_markdown(&finding.title)
         );
         if !finding.evidence.is_empty() {
@@ -151,6 +151,15 @@ fn code_span(text: &str) -> String {
     let one_line = text.replace(['\n', '\r'], " ");
     let fence = "`".repeat(longest_backticks(std::slice::from_ref(&one_line)) + 1);
     format!("{fence} {one_line} {fence}")
+}
+
+/// The word the text output prints for a severity: alarms in capitals.
+fn word(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "CRITICAL",
+        Severity::Warning => "WARNING",
+        Severity::Info => "info",
+    }
 }
 
 #[cfg(test)]
