@@ -39,6 +39,8 @@ struct Rendered {
 #[derive(Deserialize)]
 struct RenderedMeta {
     #[serde(default)]
+    name: String,
+    #[serde(default)]
     labels: BTreeMap<String, String>,
 }
 
@@ -65,6 +67,45 @@ pub fn selectables(plan: &Plan) -> Vec<Selectable> {
             _ => None,
         })
         .collect()
+}
+
+/// A warning when the cluster's Grafana dashboard sidecar would not load
+/// the plan's dashboard ConfigMaps because they lack the label it watches
+/// (`grafana.sidecar_label` in onramp.yaml naming another one, or a plan
+/// from manifests applied with `--cluster`): the same silent trap as a
+/// monitor without the `release` label.
+pub fn sidecar_warning(stack: &Stack, plan: &Plan) -> Option<String> {
+    let (grafana, sidecar) = stack.sidecar()?;
+    let config_maps = plan.artifacts.iter().find(|artifact| {
+        matches!(&artifact.kind, ArtifactKind::Kubernetes { api_version, kind, .. }
+            if api_version == "v1" && kind == "ConfigMap")
+    })?;
+    let ignored: Vec<String> = config_maps
+        .content
+        .split("\n---\n")
+        .filter_map(|doc| serde_saphyr::from_str::<Rendered>(doc).ok())
+        .filter(|doc| {
+            let value = doc.metadata.labels.get(&sidecar.label);
+            match (&sidecar.label_value, value) {
+                (_, None) => true,
+                (Some(wanted), Some(value)) => wanted != value,
+                (None, Some(_)) => false,
+            }
+        })
+        .map(|doc| doc.metadata.name)
+        .collect();
+    if ignored.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "Grafana's dashboard sidecar ({}/{}, container {}) loads ConfigMaps labelled {}, and the dashboard ConfigMap(s) {} do not carry it, so it would not load them; remove grafana.sidecar_label from onramp.yaml (or set it to {}), or push the dashboards through Grafana's API with --grafana-url.",
+        grafana.namespace,
+        grafana.name,
+        sidecar.container,
+        sidecar.selector(),
+        ignored.join(", "),
+        sidecar.selector(),
+    ))
 }
 
 /// True when some Prometheus selects by namespace labels, so the app's

@@ -289,6 +289,7 @@ impl Live {
             &objects,
             &self.namespace_labels,
         ));
+        notes.extend(selection::sidecar_warning(&self.stack, plan));
         notes
     }
 }

@@ -188,6 +188,62 @@ fn dashboard_config_maps_carry_the_label_the_clusters_grafana_sidecar_watches() 
     assert!(labels.get("team_dashboard").is_none(), "{labels:#}");
 }
 
+/// A dashboard ConfigMap without the label Grafana's sidecar watches is
+/// never loaded, and nobody is told: `apply -f … --cluster` (whose labels
+/// come from the manifests' defaults) and an onramp.yaml naming another
+/// label must say so, naming the sidecar and the label it watches.
+#[test]
+fn a_dashboard_config_map_the_sidecar_ignores_was_applied_silently() {
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    set_sidecar_env(
+        &standin,
+        &[("LABEL", "team_dashboard"), ("LABEL_VALUE", "shop")],
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = standin.kubeconfig();
+    let manifests = crate::support::repo().join("examples/shop/k8s/checkout.yaml");
+    let run = detect_in(
+        dir.path(),
+        &[
+            "apply",
+            "checkout",
+            "-f",
+            manifests.to_str().expect("utf-8"),
+            "--cluster",
+            "--label",
+            "release=kube-prometheus-stack",
+            "--kubeconfig",
+            kubeconfig.to_str().expect("utf-8"),
+        ],
+    );
+    run.expect_status(0);
+    assert!(
+        run.stdout
+            .contains("loads ConfigMaps labelled team_dashboard=shop")
+            && run
+                .stdout
+                .contains("checkout-service-health-dashboard, checkout-troubleshooting-dashboard"),
+        "{}",
+        run.stdout
+    );
+
+    // Read from the cluster, the ConfigMaps carry the watched label: no
+    // warning.
+    let run = detect_in(
+        dir.path(),
+        &[
+            "apply",
+            "checkout",
+            "-n",
+            "shop",
+            "--kubeconfig",
+            kubeconfig.to_str().expect("utf-8"),
+        ],
+    );
+    run.expect_status(0);
+    assert!(!run.stdout.contains("dashboard sidecar"), "{}", run.stdout);
+}
+
 /// `apply` and `onboard` read the app from the cluster with `plan`'s
 /// settings, so a refused read (or write) pointed at `onramp rbac plan`,
 /// whose rules cannot write: it must point at `onramp rbac apply`.
