@@ -70,12 +70,23 @@ pub fn selectables(plan: &Plan) -> Vec<Selectable> {
 }
 
 /// A warning when the cluster's Grafana dashboard sidecar would not load
-/// the plan's dashboard ConfigMaps because they lack the label it watches
+/// the plan's dashboard ConfigMaps: it does not search their namespace, or
+/// they lack the label it watches
 /// (`grafana.sidecar_label` in onramp.yaml naming another one, or a plan
 /// from manifests applied with `--cluster`): the same silent trap as a
 /// monitor without the `release` label.
 pub fn sidecar_warning(stack: &Stack, plan: &Plan) -> Option<String> {
     let (grafana, sidecar) = stack.sidecar()?;
+    if !sidecar.watches(&grafana.namespace, &plan.namespace) {
+        return Some(format!(
+            "Grafana's dashboard sidecar ({}/{}, container {}) loads ConfigMaps {} (its NAMESPACE setting), so it would not load the dashboard ConfigMaps in namespace {}; set the sidecar's NAMESPACE to ALL (kube-prometheus-stack: grafana.sidecar.dashboards.searchNamespace: ALL), or push the dashboards through Grafana's API with --grafana-url.",
+            grafana.namespace,
+            grafana.name,
+            sidecar.container,
+            sidecar.where_text(&grafana.namespace),
+            plan.namespace,
+        ));
+    }
     let config_maps = plan.artifacts.iter().find(|artifact| {
         matches!(&artifact.kind, ArtifactKind::Kubernetes { api_version, kind, .. }
             if api_version == "v1" && kind == "ConfigMap")

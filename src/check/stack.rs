@@ -156,9 +156,32 @@ pub struct Sidecar {
     pub label_value: Option<String>,
     /// `FOLDER_ANNOTATION`: the annotation that names a dashboard's folder.
     pub folder_annotation: Option<String>,
+    /// `NAMESPACE`: the namespaces it searches, comma-separated, or `ALL`;
+    /// absent, only its own (Grafana's) namespace.
+    pub namespaces: Option<String>,
 }
 
 impl Sidecar {
+    /// Whether it loads ConfigMaps of `namespace`, running in `own`.
+    pub fn watches(&self, own: &str, namespace: &str) -> bool {
+        match self.namespaces.as_deref() {
+            None => own == namespace,
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .any(|n| n == "ALL" || n == namespace),
+        }
+    }
+
+    /// Where it searches, as a person reads it.
+    pub fn where_text(&self, own: &str) -> String {
+        match self.namespaces.as_deref().map(str::trim) {
+            None => format!("in namespace {own} only"),
+            Some("ALL") => "in every namespace".to_string(),
+            Some(list) => format!("in namespace(s) {list}"),
+        }
+    }
+
     /// `LABEL=VALUE` (or `LABEL` when any value is watched).
     pub fn selector(&self) -> String {
         match &self.label_value {
@@ -313,6 +336,7 @@ fn sidecar(container: &Container) -> Option<Sidecar> {
         label: env.get("LABEL")?.to_string(),
         label_value: env.get("LABEL_VALUE").map(|v| v.to_string()),
         folder_annotation: env.get("FOLDER_ANNOTATION").map(|v| v.to_string()),
+        namespaces: env.get("NAMESPACE").map(|v| v.to_string()),
     })
 }
 
@@ -473,9 +497,10 @@ impl Stack {
             out.push_str(&format!("Grafana {}/{}\n", g.namespace, g.name));
             let sidecar = match &g.sidecar {
                 Some(s) => format!(
-                    "container {} loads ConfigMaps labelled {}{}",
+                    "container {} loads ConfigMaps labelled {} {}{}",
                     s.container,
                     s.selector(),
+                    s.where_text(&g.namespace),
                     s.folder_annotation
                         .as_ref()
                         .map(|a| format!(" (folder from the annotation {a})"))
@@ -646,5 +671,16 @@ mod tests {
         .expect("a sidecar");
         assert_eq!(full.selector(), "grafana_dashboard=1");
         assert_eq!(full.folder_annotation.as_deref(), Some("grafana_folder"));
+
+        // Without NAMESPACE a sidecar searches its own namespace only.
+        let mut s = sidecar(&env(&[("LABEL", "grafana_dashboard")])).expect("a sidecar");
+        assert!(s.watches("monitoring", "monitoring"));
+        assert!(!s.watches("monitoring", "shop"));
+        assert_eq!(s.where_text("monitoring"), "in namespace monitoring only");
+        s.namespaces = Some("ALL".into());
+        assert!(s.watches("monitoring", "shop"));
+        s.namespaces = Some("team-a, shop".into());
+        assert!(s.watches("monitoring", "shop"));
+        assert!(!s.watches("monitoring", "monitoring"));
     }
 }

@@ -66,7 +66,7 @@ fn kube_prometheus_stack_reports_the_release_label_and_the_sidecar_label() {
     );
     assert!(
         run.stdout_line("dashboard sidecar").contains(
-            "container grafana-sc-dashboard loads ConfigMaps labelled grafana_dashboard=1 (folder from the annotation grafana_folder)"
+            "container grafana-sc-dashboard loads ConfigMaps labelled grafana_dashboard=1 in every namespace (folder from the annotation grafana_folder)"
         )
     );
     assert!(

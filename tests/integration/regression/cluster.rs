@@ -197,7 +197,11 @@ fn a_dashboard_config_map_the_sidecar_ignores_was_applied_silently() {
     let standin = Standin::start(Scenario::KubePrometheusStack);
     set_sidecar_env(
         &standin,
-        &[("LABEL", "team_dashboard"), ("LABEL_VALUE", "shop")],
+        &[
+            ("LABEL", "team_dashboard"),
+            ("LABEL_VALUE", "shop"),
+            ("NAMESPACE", "ALL"),
+        ],
     );
     let dir = tempfile::tempdir().expect("temp dir");
     let kubeconfig = standin.kubeconfig();
@@ -242,6 +246,30 @@ fn a_dashboard_config_map_the_sidecar_ignores_was_applied_silently() {
     );
     run.expect_status(0);
     assert!(!run.stdout.contains("dashboard sidecar"), "{}", run.stdout);
+
+    // A sidecar without NAMESPACE searches only its own namespace (the
+    // grafana chart's default, searchNamespace: null): the app's ConfigMaps
+    // in shop are never loaded, whatever their labels.
+    set_sidecar_env(&standin, &[("LABEL", "grafana_dashboard")]);
+    let run = detect_in(
+        dir.path(),
+        &[
+            "apply",
+            "checkout",
+            "-n",
+            "shop",
+            "--kubeconfig",
+            kubeconfig.to_str().expect("utf-8"),
+        ],
+    );
+    run.expect_status(0);
+    assert!(
+        run.stdout
+            .contains("loads ConfigMaps in namespace monitoring only (its NAMESPACE setting), so it would not load the dashboard ConfigMaps in namespace shop")
+            && run.stdout.contains("searchNamespace: ALL"),
+        "{}",
+        run.stdout
+    );
 }
 
 /// `apply` and `onboard` read the app from the cluster with `plan`'s
