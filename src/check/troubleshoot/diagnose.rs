@@ -96,10 +96,12 @@ impl Workload {
             spec.selector,
             spec.template,
         );
-        w.desired = spec.replicas.unwrap_or(1);
-        w.updated = status.updated_replicas.unwrap_or(0);
-        w.ready = status.ready_replicas.unwrap_or(0);
-        w.available = status.available_replicas.unwrap_or(0);
+        w.set_replicas(
+            spec.replicas.unwrap_or(1),
+            status.updated_replicas,
+            status.ready_replicas,
+            status.available_replicas,
+        );
         w.conditions = status
             .conditions
             .unwrap_or_default()
@@ -124,10 +126,12 @@ impl Workload {
             spec.selector,
             spec.template,
         );
-        w.desired = spec.replicas.unwrap_or(1);
-        w.updated = status.updated_replicas.unwrap_or(0);
-        w.ready = status.ready_replicas.unwrap_or(0);
-        w.available = status.available_replicas.unwrap_or(0);
+        w.set_replicas(
+            spec.replicas.unwrap_or(1),
+            status.updated_replicas,
+            status.ready_replicas,
+            status.available_replicas,
+        );
         w
     }
 
@@ -137,11 +141,28 @@ impl Workload {
         let status = d.status.unwrap_or_default();
         let selector = selector_or_default(Some(spec.selector));
         let mut w = Workload::new(WorkloadKind::DaemonSet, d.metadata, selector, spec.template);
-        w.desired = status.desired_number_scheduled;
-        w.updated = status.updated_number_scheduled.unwrap_or(0);
-        w.ready = status.number_ready;
-        w.available = status.number_available.unwrap_or(0);
+        w.set_replicas(
+            status.desired_number_scheduled,
+            status.updated_number_scheduled,
+            Some(status.number_ready),
+            status.number_available,
+        );
         w
+    }
+
+    /// The rollout's counts, as each workload kind's status spells them
+    /// (an unset count is 0).
+    fn set_replicas(
+        &mut self,
+        desired: i32,
+        updated: Option<i32>,
+        ready: Option<i32>,
+        available: Option<i32>,
+    ) {
+        self.desired = desired;
+        self.updated = updated.unwrap_or(0);
+        self.ready = ready.unwrap_or(0);
+        self.available = available.unwrap_or(0);
     }
 
     /// `deployment/checkout`, as kubectl takes it.

@@ -3,6 +3,7 @@
 use std::time::{Duration, Instant};
 
 use crate::detect::detect_in;
+use crate::support::Run;
 use crate::support::kube::{Scenario, Standin};
 
 /// kube's client retries a 503 up to 15 times with a backoff of up to 1000 s;
@@ -120,12 +121,10 @@ fn set_sidecar_env(standin: &Standin, env: &[(&str, &str)]) {
     );
 }
 
-/// `onramp apply checkout -n shop` from the cluster (no Grafana: the
-/// dashboards go as sidecar ConfigMaps), in `dir`; the stored ConfigMap of
-/// the service-health dashboard.
-fn applied_dashboard_config_map(standin: &Standin, dir: &std::path::Path) -> serde_json::Value {
+/// `onramp apply checkout -n shop --kubeconfig …` in `dir`.
+fn apply_from_cluster(standin: &Standin, dir: &std::path::Path) -> Run {
     let kubeconfig = standin.kubeconfig();
-    let run = detect_in(
+    detect_in(
         dir,
         &[
             "apply",
@@ -135,8 +134,14 @@ fn applied_dashboard_config_map(standin: &Standin, dir: &std::path::Path) -> ser
             "--kubeconfig",
             kubeconfig.to_str().expect("utf-8"),
         ],
-    );
-    run.expect_status(0);
+    )
+}
+
+/// `onramp apply checkout -n shop` from the cluster (no Grafana: the
+/// dashboards go as sidecar ConfigMaps), in `dir`; the stored ConfigMap of
+/// the service-health dashboard.
+fn applied_dashboard_config_map(standin: &Standin, dir: &std::path::Path) -> serde_json::Value {
+    apply_from_cluster(standin, dir).expect_status(0);
     standin
         .object(
             "v1",
@@ -233,17 +238,7 @@ fn a_dashboard_config_map_the_sidecar_ignores_was_applied_silently() {
 
     // Read from the cluster, the ConfigMaps carry the watched label: no
     // warning.
-    let run = detect_in(
-        dir.path(),
-        &[
-            "apply",
-            "checkout",
-            "-n",
-            "shop",
-            "--kubeconfig",
-            kubeconfig.to_str().expect("utf-8"),
-        ],
-    );
+    let run = apply_from_cluster(&standin, dir.path());
     run.expect_status(0);
     assert!(!run.stdout.contains("dashboard sidecar"), "{}", run.stdout);
 
@@ -251,17 +246,7 @@ fn a_dashboard_config_map_the_sidecar_ignores_was_applied_silently() {
     // grafana chart's default, searchNamespace: null): the app's ConfigMaps
     // in shop are never loaded, whatever their labels.
     set_sidecar_env(&standin, &[("LABEL", "grafana_dashboard")]);
-    let run = detect_in(
-        dir.path(),
-        &[
-            "apply",
-            "checkout",
-            "-n",
-            "shop",
-            "--kubeconfig",
-            kubeconfig.to_str().expect("utf-8"),
-        ],
-    );
+    let run = apply_from_cluster(&standin, dir.path());
     run.expect_status(0);
     assert!(
         run.stdout
