@@ -32,11 +32,16 @@ pub enum Error {
         reason: String,
     },
 
-    /// `GRAFANA_ORG_ID` is not a positive integer.
-    #[error("GRAFANA_ORG_ID must be a positive integer such as 1, found {value:?}")]
+    /// `GRAFANA_ORG_ID` is not a positive integer. Its value is never
+    /// repeated: a token pasted into the wrong variable must not be printed.
+    #[error(
+        "GRAFANA_ORG_ID must be the number of a Grafana organisation, such as 1 \
+         (Administration → Organizations), but its value ({length} characters) is not a positive \
+         whole number; unset it to use the credentials' default organisation"
+    )]
     InvalidOrgId {
-        /// The value found.
-        value: String,
+        /// How many characters the value has (the value itself is not kept).
+        length: usize,
     },
 
     /// The credentials settings are incomplete or come from two places.

@@ -300,3 +300,30 @@ fn a_backup_of_a_live_dashboard_wrote_a_secret_pasted_into_it() {
     assert!(files[0].1.contains("ask for <redacted>"), "{}", files[0].1);
     assert_no_secret(&run, dir.path(), &[EDITOR_TOKEN.to_string()]);
 }
+
+#[test]
+fn a_token_pasted_into_grafana_org_id_was_echoed_in_its_error() {
+    let manifests = demo_manifests();
+    let pasted = "glsa_Qx7Vn2Lk9Pw4Rt8Yz3Mb6Hd1Jf5Gc0_a1b2c3d4";
+    let run = onramp_env(
+        &[
+            "apply",
+            "checkout",
+            "-f",
+            &manifests,
+            "--grafana-url",
+            "http://127.0.0.1:9",
+        ],
+        &[("GRAFANA_TOKEN", TOKEN), ("GRAFANA_ORG_ID", pasted)],
+    );
+    run.expect_status(2);
+    assert!(
+        run.stderr
+            .contains("GRAFANA_ORG_ID must be the number of a Grafana organisation"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("(44 characters)"), "{}", run.stderr);
+    let dir = tempfile::tempdir().expect("temp dir");
+    assert_no_secret(&run, dir.path(), &[pasted.to_string(), TOKEN.to_string()]);
+}
