@@ -143,9 +143,13 @@ fn a_generated_file_replaced_by_a_link_is_refused_and_its_target_untouched() {
 /// fails the first big one with EFBIG: a real I/O error part-way.
 #[cfg(unix)]
 fn codify_with_file_size_limit(out: &Path, blocks: u32) -> Run {
-    let script = format!(
-        "trap '' XFSZ; ulimit -f {blocks}; exec \"$0\" codify checkout -f \"$1\" --out \"$2\""
-    );
+    codify_under_limit(out, &format!("trap '' XFSZ; ulimit -f {blocks}"))
+}
+
+/// Runs codify after the shell line `setup` (a `ulimit`, a `trap`).
+#[cfg(unix)]
+fn codify_under_limit(out: &Path, setup: &str) -> Run {
+    let script = format!("{setup}; exec \"$0\" codify checkout -f \"$1\" --out \"$2\"");
     let output = std::process::Command::new("sh")
         .args(["-c", &script, env!("CARGO_BIN_EXE_onramp")])
         .arg(demo_manifests())
@@ -178,8 +182,31 @@ fn an_io_error_part_way_leaves_the_folder_half_updated() {
     );
 }
 
+/// Without `trap '' XFSZ` the kernel kills codify with SIGXFSZ in the middle
+/// of writing a temporary file: the next run must clean what it left.
+#[cfg(unix)]
 #[test]
-fn a_killed_runs_temp_files_are_never_cleaned() {
+fn temp_files_of_a_codify_killed_by_sigxfsz_are_cleaned_by_the_next_run() {
+    let out = tempfile::tempdir().expect("temp dir");
+    let killed = codify_under_limit(out.path(), "ulimit -f 4");
+    assert_eq!(killed.status, -1, "killed by a signal: {}", killed.stderr);
+    let left: Vec<String> = tree(out.path())
+        .into_iter()
+        .filter(|f| f.ends_with(".tmp"))
+        .collect();
+    assert!(
+        !left.is_empty(),
+        "the kill left a temp file: {:?}",
+        tree(out.path())
+    );
+    codify(out.path(), &[]).expect_status(0);
+    let after = tree(out.path());
+    assert!(after.iter().all(|f| !f.ends_with(".tmp")), "{after:?}");
+    assert!(after.contains(&"runbook.md".to_string()), "{after:?}");
+}
+
+#[test]
+fn a_killed_runs_temp_files_were_never_cleaned() {
     let out = codify_demo(&[]);
     // What a run killed mid-write leaves: onramp's own temp naming, old and new.
     let old_style = out
