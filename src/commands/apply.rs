@@ -37,11 +37,13 @@ fn codified_dashboards(dir: &Path, plan: &plan::Plan) -> Result<BTreeMap<String,
                 ),
                 message: format!("the dashboard is not valid JSON: {e}"),
             })?;
-        if value["uid"].as_str() != Some(uid) {
+        // A v2 dashboard (a resource) names its uid in metadata.name.
+        let found = crate::client::grafana::resource::uid_of(&value);
+        if found != Some(uid) {
             return Err(Error::Usage(format!(
                 "{} has uid {}, but onramp's dashboard for this need is {uid}; was it codified for another app?",
                 path.display(),
-                value["uid"]
+                found.unwrap_or("(none)")
             )));
         }
         overrides.insert(uid.to_string(), text);
