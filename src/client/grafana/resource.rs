@@ -254,7 +254,8 @@ pub fn content_metadata(metadata: &Value) -> Value {
 
 /// The body of a create or update of `dashboard` (a resource value, or a
 /// classic dashboard sent as `spec` of `api_version`): metadata.name is the
-/// uid, the folder goes into its annotation, onramp's marker into its own,
+/// uid, the folder goes into its annotation, a v2 dashboard's marker into
+/// its own (a classic one keeps it inside),
 /// and `resource_version` (on update) into the metadata.
 pub fn to_wire(
     dashboard: &Value,
@@ -276,10 +277,8 @@ pub fn to_wire(
         }
         json!({"apiVersion": api_version, "kind": "Dashboard", "metadata": {}, "spec": spec})
     };
+    // A classic dashboard keeps its marker inside (the classic API returns it).
     let marker = body.as_object_mut().and_then(|b| b.remove(MARKER_KEY));
-    if let Some(spec) = body["spec"].as_object_mut() {
-        spec.remove(MARKER_KEY);
-    }
     body["apiVersion"] = json!(api_version);
     body["metadata"]["name"] = json!(uid);
     if let Some(rv) = resource_version {
@@ -396,11 +395,11 @@ mod tests {
             None,
             Some("9"),
         );
-        assert_eq!(classic["spec"], json!({"title": "T"}));
-        assert_eq!(classic["kind"], "Dashboard");
         assert_eq!(
-            classic["metadata"]["annotations"]["onramp/marker"],
-            "{\"hash\":\"h\"}"
+            classic["spec"],
+            json!({"title": "T", "onramp": {"hash": "h"}})
         );
+        assert_eq!(classic["kind"], "Dashboard");
+        assert_eq!(classic["metadata"]["annotations"], json!({}));
     }
 }
