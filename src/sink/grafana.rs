@@ -288,19 +288,30 @@ fn readable_v2(spec: &Value) -> String {
         let name = v["spec"]["name"].as_str().unwrap_or_default();
         let _ = writeln!(out, "variable {name} ({kind}): {text}");
     }
-    let mut names = Vec::new();
-    element_names(&spec["layout"], &mut names);
+    let mut shown = Vec::new();
+    layout_entries(&spec["layout"], &mut shown);
     for name in spec["elements"]
         .as_object()
         .into_iter()
         .flatten()
         .map(|(k, _)| k)
     {
-        if !names.contains(name) {
-            names.push(name.clone());
+        if !shown
+            .iter()
+            .any(|e| matches!(e, Shown::Element(n) if n == name))
+        {
+            shown.push(Shown::Element(name.clone()));
         }
     }
-    for name in names {
+    for entry in shown {
+        let name = match entry {
+            // Rows and tabs read like the classic model's row panels.
+            Shown::Group(kind, title) => {
+                let _ = writeln!(out, "panel {title:?} ({kind}, no unit)");
+                continue;
+            }
+            Shown::Element(name) => name,
+        };
         let panel = &spec["elements"][name.as_str()]["spec"];
         let viz = &panel["vizConfig"];
         let _ = writeln!(
@@ -333,19 +344,32 @@ fn readable_v2(spec: &Value) -> String {
     out
 }
 
-/// The element names a v2 layout references, in the order it shows them.
-fn element_names(layout: &Value, names: &mut Vec<String>) {
+/// What a v2 layout shows, in order: a row or tab (kind, title), or an element.
+enum Shown {
+    Group(&'static str, String),
+    Element(String),
+}
+
+/// The rows, tabs and elements a v2 layout shows, in the order it shows them.
+fn layout_entries(layout: &Value, shown: &mut Vec<Shown>) {
     match layout {
         Value::Object(map) => {
             if let Some(name) = map.get("element").and_then(|e| e["name"].as_str()) {
-                if !names.iter().any(|n| n == name) {
-                    names.push(name.to_string());
-                }
+                shown.push(Shown::Element(name.to_string()));
                 return;
             }
-            map.values().for_each(|v| element_names(v, names));
+            let group = match map.get("kind").and_then(Value::as_str) {
+                Some("RowsLayoutRow") => Some("row"),
+                Some("TabsLayoutTab") => Some("tab"),
+                _ => None,
+            };
+            if let Some(kind) = group {
+                let title = map["spec"]["title"].as_str().unwrap_or_default();
+                shown.push(Shown::Group(kind, title.to_string()));
+            }
+            map.values().for_each(|v| layout_entries(v, shown));
         }
-        Value::Array(items) => items.iter().for_each(|v| element_names(v, names)),
+        Value::Array(items) => items.iter().for_each(|v| layout_entries(v, shown)),
         _ => {}
     }
 }

@@ -13,7 +13,7 @@ const NEEDS: [&str; 3] = [
     "feature-flag-engagement",
 ];
 
-fn uid(need: &str) -> String {
+pub(crate) fn uid(need: &str) -> String {
     onramp::render::dashboard::uid(
         &onramp::app::AppId::new("shop", onramp::app::WorkloadKind::Deployment, "checkout")
             .expect("valid"),
@@ -22,7 +22,7 @@ fn uid(need: &str) -> String {
     .to_string()
 }
 
-fn apply(grafana: &GrafanaStandIn, extra: &[&str]) -> Run {
+pub(crate) fn apply(grafana: &GrafanaStandIn, extra: &[&str]) -> Run {
     let manifests = demo_manifests();
     let url = grafana.url();
     let mut args = vec!["apply", "checkout", "-f", &manifests, "--grafana-url", &url];
@@ -30,7 +30,7 @@ fn apply(grafana: &GrafanaStandIn, extra: &[&str]) -> Run {
     onramp_env(&args, &[("GRAFANA_TOKEN", EDITOR_TOKEN)])
 }
 
-fn codify_live(grafana: &GrafanaStandIn, out: &std::path::Path) -> Run {
+pub(crate) fn codify_live(grafana: &GrafanaStandIn, out: &std::path::Path) -> Run {
     let manifests = demo_manifests();
     let url = grafana.url();
     let out = out.display().to_string();
