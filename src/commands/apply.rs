@@ -65,6 +65,13 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
         let codified = codified_dashboards(dir, &prepared.plan)?;
         prepared.replan_with_dashboards(codified)?;
     }
+    let v2 = grafana_sync::v2_dashboards(&prepared.plan);
+    if args.to_cluster() && grafana.is_none() && !v2.is_empty() {
+        return Err(Error::Usage(format!(
+            "{}; add --grafana-url (the dashboards then go to Grafana's API, not into ConfigMaps)",
+            grafana_sync::v2_provisioning_note(&v2)
+        )));
+    }
     let mut outcome = Outcome::Success;
     if args.to_cluster() {
         let options = kube_sink::Options {

@@ -59,6 +59,24 @@ pub fn desired(plan: &Plan) -> Result<Vec<Desired>> {
         .collect()
 }
 
+/// The paths of the plan's dashboards that are v2 resources (edits saved
+/// by Grafana 13's UI and brought into code).
+pub fn v2_dashboards(plan: &Plan) -> Vec<String> {
+    plan.dashboards()
+        .filter(|(a, _)| serde_json::from_str::<Value>(&a.content).is_ok_and(|v| is_v2(&v)))
+        .map(|(a, _)| a.path.clone())
+        .collect()
+}
+
+/// Why a v2 dashboard cannot go through Grafana's file provisioning — the
+/// dashboard sidecar's ConfigMap — and what to do instead.
+pub fn v2_provisioning_note(paths: &[String]) -> String {
+    format!(
+        "{} hold(s) a v2 dashboard resource (dashboard.grafana.app/v2…), an edit saved in Grafana's UI: push it with `apply --from DIR --grafana-url URL`. Grafana's file provisioning, which loads the dashboard sidecar's ConfigMaps, does not load v2 dashboards in Grafana 12.x–13.0 (grafana/grafana#122663, #127928, #126641), so `apply --cluster` will not install those ConfigMaps",
+        paths.join(", ")
+    )
+}
+
 /// A dashboard's content: normalised, without onramp's marker.
 pub fn content(dashboard: &Value) -> Value {
     let mut value = grafana::normalize(dashboard);

@@ -109,7 +109,15 @@ fn the_click_first_loop_on_grafana_13_loses_nothing_of_a_v2_edit() {
 
     // codify --from-live writes the v2 resource, normalised and marked.
     let out = tempfile::tempdir().expect("temp dir");
-    codify_live(&grafana, out.path()).expect_status(0);
+    let codified = codify_live(&grafana, out.path());
+    codified.expect_status(0);
+    assert!(
+        codified
+            .stdout
+            .contains("note: dashboards/service-health.json hold(s) a v2 dashboard resource"),
+        "{}",
+        codified.stdout
+    );
     let text = read(out.path().join("dashboards/service-health.json"));
     let file: Value = serde_json::from_str(&text).expect("JSON");
     assert_eq!(file["apiVersion"], "dashboard.grafana.app/v2");
@@ -189,7 +197,7 @@ fn force_saves_the_live_v2_resource_exactly_then_writes_classic() {
 }
 
 #[test]
-fn on_grafana_11_a_codified_v2_dashboard_is_refused_with_what_to_do() {
+fn a_codified_v2_dashboard_is_refused_where_nothing_loads_it() {
     let grafana13 = GrafanaStandIn::builder().grafana_13().start();
     let target = uid("service-health");
     apply(&grafana13, &[]).expect_status(0);
@@ -198,6 +206,30 @@ fn on_grafana_11_a_codified_v2_dashboard_is_refused_with_what_to_do() {
         .expect("the UI saves");
     let out = tempfile::tempdir().expect("temp dir");
     codify_live(&grafana13, out.path()).expect_status(0);
+
+    // The sidecar's file provisioning does not load v2: no ConfigMap for it.
+    let manifests = demo_manifests();
+    let cluster = onramp_env(
+        &[
+            "apply",
+            "checkout",
+            "-f",
+            &manifests,
+            "--cluster",
+            "--from",
+            &out.path().display().to_string(),
+        ],
+        &[],
+    );
+    cluster.expect_status(2);
+    assert!(
+        cluster
+            .stderr
+            .contains("does not load v2 dashboards in Grafana 12.x–13.0")
+            && cluster.stderr.contains("add --grafana-url"),
+        "{}",
+        cluster.stderr
+    );
 
     let grafana11 = GrafanaStandIn::start();
     let from = out.path().display().to_string();
