@@ -50,6 +50,13 @@ pub(crate) fn codify_live(grafana: &GrafanaStandIn, out: &std::path::Path) -> Ru
     )
 }
 
+/// The one file in the backup folder `dir`.
+pub(crate) fn only_backup(dir: &std::path::Path) -> std::path::PathBuf {
+    let files: Vec<_> = std::fs::read_dir(dir).expect("backups").flatten().collect();
+    assert_eq!(files.len(), 1, "one backup: {files:?}");
+    files[0].path()
+}
+
 fn rename_first_panel(d: &mut Value) {
     let panels = d["panels"].as_array_mut().expect("panels");
     let panel = panels
@@ -147,12 +154,7 @@ fn force_saves_the_live_copy_then_overwrites() {
     let dir = backups.path().display().to_string();
     let run = apply(&grafana, &["--force", "--backup-dir", &dir]);
     run.expect_status(0);
-    let files: Vec<_> = std::fs::read_dir(backups.path())
-        .expect("backups")
-        .flatten()
-        .collect();
-    assert_eq!(files.len(), 1);
-    let backup_path = files[0].path();
+    let backup_path = only_backup(backups.path());
     assert!(
         run.stdout.contains(&backup_path.display().to_string()),
         "prints the backup path: {}",

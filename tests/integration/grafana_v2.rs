@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::grafana_apply::{apply, codify_live, uid};
+use crate::grafana_apply::{apply, codify_live, only_backup, uid};
 use crate::support::grafana::{EDITOR_TOKEN, GrafanaStandIn};
 use crate::support::{demo_manifests, onramp_env, read};
 
@@ -180,12 +180,7 @@ fn force_saves_the_live_v2_resource_exactly_then_writes_classic() {
     let dir = backups.path().display().to_string();
     let run = apply(&grafana, &["--force", "--backup-dir", &dir]);
     run.expect_status(0);
-    let files: Vec<_> = std::fs::read_dir(backups.path())
-        .expect("backups")
-        .flatten()
-        .collect();
-    assert_eq!(files.len(), 1, "{}", run.stdout);
-    let backup: Value = serde_json::from_str(&read(files[0].path())).expect("JSON");
+    let backup: Value = serde_json::from_str(&read(only_backup(backups.path()))).expect("JSON");
     assert_eq!(
         backup, live,
         "the v2 resource exactly as Grafana returned it"

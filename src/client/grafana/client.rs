@@ -265,19 +265,7 @@ impl Client {
     /// `GET /apis/dashboard.grafana.app/VERSION/namespaces/NS/dashboards/UID`
     /// as returned; `None` on 404.
     async fn get_resource(&self, uid: &str, version: &str) -> Result<Option<Value>, Error> {
-        let namespace = resource::namespace(self.config.org_id());
-        let url = self.endpoint(
-            &[
-                "apis",
-                resource::DASHBOARD_GROUP,
-                version,
-                "namespaces",
-                &namespace,
-                "dashboards",
-                uid,
-            ],
-            &[],
-        );
+        let url = self.dashboards_url(version, Some(uid));
         let answer = self
             .call(Method::GET, url, None, Replay::Idempotent)
             .await?;
@@ -326,23 +314,10 @@ impl Client {
             });
         }
         let body = resource::to_wire(dashboard, api_version, &uid, folder_uid, resource_version);
-        let namespace = resource::namespace(self.config.org_id());
-        let mut path = vec![
-            "apis",
-            resource::DASHBOARD_GROUP,
-            version,
-            "namespaces",
-            &namespace,
-            "dashboards",
-        ];
-        let method = match resource_version {
-            Some(_) => {
-                path.push(&uid);
-                Method::PUT
-            }
-            None => Method::POST,
+        let (method, url) = match resource_version {
+            Some(_) => (Method::PUT, self.dashboards_url(version, Some(&uid))),
+            None => (Method::POST, self.dashboards_url(version, None)),
         };
-        let url = self.endpoint(&path, &[]);
         let answer = self.call(method, url, Some(&body), Replay::Unsafe).await?;
         match answer.status {
             StatusCode::OK | StatusCode::CREATED => {
@@ -493,6 +468,22 @@ impl Client {
                 ..
             }))
         )
+    }
+
+    /// `/apis/dashboard.grafana.app/VERSION/namespaces/NS/dashboards[/NAME]`
+    /// in the org's namespace.
+    fn dashboards_url(&self, version: &str, name: Option<&str>) -> Url {
+        let namespace = resource::namespace(self.config.org_id());
+        let mut path = vec![
+            "apis",
+            resource::DASHBOARD_GROUP,
+            version,
+            "namespaces",
+            &namespace,
+            "dashboards",
+        ];
+        path.extend(name);
+        self.endpoint(&path, &[])
     }
 
     /// The URL of an endpoint: path segments (each percent-encoded) below the
