@@ -1744,3 +1744,35 @@ async fn raw_a_stale_resource_version_is_a_kubernetes_conflict_status() {
     assert_eq!(answer["reason"], "Conflict");
     assert_eq!(answer["code"], 409);
 }
+
+#[tokio::test]
+async fn folders_go_through_folder_grafana_app_where_it_is_served() {
+    let target = grafana_13();
+    let client = target.client();
+    let uid = target.folder_uid("onramp-v2-folder");
+    let made = client
+        .ensure_folder(&uid, "checkout (shop)")
+        .await
+        .expect("created");
+    assert_eq!(
+        (made.uid.as_str(), made.title.as_str()),
+        (uid.as_str(), "checkout (shop)")
+    );
+    let again = client
+        .ensure_folder(&uid, "another title")
+        .await
+        .expect("read back");
+    assert_eq!(
+        again.title, "checkout (shop)",
+        "an existing folder keeps its title"
+    );
+    if let Some(standin) = target.extra() {
+        let create = "/apis/folder.grafana.app/v1beta1/namespaces/default/folders";
+        assert_eq!(standin.count("POST", create), 1);
+        assert_eq!(standin.count("POST", "/api/folders"), 0);
+        assert_eq!(
+            standin.folder_title(&uid).as_deref(),
+            Some("checkout (shop)")
+        );
+    }
+}

@@ -1366,6 +1366,14 @@ fn router(shared: Arc<Shared>) -> Router {
             "/apis/dashboard.grafana.app/{version}/namespaces/{namespace}/dashboards/{name}",
             get(resource::get).put(resource::update),
         )
+        .route(
+            "/apis/folder.grafana.app/v1beta1/namespaces/{namespace}/folders",
+            post(resource::create_folder),
+        )
+        .route(
+            "/apis/folder.grafana.app/v1beta1/namespaces/{namespace}/folders/{name}",
+            get(resource::get_folder),
+        )
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(Arc::clone(&shared), gate))
         .with_state(shared)

@@ -174,13 +174,14 @@ impl Client {
 
     /// `GET /api/folders/:uid`; `None` when there is no such folder.
     pub async fn folder(&self, uid: &str) -> Result<Option<Folder>, Error> {
+        self.get_or_none(self.endpoint(&["api", "folders", uid], &[]))
+            .await
+    }
+
+    /// A GET whose good answers are 200 with a JSON body, or 404: `None`.
+    async fn get_or_none<T: DeserializeOwned>(&self, url: Url) -> Result<Option<T>, Error> {
         let answer = self
-            .call(
-                Method::GET,
-                self.endpoint(&["api", "folders", uid], &[]),
-                None,
-                Replay::Idempotent,
-            )
+            .call(Method::GET, url, None, Replay::Idempotent)
             .await?;
         match answer.status {
             StatusCode::OK => self.decode(&answer).map(Some),
@@ -192,7 +193,12 @@ impl Client {
     /// Returns folder `uid`, creating it with `title` when missing. A folder
     /// created concurrently by someone else (409) is fine: it is read back.
     /// An existing folder keeps its title.
+    /// Through `folder.grafana.app` where Grafana serves it, else the
+    /// classic folder API.
     pub async fn ensure_folder(&self, uid: &str, title: &str) -> Result<Folder, Error> {
+        if let Some(version) = self.server().await?.folder_version() {
+            return self.ensure_folder_resource(version, uid, title).await;
+        }
         if let Some(folder) = self.folder(uid).await? {
             return Ok(folder);
         }
@@ -209,6 +215,40 @@ impl Client {
             StatusCode::OK => self.decode(&answer),
             StatusCode::CONFLICT => match self.folder(uid).await? {
                 Some(folder) => Ok(folder),
+                None => Err(self.fail(&answer)),
+            },
+            _ => Err(self.fail(&answer)),
+        }
+    }
+
+    /// [`Client::ensure_folder`] through `folder.grafana.app/VERSION`: read
+    /// it, else create it (409 AlreadyExists: created concurrently, read back).
+    async fn ensure_folder_resource(
+        &self,
+        version: &str,
+        uid: &str,
+        title: &str,
+    ) -> Result<Folder, Error> {
+        let url = self.resource_url(resource::FOLDER_GROUP, version, "folders", Some(uid));
+        if let Some(raw) = self.get_or_none::<Value>(url.clone()).await? {
+            return Ok(resource::folder(&raw));
+        }
+        let body = json!({
+            "apiVersion": format!("{}/{version}", resource::FOLDER_GROUP),
+            "kind": "Folder",
+            "metadata": {"name": uid},
+            "spec": {"title": title},
+        });
+        let create = self.resource_url(resource::FOLDER_GROUP, version, "folders", None);
+        let answer = self
+            .call(Method::POST, create, Some(&body), Replay::Unsafe)
+            .await?;
+        match answer.status {
+            StatusCode::OK | StatusCode::CREATED => {
+                Ok(resource::folder(&self.decode::<Value>(&answer)?))
+            }
+            StatusCode::CONFLICT => match self.get_or_none::<Value>(url).await? {
+                Some(raw) => Ok(resource::folder(&raw)),
                 None => Err(self.fail(&answer)),
             },
             _ => Err(self.fail(&answer)),
@@ -265,15 +305,8 @@ impl Client {
     /// `GET /apis/dashboard.grafana.app/VERSION/namespaces/NS/dashboards/UID`
     /// as returned; `None` on 404.
     async fn get_resource(&self, uid: &str, version: &str) -> Result<Option<Value>, Error> {
-        let url = self.dashboards_url(version, Some(uid));
-        let answer = self
-            .call(Method::GET, url, None, Replay::Idempotent)
-            .await?;
-        match answer.status {
-            StatusCode::OK => self.decode(&answer).map(Some),
-            StatusCode::NOT_FOUND => Ok(None),
-            _ => Err(self.fail(&answer)),
-        }
+        self.get_or_none(self.dashboards_url(version, Some(uid)))
+            .await
     }
 
     /// The `metadata.resourceVersion` of dashboard `uid` read in `version`
@@ -473,15 +506,13 @@ impl Client {
     /// `/apis/dashboard.grafana.app/VERSION/namespaces/NS/dashboards[/NAME]`
     /// in the org's namespace.
     fn dashboards_url(&self, version: &str, name: Option<&str>) -> Url {
+        self.resource_url(resource::DASHBOARD_GROUP, version, "dashboards", name)
+    }
+
+    /// `/apis/GROUP/VERSION/namespaces/NS/PLURAL[/NAME]` in the org's namespace.
+    fn resource_url(&self, group: &str, version: &str, plural: &str, name: Option<&str>) -> Url {
         let namespace = resource::namespace(self.config.org_id());
-        let mut path = vec![
-            "apis",
-            resource::DASHBOARD_GROUP,
-            version,
-            "namespaces",
-            &namespace,
-            "dashboards",
-        ];
+        let mut path = vec!["apis", group, version, "namespaces", &namespace, plural];
         path.extend(name);
         self.endpoint(&path, &[])
     }

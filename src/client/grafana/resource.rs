@@ -4,7 +4,8 @@
 //! dashboard value onramp works with.
 //!
 //! Owns: [`ServerInfo`] (from `/api/health` and the `/apis` discovery
-//! document), the namespace of an org, [`live`] (a resource as returned →
+//! document), the namespace of an org, [`folder`] (a `folder.grafana.app`
+//! resource as a [`Folder`]), [`live`] (a resource as returned →
 //! [`LiveDashboard`]) and [`to_wire`] (onramp's value → the body of a
 //! create or update). Does not own the HTTP calls ([`super::Client`]) nor
 //! deciding what to push (the Grafana sink).
@@ -20,7 +21,7 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::model::{DashboardMeta, LiveDashboard};
+use super::model::{DashboardMeta, Folder, LiveDashboard};
 
 /// The dashboards' API group.
 pub const DASHBOARD_GROUP: &str = "dashboard.grafana.app";
@@ -92,6 +93,14 @@ impl ServerInfo {
         ["v2", "v2beta1", "v2alpha1"]
             .into_iter()
             .find(|v| self.serves(v))
+    }
+
+    /// The version of `folder.grafana.app` to use (`v1`, then `v1beta1`);
+    /// `None`: the classic folder API.
+    pub fn folder_version(&self) -> Option<&str> {
+        ["v1", "v1beta1"]
+            .into_iter()
+            .find(|v| self.folder_versions.iter().any(|f| f == v))
     }
 
     /// The most stable v1 version it serves (`v1`, then `v1beta1`).
@@ -166,6 +175,22 @@ pub fn title_of(dashboard: &Value) -> &str {
         &dashboard["title"]
     };
     title.as_str().unwrap_or_default()
+}
+
+/// A `folder.grafana.app` resource as the [`Folder`] the classic API returns.
+pub fn folder(raw: &Value) -> Folder {
+    let uid = raw["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let title = raw["spec"]["title"].as_str().unwrap_or_default().to_owned();
+    Folder {
+        id: None,
+        url: Some(format!("/dashboards/f/{uid}/{}", slug(&title))),
+        version: raw["metadata"]["generation"].as_i64(),
+        uid,
+        title,
+    }
 }
 
 /// Where a live dashboard read through the resource API came from.

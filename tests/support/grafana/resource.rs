@@ -7,7 +7,9 @@
 //! any served version, converting a classic dashboard to v2 on the way
 //! (`status.conversion.storedVersion` says so); create (POST, 409
 //! AlreadyExists) and update (PUT; a stale `metadata.resourceVersion` is
-//! 409 Conflict); errors as Kubernetes `Status` objects (400 BadRequest,
+//! 409 Conflict); folders through `folder.grafana.app/v1beta1` (GET, and
+//! POST with the classic folder rules, 409 AlreadyExists); errors as
+//! Kubernetes `Status` objects (400 BadRequest,
 //! 403 Forbidden, 404 NotFound, 409, 422 Invalid); the annotations Grafana
 //! sets (`grafana.app/createdBy`, `updatedBy`, `updatedTimestamp`, the folder
 //! in `grafana.app/folder`); `generation` +1 per change of the spec. And
@@ -36,6 +38,7 @@ use super::{
 };
 
 const GROUP: &str = "dashboard.grafana.app";
+const FOLDER_GROUP: &str = "folder.grafana.app";
 const FOLDER: &str = "grafana.app/folder";
 
 /// A Kubernetes `Status` error, as the resource API answers.
@@ -93,12 +96,100 @@ pub(super) async fn discovery(State(shared): State<Arc<Shared>>) -> Response {
         .find(|v| v["version"] == "v1beta1")
         .cloned()
         .unwrap_or(Value::Null);
+    let folder = json!({"groupVersion": format!("{FOLDER_GROUP}/v1beta1"), "version": "v1beta1"});
     respond(
         200,
         json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": [
-            {"name": GROUP, "versions": versions, "preferredVersion": preferred}
+            {"name": GROUP, "versions": versions, "preferredVersion": preferred},
+            {"name": FOLDER_GROUP, "versions": [folder], "preferredVersion": folder}
         ]}),
     )
+}
+
+/// A stored folder as a `folder.grafana.app/v1beta1` resource.
+fn folder_resource(f: &super::StoredFolder) -> Value {
+    let mut annotations = json!({"grafana.app/createdBy": format!("user:{}", f.created_by)});
+    if let Some(parent) = &f.parent_uid {
+        annotations[FOLDER] = json!(parent);
+    }
+    json!({
+        "apiVersion": format!("{FOLDER_GROUP}/v1beta1"), "kind": "Folder",
+        "metadata": {"name": f.uid, "namespace": "default", "resourceVersion": f.id.to_string(),
+                     "generation": 1, "creationTimestamp": f.created, "annotations": annotations},
+        "spec": {"title": f.title},
+    })
+}
+
+fn folder_not_found(name: &str) -> Rejection {
+    status(
+        404,
+        "NotFound",
+        &format!("folders.{FOLDER_GROUP} \"{name}\" not found"),
+        Some(name),
+    )
+}
+
+/// `GET /apis/folder.grafana.app/v1beta1/namespaces/NS/folders/NAME`.
+pub(super) async fn get_folder(
+    State(shared): State<Arc<Shared>>,
+    Path((namespace, name)): Path<(String, String)>,
+) -> Response {
+    let state = shared.lock();
+    match state.folders.get(&name) {
+        Some(f) if namespace == "default" && !state.api_versions.is_empty() => {
+            respond(200, folder_resource(f))
+        }
+        _ => {
+            let (code, body) = folder_not_found(&name);
+            respond(code, body)
+        }
+    }
+}
+
+/// `POST /apis/folder.grafana.app/v1beta1/namespaces/NS/folders`: the rules
+/// of the classic `POST /api/folders`, answered as `Status` errors (409
+/// AlreadyExists for a taken uid).
+pub(super) async fn create_folder(
+    State(shared): State<Arc<Shared>>,
+    Extension(who): Extension<Identity>,
+    Path(namespace): Path<String>,
+    body: Bytes,
+) -> Response {
+    let mut state = shared.lock();
+    let object: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let name = object["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    if namespace != "default" || state.api_versions.is_empty() {
+        let (code, body) = folder_not_found(&name);
+        return respond(code, body);
+    }
+    let command = json!({"uid": name, "title": object["spec"]["title"],
+                         "parentUid": object["metadata"]["annotations"][FOLDER]});
+    match state.create_folder(&who.login, who.role, &command) {
+        Ok(_) => match state.folders.get(&name) {
+            Some(f) => respond(201, folder_resource(f)),
+            None => respond(500, json!({"message": "folder vanished"})),
+        },
+        Err((409, _)) => {
+            let (code, body) = status(
+                409,
+                "AlreadyExists",
+                &format!("folders.{FOLDER_GROUP} \"{name}\" already exists"),
+                Some(&name),
+            );
+            respond(code, body)
+        }
+        Err((_, body)) => {
+            let text = body["message"]
+                .as_str()
+                .unwrap_or("invalid folder")
+                .to_owned();
+            let (code, body) = status(400, "BadRequest", &text, Some(&name));
+            respond(code, body)
+        }
+    }
 }
 
 /// The version and namespace of a request, checked: served and `default`.
