@@ -823,6 +823,8 @@ pub async fn pull(
     client: &Client,
     dashboards: &[Desired],
 ) -> std::result::Result<(Vec<(String, String)>, Vec<String>), grafana::Error> {
+    // Said once at -v: which dashboard APIs Grafana serves.
+    client.server().await?;
     let mut pulled = Vec::new();
     let mut missing = Vec::new();
     for d in dashboards {

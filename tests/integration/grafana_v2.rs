@@ -38,24 +38,24 @@ fn plan(grafana: &GrafanaStandIn) -> crate::support::Run {
     )
 }
 
-#[test]
-fn the_click_first_loop_on_grafana_13_loses_nothing_of_a_v2_edit() {
-    let grafana = GrafanaStandIn::builder().grafana_13().start();
+/// The whole click-first loop on `grafana`, whose UI saves in `v2` and
+/// which discovery describes as `serves`.
+fn click_first_loop(grafana: &GrafanaStandIn, v2: &str, serves: &str) {
     let target = uid("service-health");
 
     // Push: onramp writes classic dashboards.
-    apply(&grafana, &[]).expect_status(0);
+    apply(grafana, &[]).expect_status(0);
     assert_eq!(grafana.stored_version(&target).as_deref(), Some("v1beta1"));
 
     // A person edits it in Grafana 13's UI, which saves it as v2.
     let generation = grafana
         .ui_save_v2("alice", &target, alice_edits)
         .expect("the UI saves");
-    let edited = grafana.resource(&target, "v2").expect("stored");
-    assert_eq!(grafana.stored_version(&target).as_deref(), Some("v2"));
+    let edited = grafana.resource(&target, v2).expect("stored");
+    assert_eq!(grafana.stored_version(&target).as_deref(), Some(v2));
 
     // apply refuses to clobber it, naming the dashboard, who and when.
-    let refused = apply(&grafana, &[]);
+    let refused = apply(grafana, &[]);
     refused.expect_status(1);
     let line = refused.stdout_line("refused");
     assert!(line.contains("checkout · Service health"), "{line}");
@@ -73,18 +73,12 @@ fn the_click_first_loop_on_grafana_13_loses_nothing_of_a_v2_edit() {
         "{}",
         refused.stdout
     );
-    assert_eq!(grafana.resource(&target, "v2"), Some(edited.clone()));
+    assert_eq!(grafana.resource(&target, v2), Some(edited.clone()));
 
     // plan says what apply would do, with the panel titles and queries.
-    let planned = plan(&grafana);
+    let planned = plan(grafana);
     planned.expect_status(0);
-    assert!(
-        planned.stdout.contains(
-            "(Grafana 13.0.1: serves dashboard.grafana.app v0alpha1, v1beta1, v2beta1, v2"
-        ),
-        "{}",
-        planned.stdout
-    );
+    assert!(planned.stdout.contains(serves), "{}", planned.stdout);
     assert!(
         planned
             .stdout_line("EDITED")
@@ -109,7 +103,7 @@ fn the_click_first_loop_on_grafana_13_loses_nothing_of_a_v2_edit() {
 
     // codify --from-live writes the v2 resource, normalised and marked.
     let out = tempfile::tempdir().expect("temp dir");
-    let codified = codify_live(&grafana, out.path());
+    let codified = codify_live(grafana, out.path());
     codified.expect_status(0);
     assert!(
         codified
@@ -120,7 +114,7 @@ fn the_click_first_loop_on_grafana_13_loses_nothing_of_a_v2_edit() {
     );
     let text = read(out.path().join("dashboards/service-health.json"));
     let file: Value = serde_json::from_str(&text).expect("JSON");
-    assert_eq!(file["apiVersion"], "dashboard.grafana.app/v2");
+    assert_eq!(file["apiVersion"], format!("dashboard.grafana.app/{v2}"));
     assert_eq!(file["kind"], "Dashboard");
     assert_eq!(file["metadata"], serde_json::json!({"name": target}));
     assert_eq!(file["spec"], edited["spec"], "the person's spec, whole");
@@ -128,16 +122,16 @@ fn the_click_first_loop_on_grafana_13_loses_nothing_of_a_v2_edit() {
     assert_eq!(file.get("status"), None);
     let config_maps = read(out.path().join("grafana-dashboards.yaml"));
     assert!(
-        config_maps.contains("\"apiVersion\": \"dashboard.grafana.app/v2\""),
+        config_maps.contains(&format!("\"apiVersion\": \"dashboard.grafana.app/{v2}\"")),
         "the sidecar ConfigMap holds the same v2 resource"
     );
 
     // apply --from pushes it back as v2, in the app's folder, same uid.
     let from = out.path().display().to_string();
-    let pushed = apply(&grafana, &["--from", &from]);
+    let pushed = apply(grafana, &["--from", &from]);
     pushed.expect_status(0);
-    let now = grafana.resource(&target, "v2").expect("stored");
-    assert_eq!(grafana.stored_version(&target).as_deref(), Some("v2"));
+    let now = grafana.resource(&target, v2).expect("stored");
+    assert_eq!(grafana.stored_version(&target).as_deref(), Some(v2));
     assert_eq!(now["spec"], edited["spec"], "nothing of the edit was lost");
     assert_eq!(
         now["metadata"]["annotations"]["grafana.app/folder"],
@@ -146,7 +140,7 @@ fn the_click_first_loop_on_grafana_13_loses_nothing_of_a_v2_edit() {
     assert!(now["metadata"]["annotations"]["onramp/marker"].is_string());
 
     // Again: nothing to do (compared by content, not resourceVersion).
-    let again = apply(&grafana, &["--from", &from]);
+    let again = apply(grafana, &["--from", &from]);
     again.expect_status(0);
     assert_eq!(
         again.stdout.matches("unchanged").count(),
@@ -154,15 +148,35 @@ fn the_click_first_loop_on_grafana_13_loses_nothing_of_a_v2_edit() {
         "{}",
         again.stdout
     );
-    assert_eq!(grafana.resource(&target, "v2"), Some(now));
+    assert_eq!(grafana.resource(&target, v2), Some(now));
 
     // Plain apply still will not replace the codified v2 edit.
-    let rendered = apply(&grafana, &[]);
+    let rendered = apply(grafana, &[]);
     rendered.expect_status(1);
     assert!(
         rendered.stdout.contains("is an edit brought into code"),
         "{}",
         rendered.stdout
+    );
+}
+
+#[test]
+fn the_click_first_loop_on_grafana_13_loses_nothing_of_a_v2_edit() {
+    let grafana = GrafanaStandIn::builder().grafana_13().start();
+    click_first_loop(
+        &grafana,
+        "v2",
+        "(Grafana 13.0.1: serves dashboard.grafana.app v0alpha1, v1beta1, v2beta1, v2",
+    );
+}
+
+#[test]
+fn the_click_first_loop_on_grafana_12_with_dynamic_dashboards_keeps_v2beta1() {
+    let grafana = GrafanaStandIn::builder().grafana_12().start();
+    click_first_loop(
+        &grafana,
+        "v2beta1",
+        "(Grafana 12.3.1: serves dashboard.grafana.app v0alpha1, v1beta1, v2alpha1, v2beta1",
     );
 }
 
@@ -238,4 +252,35 @@ fn a_codified_v2_dashboard_is_refused_where_nothing_loads_it() {
         run.stderr
     );
     assert_eq!(grafana11.stored_version(&target), None);
+}
+
+#[test]
+fn verbose_says_which_dashboard_apis_grafana_serves() {
+    for (grafana, said) in [
+        (
+            GrafanaStandIn::builder().grafana_13().start(),
+            "Grafana 13.0.1: serves dashboard.grafana.app v0alpha1, v1beta1, v2beta1, v2",
+        ),
+        (
+            GrafanaStandIn::start(),
+            "Grafana 11.3.0: classic dashboard API only (/api/dashboards)",
+        ),
+    ] {
+        let manifests = demo_manifests();
+        let url = grafana.url();
+        let run = onramp_env(
+            &[
+                "-v",
+                "plan",
+                "checkout",
+                "-f",
+                &manifests,
+                "--grafana-url",
+                &url,
+            ],
+            &[("GRAFANA_TOKEN", EDITOR_TOKEN)],
+        );
+        run.expect_status(0);
+        assert!(run.stderr.contains(said), "{}", run.stderr);
+    }
 }
