@@ -284,3 +284,36 @@ fn verbose_says_which_dashboard_apis_grafana_serves() {
         assert!(run.stderr.contains(said), "{}", run.stderr);
     }
 }
+
+#[test]
+fn a_save_in_grafana_while_apply_pushes_a_v2_dashboard_is_a_refusal_not_an_overwrite() {
+    let grafana = GrafanaStandIn::builder().grafana_13().start();
+    let target = uid("service-health");
+    apply(&grafana, &[]).expect_status(0);
+    grafana
+        .ui_save_v2("alice", &target, alice_edits)
+        .expect("the UI saves");
+    let out = tempfile::tempdir().expect("temp dir");
+    codify_live(&grafana, out.path()).expect_status(0);
+
+    // Bob saves between apply's read and its write: the write is a 409.
+    grafana.ui_save_v2_before_next_write("bob", &target, "Bob's title");
+    let from = out.path().display().to_string();
+    let run = apply(&grafana, &["--from", &from]);
+    run.expect_status(1);
+    let line = run.stdout_line("refused");
+    assert!(line.contains("checkout · Service health"), "{line}");
+    assert!(
+        run.stdout.contains(
+            "someone saved it in Grafana while onramp was pushing (version conflict); nothing was overwritten"
+        ),
+        "{}",
+        run.stdout
+    );
+    let now = grafana.resource(&target, "v2").expect("stored");
+    assert_eq!(now["spec"]["title"], "Bob's title");
+    assert_eq!(
+        now["metadata"]["annotations"]["grafana.app/updatedBy"],
+        "user:bob"
+    );
+}

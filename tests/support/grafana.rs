@@ -643,6 +643,9 @@ struct Store {
     ui_v2: Option<&'static str>,
     /// The last `resourceVersion` handed out (one sequence for all writes).
     next_resource_version: u64,
+    /// A person's save that lands just before the next resource-API write
+    /// to a dashboard: (user, uid, new title).
+    save_first: Option<(String, String, String)>,
     dashboards: BTreeMap<String, StoredDashboard>,
     folders: BTreeMap<String, StoredFolder>,
     datasources: Vec<Value>,

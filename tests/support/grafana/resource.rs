@@ -257,6 +257,47 @@ pub(super) async fn update(
 }
 
 impl Store {
+    /// See [`GrafanaStandIn::ui_save_v2`].
+    fn person_saves(
+        &mut self,
+        user: &str,
+        uid: &str,
+        edit: impl FnOnce(&mut Value),
+    ) -> Result<i64, String> {
+        let version = self
+            .ui_v2
+            .ok_or_else(|| format!("Grafana {} does not save v2 dashboards", self.version))?;
+        let existing = self
+            .dashboards
+            .get(uid)
+            .cloned()
+            .ok_or_else(|| format!("404 Dashboard not found: {uid}"))?;
+        let mut spec = match existing.stored_v2 {
+            Some(_) => existing.json.clone(),
+            None => classic_to_v2(&existing.json),
+        };
+        edit(&mut spec);
+        let title = spec["title"].as_str().unwrap_or_default().to_owned();
+        let who = Identity {
+            login: user.to_owned(),
+            role: super::Role::Editor,
+            anonymous: false,
+        };
+        let folder = existing.folder_uid.clone();
+        let annotations = existing.annotations.clone();
+        let stored = self.store(
+            &who,
+            uid,
+            &title,
+            &spec,
+            Some(version.to_owned()),
+            folder.as_deref(),
+            annotations,
+            Some(existing),
+        );
+        Ok(stored.version)
+    }
+
     /// Who saved, as Grafana's annotations name identities.
     fn identity_ref(&self, login: &str) -> String {
         if self.tokens.values().any(|(name, _)| name == login) {
@@ -324,6 +365,9 @@ impl Store {
     ) -> Result<Value, Rejection> {
         let url_name = name.unwrap_or_default();
         route(self, version, namespace, url_name)?;
+        if let Some((user, uid, title)) = self.save_first.take() {
+            let _ = self.person_saves(&user, &uid, |spec| spec["title"] = json!(title));
+        }
         let Ok(object @ Value::Object(_)) = serde_json::from_slice::<Value>(body) else {
             return Err(status(
                 400,
@@ -505,39 +549,15 @@ impl GrafanaStandIn {
         uid: &str,
         edit: impl FnOnce(&mut Value),
     ) -> Result<i64, String> {
-        let mut state = self.shared.lock();
-        let version = state
-            .ui_v2
-            .ok_or_else(|| format!("Grafana {} does not save v2 dashboards", state.version))?;
-        let existing = state
-            .dashboards
-            .get(uid)
-            .cloned()
-            .ok_or_else(|| format!("404 Dashboard not found: {uid}"))?;
-        let mut spec = match existing.stored_v2 {
-            Some(_) => existing.json.clone(),
-            None => classic_to_v2(&existing.json),
-        };
-        edit(&mut spec);
-        let title = spec["title"].as_str().unwrap_or_default().to_owned();
-        let who = Identity {
-            login: user.to_owned(),
-            role: super::Role::Editor,
-            anonymous: false,
-        };
-        let folder = existing.folder_uid.clone();
-        let annotations = existing.annotations.clone();
-        let stored = state.store(
-            &who,
-            uid,
-            &title,
-            &spec,
-            Some(version.to_owned()),
-            folder.as_deref(),
-            annotations,
-            Some(existing),
-        );
-        Ok(stored.version)
+        self.shared.lock().person_saves(user, uid, edit)
+    }
+
+    /// Makes a person save dashboard `uid` in the UI (as
+    /// [`GrafanaStandIn::ui_save_v2`], renaming it `title`) just before the
+    /// next write through the resource API — someone saving while onramp
+    /// pushes.
+    pub fn ui_save_v2_before_next_write(&self, user: &str, uid: &str, title: &str) {
+        self.shared.lock().save_first = Some((user.to_owned(), uid.to_owned(), title.to_owned()));
     }
 
     /// The version dashboard `uid` is stored in: `v1beta1` (classic) or its v2 version.
