@@ -400,7 +400,17 @@ impl Store {
                 None,
             ));
         }
-        if uid.is_empty() || !uid_chars_ok(&uid) || uid.chars().count() > 40 {
+        if uid.is_empty() {
+            return Err(status(
+                422,
+                "Invalid",
+                &format!(
+                    "Dashboard.{GROUP} \"\" is invalid: metadata.name: Required value: name or generateName is required"
+                ),
+                None,
+            ));
+        }
+        if !uid_chars_ok(&uid) || uid.chars().count() > 40 {
             return Err(status(
                 422,
                 "Invalid",
