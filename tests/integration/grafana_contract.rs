@@ -1789,3 +1789,27 @@ async fn folders_go_through_folder_grafana_app_where_it_is_served() {
         );
     }
 }
+
+#[tokio::test]
+#[cfg_attr(
+    real_grafana,
+    ignore = "needs the Grafana stand-in (fault injection, provisioning, identities)"
+)]
+async fn a_proxy_refusing_discovery_means_the_classic_api_standin_only() {
+    let target = grafana_13();
+    let Some(standin) = target.standin("refuse /apis like a proxy") else {
+        return;
+    };
+    standin.fail_discovery(403);
+    let client = target.client();
+    let server = client
+        .server()
+        .await
+        .expect("discovery does not stop onramp");
+    assert!(server.dashboard_versions.is_empty(), "{server:?}");
+    client
+        .ensure_folder("classic-folder", "checkout (shop)")
+        .await
+        .expect("created through the classic API");
+    assert_eq!(standin.count("POST", "/api/folders"), 1);
+}

@@ -478,6 +478,16 @@ impl GrafanaStandIn {
         self.shared.lock().faults = Some((n, Fault::StoreThenFail(status), target));
     }
 
+    /// Answers the next `GET /apis` (the discovery document) with `status`,
+    /// as a proxy in front of Grafana that does not pass `/apis` would.
+    pub fn fail_discovery(&self, status: u16) {
+        let target = Target {
+            method: Some(Method::GET),
+            path: Some("/apis"),
+        };
+        self.shared.lock().faults = Some((1, Fault::Status(status), target));
+    }
+
     /// Delays every following request by `delay` (zero turns it off).
     pub fn delay(&self, delay: Duration) {
         self.shared.lock().delay = delay;

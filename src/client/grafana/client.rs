@@ -116,8 +116,8 @@ impl Client {
     }
 
     /// What this Grafana is and which dashboard APIs it serves: its version
-    /// (`/api/health`) and the `/apis` discovery document (404 there: the
-    /// classic API only, Grafana 11). Asked once per client.
+    /// (`/api/health`) and the `/apis` discovery document (no document there:
+    /// the classic API only, Grafana 11). Asked once per client.
     pub async fn server(&self) -> Result<ServerInfo, Error> {
         self.server
             .get_or_try_init(|| async {
@@ -126,10 +126,12 @@ impl Client {
                 let answer = self
                     .call(Method::GET, url, None, Replay::Idempotent)
                     .await?;
+                // Only bad credentials stop here; anything else in front of
+                // /apis (a 404 on Grafana 11, a proxy's 403) means the classic API.
                 let groups = match answer.status {
                     StatusCode::OK => self.decode(&answer)?,
-                    StatusCode::NOT_FOUND => Value::Null,
-                    _ => return Err(self.fail(&answer)),
+                    StatusCode::UNAUTHORIZED => return Err(self.fail(&answer)),
+                    _ => Value::Null,
                 };
                 let info = ServerInfo::from_discovery(health.version, &groups);
                 tracing::info!(target: "onramp::grafana", "{info}");
