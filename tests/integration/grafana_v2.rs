@@ -180,6 +180,21 @@ fn the_click_first_loop_on_grafana_12_with_dynamic_dashboards_keeps_v2beta1() {
     );
 }
 
+/// A Grafana 13 stand-in where onramp pushed the dashboards, Alice saved the
+/// service-health one as v2, and `codify --from-live` wrote it into the
+/// returned folder; with that dashboard's uid.
+fn codified_v2_edit() -> (GrafanaStandIn, String, tempfile::TempDir) {
+    let grafana = GrafanaStandIn::builder().grafana_13().start();
+    let target = uid("service-health");
+    apply(&grafana, &[]).expect_status(0);
+    grafana
+        .ui_save_v2("alice", &target, alice_edits)
+        .expect("the UI saves");
+    let out = tempfile::tempdir().expect("temp dir");
+    codify_live(&grafana, out.path()).expect_status(0);
+    (grafana, target, out)
+}
+
 #[test]
 fn force_saves_the_live_v2_resource_exactly_then_writes_classic() {
     let grafana = GrafanaStandIn::builder().grafana_13().start();
@@ -207,14 +222,7 @@ fn force_saves_the_live_v2_resource_exactly_then_writes_classic() {
 
 #[test]
 fn a_codified_v2_dashboard_is_refused_where_nothing_loads_it() {
-    let grafana13 = GrafanaStandIn::builder().grafana_13().start();
-    let target = uid("service-health");
-    apply(&grafana13, &[]).expect_status(0);
-    grafana13
-        .ui_save_v2("alice", &target, alice_edits)
-        .expect("the UI saves");
-    let out = tempfile::tempdir().expect("temp dir");
-    codify_live(&grafana13, out.path()).expect_status(0);
+    let (_grafana13, target, out) = codified_v2_edit();
 
     // The sidecar's file provisioning does not load v2: no ConfigMap for it.
     let manifests = demo_manifests();
@@ -287,14 +295,7 @@ fn verbose_says_which_dashboard_apis_grafana_serves() {
 
 #[test]
 fn a_save_in_grafana_while_apply_pushes_a_v2_dashboard_is_a_refusal_not_an_overwrite() {
-    let grafana = GrafanaStandIn::builder().grafana_13().start();
-    let target = uid("service-health");
-    apply(&grafana, &[]).expect_status(0);
-    grafana
-        .ui_save_v2("alice", &target, alice_edits)
-        .expect("the UI saves");
-    let out = tempfile::tempdir().expect("temp dir");
-    codify_live(&grafana, out.path()).expect_status(0);
+    let (grafana, target, out) = codified_v2_edit();
 
     // Bob saves between apply's read and its write: the write is a 409.
     grafana.ui_save_v2_before_next_write("bob", &target, "Bob's title");
