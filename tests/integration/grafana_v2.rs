@@ -318,3 +318,38 @@ fn a_save_in_grafana_while_apply_pushes_a_v2_dashboard_is_a_refusal_not_an_overw
         "user:bob"
     );
 }
+
+#[test]
+fn plan_json_names_the_server_and_the_v2_edit() {
+    let (grafana, target, _out) = codified_v2_edit();
+    let manifests = demo_manifests();
+    let url = grafana.url();
+    let run = onramp_env(
+        &[
+            "plan",
+            "checkout",
+            "-f",
+            &manifests,
+            "--grafana-url",
+            &url,
+            "-o",
+            "json",
+        ],
+        &[("GRAFANA_TOKEN", EDITOR_TOKEN)],
+    );
+    run.expect_status(0);
+    let plan: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let server = &plan["grafana"]["server"];
+    assert_eq!(server["version"], "13.0.1");
+    assert_eq!(
+        server["dashboard_versions"],
+        serde_json::json!(["v0alpha1", "v1beta1", "v2beta1", "v2"])
+    );
+    let edited = plan["grafana"]["dashboards"]
+        .as_array()
+        .and_then(|d| d.iter().find(|d| d["uid"] == target.as_str()))
+        .expect("the edited dashboard");
+    assert_eq!(edited["action"], "human-edit");
+    assert_eq!(edited["schema"], "v2");
+    assert_eq!(edited["by"], "user:alice");
+}
