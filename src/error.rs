@@ -301,7 +301,8 @@ fn grafana_exit_status(err: &crate::client::grafana::Error) -> u8 {
         | G::DatasourceNotFound { .. }
         | G::DatasourceNotPrometheus { .. }
         | G::NoPrometheusDatasource { .. }
-        | G::AmbiguousPrometheusDatasource { .. } => EXIT_BAD_INPUT,
+        | G::AmbiguousPrometheusDatasource { .. }
+        | G::NotServed { .. } => EXIT_BAD_INPUT,
         G::Unauthorized { .. } | G::Forbidden { .. } => EXIT_CREDENTIALS,
         _ => EXIT_UNREACHABLE,
     }

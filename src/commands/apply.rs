@@ -37,11 +37,13 @@ fn codified_dashboards(dir: &Path, plan: &plan::Plan) -> Result<BTreeMap<String,
                 ),
                 message: format!("the dashboard is not valid JSON: {e}"),
             })?;
-        if value["uid"].as_str() != Some(uid) {
+        // A v2 dashboard (a resource) names its uid in metadata.name.
+        let found = crate::client::grafana::resource::uid_of(&value);
+        if found != Some(uid) {
             return Err(Error::Usage(format!(
                 "{} has uid {}, but onramp's dashboard for this need is {uid}; was it codified for another app?",
                 path.display(),
-                value["uid"]
+                found.unwrap_or("(none)")
             )));
         }
         overrides.insert(uid.to_string(), text);
@@ -62,6 +64,13 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
     if let Some(dir) = &args.from {
         let codified = codified_dashboards(dir, &prepared.plan)?;
         prepared.replan_with_dashboards(codified)?;
+    }
+    let v2 = grafana_sync::v2_dashboards(&prepared.plan);
+    if args.to_cluster() && grafana.is_none() && !v2.is_empty() {
+        return Err(Error::Usage(format!(
+            "{}; add --grafana-url (the dashboards then go to Grafana's API, not into ConfigMaps)",
+            grafana_sync::v2_provisioning_note(&v2)
+        )));
     }
     let mut outcome = Outcome::Success;
     if args.to_cluster() {

@@ -40,6 +40,13 @@ pub async fn run(args: &CodifyArgs, config: &Config) -> Result<Outcome> {
             }
         ))?;
         prepared.replan_with_dashboards(pulled.into_iter().collect())?;
+        let v2 = grafana_sync::v2_dashboards(&prepared.plan);
+        if !v2.is_empty() {
+            prepared
+                .plan
+                .notes
+                .push(grafana_sync::v2_provisioning_note(&v2));
+        }
     }
     let plan = &prepared.plan;
     let report = codify::write(plan, &args.out, args.force)?;

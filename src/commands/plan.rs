@@ -24,8 +24,8 @@ pub async fn run(args: &PlanArgs, config: &Config) -> Result<Outcome> {
         OutputFormat::Text => {
             let mut text = summary(&plan);
             text.push_str(&format!("\n{}\n", consulted.sentence));
-            if let Some((url, actions)) = &grafana {
-                text.push_str(&grafana_summary(url, actions));
+            if let Some(view) = &grafana {
+                text.push_str(&grafana_summary(view));
             }
             print(&text)?;
         }
@@ -34,8 +34,12 @@ pub async fn run(args: &PlanArgs, config: &Config) -> Result<Outcome> {
                 artifact: "plan".to_string(),
                 message: format!("cannot serialise it as JSON: {e}"),
             })?;
-            if let Some((url, actions)) = &grafana {
-                value["grafana"] = serde_json::json!({"url": url, "dashboards": actions});
+            if let Some(view) = &grafana {
+                value["grafana"] = serde_json::json!({
+                    "url": view.url,
+                    "server": view.server,
+                    "dashboards": view.actions,
+                });
             }
             value["prometheus"] = serde_json::json!({
                 "url": consulted.url,
@@ -104,10 +108,21 @@ pub struct DashboardAction {
     pub action: Action,
 }
 
+/// What Grafana was asked: its URL, what it serves, and each dashboard's action.
+pub struct GrafanaView {
+    /// Its URL.
+    pub url: String,
+    /// Its version and the dashboard APIs it serves.
+    pub server: crate::client::grafana::ServerInfo,
+    /// What apply would do to each dashboard.
+    pub actions: Vec<DashboardAction>,
+}
+
 async fn grafana_actions(
     client: &crate::client::grafana::Client,
     plan: &Plan,
-) -> Result<(String, Vec<DashboardAction>)> {
+) -> Result<GrafanaView> {
+    let server = client.server().await?;
     let mut actions = Vec::new();
     for d in grafana_sync::desired(plan)? {
         let live = client.get_dashboard(&d.uid).await?;
@@ -117,14 +132,18 @@ async fn grafana_actions(
             uid: d.uid,
         });
     }
-    Ok((client.config().url().to_string(), actions))
+    Ok(GrafanaView {
+        url: client.config().url().to_string(),
+        server,
+        actions,
+    })
 }
 
 /// What apply would do in Grafana, for people.
-pub fn grafana_summary(url: &str, actions: &[DashboardAction]) -> String {
+pub fn grafana_summary(view: &GrafanaView) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "\nGrafana {url}:");
-    for a in actions {
+    let _ = writeln!(out, "\nGrafana {} ({}):", view.url, view.server);
+    for a in &view.actions {
         let (word, detail) = match &a.action {
             Action::Create => ("create", String::new()),
             Action::Update { diff } => ("update", indent(diff)),
@@ -148,11 +167,13 @@ pub fn grafana_summary(url: &str, actions: &[DashboardAction]) -> String {
                 by,
                 at,
                 version,
+                schema,
                 diff,
             } => (
                 "EDITED",
                 format!(
-                    "      changed in Grafana by {by} at {at} (version {version}); apply refuses to overwrite it — bring it into code with `codify --from-live`, or apply --force\n      what the person changed, against what onramp would write:\n{}",
+                    "      changed in Grafana by {by} at {at} (version {version}{}); apply refuses to overwrite it — bring it into code with `codify --from-live`, or apply --force\n      what the person changed, against what onramp would write:\n{}",
+                    grafana_sync::v2_words(*schema),
                     indent(diff)
                 ),
             ),

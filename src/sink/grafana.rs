@@ -16,7 +16,8 @@ use serde::Serialize;
 use serde_json::Value;
 use similar::TextDiff;
 
-use crate::client::grafana::{self, Client, LiveDashboard};
+use crate::client::grafana::resource::{self, is_v2};
+use crate::client::grafana::{self, Client, LiveDashboard, Schema};
 use crate::client::secret::redact;
 use crate::error::{Error, Result};
 use crate::plan::stamp::{MARKER_KEY, SOURCE_GRAFANA, content_hash, holds_pulled_edit, to_json};
@@ -56,6 +57,24 @@ pub fn desired(plan: &Plan) -> Result<Vec<Desired>> {
             })
         })
         .collect()
+}
+
+/// The paths of the plan's dashboards that are v2 resources (edits saved
+/// by Grafana 13's UI and brought into code).
+pub fn v2_dashboards(plan: &Plan) -> Vec<String> {
+    plan.dashboards()
+        .filter(|(a, _)| serde_json::from_str::<Value>(&a.content).is_ok_and(|v| is_v2(&v)))
+        .map(|(a, _)| a.path.clone())
+        .collect()
+}
+
+/// Why a v2 dashboard cannot go through Grafana's file provisioning — the
+/// dashboard sidecar's ConfigMap — and what to do instead.
+pub fn v2_provisioning_note(paths: &[String]) -> String {
+    format!(
+        "{} hold(s) a v2 dashboard resource (dashboard.grafana.app/v2…), an edit saved in Grafana's UI: push it with `apply --from DIR --grafana-url URL`. Grafana's file provisioning, which loads the dashboard sidecar's ConfigMaps, does not load v2 dashboards in Grafana 12.x–13.0 (grafana/grafana#122663, #127928, #126641), so `apply --cluster` will not install those ConfigMaps",
+        paths.join(", ")
+    )
 }
 
 /// A dashboard's content: normalised, without onramp's marker.
@@ -115,6 +134,8 @@ pub enum Action {
         at: String,
         /// Its version in Grafana.
         version: i64,
+        /// The schema it is stored in (`v2`: saved by Grafana 13's UI).
+        schema: Schema,
         /// What differs from what onramp would write.
         diff: String,
     },
@@ -150,6 +171,14 @@ pub fn decide(desired: &Desired, live: Option<&LiveDashboard>) -> Action {
         marker_hash(&live.dashboard),
         marker_hash(&desired.dashboard),
     ];
+    // onramp writes classic dashboards: one stored as v2 is a person's edit
+    // (saved from Grafana 13's UI), or such an edit brought into code and
+    // pushed back — never something a classic rendering may replace.
+    let v2_over_classic = live.schema() == Schema::V2 && !is_v2(&desired.dashboard);
+    let intact = marker_hash(&live.dashboard) == Some(live_hash.as_str());
+    if v2_over_classic && !(holds_pulled_edit(&live.dashboard) && intact) {
+        return human_edit(live, desired);
+    }
     if holds_pulled_edit(&live.dashboard) && !holds_pulled_edit(&desired.dashboard) {
         return Action::PulledEdit {
             version: live.version(),
@@ -169,29 +198,40 @@ pub fn decide(desired: &Desired, live: Option<&LiveDashboard>) -> Action {
             ),
         }
     } else {
-        Action::HumanEdit {
-            by: live
-                .meta
-                .updated_by
-                .clone()
-                .unwrap_or_else(|| "someone".to_string()),
-            at: live
-                .meta
-                .updated
-                .clone()
-                .unwrap_or_else(|| "an unknown time".to_string()),
-            version: live.version(),
-            diff: readable_diff(
-                &live.dashboard,
-                &desired.dashboard,
-                Direction::OnrampToGrafana,
-            ),
-        }
+        human_edit(live, desired)
     }
 }
 
-/// The parts of a dashboard a reviewer reads: title, variables, panels and their queries.
+/// The action for a dashboard a person changed in Grafana: who, when, and
+/// what they changed against what onramp would write.
+fn human_edit(live: &LiveDashboard, desired: &Desired) -> Action {
+    Action::HumanEdit {
+        by: live
+            .meta
+            .updated_by
+            .clone()
+            .unwrap_or_else(|| "someone".to_string()),
+        at: live
+            .meta
+            .updated
+            .clone()
+            .unwrap_or_else(|| "an unknown time".to_string()),
+        version: live.version(),
+        schema: live.schema(),
+        diff: readable_diff(
+            &live.dashboard,
+            &desired.dashboard,
+            Direction::OnrampToGrafana,
+        ),
+    }
+}
+
+/// The parts of a dashboard a reviewer reads: title, variables, panels and
+/// their queries — the same lines for a classic and a v2 dashboard.
 pub fn readable(dashboard: &Value) -> String {
+    if is_v2(dashboard) {
+        return readable_v2(&dashboard["spec"]);
+    }
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -240,6 +280,116 @@ pub fn readable(dashboard: &Value) -> String {
     }
     panels(&mut out, &dashboard["panels"]);
     out
+}
+
+/// [`readable`] of a v2 spec: variables from `variables`, panels from
+/// `elements` in the order the layout shows them (rows and tabs included),
+/// each with its queries (`data.spec.queries`).
+fn readable_v2(spec: &Value) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "title: {}", spec["title"].as_str().unwrap_or_default());
+    for v in spec["variables"].as_array().into_iter().flatten() {
+        let query = &v["spec"]["query"];
+        let text = v["spec"]["definition"]
+            .as_str()
+            .or(query.as_str())
+            .or(query["spec"]["query"].as_str())
+            .or(query["spec"]["expr"].as_str())
+            .or(v["spec"]["pluginId"].as_str())
+            .unwrap_or_default();
+        let kind = v["kind"].as_str().unwrap_or_default();
+        let kind = match kind.strip_suffix("Variable") {
+            Some("Datasource") => "datasource".to_string(),
+            Some(k) => k.to_ascii_lowercase(),
+            None => kind.to_string(),
+        };
+        let name = v["spec"]["name"].as_str().unwrap_or_default();
+        let _ = writeln!(out, "variable {name} ({kind}): {text}");
+    }
+    let mut shown = Vec::new();
+    layout_entries(&spec["layout"], &mut shown);
+    for name in spec["elements"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, _)| k)
+    {
+        if !shown
+            .iter()
+            .any(|e| matches!(e, Shown::Element(n) if n == name))
+        {
+            shown.push(Shown::Element(name.clone()));
+        }
+    }
+    for entry in shown {
+        let name = match entry {
+            // Rows and tabs read like the classic model's row panels.
+            Shown::Group(kind, title) => {
+                let _ = writeln!(out, "panel {title:?} ({kind}, no unit)");
+                continue;
+            }
+            Shown::Element(name) => name,
+        };
+        let panel = &spec["elements"][name.as_str()]["spec"];
+        let viz = &panel["vizConfig"];
+        let _ = writeln!(
+            out,
+            "panel {:?} ({}, {})",
+            panel["title"].as_str().unwrap_or_default(),
+            viz["group"]
+                .as_str()
+                .or(viz["kind"].as_str())
+                .unwrap_or_default(),
+            viz["spec"]["fieldConfig"]["defaults"]["unit"]
+                .as_str()
+                .unwrap_or("no unit")
+        );
+        for q in panel["data"]["spec"]["queries"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let _ = writeln!(
+                out,
+                "  {}: {}",
+                q["spec"]["refId"].as_str().unwrap_or_default(),
+                q["spec"]["query"]["spec"]["expr"]
+                    .as_str()
+                    .unwrap_or_default()
+            );
+        }
+    }
+    out
+}
+
+/// What a v2 layout shows, in order: a row or tab (kind, title), or an element.
+enum Shown {
+    Group(&'static str, String),
+    Element(String),
+}
+
+/// The rows, tabs and elements a v2 layout shows, in the order it shows them.
+fn layout_entries(layout: &Value, shown: &mut Vec<Shown>) {
+    match layout {
+        Value::Object(map) => {
+            if let Some(name) = map.get("element").and_then(|e| e["name"].as_str()) {
+                shown.push(Shown::Element(name.to_string()));
+                return;
+            }
+            let group = match map.get("kind").and_then(Value::as_str) {
+                Some("RowsLayoutRow") => Some("row"),
+                Some("TabsLayoutTab") => Some("tab"),
+                _ => None,
+            };
+            if let Some(kind) = group {
+                let title = map["spec"]["title"].as_str().unwrap_or_default();
+                shown.push(Shown::Group(kind, title.to_string()));
+            }
+            map.values().for_each(|v| layout_entries(v, shown));
+        }
+        Value::Array(items) => items.iter().for_each(|v| layout_entries(v, shown)),
+        _ => {}
+    }
 }
 
 /// The sides of a diff between Grafana's copy and onramp's rendering.
@@ -332,8 +482,10 @@ fn backup(dir: &Path, live: &LiveDashboard) -> Result<PathBuf> {
         .filter(char::is_ascii_alphanumeric)
         .collect::<String>();
     let path = dir.join(format!("{}.v{}.{stamp}.json", live.uid(), live.version()));
+    // Read through the resource API: the resource exactly as Grafana returned it.
+    let copy = live.resource.as_ref().map_or(&live.dashboard, |r| &r.raw);
     // A backup leaves the process like any output: through the redaction.
-    crate::sink::write_atomic(&path, &redact(&to_json(&live.dashboard)))?;
+    crate::sink::write_atomic(&path, &redact(&to_json(copy)))?;
     Ok(path)
 }
 
@@ -429,38 +581,85 @@ async fn save(
     options: &PushOptions,
 ) -> std::result::Result<Pushed, grafana::Error> {
     let mut body = restamp(&d.dashboard);
-    if let (Some(obj), Some(live)) = (body.as_object_mut(), live) {
-        obj.insert("version".to_string(), Value::from(live.version()));
-    }
-    let message = format!("onramp apply: need {}", d.need);
-    match client
-        .save_dashboard(&body, folder, false, Some(&message))
-        .await
-    {
+    let saved = match resource_target(client, d, live).await? {
+        Some((api_version, resource_version)) => {
+            client
+                .save_resource(&body, &api_version, folder, resource_version.as_deref())
+                .await
+        }
+        None => {
+            if let (Some(obj), Some(live)) = (body.as_object_mut(), live) {
+                obj.insert("version".to_string(), Value::from(live.version()));
+            }
+            let message = format!("onramp apply: need {}", d.need);
+            client
+                .save_dashboard(&body, folder, false, Some(&message))
+                .await
+        }
+    };
+    match saved {
         Ok(saved) => {
             entry.version = Some(saved.version);
             entry.url = client.link(&saved.url);
             entry.result = result.to_string();
         }
-        Err(grafana::Error::VersionMismatch { .. }) => match client.get_dashboard(&d.uid).await? {
-            Some(now) if is_what_was_sent(&now, &body) => {
-                entry.version = Some(now.version());
-                if let Some(url) = &now.meta.url {
-                    entry.url = client.link(url);
+        Err(grafana::Error::VersionMismatch { .. } | grafana::Error::ResourceConflict { .. }) => {
+            match client.get_dashboard(&d.uid).await? {
+                Some(now) if is_what_was_sent(&now, &body) => {
+                    entry.version = Some(now.version());
+                    if let Some(url) = &now.meta.url {
+                        entry.url = client.link(url);
+                    }
+                    entry.result = result.to_string();
                 }
-                entry.result = result.to_string();
+                _ => {
+                    entry.result = "refused".to_string();
+                    entry.detail = Some(format!(
+                        "someone saved it in Grafana while onramp was pushing (version conflict); nothing was overwritten — run apply again, or `{}`",
+                        options.codify_hint
+                    ));
+                }
             }
-            _ => {
-                entry.result = "refused".to_string();
-                entry.detail = Some(format!(
-                    "someone saved it in Grafana while onramp was pushing (version conflict); nothing was overwritten — run apply again, or `{}`",
-                    options.codify_hint
-                ));
-            }
-        },
+        }
         Err(err) => return Err(err),
     }
     Ok(entry)
+}
+
+/// Where a save goes through the resource API: a v2 dashboard in its own
+/// `apiVersion`, and a classic one over a dashboard stored as v2 (`--force`)
+/// in the v1 version Grafana serves — each with the `resourceVersion` it was
+/// decided on (`None`: a create). `None` for the classic API.
+async fn resource_target(
+    client: &Client,
+    d: &Desired,
+    live: Option<&LiveDashboard>,
+) -> std::result::Result<Option<(String, Option<String>)>, grafana::Error> {
+    let stored = live.and_then(|l| l.resource.as_ref());
+    let api_version = if is_v2(&d.dashboard) {
+        d.dashboard["apiVersion"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    } else if stored.is_some() {
+        let server = client.server().await?;
+        match server.v1() {
+            Some(v1) => format!("{}/{v1}", resource::DASHBOARD_GROUP),
+            None => return Ok(None),
+        }
+    } else {
+        return Ok(None);
+    };
+    let resource_version = match (stored, live) {
+        (Some(info), _) => Some(info.resource_version.clone()),
+        // Stored as classic: its resourceVersion in the version to write.
+        (None, Some(_)) => {
+            let version = resource::version_of(&api_version).unwrap_or_default();
+            client.resource_version(&d.uid, version).await?
+        }
+        (None, None) => None,
+    };
+    Ok(Some((api_version, resource_version)))
 }
 
 /// Whether the live dashboard carries onramp's marker with the hash of `sent`
@@ -527,12 +726,17 @@ fn verdict(action: &Action, options: &PushOptions) -> (bool, &'static str, Optio
             Some("owned by file provisioning (for example Grafana's dashboard sidecar); left alone — change it through its ConfigMap".to_string()),
         ),
         Action::HumanEdit {
-            by, at, version, ..
+            by,
+            at,
+            version,
+            schema,
+            ..
         } if !options.force => (
             false,
             "refused",
             Some(format!(
-                "changed in Grafana by {by} at {at} (version {version}) since onramp wrote it; bring the edit into code with `{}`, or pass --force to overwrite it (the live copy is saved first)",
+                "changed in Grafana by {by} at {at} (version {version}{}) since onramp wrote it; bring the edit into code with `{}`, or pass --force to overwrite it (the live copy is saved first)",
+                v2_words(*schema),
                 options.codify_hint
             )),
         ),
@@ -545,6 +749,17 @@ fn verdict(action: &Action, options: &PushOptions) -> (bool, &'static str, Optio
             )),
         ),
         Action::PulledEdit { .. } => (true, "updated", None),
+    }
+}
+
+/// What a refusal adds about a v2 dashboard: overwriting it with onramp's
+/// classic rendering would drop its layout.
+pub fn v2_words(schema: Schema) -> &'static str {
+    match schema {
+        Schema::V2 => {
+            ", saved as a v2 dashboard: its rows, tabs and layout would be lost to a classic one"
+        }
+        Schema::Classic => "",
     }
 }
 
@@ -608,6 +823,8 @@ pub async fn pull(
     client: &Client,
     dashboards: &[Desired],
 ) -> std::result::Result<(Vec<(String, String)>, Vec<String>), grafana::Error> {
+    // Said once at -v: which dashboard APIs Grafana serves.
+    client.server().await?;
     let mut pulled = Vec::new();
     let mut missing = Vec::new();
     for d in dashboards {

@@ -13,7 +13,7 @@ const NEEDS: [&str; 3] = [
     "feature-flag-engagement",
 ];
 
-fn uid(need: &str) -> String {
+pub(crate) fn uid(need: &str) -> String {
     onramp::render::dashboard::uid(
         &onramp::app::AppId::new("shop", onramp::app::WorkloadKind::Deployment, "checkout")
             .expect("valid"),
@@ -22,7 +22,7 @@ fn uid(need: &str) -> String {
     .to_string()
 }
 
-fn apply(grafana: &GrafanaStandIn, extra: &[&str]) -> Run {
+pub(crate) fn apply(grafana: &GrafanaStandIn, extra: &[&str]) -> Run {
     let manifests = demo_manifests();
     let url = grafana.url();
     let mut args = vec!["apply", "checkout", "-f", &manifests, "--grafana-url", &url];
@@ -30,7 +30,7 @@ fn apply(grafana: &GrafanaStandIn, extra: &[&str]) -> Run {
     onramp_env(&args, &[("GRAFANA_TOKEN", EDITOR_TOKEN)])
 }
 
-fn codify_live(grafana: &GrafanaStandIn, out: &std::path::Path) -> Run {
+pub(crate) fn codify_live(grafana: &GrafanaStandIn, out: &std::path::Path) -> Run {
     let manifests = demo_manifests();
     let url = grafana.url();
     let out = out.display().to_string();
@@ -48,6 +48,13 @@ fn codify_live(grafana: &GrafanaStandIn, out: &std::path::Path) -> Run {
         ],
         &[("GRAFANA_TOKEN", EDITOR_TOKEN)],
     )
+}
+
+/// The one file in the backup folder `dir`.
+pub(crate) fn only_backup(dir: &std::path::Path) -> std::path::PathBuf {
+    let files: Vec<_> = std::fs::read_dir(dir).expect("backups").flatten().collect();
+    assert_eq!(files.len(), 1, "one backup: {files:?}");
+    files[0].path()
 }
 
 fn rename_first_panel(d: &mut Value) {
@@ -147,12 +154,7 @@ fn force_saves_the_live_copy_then_overwrites() {
     let dir = backups.path().display().to_string();
     let run = apply(&grafana, &["--force", "--backup-dir", &dir]);
     run.expect_status(0);
-    let files: Vec<_> = std::fs::read_dir(backups.path())
-        .expect("backups")
-        .flatten()
-        .collect();
-    assert_eq!(files.len(), 1);
-    let backup_path = files[0].path();
+    let backup_path = only_backup(backups.path());
     assert!(
         run.stdout.contains(&backup_path.display().to_string()),
         "prints the backup path: {}",

@@ -21,6 +21,7 @@ mod detect;
 mod discovery;
 mod grafana_apply;
 mod grafana_contract;
+mod grafana_v2;
 mod kube_apply;
 mod kube_standin;
 mod live;

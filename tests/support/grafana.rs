@@ -15,9 +15,17 @@
 //! The server runs on its own thread and tokio runtime, so sync and async
 //! tests can both use it; it stops on drop. Dashboards are stored verbatim
 //! (unknown keys survive), like Grafana stores them.
+//!
+//! By default it is Grafana 11.3 (classic API only: `/apis` is 404).
+//! [`Builder::grafana_13`] and [`Builder::grafana_12`] add Grafana 12/13's
+//! resource API for dashboards ([`resource`]): discovery, v1 and v2
+//! schemas, the 406 of the classic API on a v2 dashboard, `resourceVersion`
+//! and 409, the folder annotation, and a UI save that stores v2.
 
 // Shared test support: not every test module uses every helper.
 #![allow(dead_code)]
+
+mod resource;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -49,8 +57,12 @@ pub const VIEWER_NAME: &str = "sa-readonly";
 pub const ADMIN_USER: &str = "admin";
 /// Password of the default Admin user.
 pub const ADMIN_PASSWORD: &str = "admin-standin-password";
-/// The Grafana version the stand-in reports.
+/// The Grafana version the stand-in reports by default.
 pub const VERSION: &str = "11.3.0";
+/// The version [`Builder::grafana_13`] reports.
+pub const VERSION_13: &str = "13.0.1";
+/// The version [`Builder::grafana_12`] reports.
+pub const VERSION_12: &str = "12.3.1";
 
 /// Grafana's basic roles, in increasing power.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -127,6 +139,9 @@ pub struct Builder {
     datasources: Vec<(String, String, String, bool)>,
     anonymous: bool,
     unique_titles: bool,
+    version: &'static str,
+    api_versions: Vec<&'static str>,
+    ui_v2: Option<&'static str>,
 }
 
 impl Default for Builder {
@@ -154,6 +169,9 @@ impl Default for Builder {
             )],
             anonymous: false,
             unique_titles: false,
+            version: VERSION,
+            api_versions: Vec::new(),
+            ui_v2: None,
         }
     }
 }
@@ -192,6 +210,25 @@ impl Builder {
         self
     }
 
+    /// Behaves like Grafana 13: serves the resource API's dashboard versions
+    /// `v0alpha1`, `v1beta1`, `v2beta1` and `v2`, and its UI (dynamic
+    /// dashboards, on by default) saves every edit as `v2`.
+    pub fn grafana_13(mut self) -> Self {
+        self.version = VERSION_13;
+        self.api_versions = vec!["v0alpha1", "v1beta1", "v2beta1", "v2"];
+        self.ui_v2 = Some("v2");
+        self
+    }
+
+    /// Behaves like Grafana 12.3: serves `v0alpha1`, `v1beta1`, `v2alpha1`
+    /// and `v2beta1`; with `dashboardNewLayouts` on, the UI saves `v2beta1`.
+    pub fn grafana_12(mut self) -> Self {
+        self.version = VERSION_12;
+        self.api_versions = vec!["v0alpha1", "v1beta1", "v2alpha1", "v2beta1"];
+        self.ui_v2 = Some("v2beta1");
+        self
+    }
+
     /// Behaves like Grafana 11.2 and older: titles are unique per folder
     /// (412 `name-exists`).
     pub fn unique_titles(mut self, on: bool) -> Self {
@@ -206,6 +243,10 @@ impl Builder {
             users: self.users,
             anonymous: self.anonymous,
             unique_titles: self.unique_titles,
+            version: self.version,
+            api_versions: self.api_versions,
+            ui_v2: self.ui_v2,
+            next_resource_version: 1_765_000_000_000,
             next_id: 1,
             next_datasource_id: 1,
             generated: 0,
@@ -323,6 +364,7 @@ impl GrafanaStandIn {
         };
         dashboard["id"] = json!(id);
         dashboard["version"] = json!(version);
+        let resource_version = state.take_resource_version();
         let (provisioned, plugin_id) = match owner {
             Owner::Provisioning => (Some(format!("{uid}.json")), None),
             Owner::Plugin(p) => (None, Some(p)),
@@ -342,6 +384,9 @@ impl GrafanaStandIn {
                 updated_by: "Anonymous".to_owned(),
                 provisioned,
                 plugin_id,
+                stored_v2: None,
+                annotations: serde_json::Map::new(),
+                resource_version,
             },
         );
         uid
@@ -431,6 +476,16 @@ impl GrafanaStandIn {
             path: Some("/api/dashboards/db"),
         };
         self.shared.lock().faults = Some((n, Fault::StoreThenFail(status), target));
+    }
+
+    /// Answers the next `GET /apis` (the discovery document) with `status`,
+    /// as a proxy in front of Grafana that does not pass `/apis` would.
+    pub fn fail_discovery(&self, status: u16) {
+        let target = Target {
+            method: Some(Method::GET),
+            path: Some("/apis"),
+        };
+        self.shared.lock().faults = Some((1, Fault::Status(status), target));
     }
 
     /// Delays every following request by `delay` (zero turns it off).
@@ -562,6 +617,13 @@ struct StoredDashboard {
     /// The provisioning file name when provisioned.
     provisioned: Option<String>,
     plugin_id: Option<String>,
+    /// The v2 version it is stored in (`json` then holds the v2 spec);
+    /// `None`: stored as classic/v1.
+    stored_v2: Option<String>,
+    /// Annotations a client set through the resource API (not `grafana.app/*`).
+    annotations: serde_json::Map<String, Value>,
+    /// `metadata.resourceVersion`: changes on every write.
+    resource_version: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -583,6 +645,17 @@ struct Store {
     users: HashMap<String, (String, Role)>,
     anonymous: bool,
     unique_titles: bool,
+    /// The version `/api/health` reports.
+    version: &'static str,
+    /// The versions of `dashboard.grafana.app` served (empty: Grafana 11).
+    api_versions: Vec<&'static str>,
+    /// The v2 version the UI saves in, when it saves v2.
+    ui_v2: Option<&'static str>,
+    /// The last `resourceVersion` handed out (one sequence for all writes).
+    next_resource_version: u64,
+    /// A person's save that lands just before the next resource-API write
+    /// to a dashboard: (user, uid, new title).
+    save_first: Option<(String, String, String)>,
     dashboards: BTreeMap<String, StoredDashboard>,
     folders: BTreeMap<String, StoredFolder>,
     datasources: Vec<Value>,
@@ -773,6 +846,11 @@ fn slugify(title: &str) -> String {
 }
 
 impl Store {
+    fn take_resource_version(&mut self) -> u64 {
+        self.next_resource_version += 1;
+        self.next_resource_version
+    }
+
     fn take_id(&mut self) -> i64 {
         let id = self.next_id;
         self.next_id += 1;
@@ -982,6 +1060,12 @@ impl Store {
         json["uid"] = json!(uid);
         json["version"] = json!(version);
         let slug = slugify(&title);
+        let annotations = self
+            .dashboards
+            .get(&uid)
+            .map(|d| d.annotations.clone())
+            .unwrap_or_default();
+        let resource_version = self.take_resource_version();
         self.dashboards.insert(
             uid.clone(),
             StoredDashboard {
@@ -997,6 +1081,9 @@ impl Store {
                 updated_by: actor.to_owned(),
                 provisioned: None,
                 plugin_id: None,
+                stored_v2: None,
+                annotations,
+                resource_version,
             },
         );
         Ok(json!({
@@ -1283,6 +1370,23 @@ fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/api/datasources/uid/{uid}", get(datasource_by_uid))
         .route("/api/datasources/name/{name}", get(datasource_by_name))
+        .route("/apis", get(resource::discovery))
+        .route(
+            "/apis/dashboard.grafana.app/{version}/namespaces/{namespace}/dashboards",
+            post(resource::create),
+        )
+        .route(
+            "/apis/dashboard.grafana.app/{version}/namespaces/{namespace}/dashboards/{name}",
+            get(resource::get).put(resource::update),
+        )
+        .route(
+            "/apis/folder.grafana.app/v1beta1/namespaces/{namespace}/folders",
+            post(resource::create_folder),
+        )
+        .route(
+            "/apis/folder.grafana.app/v1beta1/namespaces/{namespace}/folders/{name}",
+            get(resource::get_folder),
+        )
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(Arc::clone(&shared), gate))
         .with_state(shared)
@@ -1459,6 +1563,10 @@ impl Store {
         }
         let writes = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
         if writes && identity.role < Role::Editor {
+            // The resource API's authorizer answers with a Kubernetes Status.
+            if path.starts_with("/apis/") {
+                return Err(resource::forbidden(&identity.login, method, path));
+            }
             return Err(message(403, "Permission denied"));
         }
         Ok(identity)
@@ -1495,10 +1603,11 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-async fn health() -> Response {
+async fn health(State(shared): State<Arc<Shared>>) -> Response {
+    let version = shared.lock().version;
     respond(
         200,
-        json!({ "database": "ok", "version": VERSION, "commit": "standin" }),
+        json!({ "database": "ok", "version": version, "commit": "standin" }),
     )
 }
 
@@ -1525,6 +1634,14 @@ async fn get_dashboard(
 ) -> Response {
     let state = shared.lock();
     match state.dashboards.get(&uid) {
+        // pkg/api/dashboard.go: "v2 is not supported in /api".
+        Some(d) if d.stored_v2.is_some() => respond(
+            406,
+            json!({ "message": format!(
+                "dashboard api version not supported, use /apis/dashboard.grafana.app/{}/namespaces/default/dashboards/{uid} instead",
+                d.stored_v2.as_deref().unwrap_or_default()
+            ) }),
+        ),
         Some(d) => respond(
             200,
             json!({ "dashboard": d.json, "meta": state.meta(d, who.role, who.anonymous) }),

@@ -16,11 +16,16 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use std::sync::Arc;
+
+use tokio::sync::OnceCell;
+
 use super::config::GrafanaConfig;
 use super::error::Error;
 use super::model::{
     DashboardMeta, Datasource, DatasourceList, Folder, Health, LiveDashboard, SaveResult, SearchHit,
 };
+use super::resource::{self, ServerInfo};
 use crate::client::http::{Body, Replay as Resend, Transport};
 use crate::client::secret::redact;
 
@@ -36,6 +41,8 @@ const MAX_QUOTED_BODY: usize = 200;
 pub struct Client {
     transport: Transport,
     config: GrafanaConfig,
+    /// What the Grafana serves, asked once per client.
+    server: Arc<OnceCell<ServerInfo>>,
 }
 
 /// Whether a request may be sent again after an unclear outcome.
@@ -76,7 +83,11 @@ impl Client {
             config.tls(),
         )
         .map_err(|reason| Error::HttpClient { reason })?;
-        Ok(Client { transport, config })
+        Ok(Client {
+            transport,
+            config,
+            server: Arc::new(OnceCell::new()),
+        })
     }
 
     /// The configuration this client uses.
@@ -102,6 +113,32 @@ impl Client {
     /// `GET /api/health`: Grafana is up and its database answers.
     pub async fn health(&self) -> Result<Health, Error> {
         self.get_ok(&["api", "health"]).await
+    }
+
+    /// What this Grafana is and which dashboard APIs it serves: its version
+    /// (`/api/health`) and the `/apis` discovery document (no document there:
+    /// the classic API only, Grafana 11). Asked once per client.
+    pub async fn server(&self) -> Result<ServerInfo, Error> {
+        self.server
+            .get_or_try_init(|| async {
+                let health = self.health().await?;
+                let url = self.endpoint(&["apis"], &[]);
+                let answer = self
+                    .call(Method::GET, url, None, Replay::Idempotent)
+                    .await?;
+                // Only bad credentials stop here; anything else in front of
+                // /apis (a 404 on Grafana 11, a proxy's 403) means the classic API.
+                let groups = match answer.status {
+                    StatusCode::OK => self.decode(&answer)?,
+                    StatusCode::UNAUTHORIZED => return Err(self.fail(&answer)),
+                    _ => Value::Null,
+                };
+                let info = ServerInfo::from_discovery(health.version, &groups);
+                tracing::info!(target: "onramp::grafana", "{info}");
+                Ok(info)
+            })
+            .await
+            .cloned()
     }
 
     /// `GET /api/datasources`: every datasource of the org.
@@ -139,13 +176,14 @@ impl Client {
 
     /// `GET /api/folders/:uid`; `None` when there is no such folder.
     pub async fn folder(&self, uid: &str) -> Result<Option<Folder>, Error> {
+        self.get_or_none(self.endpoint(&["api", "folders", uid], &[]))
+            .await
+    }
+
+    /// A GET whose good answers are 200 with a JSON body, or 404: `None`.
+    async fn get_or_none<T: DeserializeOwned>(&self, url: Url) -> Result<Option<T>, Error> {
         let answer = self
-            .call(
-                Method::GET,
-                self.endpoint(&["api", "folders", uid], &[]),
-                None,
-                Replay::Idempotent,
-            )
+            .call(Method::GET, url, None, Replay::Idempotent)
             .await?;
         match answer.status {
             StatusCode::OK => self.decode(&answer).map(Some),
@@ -157,7 +195,12 @@ impl Client {
     /// Returns folder `uid`, creating it with `title` when missing. A folder
     /// created concurrently by someone else (409) is fine: it is read back.
     /// An existing folder keeps its title.
+    /// Through `folder.grafana.app` where Grafana serves it, else the
+    /// classic folder API.
     pub async fn ensure_folder(&self, uid: &str, title: &str) -> Result<Folder, Error> {
+        if let Some(version) = self.server().await?.folder_version() {
+            return self.ensure_folder_resource(version, uid, title).await;
+        }
         if let Some(folder) = self.folder(uid).await? {
             return Ok(folder);
         }
@@ -180,7 +223,44 @@ impl Client {
         }
     }
 
-    /// `GET /api/dashboards/uid/:uid`; `None` when there is no such dashboard.
+    /// [`Client::ensure_folder`] through `folder.grafana.app/VERSION`: read
+    /// it, else create it (409 AlreadyExists: created concurrently, read back).
+    async fn ensure_folder_resource(
+        &self,
+        version: &str,
+        uid: &str,
+        title: &str,
+    ) -> Result<Folder, Error> {
+        let url = self.resource_url(resource::FOLDER_GROUP, version, "folders", Some(uid));
+        if let Some(raw) = self.get_or_none::<Value>(url.clone()).await? {
+            return Ok(resource::folder(&raw));
+        }
+        let body = json!({
+            "apiVersion": format!("{}/{version}", resource::FOLDER_GROUP),
+            "kind": "Folder",
+            "metadata": {"name": uid},
+            "spec": {"title": title},
+        });
+        let create = self.resource_url(resource::FOLDER_GROUP, version, "folders", None);
+        let answer = self
+            .call(Method::POST, create, Some(&body), Replay::Unsafe)
+            .await?;
+        match answer.status {
+            StatusCode::OK | StatusCode::CREATED => {
+                Ok(resource::folder(&self.decode::<Value>(&answer)?))
+            }
+            StatusCode::CONFLICT => match self.get_or_none::<Value>(url).await? {
+                Some(raw) => Ok(resource::folder(&raw)),
+                None => Err(self.fail(&answer)),
+            },
+            _ => Err(self.fail(&answer)),
+        }
+    }
+
+    /// Dashboard `uid` as it is stored: `GET /api/dashboards/uid/:uid`, or —
+    /// when Grafana answers 406 because it is stored as v2 — through the
+    /// resource API in its stored version. `None` when there is no such
+    /// dashboard.
     pub async fn get_dashboard(&self, uid: &str) -> Result<Option<LiveDashboard>, Error> {
         let url = self.endpoint(&["api", "dashboards", "uid", uid], &[]);
         let answer = self
@@ -189,6 +269,106 @@ impl Client {
         match answer.status {
             StatusCode::OK => self.decode(&answer).map(Some),
             StatusCode::NOT_FOUND => Ok(None),
+            StatusCode::NOT_ACCEPTABLE => match self.server().await?.v2() {
+                Some(v2) => self.get_stored(uid, v2).await,
+                None => Err(self.fail(&answer)),
+            },
+            _ => Err(self.fail(&answer)),
+        }
+    }
+
+    /// Dashboard `uid` through the resource API, read in `version` and then,
+    /// when Grafana says it converted it (`status.conversion.storedVersion`),
+    /// again in the version it is stored in.
+    async fn get_stored(&self, uid: &str, version: &str) -> Result<Option<LiveDashboard>, Error> {
+        let Some(raw) = self.get_resource(uid, version).await? else {
+            return Ok(None);
+        };
+        let stored = raw["status"]["conversion"]["storedVersion"]
+            .as_str()
+            .map(|v| resource::version_of(v).unwrap_or(v).to_owned())
+            .filter(|v| v != version && v.starts_with("v2"));
+        let raw = match stored {
+            Some(stored) if self.server().await?.serves(&stored) => {
+                match self.get_resource(uid, &stored).await? {
+                    Some(raw) => raw,
+                    None => return Ok(None),
+                }
+            }
+            _ => raw,
+        };
+        let mut live = resource::live(raw);
+        if let Some(folder) = live.meta.folder_uid.clone() {
+            live.meta.folder_title = self.folder(&folder).await?.map(|f| f.title);
+        }
+        Ok(Some(live))
+    }
+
+    /// `GET /apis/dashboard.grafana.app/VERSION/namespaces/NS/dashboards/UID`
+    /// as returned; `None` on 404.
+    async fn get_resource(&self, uid: &str, version: &str) -> Result<Option<Value>, Error> {
+        self.get_or_none(self.dashboards_url(version, Some(uid)))
+            .await
+    }
+
+    /// The `metadata.resourceVersion` of dashboard `uid` read in `version`
+    /// of the resource API; `None` when there is no such dashboard.
+    pub async fn resource_version(
+        &self,
+        uid: &str,
+        version: &str,
+    ) -> Result<Option<String>, Error> {
+        Ok(self.get_resource(uid, version).await?.map(|raw| {
+            raw["metadata"]["resourceVersion"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        }))
+    }
+
+    /// Creates (`POST`, when `resource_version` is `None`) or updates (`PUT`
+    /// with `metadata.resourceVersion`) dashboard `uid` through the resource
+    /// API in `api_version`. `dashboard` is a v2 resource value or a classic
+    /// dashboard (sent as the `spec` of a v1 resource). A 409 is
+    /// [`Error::ResourceConflict`]: someone saved in between.
+    pub async fn save_resource(
+        &self,
+        dashboard: &Value,
+        api_version: &str,
+        folder_uid: Option<&str>,
+        resource_version: Option<&str>,
+    ) -> Result<SaveResult, Error> {
+        let uid = resource::uid_of(dashboard).unwrap_or_default().to_owned();
+        let server = self.server().await?;
+        let version = resource::version_of(api_version).unwrap_or_default();
+        if !server.serves(version) {
+            return Err(Error::NotServed {
+                uid,
+                api_version: api_version.to_owned(),
+                server: server.to_string(),
+            });
+        }
+        let body = resource::to_wire(dashboard, api_version, &uid, folder_uid, resource_version);
+        let (method, url) = match resource_version {
+            Some(_) => (Method::PUT, self.dashboards_url(version, Some(&uid))),
+            None => (Method::POST, self.dashboards_url(version, None)),
+        };
+        let answer = self.call(method, url, Some(&body), Replay::Unsafe).await?;
+        match answer.status {
+            StatusCode::OK | StatusCode::CREATED => {
+                let saved: Value = self.decode(&answer)?;
+                let live = resource::live(saved);
+                Ok(SaveResult {
+                    id: None,
+                    uid: live.uid().to_owned(),
+                    url: live.meta.url.clone().unwrap_or_default(),
+                    version: live.version(),
+                    status: "success".to_owned(),
+                    slug: live.meta.slug.clone(),
+                    folder_uid: live.meta.folder_uid,
+                })
+            }
+            StatusCode::CONFLICT => Err(Error::ResourceConflict { uid }),
             _ => Err(self.fail(&answer)),
         }
     }
@@ -323,6 +503,20 @@ impl Client {
                 ..
             }))
         )
+    }
+
+    /// `/apis/dashboard.grafana.app/VERSION/namespaces/NS/dashboards[/NAME]`
+    /// in the org's namespace.
+    fn dashboards_url(&self, version: &str, name: Option<&str>) -> Url {
+        self.resource_url(resource::DASHBOARD_GROUP, version, "dashboards", name)
+    }
+
+    /// `/apis/GROUP/VERSION/namespaces/NS/PLURAL[/NAME]` in the org's namespace.
+    fn resource_url(&self, group: &str, version: &str, plural: &str, name: Option<&str>) -> Url {
+        let namespace = resource::namespace(self.config.org_id());
+        let mut path = vec!["apis", group, version, "namespaces", &namespace, plural];
+        path.extend(name);
+        self.endpoint(&path, &[])
     }
 
     /// The URL of an endpoint: path segments (each percent-encoded) below the

@@ -117,6 +117,33 @@ pub enum Error {
         uid: String,
     },
 
+    /// An update through the resource API was refused because the dashboard
+    /// changed since it was read (409 Conflict on `metadata.resourceVersion`,
+    /// or 409 AlreadyExists on a create). Never retried.
+    #[error(
+        "dashboard {uid} was changed in Grafana by someone else since it was read (409 Conflict on its resourceVersion); \
+         read the live copy again, or save with overwrite to replace it"
+    )]
+    ResourceConflict {
+        /// The dashboard uid.
+        uid: String,
+    },
+
+    /// A dashboard in the resource API's form, for a version of
+    /// `dashboard.grafana.app` this Grafana does not serve.
+    #[error(
+        "dashboard {uid} is a {api_version} resource, but {server}; \
+         push it to a Grafana that serves that version (Grafana 12 and later), or codify the dashboard again from this Grafana"
+    )]
+    NotServed {
+        /// The dashboard uid.
+        uid: String,
+        /// The dashboard's `apiVersion`.
+        api_version: String,
+        /// What the Grafana is and serves.
+        server: String,
+    },
+
     /// Saving was refused because a plugin owns the dashboard (412 `plugin-dashboard`).
     #[error(
         "dashboard {uid} belongs to a Grafana plugin (412 plugin-dashboard); save with overwrite to take it over"

@@ -1,5 +1,6 @@
 //! Typed views of what Grafana's HTTP API returns: health, datasources,
-//! folders, dashboards with their `meta`, search hits and save results.
+//! folders, dashboards with their `meta` (and, read through the resource
+//! API, their schema and `resourceVersion`), search hits and save results.
 //!
 //! Owns: deserialisation of Grafana's answers, lenient about fields that
 //! differ between Grafana 10 and 12 (absent fields get defaults). Does not own
@@ -97,6 +98,10 @@ pub struct LiveDashboard {
     pub dashboard: Value,
     /// Who saved it when, where it lives, whether it is provisioned.
     pub meta: DashboardMeta,
+    /// Set when it was read through the resource API (`dashboard.grafana.app`):
+    /// its stored version, `resourceVersion` and the answer as returned.
+    #[serde(skip)]
+    pub resource: Option<super::resource::ResourceInfo>,
 }
 
 impl LiveDashboard {
@@ -115,11 +120,28 @@ impl LiveDashboard {
 
     /// The dashboard's uid, empty if the JSON carries none.
     pub fn uid(&self) -> &str {
-        self.dashboard
-            .get("uid")
-            .and_then(Value::as_str)
-            .unwrap_or("")
+        super::resource::uid_of(&self.dashboard).unwrap_or("")
     }
+
+    /// The schema it is stored in.
+    pub fn schema(&self) -> Schema {
+        if super::resource::is_v2(&self.dashboard) {
+            Schema::V2
+        } else {
+            Schema::Classic
+        }
+    }
+}
+
+/// The schema a dashboard is stored in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Schema {
+    /// The classic JSON model (`/api/dashboards`, or `v1` of the resource API):
+    /// what onramp renders.
+    Classic,
+    /// The v2 schema (layouts, `elements`): what Grafana 13's UI saves.
+    V2,
 }
 
 /// The `meta` object of `GET /api/dashboards/uid/:uid` (the fields onramp uses).

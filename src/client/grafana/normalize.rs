@@ -8,6 +8,13 @@
 //! orders panels by position and orders object keys. Does not own deciding
 //! whether a dashboard changed (plan compares normalised values).
 //!
+//! A v2 dashboard resource (`dashboard.grafana.app/v2…`) keeps its
+//! `apiVersion`, `kind`, `spec` and the metadata a person sets (name,
+//! labels, annotations other than Grafana's own `grafana.app/*`); what
+//! Grafana sets on every save — `resourceVersion`, `generation`,
+//! timestamps, `uid`, `namespace`, who saved it, `status` — is dropped.
+//! Its `spec.elements` is a map, so key order makes it stable.
+//!
 //! Properties (tested below and in the contract tests):
 //! `normalize(&normalize(x)) == normalize(x)`, and for a dashboard with a
 //! uid, pushing it and normalising what Grafana returns gives `normalize(x)`.
@@ -30,6 +37,13 @@ pub fn normalize(dashboard: &Value) -> Value {
         return sorted(dashboard.clone());
     };
     let mut top = top.clone();
+    if super::resource::is_v2(dashboard) {
+        top.remove("status");
+        if let Some(metadata) = top.get_mut("metadata") {
+            *metadata = super::resource::content_metadata(metadata);
+        }
+        return sorted(Value::Object(top));
+    }
     for key in VOLATILE_TOP_LEVEL {
         top.remove(key);
     }
@@ -220,6 +234,27 @@ mod tests {
         let text = serde_json::to_string(&normalize(&json!({"b": 1, "a": {"d": 1, "c": 2}})))?;
         assert_eq!(text, r#"{"a":{"c":2,"d":1},"b":1}"#);
         Ok(())
+    }
+
+    #[test]
+    fn a_v2_resource_loses_what_grafana_sets_and_keeps_what_people_set() {
+        let live = json!({
+            "apiVersion": "dashboard.grafana.app/v2beta1", "kind": "Dashboard",
+            "metadata": {"name": "d", "namespace": "default", "uid": "8f2c", "resourceVersion": "99",
+                         "generation": 4, "creationTimestamp": "2026-01-01T00:00:00Z",
+                         "labels": {"team": "shop", "grafana.app/deprecatedInternalID": "12"},
+                         "annotations": {"grafana.app/updatedBy": "user:alice", "grafana.app/folder": "f"}},
+            "spec": {"title": "T", "elements": {"panel-2": {"kind": "Panel"}, "panel-1": {"kind": "Panel"}}},
+            "status": {"conversion": {"failed": false}}
+        });
+        let normal = normalize(&live);
+        assert_eq!(
+            normal["metadata"],
+            json!({"name": "d", "labels": {"team": "shop"}})
+        );
+        assert_eq!(normal.get("status"), None);
+        assert_eq!(normal["spec"], live["spec"]);
+        assert_eq!(normalize(&normal), normal);
     }
 
     #[test]

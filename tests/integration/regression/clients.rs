@@ -327,3 +327,46 @@ fn a_token_pasted_into_grafana_org_id_was_echoed_in_its_error() {
     let dir = tempfile::tempdir().expect("temp dir");
     assert_no_secret(&run, dir.path(), &[pasted.to_string(), TOKEN.to_string()]);
 }
+
+/// Issue 18: once a person saved a dashboard in Grafana 13's UI (stored as
+/// v2), the classic API answered 406 and `plan --grafana-url`, `apply` and
+/// `codify --from-live` failed for the whole app (exit 3) instead of reading
+/// the dashboard through the resource API.
+#[test]
+fn plan_apply_and_codify_failed_with_406_once_a_dashboard_was_saved_as_v2() {
+    let grafana = GrafanaStandIn::builder().grafana_13().start();
+    let manifests = demo_manifests();
+    let url = grafana.url();
+    let env = [("GRAFANA_TOKEN", EDITOR_TOKEN)];
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["checkout", "-f", &manifests, "--grafana-url", &url]);
+        onramp_env(&all, &env)
+    };
+    run(&["apply"]).expect_status(0);
+    let uid = onramp::render::dashboard::uid(
+        &onramp::app::AppId::new("shop", onramp::app::WorkloadKind::Deployment, "checkout")
+            .expect("valid"),
+        "troubleshooting",
+    )
+    .to_string();
+    grafana
+        .ui_save_v2("alice", &uid, |spec| {
+            spec["title"] = "Troubleshooting (v2)".into()
+        })
+        .expect("the UI saves v2");
+    for (args, status) in [(vec!["plan"], 0), (vec!["apply"], 1)] {
+        let out = run(&args);
+        out.expect_status(status);
+        assert!(!out.stderr.contains("406"), "{}", out.stderr);
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out_dir = dir.path().display().to_string();
+    let codified = run(&["codify", "--from-live", "--out", &out_dir]);
+    codified.expect_status(0);
+    assert!(
+        codified.stdout.contains("Pulled 3 dashboard(s)"),
+        "{}",
+        codified.stdout
+    );
+}
