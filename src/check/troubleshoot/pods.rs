@@ -532,10 +532,18 @@ impl Probe<'_> {
         let line = previous_log
             .and_then(|l| telling_line(&l.lines))
             .map(|l| without_timestamp(l).to_string());
+        // The log that would name the cause, when the API server could not give it.
+        let unread = previous_log
+            .filter(|_| line.is_none())
+            .and_then(|l| Some((l.wanted.describe(), l.unread.clone()?)));
         let verb = if looping { "crash-loops" } else { "restarted" };
-        let title = match &line {
-            Some(line) => format!("Container {c} {verb}: {line}"),
-            None => format!(
+        let title = match (&line, &unread) {
+            (Some(line), _) => format!("Container {c} {verb}: {line}"),
+            (None, Some(_)) => format!(
+                "Container {c} {verb}: exit code {} ({reason}); its previous log, which would say why, could not be read",
+                last.exit_code
+            ),
+            (None, None) => format!(
                 "Container {c} {verb}: exit code {} ({reason})",
                 last.exit_code
             ),
@@ -553,12 +561,18 @@ impl Probe<'_> {
             exit_meaning(last.exit_code)
         ));
         f = Self::quote(f, "previous log", previous_log);
+        if let Some((log, why)) = &unread {
+            f = f.evidence(format!("{log} could not be read: {why}"));
+        }
         f = self
             .events_with(&["Unhealthy", "BackOff"])
             .into_iter()
             .take(2)
             .fold(f, Finding::evidence);
-        f.next_step = self.crash_fix(line.as_deref());
+        f.next_step = match unread {
+            Some(_) => self.unread_log_fix(),
+            None => self.crash_fix(line.as_deref()),
+        };
         f.runbook(self.ctx.runbook("CrashLooping"))
             .panel(self.ctx.panel("Container restarts"))
     }
@@ -607,6 +621,17 @@ impl Probe<'_> {
             ))
             .runbook(self.ctx.runbook("CrashLooping"))
             .panel(self.ctx.panel("Container restarts")),
+        )
+    }
+
+    /// What to run when the crash's log could not be read through the API
+    /// server: the same read by hand, or where logs are kept besides.
+    fn unread_log_fix(&self) -> String {
+        let k = self.ctx.kubectl();
+        let pod = name(self.pod);
+        format!(
+            "read the log of the crash: {k} logs {pod} -c {} --previous, or your cluster's log store if the API server cannot serve it; {k} describe pod {pod} shows the last state and the events",
+            self.status.name
         )
     }
 

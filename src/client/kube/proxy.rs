@@ -44,10 +44,31 @@ impl std::fmt::Debug for ServiceProxy {
 #[derive(Debug)]
 pub struct ProxyAnswer {
     /// The HTTP status (the Service's, or the API server's own when it could
-    /// not reach the Service: 503, or 401/403 for onramp's credentials).
+    /// not reach the Service: 503, or 401/403 `Status` objects for onramp's
+    /// credentials; a plain-text 403 is someone else's refusal).
     pub status: u16,
     /// The body, as text (invalid UTF-8 replaced).
     pub body: String,
+}
+
+impl ProxyAnswer {
+    /// The `Status` object the API server answered with, when the body is
+    /// one (its own refusals and errors); `None` for the Service's answers
+    /// and anything else passed through.
+    pub fn api_status(&self) -> Option<kube::core::Status> {
+        let value: serde_json::Value = serde_json::from_str(&self.body).ok()?;
+        if value.get("kind").and_then(|k| k.as_str()) != Some("Status") {
+            return None;
+        }
+        serde_json::from_value(value).ok()
+    }
+
+    /// Whether this is the API server refusing onramp's identity (see
+    /// [`super::refused_identity`]): a 401/403 `Status` with that reason.
+    pub fn refused_identity(&self) -> bool {
+        self.api_status()
+            .is_some_and(|s| super::refused_identity(self.status, &s.reason))
+    }
 }
 
 impl ServiceProxy {
