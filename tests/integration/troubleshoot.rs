@@ -297,10 +297,11 @@ fn forbidden_logs_are_reported_as_not_checked_naming_the_permission() {
         })
     );
     assert_eq!(report["not_checked"].as_array().map(Vec::len), Some(2));
-    // Without the log the cause is still the crash loop, by exit code.
+    // Without the log the cause is still the crash loop, by exit code, and
+    // it says that the log that would explain it could not be read.
     assert_eq!(
         report["findings"][0]["title"],
-        "Container checkout crash-loops: exit code 1 (Error)"
+        "Container checkout crash-loops: exit code 1 (Error); its previous log, which would say why, could not be read"
     );
 }
 

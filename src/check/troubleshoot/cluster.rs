@@ -159,7 +159,10 @@ fn gap_reason(err: &kube::Error, list_of: Option<Access>) -> Option<String> {
                 ..
             },
             _,
-        ) => format!("forbidden: onramp may not {verb} {resource} {scope}; grant it with {grant}"),
+        ) => format!(
+            "{}onramp may not {verb} {resource} {scope}; grant it with {grant}",
+            diagnose::FORBIDDEN
+        ),
         (kube::Error::Refused { code, message, .. }, _) => format!(
             "refused with HTTP {code} ({message}), which is not the API server's authorization refusing onramp (that is a Status with reason Forbidden): something between onramp and the API server refused the request"
         ),
@@ -306,9 +309,18 @@ fn read_log(
 }
 
 /// One gap per permission: ten refused log reads say it once.
+/// Any other gap is kept once per check: two reads that failed alike (two
+/// lists refused on the way) are two checks not made.
 fn dedupe_gaps(gaps: &mut Vec<NotChecked>) {
     let mut seen = std::collections::HashSet::new();
-    gaps.retain(|g| seen.insert(g.why.clone()));
+    gaps.retain(|g| {
+        let what = if g.why.starts_with(diagnose::FORBIDDEN) {
+            ""
+        } else {
+            g.what.as_str()
+        };
+        seen.insert((what.to_string(), g.why.clone()))
+    });
 }
 
 /// The warning events of one object, by its uid.

@@ -339,6 +339,9 @@ pub fn report(g: &Gathered, options: &Options) -> Report {
 /// What `not_checked` calls the pods when they could not be listed.
 pub const PODS_GAP: &str = "the pods";
 
+/// How a `not_checked` reason refused by RBAC starts (one per permission).
+pub const FORBIDDEN: &str = "forbidden: ";
+
 /// What `not_checked` calls the warning events when they could not be listed.
 pub const EVENTS_GAP: &str = "the events";
 
@@ -355,7 +358,7 @@ fn unread_pods(g: &Gathered, ctx: &Context<'_>) -> Option<Finding> {
             ),
         )
         .evidence(gap.why.clone())
-        .next(if gap.why.starts_with("forbidden") {
+        .next(if gap.why.starts_with(FORBIDDEN) {
             "bind the ClusterRole `onramp rbac troubleshoot` prints to the identity onramp runs as, then run troubleshoot again".to_string()
         } else {
             format!(

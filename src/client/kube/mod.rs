@@ -617,6 +617,16 @@ mod tests {
     }
 
     #[test]
+    fn only_a_status_with_the_refusing_reason_refuses_the_identity() {
+        assert!(refused_identity(403, "Forbidden"));
+        assert!(refused_identity(401, "Unauthorized"));
+        // What the kube crate makes of a plain-text body.
+        assert!(!refused_identity(403, "Failed to parse error data"));
+        assert!(!refused_identity(403, ""));
+        assert!(!refused_identity(404, "Forbidden"));
+    }
+
+    #[test]
     fn selectors_are_encoded_for_the_query_string() {
         assert_eq!(
             encode("app.kubernetes.io/name=grafana"),

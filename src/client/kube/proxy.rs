@@ -169,3 +169,29 @@ impl ServiceProxy {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plain_text_403_through_the_proxy_is_not_the_api_servers_refusal() {
+        let network = ProxyAnswer {
+            status: 403,
+            body: "resolve_deny: denied destination".into(),
+        };
+        assert!(network.api_status().is_none());
+        assert!(!network.refused_identity());
+        let rbac = ProxyAnswer {
+            status: 403,
+            body: r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"services \"prometheus-operated:9090\" is forbidden: User \"u\" cannot get resource \"services/proxy\"","reason":"Forbidden","code":403}"#.into(),
+        };
+        assert!(rbac.refused_identity());
+        // Prometheus' own error body is not a Status.
+        let prometheus = ProxyAnswer {
+            status: 403,
+            body: r#"{"status":"error","errorType":"forbidden","error":"no"}"#.into(),
+        };
+        assert!(!prometheus.refused_identity());
+    }
+}

@@ -79,16 +79,21 @@ fn a_proxy_refusal_by_the_network_was_reported_as_missing_rbac() {
 #[test]
 fn a_plain_text_403_on_a_list_was_reported_as_missing_rbac() {
     let standin = Standin::start(Scenario::Troubleshoot("crashloop"));
-    standin.fail(
+    for path in [
         "/api/v1/namespaces/shop/services",
-        Fault::text(403, "resolve_deny: denied destination"),
-    );
+        "/api/v1/namespaces/shop/events",
+    ] {
+        standin.fail(path, Fault::text(403, "resolve_deny: denied destination"));
+    }
     let report = json_report(&standin, 1);
     println!("--- not_checked: {:#}", report["not_checked"]);
-    assert_eq!(
-        gap(&report, "the Services")["why"],
-        "refused with HTTP 403 (resolve_deny: denied destination), which is not the API server's authorization refusing onramp (that is a Status with reason Forbidden): something between onramp and the API server refused the request"
-    );
+    // Two checks refused alike are two entries, not one.
+    for what in ["the Services", "the events"] {
+        assert_eq!(
+            gap(&report, what)["why"],
+            "refused with HTTP 403 (resolve_deny: denied destination), which is not the API server's authorization refusing onramp (that is a Status with reason Forbidden): something between onramp and the API server refused the request"
+        );
+    }
 }
 
 /// `GET pods/NAME/log?previous=true` answered 404 (the pod was gone):
@@ -104,7 +109,10 @@ fn a_log_that_could_not_be_read_vanished_from_the_report() {
     println!("--- not_checked: {:#}", report["not_checked"]);
     println!("--- first finding: {:#}", report["findings"][0]);
     assert_eq!(
-        gap(&report, &format!("the previous log of {FIRST_POD}/checkout"))["why"],
+        gap(
+            &report,
+            &format!("the previous log of {FIRST_POD}/checkout")
+        )["why"],
         format!("the API server answered 404: pods \"{FIRST_POD}\" not found")
     );
     let first = &report["findings"][0];
@@ -133,9 +141,9 @@ fn a_log_that_could_not_be_read_vanished_from_the_report() {
     assert!(text.stdout.contains(&line), "{}", text.stdout);
     let markdown = troubleshoot(&standin, &["--output", "markdown"]);
     assert!(
-        markdown
-            .stdout
-            .contains(&format!("Not checked: the previous log of {FIRST_POD}/checkout")),
+        markdown.stdout.contains(&format!(
+            "Not checked: the previous log of {FIRST_POD}/checkout"
+        )),
         "{}",
         markdown.stdout
     );
@@ -152,7 +160,10 @@ fn a_kubelet_that_could_not_be_reached_ended_the_report() {
     );
     standin.fail(
         &log_path(FIRST_POD),
-        Fault::kubelet_unreachable(&dial, "dial tcp 172.18.0.2:10250: connect: connection refused"),
+        Fault::kubelet_unreachable(
+            &dial,
+            "dial tcp 172.18.0.2:10250: connect: connection refused",
+        ),
     );
     standin.fail(
         &log_path(SECOND_POD),
@@ -164,13 +175,19 @@ fn a_kubelet_that_could_not_be_reached_ended_the_report() {
     let report: Value = serde_json::from_str(&run.stdout).expect("JSON");
     println!("--- not_checked: {:#}", report["not_checked"]);
     assert_eq!(
-        gap(&report, &format!("the previous log of {FIRST_POD}/checkout"))["why"],
+        gap(
+            &report,
+            &format!("the previous log of {FIRST_POD}/checkout")
+        )["why"],
         format!(
             "the API server answered 500: Get \"{dial}\": dial tcp 172.18.0.2:10250: connect: connection refused"
         )
     );
     assert_eq!(
-        gap(&report, &format!("the previous log of {SECOND_POD}/checkout"))["why"],
+        gap(
+            &report,
+            &format!("the previous log of {SECOND_POD}/checkout")
+        )["why"],
         format!(
             "the API server answered 502: an error on the server (\"502 Bad Gateway\") has prevented the request from succeeding ( pods/log {SECOND_POD})"
         )

@@ -61,7 +61,10 @@ impl Fault {
     /// `code` (500 or more) for a log read when the kubelet, or the tunnel to
     /// it, answered `code` with `body`.
     pub fn kubelet_failed(code: u16, pod: &str, body: &str) -> Fault {
-        assert!(code >= 500, "the kubelet's errors the stand-in words are 5xx");
+        assert!(
+            code >= 500,
+            "the kubelet's errors the stand-in words are 5xx"
+        );
         let message = format!(
             "an error on the server ({body:?}) has prevented the request from succeeding ( pods/log {pod})"
         );
