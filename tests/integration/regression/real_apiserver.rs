@@ -28,11 +28,16 @@ fn against(standin: &Standin, args: &[&str]) -> Run {
     crate::detect::detect_in(dir.path(), &all)
 }
 
-/// The JSON report of a troubleshoot run that exited `status`.
+/// The JSON report of a troubleshoot run that exited `status` (what it
+/// printed shown with `--nocapture`).
 fn json_report(standin: &Standin, status: i32) -> Value {
     let run = troubleshoot(standin, &["--output", "json"]);
+    println!("--- troubleshoot: exit {}\n{}", run.status, run.stderr);
     run.expect_status(status);
-    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("JSON: {e}\n{}", run.stdout))
+    let report: Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("JSON: {e}\n{}", run.stdout));
+    println!("--- not_checked: {:#}", report["not_checked"]);
+    report
 }
 
 /// The `not_checked` entry about `what`.
@@ -86,7 +91,6 @@ fn a_plain_text_403_on_a_list_was_reported_as_missing_rbac() {
         standin.fail(path, Fault::text(403, "resolve_deny: denied destination"));
     }
     let report = json_report(&standin, 1);
-    println!("--- not_checked: {:#}", report["not_checked"]);
     // Two checks refused alike are two entries, not one.
     for what in ["the Services", "the events"] {
         assert_eq!(
@@ -106,7 +110,6 @@ fn a_log_that_could_not_be_read_vanished_from_the_report() {
         standin.fail(&log_path(pod), Fault::pod_gone(pod));
     }
     let report = json_report(&standin, 1);
-    println!("--- not_checked: {:#}", report["not_checked"]);
     println!("--- first finding: {:#}", report["findings"][0]);
     assert_eq!(
         gap(
@@ -140,6 +143,7 @@ fn a_log_that_could_not_be_read_vanished_from_the_report() {
     );
     assert!(text.stdout.contains(&line), "{}", text.stdout);
     let markdown = troubleshoot(&standin, &["--output", "markdown"]);
+    markdown.expect_status(1);
     assert!(
         markdown.stdout.contains(&format!(
             "Not checked: the previous log of {FIRST_POD}/checkout"
@@ -169,11 +173,7 @@ fn a_kubelet_that_could_not_be_reached_ended_the_report() {
         &log_path(SECOND_POD),
         Fault::kubelet_failed(502, SECOND_POD, "502 Bad Gateway"),
     );
-    let run = troubleshoot(&standin, &["--output", "json"]);
-    println!("--- troubleshoot: exit {}\n{}", run.status, run.stderr);
-    run.expect_status(1);
-    let report: Value = serde_json::from_str(&run.stdout).expect("JSON");
-    println!("--- not_checked: {:#}", report["not_checked"]);
+    let report = json_report(&standin, 1);
     assert_eq!(
         gap(
             &report,
@@ -209,11 +209,7 @@ fn a_resource_type_the_server_does_not_serve_ended_the_whole_report() {
         "/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices",
         Fault::not_served(),
     );
-    let run = troubleshoot(&standin, &["--output", "json"]);
-    println!("--- troubleshoot: exit {}\n{}", run.status, run.stderr);
-    run.expect_status(1);
-    let report: Value = serde_json::from_str(&run.stdout).expect("JSON");
-    println!("--- not_checked: {:#}", report["not_checked"]);
+    let report = json_report(&standin, 1);
     assert_eq!(
         gap(&report, "the endpoints of Service checkout")["why"],
         "the API server does not serve endpointslices.discovery.k8s.io (v1) (404: 404 page not found): an API it does not serve, or an aggregated API that is down; `kubectl api-resources` lists what it serves"
