@@ -205,8 +205,13 @@ async fn gather(client: &KubeClient, workload: Workload) -> Result<Gathered> {
     );
     let mut gaps = Vec::new();
     let pods = partial(pods, diagnose::PODS_GAP, PODS, &mut gaps)?;
-    let replica_sets = partial(replica_sets, "the ReplicaSets", REPLICASETS, &mut gaps)?;
-    let services = partial(services, "the Services", SERVICES, &mut gaps)?;
+    let replica_sets = partial(
+        replica_sets,
+        diagnose::REPLICASETS_GAP,
+        REPLICASETS,
+        &mut gaps,
+    )?;
+    let services = partial(services, diagnose::SERVICES_GAP, SERVICES, &mut gaps)?;
     let mut events = partial(events, diagnose::EVENTS_GAP, EVENTS, &mut gaps)?;
     let services: Vec<Service> = services
         .into_iter()

@@ -339,6 +339,13 @@ pub fn report(g: &Gathered, options: &Options) -> Report {
 /// What `not_checked` calls the pods when they could not be listed.
 pub const PODS_GAP: &str = "the pods";
 
+/// What `not_checked` calls a Deployment's ReplicaSets when they could not
+/// be listed.
+pub const REPLICASETS_GAP: &str = "the ReplicaSets";
+
+/// What `not_checked` calls the Services when they could not be listed.
+pub const SERVICES_GAP: &str = "the Services";
+
 /// How a `not_checked` reason refused by RBAC starts (one per permission).
 pub const FORBIDDEN: &str = "forbidden: ";
 
@@ -418,6 +425,18 @@ fn checked(g: &Gathered) -> Vec<String> {
         out.push(format!(
             "{} pod(s): phase, container states, restarts",
             g.pods.len()
+        ));
+    }
+    if w.kind == WorkloadKind::Deployment && !gap(REPLICASETS_GAP) {
+        out.push(format!(
+            "{} ReplicaSet(s) of the rollout",
+            g.replica_sets.len()
+        ));
+    }
+    if !gap(SERVICES_GAP) {
+        out.push(format!(
+            "{} Service(s) selecting the pods",
+            g.services.len()
         ));
     }
     if !gap(EVENTS_GAP) {

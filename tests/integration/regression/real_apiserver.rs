@@ -98,6 +98,12 @@ fn a_plain_text_403_on_a_list_was_reported_as_missing_rbac() {
             "refused with HTTP 403 (resolve_deny: denied destination), which is not the API server's authorization refusing onramp (that is a Status with reason Forbidden): something between onramp and the API server refused the request"
         );
     }
+    // And neither is claimed as checked.
+    let checked = report["checked"].to_string();
+    assert!(
+        !checked.contains("Service(s) selecting") && !checked.contains("warning event(s)"),
+        "{checked}"
+    );
 }
 
 /// `GET pods/NAME/log?previous=true` answered 404 (the pod was gone):
@@ -221,7 +227,9 @@ fn a_resource_type_the_server_does_not_serve_ended_the_whole_report() {
     );
     let checked = report["checked"].as_array().expect("checked");
     assert!(
-        !checked.contains(&json!("endpoints of Service checkout")),
+        !checked.contains(&json!("endpoints of Service checkout"))
+            && checked.contains(&json!("1 Service(s) selecting the pods"))
+            && checked.contains(&json!("1 ReplicaSet(s) of the rollout")),
         "{report:#}"
     );
 }
