@@ -326,6 +326,8 @@ fn kube_exit_status(err: &crate::client::kube::Error) -> u8 {
     match err {
         K::NoConfig { .. } | K::BadConfig { .. } => EXIT_BAD_INPUT,
         K::Unauthorized { .. } | K::Forbidden { .. } => EXIT_CREDENTIALS,
+        // Refused on the way, not by the API server: it was not reached.
+        K::Refused { .. } => EXIT_UNREACHABLE,
         // Another field manager owns the fields: a write refused.
         K::Conflict { .. } => EXIT_FAILED,
         // 422: the server refused an object onramp rendered.

@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use crate::support::kube::{Rule, Scenario, Standin, TOKEN};
+use crate::support::kube::{Fault, Rule, Scenario, Standin, TOKEN};
 use crate::support::{Run, onramp_env};
 
 /// Runs `onramp troubleshoot checkout -n shop --kubeconfig … ARGS`.
@@ -221,6 +221,37 @@ fn a_pod_that_never_gets_ready_shows_the_dependency_timeout_from_its_log() {
 }
 
 #[test]
+fn an_unready_pod_whose_log_cannot_be_read_says_so_and_what_to_run() {
+    let standin = Standin::start(Scenario::Troubleshoot("never-ready"));
+    for pod in ["checkout-68d5b7c9f4-c4x8v", "checkout-68d5b7c9f4-n2p7k"] {
+        standin.fail(
+            &format!("/api/v1/namespaces/shop/pods/{pod}/log"),
+            Fault::kubelet_failed(502, pod, "502 Bad Gateway"),
+        );
+    }
+    let run = troubleshoot(&standin, &["--output", "json"]);
+    run.expect_status(1);
+    let report: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let (f, evidence) = first(&report);
+    assert_eq!(
+        f["title"],
+        "Container checkout runs but is not ready; its log, which would say why, could not be read"
+    );
+    assert_contains(
+        &evidence,
+        "the log of checkout-68d5b7c9f4-c4x8v/checkout could not be read: the API server answered 502: an error on the server (\"502 Bad Gateway\")",
+    );
+    assert_contains(
+        f["next_step"].as_str().unwrap_or_default(),
+        "kubectl -n shop logs checkout-68d5b7c9f4-c4x8v -c checkout --tail=100",
+    );
+    assert_eq!(
+        report["not_checked"][0]["what"],
+        "the log of checkout-68d5b7c9f4-c4x8v/checkout"
+    );
+}
+
+#[test]
 fn a_stuck_rollout_puts_the_new_versions_crash_first_and_the_rollback_in_the_next_step() {
     let report = report("rollout-stuck", 1);
     let (f, evidence) = first(&report);
@@ -297,10 +328,11 @@ fn forbidden_logs_are_reported_as_not_checked_naming_the_permission() {
         })
     );
     assert_eq!(report["not_checked"].as_array().map(Vec::len), Some(2));
-    // Without the log the cause is still the crash loop, by exit code.
+    // Without the log the cause is still the crash loop, by exit code, and
+    // it says that the log that would explain it could not be read.
     assert_eq!(
         report["findings"][0]["title"],
-        "Container checkout crash-loops: exit code 1 (Error)"
+        "Container checkout crash-loops: exit code 1 (Error); its previous log, which would say why, could not be read"
     );
 }
 

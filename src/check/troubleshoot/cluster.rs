@@ -6,8 +6,10 @@
 //! independent requests in flight together. Then it hands what it read to
 //! [`super::diagnose`].
 //!
-//! A refused request for anything but the workload itself is a gap in the
-//! report (`not_checked`, naming the permission), never the end of the run.
+//! A read the API server answers with an error — refused, a resource type
+//! it does not serve, a log it cannot give — for anything but the workload
+//! itself is a gap in the report (`not_checked`, saying what it answered),
+//! never the end of the run, and never silently dropped.
 
 use futures::future::join_all;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
@@ -15,7 +17,7 @@ use k8s_openapi::api::core::v1::{Event, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 
-use super::diagnose::{self, Gathered, LogTail, ServiceState, Workload};
+use super::diagnose::{self, Gathered, LogTail, LogWanted, ServiceState, Workload};
 use super::{NotChecked, Report};
 use crate::app::AppRef;
 use crate::app::manifest::WorkloadKind;
@@ -118,31 +120,67 @@ async fn workload(
     })
 }
 
-/// A read that may be refused: a gap in the report instead of an error.
+/// A list that may fail: a gap in the report instead of an error, when the
+/// API server answered (see [`gap_reason`]); `access` names the list.
 fn partial<T: Default>(
     result: kube::Result<T>,
     what: &str,
+    access: Access,
     gaps: &mut Vec<NotChecked>,
 ) -> Result<T> {
     match result {
         Ok(value) => Ok(value),
-        Err(kube::Error::Forbidden {
-            verb,
-            resource,
-            scope,
-            grant,
-            ..
-        }) => {
-            gaps.push(NotChecked {
-                what: what.to_string(),
-                why: format!(
-                    "forbidden: onramp may not {verb} {resource} {scope}; grant it with {grant}"
-                ),
-            });
-            Ok(T::default())
-        }
-        Err(other) => Err(other.into()),
+        Err(err) => match gap_reason(&err, Some(access)) {
+            Some(why) => {
+                gaps.push(NotChecked {
+                    what: what.to_string(),
+                    why,
+                });
+                Ok(T::default())
+            }
+            None => Err(err.into()),
+        },
     }
+}
+
+/// Why a read the API server answered with an error is not in the report:
+/// a refusal naming the permission, a resource type it does not serve (a
+/// list's 404: `list_of` names it), or what it answered. `None` when nothing
+/// answered (unreachable, rejected credentials): then no read can work and
+/// the run ends with that error.
+fn gap_reason(err: &kube::Error, list_of: Option<Access>) -> Option<String> {
+    Some(match (err, list_of) {
+        (
+            kube::Error::Forbidden {
+                verb,
+                resource,
+                scope,
+                grant,
+                ..
+            },
+            _,
+        ) => format!(
+            "{}onramp may not {verb} {resource} {scope}; grant it with {grant}",
+            diagnose::FORBIDDEN
+        ),
+        (kube::Error::Refused { code, message, .. }, _) => format!(
+            "refused with HTTP {code} ({message}), which is not the API server's authorization refusing onramp (that is a Status with reason Forbidden): something between onramp and the API server refused the request"
+        ),
+        (
+            kube::Error::Status {
+                code: 404, message, ..
+            },
+            Some(access),
+        ) => format!(
+            "the API server does not serve {} ({}) (404: {message}): an API it does not serve, or an aggregated API that is down; `kubectl api-resources` lists what it serves",
+            access.qualified(),
+            access.version
+        ),
+        (kube::Error::Status { code, message, .. }, _) => {
+            format!("the API server answered {code}: {message}")
+        }
+        _ => return None,
+    })
 }
 
 /// Reads everything the diagnosis needs, in two rounds of concurrent
@@ -166,10 +204,15 @@ async fn gather(client: &KubeClient, workload: Workload) -> Result<Gathered> {
         warnings_of(client, &ns, &workload.meta),
     );
     let mut gaps = Vec::new();
-    let pods = partial(pods, diagnose::PODS_GAP, &mut gaps)?;
-    let replica_sets = partial(replica_sets, "the ReplicaSets", &mut gaps)?;
-    let services = partial(services, "the Services", &mut gaps)?;
-    let mut events = partial(events, "the events", &mut gaps)?;
+    let pods = partial(pods, diagnose::PODS_GAP, PODS, &mut gaps)?;
+    let replica_sets = partial(
+        replica_sets,
+        diagnose::REPLICASETS_GAP,
+        REPLICASETS,
+        &mut gaps,
+    )?;
+    let services = partial(services, diagnose::SERVICES_GAP, SERVICES, &mut gaps)?;
+    let mut events = partial(events, diagnose::EVENTS_GAP, EVENTS, &mut gaps)?;
     let services: Vec<Service> = services
         .into_iter()
         .filter(|s| selects(s, &workload.template_labels))
@@ -220,46 +263,69 @@ async fn second_round(
         })),
     );
     for found in more_events {
-        events.extend(partial(found, "the events", &mut gathered.not_checked)?);
+        events.extend(partial(
+            found,
+            diagnose::EVENTS_GAP,
+            EVENTS,
+            &mut gathered.not_checked,
+        )?);
     }
     for (service, found) in services.into_iter().zip(slices) {
         let what = format!(
             "the endpoints of Service {}",
             service.metadata.name.clone().unwrap_or_default()
         );
-        let slices = partial(found.map(Some), &what, &mut gathered.not_checked)?;
+        let slices = partial(
+            found.map(Some),
+            &what,
+            ENDPOINT_SLICES,
+            &mut gathered.not_checked,
+        )?;
         gathered.services.push(ServiceState { service, slices });
     }
     for (want, text) in logs {
-        let what = want.describe();
-        if let Some(text) = read_log(text, &what, &mut gathered.not_checked)? {
-            gathered.logs.push(LogTail::new(want.clone(), &text));
-        }
+        let tail = read_log(want, text, &mut gathered.not_checked)?;
+        gathered.logs.push(tail);
     }
     dedupe_gaps(&mut gathered.not_checked);
     Ok(())
 }
 
-/// A log's text; a refused read is a gap, and a log the server no longer
-/// has (a pod that restarted twice since, a container never started) is
-/// simply absent.
+/// A log's tail; one the API server could not give (refused, the pod gone,
+/// the kubelet unreachable, no previous run kept) is a gap in the report and
+/// a tail that says why, so the finding it would explain can say so too.
 fn read_log(
+    want: &LogWanted,
     text: kube::Result<String>,
-    what: &str,
     gaps: &mut Vec<NotChecked>,
-) -> Result<Option<String>> {
-    match text {
-        Err(kube::Error::Status {
-            code: 400 | 404, ..
-        }) => Ok(None),
-        other => partial(other.map(Some), what, gaps),
-    }
+) -> Result<LogTail> {
+    let err = match text {
+        Ok(text) => return Ok(LogTail::new(want.clone(), &text)),
+        Err(err) => err,
+    };
+    let Some(why) = gap_reason(&err, None) else {
+        return Err(err.into());
+    };
+    gaps.push(NotChecked {
+        what: want.describe(),
+        why: why.clone(),
+    });
+    Ok(LogTail::unread(want.clone(), why))
 }
 
 /// One gap per permission: ten refused log reads say it once.
+/// Any other gap is kept once per check: two reads that failed alike (two
+/// lists refused on the way) are two checks not made.
 fn dedupe_gaps(gaps: &mut Vec<NotChecked>) {
     let mut seen = std::collections::HashSet::new();
-    gaps.retain(|g| seen.insert(g.why.clone()));
+    gaps.retain(|g| {
+        let what = if g.why.starts_with(diagnose::FORBIDDEN) {
+            ""
+        } else {
+            g.what.as_str()
+        };
+        seen.insert((what.to_string(), g.why.clone()))
+    });
 }
 
 /// The warning events of one object, by its uid.

@@ -190,13 +190,16 @@ impl LogWanted {
     }
 }
 
-/// The tail of a log that was read.
+/// The tail of a log troubleshoot asked for: its lines, or why the API
+/// server could not give them.
 #[derive(Debug, Clone)]
 pub struct LogTail {
     /// Which log.
     pub wanted: LogWanted,
-    /// Its last lines.
+    /// Its last lines (none when it could not be read).
     pub lines: Vec<String>,
+    /// Why it could not be read (`the API server answered 404: …`).
+    pub unread: Option<String>,
 }
 
 impl LogTail {
@@ -205,6 +208,16 @@ impl LogTail {
         LogTail {
             wanted,
             lines: text.lines().map(str::to_string).collect(),
+            unread: None,
+        }
+    }
+
+    /// A log that could not be read, and why.
+    pub fn unread(wanted: LogWanted, why: String) -> LogTail {
+        LogTail {
+            wanted,
+            lines: Vec::new(),
+            unread: Some(why),
         }
     }
 }
@@ -326,6 +339,19 @@ pub fn report(g: &Gathered, options: &Options) -> Report {
 /// What `not_checked` calls the pods when they could not be listed.
 pub const PODS_GAP: &str = "the pods";
 
+/// What `not_checked` calls a Deployment's ReplicaSets when they could not
+/// be listed.
+pub const REPLICASETS_GAP: &str = "the ReplicaSets";
+
+/// What `not_checked` calls the Services when they could not be listed.
+pub const SERVICES_GAP: &str = "the Services";
+
+/// How a `not_checked` reason refused by RBAC starts (one per permission).
+pub const FORBIDDEN: &str = "forbidden: ";
+
+/// What `not_checked` calls the warning events when they could not be listed.
+pub const EVENTS_GAP: &str = "the events";
+
 /// Pods that could not be read: no health can be claimed.
 fn unread_pods(g: &Gathered, ctx: &Context<'_>) -> Option<Finding> {
     let gap = g.not_checked.iter().find(|n| n.what == PODS_GAP)?;
@@ -339,7 +365,14 @@ fn unread_pods(g: &Gathered, ctx: &Context<'_>) -> Option<Finding> {
             ),
         )
         .evidence(gap.why.clone())
-        .next("bind the ClusterRole `onramp rbac troubleshoot` prints to the identity onramp runs as, then run troubleshoot again"),
+        .next(if gap.why.starts_with(FORBIDDEN) {
+            "bind the ClusterRole `onramp rbac troubleshoot` prints to the identity onramp runs as, then run troubleshoot again".to_string()
+        } else {
+            format!(
+                "see what the API server answered above; {} get pods shows whether it can list them now",
+                ctx.kubectl()
+            )
+        }),
     )
 }
 
@@ -375,31 +408,50 @@ fn failed_creates(events: &[Event], ctx: &Context<'_>) -> Vec<(String, Finding)>
         .collect()
 }
 
-/// What was looked at, in a few words each.
+/// What was looked at, in a few words each: only what was read (what was
+/// not is in `not_checked`).
 fn checked(g: &Gathered) -> Vec<String> {
     let w = &g.workload;
-    let mut out = vec![
-        format!(
-            "{} rollout ({} desired, {} updated, {} ready, {} available)",
-            w.reference(),
-            w.desired,
-            w.updated,
-            w.ready,
-            w.available
-        ),
-        format!("{} pod(s): phase, container states, restarts", g.pods.len()),
-        format!(
+    let gap = |what: &str| g.not_checked.iter().any(|n| n.what == what);
+    let mut out = vec![format!(
+        "{} rollout ({} desired, {} updated, {} ready, {} available)",
+        w.reference(),
+        w.desired,
+        w.updated,
+        w.ready,
+        w.available
+    )];
+    if !gap(PODS_GAP) {
+        out.push(format!(
+            "{} pod(s): phase, container states, restarts",
+            g.pods.len()
+        ));
+    }
+    if w.kind == WorkloadKind::Deployment && !gap(REPLICASETS_GAP) {
+        out.push(format!(
+            "{} ReplicaSet(s) of the rollout",
+            g.replica_sets.len()
+        ));
+    }
+    if !gap(SERVICES_GAP) {
+        out.push(format!(
+            "{} Service(s) selecting the pods",
+            g.services.len()
+        ));
+    }
+    if !gap(EVENTS_GAP) {
+        out.push(format!(
             "{} warning event(s) of the workload and its troubled pods",
             g.events.len()
-        ),
-    ];
+        ));
+    }
     for s in g.services.iter().filter(|s| s.slices.is_some()) {
         out.push(format!(
             "endpoints of Service {}",
             s.service.metadata.name.as_deref().unwrap_or("?")
         ));
     }
-    for log in &g.logs {
+    for log in g.logs.iter().filter(|l| l.unread.is_none()) {
         out.push(log.wanted.describe());
     }
     out

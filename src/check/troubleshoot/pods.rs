@@ -532,12 +532,14 @@ impl Probe<'_> {
         let line = previous_log
             .and_then(|l| telling_line(&l.lines))
             .map(|l| without_timestamp(l).to_string());
+        let unread = unread_log(previous_log);
         let verb = if looping { "crash-loops" } else { "restarted" };
-        let title = match &line {
-            Some(line) => format!("Container {c} {verb}: {line}"),
-            None => format!(
-                "Container {c} {verb}: exit code {} ({reason})",
-                last.exit_code
+        let title = match (&line, &unread) {
+            (Some(line), _) => format!("Container {c} {verb}: {line}"),
+            (None, unread) => format!(
+                "Container {c} {verb}: exit code {} ({reason}){}",
+                last.exit_code,
+                unread.as_ref().map_or("", |(suffix, _)| suffix.as_str())
             ),
         };
         let severity = if looping {
@@ -553,12 +555,18 @@ impl Probe<'_> {
             exit_meaning(last.exit_code)
         ));
         f = Self::quote(f, "previous log", previous_log);
+        if let Some((_, evidence)) = &unread {
+            f = f.evidence(evidence.clone());
+        }
         f = self
             .events_with(&["Unhealthy", "BackOff"])
             .into_iter()
             .take(2)
             .fold(f, Finding::evidence);
-        f.next_step = self.crash_fix(line.as_deref());
+        f.next_step = match unread {
+            Some(_) => self.unread_log_fix(),
+            None => self.crash_fix(line.as_deref()),
+        };
         f.runbook(self.ctx.runbook("CrashLooping"))
             .panel(self.ctx.panel("Container restarts"))
     }
@@ -607,6 +615,17 @@ impl Probe<'_> {
             ))
             .runbook(self.ctx.runbook("CrashLooping"))
             .panel(self.ctx.panel("Container restarts")),
+        )
+    }
+
+    /// What to run when the crash's log could not be read through the API
+    /// server: the same read by hand, or where logs are kept besides.
+    fn unread_log_fix(&self) -> String {
+        let k = self.ctx.kubectl();
+        let pod = name(self.pod);
+        format!(
+            "read the log of the crash: {k} logs {pod} -c {} --previous, or your cluster's log store if the API server cannot serve it; {k} describe pod {pod} shows the last state and the events",
+            self.status.name
         )
     }
 
@@ -707,9 +726,13 @@ impl Probe<'_> {
         let line = log
             .and_then(|l| telling_line(&l.lines))
             .map(|l| without_timestamp(l).to_string());
+        let unread = unread_log(log);
         let title = match &line {
             Some(line) => format!("Container {c} runs but never becomes ready: {line}"),
-            None => format!("Container {c} runs but is not ready"),
+            None => format!(
+                "Container {c} runs but is not ready{}",
+                unread.as_ref().map_or("", |(suffix, _)| suffix.as_str())
+            ),
         };
         let mut f = Finding::new(Severity::Critical, Role::Cause, title).evidence(format!(
             "pod {}: running since {}, not ready, {} restart(s){}",
@@ -722,6 +745,9 @@ impl Probe<'_> {
         ));
         f = probes.into_iter().fold(f, Finding::evidence);
         f = Self::quote(f, "log", log);
+        if let Some((_, evidence)) = unread {
+            f = f.evidence(evidence);
+        }
         let k = self.ctx.kubectl();
         Some(f.next(format!(
             "find what the app waits for in its log ({k} logs {} -c {c} --tail=100) and check that dependency is up and reachable from the pod; {k} describe pod {} shows the probe",
@@ -731,6 +757,23 @@ impl Probe<'_> {
         .runbook(self.ctx.runbook("ReplicasUnavailable"))
         .panel(self.ctx.panel("Pods not ready and pending")))
     }
+}
+
+/// When the log that would name the cause could not be read: the words a
+/// finding's title ends with, and the evidence saying what the API server
+/// answered.
+fn unread_log(log: Option<&LogTail>) -> Option<(String, String)> {
+    let log = log?;
+    let why = log.unread.as_ref()?;
+    let which = if log.wanted.previous {
+        "previous log"
+    } else {
+        "log"
+    };
+    Some((
+        format!("; its {which}, which would say why, could not be read"),
+        format!("{} could not be read: {why}", log.wanted.describe()),
+    ))
 }
 
 /// `GET :http/readyz`.

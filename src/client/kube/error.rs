@@ -74,6 +74,23 @@ pub enum Error {
         grant: String,
     },
 
+    /// A 401 or 403 that is not the API server refusing onramp's identity
+    /// (no `Status` with reason `Unauthorized` or `Forbidden`): something
+    /// between onramp and the API server refused the request.
+    #[error(
+        "{method} {path} was refused with HTTP {code} ({message}), which is not the Kubernetes API server's authorization refusing onramp (that answers a Status with reason Forbidden): something between onramp and the API server, such as a proxy or a network policy, refused it; RBAC rules do not change this"
+    )]
+    Refused {
+        /// The HTTP method.
+        method: String,
+        /// The request path and query.
+        path: String,
+        /// 401 or 403.
+        code: u16,
+        /// What was answered, as it was answered.
+        message: String,
+    },
+
     /// The API server answered with another error status.
     #[error("the Kubernetes API server answered {code} to {method} {path}: {message}")]
     Status {

@@ -389,6 +389,12 @@ impl KubeClient {
             };
         };
         match status.code {
+            401 | 403 if !refused_identity(status.code, &status.reason) => Error::Refused {
+                method: method.to_string(),
+                path: path.to_string(),
+                code: status.code,
+                message: status.message.clone(),
+            },
             401 => Error::Unauthorized {
                 server: self.server.clone(),
                 context: self.context.clone(),
@@ -450,6 +456,17 @@ impl KubeClient {
             grant: self.grant.clone(),
         }
     }
+}
+
+/// Whether an error answer is the API server refusing onramp's identity:
+/// only a `Status` whose reason says so, `Unauthorized` (401, its
+/// authentication) or `Forbidden` (403, its authorizer). Any other 401 or
+/// 403 — plain text from an egress proxy or a network policy agent, a
+/// Service's own answer through the service proxy — is not about onramp's
+/// credentials or RBAC, and is reported as what it says. The one place that
+/// decides it, for the API server's answers and the proxy's alike.
+pub fn refused_identity(code: u16, reason: &str) -> bool {
+    matches!((code, reason), (401, "Unauthorized") | (403, "Forbidden"))
 }
 
 /// How an apply is sent.
@@ -597,6 +614,16 @@ mod tests {
             "kubectl-client-side-apply"
         );
         assert_eq!(manager_of("conflict with \"helm\""), "helm");
+    }
+
+    #[test]
+    fn only_a_status_with_the_refusing_reason_refuses_the_identity() {
+        assert!(refused_identity(403, "Forbidden"));
+        assert!(refused_identity(401, "Unauthorized"));
+        // What the kube crate makes of a plain-text body.
+        assert!(!refused_identity(403, "Failed to parse error data"));
+        assert!(!refused_identity(403, ""));
+        assert!(!refused_identity(404, "Forbidden"));
     }
 
     #[test]

@@ -44,10 +44,31 @@ impl std::fmt::Debug for ServiceProxy {
 #[derive(Debug)]
 pub struct ProxyAnswer {
     /// The HTTP status (the Service's, or the API server's own when it could
-    /// not reach the Service: 503, or 401/403 for onramp's credentials).
+    /// not reach the Service: 503, or 401/403 `Status` objects for onramp's
+    /// credentials; a plain-text 403 is someone else's refusal).
     pub status: u16,
     /// The body, as text (invalid UTF-8 replaced).
     pub body: String,
+}
+
+impl ProxyAnswer {
+    /// The `Status` object the API server answered with, when the body is
+    /// one (its own refusals and errors); `None` for the Service's answers
+    /// and anything else passed through.
+    pub fn api_status(&self) -> Option<kube::core::Status> {
+        let value: serde_json::Value = serde_json::from_str(&self.body).ok()?;
+        if value.get("kind").and_then(|k| k.as_str()) != Some("Status") {
+            return None;
+        }
+        serde_json::from_value(value).ok()
+    }
+
+    /// Whether this is the API server refusing onramp's identity (see
+    /// [`super::refused_identity`]): a 401/403 `Status` with that reason.
+    pub fn refused_identity(&self) -> bool {
+        self.api_status()
+            .is_some_and(|s| super::refused_identity(self.status, &s.reason))
+    }
 }
 
 impl ServiceProxy {
@@ -146,5 +167,31 @@ impl ServiceProxy {
             status,
             body: String::from_utf8_lossy(&bytes).into_owned(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plain_text_403_through_the_proxy_is_not_the_api_servers_refusal() {
+        let network = ProxyAnswer {
+            status: 403,
+            body: "resolve_deny: denied destination".into(),
+        };
+        assert!(network.api_status().is_none());
+        assert!(!network.refused_identity());
+        let rbac = ProxyAnswer {
+            status: 403,
+            body: r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"services \"prometheus-operated:9090\" is forbidden: User \"u\" cannot get resource \"services/proxy\"","reason":"Forbidden","code":403}"#.into(),
+        };
+        assert!(rbac.refused_identity());
+        // Prometheus' own error body is not a Status.
+        let prometheus = ProxyAnswer {
+            status: 403,
+            body: r#"{"status":"error","errorType":"forbidden","error":"no"}"#.into(),
+        };
+        assert!(!prometheus.refused_identity());
     }
 }

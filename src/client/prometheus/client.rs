@@ -477,8 +477,13 @@ impl PrometheusClient {
             (false, false) => (path.to_string(), Some(encoded)),
         };
         match proxy.send(method, &relative, form).await {
+            Ok(answer) if answer.refused_identity() => Err(proxy_refused(url, answer)),
             Ok(answer) if answer.status == 401 || answer.status == 403 => {
-                Err(proxy_refused(url, answer))
+                Err(Error::ProxyBlocked {
+                    url,
+                    status: answer.status,
+                    body: excerpt(&redact(&answer.body)),
+                })
             }
             Ok(answer) => Ok(Reply {
                 url,
@@ -540,12 +545,12 @@ fn excerpt(body: &str) -> String {
     }
 }
 
-/// A 401/403 through the service proxy: the API server's refusal (its
-/// Status message), not Prometheus'.
+/// A 401/403 `Status` through the service proxy: the API server refusing
+/// onramp's identity, not Prometheus' answer.
 fn proxy_refused(url: String, answer: crate::client::kube::ProxyAnswer) -> Error {
-    let message = serde_json::from_str::<serde_json::Value>(&answer.body)
-        .ok()
-        .and_then(|v| v.get("message")?.as_str().map(str::to_string))
+    let message = answer
+        .api_status()
+        .map(|s| s.message)
         .unwrap_or_else(|| excerpt(&answer.body));
     Error::ProxyRefused {
         url,

@@ -83,8 +83,8 @@ pub enum Error {
         reason: String,
     },
 
-    /// The Kubernetes API server refused to proxy to Prometheus' Service
-    /// (401/403 for onramp's kubeconfig identity, not Prometheus' answer).
+    /// The Kubernetes API server refused to proxy to Prometheus' Service: a
+    /// 401/403 `Status` refusing onramp's kubeconfig identity.
     #[error(
         "the Kubernetes API server refused to proxy to Prometheus at {url} (HTTP {status}: {message}); \
          the kubeconfig's identity needs get and create on services/proxy in that namespace \
@@ -97,6 +97,21 @@ pub enum Error {
         status: u16,
         /// The API server's message.
         message: String,
+    },
+
+    /// Through the service proxy, a 401/403 that is not the API server
+    /// refusing onramp's identity (no `Status` with that reason): refused
+    /// on the way to the Service, or by Prometheus itself.
+    #[error(
+        "the request to Prometheus at {url} through the Kubernetes API server's service proxy was refused (HTTP {status}: {body}), and not by the API server's authorization (that answers a Status with reason Forbidden): a network policy, an egress proxy or Prometheus itself refused it, which no RBAC rule changes; pass --prometheus-url to reach Prometheus another way"
+    )]
+    ProxyBlocked {
+        /// The proxied endpoint.
+        url: String,
+        /// 401 or 403.
+        status: u16,
+        /// The start of what was answered, redacted.
+        body: String,
     },
 
     /// Prometheus did not take the new configuration or rule files.
@@ -118,6 +133,7 @@ impl Error {
             | Error::Http { url, .. }
             | Error::CredentialsRejected { url, .. }
             | Error::ProxyRefused { url, .. }
+            | Error::ProxyBlocked { url, .. }
             | Error::Api { url, .. }
             | Error::Decode { url, .. }
             | Error::ReloadFailed { url, .. } => url,

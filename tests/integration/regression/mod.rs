@@ -10,4 +10,5 @@ mod files;
 mod house;
 mod live;
 mod new_user;
+mod real_apiserver;
 mod troubleshoot;

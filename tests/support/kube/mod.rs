@@ -11,6 +11,16 @@
 //! `delete` for test setup; `pods/log`; the service proxy to a real
 //! loopback server; and a log of the requests it received.
 //!
+//! Fault injection ([`Fault`], worded as the real server words each case):
+//! [`Standin::fail`] makes one exact path (`/api/v1/namespaces/shop/pods/
+//! NAME/log`, any query) answer the fault after authentication and RBAC, as
+//! the real server's handler would; [`Standin::proxy_answers`] makes a
+//! Service behind the service proxy answer it for every path, passed through
+//! verbatim as the real proxy passes the upstream's answer. A path that
+//! names no served group/version answers plain-text `404 page not found`
+//! (Go's `http.NotFound`), as the real server does; a served group/version
+//! with an unknown resource answers a `NotFound` Status.
+//!
 //! Does not own: watch, `PUT`, JSON/merge patches, admission, garbage
 //! collection, finalizers. Requests without the token get 401, as on a
 //! server with anonymous auth off (kind's would say 403 for
@@ -33,6 +43,7 @@
 
 mod apply;
 mod discovery;
+mod fault;
 mod fields;
 mod proxy;
 mod resources;
@@ -50,6 +61,8 @@ use std::sync::{Arc, Mutex};
 use base64::Engine;
 use serde_json::Value;
 use tokio_rustls::TlsAcceptor;
+
+pub use fault::Fault;
 
 /// The bearer token of the kubeconfig's user.
 pub const TOKEN: &str = "onramp-standin-token-5f2b9c";
@@ -159,6 +172,10 @@ pub struct StandinState {
     logs: HashMap<(String, String, String, bool), String>,
     /// (namespace, service, port as written in the URL) → where to forward.
     proxies: HashMap<(String, String, String), SocketAddr>,
+    /// Exact path → the answer it gives instead of its own.
+    faults: HashMap<String, Fault>,
+    /// (namespace, service, port) → what the Service answers every request.
+    proxy_faults: HashMap<(String, String, String), Fault>,
 }
 
 impl StandinState {
@@ -280,6 +297,29 @@ impl Standin {
             .lock()
             .proxies
             .insert((namespace.into(), service.into(), port.into()), address);
+    }
+
+    /// Makes every request to exactly `path` (any query, any method) answer
+    /// `fault` once authenticated and authorized. `path` must be a resource
+    /// path (`/api/…` or `/apis/…`) without a query.
+    pub fn fail(&self, path: &str, fault: Fault) {
+        assert!(
+            (path.starts_with("/api/") || path.starts_with("/apis/"))
+                && !path.contains('?')
+                && !path.ends_with('/'),
+            "a fault is set on a resource path without a query, not {path:?}"
+        );
+        self.inner.lock().faults.insert(path.to_string(), fault);
+    }
+
+    /// Makes the Service `namespace/service:port` (as [`Standin::proxy_to`]
+    /// names it) answer `fault` to every request through the service proxy,
+    /// as a destination refused on the way would.
+    pub fn proxy_answers(&self, namespace: &str, service: &str, port: &str, fault: Fault) {
+        self.inner
+            .lock()
+            .proxy_faults
+            .insert((namespace.into(), service.into(), port.into()), fault);
     }
 
     /// Sets the log of a container (`previous`: of its last terminated run).

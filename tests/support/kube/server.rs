@@ -130,16 +130,21 @@ async fn route(
         ["apis"] => return Ok(json_answer(200, &discovery::groups(operator))),
         ["api", version, rest @ ..] => ("", *version, rest),
         ["apis", group, version, rest @ ..] => (*group, *version, rest),
-        _ => return Err(status::no_such_path()),
+        _ => return Ok(status::page_not_found()),
+    };
+    let Some(served) = discovery::resources(group, version, operator) else {
+        // No handler claims the path: Go's `http.NotFound`, no Status.
+        return Ok(status::page_not_found());
     };
     if rest.is_empty() {
-        return discovery::resources(group, version, operator)
-            .map(|d| json_answer(200, &d))
-            .ok_or_else(status::no_such_path);
+        return Ok(json_answer(200, &served));
     }
     let target = parse_target(group, version, rest, operator).ok_or_else(status::no_such_path)?;
     let verb = verb(method, &target, params);
     authorize(shared, &target, &verb)?;
+    if let Some(fault) = shared.lock().faults.get(path) {
+        return Ok(fault.response());
+    }
     match (target.sub.as_str(), verb.as_str()) {
         ("log", "get") => logs(shared, &target, params),
         ("proxy", _) => proxy(shared, &target, method, params, body).await,
@@ -584,6 +589,14 @@ async fn proxy(
             .is_none()
         {
             return Err(status::not_found(services, service));
+        }
+        let key = (
+            target.namespace.clone(),
+            service.to_string(),
+            port.to_string(),
+        );
+        if let Some(fault) = state.proxy_faults.get(&key) {
+            return Ok(fault.response());
         }
         state
             .proxies

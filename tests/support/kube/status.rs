@@ -101,16 +101,21 @@ pub fn not_found(resource: &Resource, name: &str) -> Failure {
     failure(404, "NotFound", &message, Some(details(resource, name)))
 }
 
-/// 404 for a path that names no resource the server serves.
+/// 404 for a resource a served group/version does not have: go-restful's
+/// service error, as `NewGenericServerResponse` words it (empty details).
 pub fn no_such_path() -> Failure {
     failure(
         404,
         "NotFound",
         "the server could not find the requested resource",
-        Some(
-            json!({"causes": [{"reason": "UnexpectedServerResponse", "message": "404 page not found"}]}),
-        ),
+        Some(json!({})),
     )
+}
+
+/// 404 for a path no handler claims (a group/version not served): Go's
+/// `http.NotFound`, plain text, not a Status.
+pub fn page_not_found() -> Response {
+    super::Fault::not_served().response()
 }
 
 /// 409 AlreadyExists for a create of an existing object.
