@@ -4,13 +4,13 @@
 //! on loopback ports and stops them at the end, also on failure; each runs
 //! against Prometheus 2.42 and 3.x (`NAME::prometheus_2`, `NAME::prometheus_3`).
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::support::prometheus::{
-    PrometheusOptions, PrometheusServer, Version, on_both_prometheus,
-};
+use crate::support::exposition::ExpositionServer;
+use crate::support::prometheus::{PrometheusServer, Version, on_both_prometheus};
 use crate::support::shop::Shop;
 use crate::support::{Run, demo_manifests, onramp, read};
 
@@ -28,47 +28,18 @@ impl Stack {
     /// Prometheus `version`, and `users` simulated users, each starting a
     /// session every `interval`.
     pub(crate) fn with_sessions(version: Version, users: u32, interval: Duration) -> Stack {
-        let prometheus = PrometheusServer::start(PrometheusOptions {
-            version,
-            ..PrometheusOptions::default()
-        });
+        let prometheus = PrometheusServer::of(version);
         let shop = Shop::start(users, interval);
         Stack { prometheus, shop }
-    }
-
-    fn config_dir(&self) -> String {
-        self.prometheus.dir().display().to_string()
     }
 
     pub(crate) fn apply(&self, target: &str, extra: &[&str]) -> Run {
         self.apply_env(target, extra, &[])
     }
 
-    /// `onramp apply` to this Prometheus, with extra environment variables
-    /// (PATH finds the promtool of this Prometheus unless `env` sets it).
+    /// `onramp apply` to this Prometheus, with extra environment variables.
     fn apply_env(&self, target: &str, extra: &[&str], env: &[(&str, &str)]) -> Run {
-        let manifests = demo_manifests();
-        let dir = self.config_dir();
-        let url = self.prometheus.url();
-        let mut args = vec![
-            "apply",
-            "checkout",
-            "-f",
-            &manifests,
-            "--prometheus-config-dir",
-            &dir,
-            "--prometheus-url",
-            &url,
-            "--target",
-            target,
-        ];
-        args.extend_from_slice(extra);
-        let path = self.path();
-        let mut env = env.to_vec();
-        if !env.iter().any(|(name, _)| *name == "PATH") {
-            env.push(("PATH", &path));
-        }
-        crate::support::onramp_env(&args, &env)
+        apply_plain(&self.prometheus, self.prometheus.dir(), target, extra, env)
     }
 
     /// PATH for onramp run against this Prometheus: its own tools first.
@@ -125,6 +96,46 @@ impl Stack {
             std::thread::sleep(Duration::from_millis(500));
         }
     }
+}
+
+/// `onramp apply` of the demo app to a plain Prometheus: its files into
+/// `config_dir`, the app scraped at `target`. PATH finds the promtool of this
+/// Prometheus unless `env` sets it.
+fn apply_plain(
+    prometheus: &PrometheusServer,
+    config_dir: &Path,
+    target: &str,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Run {
+    let (manifests, dir, url) = (
+        demo_manifests(),
+        config_dir.display().to_string(),
+        prometheus.url(),
+    );
+    let mut args = vec![
+        "apply",
+        "checkout",
+        "-f",
+        &manifests,
+        "--prometheus-config-dir",
+        &dir,
+        "--prometheus-url",
+        &url,
+        "--target",
+        target,
+    ];
+    args.extend_from_slice(extra);
+    let path = prometheus
+        .version()
+        .path_env()
+        .to_string_lossy()
+        .into_owned();
+    let mut env = env.to_vec();
+    if !env.iter().any(|(name, _)| *name == "PATH") {
+        env.push(("PATH", &path));
+    }
+    crate::support::onramp_env(&args, &env)
 }
 
 pub(crate) fn report(run: &Run) -> Value {
@@ -437,21 +448,21 @@ on_both_prometheus! {
         let needs = crate::support::dir_with(
             "traffic.yaml",
             r#"id: traffic
-    title: Traffic
-    story: As a developer I want to see traffic, whatever my framework calls it.
-    signals:
-      requests:
-        description: Requests.
-        type: counter
-        metric: requests_handled_total
-        labels: {path: path}
-        alternatives:
-          - {metric: http_requests_total, labels: {path: route}, convention: the demo shop}
-        instrumentation: Count requests.
-    panels:
-      - {title: Requests by path, description: Requests per second by path., unit: reqps, queries: [{expr: 'sum by ({{requests.path}}) (rate({{requests}}[$__rate_interval]))', legend: '{{requests.path}}'}]}
-    walkthrough: Look at it.
-    "#,
+title: Traffic
+story: As a developer I want to see traffic, whatever my framework calls it.
+signals:
+  requests:
+    description: Requests.
+    type: counter
+    metric: requests_handled_total
+    labels: {path: path}
+    alternatives:
+      - {metric: http_requests_total, labels: {path: route}, convention: the demo shop}
+    instrumentation: Count requests.
+panels:
+  - {title: Requests by path, description: Requests per second by path., unit: reqps, queries: [{expr: 'sum by ({{requests.path}}) (rate({{requests}}[$__rate_interval]))', legend: '{{requests.path}}'}]}
+walkthrough: Look at it.
+"#,
         );
         let (manifests, url, needs_dir) = (
             demo_manifests(),
@@ -497,5 +508,91 @@ on_both_prometheus! {
             "30s",
         ]);
         verify.expect_status(0);
+    }
+}
+
+/// The `prometheus.yml` lines `onramp apply` printed for a config folder
+/// Prometheus does not read yet.
+fn printed_snippet(run: &Run) -> String {
+    let (_, after) = run
+        .stdout
+        .split_once("add this to prometheus.yml once:\n")
+        .unwrap_or_else(|| panic!("no snippet printed:\n{}\n{}", run.stdout, run.stderr));
+    after
+        .lines()
+        .take_while(|l| l.starts_with(' ') || *l == "scrape_configs:" || *l == "rule_files:")
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// Waits until `up` of the app's target is 1; panics with its last error.
+fn wait_until_up(prometheus: &PrometheusServer, within: Duration) {
+    let deadline = Instant::now() + within;
+    let up = r#"up{job="checkout",namespace="shop"}"#;
+    while prometheus.query(up).first().map(|s| s.1) != Some(1.0) {
+        assert!(
+            Instant::now() < deadline,
+            "the app's target never came up on Prometheus {:?}: {}",
+            prometheus.version(),
+            prometheus.log_tail(3)
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+on_both_prometheus! {
+    /// Prometheus 3 refuses a `/metrics` answer without a Content-Type unless
+    /// the job sets `fallback_scrape_protocol`, a setting Prometheus 2 refuses:
+    /// the snippet apply prints is for the version it asks.
+    fn the_snippet_apply_printed_left_an_app_without_a_content_type_down_on_prometheus_3(version) {
+        let prometheus = PrometheusServer::of(version);
+        let app = ExpositionServer::without_content_type("go-client-golang.prom");
+        let config_dir = tempfile::tempdir().expect("temp dir");
+        let run = apply_plain(&prometheus, config_dir.path(), app.address(), &[], &[]);
+        run.expect_status(0);
+        let snippet = printed_snippet(&run);
+        let global = "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n";
+        std::fs::write(prometheus.config_file(), format!("{global}{snippet}"))
+            .expect("write prometheus.yml");
+        // Prometheus takes the snippet as it is (a reload it refuses panics) ...
+        prometheus.reload();
+        // ... and scrapes the app as the other version does.
+        wait_until_up(&prometheus, Duration::from_secs(20));
+    }
+}
+
+on_both_prometheus! {
+    /// An app without a Content-Type is up on Prometheus 2 and down on 3
+    /// (without `fallback_scrape_protocol`): verify says why and what to do.
+    fn verify_did_not_say_why_prometheus_3_refused_an_app_without_a_content_type(version) {
+        let prometheus = PrometheusServer::of(version);
+        let app = ExpositionServer::without_content_type("go-client-golang.prom");
+        apply_plain(&prometheus, prometheus.dir(), app.address(), &[], &[]).expect_status(0);
+        let (manifests, url) = (demo_manifests(), prometheus.url());
+        let verify = || {
+            report(&onramp(&["verify", "checkout", "-f", &manifests, "--prometheus-url", &url, "--json"]))
+        };
+        match version {
+            Version::V2 => {
+                wait_until_up(&prometheus, Duration::from_secs(20));
+                assert_eq!(check(&verify(), "target", "shop/checkout")["status"], "pass");
+            }
+            Version::V3 => {
+                let deadline = Instant::now() + Duration::from_secs(20);
+                let detail = loop {
+                    let report = verify();
+                    let target = check(&report, "target", "shop/checkout");
+                    let detail = target["detail"].as_str().unwrap_or_default().to_string();
+                    if target["status"] == "fail" && detail.contains(" is down: ") {
+                        break detail;
+                    }
+                    assert!(Instant::now() < deadline, "never down: {target}");
+                    std::thread::sleep(Duration::from_millis(500));
+                };
+                assert!(detail.contains("without a Content-Type, which Prometheus 3 refuses"), "{detail}");
+                assert!(detail.contains("`fallback_scrape_protocol: PrometheusText0.0.4`"), "{detail}");
+                assert!(detail.contains("`Content-Type: text/plain; version=0.0.4`"), "{detail}");
+            }
+        }
     }
 }

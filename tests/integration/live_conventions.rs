@@ -10,9 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::support::exposition::ExpositionServer;
-use crate::support::prometheus::{
-    PrometheusOptions, PrometheusServer, Version, on_both_prometheus,
-};
+use crate::support::prometheus::{PrometheusServer, Version, on_both_prometheus};
 use crate::support::{demo_manifests, onramp};
 
 /// A framework's app, scraped as `checkout` in namespace `shop`.
@@ -23,10 +21,7 @@ struct Scraped {
 
 impl Scraped {
     fn start(version: Version, fixture: &str) -> Scraped {
-        let prometheus = PrometheusServer::start(PrometheusOptions {
-            version,
-            ..PrometheusOptions::default()
-        });
+        let prometheus = PrometheusServer::of(version);
         let app = ExpositionServer::start(fixture);
         prometheus.write_target(
             "checkout",

@@ -175,10 +175,7 @@ on_both_prometheus! {
 
 on_both_prometheus! {
     async fn queries_return_typed_values_and_bad_promql_is_not_retried(version) {
-        let server = PrometheusServer::start(PrometheusOptions {
-            version,
-            ..PrometheusOptions::default()
-        });
+        let server = PrometheusServer::of(version);
         let client = client_for(&server.url());
 
         let nan = client.query("0/0", None).await.expect("0/0");
@@ -263,10 +260,7 @@ on_both_prometheus! {
 
 on_both_prometheus! {
     async fn valid_rules_load_healthy_and_an_always_true_alert_fires(version) {
-        let server = PrometheusServer::start(PrometheusOptions {
-            version,
-            ..PrometheusOptions::default()
-        });
+        let server = PrometheusServer::of(version);
         let client = client_for(&server.url());
         let rules_file = server.write_rules("onramp", GOOD_RULES);
 
@@ -333,10 +327,7 @@ on_both_prometheus! {
 
 on_both_prometheus! {
     async fn broken_rules_are_refused_and_the_old_rules_stay_loaded(version) {
-        let server = PrometheusServer::start(PrometheusOptions {
-            version,
-            ..PrometheusOptions::default()
-        });
+        let server = PrometheusServer::of(version);
         let client = client_for(&server.url());
         let rules_file = server.write_rules("onramp", GOOD_RULES);
         client.reload_and_confirm().await.expect("good rules load");
@@ -414,10 +405,7 @@ on_both_prometheus! {
 
 on_both_prometheus! {
     async fn stopped_prometheus_is_unreachable_after_bounded_attempts(version) {
-        let mut server = PrometheusServer::start(PrometheusOptions {
-            version,
-            ..PrometheusOptions::default()
-        });
+        let mut server = PrometheusServer::of(version);
         let client = client_for(&server.url());
         assert!(client.ready().await.expect("ready"));
         server.stop();
@@ -454,10 +442,7 @@ on_both_prometheus! {
 
 on_both_prometheus! {
     async fn query_all_returns_results_in_input_order(version) {
-        let server = PrometheusServer::start(PrometheusOptions {
-            version,
-            ..PrometheusOptions::default()
-        });
+        let server = PrometheusServer::of(version);
         let client = client_for(&server.url());
         let exprs: Vec<String> = (0..20)
             .map(|i| {

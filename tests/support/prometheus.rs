@@ -132,6 +132,8 @@ fn cache_dir() -> PathBuf {
 /// [`Version::V2`] and [`Version::V3`] (`async fn`: as `#[tokio::test]`s).
 /// The 3.x one is ignored when the tests were built with
 /// `ONRAMP_TEST_PROMETHEUS3=off`.
+// The benches include this file and use no test macro.
+#[allow(unused_macros)]
 macro_rules! on_both_prometheus {
     ($(#[$meta:meta])* fn $name:ident($version:ident) $body:block) => {
         $(#[$meta])*
@@ -174,6 +176,7 @@ macro_rules! on_both_prometheus {
         }
     };
 }
+#[allow(unused_imports)]
 pub(crate) use on_both_prometheus;
 
 /// How a test Prometheus is started.
@@ -260,6 +263,14 @@ impl PrometheusServer {
             }
         }
         unreachable!("the last try either returns or panics")
+    }
+
+    /// Starts Prometheus `version` with the default options.
+    pub fn of(version: Version) -> Self {
+        Self::start(PrometheusOptions {
+            version,
+            ..PrometheusOptions::default()
+        })
     }
 
     /// An instant query through onramp's own client: each sample's labels
