@@ -442,3 +442,67 @@ on_both_prometheus! {
         }
     }
 }
+
+/// A need whose panel reads the one-second bucket of the Go app's latency
+/// histogram, selected with `matcher`.
+fn one_second_bucket_need(matcher: &str) -> tempfile::TempDir {
+    crate::support::dir_with(
+        "fast-requests.yaml",
+        &format!(
+            r#"id: fast-requests
+title: Fast requests
+story: As a developer I want to see how many requests finish within a second.
+signals:
+  duration: {{description: Request durations., type: histogram, metric: http_request_duration_seconds, unit: seconds, instrumentation: Observe them.}}
+panels:
+  - {{title: Requests within a second, description: Requests per second finishing within one second., unit: reqps, type: stat, queries: [{{expr: 'sum(rate(http_request_duration_seconds_bucket{{{matcher}}}[$__rate_interval]))'}}]}}
+walkthrough: Look at it.
+"#
+        ),
+    )
+}
+
+on_both_prometheus! {
+    /// Prometheus 3 stores the `le="1"` an app writes as `le="1.0"`: a panel
+    /// selecting `le="1"` showed data on Prometheus 2 and none on 3. onramp
+    /// refuses it, naming the regex that finds the bucket on both.
+    fn a_panel_on_le_1_showed_no_data_on_prometheus_3(version) {
+        let app = Scraped::start(version, "go-client-golang.prom");
+        let stored: Vec<String> = app
+            .query(r#"count by (le) (http_request_duration_seconds_bucket{le=~"1(\\.0)?"})"#)
+            .into_iter()
+            .map(|(labels, _)| labels.get("le").cloned().unwrap_or_default())
+            .collect();
+        let spelling = match version {
+            Version::V2 => "1",
+            Version::V3 => "1.0",
+        };
+        assert_eq!(stored, [spelling], "how Prometheus {version:?} stores the bound");
+
+        let exact = one_second_bucket_need(r#"le="1""#);
+        let exact_dir = exact.path().display().to_string();
+        let manifests = demo_manifests();
+        let run = onramp(&[
+            "plan", "checkout", "-f", &manifests, "--needs-dir", &exact_dir, "--need",
+            "fast-requests",
+        ]);
+        run.expect_status(2);
+        assert!(
+            run.stderr.contains(r#"`le="1"` finds nothing on Prometheus 3"#)
+                && run.stderr.contains(r#"match both with `le=~"1(\\.0)?"`"#),
+            "{}",
+            run.stderr
+        );
+
+        let both = one_second_bucket_need(r#"le=~"1(\\.0)?""#);
+        let both_dir = both.path().display().to_string();
+        let report = verify(&app, &["--needs-dir", &both_dir, "--need", "fast-requests"]);
+        let panel = report["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .find(|c| c["name"] == "fast-requests/Requests within a second [A]")
+            .unwrap_or_else(|| panic!("no panel check: {report:#}"));
+        assert_eq!(panel["status"], "pass", "{panel}");
+    }
+}
