@@ -52,9 +52,6 @@ pub enum Version {
 }
 
 impl Version {
-    /// Both, oldest first.
-    pub const ALL: [Version; 2] = [Version::V2, Version::V3];
-
     /// The folder holding this version's `prometheus` and `promtool`, put
     /// first on the PATH of the onramp processes a test runs against it (so
     /// `onramp apply` checks rules with the matching promtool). `None` for
