@@ -32,7 +32,7 @@ fi
 
 go=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
 if ! command -v "$go" >/dev/null 2>&1; then
-  echo "build-prometheus3: no Go toolchain (set GO=/path/to/go); the Prometheus 3 tests will not run" >&2
+  echo "build-prometheus3: no Go toolchain (set GO=/path/to/go); the prometheus_3 tests fail until it is built" >&2
   exit 1
 fi
 
