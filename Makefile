@@ -9,6 +9,7 @@ deps:
 	@command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || { \
 	  echo "installing prometheus and promtool (Debian package prometheus)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null; }
+	@./tests/tools/build-prometheus3.sh
 	@command -v python3 >/dev/null 2>&1 || { \
 	  echo "installing python3 and pip (Debian packages python3, python3-pip)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-pip >/dev/null; }

@@ -11,8 +11,10 @@
 //! report lists them as ignored rather than as passes that checked nothing.
 //! With `ONRAMP_E2E=kind`, the `e2e` cfg is on and the end-to-end suite
 //! (`tests/e2e`) runs against the kind demo cluster; without it the suite is
-//! listed as ignored. Cargo reruns this script (and rebuilds) when either
-//! variable changes.
+//! listed as ignored. With `ONRAMP_TEST_PROMETHEUS3=off`, the `no_prometheus3`
+//! cfg is on and the live tests' Prometheus 3 variants carry `#[ignore]`
+//! (without it they run, and fail saying `make deps` when it was not built).
+//! Cargo reruns this script (and rebuilds) when any of these variables changes.
 
 use std::path::Path;
 
@@ -34,6 +36,11 @@ fn main() {
     println!("cargo::rerun-if-env-changed=ONRAMP_E2E");
     if std::env::var("ONRAMP_E2E").is_ok_and(|v| v.trim() == "kind") {
         println!("cargo::rustc-cfg=e2e");
+    }
+    println!("cargo::rustc-check-cfg=cfg(no_prometheus3)");
+    println!("cargo::rerun-if-env-changed=ONRAMP_TEST_PROMETHEUS3");
+    if std::env::var("ONRAMP_TEST_PROMETHEUS3").is_ok_and(|v| v.trim() == "off") {
+        println!("cargo::rustc-cfg=no_prometheus3");
     }
     if let Err(message) = needs_as_json() {
         // A broken need file is a broken build: say which and why.

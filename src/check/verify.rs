@@ -328,6 +328,11 @@ pub async fn run_once(
     })
 }
 
+/// What to do when Prometheus 3 refuses a `/metrics` answer without a
+/// `Content-Type` (its error names `fallback_scrape_protocol`); Prometheus 2
+/// read such an answer as text.
+const BLANK_CONTENT_TYPE: &str = " — the app answers /metrics without a Content-Type, which Prometheus 3 refuses (Prometheus 2 read it as text): have the app send `Content-Type: text/plain; version=0.0.4`, or set `fallback_scrape_protocol: PrometheusText0.0.4` on the scrape job (`fallbackScrapeProtocol` on the ServiceMonitor)";
+
 /// The scrape target: Prometheus scrapes the app, and every target is up.
 fn target_check(
     targets: &[crate::client::prometheus::Target],
@@ -363,6 +368,8 @@ fn target_check(
         .map(|t| {
             let why = if t.last_error.is_empty() {
                 "not scraped yet".to_string()
+            } else if t.last_error.contains("fallback_scrape_protocol") {
+                format!("{}{BLANK_CONTENT_TYPE}", t.last_error)
             } else {
                 t.last_error.clone()
             };

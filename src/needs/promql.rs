@@ -58,7 +58,55 @@ pub fn check(expr: &str) -> Result<(), String> {
 pub fn check_except(expr: &str, gauges: &[String]) -> Result<(), String> {
     let parsed = parser::parse(&expand_grafana_variables(expr))
         .map_err(|e| format!("PromQL does not parse: {e}"))?;
-    check_counters(&parsed, false, gauges)
+    check_counters(&parsed, false, gauges)?;
+    check_bucket_matchers(&parsed)
+}
+
+/// Checks that no matcher compares a histogram bound (`le`) or a summary
+/// quantile (`quantile`) with a number written without a fraction, such as
+/// `le="1"`: Prometheus 3 stores the bounds it scrapes as floats (`1.0`), so
+/// such a matcher finds nothing there while it finds the series on
+/// Prometheus 2, which keeps the app's spelling. A regex matching both
+/// spellings answers the same on both.
+fn check_bucket_matchers(expr: &Expr) -> Result<(), String> {
+    use promql_parser::label::MatchOp;
+    use promql_parser::util::{ExprVisitor, walk_expr};
+    struct Visitor;
+    impl ExprVisitor for Visitor {
+        type Error = String;
+        fn pre_visit(&mut self, expr: &Expr) -> Result<bool, String> {
+            let matchers = match expr {
+                Expr::VectorSelector(vs) => &vs.matchers,
+                Expr::MatrixSelector(ms) => &ms.vs.matchers,
+                _ => return Ok(true),
+            };
+            let all = matchers
+                .matchers
+                .iter()
+                .chain(matchers.or_matchers.iter().flatten());
+            for m in all.filter(|m| m.name == "le" || m.name == "quantile") {
+                let op = match m.op {
+                    MatchOp::Equal => "=",
+                    MatchOp::NotEqual => "!=",
+                    MatchOp::Re(_) | MatchOp::NotRe(_) => continue,
+                };
+                let value = m.value.as_str();
+                let integral = value.parse::<f64>().is_ok_and(f64::is_finite)
+                    && value
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || b == b'-' || b == b'+');
+                if integral {
+                    let regex = if op == "=" { "=~" } else { "!~" };
+                    return Err(format!(
+                        "`{0}{op}\"{value}\"` finds nothing on Prometheus 3, which stores the {0} values it scrapes as floats (`{0}=\"{value}.0\"`), while Prometheus 2 keeps the app's `{value}`; match both with `{0}{regex}\"{value}(\\\\.0)?\"`",
+                        m.name
+                    ));
+                }
+            }
+            Ok(true)
+        }
+    }
+    walk_expr(&mut Visitor, expr).map(|_| ())
 }
 
 /// [`check`], remembering the outcome per expression for the life of the
@@ -221,6 +269,23 @@ fn check_counters(expr: &Expr, in_counter_fn: bool, gauges: &[String]) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bucket_bound_without_a_fraction_is_refused_with_the_regex_for_both_versions() {
+        let err = check(r#"sum(rate(latency_seconds_bucket{le="1"}[5m]))"#).expect_err("le=\"1\"");
+        assert!(err.contains("finds nothing on Prometheus 3"), "{err}");
+        assert!(err.contains(r#"`le=~"1(\\.0)?"`"#), "{err}");
+        let err = check(r#"rpc_seconds{quantile!="0"}"#).expect_err("quantile!=\"0\"");
+        assert!(err.contains(r#"`quantile!~"0(\\.0)?"`"#), "{err}");
+        for good in [
+            r#"sum(rate(latency_seconds_bucket{le="0.5"}[5m]))"#,
+            r#"sum(rate(latency_seconds_bucket{le="+Inf"}[5m]))"#,
+            r#"sum(rate(latency_seconds_bucket{le=~"1(\\.0)?"}[5m]))"#,
+            r#"histogram_quantile(0.95, sum by (le) (rate(latency_seconds_bucket[5m])))"#,
+        ] {
+            assert_eq!(check(good), Ok(()), "{good}");
+        }
+    }
 
     #[test]
     fn quote_escapes_quotes_backslashes_and_newlines() {

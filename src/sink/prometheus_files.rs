@@ -22,11 +22,24 @@ pub const TARGETS_DIR: &str = "targets";
 /// The sub-folder of the config dir holding rules files.
 pub const RULES_DIR: &str = "rules";
 
-/// The lines `prometheus.yml` needs once so that onramp's files are read.
-pub fn config_snippet(config_dir: &Path) -> String {
+/// What Prometheus 3 reads a `/metrics` answer without a `Content-Type` as
+/// (`fallback_scrape_protocol`). Prometheus 2 read such an answer as this
+/// text format; 3 refuses it unless told, and 2 refuses the setting itself.
+pub const FALLBACK_SCRAPE_PROTOCOL: &str = "PrometheusText0.0.4";
+
+/// The lines `prometheus.yml` needs once so that onramp's files are read, for
+/// the Prometheus of major version `major` (when it said): from 3 on, with
+/// the fallback that keeps scraping an app as Prometheus 2 did.
+pub fn config_snippet(config_dir: &Path, major: Option<u32>) -> String {
     let dir = config_dir.display();
+    let fallback = match major {
+        Some(major) if major >= 3 => {
+            format!("    fallback_scrape_protocol: {FALLBACK_SCRAPE_PROTOCOL}\n")
+        }
+        _ => String::new(),
+    };
     format!(
-        "scrape_configs:\n  - job_name: onramp\n    file_sd_configs:\n      - files: ['{dir}/{TARGETS_DIR}/*.yaml']\n        refresh_interval: 10s\nrule_files:\n  - '{dir}/{RULES_DIR}/*.yaml'\n"
+        "scrape_configs:\n  - job_name: onramp\n{fallback}    file_sd_configs:\n      - files: ['{dir}/{TARGETS_DIR}/*.yaml']\n        refresh_interval: 10s\nrule_files:\n  - '{dir}/{RULES_DIR}/*.yaml'\n"
     )
 }
 
@@ -131,10 +144,12 @@ pub async fn apply(
     if let Ok(config) = client.config_yaml().await
         && !config.contains(&config_dir.display().to_string())
     {
+        // What fits depends on the version: ask it.
+        let major = client.build_info().await.ok().and_then(|info| info.major());
         notes.push(format!(
             "Prometheus' configuration does not mention {}; add this to prometheus.yml once:\n{}",
             config_dir.display(),
-            config_snippet(config_dir)
+            config_snippet(config_dir, major)
         ));
     }
     match client.reload_and_confirm().await {
@@ -167,5 +182,23 @@ async fn roll_back(
     Error::RestoreFailed {
         cause: format!("{err}; Prometheus may load the rejected files at its next reload"),
         failures,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_snippet_carries_the_scrape_fallback_only_for_prometheus_3() {
+        let dir = Path::new("/etc/prometheus/onramp");
+        let fallback = "fallback_scrape_protocol: PrometheusText0.0.4";
+        assert!(!config_snippet(dir, Some(2)).contains(fallback));
+        assert!(!config_snippet(dir, None).contains(fallback));
+        let three = config_snippet(dir, Some(3));
+        assert!(
+            three.contains(&format!("  - job_name: onramp\n    {fallback}\n")),
+            "{three}"
+        );
     }
 }

@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use crate::support::prometheus::on_both_prometheus;
 use crate::support::{codify_demo, crd, fixture, read, yaml_documents};
 
 fn snapshot(name: &str, content: &str) {
@@ -457,44 +458,45 @@ fn interpolate(expr: &str) -> String {
     result
 }
 
-#[test]
-fn every_dashboard_query_parses_with_prometheus_own_promtool() {
-    let dir = codify_demo(&[]);
-    let mut rules = String::from("groups:\n  - name: dashboard-queries\n    rules:\n");
-    let mut count = 0;
-    for need in [
-        "service-health",
-        "troubleshooting",
-        "feature-flag-engagement",
-    ] {
-        let text = read(dir.path().join(format!("dashboards/{need}.json")));
-        let dashboard: Value = serde_json::from_str(&text).expect("dashboard JSON parses");
-        let queries = dashboard_queries(&dashboard);
-        assert!(!queries.is_empty(), "{need} has no queries");
-        for query in queries {
-            count += 1;
-            let expr = serde_json::to_string(&interpolate(&query)).expect("a JSON string");
-            rules.push_str(&format!(
-                "      - record: onramp:dashboard_query_{count}\n        expr: {expr}\n"
-            ));
+on_both_prometheus! {
+    fn every_dashboard_query_parses_with_prometheus_own_promtool(version) {
+        let dir = codify_demo(&[]);
+        let mut rules = String::from("groups:\n  - name: dashboard-queries\n    rules:\n");
+        let mut count = 0;
+        for need in [
+            "service-health",
+            "troubleshooting",
+            "feature-flag-engagement",
+        ] {
+            let text = read(dir.path().join(format!("dashboards/{need}.json")));
+            let dashboard: Value = serde_json::from_str(&text).expect("dashboard JSON parses");
+            let queries = dashboard_queries(&dashboard);
+            assert!(!queries.is_empty(), "{need} has no queries");
+            for query in queries {
+                count += 1;
+                let expr = serde_json::to_string(&interpolate(&query)).expect("a JSON string");
+                rules.push_str(&format!(
+                    "      - record: onramp:dashboard_query_{count}\n        expr: {expr}\n"
+                ));
+            }
         }
+        let file = dir.path().join("dashboard-queries.rules.yaml");
+        std::fs::write(&file, &rules).expect("rules file written");
+        let out = std::process::Command::new(version.tool("promtool"))
+            .args(["check", "rules"])
+            .arg(&file)
+            .output()
+            .expect("promtool runs");
+        assert!(
+            out.status.success(),
+            "promtool refuses a dashboard query:\n{}\n{}\n{rules}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains(&format!("SUCCESS: {count} rules found")),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
     }
-    let file = dir.path().join("dashboard-queries.rules.yaml");
-    std::fs::write(&file, &rules).expect("rules file written");
-    let out = std::process::Command::new("promtool")
-        .args(["check", "rules"])
-        .arg(&file)
-        .output()
-        .expect("promtool runs (apt-get install prometheus)");
-    assert!(
-        out.status.success(),
-        "promtool refuses a dashboard query:\n{}\n{}\n{rules}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains(&format!("SUCCESS: {count} rules found")),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
 }

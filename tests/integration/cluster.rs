@@ -291,7 +291,11 @@ fn without_the_operator_the_plan_has_no_monitors_and_points_at_plain_prometheus(
 
 #[test]
 fn verify_without_a_url_reaches_the_real_prometheus_through_the_service_proxy() {
-    let stack = crate::live::Stack::with_sessions(10, std::time::Duration::from_millis(200));
+    let stack = crate::live::Stack::with_sessions(
+        crate::support::prometheus::Version::V2,
+        10,
+        std::time::Duration::from_millis(200),
+    );
     stack.apply(&stack.shop.address(), &[]).expect_status(0);
     let standin = Standin::start(Scenario::KubePrometheusStack);
     let address = stack.prometheus.address().parse().expect("an address");

@@ -10,7 +10,8 @@
 //! windows (`[2m]`, `offset 10m`, `[30m]`) are read with one minute as
 //! [`MINUTE`] seconds, Grafana's annotation step likewise, and
 //! `$__rate_interval` is what Grafana makes of a 1 s scrape interval. The
-//! expressions are otherwise exactly the codified ones.
+//! expressions are otherwise exactly the codified ones. The walk runs against
+//! Prometheus 2.42 and 3.x.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -19,6 +20,7 @@ use onramp::client::prometheus::{PrometheusClient, PrometheusConfig, QueryRange,
 use serde_json::{Value, json};
 
 use crate::live::{Stack, check, report};
+use crate::support::prometheus::{Version, on_both_prometheus};
 use crate::support::shop::Engagement;
 use crate::support::{demo_manifests, dir_with, onramp, read, yaml_documents};
 
@@ -85,10 +87,10 @@ struct Rollout {
 }
 
 impl Rollout {
-    fn start() -> Rollout {
+    fn start(version: Version) -> Rollout {
         // ~170 sessions a second: enough evaluations that a steady split
         // never moves by 10 points within the scaled windows by chance.
-        let stack = Stack::with_sessions(25, Duration::from_millis(150));
+        let stack = Stack::with_sessions(version, 25, Duration::from_millis(150));
         stack.apply(&stack.shop.address(), &[]).expect_status(0);
         let codified = tempfile::tempdir().expect("temp dir");
         let out = codified.path().display().to_string();
@@ -438,62 +440,63 @@ walkthrough: Look at it.
     )
 }
 
-#[test]
-fn the_engagement_dashboard_tells_the_truth_in_every_state_of_a_rollout() {
-    let mut rollout = Rollout::start();
-    let begin = (rollout.started, BTreeMap::new());
+on_both_prometheus! {
+    fn the_engagement_dashboard_tells_the_truth_in_every_state_of_a_rollout(version) {
+        let mut rollout = Rollout::start(version);
+        let begin = (rollout.started, BTreeMap::new());
 
-    // Steady 50/50 from the first sample on, for longer than the scaled 10
-    // minutes the variant-appeared mark looks back: no mark at all.
-    rollout.hold(rollout.started, 13 * MINUTE);
-    assert_eq!(
-        rollout.flag_variable(),
-        [FLAG],
-        "only the flag with sessions"
-    );
-    rollout.assert_engagement("steady 50/50", begin, &[("on", 0.5), ("off", 0.5)]);
-    rollout.assert_marks("steady 50/50", &[], &[]);
+        // Steady 50/50 from the first sample on, for longer than the scaled 10
+        // minutes the variant-appeared mark looks back: no mark at all.
+        rollout.hold(rollout.started, 13 * MINUTE);
+        assert_eq!(
+            rollout.flag_variable(),
+            [FLAG],
+            "only the flag with sessions"
+        );
+        rollout.assert_engagement("steady 50/50", begin, &[("on", 0.5), ("off", 0.5)]);
+        rollout.assert_marks("steady 50/50", &[], &[]);
 
-    // A third variant takes half: it appeared, and the split moved.
-    let since = rollout.change(definition(&[("on", 25), ("off", 25), ("bold", 50)]));
-    rollout.hold(since.0, 8 * MINUTE);
-    let split = [("on", 0.25), ("off", 0.25), ("bold", 0.5)];
-    rollout.assert_engagement("25/25/50", since, &split);
-    rollout.assert_marks("25/25/50", &["bold"], &[0]);
+        // A third variant takes half: it appeared, and the split moved.
+        let since = rollout.change(definition(&[("on", 25), ("off", 25), ("bold", 50)]));
+        rollout.hold(since.0, 8 * MINUTE);
+        let split = [("on", 0.25), ("off", 0.25), ("bold", 0.5)];
+        rollout.assert_engagement("25/25/50", since, &split);
+        rollout.assert_marks("25/25/50", &["bold"], &[0]);
 
-    // Full rollout of `bold`: no variant is new, the split moved; `on` and
-    // `off` have no sessions and show no value, not NaN.
-    let since = rollout.change(definition(&[("bold", 100)]));
-    rollout.hold(since.0, 13 * MINUTE);
-    rollout.assert_engagement("100 % bold", since, &[("bold", 1.0)]);
-    rollout.assert_marks("100 % bold", &["bold"], &[0, 1]);
-    assert_eq!(rollout.flag_variable(), [FLAG]);
-    // A panel that divides by the retired variant's sessions is NaN only: verify fails it.
-    let needs = unguarded_need();
-    let needs_dir = needs.path().display().to_string();
-    let run = rollout.stack.verify(&[
-        "--needs-dir",
-        &needs_dir,
-        "--need",
-        "retired-variant",
-        "--json",
-    ]);
-    run.expect_status(1);
-    let report = report(&run);
-    let panel = check(
-        &report,
-        "panel",
-        "retired-variant/Clicks per session of off [A]",
-    );
-    assert_eq!(panel["status"], "fail", "{panel}");
-    let detail = panel["detail"].as_str().expect("detail");
-    assert!(detail.contains("0 of them real numbers"), "{detail}");
-    assert!(detail.contains("division by zero"), "{detail}");
+        // Full rollout of `bold`: no variant is new, the split moved; `on` and
+        // `off` have no sessions and show no value, not NaN.
+        let since = rollout.change(definition(&[("bold", 100)]));
+        rollout.hold(since.0, 13 * MINUTE);
+        rollout.assert_engagement("100 % bold", since, &[("bold", 1.0)]);
+        rollout.assert_marks("100 % bold", &["bold"], &[0, 1]);
+        assert_eq!(rollout.flag_variable(), [FLAG]);
+        // A panel that divides by the retired variant's sessions is NaN only: verify fails it.
+        let needs = unguarded_need();
+        let needs_dir = needs.path().display().to_string();
+        let run = rollout.stack.verify(&[
+            "--needs-dir",
+            &needs_dir,
+            "--need",
+            "retired-variant",
+            "--json",
+        ]);
+        run.expect_status(1);
+        let report = report(&run);
+        let panel = check(
+            &report,
+            "panel",
+            "retired-variant/Clicks per session of off [A]",
+        );
+        assert_eq!(panel["status"], "fail", "{panel}");
+        let detail = panel["detail"].as_str().expect("detail");
+        assert!(detail.contains("0 of them real numbers"), "{detail}");
+        assert!(detail.contains("division by zero"), "{detail}");
 
-    // Rollback: everyone back on `off`, which was not served for more than
-    // the scaled 10 minutes — it appears again — and the split moved.
-    let since = rollout.change(definition(&[("off", 100)]));
-    rollout.hold(since.0, 8 * MINUTE);
-    rollout.assert_engagement("rollback to off", since, &[("off", 1.0)]);
-    rollout.assert_marks("rollback to off", &["bold", "off"], &[0, 1, 2]);
+        // Rollback: everyone back on `off`, which was not served for more than
+        // the scaled 10 minutes — it appears again — and the split moved.
+        let since = rollout.change(definition(&[("off", 100)]));
+        rollout.hold(since.0, 8 * MINUTE);
+        rollout.assert_engagement("rollback to off", since, &[("off", 1.0)]);
+        rollout.assert_marks("rollback to off", &["bold", "off"], &[0, 1, 2]);
+    }
 }

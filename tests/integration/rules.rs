@@ -1,24 +1,27 @@
 //! The generated alerting rules, checked by the real `promtool`: every group
 //! passes `promtool check rules`, and every alert has a `promtool test rules`
 //! case whose input series make it fire (and, for the main ones, a healthy
-//! input that keeps it quiet).
+//! input that keeps it quiet). Each runs with the promtool of Prometheus 2.42
+//! and of 3.x: the rules must give the same answer on both.
 
 use serde_json::{Value, json};
 
+use crate::support::prometheus::on_both_prometheus;
 use crate::support::{codify_demo, promtool, read, yaml_documents};
 
-#[test]
-fn the_rules_file_and_the_prometheusrule_groups_pass_promtool_check_rules() {
-    let dir = codify_demo(&[]);
-    let (ok, out) = promtool(dir.path(), &["check", "rules", "prometheus/rules.yaml"]);
-    assert!(ok, "{out}");
-    assert!(out.contains("SUCCESS: 9 rules found"), "{out}");
-    // The PrometheusRule's spec is the same shape as a rules file.
-    let rule = yaml_documents(&read(dir.path().join("prometheusrule.yaml")));
-    let groups = serde_json::to_string(&rule[0]["spec"]).expect("spec as JSON");
-    std::fs::write(dir.path().join("spec-groups.yaml"), groups).expect("write");
-    let (ok, out) = promtool(dir.path(), &["check", "rules", "spec-groups.yaml"]);
-    assert!(ok, "{out}");
+on_both_prometheus! {
+    fn the_rules_file_and_the_prometheusrule_groups_pass_promtool_check_rules(version) {
+        let dir = codify_demo(&[]);
+        let (ok, out) = promtool(version, dir.path(), &["check", "rules", "prometheus/rules.yaml"]);
+        assert!(ok, "{out}");
+        assert!(out.contains("SUCCESS: 9 rules found"), "{out}");
+        // The PrometheusRule's spec is the same shape as a rules file.
+        let rule = yaml_documents(&read(dir.path().join("prometheusrule.yaml")));
+        let groups = serde_json::to_string(&rule[0]["spec"]).expect("spec as JSON");
+        std::fs::write(dir.path().join("spec-groups.yaml"), groups).expect("write");
+        let (ok, out) = promtool(version, dir.path(), &["check", "rules", "spec-groups.yaml"]);
+        assert!(ok, "{out}");
+    }
 }
 
 const NS: &str = r#"namespace="shop""#;
@@ -206,57 +209,59 @@ fn test_case(alert: &str, input: Vec<Value>, at: &str, firing: bool) -> Value {
     json!({"interval": "1m", "input_series": input, "promql_expr_test": [check]})
 }
 
-#[test]
-fn every_generated_alert_fires_on_its_promtool_test_case() {
-    let dir = codify_demo(&[]);
-    let rules = yaml_documents(&read(dir.path().join("prometheus/rules.yaml")));
-    let mut generated: Vec<String> = rules[0]["groups"]
-        .as_array()
-        .expect("groups")
-        .iter()
-        .flat_map(|g| g["rules"].as_array().expect("rules").iter())
-        .map(|r| r["alert"].as_str().expect("alert").to_string())
-        .collect();
-    generated.sort();
-    let cases = firing_cases();
-    let mut covered: Vec<String> = cases.iter().map(|(a, _, _)| a.to_string()).collect();
-    covered.sort();
-    assert_eq!(
-        generated, covered,
-        "every generated alert needs a firing test case here"
-    );
+on_both_prometheus! {
+    fn every_generated_alert_fires_on_its_promtool_test_case(version) {
+        let dir = codify_demo(&[]);
+        let rules = yaml_documents(&read(dir.path().join("prometheus/rules.yaml")));
+        let mut generated: Vec<String> = rules[0]["groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .flat_map(|g| g["rules"].as_array().expect("rules").iter())
+            .map(|r| r["alert"].as_str().expect("alert").to_string())
+            .collect();
+        generated.sort();
+        let cases = firing_cases();
+        let mut covered: Vec<String> = cases.iter().map(|(a, _, _)| a.to_string()).collect();
+        covered.sort();
+        assert_eq!(
+            generated, covered,
+            "every generated alert needs a firing test case here"
+        );
 
-    let mut tests: Vec<Value> = cases
-        .into_iter()
-        .map(|(a, input, at)| test_case(a, input, at, true))
-        .collect();
-    tests.extend(
-        quiet_cases()
+        let mut tests: Vec<Value> = cases
             .into_iter()
-            .map(|(a, input, at)| test_case(a, input, at, false)),
-    );
-    let file = json!({"rule_files": ["prometheus/rules.yaml"], "evaluation_interval": "1m", "tests": tests});
-    std::fs::write(
-        dir.path().join("rules-test.yaml"),
-        serde_json::to_string_pretty(&file).expect("json"),
-    )
-    .expect("write");
-    let (ok, out) = promtool(dir.path(), &["test", "rules", "rules-test.yaml"]);
-    assert!(ok, "promtool test rules failed:\n{out}");
-    assert!(out.contains("SUCCESS"), "{out}");
+            .map(|(a, input, at)| test_case(a, input, at, true))
+            .collect();
+        tests.extend(
+            quiet_cases()
+                .into_iter()
+                .map(|(a, input, at)| test_case(a, input, at, false)),
+        );
+        let file = json!({"rule_files": ["prometheus/rules.yaml"], "evaluation_interval": "1m", "tests": tests});
+        std::fs::write(
+            dir.path().join("rules-test.yaml"),
+            serde_json::to_string_pretty(&file).expect("json"),
+        )
+        .expect("write");
+        let (ok, out) = promtool(version, dir.path(), &["test", "rules", "rules-test.yaml"]);
+        assert!(ok, "promtool test rules failed:\n{out}");
+        assert!(out.contains("SUCCESS"), "{out}");
+    }
 }
 
-#[test]
-fn a_case_that_should_not_fire_is_caught_by_promtool() {
-    // Guards the test above: a firing expectation on healthy input must fail.
-    let dir = codify_demo(&[]);
-    let (alert, input, at) = quiet_cases().remove(0);
-    let file = json!({"rule_files": ["prometheus/rules.yaml"], "evaluation_interval": "1m", "tests": [test_case(alert, input, at, true)]});
-    std::fs::write(
-        dir.path().join("rules-test.yaml"),
-        serde_json::to_string(&file).expect("json"),
-    )
-    .expect("write");
-    let (ok, out) = promtool(dir.path(), &["test", "rules", "rules-test.yaml"]);
-    assert!(!ok, "healthy traffic must not fire {alert}:\n{out}");
+on_both_prometheus! {
+    fn a_case_that_should_not_fire_is_caught_by_promtool(version) {
+        // Guards the test above: a firing expectation on healthy input must fail.
+        let dir = codify_demo(&[]);
+        let (alert, input, at) = quiet_cases().remove(0);
+        let file = json!({"rule_files": ["prometheus/rules.yaml"], "evaluation_interval": "1m", "tests": [test_case(alert, input, at, true)]});
+        std::fs::write(
+            dir.path().join("rules-test.yaml"),
+            serde_json::to_string(&file).expect("json"),
+        )
+        .expect("write");
+        let (ok, out) = promtool(version, dir.path(), &["test", "rules", "rules-test.yaml"]);
+        assert!(!ok, "healthy traffic must not fire {alert}:\n{out}");
+    }
 }

@@ -19,8 +19,19 @@ pub struct ExpositionServer {
 }
 
 impl ExpositionServer {
-    /// Serves `tests/fixtures/exposition/NAME` at `/metrics`.
+    /// Serves `tests/fixtures/exposition/NAME` at `/metrics`, as
+    /// `text/plain; charset=utf-8`.
     pub fn start(name: &str) -> Self {
+        Self::serve(name, true)
+    }
+
+    /// Like [`ExpositionServer::start`], but answering without any
+    /// `Content-Type`, as some hand-written exporters do.
+    pub fn without_content_type(name: &str) -> Self {
+        Self::serve(name, false)
+    }
+
+    fn serve(name: &str, content_type: bool) -> Self {
         let path = super::repo_path(&format!("tests/fixtures/exposition/{name}"));
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
@@ -31,7 +42,17 @@ impl ExpositionServer {
                 get(move || {
                     let n = scrapes.fetch_add(1, Ordering::SeqCst) + 1;
                     let body = scaled(&text, n as f64);
-                    async move { body }
+                    async move {
+                        let mut response =
+                            axum::response::Response::new(axum::body::Body::from(body));
+                        if content_type {
+                            response.headers_mut().insert(
+                                axum::http::header::CONTENT_TYPE,
+                                axum::http::HeaderValue::from_static("text/plain; charset=utf-8"),
+                            );
+                        }
+                        response
+                    }
                 }),
             );
             axum::serve(listener, app).await.expect("serve");

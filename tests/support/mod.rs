@@ -204,22 +204,10 @@ pub fn yaml_documents(text: &str) -> Vec<serde_json::Value> {
     serde_saphyr::from_multiple(text).expect("generated YAML parses")
 }
 
-/// The path of a Prometheus tool (`promtool`, `prometheus`), or a failure that
-/// says how to install it: these tests never skip silently.
-pub fn prometheus_tool(name: &str) -> PathBuf {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join(name))
-            .find(|p| p.is_file())
-    });
-    found.unwrap_or_else(|| {
-        panic!("{name} is not installed: run `apt-get update && apt-get install -y prometheus`")
-    })
-}
-
-/// Runs `promtool ARGS` in `dir`; returns (success, combined output).
-pub fn promtool(dir: &Path, args: &[&str]) -> (bool, String) {
-    let out = Command::new(prometheus_tool("promtool"))
+/// Runs `promtool ARGS` of Prometheus `version` in `dir`; returns (success,
+/// combined output).
+pub fn promtool(version: prometheus::Version, dir: &Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(version.tool("promtool"))
         .args(args)
         .current_dir(dir)
         .output()

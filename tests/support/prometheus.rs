@@ -1,14 +1,22 @@
-//! A real Prometheus for tests: the OS package's `prometheus` binary started
-//! on a free loopback port with a temporary directory, a 1 s scrape and
-//! evaluation interval, file-based service discovery (`targets/*.json`) and
-//! rule files (`rules/*.yaml`), so a test drives it by writing files and
-//! reloading. The process is killed when the [`PrometheusServer`] is dropped,
-//! also when the test fails. A missing binary fails the test with the install
-//! command; it never skips.
+//! A real Prometheus for tests: the OS package's `prometheus` binary (2.42),
+//! or the pinned Prometheus 3 that `make deps` builds
+//! (`tests/tools/build-prometheus3.sh`), started on a free loopback port with
+//! a temporary directory, a 1 s scrape and evaluation interval, file-based
+//! service discovery (`targets/*.json`) and rule files (`rules/*.yaml`), so a
+//! test drives it by writing files and reloading. The process is killed when
+//! the [`PrometheusServer`] is dropped, also when the test fails. A missing
+//! binary fails the test with the command that installs it; it never skips.
+//!
+//! [`on_both_prometheus!`] defines a test once per [`Version`], as
+//! `NAME::prometheus_2` and `NAME::prometheus_3`, so a failure names the
+//! version. With `ONRAMP_TEST_PROMETHEUS3=off` at build time (the
+//! `no_prometheus3` cfg from `build.rs`) the 3.x variants are listed as
+//! ignored rather than run.
 
 // Each test uses only part of this helper.
 #![allow(dead_code)]
 
+use std::ffi::OsString;
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -28,9 +36,151 @@ pub const FILE_SD_JOB: &str = "file_sd";
 /// How long Prometheus may take to become ready (the machine may be busy).
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// What a test sees when the pinned Prometheus 3 has not been built.
+pub const NOT_BUILT_3: &str = "Prometheus 3 is not built: run `make deps` \
+     (tests/tools/build-prometheus3.sh builds it into ~/.cache/onramp-test), \
+     or build the tests with ONRAMP_TEST_PROMETHEUS3=off to list its tests as ignored";
+
+/// The Prometheus releases the tests run against.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Version {
+    /// Debian's package (2.42): `/usr/bin/prometheus`, `promtool` on PATH.
+    #[default]
+    V2,
+    /// The pinned 3.x that `make deps` builds, what kube-prometheus-stack ships.
+    V3,
+}
+
+impl Version {
+    /// The folder holding this version's `prometheus` and `promtool`, put
+    /// first on the PATH of the onramp processes a test runs against it (so
+    /// `onramp apply` checks rules with the matching promtool). `None` for
+    /// Debian's, which is on PATH already.
+    pub fn bin_dir(self) -> Option<PathBuf> {
+        match self {
+            Version::V2 => None,
+            Version::V3 => Some(cache_dir().join(format!("prometheus-{}", pinned_3()))),
+        }
+    }
+
+    /// The path of `tool` (`prometheus` or `promtool`) of this version;
+    /// panics with the command that installs it when it is missing.
+    pub fn tool(self, tool: &str) -> PathBuf {
+        let Some(dir) = self.bin_dir() else {
+            return debian_tool(tool);
+        };
+        let path = dir.join(tool);
+        assert!(
+            path.is_file(),
+            "{} is missing. {NOT_BUILT_3}",
+            path.display()
+        );
+        path
+    }
+
+    /// PATH for an onramp process run against this version: its folder first.
+    pub fn path_env(self) -> OsString {
+        let inherited = std::env::var_os("PATH").unwrap_or_default();
+        let Some(dir) = self.bin_dir() else {
+            return inherited;
+        };
+        let dirs = std::iter::once(dir).chain(std::env::split_paths(&inherited));
+        std::env::join_paths(dirs).expect("PATH entries without separators")
+    }
+}
+
+/// The pinned Prometheus 3 release, read from the one place it is pinned:
+/// `tests/prometheus3/go.mod` (module version v0.3MM.P is Prometheus 3.MM.P).
+pub fn pinned_3() -> String {
+    let go_mod = super::repo_path("tests/prometheus3/go.mod");
+    let text =
+        fs::read_to_string(&go_mod).unwrap_or_else(|e| panic!("read {}: {e}", go_mod.display()));
+    let module = text
+        .lines()
+        .find_map(|line| {
+            line.trim()
+                .strip_prefix("github.com/prometheus/prometheus v0.3")
+        })
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| {
+            panic!(
+                "{} pins no github.com/prometheus/prometheus",
+                go_mod.display()
+            )
+        });
+    let (minor, patch) = module
+        .split_once('.')
+        .unwrap_or_else(|| panic!("{}: module version v0.3{module}", go_mod.display()));
+    let minor: u32 = minor.parse().expect("a numeric minor version");
+    format!("3.{minor}.{patch}")
+}
+
+/// Where `make deps` caches what it builds: `ONRAMP_TEST_CACHE`, else
+/// `~/.cache/onramp-test` (as in tests/tools/build-prometheus3.sh).
+fn cache_dir() -> PathBuf {
+    match std::env::var_os("ONRAMP_TEST_CACHE") {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/onramp-test"),
+    }
+}
+
+/// Defines a test once per Prometheus version: `NAME::prometheus_2` and
+/// `NAME::prometheus_3` run the body with `VERSION` bound to
+/// [`Version::V2`] and [`Version::V3`] (`async fn`: as `#[tokio::test]`s).
+/// The 3.x one is ignored when the tests were built with
+/// `ONRAMP_TEST_PROMETHEUS3=off`.
+// The benches include this file and use no test macro.
+#[allow(unused_macros)]
+macro_rules! on_both_prometheus {
+    ($(#[$meta:meta])* fn $name:ident($version:ident) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            fn run($version: $crate::support::prometheus::Version) $body
+
+            #[test]
+            fn prometheus_2() {
+                run($crate::support::prometheus::Version::V2)
+            }
+
+            #[test]
+            #[cfg_attr(no_prometheus3, ignore = "built with ONRAMP_TEST_PROMETHEUS3=off")]
+            fn prometheus_3() {
+                run($crate::support::prometheus::Version::V3)
+            }
+        }
+    };
+    ($(#[$meta:meta])* async fn $name:ident($version:ident) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($version: $crate::support::prometheus::Version) $body
+
+            #[tokio::test]
+            async fn prometheus_2() {
+                run($crate::support::prometheus::Version::V2).await
+            }
+
+            #[tokio::test]
+            #[cfg_attr(no_prometheus3, ignore = "built with ONRAMP_TEST_PROMETHEUS3=off")]
+            async fn prometheus_3() {
+                run($crate::support::prometheus::Version::V3).await
+            }
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use on_both_prometheus;
+
 /// How a test Prometheus is started.
 #[derive(Clone, Debug)]
 pub struct PrometheusOptions {
+    /// Which release runs.
+    pub version: Version,
     /// Serve everything under this path (`/prom`), as behind a reverse proxy.
     pub route_prefix: Option<String>,
     /// Pass `--web.enable-lifecycle` so `/-/reload` works (on by default).
@@ -42,6 +192,7 @@ pub struct PrometheusOptions {
 impl Default for PrometheusOptions {
     fn default() -> Self {
         PrometheusOptions {
+            version: Version::V2,
             route_prefix: None,
             enable_lifecycle: true,
             extra_args: Vec::new(),
@@ -51,6 +202,7 @@ impl Default for PrometheusOptions {
 
 /// A running Prometheus, killed on drop.
 pub struct PrometheusServer {
+    version: Version,
     child: Option<Child>,
     dir: tempfile::TempDir,
     port: u16,
@@ -61,7 +213,7 @@ impl PrometheusServer {
     /// Starts Prometheus and waits until `/-/ready` answers 200; panics with
     /// the tail of its log when it does not come up.
     pub fn start(options: PrometheusOptions) -> Self {
-        let binary = prometheus_binary();
+        let binary = options.version.tool("prometheus");
         let dir = tempfile::Builder::new()
             .prefix("onramp-prometheus-")
             .tempdir()
@@ -78,6 +230,7 @@ impl PrometheusServer {
             .unwrap_or_default();
 
         let mut server = PrometheusServer {
+            version: options.version,
             child: None,
             dir,
             port: 0,
@@ -98,7 +251,8 @@ impl PrometheusServer {
                     server.stop();
                 }
                 Err(reason) => panic!(
-                    "Prometheus ({}) did not become ready on {}: {reason}\n--- its log ---\n{}",
+                    "Prometheus {:?} ({}) did not become ready on {}: {reason}\n--- its log ---\n{}",
+                    options.version,
                     binary.display(),
                     server.url(),
                     server.log_tail(40)
@@ -106,6 +260,14 @@ impl PrometheusServer {
             }
         }
         unreachable!("the last try either returns or panics")
+    }
+
+    /// Starts Prometheus `version` with the default options.
+    pub fn of(version: Version) -> Self {
+        Self::start(PrometheusOptions {
+            version,
+            ..PrometheusOptions::default()
+        })
     }
 
     /// An instant query through onramp's own client: each sample's labels
@@ -127,6 +289,11 @@ impl PrometheusServer {
             .iter()
             .map(|s| (s.labels.clone(), s.value))
             .collect()
+    }
+
+    /// The release this server runs.
+    pub fn version(&self) -> Version {
+        self.version
     }
 
     /// The base URL, with the route prefix: `http://127.0.0.1:PORT[/prefix]`.
@@ -260,18 +427,20 @@ impl Drop for PrometheusServer {
     }
 }
 
-/// The prometheus binary: the Debian one, or the first on PATH.
-fn prometheus_binary() -> PathBuf {
-    let debian = PathBuf::from("/usr/bin/prometheus");
+/// Debian's `prometheus` or `promtool`: `/usr/bin`, else the first on PATH.
+fn debian_tool(tool: &str) -> PathBuf {
+    let debian = Path::new("/usr/bin").join(tool);
     if debian.is_file() {
         return debian;
     }
     std::env::var_os("PATH")
         .iter()
         .flat_map(std::env::split_paths)
-        .map(|dir| dir.join("prometheus"))
+        .map(|dir| dir.join(tool))
         .find(|candidate| candidate.is_file())
-        .unwrap_or_else(|| panic!("{NOT_INSTALLED}"))
+        .unwrap_or_else(|| {
+            panic!("{tool} is not installed: run `apt-get update && apt-get install -y prometheus`")
+        })
 }
 
 /// A loopback port nobody listens on right now.

@@ -154,6 +154,20 @@ pub struct BuildInfo {
     pub go_version: String,
 }
 
+impl BuildInfo {
+    /// The major version (`2` for `2.42.0`, `3` for `3.14.0`); `None` when
+    /// the server does not say (a build without version information).
+    pub fn major(&self) -> Option<u32> {
+        let digits: String = self
+            .version
+            .trim_start_matches('v')
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().ok()
+    }
+}
+
 /// Health of a scrape target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -447,6 +461,18 @@ mod tests {
         serde_json::from_str::<RawQueryData>(json)
             .expect("decodes")
             .into()
+    }
+
+    #[test]
+    fn the_major_version_is_read_from_the_build_info() {
+        let info = |version: &str| BuildInfo {
+            version: version.to_string(),
+            ..BuildInfo::default()
+        };
+        assert_eq!(info("2.42.0").major(), Some(2));
+        assert_eq!(info("3.14.0").major(), Some(3));
+        assert_eq!(info("v3.0.0-rc.1").major(), Some(3));
+        assert_eq!(info("").major(), None);
     }
 
     #[test]

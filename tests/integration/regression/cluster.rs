@@ -46,7 +46,11 @@ fn a_503_through_the_service_proxy_is_not_retried_for_minutes() {
 /// `onramp rbac troubleshoot` prints, saying which way it was reached.
 #[test]
 fn troubleshoot_without_a_url_reaches_the_clusters_prometheus_through_the_service_proxy() {
-    let stack = crate::live::Stack::with_sessions(10, Duration::from_millis(200));
+    let stack = crate::live::Stack::with_sessions(
+        crate::support::prometheus::Version::V2,
+        10,
+        Duration::from_millis(200),
+    );
     stack.apply(&stack.shop.address(), &[]).expect_status(0);
     // The shop scraped once, so the target troubleshoot reads is there.
     let scraped = Instant::now();
