@@ -4,7 +4,9 @@
 # What the tests need from the OS: the real Prometheus server and promtool;
 # and the real Helm engine for the chart tests (charts/shop): Helm 4 as a
 # Python library, PyPI package helm-python-sdk (import helm_python). A Debian
-# system Python refuses pip installs without --break-system-packages.
+# system Python refuses pip installs without --break-system-packages. And the
+# real Kubernetes API server: etcd (Debian etcd-server) and kube-apiserver
+# built once with Go into ~/.cache/onramp-test (tests/tools/build-kube-apiserver.sh).
 deps:
 	@command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || { \
 	  echo "installing prometheus and promtool (Debian package prometheus)"; \
@@ -16,6 +18,7 @@ deps:
 	  echo "installing helm-python-sdk (PyPI)"; \
 	  python3 -m pip install -q helm-python-sdk 2>/dev/null || \
 	  python3 -m pip install -q --break-system-packages helm-python-sdk; }
+	@./tests/tools/build-kube-apiserver.sh
 
 # Onboard the bundled demo app from its manifests, without any cluster.
 demo:
