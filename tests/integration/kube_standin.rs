@@ -9,45 +9,15 @@
 //! `onramp-standin-test-*` and deleting them; tests named `…_standin_only`
 //! then print why they skip.
 
-use std::path::PathBuf;
-
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::api::{
     Api, ApiResource, DeleteParams, DynamicObject, ListParams, LogParams, Patch, PatchParams,
 };
-use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::discovery::Discovery;
-use kube::{Client, Config};
 use serde_json::{Value, json};
 
+use crate::support::cluster::{Cluster, client_for};
 use crate::support::kube::{Rule, Scenario, Standin, TOKEN, USER};
-
-/// Where a test runs: the stand-in, or a real cluster.
-enum Cluster {
-    StandIn(Standin),
-    Real(PathBuf),
-}
-
-impl Cluster {
-    /// The real cluster of `ONRAMP_TEST_KUBECONFIG`, else a stand-in of `scenario`.
-    fn new(scenario: Scenario) -> Cluster {
-        match std::env::var("ONRAMP_TEST_KUBECONFIG") {
-            Ok(path) if !path.trim().is_empty() => Cluster::Real(PathBuf::from(path)),
-            _ => Cluster::StandIn(Standin::start(scenario)),
-        }
-    }
-
-    fn kubeconfig(&self) -> PathBuf {
-        match self {
-            Cluster::StandIn(s) => s.kubeconfig(),
-            Cluster::Real(path) => path.clone(),
-        }
-    }
-
-    async fn client(&self) -> Client {
-        client_for(&self.kubeconfig()).await
-    }
-}
 
 /// A stand-in for the tests that need its control; `None` (with a note)
 /// when a real cluster was asked for.
@@ -57,16 +27,6 @@ fn standin_only(scenario: Scenario) -> Option<Standin> {
         return None;
     }
     Some(Standin::start(scenario))
-}
-
-/// A client from a kubeconfig file, loaded as `kube` loads `KUBECONFIG`.
-async fn client_for(path: &std::path::Path) -> Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let kubeconfig = Kubeconfig::read_from(path).expect("the kubeconfig parses");
-    let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-        .await
-        .expect("kube::Config loads the kubeconfig");
-    Client::try_from(config).expect("a client")
 }
 
 fn service_monitors() -> ApiResource {

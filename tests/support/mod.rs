@@ -1,6 +1,8 @@
 //! Test support: running the onramp binary, paths to fixtures, the real
 //! Prometheus tools, and the stand-ins for the servers that cannot run here.
 
+pub mod apiserver;
+pub mod cluster;
 pub mod crd;
 pub mod echo;
 pub mod exposition;

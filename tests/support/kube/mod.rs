@@ -35,7 +35,7 @@ mod apply;
 mod discovery;
 mod fields;
 mod proxy;
-mod resources;
+pub mod resources;
 mod schema;
 mod selector;
 mod server;
@@ -80,7 +80,7 @@ pub const TROUBLESHOOT_NOW: &str = "2026-11-27T09:00:00Z";
 
 impl Scenario {
     /// The fixture files, loaded in order.
-    fn files(self) -> Vec<String> {
+    pub fn files(self) -> Vec<String> {
         let files: &[&str] = match self {
             Scenario::Troubleshoot(case) => {
                 return vec![
