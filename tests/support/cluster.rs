@@ -79,6 +79,15 @@ impl Cluster {
         }
     }
 
+    /// The server URL (`https://127.0.0.1:PORT`).
+    pub fn url(&self) -> &str {
+        match self {
+            Cluster::StandIn(s) => s.url(),
+            Cluster::ApiServer(s) => s.url(),
+            Cluster::Real(_) => panic!("the URL of ONRAMP_TEST_KUBECONFIG is not known"),
+        }
+    }
+
     /// The name of [`Cluster::kubeconfig`]'s current context, as onramp
     /// prints it.
     pub fn context(&self) -> &'static str {
