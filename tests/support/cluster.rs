@@ -52,7 +52,7 @@ impl Cluster {
         match target {
             Target::ApiServer => {
                 let server = ApiServer::start();
-                apiserver::load::load(&server, &scenario.files());
+                apiserver::load::load(&server, scenario);
                 Cluster::ApiServer(server)
             }
             Target::StandIn => match std::env::var("ONRAMP_TEST_KUBECONFIG") {

@@ -19,7 +19,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use super::ApiServer;
-use crate::support::kube::resources;
+use crate::support::kube::{Scenario, resources, shift_times};
 
 /// Fields the server sets; a create must not carry them.
 const SERVER_SET: &[&str] = &[
@@ -31,16 +31,20 @@ const SERVER_SET: &[&str] = &[
     "selfLink",
 ];
 
-/// Creates every object of the fixture files (in `tests/fixtures/kube/`)
-/// in `server`, owners before what they own and events after their object.
-pub fn load(server: &ApiServer, files: &[String]) {
+/// Creates every object of `scenario`'s fixture files in `server`, owners
+/// before what they own and events after their object; its times moved as
+/// the stand-in moves them (a creation time is the server's own: now).
+pub fn load(server: &ApiServer, scenario: Scenario) {
     let mut pending = Vec::new();
-    for file in files {
+    for file in scenario.files() {
         if file == "operator-crds.yaml" {
             server.install_operator_crds();
             continue;
         }
         pending.extend(items_of(&crate::support::kube::fixtures().join(file)));
+    }
+    if let Some(shift) = scenario.shift() {
+        pending.iter_mut().for_each(|item| shift_times(item, shift));
     }
     pending.retain(|item| item["kind"] != "Node");
     let mut uids: HashMap<String, String> = HashMap::new();

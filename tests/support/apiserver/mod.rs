@@ -161,6 +161,7 @@ static ETCD: OnceLock<Result<Etcd, String>> = OnceLock::new();
 
 /// Starts etcd once per test binary; it stops when the test process ends.
 fn etcd() -> &'static str {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let etcd = ETCD.get_or_init(|| {
         // Kept until the process ends; the watchdog removes it afterwards.
         let dir = scratch_dir("onramp-etcd-").keep();
@@ -185,9 +186,13 @@ fn etcd() -> &'static str {
             Some(&dir),
         );
         let health = format!("{url}/health");
-        wait_until(&mut process, Duration::from_secs(30), || {
+        if let Err(message) = wait_until(&mut process, Duration::from_secs(30), || {
             http_get_ok(&health)
-        })?;
+        }) {
+            drop(process);
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(message);
+        }
         Ok(Etcd {
             url,
             _process: process,
@@ -254,7 +259,7 @@ pub fn block_on<T: Send>(future: impl std::future::Future<Output = T> + Send) ->
                     .block_on(future)
             })
             .join()
-            .expect("the request thread")
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     })
 }
 
@@ -335,7 +340,6 @@ impl ApiServer {
             &dir.path().join("kube-apiserver.log"),
             None,
         );
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .tls_certs_only([
                 reqwest::Certificate::from_pem(cert.ca_pem.as_bytes()).expect("CA PEM")

@@ -109,7 +109,7 @@ impl Scenario {
 
     /// How far the fixture's times move to be as old now as they were
     /// written (zero for the scenarios written without a "now").
-    fn shift(self) -> Option<k8s_openapi::jiff::SignedDuration> {
+    pub fn shift(self) -> Option<k8s_openapi::jiff::SignedDuration> {
         let Scenario::Troubleshoot(_) = self else {
             return None;
         };
@@ -410,7 +410,7 @@ impl axum::serve::Listener for TlsListener {
 }
 
 /// Moves every RFC 3339 time in `value` by `shift`.
-fn shift_times(value: &mut Value, shift: k8s_openapi::jiff::SignedDuration) {
+pub fn shift_times(value: &mut Value, shift: k8s_openapi::jiff::SignedDuration) {
     match value {
         Value::String(s) => {
             if let Ok(t) = s.parse::<k8s_openapi::jiff::Timestamp>()
