@@ -96,19 +96,31 @@ fn referenced_uids(item: &Value) -> Vec<String> {
     uids
 }
 
-/// The collection URL of an object's kind in its namespace.
+/// The collection URL of an object's kind in its namespace: the kinds the
+/// stand-in serves, and RBAC's (which tests create on the real server).
 pub fn collection(api_version: &str, kind: &str, namespace: &str) -> String {
-    let resource = resources::of_kind(api_version, kind)
-        .unwrap_or_else(|| panic!("no served resource for {api_version} {kind}"));
-    let base = if resource.group.is_empty() {
-        format!("/api/{}", resource.version)
-    } else {
-        format!("/apis/{}/{}", resource.group, resource.version)
+    let (base, plural, namespaced) = match resources::of_kind(api_version, kind) {
+        Some(resource) if resource.group.is_empty() => (
+            format!("/api/{}", resource.version),
+            resource.plural.to_string(),
+            resource.namespaced,
+        ),
+        Some(resource) => (
+            format!("/apis/{}/{}", resource.group, resource.version),
+            resource.plural.to_string(),
+            resource.namespaced,
+        ),
+        None if api_version == "rbac.authorization.k8s.io/v1" => (
+            format!("/apis/{api_version}"),
+            format!("{}s", kind.to_lowercase()),
+            kind == "Role" || kind == "RoleBinding",
+        ),
+        None => panic!("no served resource for {api_version} {kind}"),
     };
-    if resource.namespaced {
-        format!("{base}/namespaces/{namespace}/{}", resource.plural)
+    if namespaced {
+        format!("{base}/namespaces/{namespace}/{plural}")
     } else {
-        format!("{base}/{}", resource.plural)
+        format!("{base}/{plural}")
     }
 }
 
@@ -141,7 +153,9 @@ fn create(server: &ApiServer, mut item: Value, uids: &mut HashMap<String, String
             meta.remove(*field);
         }
     }
+    // The server assigns cluster IPs; `None` (headless) is the user's choice.
     if item["kind"] == "Service"
+        && item["spec"]["clusterIP"] != "None"
         && let Some(spec) = item["spec"].as_object_mut()
     {
         spec.remove("clusterIP");
