@@ -838,7 +838,7 @@ async fn the_service_proxy_reaches_a_real_prometheus_standin_only() {
     assert_eq!(code, 503, "{body}");
     assert!(
         body.contains(
-            "no endpoints available for service \\\"kube-prometheus-stack-prometheus:9090\\\""
+            "no endpoints available for service \\\"kube-prometheus-stack-prometheus\\\""
         ),
         "{body}"
     );
