@@ -25,9 +25,11 @@ demo:
 	cargo run -q --bin onramp -- codify checkout -f examples/shop/k8s/checkout.yaml --out out/checkout
 
 # Every test tier that runs on this machine: unit, integration (the real
-# Prometheus and promtool, the strict Grafana stand-in), the demo shop.
+# Prometheus and promtool, the strict Grafana stand-in, the Kubernetes
+# stand-in and the real kube-apiserver that `deps` built), the demo shop.
+# ONRAMP_TEST_APISERVER=off lists the real API server's tests as ignored.
 test: deps
-	cargo test --workspace --lib --bins --tests
+	ONRAMP_TEST_APISERVER=$${ONRAMP_TEST_APISERVER:-auto} cargo test --workspace --lib --bins --tests
 
 # The kind end-to-end suite (needs Docker, kind, kubectl, helm; CI runs it in
 # .github/workflows/e2e-kind.yml): the demo cluster, the Grafana and Kubernetes

@@ -333,6 +333,7 @@ impl ApiServer {
             format!("--cert-dir={}", file("certs")),
         ];
         let binary = kube_apiserver_binary();
+        let started = Instant::now();
         let mut process = Watched::spawn(
             "kube-apiserver",
             &binary,
@@ -353,6 +354,10 @@ impl ApiServer {
         if let Err(message) = waited {
             panic!("{message}");
         }
+        eprintln!(
+            "kube-apiserver {url} ready in {} ms",
+            started.elapsed().as_millis()
+        );
         ApiServer {
             process,
             url,
