@@ -10,7 +10,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::detect::detect_in;
-use crate::support::cluster::{Cluster, Target, on_both};
+use crate::support::cluster::{Cluster, Target, assert_refused, on_both};
 use crate::support::kube::{Scenario, Standin};
 use crate::support::{Run, demo_manifests, read, yaml_documents};
 
@@ -166,14 +166,7 @@ fn reading_the_app_when_services_are_forbidden_names_the_verb_and_the_rbac_line(
     });
     let granted = cluster.grant(&[only_deployments]);
     let run = against_as(&cluster, &granted, &["plan", "checkout", "-n", "shop"]);
-    run.expect_status(4);
-    assert!(
-        run.stderr
-            .contains("refused to let onramp list services in namespace shop"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("onramp rbac plan"), "{}", run.stderr);
+    assert_refused(&run, "list services in namespace shop", "plan");
 }
 on_both!(reading_the_app_when_services_are_forbidden_names_the_verb_and_the_rbac_line);
 
@@ -440,14 +433,7 @@ fn plan_from_the_cluster_works_with_exactly_the_rules_onramp_rbac_plan_prints(ta
     let roles = crate::kube_apply::printed_roles(&["plan"]);
     let granted = fresh.grant(&crate::kube_apply::without(&roles, "get", "deployments"));
     let run = against_as(&fresh, &granted, &["plan", "checkout", "-n", "shop"]);
-    run.expect_status(4);
-    assert!(
-        run.stderr
-            .contains("refused to let onramp get deployments.apps in namespace shop"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("onramp rbac plan"), "{}", run.stderr);
+    assert_refused(&run, "get deployments.apps in namespace shop", "plan");
 }
 on_both!(plan_from_the_cluster_works_with_exactly_the_rules_onramp_rbac_plan_prints);
 

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::cluster::{Cluster, Target, on_both};
+use crate::support::cluster::{Cluster, Target, assert_refused, on_both, strings};
 use crate::support::kube::{Rule, Scenario, Standin, TOKEN};
 use crate::support::{Run, onramp_dir_env, read, yaml_documents};
 
@@ -276,13 +276,6 @@ pub(crate) fn printed_rules_of(command: &str) -> Vec<(Vec<String>, String, Strin
         .expect("rules")
         .iter()
         .map(|r| {
-            let strings = |v: &Value| -> Vec<String> {
-                v.as_array()
-                    .expect("a list")
-                    .iter()
-                    .map(|s| s.as_str().expect("a string").to_string())
-                    .collect()
-            };
             (
                 strings(&r["verbs"]),
                 strings(&r["apiGroups"])[0].clone(),
@@ -334,13 +327,10 @@ fn a_refused_list_names_the_verb_the_resource_the_namespace_and_the_rbac_line(ta
     let cluster = Cluster::start(Scenario::KubePrometheusStack, target);
     let granted = cluster.grant(&crate::kube_apply::without(&roles, "list", "prometheuses"));
     let run = detect_as(&cluster, &granted, &[]);
-    run.expect_status(4);
-    assert!(
-        run.stderr.contains(
-            "refused to let onramp list prometheuses.monitoring.coreos.com in all namespaces"
-        ),
-        "{}",
-        run.stderr
+    assert_refused(
+        &run,
+        "list prometheuses.monitoring.coreos.com in all namespaces",
+        "detect",
     );
     assert!(
         run.stderr

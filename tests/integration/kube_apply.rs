@@ -7,7 +7,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::cluster::{Cluster, Target, on_both};
+use crate::support::cluster::{Cluster, Target, assert_refused, on_both};
 use crate::support::kube::Scenario;
 use crate::support::{Run, repo_path};
 
@@ -311,15 +311,11 @@ fn apply_works_with_exactly_the_rules_of_onramp_rbac_apply_and_forbidden_names_v
     let granted = fresh.grant(&without(&roles, "create", "servicemonitors"));
     let manifests = checkout();
     let run = apply_as(&fresh, &granted, &["-f", &manifests, "--cluster"], &[]);
-    run.expect_status(4);
-    assert!(
-        run.stderr.contains(
-            "refused to let onramp create servicemonitors.monitoring.coreos.com in namespace shop"
-        ),
-        "{}",
-        run.stderr
+    assert_refused(
+        &run,
+        "create servicemonitors.monitoring.coreos.com in namespace shop",
+        "apply",
     );
-    assert!(run.stderr.contains("onramp rbac apply"), "{}", run.stderr);
     assert_eq!(stored(&fresh, OBJECTS[0]), None);
 }
 on_both!(
@@ -342,14 +338,7 @@ fn apply_cluster_wide_works_with_exactly_the_rules_of_onramp_rbac_apply(target: 
     let fresh = Cluster::start(Scenario::KubePrometheusStack, target);
     let granted = fresh.grant(&without(&roles, "list", "deployments"));
     let run = apply_as(&fresh, &granted, &[], &[]);
-    run.expect_status(4);
-    assert!(
-        run.stderr
-            .contains("refused to let onramp list deployments.apps in all namespaces"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("onramp rbac apply"), "{}", run.stderr);
+    assert_refused(&run, "list deployments.apps in all namespaces", "apply");
 }
 on_both!(apply_cluster_wide_works_with_exactly_the_rules_of_onramp_rbac_apply);
 

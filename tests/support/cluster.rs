@@ -209,14 +209,7 @@ impl Cluster {
 
     /// `run`, failed when any token of the cluster shows in its output.
     pub fn run_checked(&self, run: super::Run) -> super::Run {
-        for token in [apiserver::ADMIN_TOKEN, apiserver::USER_TOKEN] {
-            assert!(
-                !run.stdout.contains(token) && !run.stderr.contains(token),
-                "a token leaked:\n--- stdout\n{}\n--- stderr\n{}",
-                run.stdout,
-                run.stderr
-            );
-        }
+        run.assert_hides(&[apiserver::ADMIN_TOKEN, apiserver::USER_TOKEN]);
         run
     }
 }
@@ -245,16 +238,35 @@ fn bind(server: &ApiServer, role: &Value) {
     assert_eq!(code, 201, "create {path}: {body}");
 }
 
+/// Asserts that `run` exited 4 because the API server refused `what`
+/// (`list pods in namespace shop`), pointing at `onramp rbac COMMAND`.
+#[track_caller]
+pub fn assert_refused(run: &super::Run, what: &str, command: &str) {
+    run.expect_status(4);
+    for needle in [
+        format!("refused to let onramp {what}"),
+        format!("onramp rbac {command}"),
+    ] {
+        assert!(
+            run.stderr.contains(&needle),
+            "{needle:?} in:\n{}",
+            run.stderr
+        );
+    }
+}
+
+/// A YAML list of strings (an RBAC rule's verbs, groups, resources).
+pub fn strings(list: &Value) -> Vec<String> {
+    list.as_array()
+        .expect("a list")
+        .iter()
+        .map(|s| s.as_str().expect("a string").to_string())
+        .collect()
+}
+
 /// The roles' rules as the stand-in's: a ClusterRole's everywhere, a
 /// Role's in its namespace.
 pub fn rules_of(roles: &[Value]) -> Vec<Rule> {
-    let strings = |v: &Value| -> Vec<String> {
-        v.as_array()
-            .expect("a list")
-            .iter()
-            .map(|s| s.as_str().expect("a string").to_string())
-            .collect()
-    };
     let mut rules = Vec::new();
     for role in roles {
         let namespace = role["metadata"]["namespace"].as_str();
@@ -287,6 +299,8 @@ pub async fn client_for(path: &std::path::Path) -> Client {
 ///
 /// `on_both!(NAME)` alone declares a `fn(Target)` test that starts its
 /// clusters itself (an RBAC test needs a fresh one per identity).
+// The benchmarks share the test support without declaring tests.
+#[allow(unused_macros)]
 macro_rules! on_both {
     ($name:ident) => {
         mod $name {
@@ -329,4 +343,5 @@ macro_rules! on_both {
         }
     };
 }
+#[allow(unused_imports)]
 pub(crate) use on_both;

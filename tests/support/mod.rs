@@ -95,6 +95,19 @@ impl Run {
         self
     }
 
+    /// Panics with both streams when any of `secrets` shows in them.
+    #[track_caller]
+    pub fn assert_hides(&self, secrets: &[&str]) {
+        for secret in secrets {
+            assert!(
+                !self.stdout.contains(secret) && !self.stderr.contains(secret),
+                "a secret leaked:\n--- stdout\n{}\n--- stderr\n{}",
+                self.stdout,
+                self.stderr
+            );
+        }
+    }
+
     /// The first line of stdout containing `needle`; panics with stdout when
     /// there is none.
     #[track_caller]

@@ -370,12 +370,7 @@ pub fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> super::Run {
     ];
     vars.extend_from_slice(env);
     let run = super::onramp_dir_env(Some(dir), args, &vars);
-    assert!(
-        !run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN),
-        "the token leaked:\n--- stdout\n{}\n--- stderr\n{}",
-        run.stdout,
-        run.stderr
-    );
+    run.assert_hides(&[TOKEN]);
     run
 }
 
