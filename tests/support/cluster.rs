@@ -297,6 +297,8 @@ pub async fn client_for(path: &std::path::Path) -> Client {
 /// `$name::apiserver` on the real kube-apiserver holding the same
 /// scenario, listed as ignored when this build has no real API server.
 ///
+/// `on_both!(async NAME, SCENARIO)` does the same for an `async fn(&Cluster)`.
+///
 /// `on_both!(NAME)` alone declares a `fn(Target)` test that starts its
 /// clusters itself (an RBAC test needs a fresh one per identity).
 // The benchmarks share the test support without declaring tests.
@@ -318,6 +320,27 @@ macro_rules! on_both {
             )]
             fn apiserver() {
                 super::$name(Target::ApiServer);
+            }
+        }
+    };
+    (async $name:ident, $scenario:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            use $crate::support::cluster::{Cluster, Target};
+
+            #[tokio::test]
+            async fn standin() {
+                super::$name(&Cluster::start($scenario, Target::StandIn)).await;
+            }
+
+            #[tokio::test]
+            #[cfg_attr(
+                not(apiserver),
+                ignore = "needs the real kube-apiserver and etcd: run `make deps` (ONRAMP_TEST_APISERVER=off turns these off)"
+            )]
+            async fn apiserver() {
+                super::$name(&Cluster::start($scenario, Target::ApiServer)).await;
             }
         }
     };
