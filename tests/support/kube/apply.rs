@@ -203,14 +203,7 @@ fn typed_patch(schemas: &Schemas, req: &Apply<'_>) -> Result<(), Failure> {
         .nth(1)
         .and_then(|rest| rest.split(':').next())
         .unwrap_or_default();
-    let pointer = format!(
-        "/{}",
-        wrong
-            .field
-            .replace('.', "/")
-            .replace('[', "/")
-            .replace(']', "")
-    );
+    let pointer = format!("/{}", wrong.field.replace(['.', '['], "/").replace(']', ""));
     let value = match req.body.pointer(&pointer) {
         Some(Value::String(text)) => text.clone(),
         Some(other) => other.to_string(),
