@@ -1,5 +1,5 @@
 //! The app read from the live cluster (no `-f`), against the Kubernetes
-//! stand-in: the plan equals the plan of the same app's manifests, monitors
+//! stand-in and the real kube-apiserver (`on_both!`): the plan equals the plan of the same app's manifests, monitors
 //! and rules carry the labels the cluster's Prometheus selects on, the plan
 //! warns when nothing would select them, and Prometheus is reached through
 //! the API server's service proxy. Reads stay in the app's namespace.

@@ -111,7 +111,7 @@ const LOG_ONLY: [(&str, &str); 3] = [
 #[test]
 #[cfg_attr(
     not(apiserver),
-    ignore = "needs the real kube-apiserver and etcd: run `make deps` (ONRAMP_TEST_APISERVER=off turns these off)"
+    ignore = "the real kube-apiserver tier is off (ONRAMP_TEST_APISERVER=off) or not built (run `make deps`)"
 )]
 fn every_troubleshoot_fixture_has_the_standins_first_finding_on_the_real_api_server() {
     for case in CASES {
@@ -134,7 +134,7 @@ fn every_troubleshoot_fixture_has_the_standins_first_finding_on_the_real_api_ser
 #[test]
 #[cfg_attr(
     not(apiserver),
-    ignore = "needs the real kube-apiserver and etcd: run `make deps` (ONRAMP_TEST_APISERVER=off turns these off)"
+    ignore = "the real kube-apiserver tier is off (ONRAMP_TEST_APISERVER=off) or not built (run `make deps`)"
 )]
 fn the_real_api_server_cannot_serve_a_log_without_a_node() {
     let real = Cluster::start(Scenario::Troubleshoot("crashloop"), Target::ApiServer);

@@ -1,4 +1,5 @@
-//! `onramp detect` and `onramp rbac` against the Kubernetes stand-in: what a
+//! `onramp detect` and `onramp rbac` against the Kubernetes stand-in (and,
+//! with `on_both!`, the real kube-apiserver): what a
 //! user reads about the cluster's monitoring stack, what `--write` saves,
 //! and every way reaching the cluster fails (exit statuses and messages,
 //! never the token).

@@ -3,8 +3,10 @@
 //! hides what the server said. They pin the behaviour of the real
 //! kube-apiserver that onramp relies on.
 //!
-//! With `ONRAMP_TEST_KUBECONFIG` set, the tests that need no stand-in
-//! control run against that cluster instead (a kind cluster from `make
+//! The tests that need no stand-in control are declared with `on_both!`:
+//! they also run against the real kube-apiserver (`NAME::apiserver`, see
+//! `support::cluster`). With `ONRAMP_TEST_KUBECONFIG` set, their stand-in
+//! half runs against that cluster instead (a kind cluster from `make
 //! demo`: kube-prometheus-stack and the shop), creating only objects named
 //! `onramp-standin-test-*` and deleting them; tests named `…_standin_only`
 //! then print why they skip.

@@ -316,7 +316,7 @@ macro_rules! on_both {
             #[test]
             #[cfg_attr(
                 not(apiserver),
-                ignore = "needs the real kube-apiserver and etcd: run `make deps` (ONRAMP_TEST_APISERVER=off turns these off)"
+                ignore = "the real kube-apiserver tier is off (ONRAMP_TEST_APISERVER=off) or not built (run `make deps`)"
             )]
             fn apiserver() {
                 super::$name(Target::ApiServer);
@@ -337,7 +337,7 @@ macro_rules! on_both {
             #[tokio::test]
             #[cfg_attr(
                 not(apiserver),
-                ignore = "needs the real kube-apiserver and etcd: run `make deps` (ONRAMP_TEST_APISERVER=off turns these off)"
+                ignore = "the real kube-apiserver tier is off (ONRAMP_TEST_APISERVER=off) or not built (run `make deps`)"
             )]
             async fn apiserver() {
                 super::$name(&Cluster::start($scenario, Target::ApiServer)).await;
@@ -358,7 +358,7 @@ macro_rules! on_both {
             #[test]
             #[cfg_attr(
                 not(apiserver),
-                ignore = "needs the real kube-apiserver and etcd: run `make deps` (ONRAMP_TEST_APISERVER=off turns these off)"
+                ignore = "the real kube-apiserver tier is off (ONRAMP_TEST_APISERVER=off) or not built (run `make deps`)"
             )]
             fn apiserver() {
                 super::$name(&Cluster::start($scenario, Target::ApiServer));

@@ -1,5 +1,8 @@
 //! A strict Kubernetes API server stand-in, for the tests of everything
-//! onramp does with a cluster (no API server can run on our machines).
+//! onramp does with a cluster. The real kube-apiserver (`support::apiserver`)
+//! runs the same tests where it can (`support::cluster`); what only the
+//! stand-in can do — pod logs, the service proxy to a loopback server, RBAC
+//! rules set in place, its request log — stays here.
 //!
 //! Owns: TLS with a throw-away CA and a real kubeconfig file; bearer-token
 //! authentication (401) and optional RBAC rules (403 worded as the RBAC
