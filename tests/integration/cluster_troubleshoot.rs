@@ -93,56 +93,62 @@ fn troubleshoot_works_with_exactly_the_rules_onramp_rbac_troubleshoot_prints(tar
 }
 on_both!(troubleshoot_works_with_exactly_the_rules_onramp_rbac_troubleshoot_prints);
 
-/// The cases whose cause the stand-in reads in a previous log, and the
-/// first finding without it: the crash by its exit code, the readiness
-/// without the dependency it waits for.
-const LOG_ONLY: [(&str, &str); 3] = [
-    (
-        "crashloop",
-        "Container checkout crash-loops: exit code 1 (Error)",
-    ),
-    ("never-ready", "Container checkout runs but is not ready"),
-    (
-        "rollout-stuck",
-        "New version fails: Container checkout crash-loops: exit code 2 (Error)",
-    ),
-];
+/// On the real kube-apiserver only (`…::apiserver::…` like the `on_both!`
+/// halves, so one filter runs the whole tier).
+mod apiserver {
+    use super::*;
 
-#[test]
-#[cfg_attr(
-    not(apiserver),
-    ignore = "the real kube-apiserver tier is off (ONRAMP_TEST_APISERVER=off) or not built (run `make deps`)"
-)]
-fn every_troubleshoot_fixture_has_the_standins_first_finding_on_the_real_api_server() {
-    for case in CASES {
-        let scenario = Scenario::Troubleshoot(case);
-        let standin = Cluster::start(scenario, Target::StandIn);
-        let run = troubleshoot(&standin, &standin.kubeconfig());
-        let expected = report(&run);
-        let real = Cluster::start(scenario, Target::ApiServer);
-        let real_run = troubleshoot(&real, &real.kubeconfig());
-        assert_eq!(real_run.status, run.status, "{case}: {}", real_run.stderr);
-        let found = report(&real_run);
-        let title = &found["findings"][0]["title"];
-        match LOG_ONLY.iter().find(|(c, _)| *c == case) {
-            Some((_, without_log)) => assert_eq!(title, without_log, "{case}"),
-            None => assert_eq!(title, &expected["findings"][0]["title"], "{case}"),
+    /// The cases whose cause the stand-in reads in a previous log, and the
+    /// first finding without it: the crash by its exit code, the readiness
+    /// without the dependency it waits for.
+    const LOG_ONLY: [(&str, &str); 3] = [
+        (
+            "crashloop",
+            "Container checkout crash-loops: exit code 1 (Error)",
+        ),
+        ("never-ready", "Container checkout runs but is not ready"),
+        (
+            "rollout-stuck",
+            "New version fails: Container checkout crash-loops: exit code 2 (Error)",
+        ),
+    ];
+
+    #[test]
+    #[cfg_attr(
+        not(apiserver),
+        ignore = "the real kube-apiserver tier is off (ONRAMP_TEST_APISERVER=off) or not built (run `make deps`)"
+    )]
+    fn every_troubleshoot_fixture_has_the_standins_first_finding_on_the_real_api_server() {
+        for case in CASES {
+            let scenario = Scenario::Troubleshoot(case);
+            let standin = Cluster::start(scenario, Target::StandIn);
+            let run = troubleshoot(&standin, &standin.kubeconfig());
+            let expected = report(&run);
+            let real = Cluster::start(scenario, Target::ApiServer);
+            let real_run = troubleshoot(&real, &real.kubeconfig());
+            assert_eq!(real_run.status, run.status, "{case}: {}", real_run.stderr);
+            let found = report(&real_run);
+            let title = &found["findings"][0]["title"];
+            match LOG_ONLY.iter().find(|(c, _)| *c == case) {
+                Some((_, without_log)) => assert_eq!(title, without_log, "{case}"),
+                None => assert_eq!(title, &expected["findings"][0]["title"], "{case}"),
+            }
         }
     }
-}
 
-#[test]
-#[cfg_attr(
-    not(apiserver),
-    ignore = "the real kube-apiserver tier is off (ONRAMP_TEST_APISERVER=off) or not built (run `make deps`)"
-)]
-fn the_real_api_server_cannot_serve_a_log_without_a_node() {
-    let real = Cluster::start(Scenario::Troubleshoot("crashloop"), Target::ApiServer);
-    let Cluster::ApiServer(server) = &real else {
-        unreachable!("started as a real API server")
-    };
-    let (code, body) =
-        server.get("/api/v1/namespaces/shop/pods/checkout-5c7d9b8f4d-h8xkq/log?previous=true");
-    eprintln!("{code} {body}");
-    assert!(code >= 400, "{code} {body}");
+    #[test]
+    #[cfg_attr(
+        not(apiserver),
+        ignore = "the real kube-apiserver tier is off (ONRAMP_TEST_APISERVER=off) or not built (run `make deps`)"
+    )]
+    fn the_real_api_server_cannot_serve_a_log_without_a_node() {
+        let real = Cluster::start(Scenario::Troubleshoot("crashloop"), Target::ApiServer);
+        let Cluster::ApiServer(server) = &real else {
+            unreachable!("started as a real API server")
+        };
+        let (code, body) =
+            server.get("/api/v1/namespaces/shop/pods/checkout-5c7d9b8f4d-h8xkq/log?previous=true");
+        eprintln!("{code} {body}");
+        assert!(code >= 400, "{code} {body}");
+    }
 }
