@@ -4,7 +4,10 @@
 # What the tests need from the OS: the real Prometheus server and promtool;
 # and the real Helm engine for the chart tests (charts/shop): Helm 4 as a
 # Python library, PyPI package helm-python-sdk (import helm_python). A Debian
-# system Python refuses pip installs without --break-system-packages.
+# system Python refuses pip installs without --break-system-packages. Built
+# once with Go into ~/.cache/onramp-test: Prometheus 3 beside Debian's 2.42
+# (tests/tools/build-prometheus3.sh), and the real Kubernetes API server,
+# kube-apiserver with etcd from Debian's etcd-server (tests/tools/build-kube-apiserver.sh).
 deps:
 	@command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || { \
 	  echo "installing prometheus and promtool (Debian package prometheus)"; \
@@ -17,15 +20,18 @@ deps:
 	  echo "installing helm-python-sdk (PyPI)"; \
 	  python3 -m pip install -q helm-python-sdk 2>/dev/null || \
 	  python3 -m pip install -q --break-system-packages helm-python-sdk; }
+	@./tests/tools/build-kube-apiserver.sh
 
 # Onboard the bundled demo app from its manifests, without any cluster.
 demo:
 	cargo run -q --bin onramp -- codify checkout -f examples/shop/k8s/checkout.yaml --out out/checkout
 
 # Every test tier that runs on this machine: unit, integration (the real
-# Prometheus and promtool, the strict Grafana stand-in), the demo shop.
+# Prometheus and promtool 2.42 and 3.x, the strict Grafana stand-in, the Kubernetes
+# stand-in and the real kube-apiserver that `deps` built), the demo shop.
+# ONRAMP_TEST_APISERVER=off lists the real API server's tests as ignored.
 test: deps
-	cargo test --workspace --lib --bins --tests
+	ONRAMP_TEST_APISERVER=$${ONRAMP_TEST_APISERVER:-auto} cargo test --workspace --lib --bins --tests
 
 # The kind end-to-end suite (needs Docker, kind, kubectl, helm; CI runs it in
 # .github/workflows/e2e-kind.yml): the demo cluster, the Grafana and Kubernetes

@@ -1,4 +1,5 @@
-//! `onramp detect` and `onramp rbac` against the Kubernetes stand-in: what a
+//! `onramp detect` and `onramp rbac` against the Kubernetes stand-in (and,
+//! with `on_both!`, the real kube-apiserver): what a
 //! user reads about the cluster's monitoring stack, what `--write` saves,
 //! and every way reaching the cluster fails (exit statuses and messages,
 //! never the token).
@@ -7,6 +8,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use crate::support::cluster::{Cluster, Target, assert_refused, on_both, strings};
 use crate::support::kube::{Rule, Scenario, Standin, TOKEN};
 use crate::support::{Run, onramp_dir_env, read, yaml_documents};
 
@@ -16,16 +18,20 @@ pub(crate) fn detect_in(dir: &Path, args: &[&str]) -> Run {
 }
 
 /// Runs `onramp detect --kubeconfig KUBECONFIG ARGS` in a fresh folder.
-fn detect(standin: &Standin, extra: &[&str]) -> Run {
+fn detect(cluster: &Cluster, extra: &[&str]) -> Run {
+    detect_as(cluster, &cluster.kubeconfig(), extra)
+}
+
+/// [`detect`] with the identity of `kubeconfig`.
+fn detect_as(cluster: &Cluster, kubeconfig: &Path, extra: &[&str]) -> Run {
     let dir = tempfile::tempdir().expect("temp dir");
-    let kubeconfig = standin.kubeconfig();
     let mut args = vec![
         "detect",
         "--kubeconfig",
         kubeconfig.to_str().expect("utf-8"),
     ];
     args.extend_from_slice(extra);
-    detect_in(dir.path(), &args)
+    cluster.run_checked(detect_in(dir.path(), &args))
 }
 
 #[track_caller]
@@ -38,10 +44,8 @@ fn assert_no_token(run: &Run) {
     );
 }
 
-#[test]
-fn kube_prometheus_stack_reports_the_release_label_and_the_sidecar_label() {
-    let standin = Standin::start(Scenario::KubePrometheusStack);
-    let run = detect(&standin, &[]);
+fn kube_prometheus_stack_reports_the_release_label_and_the_sidecar_label(cluster: &Cluster) {
+    let run = detect(cluster, &[]);
     run.expect_status(0);
     assert!(
         run.stdout_line("Prometheus Operator")
@@ -82,6 +86,9 @@ fn kube_prometheus_stack_reports_the_release_label_and_the_sidecar_label() {
             .ends_with("onramp detect --write")
     );
     // Label selectors and names only: never every pod, deployment or service.
+    let Some(standin) = cluster.standin() else {
+        return;
+    };
     for everything in [
         "/api/v1/pods",
         "/api/v1/services",
@@ -99,11 +106,13 @@ fn kube_prometheus_stack_reports_the_release_label_and_the_sidecar_label() {
     }
     assert_eq!(standin.requests_to("/api/v1/pods"), 0);
 }
+on_both!(
+    kube_prometheus_stack_reports_the_release_label_and_the_sidecar_label,
+    Scenario::KubePrometheusStack
+);
 
-#[test]
-fn output_json_carries_the_selectors_the_sidecar_and_the_services() {
-    let standin = Standin::start(Scenario::KubePrometheusStack);
-    let run = detect(&standin, &["--output", "json"]);
+fn output_json_carries_the_selectors_the_sidecar_and_the_services(cluster: &Cluster) {
+    let run = detect(cluster, &["--output", "json"]);
     run.expect_status(0);
     let json: Value = serde_json::from_str(&run.stdout).expect("stdout is JSON");
     assert_eq!(json["operator"]["group"], "monitoring.coreos.com");
@@ -129,12 +138,14 @@ fn output_json_carries_the_selectors_the_sidecar_and_the_services() {
     assert_eq!(grafana["sidecar"]["folder_annotation"], "grafana_folder");
     assert_eq!(grafana["service"]["port"], 80);
 }
+on_both!(
+    output_json_carries_the_selectors_the_sidecar_and_the_services,
+    Scenario::KubePrometheusStack
+);
 
-#[test]
-fn write_saves_onramp_yaml_and_refuses_to_change_a_hand_edited_one() {
-    let standin = Standin::start(Scenario::KubePrometheusStack);
+fn write_saves_onramp_yaml_and_refuses_to_change_a_hand_edited_one(cluster: &Cluster) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let kubeconfig = standin.kubeconfig();
+    let kubeconfig = cluster.kubeconfig();
     let args = [
         "detect",
         "--kubeconfig",
@@ -225,11 +236,13 @@ fn write_saves_onramp_yaml_and_refuses_to_change_a_hand_edited_one() {
     assert_eq!(forced[0]["labels"]["release"], "kube-prometheus-stack");
     assert_eq!(forced[0]["needs"], serde_json::json!(["latency"]));
 }
+on_both!(
+    write_saves_onramp_yaml_and_refuses_to_change_a_hand_edited_one,
+    Scenario::KubePrometheusStack
+);
 
-#[test]
-fn without_the_operator_detect_says_so_and_points_at_the_plain_prometheus_path() {
-    let standin = Standin::start(Scenario::NoOperator);
-    let run = detect(&standin, &[]);
+fn without_the_operator_detect_says_so_and_points_at_the_plain_prometheus_path(cluster: &Cluster) {
+    let run = detect(cluster, &[]);
     run.expect_status(0);
     assert!(
         run.stdout_line("Prometheus Operator")
@@ -239,12 +252,18 @@ fn without_the_operator_detect_says_so_and_points_at_the_plain_prometheus_path()
         run.stdout_line("--prometheus-config-dir").trim()
             == "onramp apply APP -n NAMESPACE -f MANIFESTS --prometheus-config-dir DIR"
     );
-    assert_eq!(
-        standin.requests_to("/apis/monitoring.coreos.com/v1/prometheuses"),
-        0,
-        "no Prometheus resources are asked for without the Operator"
-    );
+    if let Some(standin) = cluster.standin() {
+        assert_eq!(
+            standin.requests_to("/apis/monitoring.coreos.com/v1/prometheuses"),
+            0,
+            "no Prometheus resources are asked for without the Operator"
+        );
+    }
 }
+on_both!(
+    without_the_operator_detect_says_so_and_points_at_the_plain_prometheus_path,
+    Scenario::NoOperator
+);
 
 /// The rules `onramp rbac COMMAND` prints: (verbs, group, resource).
 pub(crate) fn printed_rules_of(command: &str) -> Vec<(Vec<String>, String, String)> {
@@ -258,13 +277,6 @@ pub(crate) fn printed_rules_of(command: &str) -> Vec<(Vec<String>, String, Strin
         .expect("rules")
         .iter()
         .map(|r| {
-            let strings = |v: &Value| -> Vec<String> {
-                v.as_array()
-                    .expect("a list")
-                    .iter()
-                    .map(|s| s.as_str().expect("a string").to_string())
-                    .collect()
-            };
             (
                 strings(&r["verbs"]),
                 strings(&r["apiGroups"])[0].clone(),
@@ -285,8 +297,7 @@ pub(crate) fn as_rules(printed: &[(Vec<String>, String, String)]) -> Vec<Rule> {
         .collect()
 }
 
-#[test]
-fn detect_works_with_exactly_the_rules_onramp_rbac_prints() {
+fn detect_works_with_exactly_the_rules_onramp_rbac_prints(target: Target) {
     let printed = printed_rules_of("detect");
     assert_eq!(
         printed,
@@ -304,29 +315,23 @@ fn detect_works_with_exactly_the_rules_onramp_rbac_prints() {
             ),
         ]
     );
-    let standin = Standin::start(Scenario::KubePrometheusStack);
-    standin.set_rbac(as_rules(&printed));
-    let run = detect(&standin, &[]);
+    let cluster = Cluster::start(Scenario::KubePrometheusStack, target);
+    let granted = cluster.grant(&crate::kube_apply::printed_roles(&["detect"]));
+    let run = detect_as(&cluster, &granted, &[]);
     run.expect_status(0);
     assert!(run.stdout.contains("labels release=kube-prometheus-stack"));
 }
+on_both!(detect_works_with_exactly_the_rules_onramp_rbac_prints);
 
-#[test]
-fn a_refused_list_names_the_verb_the_resource_the_namespace_and_the_rbac_line() {
-    let without_prometheuses: Vec<_> = printed_rules_of("detect")
-        .into_iter()
-        .filter(|(_, _, resource)| resource != "prometheuses")
-        .collect();
-    let standin = Standin::start(Scenario::KubePrometheusStack);
-    standin.set_rbac(as_rules(&without_prometheuses));
-    let run = detect(&standin, &[]);
-    run.expect_status(4);
-    assert!(
-        run.stderr.contains(
-            "refused to let onramp list prometheuses.monitoring.coreos.com in all namespaces"
-        ),
-        "{}",
-        run.stderr
+fn a_refused_list_names_the_verb_the_resource_the_namespace_and_the_rbac_line(target: Target) {
+    let roles = crate::kube_apply::printed_roles(&["detect"]);
+    let cluster = Cluster::start(Scenario::KubePrometheusStack, target);
+    let granted = cluster.grant(&crate::kube_apply::without(&roles, "list", "prometheuses"));
+    let run = detect_as(&cluster, &granted, &[]);
+    assert_refused(
+        &run,
+        "list prometheuses.monitoring.coreos.com in all namespaces",
+        "detect",
     );
     assert!(
         run.stderr
@@ -338,6 +343,7 @@ fn a_refused_list_names_the_verb_the_resource_the_namespace_and_the_rbac_line() 
         run.stdout
     );
 }
+on_both!(a_refused_list_names_the_verb_the_resource_the_namespace_and_the_rbac_line);
 
 #[test]
 fn no_kubeconfig_says_where_onramp_looked_and_how_to_point_at_one() {
@@ -354,8 +360,8 @@ fn no_kubeconfig_says_where_onramp_looked_and_how_to_point_at_one() {
 
 #[test]
 fn an_unknown_context_lists_the_kubeconfig_s_contexts() {
-    let standin = Standin::start(Scenario::KubePrometheusStack);
-    let run = detect(&standin, &["--context", "prod"]);
+    let cluster = Cluster::new(Scenario::KubePrometheusStack);
+    let run = detect(&cluster, &["--context", "prod"]);
     run.expect_status(2);
     assert!(
         run.stderr
@@ -423,12 +429,10 @@ fn a_rejected_token_exits_with_the_credentials_status_and_never_shows() {
     );
 }
 
-#[test]
-fn verbose_logs_every_request_without_the_token() {
-    let standin = Standin::start(Scenario::KubePrometheusStack);
-    let run = detect(&standin, &["-v"]);
+fn verbose_logs_every_request_without_the_token(cluster: &Cluster) {
+    let run = detect(cluster, &["-v"]);
     run.expect_status(0);
-    let url = standin.url();
+    let url = cluster.url();
     assert!(
         run.stderr.contains(&format!("GET {url}/apis -> 200 in ")),
         "{}",
@@ -449,8 +453,14 @@ fn verbose_logs_every_request_without_the_token() {
         .lines()
         .filter(|l| l.contains(&format!("GET {url}")))
         .count();
-    assert_eq!(logged, standin.request_log().len(), "one line per request");
+    if let Some(standin) = cluster.standin() {
+        assert_eq!(logged, standin.request_log().len(), "one line per request");
+    }
 }
+on_both!(
+    verbose_logs_every_request_without_the_token,
+    Scenario::KubePrometheusStack
+);
 
 #[test]
 fn kubeconfig_comes_from_the_environment_and_context_picks_one_of_its_contexts() {

@@ -1,4 +1,5 @@
-//! `onramp apply --cluster` against the Kubernetes stand-in: server-side
+//! `onramp apply --cluster` against the Kubernetes stand-in and the real
+//! kube-apiserver (`support::cluster`): server-side
 //! apply as field manager `onramp`, idempotent to the `resourceVersion`,
 //! the server's dry run, conflicts with another field manager, forbidden
 //! requests, and pruning only what onramp owns for this app. Every applied
@@ -6,7 +7,8 @@
 
 use serde_json::{Value, json};
 
-use crate::support::kube::{Rule, Scenario, Standin};
+use crate::support::cluster::{Cluster, Target, assert_refused, on_both};
+use crate::support::kube::Scenario;
 use crate::support::{Run, repo_path};
 
 /// The demo shop's checkout manifests.
@@ -18,15 +20,24 @@ fn checkout() -> String {
 
 /// `onramp apply checkout -n shop -f checkout.yaml --cluster ARGS` against
 /// the stand-in, with the kube-prometheus-stack release label.
-fn apply(standin: &Standin, extra: &[&str]) -> Run {
+pub(crate) fn apply(cluster: &Cluster, extra: &[&str]) -> Run {
     let manifests = checkout();
-    apply_from(standin, &["-f", &manifests, "--cluster"], extra)
+    apply_from(cluster, &["-f", &manifests, "--cluster"], extra)
 }
 
-/// `onramp apply checkout -n shop SOURCE ARGS` against the stand-in.
-fn apply_from(standin: &Standin, source: &[&str], extra: &[&str]) -> Run {
+/// `onramp apply checkout -n shop SOURCE ARGS` against the cluster.
+fn apply_from(cluster: &Cluster, source: &[&str], extra: &[&str]) -> Run {
+    apply_as(cluster, &cluster.kubeconfig(), source, extra)
+}
+
+/// [`apply_from`] with the identity of `kubeconfig`.
+fn apply_as(
+    cluster: &Cluster,
+    kubeconfig: &std::path::Path,
+    source: &[&str],
+    extra: &[&str],
+) -> Run {
     let dir = tempfile::tempdir().expect("temp dir");
-    let kubeconfig = standin.kubeconfig();
     let mut args = vec!["apply", "checkout", "-n", "shop"];
     args.extend_from_slice(source);
     args.extend_from_slice(&[
@@ -36,7 +47,7 @@ fn apply_from(standin: &Standin, source: &[&str], extra: &[&str]) -> Run {
         kubeconfig.to_str().expect("utf-8"),
     ]);
     args.extend_from_slice(extra);
-    crate::support::kube::run(dir.path(), &args)
+    cluster.run(dir.path(), &args)
 }
 
 fn resource_version(object: &Value) -> String {
@@ -59,18 +70,18 @@ const OBJECTS: [(&str, &str, &str); 5] = [
     ),
 ];
 
-fn stored(standin: &Standin, (api_version, kind, name): (&str, &str, &str)) -> Option<Value> {
-    standin.object(api_version, kind, "shop", name)
+fn stored(cluster: &Cluster, (api_version, kind, name): (&str, &str, &str)) -> Option<Value> {
+    cluster.object(api_version, kind, "shop", name)
 }
 
-#[test]
-fn apply_gives_monitors_and_rules_the_release_label_and_a_second_run_changes_nothing() {
-    let standin = Standin::start(Scenario::KubePrometheusStack);
-    let first = apply(&standin, &[]);
+fn apply_gives_monitors_and_rules_the_release_label_and_a_second_run_changes_nothing(
+    cluster: &Cluster,
+) {
+    let first = apply(cluster, &[]);
     first.expect_status(0);
     assert_eq!(
         first.stdout_line("Kubernetes namespace"),
-        "Kubernetes namespace shop (context standin):"
+        format!("Kubernetes namespace shop (context {}):", cluster.context())
     );
     for (_, kind, name) in OBJECTS {
         assert_eq!(
@@ -80,7 +91,7 @@ fn apply_gives_monitors_and_rules_the_release_label_and_a_second_run_changes_not
     }
     let mut versions = Vec::new();
     for object in OBJECTS {
-        let live = stored(&standin, object).expect("applied");
+        let live = stored(cluster, object).expect("applied");
         let labels = &live["metadata"]["labels"];
         assert_eq!(labels["app.kubernetes.io/managed-by"], "onramp");
         assert_eq!(labels["onramp.dev/app"], "checkout");
@@ -102,7 +113,7 @@ fn apply_gives_monitors_and_rules_the_release_label_and_a_second_run_changes_not
         versions.push(resource_version(&live));
     }
 
-    let second = apply(&standin, &[]);
+    let second = apply(cluster, &[]);
     second.expect_status(0);
     for (_, kind, name) in OBJECTS {
         assert_eq!(
@@ -112,42 +123,49 @@ fn apply_gives_monitors_and_rules_the_release_label_and_a_second_run_changes_not
     }
     let again: Vec<String> = OBJECTS
         .iter()
-        .map(|o| resource_version(&stored(&standin, *o).expect("still there")))
+        .map(|o| resource_version(&stored(cluster, *o).expect("still there")))
         .collect();
     assert_eq!(again, versions, "a second apply changed a resourceVersion");
 }
+on_both!(
+    apply_gives_monitors_and_rules_the_release_label_and_a_second_run_changes_nothing,
+    Scenario::KubePrometheusStack
+);
 
-#[test]
-fn dry_run_reports_what_would_change_and_stores_nothing() {
-    let standin = Standin::start(Scenario::KubePrometheusStack);
-    let run = apply(&standin, &["--dry-run"]);
+fn dry_run_reports_what_would_change_and_stores_nothing(cluster: &Cluster) {
+    let run = apply(cluster, &["--dry-run"]);
     run.expect_status(0);
     assert_eq!(
         run.stdout_line("Kubernetes namespace"),
-        "Kubernetes namespace shop (context standin, server dry run: nothing stored):"
+        format!(
+            "Kubernetes namespace shop (context {}, server dry run: nothing stored):",
+            cluster.context()
+        )
     );
     assert_eq!(
         run.stdout_line(" ServiceMonitor checkout").trim(),
         "created     ServiceMonitor checkout"
     );
     for object in OBJECTS {
-        assert_eq!(stored(&standin, object), None, "{object:?} was stored");
+        assert_eq!(stored(cluster, object), None, "{object:?} was stored");
     }
 
-    assert!(
-        standin
-            .request_log()
-            .iter()
-            .filter(|r| r.starts_with("PATCH "))
-            .all(|r| r.contains("dryRun=All")),
-        "{:#?}",
-        standin.request_log()
-    );
+    if let Some(standin) = cluster.standin() {
+        assert!(
+            standin
+                .request_log()
+                .iter()
+                .filter(|r| r.starts_with("PATCH "))
+                .all(|r| r.contains("dryRun=All")),
+            "{:#?}",
+            standin.request_log()
+        );
+    }
 
     // Over objects that exist: what would change, change and go — nothing does.
-    apply(&standin, &[]).expect_status(0);
-    let before: Vec<Option<Value>> = OBJECTS.iter().map(|o| stored(&standin, *o)).collect();
-    let run = apply(&standin, &["--dry-run", "--need", "service-health"]);
+    apply(cluster, &[]).expect_status(0);
+    let before: Vec<Option<Value>> = OBJECTS.iter().map(|o| stored(cluster, *o)).collect();
+    let run = apply(cluster, &["--dry-run", "--need", "service-health"]);
     run.expect_status(0);
     assert_eq!(
         run.stdout_line(" PrometheusRule checkout").trim(),
@@ -161,17 +179,27 @@ fn dry_run_reports_what_would_change_and_stores_nothing() {
         run.stdout_line("checkout-troubleshooting-dashboard").trim(),
         "pruned      ConfigMap checkout-troubleshooting-dashboard"
     );
-    let after: Vec<Option<Value>> = OBJECTS.iter().map(|o| stored(&standin, *o)).collect();
-    assert_eq!(after, before, "a dry run changed the cluster");
+    for (object, before) in OBJECTS.iter().zip(before) {
+        let after = stored(cluster, *object);
+        assert_eq!(
+            after.as_ref().map(|o| &o["metadata"]),
+            before.as_ref().map(|o| &o["metadata"]),
+            "a dry run changed {object:?}"
+        );
+        assert_eq!(after, before, "a dry run changed {object:?}");
+    }
 }
+on_both!(
+    dry_run_reports_what_would_change_and_stores_nothing,
+    Scenario::KubePrometheusStack
+);
 
-#[test]
-fn a_monitor_created_with_kubectl_is_a_conflict_naming_the_manager_and_fields_and_stays_untouched()
-{
-    let standin = Standin::start(Scenario::ForeignMonitor);
+fn a_monitor_created_with_kubectl_is_a_conflict_naming_the_manager_and_fields_and_stays_untouched(
+    cluster: &Cluster,
+) {
     let monitor = OBJECTS[0];
-    let before = stored(&standin, monitor).expect("the foreign monitor");
-    let run = apply(&standin, &[]);
+    let before = stored(cluster, monitor).expect("the foreign monitor");
+    let run = apply(cluster, &[]);
     run.expect_status(1);
     assert_eq!(
         run.stdout_line(" ServiceMonitor checkout").trim(),
@@ -179,7 +207,7 @@ fn a_monitor_created_with_kubectl_is_a_conflict_naming_the_manager_and_fields_an
     );
     assert_eq!(
         run.stdout_line("fields owned by").trim(),
-        "fields owned by field manager \"kubectl-client-side-apply\": .spec.endpoints"
+        "fields owned by field manager \"kubectl-client-side-apply\": .spec.endpoints, .spec.selector"
     );
     assert!(
         run.stdout.contains("run again with --force-conflicts"),
@@ -187,12 +215,12 @@ fn a_monitor_created_with_kubectl_is_a_conflict_naming_the_manager_and_fields_an
         run.stdout
     );
     assert_eq!(
-        stored(&standin, monitor),
+        stored(cluster, monitor),
         Some(before),
         "the monitor changed"
     );
 
-    let forced = apply(&standin, &["--force-conflicts"]);
+    let forced = apply(cluster, &["--force-conflicts"]);
     forced.expect_status(0);
     assert_eq!(
         forced.stdout_line(" ServiceMonitor checkout").trim(),
@@ -203,7 +231,7 @@ fn a_monitor_created_with_kubectl_is_a_conflict_naming_the_manager_and_fields_an
             .stdout
             .contains("--force-conflicts: fields other field managers owned")
     );
-    let live = stored(&standin, monitor).expect("the monitor");
+    let live = stored(cluster, monitor).expect("the monitor");
     assert_eq!(
         live["metadata"]["labels"]["release"],
         "kube-prometheus-stack"
@@ -226,93 +254,93 @@ fn a_monitor_created_with_kubectl_is_a_conflict_naming_the_manager_and_fields_an
         "{owners:?}"
     );
 }
+on_both!(
+    a_monitor_created_with_kubectl_is_a_conflict_naming_the_manager_and_fields_and_stays_untouched,
+    Scenario::ForeignMonitor
+);
 
-/// The rules `onramp rbac apply -n shop` prints, as the stand-in's RBAC
-/// rules: the ClusterRole's everywhere, the Role's in its namespace.
-fn rules_of_rbac_apply() -> Vec<Rule> {
-    let run = crate::support::onramp(&["rbac", "apply", "-n", "shop"]);
+/// The roles `onramp rbac ARGS` prints.
+pub(crate) fn printed_roles(args: &[&str]) -> Vec<Value> {
+    let mut all = vec!["rbac"];
+    all.extend_from_slice(args);
+    let run = crate::support::onramp(&all);
     run.expect_status(0);
-    let roles = crate::support::yaml_documents(&run.stdout);
+    crate::support::yaml_documents(&run.stdout)
+}
+
+/// `roles` without `verb` on `resource` (of any group): one rule taken away.
+pub(crate) fn without(roles: &[Value], verb: &str, resource: &str) -> Vec<Value> {
+    let mut roles = roles.to_vec();
+    for role in &mut roles {
+        for rule in role["rules"].as_array_mut().expect("rules") {
+            if rule["resources"][0] == resource {
+                rule["verbs"]
+                    .as_array_mut()
+                    .expect("verbs")
+                    .retain(|v| v != verb);
+            }
+        }
+        role["rules"]
+            .as_array_mut()
+            .expect("rules")
+            .retain(|r| r["verbs"].as_array().is_some_and(|v| !v.is_empty()));
+    }
+    roles
+}
+
+fn apply_works_with_exactly_the_rules_of_onramp_rbac_apply_and_forbidden_names_verb_and_resource(
+    target: Target,
+) {
+    // Without -f the app is read from the cluster, then applied to it.
+    let roles = printed_roles(&["apply", "-n", "shop"]);
     let kinds: Vec<&str> = roles.iter().filter_map(|r| r["kind"].as_str()).collect();
     assert_eq!(kinds, ["ClusterRole", "Role"]);
     assert_eq!(roles[1]["metadata"]["namespace"], "shop");
-    rules_of(&roles)
-}
-
-/// The roles' rules as the stand-in's: a Role's in its namespace.
-fn rules_of(roles: &[Value]) -> Vec<Rule> {
-    roles
-        .iter()
-        .flat_map(|role| {
-            let namespace = role["metadata"]["namespace"].as_str();
-            role["rules"]
-                .as_array()
-                .expect("rules")
-                .iter()
-                .flat_map(move |rule| {
-                    let verbs: Vec<&str> = rule["verbs"]
-                        .as_array()
-                        .expect("verbs")
-                        .iter()
-                        .map(|v| v.as_str().expect("a verb"))
-                        .collect();
-                    let group = rule["apiGroups"][0].as_str().expect("a group");
-                    rule["resources"]
-                        .as_array()
-                        .expect("resources")
-                        .iter()
-                        .map(move |r| {
-                            Rule::new(&verbs, group, r.as_str().expect("a resource"), namespace)
-                        })
-                })
-        })
-        .collect()
-}
-
-#[test]
-fn apply_works_with_exactly_the_rules_of_onramp_rbac_apply_and_forbidden_names_verb_and_resource() {
-    // Without -f the app is read from the cluster, then applied to it.
-    let standin = Standin::start(Scenario::KubePrometheusStack);
-    standin.set_rbac(rules_of_rbac_apply());
-    let run = apply_from(&standin, &[], &[]);
+    let cluster = Cluster::start(Scenario::KubePrometheusStack, target);
+    let granted = cluster.grant(&roles);
+    let run = apply_as(&cluster, &granted, &[], &[]);
     run.expect_status(0);
     assert_eq!(
         run.stdout_line(" ServiceMonitor checkout").trim(),
         "created     ServiceMonitor checkout"
     );
-    assert!(stored(&standin, OBJECTS[0]).is_some());
+    assert!(stored(&cluster, OBJECTS[0]).is_some());
 
     // Without `create`, a new object cannot come into being through apply.
-    let fresh = Standin::start(Scenario::KubePrometheusStack);
-    let reads = crate::support::onramp(&["rbac", "plan"]);
-    let mut rules = rules_of(&crate::support::yaml_documents(&reads.stdout));
-    rules.extend([
-        Rule::new(
-            &["get", "list", "patch", "delete"],
-            "monitoring.coreos.com",
-            "*",
-            Some("shop"),
-        ),
-        Rule::new(
-            &["get", "list", "patch", "delete"],
-            "",
-            "configmaps",
-            Some("shop"),
-        ),
-    ]);
-    fresh.set_rbac(rules);
-    let run = apply(&fresh, &[]);
-    run.expect_status(4);
-    assert!(
-        run.stderr.contains(
-            "refused to let onramp create servicemonitors.monitoring.coreos.com in namespace shop"
-        ),
-        "{}",
-        run.stderr
+    let fresh = Cluster::start(Scenario::KubePrometheusStack, target);
+    let granted = fresh.grant(&without(&roles, "create", "servicemonitors"));
+    let manifests = checkout();
+    let run = apply_as(&fresh, &granted, &["-f", &manifests, "--cluster"], &[]);
+    assert_refused(
+        &run,
+        "create servicemonitors.monitoring.coreos.com in namespace shop",
+        "apply",
     );
-    assert!(run.stderr.contains("onramp rbac apply"), "{}", run.stderr);
     assert_eq!(stored(&fresh, OBJECTS[0]), None);
 }
+on_both!(
+    apply_works_with_exactly_the_rules_of_onramp_rbac_apply_and_forbidden_names_verb_and_resource
+);
+
+fn apply_cluster_wide_works_with_exactly_the_rules_of_onramp_rbac_apply(target: Target) {
+    let roles = printed_roles(&["apply"]);
+    let kinds: Vec<&str> = roles.iter().filter_map(|r| r["kind"].as_str()).collect();
+    assert_eq!(kinds, ["ClusterRole"]);
+    let cluster = Cluster::start(Scenario::KubePrometheusStack, target);
+    let granted = cluster.grant(&roles);
+    let run = apply_as(&cluster, &granted, &[], &[]);
+    run.expect_status(0);
+    assert_eq!(
+        run.stdout_line(" PrometheusRule checkout").trim(),
+        "created     PrometheusRule checkout"
+    );
+
+    let fresh = Cluster::start(Scenario::KubePrometheusStack, target);
+    let granted = fresh.grant(&without(&roles, "list", "deployments"));
+    let run = apply_as(&fresh, &granted, &[], &[]);
+    assert_refused(&run, "list deployments.apps in all namespaces", "apply");
+}
+on_both!(apply_cluster_wide_works_with_exactly_the_rules_of_onramp_rbac_apply);
 
 /// A ConfigMap labelled as `labels` says, in `shop`.
 fn config_map(name: &str, labels: Value) -> Value {
@@ -324,10 +352,8 @@ fn config_map(name: &str, labels: Value) -> Value {
     })
 }
 
-#[test]
-fn prune_deletes_only_onramp_objects_of_this_app_that_the_plan_no_longer_holds() {
-    let standin = Standin::start(Scenario::KubePrometheusStack);
-    apply(&standin, &[]).expect_status(0);
+fn prune_deletes_only_onramp_objects_of_this_app_that_the_plan_no_longer_holds(cluster: &Cluster) {
+    apply(cluster, &[]).expect_status(0);
     let foreign = config_map(
         "checkout-feature-flag-engagement-copy",
         json!({"app.kubernetes.io/name": "checkout", "grafana_dashboard": "1"}),
@@ -336,10 +362,10 @@ fn prune_deletes_only_onramp_objects_of_this_app_that_the_plan_no_longer_holds()
         "cart-service-health-dashboard",
         json!({"app.kubernetes.io/managed-by": "onramp", "onramp.dev/app": "cart"}),
     );
-    standin.insert(vec![foreign]);
-    standin.insert(vec![other_app]);
+    cluster.insert(vec![foreign]);
+    cluster.insert(vec![other_app]);
 
-    let run = apply(&standin, &["--need", "service-health"]);
+    let run = apply(cluster, &["--need", "service-health"]);
     run.expect_status(0);
     for gone in [
         "checkout-troubleshooting-dashboard",
@@ -349,7 +375,7 @@ fn prune_deletes_only_onramp_objects_of_this_app_that_the_plan_no_longer_holds()
             run.stdout_line(gone).trim(),
             format!("pruned      ConfigMap {gone}")
         );
-        assert_eq!(stored(&standin, ("v1", "ConfigMap", gone)), None);
+        assert_eq!(stored(cluster, ("v1", "ConfigMap", gone)), None);
     }
     for kept in [
         "checkout-service-health-dashboard",
@@ -357,7 +383,7 @@ fn prune_deletes_only_onramp_objects_of_this_app_that_the_plan_no_longer_holds()
         "cart-service-health-dashboard",
     ] {
         assert!(
-            stored(&standin, ("v1", "ConfigMap", kept)).is_some(),
+            stored(cluster, ("v1", "ConfigMap", kept)).is_some(),
             "{kept} was deleted"
         );
     }
@@ -367,11 +393,13 @@ fn prune_deletes_only_onramp_objects_of_this_app_that_the_plan_no_longer_holds()
         "configured  PrometheusRule checkout"
     );
 }
+on_both!(
+    prune_deletes_only_onramp_objects_of_this_app_that_the_plan_no_longer_holds,
+    Scenario::KubePrometheusStack
+);
 
-#[test]
-fn without_the_operator_apply_says_so_and_points_at_the_plain_prometheus_path() {
-    let standin = Standin::start(Scenario::NoOperator);
-    let run = apply(&standin, &[]);
+fn without_the_operator_apply_says_so_and_points_at_the_plain_prometheus_path(cluster: &Cluster) {
+    let run = apply(cluster, &[]);
     run.expect_status(2);
     assert!(
         run.stderr.contains(
@@ -392,14 +420,18 @@ fn without_the_operator_apply_says_so_and_points_at_the_plain_prometheus_path() 
         run.stderr
     );
 }
+on_both!(
+    without_the_operator_apply_says_so_and_points_at_the_plain_prometheus_path,
+    Scenario::NoOperator
+);
 
-#[test]
-fn apply_from_manifests_without_the_release_label_says_the_prometheus_would_ignore_the_monitor() {
-    let standin = Standin::start(Scenario::KubePrometheusStack);
+fn apply_from_manifests_without_the_release_label_says_the_prometheus_would_ignore_the_monitor(
+    cluster: &Cluster,
+) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let kubeconfig = standin.kubeconfig();
+    let kubeconfig = cluster.kubeconfig();
     let manifests = checkout();
-    let run = crate::support::kube::run(
+    let run = cluster.run(
         dir.path(),
         &[
             "apply",
@@ -427,3 +459,7 @@ fn apply_from_manifests_without_the_release_label_says_the_prometheus_would_igno
         run.stdout
     );
 }
+on_both!(
+    apply_from_manifests_without_the_release_label_says_the_prometheus_would_ignore_the_monitor,
+    Scenario::KubePrometheusStack
+);

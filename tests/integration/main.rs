@@ -14,6 +14,7 @@ mod artifacts;
 mod bad_input;
 mod chart;
 mod cluster;
+mod cluster_troubleshoot;
 mod codify;
 mod completions;
 mod demo;

@@ -1,6 +1,8 @@
 //! Test support: running the onramp binary, paths to fixtures, the real
 //! Prometheus tools, and the stand-ins for the servers that cannot run here.
 
+pub mod apiserver;
+pub mod cluster;
 pub mod crd;
 pub mod echo;
 pub mod exposition;
@@ -91,6 +93,19 @@ impl Run {
             self.status, self.stdout, self.stderr
         );
         self
+    }
+
+    /// Panics with both streams when any of `secrets` shows in them.
+    #[track_caller]
+    pub fn assert_hides(&self, secrets: &[&str]) {
+        for secret in secrets {
+            assert!(
+                !self.stdout.contains(secret) && !self.stderr.contains(secret),
+                "a secret leaked:\n--- stdout\n{}\n--- stderr\n{}",
+                self.stdout,
+                self.stderr
+            );
+        }
     }
 
     /// The first line of stdout containing `needle`; panics with stdout when

@@ -52,10 +52,21 @@ impl TlsServer {
     }
 }
 
-/// A CA made for this run (named `ca_name`) and a TLS acceptor whose
-/// certificate, for 127.0.0.1 and localhost, that CA signed; returns the
-/// CA's PEM (what a client must trust) and the acceptor.
-pub fn private_ca_acceptor(ca_name: &str) -> (String, TlsAcceptor) {
+/// A serving certificate for 127.0.0.1 and localhost that a CA made for
+/// this run signed.
+pub struct PrivateCert {
+    /// The CA's certificate (what a client must trust), PEM.
+    pub ca_pem: String,
+    /// The serving certificate, PEM.
+    pub cert_pem: String,
+    /// Its private key, PKCS#8 PEM.
+    pub key_pem: String,
+    cert_der: Vec<u8>,
+    key_der: Vec<u8>,
+}
+
+/// Makes a CA named `ca_name` and a serving certificate it signed.
+pub fn private_ca_cert(ca_name: &str) -> PrivateCert {
     let ca_key = KeyPair::generate().expect("CA key");
     let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
     ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -67,6 +78,20 @@ pub fn private_ca_acceptor(ca_name: &str) -> (String, TlsAcceptor) {
         .expect("leaf params")
         .signed_by(&leaf_key, &issuer)
         .expect("leaf certificate");
+    PrivateCert {
+        ca_pem: ca_cert.pem(),
+        cert_pem: leaf.pem(),
+        key_pem: leaf_key.serialize_pem(),
+        cert_der: leaf.der().to_vec(),
+        key_der: leaf_key.serialize_der(),
+    }
+}
+
+/// A CA made for this run (named `ca_name`) and a TLS acceptor whose
+/// certificate, for 127.0.0.1 and localhost, that CA signed; returns the
+/// CA's PEM (what a client must trust) and the acceptor.
+pub fn private_ca_acceptor(ca_name: &str) -> (String, TlsAcceptor) {
+    let cert = private_ca_cert(ca_name);
     let config = ServerConfig::builder_with_provider(Arc::new(
         tokio_rustls::rustls::crypto::ring::default_provider(),
     ))
@@ -74,11 +99,11 @@ pub fn private_ca_acceptor(ca_name: &str) -> (String, TlsAcceptor) {
     .expect("protocol versions")
     .with_no_client_auth()
     .with_single_cert(
-        vec![leaf.der().clone()],
-        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
+        vec![cert.cert_der.into()],
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(cert.key_der)),
     )
     .expect("server config");
-    (ca_cert.pem(), TlsAcceptor::from(Arc::new(config)))
+    (cert.ca_pem, TlsAcceptor::from(Arc::new(config)))
 }
 
 /// Accepts connections; each gets one answer, then is closed. A failed

@@ -314,11 +314,13 @@ impl KubeClient {
         uid: Option<&str>,
         dry_run: bool,
     ) -> Result<()> {
-        let mut path = format!("{}/{name}", access.path(Some(namespace)));
-        if dry_run {
-            path.push_str("?dryRun=All");
-        }
+        let path = format!("{}/{name}", access.path(Some(namespace)));
+        // With a body, the API server reads the DeleteOptions from it and
+        // ignores the query: the dry run must be in the body.
         let mut options = serde_json::json!({"apiVersion": "v1", "kind": "DeleteOptions"});
+        if dry_run {
+            options["dryRun"] = serde_json::json!(["All"]);
+        }
         if let Some(uid) = uid {
             options["preconditions"] = serde_json::json!({ "uid": uid });
         }

@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use crate::detect::detect_in;
 use crate::support::Run;
+use crate::support::cluster::{Cluster, on_both};
 use crate::support::kube::{Scenario, Standin};
 
 /// kube's client retries a 503 up to 15 times with a backoff of up to 1000 s;
@@ -303,3 +304,27 @@ fn a_refused_read_during_apply_or_onboard_points_at_onramp_rbac_apply() {
         );
     }
 }
+
+/// `apply --dry-run` sent its prune as `DELETE …?dryRun=All` with a
+/// DeleteOptions body; the real API server reads the options from the body
+/// alone when there is one, so the dry run deleted the dashboards it only
+/// said it would prune. Found by running against the real kube-apiserver;
+/// the stand-in now reads DELETE options as it does.
+fn a_dry_run_prune_deleted_the_dashboard_config_maps(cluster: &Cluster) {
+    crate::kube_apply::apply(cluster, &[]).expect_status(0);
+    let name = "checkout-troubleshooting-dashboard";
+    let run = crate::kube_apply::apply(cluster, &["--dry-run", "--need", "service-health"]);
+    run.expect_status(0);
+    assert_eq!(
+        run.stdout_line(name).trim(),
+        format!("pruned      ConfigMap {name}")
+    );
+    assert!(
+        cluster.object("v1", "ConfigMap", "shop", name).is_some(),
+        "the dry run deleted {name}"
+    );
+}
+on_both!(
+    a_dry_run_prune_deleted_the_dashboard_config_maps,
+    Scenario::KubePrometheusStack
+);

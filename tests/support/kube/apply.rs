@@ -153,6 +153,7 @@ pub fn apply(
     req: Apply<'_>,
 ) -> Result<(u16, Value), Failure> {
     check_identity(&req)?;
+    typed_patch(schemas, &req)?;
     let key = store::key(req.resource, req.namespace, req.name);
     let live = store.get(&key).cloned();
     let base = live.clone().unwrap_or_else(|| json!({}));
@@ -185,6 +186,38 @@ pub fn apply(
         ));
     }
     Ok(store_result(store, key, live, result, req.dry_run))
+}
+
+/// A value of the wrong type in the applied configuration: the real server
+/// cannot build its typed patch (structured-merge-diff) and answers 500,
+/// before conflicts and validation: `failed to create typed patch object
+/// (NS/NAME; GROUP/VERSION, Kind=KIND): .FIELD: expected TYPE, got &{VALUE}`.
+fn typed_patch(schemas: &Schemas, req: &Apply<'_>) -> Result<(), Failure> {
+    let errors = schemas.validate(req.resource.plural, &req.body);
+    let Some(wrong) = errors.iter().find(|e| e.reason == "FieldValueTypeInvalid") else {
+        return Ok(());
+    };
+    let expected = wrong
+        .detail
+        .split("must be of type ")
+        .nth(1)
+        .and_then(|rest| rest.split(':').next())
+        .unwrap_or_default();
+    let pointer = format!("/{}", wrong.field.replace(['.', '['], "/").replace(']', ""));
+    let value = match req.body.pointer(&pointer) {
+        Some(Value::String(text)) => text.clone(),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    };
+    let message = format!(
+        "failed to create typed patch object ({}/{}; {}, Kind={}): .{}: expected {expected}, got &{{{value}}}",
+        req.namespace,
+        req.name,
+        req.resource.group_version(),
+        req.resource.kind,
+        wrong.field
+    );
+    Err(status::failure(500, "", &message, None))
 }
 
 /// The merged object with its new `managedFields`: fields this manager set

@@ -1,5 +1,8 @@
 //! A strict Kubernetes API server stand-in, for the tests of everything
-//! onramp does with a cluster (no API server can run on our machines).
+//! onramp does with a cluster. The real kube-apiserver (`support::apiserver`)
+//! runs the same tests where it can (`support::cluster`); what only the
+//! stand-in can do — pod logs, the service proxy to a loopback server, RBAC
+//! rules set in place, its request log — stays here.
 //!
 //! Owns: TLS with a throw-away CA and a real kubeconfig file; bearer-token
 //! authentication (401) and optional RBAC rules (403 worded as the RBAC
@@ -46,7 +49,7 @@ mod discovery;
 mod fault;
 mod fields;
 mod proxy;
-mod resources;
+pub mod resources;
 mod schema;
 mod selector;
 mod server;
@@ -93,7 +96,7 @@ pub const TROUBLESHOOT_NOW: &str = "2026-11-27T09:00:00Z";
 
 impl Scenario {
     /// The fixture files, loaded in order.
-    fn files(self) -> Vec<String> {
+    pub fn files(self) -> Vec<String> {
         let files: &[&str] = match self {
             Scenario::Troubleshoot(case) => {
                 return vec![
@@ -122,7 +125,7 @@ impl Scenario {
 
     /// How far the fixture's times move to be as old now as they were
     /// written (zero for the scenarios written without a "now").
-    fn shift(self) -> Option<k8s_openapi::jiff::SignedDuration> {
+    pub fn shift(self) -> Option<k8s_openapi::jiff::SignedDuration> {
         let Scenario::Troubleshoot(_) = self else {
             return None;
         };
@@ -410,12 +413,7 @@ pub fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> super::Run {
     ];
     vars.extend_from_slice(env);
     let run = super::onramp_dir_env(Some(dir), args, &vars);
-    assert!(
-        !run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN),
-        "the token leaked:\n--- stdout\n{}\n--- stderr\n{}",
-        run.stdout,
-        run.stderr
-    );
+    run.assert_hides(&[TOKEN]);
     run
 }
 
@@ -450,7 +448,7 @@ impl axum::serve::Listener for TlsListener {
 }
 
 /// Moves every RFC 3339 time in `value` by `shift`.
-fn shift_times(value: &mut Value, shift: k8s_openapi::jiff::SignedDuration) {
+pub fn shift_times(value: &mut Value, shift: k8s_openapi::jiff::SignedDuration) {
     match value {
         Value::String(s) => {
             if let Ok(t) = s.parse::<k8s_openapi::jiff::Timestamp>()

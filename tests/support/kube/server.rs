@@ -152,7 +152,7 @@ async fn route(
         ("", "list") => list(shared, &target, params),
         ("", "create") => create(shared, &target, params, headers, &body),
         ("", "patch") => patch(shared, &target, params, headers, &body),
-        ("", "delete" | "deletecollection") => delete(shared, &target, params),
+        ("", "delete" | "deletecollection") => delete(shared, &target, params, &body),
         (_, verb) => Err(status::method_not_allowed(verb, target.resource)),
     }
 }
@@ -446,16 +446,32 @@ fn patch_options_invalid(field: &str, detail: &str, reason: &'static str) -> Fai
     status::invalid("PatchOptions", "meta.k8s.io", "", &[error])
 }
 
+/// Whether a DELETE asks for the server's dry run. As the real server
+/// (`handlers/delete.go`) does: a body is the DeleteOptions, and then the
+/// query is not read at all; without a body, the query's `dryRun`.
+fn delete_dry_run(params: &[(String, String)], body: &[u8]) -> Result<bool, Failure> {
+    if body.is_empty() {
+        return Ok(param(params, "dryRun") == Some("All"));
+    }
+    let options: Value = serde_json::from_slice(body)
+        .map_err(|e| status::bad_request(&format!("the DeleteOptions body is not JSON: {e}")))?;
+    Ok(options["dryRun"]
+        .as_array()
+        .is_some_and(|d| d.iter().any(|v| v == "All")))
+}
+
 fn delete(
     shared: &Shared,
     target: &Target,
     params: &[(String, String)],
+    body: &[u8],
 ) -> Result<Response, Failure> {
+    let dry_run = delete_dry_run(params, body)?;
     let mut state = shared.lock();
     if !target.name.is_empty() {
         let key = store::key(target.resource, &target.namespace, &target.name);
-        // `dryRun=All`: answered as if deleted, kept, as the real server does.
-        let found = if param(params, "dryRun") == Some("All") {
+        // A dry run: answered as if deleted, kept, as the real server does.
+        let found = if dry_run {
             state.store.get(&key).cloned()
         } else {
             state.store.remove(&key)
@@ -608,12 +624,7 @@ async fn proxy(
             .copied()
     };
     let Some(address) = address else {
-        return Err(status::failure(
-            503,
-            "ServiceUnavailable",
-            &format!("no endpoints available for service \"{}\"", target.name),
-            None,
-        ));
+        return Err(no_endpoint(shared, target, service));
     };
     let query = params
         .iter()
@@ -630,6 +641,33 @@ async fn proxy(
                 None,
             )
         })
+}
+
+/// What the real server answers when the proxy has nowhere to go
+/// (`pkg/registry/core/service/storage` `ResourceLocation`): 404 when the
+/// Service has no Endpoints object (no endpoints controller made one); 503
+/// naming the service when its Endpoints hold no subset; otherwise 503
+/// naming the service and port (no address of a pod it could reach).
+fn no_endpoint(shared: &Shared, target: &Target, service: &str) -> Failure {
+    let endpoints = resources::find("", "v1", "endpoints").expect("endpoints are served");
+    let state = shared.lock();
+    let Some(found) = state
+        .store
+        .get(&store::key(endpoints, &target.namespace, service))
+    else {
+        return status::not_found(target.resource, service);
+    };
+    let name = if found["subsets"].as_array().is_none_or(Vec::is_empty) {
+        service
+    } else {
+        target.name.as_str()
+    };
+    status::failure(
+        503,
+        "ServiceUnavailable",
+        &format!("no endpoints available for service \"{name}\""),
+        None,
+    )
 }
 
 fn encode(text: &str) -> String {
