@@ -98,18 +98,21 @@ on_both!(troubleshoot_works_with_exactly_the_rules_onramp_rbac_troubleshoot_prin
 mod apiserver {
     use super::*;
 
-    /// The cases whose cause the stand-in reads in a previous log, and the
-    /// first finding without it: the crash by its exit code, the readiness
-    /// without the dependency it waits for.
+    /// The cases whose cause the stand-in reads in a log. The real server has
+    /// no node to read it from, so its first finding says the log could not
+    /// be read (and what to run instead), and `not_checked` names the read.
     const LOG_ONLY: [(&str, &str); 3] = [
         (
             "crashloop",
-            "Container checkout crash-loops: exit code 1 (Error)",
+            "Container checkout crash-loops: exit code 1 (Error); its previous log, which would say why, could not be read",
         ),
-        ("never-ready", "Container checkout runs but is not ready"),
+        (
+            "never-ready",
+            "Container checkout runs but is not ready; its log, which would say why, could not be read",
+        ),
         (
             "rollout-stuck",
-            "New version fails: Container checkout crash-loops: exit code 2 (Error)",
+            "New version fails: Container checkout crash-loops: exit code 2 (Error); its previous log, which would say why, could not be read",
         ),
     ];
 
@@ -130,10 +133,27 @@ mod apiserver {
             let found = report(&real_run);
             let title = &found["findings"][0]["title"];
             match LOG_ONLY.iter().find(|(c, _)| *c == case) {
-                Some((_, without_log)) => assert_eq!(title, without_log, "{case}"),
+                Some((_, without_log)) => {
+                    assert_eq!(title, without_log, "{case}");
+                    assert_log_read_is_not_checked(&found, case);
+                }
                 None => assert_eq!(title, &expected["findings"][0]["title"], "{case}"),
             }
         }
+    }
+
+    /// The report lists the log read the real server refused: what, and the
+    /// server's answer.
+    fn assert_log_read_is_not_checked(report: &Value, case: &str) {
+        let gaps = report["not_checked"].as_array().expect("not_checked");
+        assert!(
+            gaps.iter().any(|g| {
+                let what = g["what"].as_str().unwrap_or_default();
+                let why = g["why"].as_str().unwrap_or_default();
+                what.contains("log of ") && why.starts_with("the API server answered 404")
+            }),
+            "{case}: no not_checked entry for the log read in {gaps:#?}"
+        );
     }
 
     #[test]
