@@ -185,6 +185,9 @@ pub enum RbacCommand {
     Plan,
     /// `onramp apply` to the cluster.
     Apply,
+    /// `onramp onboard`: apply's reads and writes, and verify's queries
+    /// through the service proxy.
+    Onboard,
 }
 
 impl RbacCommand {
@@ -195,6 +198,7 @@ impl RbacCommand {
             RbacCommand::Troubleshoot => "troubleshoot",
             RbacCommand::Plan => "plan",
             RbacCommand::Apply => "apply",
+            RbacCommand::Onboard => "onboard",
         }
     }
 }
@@ -241,7 +245,7 @@ pub struct RbacArgs {
     /// The command (default: every command that talks to the cluster).
     #[arg(value_enum)]
     pub command: Option<RbacCommand>,
-    /// For `apply`: grant its writes in this namespace only (a Role), and its reads cluster-wide.
+    /// For `apply` and `onboard`: grant their writes in this namespace only (a Role), and their reads cluster-wide.
     #[arg(short = 'n', long, value_name = "NAMESPACE", requires = "command")]
     pub namespace: Option<String>,
 }

@@ -59,8 +59,14 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
         .or_else(|| config.file.prometheus.config_dir.clone());
     let grafana = args.grafana.client(config)?;
     check_targets(args, config_dir.is_some(), grafana.is_some())?;
-    let mut prepared =
-        Prepared::to_apply(&args.selection, config, "apply", Some(&args.grafana)).await?;
+    let mut prepared = Prepared::to_apply(
+        &args.selection,
+        config,
+        "apply",
+        Some(&args.grafana),
+        RbacCommand::Apply,
+    )
+    .await?;
     if let Some(dir) = &args.from {
         let codified = codified_dashboards(dir, &prepared.plan)?;
         prepared.replan_with_dashboards(codified)?;
@@ -79,7 +85,13 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
             force_conflicts: args.force_conflicts,
             dashboard_config_maps: grafana.is_none(),
         };
-        outcome = apply_to_cluster(&prepared, &args.selection.cluster, &options).await?;
+        outcome = apply_to_cluster(
+            &prepared,
+            &args.selection.cluster,
+            &options,
+            RbacCommand::Apply,
+        )
+        .await?;
     }
     if args.dry_run {
         if config_dir.is_some() || grafana.is_some() {
@@ -128,11 +140,12 @@ fn check_targets(args: &ApplyArgs, prometheus: bool, grafana: bool) -> Result<()
 /// the plan's notes — with the warning when no Prometheus would pick an
 /// object up (the cluster is asked even when the app came from `-f`, so
 /// the `release` label trap never goes unsaid). A conflict is a refused
-/// write.
+/// write; a forbidden request points at `onramp rbac RBAC`.
 pub async fn apply_to_cluster(
     prepared: &Prepared,
     cluster: &ClusterArgs,
     options: &kube_sink::Options,
+    rbac: RbacCommand,
 ) -> Result<Outcome> {
     let plan = &prepared.plan;
     let read;
@@ -140,7 +153,7 @@ pub async fn apply_to_cluster(
         // The plan's notes already hold what the cluster said.
         Some(live) => (&live.client, plan.notes.clone()),
         None => {
-            let client = KubeClient::connect(&cluster.settings(RbacCommand::Apply)).await?;
+            let client = KubeClient::connect(&cluster.settings(rbac)).await?;
             read = Live::read(client, &prepared.loaded.app).await?;
             let mut notes = plan.notes.clone();
             notes.extend(read.notes(plan));

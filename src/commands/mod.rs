@@ -324,16 +324,18 @@ impl Prepared {
 
     /// As [`Prepared::new`] for a command that writes to the cluster
     /// (`apply`, `onboard`): a refused read or write points at `onramp rbac
-    /// apply`, whose rules cover both, not at `rbac plan`.
+    /// RBAC` (`apply` or `onboard`), whose rules cover both, not at `rbac
+    /// plan`.
     pub async fn to_apply(
         selection: &AppSelection,
         config: &Config,
         subcommand: &'static str,
         grafana: Option<&GrafanaArgs>,
+        rbac: RbacCommand,
     ) -> Result<Prepared> {
         let mut settings = AppSettings::new(selection, config)?;
         if settings.cluster.is_some() {
-            settings.cluster = Some(selection.cluster.settings(RbacCommand::Apply));
+            settings.cluster = Some(selection.cluster.settings(rbac));
         }
         Prepared::from_settings(settings, selection, config, subcommand, grafana, None).await
     }

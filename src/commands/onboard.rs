@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::check::verify::{self, Category, Report, Status};
-use crate::cli::OnboardArgs;
 use crate::cli::config::Config;
+use crate::cli::{OnboardArgs, RbacCommand};
 use crate::commands::apply::{self, DashboardOptions};
 use crate::commands::{Outcome, Prepared, codify, print};
 use crate::error::Result;
@@ -31,8 +31,14 @@ pub async fn run(args: &OnboardArgs, config: &Config) -> Result<Outcome> {
     if let Some(out) = &args.out {
         codify::check_out_is_folder(out)?;
     }
-    let prepared =
-        Prepared::to_apply(&args.selection, config, "codify", Some(&args.grafana)).await?;
+    let prepared = Prepared::to_apply(
+        &args.selection,
+        config,
+        "codify",
+        Some(&args.grafana),
+        RbacCommand::Onboard,
+    )
+    .await?;
     let plan = &prepared.plan;
     let out = args
         .out
@@ -90,17 +96,29 @@ async fn dry_run(
     dashboard_config_maps: bool,
 ) -> Result<Outcome> {
     print("\n1/4 apply to the cluster (server-side dry run)\n")?;
-    let options = kube_sink::Options {
-        dry_run: true,
-        force_conflicts: args.force_conflicts,
-        dashboard_config_maps,
-    };
-    let applied = apply::apply_to_cluster(prepared, &args.selection.cluster, &options).await?;
+    let applied = to_cluster(args, prepared, true, dashboard_config_maps).await?;
     print(&format!(
         "\nDry run: nothing was stored in the cluster, pushed to Grafana, codified into {} or verified. Run it again without --dry-run to onboard.\n",
         out.display()
     ))?;
     Ok(applied)
+}
+
+/// Step 1 as `apply` runs it (the server's dry run when `dry_run`); a
+/// refused request points at `onramp rbac onboard`.
+async fn to_cluster(
+    args: &OnboardArgs,
+    prepared: &Prepared,
+    dry_run: bool,
+    dashboard_config_maps: bool,
+) -> Result<Outcome> {
+    let options = kube_sink::Options {
+        dry_run,
+        force_conflicts: args.force_conflicts,
+        dashboard_config_maps,
+    };
+    let cluster = &args.selection.cluster;
+    apply::apply_to_cluster(prepared, cluster, &options, RbacCommand::Onboard).await
 }
 
 /// Steps 1 and 2: the objects to the cluster, the dashboards to Grafana
@@ -112,12 +130,7 @@ async fn click_first(
     grafana: Option<&crate::client::grafana::Client>,
 ) -> Result<Outcome> {
     print("\n1/4 apply to the cluster\n")?;
-    let options = kube_sink::Options {
-        dry_run: false,
-        force_conflicts: args.force_conflicts,
-        dashboard_config_maps: grafana.is_none(),
-    };
-    let applied = apply::apply_to_cluster(prepared, &args.selection.cluster, &options).await?;
+    let applied = to_cluster(args, prepared, false, grafana.is_none()).await?;
     if applied == Outcome::CheckFailed {
         return Ok(applied);
     }

@@ -14,8 +14,8 @@ const PROXY: [Access; 2] = [
     crate::client::kube::PROXY_CREATE,
 ];
 
-/// The permissions a command's requests use.
-fn access(command: RbacCommand) -> Vec<Access> {
+/// What a command reads, in any namespace.
+fn reads(command: RbacCommand) -> Vec<Access> {
     match command {
         RbacCommand::Detect => crate::check::stack::ACCESS.to_vec(),
         // The app's objects, what detect reads to find Prometheus, and
@@ -34,16 +34,28 @@ fn access(command: RbacCommand) -> Vec<Access> {
             &PROXY,
         ]
         .concat(),
-        // Apply reads the app as plan does, then writes its objects.
-        RbacCommand::Apply => {
-            [access(RbacCommand::Plan), crate::sink::kubernetes::access()].concat()
-        }
+        // Apply reads the app as plan does.
+        RbacCommand::Apply => reads(RbacCommand::Plan),
+        // Onboard's steps: apply (Grafana is not the cluster), codify (the
+        // disk), and verify, which reads as `rbac plan` says.
+        RbacCommand::Onboard => [reads(RbacCommand::Apply), reads(RbacCommand::Plan)].concat(),
+    }
+}
+
+/// What a command writes, in the app's namespace.
+fn writes(command: RbacCommand) -> Vec<Access> {
+    match command {
+        RbacCommand::Detect | RbacCommand::Troubleshoot | RbacCommand::Plan => Vec::new(),
+        RbacCommand::Apply => crate::sink::kubernetes::access(),
+        // Step 1 is apply's, with the dashboards' ConfigMaps when no
+        // Grafana is given.
+        RbacCommand::Onboard => writes(RbacCommand::Apply),
     }
 }
 
 /// Prints one ClusterRole per command (`---` between them); for `apply -n
-/// NAMESPACE`, its reads as a ClusterRole and its writes as a Role in that
-/// namespace.
+/// NAMESPACE` and `onboard -n NAMESPACE`, the reads as a ClusterRole and
+/// the writes as a Role in that namespace.
 pub fn run(args: &RbacArgs) -> Result<Outcome> {
     let commands = match args.command {
         Some(command) => vec![command],
@@ -56,9 +68,10 @@ pub fn run(args: &RbacArgs) -> Result<Outcome> {
         let namespace = args
             .namespace
             .as_deref()
-            .filter(|_| command == RbacCommand::Apply);
+            .filter(|_| !writes(command).is_empty());
         let Some(namespace) = namespace else {
-            let role = crate::client::kube::cluster_role(&name, &access(command));
+            let access = [reads(command), writes(command)].concat();
+            let role = crate::client::kube::cluster_role(&name, &access);
             documents.push(format!(
                 "# What `onramp {what}` needs, and nothing more. Bind it to the identity onramp runs as:\n#   kubectl create clusterrolebinding {name} --clusterrole={name} --user=NAME\n#   (or --serviceaccount=NAMESPACE:NAME)\n{}",
                 to_yaml(&name, &role)?
@@ -67,9 +80,8 @@ pub fn run(args: &RbacArgs) -> Result<Outcome> {
         };
         crate::app::validate::namespace(namespace)
             .map_err(|m| Error::Usage(format!("-n {namespace:?}: {m}")))?;
-        let reads = crate::client::kube::cluster_role(&name, &access(RbacCommand::Plan));
-        let writes =
-            crate::client::kube::role(&name, namespace, &crate::sink::kubernetes::access());
+        let reads = crate::client::kube::cluster_role(&name, &reads(command));
+        let writes = crate::client::kube::role(&name, namespace, &writes(command));
         documents.push(format!(
             "# What `onramp {what}` reads, in every namespace. Bind it to the identity onramp runs as:\n#   kubectl create clusterrolebinding {name} --clusterrole={name} --user=NAME\n#   (or --serviceaccount=NAMESPACE:NAME)\n{}",
             to_yaml(&name, &reads)?

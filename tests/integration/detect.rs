@@ -484,3 +484,19 @@ fn kubeconfig_comes_from_the_environment_and_context_picks_one_of_its_contexts()
     );
     assert_no_token(&run);
 }
+
+#[test]
+fn rbac_help_matches_its_snapshot_and_lists_every_command_with_a_role() {
+    let run = crate::support::onramp(&["rbac", "--help"]);
+    run.expect_status(0);
+    for command in ["detect", "troubleshoot", "plan", "apply", "onboard"] {
+        assert!(
+            run.stdout.contains(&format!("- {command}:")),
+            "{command} in:\n{}",
+            run.stdout
+        );
+    }
+    insta::with_settings!({snapshot_path => "snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("rbac-help", run.stdout);
+    });
+}

@@ -9,6 +9,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use serde_json::Value;
+
+use crate::support::cluster::{Cluster, Target, assert_refused, on_both};
 use crate::support::grafana::{EDITOR_TOKEN, GrafanaStandIn};
 use crate::support::kube::{Scenario, Standin};
 use crate::support::prometheus::{PrometheusOptions, PrometheusServer};
@@ -22,15 +25,22 @@ fn play_the_operator(
     shop: &Shop,
     done: &AtomicBool,
 ) {
+    let stored = |kind: &str| standin.object("monitoring.coreos.com/v1", kind, "shop", "checkout");
+    operate(&stored, prometheus, shop, done);
+}
+
+/// The Operator's part, reading onramp's objects through `stored(KIND)`:
+/// once the ServiceMonitor is there, Prometheus scrapes the shop; each
+/// PrometheusRule spec is loaded as the reloader would.
+fn operate(
+    stored: &(dyn Fn(&str) -> Option<Value> + Sync),
+    prometheus: &PrometheusServer,
+    shop: &Shop,
+    done: &AtomicBool,
+) {
     let (mut scraping, mut rules) = (false, None);
     while !done.load(Ordering::SeqCst) {
-        let monitor = standin.object(
-            "monitoring.coreos.com/v1",
-            "ServiceMonitor",
-            "shop",
-            "checkout",
-        );
-        if !scraping && monitor.is_some() {
+        if !scraping && stored("ServiceMonitor").is_some() {
             let labels = [
                 ("job", "checkout"),
                 ("namespace", "shop"),
@@ -39,13 +49,7 @@ fn play_the_operator(
             prometheus.write_target("checkout", &shop.address(), &labels);
             scraping = true;
         }
-        let rule = standin.object(
-            "monitoring.coreos.com/v1",
-            "PrometheusRule",
-            "shop",
-            "checkout",
-        );
-        if let Some(spec) = rule.map(|r| r["spec"].clone())
+        if let Some(spec) = stored("PrometheusRule").map(|r| r["spec"].clone())
             && rules.as_ref() != Some(&spec)
         {
             let yaml = serde_saphyr::to_string(&spec).expect("YAML");
@@ -328,4 +332,189 @@ fn onboard_dry_run_plans_and_runs_the_servers_dry_run_storing_pushing_and_codify
     );
     assert!(!out.exists(), "codified into {}", out.display());
     assert_eq!(grafana.dashboard_count(), 0, "a dashboard was pushed");
+}
+
+/// `onramp onboard checkout -n shop --out OUT ARGS` as the identity of
+/// `kubeconfig` (no Grafana: the dashboards go to the cluster as the
+/// sidecar's ConfigMaps).
+fn onboard_as(cluster: &Cluster, kubeconfig: &std::path::Path, out: &str, extra: &[&str]) -> Run {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut args = vec![
+        "onboard",
+        "checkout",
+        "-n",
+        "shop",
+        "--kubeconfig",
+        kubeconfig.to_str().expect("utf-8"),
+        "--out",
+        out,
+    ];
+    args.extend_from_slice(extra);
+    cluster.run(dir.path(), &args)
+}
+
+/// [`onboard_as`] while the Operator's part is played on `cluster`'s
+/// objects for `prometheus` and `shop`.
+fn onboard_operated(
+    cluster: &Cluster,
+    kubeconfig: &std::path::Path,
+    (prometheus, shop): (&PrometheusServer, &Shop),
+    out: &str,
+    extra: &[&str],
+) -> Run {
+    let stored = |kind: &str| cluster.object("monitoring.coreos.com/v1", kind, "shop", "checkout");
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| operate(&stored, prometheus, shop, &done));
+        let run = onboard_as(cluster, kubeconfig, out, extra);
+        done.store(true, Ordering::SeqCst);
+        run
+    })
+}
+
+fn onboard_works_with_exactly_the_rules_of_onramp_rbac_onboard_and_forbidden_names_verb_and_resource(
+    target: Target,
+) {
+    let roles = crate::kube_apply::printed_roles(&["onboard", "-n", "shop"]);
+    let kinds: Vec<&str> = roles.iter().filter_map(|r| r["kind"].as_str()).collect();
+    assert_eq!(kinds, ["ClusterRole", "Role"]);
+    assert_eq!(roles[0]["metadata"]["name"], "onramp-onboard");
+    assert_eq!(roles[1]["metadata"]["namespace"], "shop");
+    let cluster = Cluster::start(Scenario::KubePrometheusStack, target);
+    let granted = cluster.grant(&roles);
+    // A real Prometheus (the API server's service proxy cannot reach one
+    // without kubelets), scraping the shop once the monitor is applied.
+    let prometheus = PrometheusServer::start(PrometheusOptions::default());
+    let shop = Shop::start(2, Duration::from_millis(200));
+    let folder = tempfile::tempdir().expect("temp dir");
+    let out = folder.path().join("observability");
+    let out = out.to_str().expect("utf-8");
+    let url = prometheus.url();
+    let extra = ["--prometheus-url", &url, "--wait", "90s"];
+    let run = onboard_operated(&cluster, &granted, (&prometheus, &shop), out, &extra);
+    run.expect_status(0);
+    for (kind, name) in [
+        ("ServiceMonitor", "checkout"),
+        ("PrometheusRule", "checkout"),
+        ("ConfigMap", "checkout-service-health-dashboard"),
+    ] {
+        assert_eq!(
+            run.stdout_line(&format!(" {kind} {name}")).trim(),
+            format!("created     {kind} {name}")
+        );
+    }
+    assert!(
+        cluster
+            .object(
+                "v1",
+                "ConfigMap",
+                "shop",
+                "checkout-service-health-dashboard"
+            )
+            .is_some(),
+        "the dashboard's ConfigMap was not stored"
+    );
+    assert!(std::path::Path::new(out).join("runbook.md").is_file());
+    assert!(
+        run.stdout_line("PASSED: ").contains(" 0 failed"),
+        "{}",
+        run.stdout
+    );
+
+    // Without `create` on ConfigMaps the dashboards cannot reach the sidecar.
+    let fresh = Cluster::start(Scenario::KubePrometheusStack, target);
+    let granted = fresh.grant(&crate::kube_apply::without(&roles, "create", "configmaps"));
+    let prometheus = PrometheusServer::start(PrometheusOptions::default());
+    let out = folder.path().join("refused");
+    let url = prometheus.url();
+    let run = onboard_as(
+        &fresh,
+        &granted,
+        out.to_str().expect("utf-8"),
+        &["--prometheus-url", &url],
+    );
+    assert_refused(&run, "create configmaps in namespace shop", "onboard");
+    assert!(!out.exists(), "codified despite the refusal");
+    assert_eq!(
+        fresh.object(
+            "v1",
+            "ConfigMap",
+            "shop",
+            "checkout-service-health-dashboard"
+        ),
+        None
+    );
+}
+on_both!(
+    onboard_works_with_exactly_the_rules_of_onramp_rbac_onboard_and_forbidden_names_verb_and_resource
+);
+
+/// A refused service proxy named `onramp rbac plan` whatever the command
+/// (onboard, troubleshoot): it must name the role of the command that ran.
+fn a_refused_service_proxy_during_onboard_pointed_at_rbac_plan_not_rbac_onboard(target: Target) {
+    // No --prometheus-url: verify asks the cluster's Prometheus through the
+    // API server's service proxy, which these roles do not allow.
+    let roles = crate::kube_apply::printed_roles(&["onboard", "-n", "shop"]);
+    let roles = crate::kube_apply::without(&roles, "get", "services/proxy");
+    let roles = crate::kube_apply::without(&roles, "create", "services/proxy");
+    let cluster = Cluster::start(Scenario::KubePrometheusStack, target);
+    let granted = cluster.grant(&roles);
+    let folder = tempfile::tempdir().expect("temp dir");
+    let out = folder.path().join("observability");
+    let run = onboard_as(
+        &cluster,
+        &granted,
+        out.to_str().expect("utf-8"),
+        &["--wait", "5s"],
+    );
+    run.expect_status(4);
+    assert!(
+        run.stderr
+            .contains("the Kubernetes API server refused to proxy to Prometheus at")
+            && run.stderr.contains("(HTTP 403: ")
+            && run.stderr.contains("onramp rbac onboard"),
+        "{}",
+        run.stderr
+    );
+    // Every step before verify got past the cluster.
+    assert_eq!(
+        run.stdout_line(" ServiceMonitor checkout").trim(),
+        "created     ServiceMonitor checkout"
+    );
+    assert!(out.join("runbook.md").is_file());
+}
+on_both!(a_refused_service_proxy_during_onboard_pointed_at_rbac_plan_not_rbac_onboard);
+
+#[test]
+fn onboard_through_the_service_proxy_works_with_exactly_the_rules_of_onramp_rbac_onboard_standin_only()
+ {
+    let roles = crate::kube_apply::printed_roles(&["onboard", "-n", "shop"]);
+    let cluster = Cluster::start(Scenario::KubePrometheusStack, Target::StandIn);
+    let Some(standin) = cluster.standin() else {
+        return; // ONRAMP_TEST_KUBECONFIG: no proxy to point.
+    };
+    let granted = cluster.grant(&roles);
+    let prometheus = PrometheusServer::start(PrometheusOptions::default());
+    let address = prometheus.address().parse().expect("an address");
+    standin.proxy_to("monitoring", "prometheus-operated", "9090", address);
+    let shop = Shop::start(2, Duration::from_millis(200));
+    let folder = tempfile::tempdir().expect("temp dir");
+    let out = folder.path().join("observability");
+    let out = out.to_str().expect("utf-8");
+    let extra = ["--wait", "90s"];
+    let run = onboard_operated(&cluster, &granted, (&prometheus, &shop), out, &extra);
+    run.expect_status(0);
+    assert!(
+        run.stdout_line("PASSED: ").contains(" 0 failed"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        standin
+            .request_log()
+            .iter()
+            .any(|r| r.contains("/services/prometheus-operated:9090/proxy/")),
+        "{:#?}",
+        standin.request_log()
+    );
 }

@@ -133,6 +133,12 @@ impl KubeClient {
         self.client.default_namespace()
     }
 
+    /// What grants the command's requests (the role `onramp rbac COMMAND`
+    /// prints), for messages.
+    pub fn grant(&self) -> &str {
+        &self.grant
+    }
+
     /// The kubeconfig context in use (`in-cluster` in a pod).
     pub fn context(&self) -> &str {
         &self.context

@@ -95,6 +95,12 @@ impl ServiceProxy {
         format!("{}{}", self.client.server(), self.path())
     }
 
+    /// What grants the proxy to the command that runs (the role `onramp
+    /// rbac COMMAND` prints), for a refusal.
+    pub fn grant(&self) -> &str {
+        self.client.grant()
+    }
+
     /// `service monitoring/prometheus-operated:9090 through the API server
     /// https://… (context kind-onramp)`, for people.
     pub fn describe(&self) -> String {

@@ -477,7 +477,9 @@ impl PrometheusClient {
             (false, false) => (path.to_string(), Some(encoded)),
         };
         match proxy.send(method, &relative, form).await {
-            Ok(answer) if answer.refused_identity() => Err(proxy_refused(url, answer)),
+            Ok(answer) if answer.refused_identity() => {
+                Err(proxy_refused(url, answer, proxy.grant()))
+            }
             Ok(answer) if answer.status == 401 || answer.status == 403 => {
                 Err(Error::ProxyBlocked {
                     url,
@@ -546,8 +548,9 @@ fn excerpt(body: &str) -> String {
 }
 
 /// A 401/403 `Status` through the service proxy: the API server refusing
-/// onramp's identity, not Prometheus' answer.
-fn proxy_refused(url: String, answer: crate::client::kube::ProxyAnswer) -> Error {
+/// onramp's identity, not Prometheus' answer; `grant` is what grants the
+/// proxy to the command that ran.
+fn proxy_refused(url: String, answer: crate::client::kube::ProxyAnswer, grant: &str) -> Error {
     let message = answer
         .api_status()
         .map(|s| s.message)
@@ -556,6 +559,7 @@ fn proxy_refused(url: String, answer: crate::client::kube::ProxyAnswer) -> Error
         url,
         status: answer.status,
         message: redact(&message),
+        grant: grant.to_string(),
     }
 }
 

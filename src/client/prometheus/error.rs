@@ -88,7 +88,7 @@ pub enum Error {
     #[error(
         "the Kubernetes API server refused to proxy to Prometheus at {url} (HTTP {status}: {message}); \
          the kubeconfig's identity needs get and create on services/proxy in that namespace \
-         (the ClusterRole printed by `onramp rbac plan`), or pass --prometheus-url"
+         ({grant}), or pass --prometheus-url"
     )]
     ProxyRefused {
         /// The proxied endpoint.
@@ -97,6 +97,9 @@ pub enum Error {
         status: u16,
         /// The API server's message.
         message: String,
+        /// What grants it: the role `onramp rbac COMMAND` prints for the
+        /// command that ran.
+        grant: String,
     },
 
     /// Through the service proxy, a 401/403 that is not the API server

@@ -264,26 +264,30 @@ fn a_dashboard_config_map_the_sidecar_ignores_was_applied_silently() {
 
 /// `apply` and `onboard` read the app from the cluster with `plan`'s
 /// settings, so a refused read (or write) pointed at `onramp rbac plan`,
-/// whose rules cannot write: it must point at `onramp rbac apply`.
+/// whose rules cannot write: it must point at the command's own role,
+/// `onramp rbac apply` or `onramp rbac onboard`.
 #[test]
-fn a_refused_read_during_apply_or_onboard_points_at_onramp_rbac_apply() {
-    let without_deployments: Vec<_> = crate::detect::printed_rules_of("apply")
-        .into_iter()
-        .filter(|(_, _, resource)| resource != "deployments")
-        .collect();
+fn a_refused_read_during_apply_or_onboard_points_at_onramp_rbac_apply_or_onboard() {
     let out = tempfile::tempdir().expect("temp dir");
     let out = out.path().join("observability");
-    for command in [
-        vec!["apply", "checkout", "-n", "shop"],
-        vec![
+    for (rbac, command) in [
+        ("apply", vec!["apply", "checkout", "-n", "shop"]),
+        (
             "onboard",
-            "checkout",
-            "-n",
-            "shop",
-            "--out",
-            out.to_str().expect("utf-8"),
-        ],
+            vec![
+                "onboard",
+                "checkout",
+                "-n",
+                "shop",
+                "--out",
+                out.to_str().expect("utf-8"),
+            ],
+        ),
     ] {
+        let without_deployments: Vec<_> = crate::detect::printed_rules_of(rbac)
+            .into_iter()
+            .filter(|(_, _, resource)| resource != "deployments")
+            .collect();
         let standin = Standin::start(Scenario::KubePrometheusStack);
         standin.set_rbac(crate::detect::as_rules(&without_deployments));
         let dir = tempfile::tempdir().expect("temp dir");
@@ -292,13 +296,11 @@ fn a_refused_read_during_apply_or_onboard_points_at_onramp_rbac_apply() {
         args.extend(["--kubeconfig", kubeconfig.to_str().expect("utf-8")]);
         let run = detect_in(dir.path(), &args);
         run.expect_status(4);
+        let grant = format!("grant it with: the ClusterRole printed by `onramp rbac {rbac}`");
         assert!(
             run.stderr
                 .contains("refused to let onramp get deployments.apps in namespace shop")
-                && run
-                    .stderr
-                    .trim_end()
-                    .ends_with("grant it with: the ClusterRole printed by `onramp rbac apply`"),
+                && run.stderr.trim_end().ends_with(&grant),
             "{command:?}: {}",
             run.stderr
         );
