@@ -69,10 +69,41 @@ pub fn check_except(expr: &str, gauges: &[String]) -> Result<(), String> {
 /// Prometheus 2, which keeps the app's spelling. A regex matching both
 /// spellings answers the same on both.
 fn check_bucket_matchers(expr: &Expr) -> Result<(), String> {
+    for_each_literal_matcher(expr, |m, op| {
+        if m.name != "le" && m.name != "quantile" {
+            return Ok(());
+        }
+        let value = m.value.as_str();
+        let integral = value.parse::<f64>().is_ok_and(f64::is_finite)
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b'-' || b == b'+');
+        if !integral {
+            return Ok(());
+        }
+        let regex = if op == "=" { "=~" } else { "!~" };
+        Err(format!(
+            "`{0}{op}\"{value}\"` finds nothing on Prometheus 3, which stores the {0} values it scrapes as floats (`{0}=\"{value}.0\"`), while Prometheus 2 keeps the app's `{value}`; match both with `{0}{regex}\"{value}(\\\\.0)?\"`",
+            m.name
+        ))
+    })
+}
+
+/// Calls `check` with every label matcher of `expr` that compares literally
+/// (`=` or `!=`, given as the operator's text), in every selector, `or`
+/// alternatives included; the first error ends the walk. Regex matchers are
+/// skipped: what they match does not depend on one spelling.
+fn for_each_literal_matcher(
+    expr: &Expr,
+    check: impl FnMut(&promql_parser::label::Matcher, &str) -> Result<(), String>,
+) -> Result<(), String> {
     use promql_parser::label::MatchOp;
     use promql_parser::util::{ExprVisitor, walk_expr};
-    struct Visitor;
-    impl ExprVisitor for Visitor {
+    struct Visitor<F>(F);
+    impl<F> ExprVisitor for Visitor<F>
+    where
+        F: FnMut(&promql_parser::label::Matcher, &str) -> Result<(), String>,
+    {
         type Error = String;
         fn pre_visit(&mut self, expr: &Expr) -> Result<bool, String> {
             let matchers = match expr {
@@ -84,29 +115,18 @@ fn check_bucket_matchers(expr: &Expr) -> Result<(), String> {
                 .matchers
                 .iter()
                 .chain(matchers.or_matchers.iter().flatten());
-            for m in all.filter(|m| m.name == "le" || m.name == "quantile") {
+            for m in all {
                 let op = match m.op {
                     MatchOp::Equal => "=",
                     MatchOp::NotEqual => "!=",
                     MatchOp::Re(_) | MatchOp::NotRe(_) => continue,
                 };
-                let value = m.value.as_str();
-                let integral = value.parse::<f64>().is_ok_and(f64::is_finite)
-                    && value
-                        .bytes()
-                        .all(|b| b.is_ascii_digit() || b == b'-' || b == b'+');
-                if integral {
-                    let regex = if op == "=" { "=~" } else { "!~" };
-                    return Err(format!(
-                        "`{0}{op}\"{value}\"` finds nothing on Prometheus 3, which stores the {0} values it scrapes as floats (`{0}=\"{value}.0\"`), while Prometheus 2 keeps the app's `{value}`; match both with `{0}{regex}\"{value}(\\\\.0)?\"`",
-                        m.name
-                    ));
-                }
+                (self.0)(m, op)?;
             }
             Ok(true)
         }
     }
-    walk_expr(&mut Visitor, expr).map(|_| ())
+    walk_expr(&mut Visitor(check), expr).map(|_| ())
 }
 
 /// [`check`], remembering the outcome per expression for the life of the
@@ -183,43 +203,20 @@ pub fn check_duration(text: &str) -> Result<(), String> {
 /// verify's stand-in `.+`, are regexes that `=` and `!=` would compare as
 /// literal text.
 pub fn check_variable_matchers(expr: &str, variables: &[String]) -> Result<(), String> {
-    use promql_parser::label::MatchOp;
-    use promql_parser::util::{ExprVisitor, walk_expr};
-    struct Visitor<'a>(&'a [String]);
-    impl ExprVisitor for Visitor<'_> {
-        type Error = String;
-        fn pre_visit(&mut self, expr: &Expr) -> Result<bool, String> {
-            let matchers = match expr {
-                Expr::VectorSelector(vs) => &vs.matchers,
-                Expr::MatrixSelector(ms) => &ms.vs.matchers,
-                _ => return Ok(true),
-            };
-            let all = matchers
-                .matchers
-                .iter()
-                .chain(matchers.or_matchers.iter().flatten());
-            for m in all {
-                let op = match m.op {
-                    MatchOp::Equal => "=",
-                    MatchOp::NotEqual => "!=",
-                    MatchOp::Re(_) | MatchOp::NotRe(_) => continue,
-                };
-                let used = self.0.iter().find(|v| {
-                    m.value.contains(&format!("${v}")) || m.value.contains(&format!("${{{v}}}"))
-                });
-                if let Some(var) = used {
-                    return Err(format!(
-                        "the dashboard variable ${var} is matched with `{}{op}\"{}\"`; a variable holds a regex (several values, All), so use `{}=~\"{}\"`",
-                        m.name, m.value, m.name, m.value
-                    ));
-                }
-            }
-            Ok(true)
-        }
-    }
     let parsed = parser::parse(&expand_grafana_variables(expr))
         .map_err(|e| format!("PromQL does not parse: {e}"))?;
-    walk_expr(&mut Visitor(variables), &parsed).map(|_| ())
+    for_each_literal_matcher(&parsed, |m, op| {
+        let used = variables
+            .iter()
+            .find(|v| m.value.contains(&format!("${v}")) || m.value.contains(&format!("${{{v}}}")));
+        match used {
+            Some(var) => Err(format!(
+                "the dashboard variable ${var} is matched with `{}{op}\"{}\"`; a variable holds a regex (several values, All), so use `{}=~\"{}\"`",
+                m.name, m.value, m.name, m.value
+            )),
+            None => Ok(()),
+        }
+    })
 }
 
 fn is_counter_name(name: &str) -> bool {
