@@ -30,12 +30,20 @@ fn alice_edits(spec: &mut Value) {
 }
 
 fn plan(grafana: &GrafanaStandIn) -> crate::support::Run {
+    plan_with(grafana, &[], &[])
+}
+
+/// `onramp [pre…] plan checkout -f DEMO --grafana-url URL [extra…]` as an Editor.
+fn plan_with(grafana: &GrafanaStandIn, pre: &[&str], extra: &[&str]) -> crate::support::Run {
     let manifests = demo_manifests();
     let url = grafana.url();
-    onramp_env(
-        &["plan", "checkout", "-f", &manifests, "--grafana-url", &url],
-        &[("GRAFANA_TOKEN", EDITOR_TOKEN)],
-    )
+    let args = [
+        pre,
+        &["plan", "checkout", "-f", &manifests, "--grafana-url", &url][..],
+        extra,
+    ]
+    .concat();
+    onramp_env(&args, &[("GRAFANA_TOKEN", EDITOR_TOKEN)])
 }
 
 /// The whole click-first loop on `grafana`, whose UI saves in `v2` and
@@ -274,20 +282,7 @@ fn verbose_says_which_dashboard_apis_grafana_serves() {
             "Grafana 11.3.0: classic dashboard API only (/api/dashboards)",
         ),
     ] {
-        let manifests = demo_manifests();
-        let url = grafana.url();
-        let run = onramp_env(
-            &[
-                "-v",
-                "plan",
-                "checkout",
-                "-f",
-                &manifests,
-                "--grafana-url",
-                &url,
-            ],
-            &[("GRAFANA_TOKEN", EDITOR_TOKEN)],
-        );
+        let run = plan_with(&grafana, &["-v"], &[]);
         run.expect_status(0);
         assert!(run.stderr.contains(said), "{}", run.stderr);
     }
@@ -322,21 +317,7 @@ fn a_save_in_grafana_while_apply_pushes_a_v2_dashboard_is_a_refusal_not_an_overw
 #[test]
 fn plan_json_names_the_server_and_the_v2_edit() {
     let (grafana, target, _out) = codified_v2_edit();
-    let manifests = demo_manifests();
-    let url = grafana.url();
-    let run = onramp_env(
-        &[
-            "plan",
-            "checkout",
-            "-f",
-            &manifests,
-            "--grafana-url",
-            &url,
-            "-o",
-            "json",
-        ],
-        &[("GRAFANA_TOKEN", EDITOR_TOKEN)],
-    );
+    let run = plan_with(&grafana, &[], &["-o", "json"]);
     run.expect_status(0);
     let plan: Value = serde_json::from_str(&run.stdout).expect("JSON");
     let server = &plan["grafana"]["server"];
