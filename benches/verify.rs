@@ -252,6 +252,9 @@ async fn bench() {
     for sub in ["targets", "rules", "data"] {
         fs::create_dir_all(dir.path().join(sub)).expect("create Prometheus directories");
     }
+    // reqwest is built without a TLS crypto provider (see Cargo.toml): the
+    // bench's own client needs one installed, as onramp's transport does.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::new();
 
     // The shop.
