@@ -1,27 +1,38 @@
-//! Build script: embeds the built-in needs as JSON, and marks builds of the
-//! tests made to run against real services.
+//! Build script: embeds the built-in needs as JSON, and turns on the test
+//! tiers whose tools this machine has.
 //!
 //! The built-in needs are written in YAML (`dashboards/*.yaml`). Parsing YAML
 //! was most of `onramp`'s start-up time, so they are converted to JSON here,
 //! once per build; the binary reads the JSON (`needs::BUILT_IN`). The test
 //! `the_embedded_json_is_the_yaml_need` checks that both read the same.
 //!
+//! Test tiers (CONTRIBUTING, Test tiers): each tier that needs something
+//! installed has a cfg and a variable, `auto` (the default: on when what it
+//! needs is found when this script runs), `on` (run, and fail saying what is
+//! missing) or `off`. Without the cfg, the tier's tests are listed as ignored
+//! with what they need, never as passes:
+//!
+//! | cfg | variable | needs |
+//! |---|---|---|
+//! | `prometheus` | `ONRAMP_TEST_PROMETHEUS` | `prometheus` and `promtool` 2.x (`/usr/bin` or PATH) |
+//! | `prometheus3` | `ONRAMP_TEST_PROMETHEUS3` | Prometheus 3, built by `make deps` |
+//! | `helm` | `ONRAMP_TEST_HELM` | `python3` that imports `helm_python` |
+//! | `shared_crds` | `ONRAMP_TEST_SHARED` | `../shared/reference/crds/` beside the checkout |
+//! | `apiserver` | `ONRAMP_TEST_APISERVER` | `kube-apiserver` built by `make deps`, `etcd` on PATH |
+//!
 //! With `ONRAMP_TEST_GRAFANA_URL` set, the `real_grafana` cfg is on and the
 //! Grafana contract tests that need the stand-in carry `#[ignore]`, so the test
-//! report lists them as ignored rather than as passes that checked nothing.
+//! report lists them as ignored rather than as passes that checked nothing;
+//! with `ONRAMP_TEST_GRAFANA_V2=off` too (`no_grafana_v2`), so are the v2
+//! cases, for a Grafana that serves no v2 dashboards (11.x). With
+//! `ONRAMP_TEST_KUBECONFIG` set (`real_cluster`), the Kubernetes tests named
+//! `…_standin_only` are listed as ignored.
 //! With `ONRAMP_E2E=kind`, the `e2e` cfg is on and the end-to-end suite
 //! (`tests/e2e`) runs against the kind demo cluster; without it the suite is
-//! listed as ignored. With `ONRAMP_TEST_PROMETHEUS3=off`, the `no_prometheus3`
-//! cfg is on and the live tests' Prometheus 3 variants carry `#[ignore]`
-//! (without it they run, and fail saying `make deps` when it was not built).
-//!
-//! The `apiserver` cfg turns on the cluster tests against the real
-//! kube-apiserver (`tests/support/apiserver`): on when `ONRAMP_TEST_APISERVER`
-//! is `auto` (or unset) and `make deps` left `kube-apiserver` in
-//! `~/.cache/onramp-test/k8s-VERSION/` and `etcd` on the PATH; `off` turns
-//! it off. Without it those tests are listed as ignored, never as passes.
-//! Cargo reruns this script (and rebuilds) when any of these variables, the
-//! build script's pinned version or the cache folder changes.
+//! listed as ignored.
+//! Cargo reruns this script (and rebuilds) when any of these variables, PATH,
+//! the pinned versions or the cache folder changes; after installing a tool
+//! by other means, `touch build.rs` (or set its variable to `on`).
 
 use std::path::Path;
 
@@ -39,23 +50,23 @@ fn main() {
     if real {
         println!("cargo::rustc-cfg=real_grafana");
     }
+    println!("cargo::rustc-check-cfg=cfg(no_grafana_v2)");
+    println!("cargo::rerun-if-env-changed=ONRAMP_TEST_GRAFANA_V2");
+    if std::env::var("ONRAMP_TEST_GRAFANA_V2").is_ok_and(|v| v.trim() == "off") {
+        println!("cargo::rustc-cfg=no_grafana_v2");
+    }
+    println!("cargo::rustc-check-cfg=cfg(real_cluster)");
+    println!("cargo::rerun-if-env-changed=ONRAMP_TEST_KUBECONFIG");
+    if std::env::var("ONRAMP_TEST_KUBECONFIG").is_ok_and(|path| !path.trim().is_empty()) {
+        println!("cargo::rustc-cfg=real_cluster");
+    }
     println!("cargo::rustc-check-cfg=cfg(e2e)");
     println!("cargo::rerun-if-env-changed=ONRAMP_E2E");
     if std::env::var("ONRAMP_E2E").is_ok_and(|v| v.trim() == "kind") {
         println!("cargo::rustc-cfg=e2e");
     }
-    println!("cargo::rustc-check-cfg=cfg(no_prometheus3)");
-    println!("cargo::rerun-if-env-changed=ONRAMP_TEST_PROMETHEUS3");
-    if std::env::var("ONRAMP_TEST_PROMETHEUS3").is_ok_and(|v| v.trim() == "off") {
-        println!("cargo::rustc-cfg=no_prometheus3");
-    }
-    match kube_apiserver() {
-        Ok(Some(binary)) => {
-            println!("cargo::rustc-cfg=apiserver");
-            println!("cargo::rustc-env=ONRAMP_TEST_KUBE_APISERVER={binary}");
-        }
-        Ok(None) => {}
-        Err(message) => println!("cargo::error={message}"),
+    if let Err(message) = tiers() {
+        println!("cargo::error={message}");
     }
     if let Err(message) = needs_as_json() {
         // A broken need file is a broken build: say which and why.
@@ -63,50 +74,135 @@ fn main() {
     }
 }
 
-/// The built `kube-apiserver` when the real API server tier is on and its
-/// binaries are there; an error for an `ONRAMP_TEST_APISERVER` that is
-/// neither `auto` nor `off`.
-fn kube_apiserver() -> Result<Option<String>, String> {
-    println!("cargo::rustc-check-cfg=cfg(apiserver)");
-    println!("cargo::rerun-if-env-changed=ONRAMP_TEST_APISERVER");
+/// Turns on the cfg of every test tier whose tools are here (or that its
+/// variable turns on); an error for a variable that is not `auto`, `on` or
+/// `off`.
+fn tiers() -> Result<(), String> {
+    println!("cargo::rerun-if-env-changed=PATH");
     println!("cargo::rerun-if-env-changed=ONRAMP_TEST_CACHE");
-    let script = "tests/tools/build-kube-apiserver.sh";
-    println!("cargo::rerun-if-changed={script}");
-    match std::env::var("ONRAMP_TEST_APISERVER")
-        .unwrap_or_default()
-        .trim()
-    {
-        "" | "auto" => {}
-        "off" => return Ok(None),
+    tier("prometheus", "ONRAMP_TEST_PROMETHEUS", || {
+        on_path("prometheus").is_some() && on_path("promtool").is_some()
+    })?;
+    let version = prometheus3_version()?;
+    let prometheus3 = cache().join(format!("prometheus-{version}"));
+    watch_nearest(&prometheus3);
+    tier("prometheus3", "ONRAMP_TEST_PROMETHEUS3", || {
+        prometheus3.join("prometheus").is_file() && prometheus3.join("promtool").is_file()
+    })?;
+    tier("helm", "ONRAMP_TEST_HELM", || {
+        std::process::Command::new("python3")
+            .args(["-c", "import helm_python"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success())
+    })?;
+    let crds = Path::new("../shared/reference/crds");
+    if crds.is_dir() {
+        println!("cargo::rerun-if-changed={}", crds.display());
+    }
+    tier("shared_crds", "ONRAMP_TEST_SHARED", || crds.is_dir())?;
+    let apiserver = kube_apiserver()?;
+    let on = tier("apiserver", "ONRAMP_TEST_APISERVER", || {
+        apiserver.is_file() && on_path("etcd").is_some()
+    })?;
+    if on {
+        println!(
+            "cargo::rustc-env=ONRAMP_TEST_KUBE_APISERVER={}",
+            apiserver.display()
+        );
+    }
+    Ok(())
+}
+
+/// Declares the cfg `name` and turns it on as the variable `var` says:
+/// `auto` (or unset) when `found`, `on` always, `off` never.
+fn tier(name: &str, var: &str, found: impl FnOnce() -> bool) -> Result<bool, String> {
+    println!("cargo::rustc-check-cfg=cfg({name})");
+    println!("cargo::rerun-if-env-changed={var}");
+    let on = match std::env::var(var).unwrap_or_default().trim() {
+        "" | "auto" => found(),
+        "on" => true,
+        "off" => false,
         other => {
             return Err(format!(
-                "ONRAMP_TEST_APISERVER={other:?}: use auto (the default: the real kube-apiserver tests run when `make deps` built it) or off"
+                "{var}={other:?}: use auto (the default: the tests run when what they need is here), on or off"
             ));
         }
+    };
+    if on {
+        println!("cargo::rustc-cfg={name}");
     }
+    Ok(on)
+}
+
+/// `/usr/bin/TOOL` (where Debian puts it), else the first `TOOL` on PATH.
+fn on_path(tool: &str) -> Option<std::path::PathBuf> {
+    let debian = Path::new("/usr/bin").join(tool);
+    if debian.is_file() {
+        return Some(debian);
+    }
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join(tool))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Where `make deps` caches what it builds: `ONRAMP_TEST_CACHE`, else
+/// `~/.cache/onramp-test`.
+fn cache() -> std::path::PathBuf {
+    match std::env::var_os("ONRAMP_TEST_CACHE") {
+        Some(dir) if !dir.is_empty() => std::path::PathBuf::from(dir),
+        _ => Path::new(&std::env::var_os("HOME").unwrap_or_default()).join(".cache/onramp-test"),
+    }
+}
+
+/// Reruns this script when `folder`, or the nearest folder above it that
+/// exists, changes: it changes when `make deps` creates what lies below it
+/// (a missing path would rerun this script, and rebuild the crate, on every
+/// build).
+fn watch_nearest(folder: &Path) {
+    let home = std::env::var_os("HOME").unwrap_or_default();
+    let cache = cache();
+    let watched = [folder.to_path_buf(), cache, Path::new(&home).join(".cache")]
+        .into_iter()
+        .find(|p| p.is_dir())
+        .unwrap_or_else(|| Path::new(&home).to_path_buf());
+    println!("cargo::rerun-if-changed={}", watched.display());
+}
+
+/// The Prometheus 3 release `tests/prometheus3/go.mod` pins (module version
+/// v0.3MM.P is Prometheus 3.MM.P).
+fn prometheus3_version() -> Result<String, String> {
+    let go_mod = "tests/prometheus3/go.mod";
+    println!("cargo::rerun-if-changed={go_mod}");
+    let text = std::fs::read_to_string(go_mod).map_err(|e| format!("{go_mod}: {e}"))?;
+    text.lines()
+        .find_map(|line| {
+            line.trim()
+                .strip_prefix("github.com/prometheus/prometheus v0.3")
+        })
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|module| module.split_once('.'))
+        .and_then(|(minor, patch)| Some(format!("3.{}.{patch}", minor.parse::<u32>().ok()?)))
+        .ok_or_else(|| format!("{go_mod}: no github.com/prometheus/prometheus v0.3MM.P line"))
+}
+
+/// Where `make deps` builds `kube-apiserver`, at the version
+/// `tests/tools/build-kube-apiserver.sh` pins.
+fn kube_apiserver() -> Result<std::path::PathBuf, String> {
+    let script = "tests/tools/build-kube-apiserver.sh";
+    println!("cargo::rerun-if-changed={script}");
     let text = std::fs::read_to_string(script).map_err(|e| format!("{script}: {e}"))?;
     let version = text
         .lines()
         .find_map(|l| l.strip_prefix("KUBERNETES_VERSION="))
         .and_then(|rest| rest.split_whitespace().next())
         .ok_or_else(|| format!("{script}: no KUBERNETES_VERSION= line"))?;
-    let home = std::env::var("HOME").unwrap_or_default();
-    let cache = std::env::var("ONRAMP_TEST_CACHE")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| Path::new(&home).join(".cache/onramp-test"));
-    let folder = cache.join(format!("k8s-{version}"));
-    // Watch the nearest folder that exists: it changes when the build
-    // script creates what lies below it (a missing path would rerun this
-    // script, and rebuild the crate, on every build).
-    let watched = [folder.clone(), cache, Path::new(&home).join(".cache")]
-        .into_iter()
-        .find(|p| p.is_dir())
-        .unwrap_or_else(|| Path::new(&home).to_path_buf());
-    println!("cargo::rerun-if-changed={}", watched.display());
-    let binary = folder.join("kube-apiserver");
-    let etcd = std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|p| p.join("etcd").is_file()));
-    Ok((binary.is_file() && etcd).then(|| binary.display().to_string()))
+    let folder = cache().join(format!("k8s-{version}"));
+    watch_nearest(&folder);
+    Ok(folder.join("kube-apiserver"))
 }
 
 /// Writes `OUT_DIR/needs/NAME.json` for each `dashboards/NAME.yaml`.

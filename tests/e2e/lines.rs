@@ -1,6 +1,6 @@
 //! The onramp command lines the end-to-end suite runs, kept in one place:
-//! the suite runs them on kind, and the integration test
-//! `every_onramp_line_of_the_demo_and_the_e2e_suite_parses` feeds each to
+//! the suite runs them on kind, and the offline test
+//! `an_onramp_line_of_the_demo_or_the_e2e_suite_did_not_parse` feeds each to
 //! onramp's own parser, so a line that no longer parses fails here, not
 //! only on a kind runner.
 

@@ -51,6 +51,10 @@ fn assert_lints_clean(lint: &serde_json::Value) {
 }
 
 #[test]
+#[cfg_attr(
+    not(helm),
+    ignore = "needs Helm for Python: make deps, or python3 -m pip install helm-python-sdk (ONRAMP_TEST_HELM)"
+)]
 fn shop_chart_lints_and_renders_what_the_demo_needs_with_default_and_demo_values() {
     for values in [&[][..], &[DEMO_VALUES][..]] {
         let (lint, manifest) = helm(values);
@@ -117,6 +121,10 @@ fn shop_chart_lints_and_renders_what_the_demo_needs_with_default_and_demo_values
 }
 
 #[test]
+#[cfg_attr(
+    not(helm),
+    ignore = "needs Helm for Python: make deps, or python3 -m pip install helm-python-sdk (ONRAMP_TEST_HELM)"
+)]
 fn shop_chart_demo_values_use_the_loaded_image_the_simulator_and_the_api_key_secret() {
     let (_, manifest) = helm(&[DEMO_VALUES]);
     let objects = yaml_documents(&manifest);
@@ -149,6 +157,10 @@ fn shop_chart_demo_values_use_the_loaded_image_the_simulator_and_the_api_key_sec
 }
 
 #[test]
+#[cfg_attr(
+    not(helm),
+    ignore = "needs Helm for Python: make deps, or python3 -m pip install helm-python-sdk (ONRAMP_TEST_HELM)"
+)]
 fn shop_chart_flag_file_is_the_shops_flag_file() {
     assert_eq!(
         read(repo().join("charts/shop/files/flags.json")),
@@ -189,6 +201,10 @@ fn without_hashes(text: &str) -> String {
 }
 
 #[test]
+#[cfg_attr(
+    not(helm),
+    ignore = "needs Helm for Python: make deps, or python3 -m pip install helm-python-sdk (ONRAMP_TEST_HELM)"
+)]
 fn shop_chart_codifies_to_the_same_artifacts_as_the_bundled_manifests() {
     let bundled_dir = tempfile::tempdir().expect("temp dir");
     let bundled_out = bundled_dir.path().display().to_string();

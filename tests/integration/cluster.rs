@@ -310,6 +310,10 @@ on_both!(
 );
 
 #[test]
+#[cfg_attr(
+    any(real_cluster, not(all(shared_crds, prometheus))),
+    ignore = "needs the Kubernetes stand-in (not the cluster of ONRAMP_TEST_KUBECONFIG) and ../shared/reference/crds and prometheus 2.x (ONRAMP_TEST_SHARED, ONRAMP_TEST_PROMETHEUS)"
+)]
 fn verify_without_a_url_reaches_the_real_prometheus_through_the_service_proxy_standin_only() {
     let stack = crate::live::Stack::with_sessions(
         crate::support::prometheus::Version::V2,

@@ -118,8 +118,8 @@ mod apiserver {
 
     #[test]
     #[cfg_attr(
-        not(apiserver),
-        ignore = "the real kube-apiserver tier is off (ONRAMP_TEST_APISERVER=off) or not built (run `make deps`)"
+        not(all(apiserver, shared_crds)),
+        ignore = "needs kube-apiserver and etcd (make deps) and ../shared/reference/crds (ONRAMP_TEST_APISERVER, ONRAMP_TEST_SHARED)"
     )]
     fn every_troubleshoot_fixture_has_the_standins_first_finding_on_the_real_api_server() {
         for case in CASES {
@@ -158,8 +158,8 @@ mod apiserver {
 
     #[test]
     #[cfg_attr(
-        not(apiserver),
-        ignore = "the real kube-apiserver tier is off (ONRAMP_TEST_APISERVER=off) or not built (run `make deps`)"
+        not(all(apiserver, shared_crds)),
+        ignore = "needs kube-apiserver and etcd (make deps) and ../shared/reference/crds (ONRAMP_TEST_APISERVER, ONRAMP_TEST_SHARED)"
     )]
     fn the_real_api_server_cannot_serve_a_log_without_a_node() {
         let real = Cluster::start(Scenario::Troubleshoot("crashloop"), Target::ApiServer);

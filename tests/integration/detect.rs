@@ -359,6 +359,10 @@ fn no_kubeconfig_says_where_onramp_looked_and_how_to_point_at_one() {
 }
 
 #[test]
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 fn an_unknown_context_lists_the_kubeconfig_s_contexts() {
     let cluster = Cluster::new(Scenario::KubePrometheusStack);
     let run = detect(&cluster, &["--context", "prod"]);
@@ -372,6 +376,10 @@ fn an_unknown_context_lists_the_kubeconfig_s_contexts() {
 }
 
 #[test]
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 fn an_unreachable_api_server_exits_3_naming_it() {
     let standin = Standin::start(Scenario::KubePrometheusStack);
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -401,6 +409,10 @@ fn an_unreachable_api_server_exits_3_naming_it() {
 }
 
 #[test]
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 fn a_rejected_token_exits_with_the_credentials_status_and_never_shows() {
     let standin = Standin::start(Scenario::KubePrometheusStack);
     let wrong = "expired-token-0123456789abcdef";
@@ -463,6 +475,10 @@ on_both!(
 );
 
 #[test]
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 fn kubeconfig_comes_from_the_environment_and_context_picks_one_of_its_contexts() {
     let standin = Standin::start(Scenario::NoOperator);
     let dir = tempfile::tempdir().expect("temp dir");

@@ -9,7 +9,7 @@
 //! half runs against that cluster instead (a kind cluster from `make
 //! demo`: kube-prometheus-stack and the shop), creating only objects named
 //! `onramp-standin-test-*` and deleting them; tests named `…_standin_only`
-//! then print why they skip.
+//! are then listed as ignored (the `real_cluster` cfg of `build.rs`).
 
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::api::{
@@ -108,6 +108,10 @@ pub(crate) async fn raw(
 const BEARER: &str = "Bearer onramp-standin-token-5f2b9c";
 
 #[tokio::test]
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 async fn kubeconfig_loads_and_lists_the_shop_pods_by_label_without_listing_every_pod() {
     let Some(standin) = standin_only(Scenario::KubePrometheusStack) else {
         return;
@@ -198,6 +202,10 @@ async fn discovery_serves_the_operator_group_only_when_its_crds_are_installed(cl
 on_both!(async discovery_serves_the_operator_group_only_when_its_crds_are_installed, Scenario::KubePrometheusStack);
 
 #[tokio::test]
+#[cfg_attr(
+    any(real_cluster, not(shared_crds)),
+    ignore = "needs the Kubernetes stand-in (not the cluster of ONRAMP_TEST_KUBECONFIG) and ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 async fn aggregated_discovery_accept_header_gets_the_legacy_group_list_standin_only() {
     let Some(standin) = standin_only(Scenario::KubePrometheusStack) else {
         return;
@@ -226,6 +234,10 @@ async fn aggregated_discovery_accept_header_gets_the_legacy_group_list_standin_o
 }
 
 #[tokio::test]
+#[cfg_attr(
+    any(real_cluster, not(shared_crds)),
+    ignore = "needs the Kubernetes stand-in (not the cluster of ONRAMP_TEST_KUBECONFIG) and ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 async fn label_selectors_support_equality_sets_and_existence_standin_only() {
     let Some(standin) = standin_only(Scenario::KubePrometheusStack) else {
         return;
@@ -323,6 +335,10 @@ async fn an_unsupported_field_label_is_a_400_naming_the_label(cluster: &Cluster)
 on_both!(async an_unsupported_field_label_is_a_400_naming_the_label, Scenario::KubePrometheusStack);
 
 #[tokio::test]
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 async fn lists_page_with_limit_and_continue() {
     let Some(standin) = standin_only(Scenario::KubePrometheusStack) else {
         return;
@@ -498,6 +514,10 @@ async fn server_side_apply_creates_keeps_the_resource_version_when_unchanged_and
 on_both!(async server_side_apply_creates_keeps_the_resource_version_when_unchanged_and_conflicts_with_another_manager, Scenario::KubePrometheusStack);
 
 #[tokio::test]
+#[cfg_attr(
+    any(real_cluster, not(shared_crds)),
+    ignore = "needs the Kubernetes stand-in (not the cluster of ONRAMP_TEST_KUBECONFIG) and ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 async fn applying_over_a_kubectl_created_monitor_names_the_client_side_manager_and_force_takes_over_standin_only()
  {
     let Some(standin) = standin_only(Scenario::ForeignMonitor) else {
@@ -608,6 +628,10 @@ async fn dry_run_apply_answers_the_object_and_stores_nothing(cluster: &Cluster) 
 on_both!(async dry_run_apply_answers_the_object_and_stores_nothing, Scenario::KubePrometheusStack);
 
 #[tokio::test]
+#[cfg_attr(
+    any(real_cluster, not(shared_crds)),
+    ignore = "needs the Kubernetes stand-in (not the cluster of ONRAMP_TEST_KUBECONFIG) and ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 async fn apply_without_a_field_manager_is_refused_standin_only() {
     let Some(standin) = standin_only(Scenario::KubePrometheusStack) else {
         return;
@@ -719,6 +743,10 @@ async fn a_value_of_the_wrong_type_is_a_500_naming_the_field(cluster: &Cluster) 
 on_both!(async a_value_of_the_wrong_type_is_a_500_naming_the_field, Scenario::KubePrometheusStack);
 
 #[tokio::test]
+#[cfg_attr(
+    any(real_cluster, not(shared_crds)),
+    ignore = "needs the Kubernetes stand-in (not the cluster of ONRAMP_TEST_KUBECONFIG) and ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 async fn a_wrong_token_is_401_and_rbac_refusals_are_403_naming_verb_resource_and_namespace_standin_only()
  {
     let Some(standin) = standin_only(Scenario::KubePrometheusStack) else {
@@ -791,6 +819,10 @@ async fn a_wrong_token_is_401_and_rbac_refusals_are_403_naming_verb_resource_and
 }
 
 #[tokio::test]
+#[cfg_attr(
+    any(real_cluster, not(shared_crds)),
+    ignore = "needs the Kubernetes stand-in (not the cluster of ONRAMP_TEST_KUBECONFIG) and ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 async fn previous_logs_come_from_the_fixture_with_tail_lines_standin_only() {
     let Some(standin) = standin_only(Scenario::KubePrometheusStack) else {
         return;
@@ -834,6 +866,10 @@ async fn previous_logs_come_from_the_fixture_with_tail_lines_standin_only() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    any(real_cluster, not(all(shared_crds, prometheus))),
+    ignore = "needs the Kubernetes stand-in (not the cluster of ONRAMP_TEST_KUBECONFIG) and ../shared/reference/crds and prometheus 2.x (ONRAMP_TEST_SHARED, ONRAMP_TEST_PROMETHEUS)"
+)]
 async fn the_service_proxy_reaches_a_real_prometheus_standin_only() {
     let Some(standin) = standin_only(Scenario::KubePrometheusStack) else {
         return;
@@ -870,6 +906,10 @@ async fn the_service_proxy_reaches_a_real_prometheus_standin_only() {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    any(real_cluster, not(shared_crds)),
+    ignore = "needs the Kubernetes stand-in (not the cluster of ONRAMP_TEST_KUBECONFIG) and ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 async fn delete_by_label_removes_only_the_objects_onramp_owns_standin_only() {
     let Some(standin) = standin_only(Scenario::ForeignMonitor) else {
         return;

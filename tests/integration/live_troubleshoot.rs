@@ -66,6 +66,7 @@ fn text(value: &Value) -> String {
 }
 
 on_both_prometheus! {
+    stand_in;
     fn switching_on_the_error_flag_puts_the_flag_and_its_variant_first(version) {
         let (stack, standin, report) = after_switching_on(version, "fail-error-rate", 1);
         let first = &findings(&report)[0];
@@ -133,6 +134,7 @@ on_both_prometheus! {
 }
 
 on_both_prometheus! {
+    stand_in;
     fn switching_on_the_latency_flag_names_latency_and_the_flag(version) {
         let (_stack, _standin, report) = after_switching_on(version, "fail-latency", 1);
         let first = &findings(&report)[0];
@@ -168,6 +170,7 @@ on_both_prometheus! {
 }
 
 on_both_prometheus! {
+    stand_in;
     fn a_healthy_shop_raises_nothing_and_says_what_it_could_not_check(version) {
         let (stack, standin) = onboarded(version);
         std::thread::sleep(BASELINE + AFTER_SWITCH);
@@ -210,6 +213,10 @@ on_both_prometheus! {
 }
 
 #[test]
+#[cfg_attr(
+    not(all(shared_crds, prometheus)),
+    ignore = "needs ../shared/reference/crds and prometheus 2.x (ONRAMP_TEST_SHARED, ONRAMP_TEST_PROMETHEUS)"
+)]
 fn an_unreachable_prometheus_is_not_checked_its_password_never_shown_and_the_cluster_checks_still_run()
  {
     let standin = Standin::start(Scenario::Troubleshoot("healthy"));
@@ -250,6 +257,7 @@ fn an_unreachable_prometheus_is_not_checked_its_password_never_shown_and_the_clu
 }
 
 on_both_prometheus! {
+    stand_in;
     fn a_throttled_container_near_its_memory_limit_is_named_with_its_numbers(version) {
         let (stack, standin) = onboarded(version);
         // cAdvisor and kube-state-metrics, scraped under their own job as in a
@@ -288,6 +296,7 @@ on_both_prometheus! {
 }
 
 on_both_prometheus! {
+    stand_in;
     fn switching_a_harmless_flag_is_information_not_an_alarm(version) {
         // The 50/50 rollout of the new button goes to everyone; nothing fails.
         let (_stack, _standin, report) = after_switching_on(version, "new-checkout-button", 0);

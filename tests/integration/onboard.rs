@@ -102,6 +102,10 @@ fn onboard_with(
 }
 
 #[test]
+#[cfg_attr(
+    not(all(shared_crds, prometheus)),
+    ignore = "needs ../shared/reference/crds and prometheus 2.x (ONRAMP_TEST_SHARED, ONRAMP_TEST_PROMETHEUS)"
+)]
 fn onboard_takes_the_shop_from_nothing_to_scraped_dashboarded_codified_and_verified() {
     let standin = Standin::start(Scenario::KubePrometheusStack);
     let prometheus = PrometheusServer::start(PrometheusOptions::default());
@@ -209,6 +213,10 @@ fn onboard_takes_the_shop_from_nothing_to_scraped_dashboarded_codified_and_verif
 }
 
 #[test]
+#[cfg_attr(
+    not(all(shared_crds, prometheus)),
+    ignore = "needs ../shared/reference/crds and prometheus 2.x (ONRAMP_TEST_SHARED, ONRAMP_TEST_PROMETHEUS)"
+)]
 fn onboard_stops_at_a_conflict_before_codifying_and_exits_1() {
     let standin = Standin::start(Scenario::ForeignMonitor);
     let prometheus = PrometheusServer::start(PrometheusOptions::default());
@@ -235,6 +243,10 @@ fn onboard_stops_at_a_conflict_before_codifying_and_exits_1() {
 }
 
 #[test]
+#[cfg_attr(
+    not(all(shared_crds, prometheus)),
+    ignore = "needs ../shared/reference/crds and prometheus 2.x (ONRAMP_TEST_SHARED, ONRAMP_TEST_PROMETHEUS)"
+)]
 fn onboard_names_the_instrumentation_a_signal_without_series_needs() {
     let standin = Standin::start(Scenario::KubePrometheusStack);
     let prometheus = PrometheusServer::start(PrometheusOptions::default());
@@ -273,6 +285,10 @@ fn onboard_names_the_instrumentation_a_signal_without_series_needs() {
 }
 
 #[test]
+#[cfg_attr(
+    not(all(shared_crds, prometheus)),
+    ignore = "needs ../shared/reference/crds and prometheus 2.x (ONRAMP_TEST_SHARED, ONRAMP_TEST_PROMETHEUS)"
+)]
 fn onboard_dry_run_plans_and_runs_the_servers_dry_run_storing_pushing_and_codifying_nothing() {
     let standin = Standin::start(Scenario::KubePrometheusStack);
     let grafana = GrafanaStandIn::start();
@@ -446,6 +462,7 @@ fn onboard_works_with_exactly_the_rules_of_onramp_rbac_onboard_and_forbidden_nam
     );
 }
 on_both!(
+    prometheus;
     onboard_works_with_exactly_the_rules_of_onramp_rbac_onboard_and_forbidden_names_verb_and_resource
 );
 
@@ -486,6 +503,10 @@ fn a_refused_service_proxy_during_onboard_pointed_at_rbac_plan_not_rbac_onboard(
 on_both!(a_refused_service_proxy_during_onboard_pointed_at_rbac_plan_not_rbac_onboard);
 
 #[test]
+#[cfg_attr(
+    any(real_cluster, not(all(shared_crds, prometheus))),
+    ignore = "needs the Kubernetes stand-in (not the cluster of ONRAMP_TEST_KUBECONFIG) and ../shared/reference/crds and prometheus 2.x (ONRAMP_TEST_SHARED, ONRAMP_TEST_PROMETHEUS)"
+)]
 fn onboard_through_the_service_proxy_works_with_exactly_the_rules_of_onramp_rbac_onboard_standin_only()
  {
     let roles = crate::kube_apply::printed_roles(&["onboard", "-n", "shop"]);

@@ -24,6 +24,10 @@ fn verify_args(url: &str, wait: &str) -> Vec<String> {
 }
 
 #[test]
+#[cfg_attr(
+    not(prometheus),
+    ignore = "needs prometheus and promtool 2.x: apt-get install prometheus (ONRAMP_TEST_PROMETHEUS)"
+)]
 fn verify_wait_on_a_terminal_shows_the_round_and_what_still_fails() {
     // A real Prometheus that does not scrape the app: every round fails.
     let prometheus = PrometheusServer::start(PrometheusOptions::default());
@@ -47,6 +51,10 @@ fn verify_wait_on_a_terminal_shows_the_round_and_what_still_fails() {
 }
 
 #[test]
+#[cfg_attr(
+    not(prometheus),
+    ignore = "needs prometheus and promtool 2.x: apt-get install prometheus (ONRAMP_TEST_PROMETHEUS)"
+)]
 fn verify_wait_piped_prints_no_progress() {
     let prometheus = PrometheusServer::start(PrometheusOptions::default());
     let out = Command::new(env!("CARGO_BIN_EXE_onramp"))

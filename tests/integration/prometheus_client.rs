@@ -472,6 +472,10 @@ on_both_prometheus! {
 }
 
 #[test]
+#[cfg_attr(
+    not(prometheus),
+    ignore = "needs prometheus and promtool 2.x: apt-get install prometheus (ONRAMP_TEST_PROMETHEUS)"
+)]
 fn promtool_checks_rule_files_and_unit_tests() {
     let dir = tempfile::tempdir().expect("temp dir");
     let good = dir.path().join("good.yaml");

@@ -66,6 +66,10 @@ fn assert_contains(text: &str, needle: &str) {
 }
 
 #[test]
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 fn a_crash_loop_from_a_bad_env_var_is_explained_by_the_previous_log() {
     let report = report("crashloop", 1);
     let (f, evidence) = first(&report);
@@ -102,6 +106,10 @@ fn a_crash_loop_from_a_bad_env_var_is_explained_by_the_previous_log() {
 }
 
 #[test]
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 fn an_oom_kill_names_the_memory_limit_and_how_to_raise_it() {
     let report = report("oomkilled", 1);
     let (f, evidence) = first(&report);
@@ -122,6 +130,10 @@ fn an_oom_kill_names_the_memory_limit_and_how_to_raise_it() {
 }
 
 #[test]
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 fn an_image_tag_that_does_not_exist_quotes_the_kubelet() {
     let report = report("image-not-found", 1);
     let (f, evidence) = first(&report);
@@ -144,6 +156,10 @@ fn an_image_tag_that_does_not_exist_quotes_the_kubelet() {
 }
 
 #[test]
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 fn a_missing_secret_key_names_the_key_the_secret_and_the_env_var() {
     let report = report("missing-secret-key", 1);
     let (f, evidence) = first(&report);
@@ -159,6 +175,10 @@ fn a_missing_secret_key_names_the_key_the_secret_and_the_env_var() {
 }
 
 #[test]
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 fn a_pod_too_big_for_every_node_quotes_the_scheduler() {
     let report = report("pending", 1);
     let (f, evidence) = first(&report);
@@ -195,6 +215,10 @@ fn a_pod_too_big_for_every_node_quotes_the_scheduler() {
 }
 
 #[test]
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 fn a_pod_that_never_gets_ready_shows_the_dependency_timeout_from_its_log() {
     let report = report("never-ready", 1);
     let (f, evidence) = first(&report);
@@ -221,6 +245,10 @@ fn a_pod_that_never_gets_ready_shows_the_dependency_timeout_from_its_log() {
 }
 
 #[test]
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 fn an_unready_pod_whose_log_cannot_be_read_says_so_and_what_to_run() {
     let standin = Standin::start(Scenario::Troubleshoot("never-ready"));
     for pod in ["checkout-68d5b7c9f4-c4x8v", "checkout-68d5b7c9f4-n2p7k"] {
@@ -252,6 +280,10 @@ fn an_unready_pod_whose_log_cannot_be_read_says_so_and_what_to_run() {
 }
 
 #[test]
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 fn a_stuck_rollout_puts_the_new_versions_crash_first_and_the_rollback_in_the_next_step() {
     let report = report("rollout-stuck", 1);
     let (f, evidence) = first(&report);
@@ -280,6 +312,10 @@ fn a_stuck_rollout_puts_the_new_versions_crash_first_and_the_rollback_in_the_nex
 }
 
 #[test]
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 fn a_healthy_app_says_so_in_one_line_and_exits_0() {
     let standin = Standin::start(Scenario::Troubleshoot("healthy"));
     let run = troubleshoot(&standin, &[]);
@@ -303,6 +339,10 @@ fn a_healthy_app_says_so_in_one_line_and_exits_0() {
 }
 
 #[test]
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 fn forbidden_logs_are_reported_as_not_checked_naming_the_permission() {
     let standin = Standin::start(Scenario::Troubleshoot("crashloop"));
     let rules: Vec<Rule> = [
@@ -337,6 +377,10 @@ fn forbidden_logs_are_reported_as_not_checked_naming_the_permission() {
 }
 
 #[test]
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 fn markdown_output_pastes_into_an_incident_channel() {
     let standin = Standin::start(Scenario::Troubleshoot("oomkilled"));
     let run = troubleshoot(&standin, &["--output", "markdown"]);
@@ -355,6 +399,10 @@ fn markdown_output_pastes_into_an_incident_channel() {
 }
 
 #[test]
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 fn only_the_apps_own_events_are_asked_for() {
     let standin = Standin::start(Scenario::Troubleshoot("crashloop"));
     troubleshoot(&standin, &[]).expect_status(1);
@@ -376,6 +424,10 @@ fn only_the_apps_own_events_are_asked_for() {
 }
 
 #[test]
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 fn a_workload_that_does_not_exist_is_bad_input_and_an_unreachable_cluster_exits_3() {
     let standin = Standin::start(Scenario::Troubleshoot("healthy"));
     let kubeconfig = standin.kubeconfig();
@@ -420,6 +472,10 @@ fn a_workload_that_does_not_exist_is_bad_input_and_an_unreachable_cluster_exits_
 }
 
 #[test]
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 fn troubleshoot_works_with_exactly_the_rules_onramp_rbac_prints() {
     let printed = crate::detect::printed_rules_of("troubleshoot");
     let resources: Vec<String> = printed
@@ -460,6 +516,10 @@ fn troubleshoot_works_with_exactly_the_rules_onramp_rbac_prints() {
 }
 
 #[test]
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 fn pods_it_may_not_list_make_no_healthy_claim() {
     let standin = Standin::start(Scenario::Troubleshoot("healthy"));
     standin.set_rbac(vec![Rule::new(
@@ -482,6 +542,10 @@ fn pods_it_may_not_list_make_no_healthy_claim() {
 }
 
 #[test]
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 fn with_grafana_configured_the_panel_is_a_link() {
     let standin = Standin::start(Scenario::Troubleshoot("pending"));
     let run = troubleshoot(

@@ -4,9 +4,9 @@
 //! for every cluster-facing test.
 //!
 //! A test that must hold against both servers is a `fn(&Cluster)` listed
-//! with [`on_both`]: it runs as `NAME::standin` always and as
-//! `NAME::apiserver` when the `apiserver` cfg is on (`build.rs`), listed as
-//! ignored otherwise. A test that needs what only the stand-in can do
+//! with [`on_both`]: it runs as `NAME::standin` when the CRD schemas are
+//! here (the `shared_crds` cfg of `build.rs`) and as `NAME::apiserver` when
+//! the `apiserver` cfg is on too, each listed as ignored otherwise. A test that needs what only the stand-in can do
 //! (pod logs, the service proxy, injected faults, its request log) is a
 //! plain test named `…_standin_only`.
 
@@ -295,74 +295,93 @@ pub async fn client_for(path: &std::path::Path) -> Client {
 /// Declares the test `$name` — a `fn(&Cluster)` beside it — against both
 /// servers: `$name::standin` on the stand-in of `$scenario`, and
 /// `$name::apiserver` on the real kube-apiserver holding the same
-/// scenario, listed as ignored when this build has no real API server.
+/// scenario. Each is listed as ignored, saying what it needs, when its tier
+/// is off: the stand-in needs the CRD schemas (`shared_crds` cfg of
+/// `build.rs`), the real server those and its binaries (`apiserver`).
 ///
 /// `on_both!(async NAME, SCENARIO)` does the same for an `async fn(&Cluster)`.
 ///
 /// `on_both!(NAME)` alone declares a `fn(Target)` test that starts its
 /// clusters itself (an RBAC test needs a fresh one per identity).
+///
+/// `on_both!(prometheus; …)`: the test also runs a real Prometheus 2.x
+/// (`prometheus` cfg).
 // The benchmarks share the test support without declaring tests.
 #[allow(unused_macros)]
 macro_rules! on_both {
-    ($name:ident) => {
+    (prometheus; $($test:tt)*) => {
+        $crate::support::cluster::on_both! { @needs
+            [all(shared_crds, prometheus)]
+            "needs ../shared/reference/crds and prometheus 2.x (ONRAMP_TEST_SHARED, ONRAMP_TEST_PROMETHEUS)"
+            [all(apiserver, shared_crds, prometheus)]
+            "needs kube-apiserver and etcd (make deps), ../shared/reference/crds and prometheus 2.x (ONRAMP_TEST_APISERVER, ONRAMP_TEST_SHARED, ONRAMP_TEST_PROMETHEUS)"
+            $($test)*
+        }
+    };
+    (@needs [$($standin:tt)*] $why_standin:literal [$($real:tt)*] $why_real:literal $name:ident) => {
         mod $name {
             use $crate::support::cluster::Target;
 
             #[test]
+            #[cfg_attr(not($($standin)*), ignore = $why_standin)]
             fn standin() {
                 super::$name(Target::StandIn);
             }
 
             #[test]
-            #[cfg_attr(
-                not(apiserver),
-                ignore = "the real kube-apiserver tier is off (ONRAMP_TEST_APISERVER=off) or not built (run `make deps`)"
-            )]
+            #[cfg_attr(not($($real)*), ignore = $why_real)]
             fn apiserver() {
                 super::$name(Target::ApiServer);
             }
         }
     };
-    (async $name:ident, $scenario:expr) => {
+    (@needs [$($standin:tt)*] $why_standin:literal [$($real:tt)*] $why_real:literal
+        async $name:ident, $scenario:expr) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
             use $crate::support::cluster::{Cluster, Target};
 
             #[tokio::test]
+            #[cfg_attr(not($($standin)*), ignore = $why_standin)]
             async fn standin() {
                 super::$name(&Cluster::start($scenario, Target::StandIn)).await;
             }
 
             #[tokio::test]
-            #[cfg_attr(
-                not(apiserver),
-                ignore = "the real kube-apiserver tier is off (ONRAMP_TEST_APISERVER=off) or not built (run `make deps`)"
-            )]
+            #[cfg_attr(not($($real)*), ignore = $why_real)]
             async fn apiserver() {
                 super::$name(&Cluster::start($scenario, Target::ApiServer)).await;
             }
         }
     };
-    ($name:ident, $scenario:expr) => {
+    (@needs [$($standin:tt)*] $why_standin:literal [$($real:tt)*] $why_real:literal
+        $name:ident, $scenario:expr) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
             use $crate::support::cluster::{Cluster, Target};
 
             #[test]
+            #[cfg_attr(not($($standin)*), ignore = $why_standin)]
             fn standin() {
                 super::$name(&Cluster::start($scenario, Target::StandIn));
             }
 
             #[test]
-            #[cfg_attr(
-                not(apiserver),
-                ignore = "the real kube-apiserver tier is off (ONRAMP_TEST_APISERVER=off) or not built (run `make deps`)"
-            )]
+            #[cfg_attr(not($($real)*), ignore = $why_real)]
             fn apiserver() {
                 super::$name(&Cluster::start($scenario, Target::ApiServer));
             }
+        }
+    };
+    ($($test:tt)*) => {
+        $crate::support::cluster::on_both! { @needs
+            [shared_crds]
+            "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+            [all(apiserver, shared_crds)]
+            "needs kube-apiserver and etcd (make deps) and ../shared/reference/crds (ONRAMP_TEST_APISERVER, ONRAMP_TEST_SHARED)"
+            $($test)*
         }
     };
 }

@@ -5,13 +5,15 @@
 //! service discovery (`targets/*.json`) and rule files (`rules/*.yaml`), so a
 //! test drives it by writing files and reloading. The process is killed when
 //! the [`PrometheusServer`] is dropped, also when the test fails. A missing
-//! binary fails the test with the command that installs it; it never skips.
+//! binary fails the test with the command that installs it; it never passes.
 //!
 //! [`on_both_prometheus!`] defines a test once per [`Version`], as
 //! `NAME::prometheus_2` and `NAME::prometheus_3`, so a failure names the
-//! version. With `ONRAMP_TEST_PROMETHEUS3=off` at build time (the
-//! `no_prometheus3` cfg from `build.rs`) the 3.x variants are listed as
-//! ignored rather than run.
+//! version. When a version is not here (the `prometheus` and `prometheus3`
+//! cfgs from `build.rs`, `ONRAMP_TEST_PROMETHEUS` and
+//! `ONRAMP_TEST_PROMETHEUS3`) its variants are listed as ignored, saying
+//! what they need; a test turned `on` without its binary fails with the
+//! command that installs it.
 
 // Each test uses only part of this helper.
 #![allow(dead_code)]
@@ -39,7 +41,7 @@ const READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// What a test sees when the pinned Prometheus 3 has not been built.
 pub const NOT_BUILT_3: &str = "Prometheus 3 is not built: run `make deps` \
      (tests/tools/build-prometheus3.sh builds it into ~/.cache/onramp-test), \
-     or build the tests with ONRAMP_TEST_PROMETHEUS3=off to list its tests as ignored";
+     or build the tests with ONRAMP_TEST_PROMETHEUS3=auto (or off) to list its tests as ignored";
 
 /// The Prometheus releases the tests run against.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -127,12 +129,25 @@ fn cache_dir() -> PathBuf {
 /// Defines a test once per Prometheus version: `NAME::prometheus_2` and
 /// `NAME::prometheus_3` run the body with `VERSION` bound to
 /// [`Version::V2`] and [`Version::V3`] (`async fn`: as `#[tokio::test]`s).
-/// The 3.x one is ignored when the tests were built with
-/// `ONRAMP_TEST_PROMETHEUS3=off`.
+/// Each is listed as ignored, saying what it needs, when its tier is off
+/// (the `prometheus` and `prometheus3` cfgs of `build.rs`).
+///
+/// `on_both_prometheus! { stand_in; fn … }` is a test that also runs the
+/// Kubernetes stand-in, which needs the CRD schemas (`shared_crds`).
 // The benches include this file and use no test macro.
 #[allow(unused_macros)]
 macro_rules! on_both_prometheus {
-    ($(#[$meta:meta])* fn $name:ident($version:ident) $body:block) => {
+    (stand_in; $($test:tt)*) => {
+        $crate::support::prometheus::on_both_prometheus! { @needs
+            [all(prometheus, shared_crds)]
+            "needs prometheus and promtool 2.x (apt-get install prometheus) and ../shared/reference/crds (ONRAMP_TEST_PROMETHEUS, ONRAMP_TEST_SHARED)"
+            [all(prometheus3, shared_crds)]
+            "needs Prometheus 3 (make deps) and ../shared/reference/crds (ONRAMP_TEST_PROMETHEUS3, ONRAMP_TEST_SHARED)"
+            $($test)*
+        }
+    };
+    (@needs [$($two:tt)*] $why2:literal [$($three:tt)*] $why3:literal
+        $(#[$meta:meta])* fn $name:ident($version:ident) $body:block) => {
         $(#[$meta])*
         mod $name {
             #[allow(unused_imports)]
@@ -141,18 +156,20 @@ macro_rules! on_both_prometheus {
             fn run($version: $crate::support::prometheus::Version) $body
 
             #[test]
+            #[cfg_attr(not($($two)*), ignore = $why2)]
             fn prometheus_2() {
                 run($crate::support::prometheus::Version::V2)
             }
 
             #[test]
-            #[cfg_attr(no_prometheus3, ignore = "built with ONRAMP_TEST_PROMETHEUS3=off")]
+            #[cfg_attr(not($($three)*), ignore = $why3)]
             fn prometheus_3() {
                 run($crate::support::prometheus::Version::V3)
             }
         }
     };
-    ($(#[$meta:meta])* async fn $name:ident($version:ident) $body:block) => {
+    (@needs [$($two:tt)*] $why2:literal [$($three:tt)*] $why3:literal
+        $(#[$meta:meta])* async fn $name:ident($version:ident) $body:block) => {
         $(#[$meta])*
         mod $name {
             #[allow(unused_imports)]
@@ -161,15 +178,25 @@ macro_rules! on_both_prometheus {
             async fn run($version: $crate::support::prometheus::Version) $body
 
             #[tokio::test]
+            #[cfg_attr(not($($two)*), ignore = $why2)]
             async fn prometheus_2() {
                 run($crate::support::prometheus::Version::V2).await
             }
 
             #[tokio::test]
-            #[cfg_attr(no_prometheus3, ignore = "built with ONRAMP_TEST_PROMETHEUS3=off")]
+            #[cfg_attr(not($($three)*), ignore = $why3)]
             async fn prometheus_3() {
                 run($crate::support::prometheus::Version::V3).await
             }
+        }
+    };
+    ($($test:tt)*) => {
+        $crate::support::prometheus::on_both_prometheus! { @needs
+            [prometheus]
+            "needs prometheus and promtool 2.x: apt-get install prometheus (ONRAMP_TEST_PROMETHEUS)"
+            [prometheus3]
+            "needs Prometheus 3: make deps (ONRAMP_TEST_PROMETHEUS3)"
+            $($test)*
         }
     };
 }

@@ -11,7 +11,11 @@ use crate::support::kube::{Scenario, Standin};
 /// through the service proxy a 503 is the Service's own answer ("no
 /// endpoints available"), so `plan` sat for minutes before planning.
 #[test]
-fn a_503_through_the_service_proxy_is_not_retried_for_minutes() {
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
+fn a_503_through_the_service_proxy_was_retried_for_minutes() {
     let standin = Standin::start(Scenario::KubePrometheusStack);
     let dir = tempfile::tempdir().expect("temp dir");
     let kubeconfig = standin.kubeconfig();
@@ -46,7 +50,11 @@ fn a_503_through_the_service_proxy_is_not_retried_for_minutes() {
 /// server's service proxy, and so must troubleshoot, with exactly the rules
 /// `onramp rbac troubleshoot` prints, saying which way it was reached.
 #[test]
-fn troubleshoot_without_a_url_reaches_the_clusters_prometheus_through_the_service_proxy() {
+#[cfg_attr(
+    not(all(shared_crds, prometheus)),
+    ignore = "needs ../shared/reference/crds and prometheus 2.x (ONRAMP_TEST_SHARED, ONRAMP_TEST_PROMETHEUS)"
+)]
+fn troubleshoot_without_a_url_left_the_clusters_prometheus_unchecked() {
     let stack = crate::live::Stack::with_sessions(
         crate::support::prometheus::Version::V2,
         10,
@@ -162,7 +170,11 @@ fn applied_dashboard_config_map(standin: &Standin, dir: &std::path::Path) -> ser
 /// loaded them: they must carry the label and folder annotation the
 /// cluster's sidecar names, unless onramp.yaml names the label.
 #[test]
-fn dashboard_config_maps_carry_the_label_the_clusters_grafana_sidecar_watches() {
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
+fn dashboard_config_maps_lacked_the_label_the_clusters_grafana_sidecar_watches() {
     let standin = Standin::start(Scenario::KubePrometheusStack);
     set_sidecar_env(
         &standin,
@@ -203,6 +215,10 @@ fn dashboard_config_maps_carry_the_label_the_clusters_grafana_sidecar_watches() 
 /// come from the manifests' defaults) and an onramp.yaml naming another
 /// label must say so, naming the sidecar and the label it watches.
 #[test]
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 fn a_dashboard_config_map_the_sidecar_ignores_was_applied_silently() {
     let standin = Standin::start(Scenario::KubePrometheusStack);
     set_sidecar_env(
@@ -267,7 +283,11 @@ fn a_dashboard_config_map_the_sidecar_ignores_was_applied_silently() {
 /// whose rules cannot write: it must point at the command's own role,
 /// `onramp rbac apply` or `onramp rbac onboard`.
 #[test]
-fn a_refused_read_during_apply_or_onboard_points_at_onramp_rbac_apply_or_onboard() {
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
+fn a_refused_read_during_apply_or_onboard_did_not_point_at_onramp_rbac_apply_or_onboard() {
     let out = tempfile::tempdir().expect("temp dir");
     let out = out.path().join("observability");
     for (rbac, command) in [

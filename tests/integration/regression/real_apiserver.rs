@@ -54,6 +54,10 @@ fn gap<'a>(report: &'a Value, what: &str) -> &'a Value {
 /// (403, plain text `resolve_deny: denied destination`): onramp told a
 /// cluster admin to bind `services/proxy` from `onramp rbac plan`.
 #[test]
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 fn a_proxy_refusal_by_the_network_was_reported_as_missing_rbac() {
     let standin = Standin::start(Scenario::KubePrometheusStack);
     standin.proxy_answers(
@@ -82,6 +86,10 @@ fn a_proxy_refusal_by_the_network_was_reported_as_missing_rbac() {
 /// 403 from something in front of it): troubleshoot said "forbidden … grant
 /// it with `onramp rbac troubleshoot`".
 #[test]
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 fn a_plain_text_403_on_a_list_was_reported_as_missing_rbac() {
     let standin = Standin::start(Scenario::Troubleshoot("crashloop"));
     for path in [
@@ -110,6 +118,10 @@ fn a_plain_text_403_on_a_list_was_reported_as_missing_rbac() {
 /// troubleshoot printed no log and neither `Checked:` nor `Not checked:`
 /// mentioned it; the crash's first finding did not say the log was missing.
 #[test]
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 fn a_log_that_could_not_be_read_vanished_from_the_report() {
     let standin = Standin::start(Scenario::Troubleshoot("crashloop"));
     for pod in [FIRST_POD, SECOND_POD] {
@@ -163,6 +175,10 @@ fn a_log_that_could_not_be_read_vanished_from_the_report() {
 /// error; 502 when the kubelet's tunnel answered): troubleshoot exited 3
 /// with no report at all.
 #[test]
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 fn a_kubelet_that_could_not_be_reached_ended_the_report() {
     let standin = Standin::start(Scenario::Troubleshoot("crashloop"));
     let dial = format!(
@@ -209,6 +225,10 @@ fn a_kubelet_that_could_not_be_reached_ended_the_report() {
 /// A list answered 404 for a whole resource type (discovery.k8s.io/v1 not
 /// served, or an aggregated API down): troubleshoot exited 3, no report.
 #[test]
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 fn a_resource_type_the_server_does_not_serve_ended_the_whole_report() {
     let standin = Standin::start(Scenario::Troubleshoot("crashloop"));
     standin.fail(

@@ -5,6 +5,10 @@ use crate::support::kube::{Scenario, Standin, TOKEN};
 /// The stand-in matched raw paths: a pod name written percent-encoded (as
 /// a client may send it, and the real API server decodes) was "not found".
 #[tokio::test]
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
 async fn a_percent_encoded_pod_name_in_a_log_path_was_not_found() {
     let standin = Standin::start(Scenario::Troubleshoot("crashloop"));
     let auth = format!("Bearer {TOKEN}");
