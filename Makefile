@@ -26,12 +26,20 @@ deps:
 demo:
 	cargo run -q --bin onramp -- codify checkout -f examples/shop/k8s/checkout.yaml --out out/checkout
 
-# Every test tier that runs on this machine: unit, integration (the real
-# Prometheus and promtool 2.42 and 3.x, the strict Grafana stand-in, the Kubernetes
-# stand-in and the real kube-apiserver that `deps` built), the demo shop.
-# ONRAMP_TEST_APISERVER=off lists the real API server's tests as ignored.
+# Every test tier: unit, offline (tests/offline: the strict Grafana stand-in,
+# fixtures, snapshots), integration (tests/integration: the real Prometheus and
+# promtool 2.42 and 3.x, Helm, the CRD schemas of ../shared, the Kubernetes
+# stand-in and the real kube-apiserver that `deps` built), the demo shop. Each
+# tier's variable is `on` here, so a tool that is missing fails its tests
+# instead of listing them as ignored; VAR=off (e.g. ONRAMP_TEST_APISERVER=off)
+# lists that tier as ignored.
 test: deps
-	ONRAMP_TEST_APISERVER=$${ONRAMP_TEST_APISERVER:-auto} cargo test --workspace --lib --bins --tests
+	ONRAMP_TEST_PROMETHEUS=$${ONRAMP_TEST_PROMETHEUS:-on} \
+	ONRAMP_TEST_PROMETHEUS3=$${ONRAMP_TEST_PROMETHEUS3:-on} \
+	ONRAMP_TEST_HELM=$${ONRAMP_TEST_HELM:-on} \
+	ONRAMP_TEST_SHARED=$${ONRAMP_TEST_SHARED:-on} \
+	ONRAMP_TEST_APISERVER=$${ONRAMP_TEST_APISERVER:-on} \
+	cargo test --workspace --lib --bins --tests
 
 # The kind end-to-end suite (needs Docker, kind, kubectl, helm; CI runs it in
 # .github/workflows/e2e-kind.yml): the demo cluster, the Grafana and Kubernetes
@@ -40,7 +48,7 @@ test: deps
 e2e:
 	cargo build --bin onramp
 	./target/debug/onramp demo up
-	ONRAMP_TEST_GRAFANA_URL=http://admin:onramp-demo@localhost:3000 cargo test --test integration grafana_contract
+	ONRAMP_TEST_GRAFANA_URL=http://admin:onramp-demo@localhost:3000 cargo test --test offline grafana_contract
 	ONRAMP_TEST_KUBECONFIG=$${KUBECONFIG:-$$HOME/.kube/config} cargo test --test integration kube_standin
 	ONRAMP_E2E=kind cargo test --test e2e -- --test-threads=1
 

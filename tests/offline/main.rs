@@ -22,6 +22,7 @@ mod bad_input;
 mod codify;
 mod completions;
 mod demo;
+mod detect;
 mod discovery;
 mod grafana_apply;
 mod grafana_contract;

@@ -214,6 +214,11 @@ pub fn read(path: impl AsRef<Path>) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
+/// The dashboard of `need` that codify wrote into `dir`, parsed.
+pub fn codified_dashboard(dir: &tempfile::TempDir, need: &str) -> serde_json::Value {
+    serde_json::from_str(&read(dir.path().join(format!("dashboards/{need}.json")))).expect("json")
+}
+
 /// Parses YAML into JSON values (one per document).
 pub fn yaml_documents(text: &str) -> Vec<serde_json::Value> {
     serde_saphyr::from_multiple(text).expect("generated YAML parses")

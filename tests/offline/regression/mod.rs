@@ -8,6 +8,7 @@ mod clients;
 mod config;
 mod conventions;
 mod demo;
+mod engagement;
 mod files;
 mod grafana;
 mod manifests;
