@@ -80,12 +80,27 @@ fn main() {
 fn tiers() -> Result<(), String> {
     println!("cargo::rerun-if-env-changed=PATH");
     println!("cargo::rerun-if-env-changed=ONRAMP_TEST_CACHE");
+    let (prometheus, promtool) = (on_path("prometheus"), on_path("promtool"));
+    // Where the tests find them (`support::prometheus::Version::tool`).
+    for (var, found) in [
+        ("ONRAMP_TEST_PROMETHEUS_BIN", &prometheus),
+        ("ONRAMP_TEST_PROMTOOL_BIN", &promtool),
+    ] {
+        if let Some(path) = found {
+            println!("cargo::rustc-env={var}={}", path.display());
+        }
+    }
     tier("prometheus", "ONRAMP_TEST_PROMETHEUS", || {
-        on_path("prometheus").is_some() && on_path("promtool").is_some()
+        prometheus.is_some() && promtool.is_some()
     })?;
     let version = prometheus3_version()?;
     let prometheus3 = cache().join(format!("prometheus-{version}"));
     watch_nearest(&prometheus3);
+    // Where the tests find it (`support::prometheus::Version::bin_dir`).
+    println!(
+        "cargo::rustc-env=ONRAMP_TEST_PROMETHEUS3_DIR={}",
+        prometheus3.display()
+    );
     tier("prometheus3", "ONRAMP_TEST_PROMETHEUS3", || {
         prometheus3.join("prometheus").is_file() && prometheus3.join("promtool").is_file()
     })?;

@@ -61,7 +61,9 @@ impl Version {
     pub fn bin_dir(self) -> Option<PathBuf> {
         match self {
             Version::V2 => None,
-            Version::V3 => Some(cache_dir().join(format!("prometheus-{}", pinned_3()))),
+            // The folder `build.rs` derived from `tests/prometheus3/go.mod`
+            // and the cache (`ONRAMP_TEST_CACHE`, else ~/.cache/onramp-test).
+            Version::V3 => Some(PathBuf::from(env!("ONRAMP_TEST_PROMETHEUS3_DIR"))),
         }
     }
 
@@ -88,41 +90,6 @@ impl Version {
         };
         let dirs = std::iter::once(dir).chain(std::env::split_paths(&inherited));
         std::env::join_paths(dirs).expect("PATH entries without separators")
-    }
-}
-
-/// The pinned Prometheus 3 release, read from the one place it is pinned:
-/// `tests/prometheus3/go.mod` (module version v0.3MM.P is Prometheus 3.MM.P).
-pub fn pinned_3() -> String {
-    let go_mod = super::repo_path("tests/prometheus3/go.mod");
-    let text =
-        fs::read_to_string(&go_mod).unwrap_or_else(|e| panic!("read {}: {e}", go_mod.display()));
-    let module = text
-        .lines()
-        .find_map(|line| {
-            line.trim()
-                .strip_prefix("github.com/prometheus/prometheus v0.3")
-        })
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| {
-            panic!(
-                "{} pins no github.com/prometheus/prometheus",
-                go_mod.display()
-            )
-        });
-    let (minor, patch) = module
-        .split_once('.')
-        .unwrap_or_else(|| panic!("{}: module version v0.3{module}", go_mod.display()));
-    let minor: u32 = minor.parse().expect("a numeric minor version");
-    format!("3.{minor}.{patch}")
-}
-
-/// Where `make deps` caches what it builds: `ONRAMP_TEST_CACHE`, else
-/// `~/.cache/onramp-test` (as in tests/tools/build-prometheus3.sh).
-fn cache_dir() -> PathBuf {
-    match std::env::var_os("ONRAMP_TEST_CACHE") {
-        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/onramp-test"),
     }
 }
 
@@ -454,20 +421,17 @@ impl Drop for PrometheusServer {
     }
 }
 
-/// Debian's `prometheus` or `promtool`: `/usr/bin`, else the first on PATH.
+/// Debian's `prometheus` or `promtool` as `build.rs` found them (`/usr/bin`,
+/// else the first on PATH); panics with the command that installs them.
 fn debian_tool(tool: &str) -> PathBuf {
-    let debian = Path::new("/usr/bin").join(tool);
-    if debian.is_file() {
-        return debian;
-    }
-    std::env::var_os("PATH")
-        .iter()
-        .flat_map(std::env::split_paths)
-        .map(|dir| dir.join(tool))
-        .find(|candidate| candidate.is_file())
-        .unwrap_or_else(|| {
-            panic!("{tool} is not installed: run `apt-get update && apt-get install -y prometheus`")
-        })
+    let found = match tool {
+        "prometheus" => option_env!("ONRAMP_TEST_PROMETHEUS_BIN"),
+        "promtool" => option_env!("ONRAMP_TEST_PROMTOOL_BIN"),
+        _ => None,
+    };
+    found.map(PathBuf::from).unwrap_or_else(|| {
+        panic!("{tool} is not installed: run `apt-get update && apt-get install -y prometheus`")
+    })
 }
 
 /// A loopback port nobody listens on right now.
