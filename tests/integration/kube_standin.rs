@@ -109,8 +109,8 @@ const BEARER: &str = "Bearer onramp-standin-token-5f2b9c";
 
 #[tokio::test]
 #[cfg_attr(
-    not(shared_crds),
-    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+    any(real_cluster, not(shared_crds)),
+    ignore = "needs the Kubernetes stand-in (not the cluster of ONRAMP_TEST_KUBECONFIG) and ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
 )]
 async fn kubeconfig_loads_and_lists_the_shop_pods_by_label_without_listing_every_pod() {
     let Some(standin) = standin_only(Scenario::KubePrometheusStack) else {
@@ -336,8 +336,8 @@ on_both!(async an_unsupported_field_label_is_a_400_naming_the_label, Scenario::K
 
 #[tokio::test]
 #[cfg_attr(
-    not(shared_crds),
-    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+    any(real_cluster, not(shared_crds)),
+    ignore = "needs the Kubernetes stand-in (not the cluster of ONRAMP_TEST_KUBECONFIG) and ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
 )]
 async fn lists_page_with_limit_and_continue() {
     let Some(standin) = standin_only(Scenario::KubePrometheusStack) else {
