@@ -297,7 +297,9 @@ pub async fn client_for(path: &std::path::Path) -> Client {
 /// `$name::apiserver` on the real kube-apiserver holding the same
 /// scenario. Each is listed as ignored, saying what it needs, when its tier
 /// is off: the stand-in needs the CRD schemas (`shared_crds` cfg of
-/// `build.rs`), the real server those and its binaries (`apiserver`).
+/// `build.rs`) unless `ONRAMP_TEST_KUBECONFIG` puts a real cluster in its
+/// place (`real_cluster`), the real server the schemas and its binaries
+/// (`apiserver`).
 ///
 /// `on_both!(async NAME, SCENARIO)` does the same for an `async fn(&Cluster)`.
 ///
@@ -311,8 +313,8 @@ pub async fn client_for(path: &std::path::Path) -> Client {
 macro_rules! on_both {
     (prometheus; $($test:tt)*) => {
         $crate::support::cluster::on_both! { @needs
-            [all(shared_crds, prometheus)]
-            "needs ../shared/reference/crds and prometheus 2.x (ONRAMP_TEST_SHARED, ONRAMP_TEST_PROMETHEUS)"
+            [all(any(shared_crds, real_cluster), prometheus)]
+            "needs ../shared/reference/crds (or a real cluster in ONRAMP_TEST_KUBECONFIG) and prometheus 2.x (ONRAMP_TEST_SHARED, ONRAMP_TEST_PROMETHEUS)"
             [all(apiserver, shared_crds, prometheus)]
             "needs kube-apiserver and etcd (make deps), ../shared/reference/crds and prometheus 2.x (ONRAMP_TEST_APISERVER, ONRAMP_TEST_SHARED, ONRAMP_TEST_PROMETHEUS)"
             $($test)*
@@ -377,8 +379,8 @@ macro_rules! on_both {
     };
     ($($test:tt)*) => {
         $crate::support::cluster::on_both! { @needs
-            [shared_crds]
-            "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+            [any(shared_crds, real_cluster)]
+            "needs ../shared/reference/crds beside the checkout, or a real cluster in ONRAMP_TEST_KUBECONFIG (ONRAMP_TEST_SHARED)"
             [all(apiserver, shared_crds)]
             "needs kube-apiserver and etcd (make deps) and ../shared/reference/crds (ONRAMP_TEST_APISERVER, ONRAMP_TEST_SHARED)"
             $($test)*
