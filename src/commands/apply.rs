@@ -11,8 +11,9 @@ use std::path::Path;
 use crate::cli::config::Config;
 use crate::cli::{ApplyArgs, ClusterArgs, RbacCommand};
 use crate::client::kube::KubeClient;
-use crate::commands::{Live, Outcome, Prepared, print};
+use crate::commands::{Outcome, print};
 use crate::error::{Error, Result};
+use crate::pipeline::{Live, Planned};
 use crate::plan;
 use crate::sink::Change;
 use crate::sink::grafana::{self as grafana_sync, PushOptions};
@@ -59,7 +60,7 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
         .or_else(|| config.file.prometheus.config_dir.clone());
     let grafana = args.grafana.client(config)?;
     check_targets(args, config_dir.is_some(), grafana.is_some())?;
-    let mut prepared = Prepared::to_apply(
+    let mut planned = Planned::to_apply(
         &args.selection,
         config,
         "apply",
@@ -68,10 +69,10 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
     )
     .await?;
     if let Some(dir) = &args.from {
-        let codified = codified_dashboards(dir, &prepared.plan)?;
-        prepared.replan_with_dashboards(codified)?;
+        let codified = codified_dashboards(dir, &planned.plan)?;
+        planned.replan_with_dashboards(codified)?;
     }
-    let v2 = grafana_sync::v2_dashboards(&prepared.plan);
+    let v2 = grafana_sync::v2_dashboards(&planned.plan);
     if args.to_cluster() && grafana.is_none() && !v2.is_empty() {
         return Err(Error::Usage(format!(
             "{}; add --grafana-url (the dashboards then go to Grafana's API, not into ConfigMaps)",
@@ -86,7 +87,7 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
             dashboard_config_maps: grafana.is_none(),
         };
         outcome = apply_to_cluster(
-            &prepared,
+            &planned,
             &args.selection.cluster,
             &options,
             RbacCommand::Apply,
@@ -101,10 +102,10 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
         }
         return Ok(outcome);
     }
-    let plan = &prepared.plan;
+    let plan = &planned.plan;
     if let Some(dir) = &config_dir {
         let applied =
-            plain_prometheus::apply(plan, dir, prepared.prometheus.as_ref(), args.force).await?;
+            plain_prometheus::apply(plan, dir, planned.prometheus.as_ref(), args.force).await?;
         print(&summary(
             &plan.workload,
             &dir.display().to_string(),
@@ -112,7 +113,7 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
         ))?;
     }
     if let Some(client) = &grafana {
-        let pushed = push_dashboards(client, &prepared, &dashboard_options(args), config).await?;
+        let pushed = push_dashboards(client, &planned, &dashboard_options(args), config).await?;
         if pushed == Outcome::CheckFailed {
             outcome = pushed;
         }
@@ -142,19 +143,19 @@ fn check_targets(args: &ApplyArgs, prometheus: bool, grafana: bool) -> Result<()
 /// the `release` label trap never goes unsaid). A conflict is a refused
 /// write; a forbidden request points at `onramp rbac RBAC`.
 pub async fn apply_to_cluster(
-    prepared: &Prepared,
+    planned: &Planned,
     cluster: &ClusterArgs,
     options: &kube_sink::Options,
     rbac: RbacCommand,
 ) -> Result<Outcome> {
-    let plan = &prepared.plan;
+    let plan = &planned.plan;
     let read;
-    let (client, mut notes) = match &prepared.live {
+    let (client, mut notes) = match &planned.live {
         // The plan's notes already hold what the cluster said.
         Some(live) => (&live.client, plan.notes.clone()),
         None => {
             let client = KubeClient::connect(&cluster.settings(rbac)).await?;
-            read = Live::read(client, &prepared.loaded.app).await?;
+            read = Live::read(client, &planned.loaded.app).await?;
             let mut notes = plan.notes.clone();
             notes.extend(read.notes(plan));
             (&read.client, notes)
@@ -194,11 +195,11 @@ pub struct DashboardOptions<'a> {
 /// Pushes the plan's dashboards to Grafana and prints what happened.
 pub async fn push_dashboards(
     client: &crate::client::grafana::Client,
-    prepared: &Prepared,
+    planned: &Planned,
     args: &DashboardOptions<'_>,
     config: &Config,
 ) -> Result<Outcome> {
-    let plan = &prepared.plan;
+    let plan = &planned.plan;
     let desired = grafana_sync::desired(plan)?;
     let datasource = match client
         .prometheus_datasource_uid(config.file.grafana.datasource.as_deref())
@@ -224,7 +225,7 @@ pub async fn push_dashboards(
         folder: folder.clone(),
         codify_hint: format!(
             "onramp codify {} --from-live --grafana-url {} --out DIR",
-            crate::plan::app_args(&prepared.loaded.app, &prepared.settings.plan.manifests),
+            crate::plan::app_args(&planned.loaded.app, &planned.settings.plan.manifests),
             crate::app::source::shell_word(client.config().url().as_str())
         ),
     };

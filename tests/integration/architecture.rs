@@ -13,12 +13,21 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("error", &["client"][..]),
         // The cluster is a source of the App beside manifests (`app::cluster`).
         ("app", &["error", "client"][..]),
-        ("needs", &["error", "app"][..]),
+        // What Prometheus exposes for the app (`needs::exposed`) is asked
+        // through its client.
+        ("needs", &["error", "app", "client"][..]),
         ("render", &["error", "app", "needs"][..]),
         ("plan", &["error", "app", "needs", "render"][..]),
         // A sink depends on the plan and a client: never on render, never on another sink.
         ("sink", &["error", "plan", "client"][..]),
         ("check", &["error", "app", "needs", "plan", "client"][..]),
+        // From arguments and onramp.yaml to the App, its needs and the plan.
+        // (`check` for the cluster's stack and selectors, until they move
+        // beside the cluster.)
+        (
+            "pipeline",
+            &["error", "app", "needs", "plan", "client", "cli", "check"][..],
+        ),
         (
             "cli",
             &["error", "app", "needs", "plan", "client", "demo"][..],
