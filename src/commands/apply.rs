@@ -13,7 +13,7 @@ use crate::cli::{ApplyArgs, ClusterArgs, RbacCommand};
 use crate::client::kube::KubeClient;
 use crate::commands::{Outcome, print};
 use crate::error::{Error, Result};
-use crate::pipeline::{Live, Planned};
+use crate::pipeline::{Live, Planned, Request};
 use crate::plan;
 use crate::sink::Change;
 use crate::sink::grafana::{self as grafana_sync, PushOptions};
@@ -60,13 +60,11 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
         .or_else(|| config.file.prometheus.config_dir.clone());
     let grafana = args.grafana.client(config)?;
     check_targets(args, config_dir.is_some(), grafana.is_some())?;
-    let mut planned = Planned::to_apply(
-        &args.selection,
-        config,
-        "apply",
-        Some(&args.grafana),
-        RbacCommand::Apply,
-    )
+    let mut planned = Planned::new(Request {
+        grafana: Some(&args.grafana),
+        rbac: Some(RbacCommand::Apply),
+        ..Request::new(&args.selection, config, "apply")
+    })
     .await?;
     if let Some(dir) = &args.from {
         let codified = codified_dashboards(dir, &planned.plan)?;
@@ -113,7 +111,7 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
         ))?;
     }
     if let Some(client) = &grafana {
-        let pushed = push_dashboards(client, &planned, &dashboard_options(args), config).await?;
+        let pushed = push_dashboards(client, &planned, &edit_policy(args), config).await?;
         if pushed == Outcome::CheckFailed {
             outcome = pushed;
         }
@@ -177,15 +175,16 @@ pub async fn apply_to_cluster(
 
 /// How `apply` pushes dashboards: over a person's edit only with
 /// `--force`, saving the live copy first.
-fn dashboard_options(args: &ApplyArgs) -> DashboardOptions<'_> {
-    DashboardOptions {
+fn edit_policy(args: &ApplyArgs) -> EditPolicy<'_> {
+    EditPolicy {
         force: args.force,
         backup_dir: &args.backup_dir,
     }
 }
 
-/// How dashboards are pushed.
-pub struct DashboardOptions<'a> {
+/// What a push does with a dashboard a person edited in Grafana: leaves it
+/// (the default), or with `--force` overwrites it, saving the live copy first.
+pub struct EditPolicy<'a> {
     /// Overwrite dashboards people edited in Grafana.
     pub force: bool,
     /// Where the live copies `force` overwrites are saved first.
@@ -196,7 +195,7 @@ pub struct DashboardOptions<'a> {
 pub async fn push_dashboards(
     client: &crate::client::grafana::Client,
     planned: &Planned,
-    args: &DashboardOptions<'_>,
+    edits: &EditPolicy<'_>,
     config: &Config,
 ) -> Result<Outcome> {
     let plan = &planned.plan;
@@ -220,8 +219,8 @@ pub async fn push_dashboards(
     };
     let folder = plan.grafana_folder.clone();
     let options = PushOptions {
-        force: args.force,
-        backup_dir: args.backup_dir.to_path_buf(),
+        force: edits.force,
+        backup_dir: edits.backup_dir.to_path_buf(),
         folder: folder.clone(),
         codify_hint: format!(
             "onramp codify {} --from-live --grafana-url {} --out DIR",

@@ -6,7 +6,7 @@ use crate::cli::config::Config;
 use crate::cli::{CodifyArgs, OutputFormat};
 use crate::commands::{Outcome, print, print_json};
 use crate::error::{Error, Result};
-use crate::pipeline::Planned;
+use crate::pipeline::{Planned, Request};
 use crate::sink::Change;
 use crate::sink::files::{self as codify, Report};
 use crate::sink::grafana as grafana_sync;
@@ -22,7 +22,11 @@ pub async fn run(args: &CodifyArgs, config: &Config) -> Result<Outcome> {
     } else {
         None
     };
-    let mut planned = Planned::new(&args.selection, config, "codify", Some(&args.grafana)).await?;
+    let mut planned = Planned::new(Request {
+        grafana: Some(&args.grafana),
+        ..Request::new(&args.selection, config, "codify")
+    })
+    .await?;
     if let Some(client) = &client {
         let desired = grafana_sync::desired(&planned.plan)?;
         let (pulled, missing) = grafana_sync::pull(client, &desired).await?;

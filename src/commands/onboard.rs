@@ -12,10 +12,10 @@ use std::time::Instant;
 use crate::check::verify::{self, Category, Report, Status};
 use crate::cli::config::Config;
 use crate::cli::{OnboardArgs, RbacCommand};
-use crate::commands::apply::{self, DashboardOptions};
+use crate::commands::apply::{self, EditPolicy};
 use crate::commands::{Outcome, codify, print};
 use crate::error::Result;
-use crate::pipeline::Planned;
+use crate::pipeline::{Planned, Request};
 use crate::plan::{ArtifactKind, Plan, paths};
 use crate::sink::files;
 use crate::sink::kubernetes as kube_sink;
@@ -32,13 +32,11 @@ pub async fn run(args: &OnboardArgs, config: &Config) -> Result<Outcome> {
     if let Some(out) = &args.out {
         codify::check_out_is_folder(out)?;
     }
-    let planned = Planned::to_apply(
-        &args.selection,
-        config,
-        "codify",
-        Some(&args.grafana),
-        RbacCommand::Onboard,
-    )
+    let planned = Planned::new(Request {
+        grafana: Some(&args.grafana),
+        rbac: Some(RbacCommand::Onboard),
+        ..Request::new(&args.selection, config, "codify")
+    })
     .await?;
     let plan = &planned.plan;
     let out = args
@@ -142,7 +140,7 @@ async fn click_first(
         )?;
         return Ok(Outcome::Success);
     };
-    let push = DashboardOptions {
+    let push = EditPolicy {
         force: args.force,
         backup_dir: &args.backup_dir,
     };

@@ -6,16 +6,20 @@ use crate::cli::config::Config;
 use crate::cli::{OutputFormat, PlanArgs};
 use crate::commands::{Outcome, print, print_json};
 use crate::error::{Error, Result};
-use crate::pipeline::Planned;
+use crate::pipeline::{Planned, Request};
 use crate::plan::{ArtifactKind, Plan};
 use crate::sink::grafana::{self as grafana_sync, Action};
 
 /// Builds the plan and prints it; with Grafana configured, also what
 /// applying would do to each dashboard there.
 pub async fn run(args: &PlanArgs, config: &Config) -> Result<Outcome> {
-    let planned = Planned::new(&args.selection, config, "codify", Some(&args.grafana)).await?;
+    let planned = Planned::new(Request {
+        grafana: Some(&args.grafana),
+        ..Request::new(&args.selection, config, "codify")
+    })
+    .await?;
     let consulted = consulted(&planned);
-    let prepared_via = planned.prometheus.as_ref().map(|p| p.reached_via());
+    let prometheus_via = planned.prometheus.as_ref().map(|p| p.reached_via());
     let plan = planned.plan;
     let grafana = match args.grafana.client(config)? {
         Some(client) => Some(grafana_actions(&client, &plan).await?),
@@ -44,7 +48,7 @@ pub async fn run(args: &PlanArgs, config: &Config) -> Result<Outcome> {
             }
             value["prometheus"] = serde_json::json!({
                 "url": consulted.url,
-                "reached_via": prepared_via,
+                "reached_via": prometheus_via,
                 "consulted": consulted.url.is_some(),
                 "metric_names_found": consulted.found,
             });

@@ -5,7 +5,7 @@
 use crate::app::AppRef;
 use crate::check::troubleshoot::{self, NotChecked, Report, cluster, prometheus};
 use crate::cli::config::Config;
-use crate::cli::{GrafanaArgs, RbacCommand, ReportFormat, TroubleshootArgs};
+use crate::cli::{RbacCommand, ReportFormat, TroubleshootArgs};
 use crate::client::kube::KubeClient;
 use crate::client::prometheus::PrometheusClient;
 use crate::commands::{Outcome, print, print_json};
@@ -15,13 +15,7 @@ use crate::error::Result;
 pub async fn run(args: &TroubleshootArgs, config: &Config) -> Result<Outcome> {
     let mut app = AppRef::parse(&args.app, args.namespace.clone())?;
     // Panels link to Grafana when it is configured: flag, environment or onramp.yaml.
-    let from_file = GrafanaArgs {
-        grafana_url: config.file.grafana.url.clone(),
-    };
-    let grafana = match args.grafana.link_base()? {
-        Some(url) => Some(url),
-        None => from_file.link_base()?,
-    };
+    let grafana = args.grafana.link_base_or_file(config)?;
     let client = KubeClient::connect(&args.cluster.settings(RbacCommand::Troubleshoot)).await?;
     if app.namespace.is_none() {
         app.namespace = Some(client.default_namespace().to_string());

@@ -8,7 +8,7 @@ use crate::cli::config::Config;
 use crate::client::secret::redact;
 use crate::commands::Outcome;
 use crate::error::{Error, Result};
-use crate::pipeline::Planned;
+use crate::pipeline::{Planned, Request};
 use crate::sink::write_atomic;
 
 /// How to name a Prometheus, for the messages that find none.
@@ -68,8 +68,11 @@ pub async fn run(args: &VerifyArgs, config: &Config) -> Result<Outcome> {
 
 /// Plans the app with Prometheus consulted, then runs the checks.
 async fn checked(args: &VerifyArgs, config: &Config, options: &verify::Options) -> Result<Report> {
-    let planned =
-        Planned::new_until(&args.selection, config, "codify", None, options.deadline).await?;
+    let planned = Planned::new(Request {
+        deadline: options.deadline,
+        ..Request::new(&args.selection, config, "codify")
+    })
+    .await?;
     let (Some(client), plan) = (&planned.prometheus, &planned.plan) else {
         return Err(Error::Usage(format!(
             "no Prometheus to verify against: the cluster has no Prometheus Service onramp can find (`onramp detect` shows what it sees); {NO_PROMETHEUS}"

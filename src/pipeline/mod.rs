@@ -11,8 +11,9 @@
 //!    picks it), its signals mapped by [`crate::needs::exposed`].
 //!
 //! `troubleshoot` plans the app as the cluster runs it through the same
-//! stages ([`plan_from_cluster`]). The commands take a [`Planned`] to a sink
-//! or a check and print the result; nothing here prints.
+//! stages ([`plan_from_cluster`]). A command asks with a [`Request`], takes
+//! the [`Planned`] to a sink or a check and prints the result; nothing here
+//! prints.
 
 pub mod live;
 pub mod prometheus;
@@ -35,7 +36,8 @@ use crate::plan::{Plan, PlanOptions};
 /// wait (`verify --wait`).
 const ASK_AGAIN_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// An app discovered from its manifests, with the catalog and the needs in use.
+/// The first stage: the App (from its manifests or the cluster), with the
+/// catalog and the needs in use.
 pub struct Loaded {
     /// The app.
     pub app: App,
@@ -139,64 +141,62 @@ pub struct Planned {
     pub unasked: Option<String>,
 }
 
+/// What a command asks the pipeline for: its arguments and onramp.yaml, and
+/// how the plan is made.
+pub struct Request<'a> {
+    /// The app's arguments (`APP`, `-f`, needs, labels, Prometheus, cluster).
+    pub selection: &'a AppSelection,
+    /// onramp.yaml.
+    pub config: &'a Config,
+    /// The command that writes the artifacts (`codify`, `apply`): their
+    /// stamps name it.
+    pub writer: &'static str,
+    /// Grafana's URL on the command line (or `GRAFANA_URL`): where the
+    /// runbook links the dashboards.
+    pub grafana: Option<&'a GrafanaArgs>,
+    /// Ask Prometheus again until then while it cannot be reached (`verify
+    /// --wait`: CI may start Prometheus just before).
+    pub deadline: Option<Instant>,
+    /// For a command that writes to the cluster (`apply`, `onboard`): the
+    /// `onramp rbac` command a refused read points at, whose rules cover its
+    /// reads and writes alike (without it: `rbac plan`).
+    pub rbac: Option<RbacCommand>,
+}
+
+impl<'a> Request<'a> {
+    /// A request with no Grafana link, no waiting, and `rbac plan` for a
+    /// refused read.
+    pub fn new(selection: &'a AppSelection, config: &'a Config, writer: &'static str) -> Self {
+        Request {
+            selection,
+            config,
+            writer,
+            grafana: None,
+            deadline: None,
+            rbac: None,
+        }
+    }
+}
+
 impl Planned {
-    /// Validates the selection, discovers the app and plans it; with a
-    /// Prometheus configured, its signals map to the names the app exposes.
-    /// `writer` is the command that writes the artifacts (`codify`,
-    /// `apply`): their stamps name it. A Grafana URL given on the command
-    /// line (or `GRAFANA_URL`) is where the runbook links the dashboards.
-    pub async fn new(
-        selection: &AppSelection,
-        config: &Config,
-        writer: &'static str,
-        grafana: Option<&GrafanaArgs>,
-    ) -> Result<Planned> {
-        Planned::new_until(selection, config, writer, grafana, None).await
-    }
-
-    /// As [`Planned::new`], asking Prometheus again until `deadline` while it
-    /// cannot be reached (`verify --wait`: CI may start Prometheus just before).
-    pub async fn new_until(
-        selection: &AppSelection,
-        config: &Config,
-        writer: &'static str,
-        grafana: Option<&GrafanaArgs>,
-        deadline: Option<Instant>,
-    ) -> Result<Planned> {
-        let settings = AppSettings::new(selection, config)?;
-        Planned::from_settings(settings, selection, config, writer, grafana, deadline).await
-    }
-
-    /// As [`Planned::new`] for a command that writes to the cluster
-    /// (`apply`, `onboard`): a refused read or write points at `onramp rbac
-    /// RBAC` (`apply` or `onboard`), whose rules cover both, not at `rbac
-    /// plan`.
-    pub async fn to_apply(
-        selection: &AppSelection,
-        config: &Config,
-        writer: &'static str,
-        grafana: Option<&GrafanaArgs>,
-        rbac: RbacCommand,
-    ) -> Result<Planned> {
+    /// Validates the selection, reads the app (from the cluster when there
+    /// are no manifests), asks Prometheus, and plans; with a Prometheus, the
+    /// signals map to the names the app exposes.
+    pub async fn new(request: Request<'_>) -> Result<Planned> {
+        let Request {
+            selection, config, ..
+        } = request;
         let mut settings = AppSettings::new(selection, config)?;
-        if settings.cluster.is_some() {
+        if let (Some(_), Some(rbac)) = (&settings.cluster, request.rbac) {
             settings.cluster = Some(selection.cluster.settings(rbac));
         }
-        Planned::from_settings(settings, selection, config, writer, grafana, None).await
-    }
-
-    /// Reads the app (from the cluster when `settings` say so), asks
-    /// Prometheus, and plans.
-    async fn from_settings(
-        mut settings: AppSettings,
-        selection: &AppSelection,
-        config: &Config,
-        writer: &'static str,
-        grafana: Option<&GrafanaArgs>,
-        deadline: Option<Instant>,
-    ) -> Result<Planned> {
-        settings.plan.subcommand = Some(writer);
-        if let Some(url) = grafana.map(GrafanaArgs::link_base).transpose()?.flatten() {
+        settings.plan.subcommand = Some(request.writer);
+        if let Some(url) = request
+            .grafana
+            .map(GrafanaArgs::link_base)
+            .transpose()?
+            .flatten()
+        {
             settings.plan.grafana_url = Some(url);
         }
         let prometheus = selection.prometheus.client(config)?;
@@ -219,14 +219,8 @@ impl Planned {
         };
         let unasked = match &prometheus {
             Some(client) => {
-                ask_prometheus(
-                    client,
-                    &loaded.app,
-                    deadline,
-                    discovered,
-                    &mut settings.plan,
-                )
-                .await?
+                let (app, deadline) = (&loaded.app, request.deadline);
+                ask_prometheus(client, app, deadline, discovered, &mut settings.plan).await?
             }
             None => None,
         };

@@ -502,3 +502,55 @@ fn rbac_help_matches_its_snapshot_and_lists_every_command_with_a_role() {
         insta::assert_snapshot!("rbac-help", run.stdout);
     });
 }
+
+#[test]
+fn write_with_output_json_keeps_stdout_json_and_says_what_it_wrote_on_stderr() {
+    let cluster = Cluster::new(Scenario::KubePrometheusStack);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = cluster.kubeconfig();
+    let run = detect_in(
+        dir.path(),
+        &[
+            "detect",
+            "--kubeconfig",
+            kubeconfig.to_str().expect("utf-8"),
+            "--write",
+            "--output",
+            "json",
+        ],
+    );
+    run.expect_status(0);
+    let found: Value = serde_json::from_str(&run.stdout).expect("stdout is JSON alone");
+    assert!(found.is_object(), "{}", run.stdout);
+    assert_eq!(run.stderr, "wrote onramp.yaml\n");
+}
+
+#[test]
+fn a_grafana_service_an_older_detect_wrote_still_loads_and_is_kept() {
+    let cluster = Cluster::new(Scenario::KubePrometheusStack);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = cluster.kubeconfig();
+    let args = [
+        "detect",
+        "--kubeconfig",
+        kubeconfig.to_str().expect("utf-8"),
+        "--write",
+    ];
+    detect_in(dir.path(), &args).expect_status(0);
+    let config = dir.path().join("onramp.yaml");
+    let older = read(&config).replace(
+        "grafana:\n",
+        "grafana:\n  service: monitoring/kube-prometheus-stack-grafana:80\n",
+    );
+    std::fs::write(&config, &older).expect("an older detect's file");
+    let again = detect_in(dir.path(), &args);
+    again.expect_status(0);
+    assert!(
+        again
+            .stdout
+            .contains("onramp.yaml already says this; unchanged"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(read(&config), older);
+}
