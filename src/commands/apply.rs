@@ -10,10 +10,9 @@ use std::path::Path;
 
 use crate::cli::config::Config;
 use crate::cli::{ApplyArgs, ClusterArgs, RbacCommand};
-use crate::client::kube::KubeClient;
 use crate::commands::{Outcome, print};
 use crate::error::{Error, Result};
-use crate::pipeline::{Live, Planned, Request};
+use crate::pipeline::{Planned, Request};
 use crate::plan;
 use crate::sink::Change;
 use crate::sink::grafana::{self as grafana_sync, PushOptions};
@@ -147,20 +146,8 @@ pub async fn apply_to_cluster(
     rbac: RbacCommand,
 ) -> Result<Outcome> {
     let plan = &planned.plan;
-    let read;
-    let (client, mut notes) = match &planned.live {
-        // The plan's notes already hold what the cluster said.
-        Some(live) => (&live.client, plan.notes.clone()),
-        None => {
-            let client = KubeClient::connect(&cluster.settings(rbac)).await?;
-            read = Live::read(client, &planned.loaded.app).await?;
-            let mut notes = plan.notes.clone();
-            notes.extend(read.notes(plan));
-            (&read.client, notes)
-        }
-    };
-    notes.dedup();
-    let report = kube_sink::apply(client, plan, options).await?;
+    let (client, notes) = planned.cluster(cluster, rbac).await?;
+    let report = kube_sink::apply(&client, plan, options).await?;
     let mut text = kube_sink::summary(&report, client.context());
     for note in &notes {
         text.push_str(&format!("note: {note}\n"));

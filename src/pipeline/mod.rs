@@ -25,7 +25,7 @@ pub use live::Live;
 
 use crate::app::{self, App, AppRef};
 use crate::cli::config::Config;
-use crate::cli::{AppSelection, AppSettings, GrafanaArgs, RbacCommand};
+use crate::cli::{AppSelection, AppSettings, ClusterArgs, GrafanaArgs, RbacCommand};
 use crate::client::kube::KubeClient;
 use crate::client::prometheus::PrometheusClient;
 use crate::error::{Error, Result};
@@ -234,6 +234,30 @@ impl Planned {
         };
         planned.add_live_notes();
         Ok(planned)
+    }
+
+    /// The cluster to write the plan to, and the plan's notes with what it
+    /// says about them: the cluster the app was read from (whose say the
+    /// notes already hold), or, for an app from `-f`, the one `cluster`
+    /// names, connected with `rbac`'s permissions and asked now — so that
+    /// the `release` label trap never goes unsaid.
+    pub async fn cluster(
+        &self,
+        cluster: &ClusterArgs,
+        rbac: RbacCommand,
+    ) -> Result<(KubeClient, Vec<String>)> {
+        let mut notes = self.plan.notes.clone();
+        let client = match &self.live {
+            Some(live) => live.client.clone(),
+            None => {
+                let client = KubeClient::connect(&cluster.settings(rbac)).await?;
+                let live = Live::read(client, &self.loaded.app).await?;
+                notes.extend(live.notes(&self.plan));
+                live.client
+            }
+        };
+        notes.dedup();
+        Ok((client, notes))
     }
 
     /// Adds what the cluster says about the plan to its notes.
