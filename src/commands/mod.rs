@@ -1,7 +1,7 @@
 //! The subcommands' entry points, thin: each parses its arguments, runs the
 //! [`crate::pipeline`] (arguments and onramp.yaml to the App, its needs and
 //! the plan), hands the result to a sink or a check, and prints what came of
-//! it. Every output leaves through [`print`] (or [`print_err`]), which
+//! it. Every output leaves through [`print()`] (or [`print_err()`]), which
 //! redacts the run's secrets. No logic lives here that another command or
 //! sink would need.
 
@@ -47,7 +47,7 @@ pub fn print(text: &str) -> Result<()> {
     write_to(std::io::stdout().lock(), "<stdout>", &text)
 }
 
-/// Writes `text` to standard error, redacted as [`print`] redacts: what a
+/// Writes `text` to standard error, redacted as [`print()`] redacts: what a
 /// command says beside its output (`detect --write --output json` keeps
 /// stdout pure JSON).
 pub fn print_err(text: &str) -> Result<()> {
