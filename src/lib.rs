@@ -3,11 +3,13 @@
 //!
 //! The modules follow the flow of data: [`cli`] turns the command line into
 //! validated settings; [`app`] discovers the workload; [`needs`] holds the
-//! catalog of developer needs and resolves their signals; [`plan`] decides
-//! every artifact and [`render`] renders each one; the [`sink`]s consume the
-//! plan (files, Grafana, a plain Prometheus' config folder) through the
-//! [`client`]s; [`check`] reads the live services back (`verify`);
-//! [`commands`] holds one thin entry point per subcommand.
+//! catalog of developer needs and resolves their signals against what
+//! Prometheus exposes; [`plan`] decides every artifact and calls [`render`]
+//! for each one; [`pipeline`] runs these from arguments and onramp.yaml to the
+//! plan, the same way for every command; the [`sink`]s consume the plan
+//! (files, Grafana, a plain Prometheus' config folder) through the
+//! [`client`]s; [`check`] reads the live services back (`verify`,
+//! `troubleshoot`); [`commands`] holds one thin entry point per subcommand.
 
 pub mod app;
 pub mod check;
@@ -17,6 +19,7 @@ pub mod commands;
 pub mod demo;
 pub mod error;
 pub mod needs;
+pub mod pipeline;
 pub mod plan;
 pub mod render;
 pub mod sink;

@@ -135,25 +135,6 @@ impl Default for Options {
     }
 }
 
-/// The app's series now (names, label names, histogram buckets), for
-/// resolving each signal to the convention the app really exposes.
-pub async fn exposed_metrics(
-    client: &PrometheusClient,
-    app: &crate::app::App,
-) -> crate::client::prometheus::Result<crate::needs::resolve::Exposed> {
-    let selector = format!(
-        "{{namespace={},job={}}}",
-        crate::needs::promql::quote(&app.namespace),
-        crate::needs::promql::quote(&app.name)
-    );
-    // An instant query rather than /api/v1/series: it sees only series
-    // scraped in the last five minutes, not ones that went stale long ago.
-    let result = client.query(&selector, None).await?;
-    Ok(crate::needs::resolve::Exposed::from_series(
-        result.samples().iter().map(|s| &s.labels),
-    ))
-}
-
 /// Distinct queries, each sent once, addressed by slot.
 #[derive(Default)]
 struct Batch {
@@ -707,18 +688,6 @@ fn judge_values(result: &QueryResult) -> (Status, String) {
     }
 }
 
-/// True for a failure that waiting may cure: Prometheus not listening yet,
-/// or answering 5xx while it starts. A rejected query or bad credentials are
-/// not retried.
-pub fn worth_retrying(err: &crate::client::prometheus::Error) -> bool {
-    use crate::client::prometheus::Error;
-    match err {
-        Error::Unreachable { .. } => true,
-        Error::Http { status, .. } => *status >= 500,
-        _ => false,
-    }
-}
-
 /// When `--wait` ends, counted from `started`; `None` without `--wait`.
 pub fn deadline(started: Instant, wait: Option<Duration>) -> Option<Instant> {
     // `--wait` is bounded (cli::MAX_WAIT), so this only fails on a broken clock:
@@ -729,30 +698,6 @@ pub fn deadline(started: Instant, wait: Option<Duration>) -> Option<Instant> {
 /// True when a pause of `interval` still ends before `deadline`.
 fn time_for_another_round(deadline: Option<Instant>, interval: Duration) -> bool {
     deadline.is_some_and(|d| Instant::now().checked_add(interval).is_some_and(|t| t < d))
-}
-
-/// Calls `attempt` until it succeeds, fails in a way waiting cannot cure, or
-/// the deadline leaves no time for another try.
-pub async fn until_reachable<T, F, Fut>(
-    deadline: Option<Instant>,
-    interval: Duration,
-    mut attempt: F,
-) -> crate::client::prometheus::Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = crate::client::prometheus::Result<T>>,
-{
-    loop {
-        match attempt().await {
-            // Up to the deadline itself: the last try may come after a
-            // shorter pause, so that `--wait 2m` waits two minutes, not less.
-            Err(err) if worth_retrying(&err) && deadline.is_some_and(|d| Instant::now() < d) => {
-                let left = deadline.map_or(Duration::ZERO, |d| d - Instant::now().min(d));
-                tokio::time::sleep(interval.min(left)).await;
-            }
-            outcome => return outcome,
-        }
-    }
 }
 
 /// Runs the checks, again and again until `options.deadline`, until they
@@ -788,7 +733,9 @@ pub async fn run_with_progress(
                 report.duration_ms = options.started.elapsed().as_millis();
                 return Ok(report);
             }
-            Err(err) if !more_time || !worth_retrying(&err) => return Err(err),
+            Err(err) if !more_time || !crate::needs::exposed::worth_retrying(&err) => {
+                return Err(err);
+            }
             Ok(report) => {
                 on_round(rounds, &report);
                 tokio::time::sleep(options.interval).await;

@@ -11,10 +11,10 @@ use crate::error::{Error, Location, Result};
 /// The default config file name, looked up in the working directory.
 pub const DEFAULT_FILE: &str = "onramp.yaml";
 
-/// Grafana settings.
+/// The `grafana:` section of onramp.yaml.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct GrafanaSettings {
+pub struct GrafanaSection {
     /// Grafana's base URL.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
@@ -28,15 +28,19 @@ pub struct GrafanaSettings {
     /// (`KEY=VALUE`, from `onramp detect`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sidecar_label: Option<String>,
-    /// Grafana's Service in the cluster (`NAMESPACE/NAME:PORT`, from `onramp detect`).
+    /// Grafana's Service in the cluster (`NAMESPACE/NAME:PORT`). Nothing
+    /// reads it and `detect --write` no longer writes it (dashboards reach a
+    /// cluster's Grafana through its sidecar, pushes through `--grafana-url`);
+    /// kept so that files an older `detect --write` wrote still load, and
+    /// kept as written when onramp.yaml is rewritten.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
 }
 
-/// Prometheus settings.
+/// The `prometheus:` section of onramp.yaml.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct PrometheusSettings {
+pub struct PrometheusSection {
     /// Prometheus' base URL.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
@@ -70,10 +74,10 @@ pub struct ConfigFile {
     pub signals: BTreeMap<String, String>,
     /// Grafana.
     #[serde(skip_serializing_if = "is_default")]
-    pub grafana: GrafanaSettings,
+    pub grafana: GrafanaSection,
     /// Prometheus.
     #[serde(skip_serializing_if = "is_default")]
-    pub prometheus: PrometheusSettings,
+    pub prometheus: PrometheusSection,
 }
 
 /// True for a value equal to its default (a section left out of the file).
@@ -180,8 +184,6 @@ pub struct Detected {
     pub labels: BTreeMap<String, String>,
     /// The dashboard sidecar's `KEY=VALUE` (`grafana.sidecar_label`).
     pub sidecar_label: Option<String>,
-    /// `NAMESPACE/NAME:PORT` (`grafana.service`).
-    pub grafana_service: Option<String>,
     /// `NAMESPACE/NAME:PORT` (`prometheus.service`).
     pub prometheus_service: Option<String>,
 }
@@ -189,15 +191,12 @@ pub struct Detected {
 impl Detected {
     /// True when nothing was found worth saving.
     pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
-            && self.sidecar_label.is_none()
-            && self.grafana_service.is_none()
-            && self.prometheus_service.is_none()
+        self.labels.is_empty() && self.sidecar_label.is_none() && self.prometheus_service.is_none()
     }
 }
 
 /// The comment on top of an onramp.yaml that `detect --write` creates.
-pub const WRITTEN_HEADER: &str = "# onramp settings (see README). `onramp detect --write` fills labels,\n# grafana.sidecar_label, grafana.service and prometheus.service from the cluster.\n";
+pub const WRITTEN_HEADER: &str = "# onramp settings (see README). `onramp detect --write` fills labels,\n# grafana.sidecar_label and prometheus.service from the cluster.\n";
 
 /// onramp.yaml with what `detect` found merged in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,7 +225,6 @@ pub fn merge_detected(existing: Option<&str>, path: &Path, detected: &Detected) 
         }
     };
     set(&mut file.grafana.sidecar_label, &detected.sidecar_label);
-    set(&mut file.grafana.service, &detected.grafana_service);
     set(&mut file.prometheus.service, &detected.prometheus_service);
     if let Some(text) = existing
         && file == before
@@ -295,7 +293,6 @@ mod tests {
         Detected {
             labels: BTreeMap::from([("release".to_string(), "kps".to_string())]),
             sidecar_label: Some("grafana_dashboard=1".to_string()),
-            grafana_service: None,
             prometheus_service: Some("monitoring/prometheus-operated:9090".to_string()),
         }
     }
@@ -339,15 +336,8 @@ mod tests {
         );
 
         let commented = "labels:\n  # the helm release\n  release: kps\n";
-        let update = merge_detected(
-            Some(commented),
-            Path::new("onramp.yaml"),
-            &Detected {
-                grafana_service: Some("monitoring/grafana:80".to_string()),
-                ..found()
-            },
-        )
-        .expect("merges");
+        let update =
+            merge_detected(Some(commented), Path::new("onramp.yaml"), &found()).expect("merges");
         assert!(
             update
                 .loses

@@ -1,5 +1,7 @@
-//! The command line, in two stages: clap structs describe what can be typed;
-//! [`Settings`] is the validated result, built before any work starts.
+//! The command line, in two stages: clap structs (`*Args`) describe what can
+//! be typed; [`AppSettings`] is the validated result, merged with onramp.yaml
+//! ([`config`]), built before any work starts. The clients' own
+//! configurations (`client::grafana::GrafanaConfig`, …) are built from both.
 
 pub mod config;
 
@@ -298,6 +300,20 @@ impl GrafanaArgs {
             .as_deref()
             .map(printable_grafana_url)
             .transpose()
+    }
+
+    /// As [`GrafanaArgs::link_base`], else `grafana.url` of onramp.yaml.
+    pub fn link_base_or_file(&self, config: &Config) -> Result<Option<String>> {
+        match self.link_base()? {
+            Some(url) => Ok(Some(url)),
+            None => config
+                .file
+                .grafana
+                .url
+                .as_deref()
+                .map(printable_grafana_url)
+                .transpose(),
+        }
     }
 
     /// The Grafana client, from the flag, the environment or onramp.yaml.

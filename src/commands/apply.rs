@@ -10,9 +10,9 @@ use std::path::Path;
 
 use crate::cli::config::Config;
 use crate::cli::{ApplyArgs, ClusterArgs, RbacCommand};
-use crate::client::kube::KubeClient;
-use crate::commands::{Live, Outcome, Prepared, print};
+use crate::commands::{Outcome, print};
 use crate::error::{Error, Result};
+use crate::pipeline::{Planned, Request};
 use crate::plan;
 use crate::sink::Change;
 use crate::sink::grafana::{self as grafana_sync, PushOptions};
@@ -59,19 +59,17 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
         .or_else(|| config.file.prometheus.config_dir.clone());
     let grafana = args.grafana.client(config)?;
     check_targets(args, config_dir.is_some(), grafana.is_some())?;
-    let mut prepared = Prepared::to_apply(
-        &args.selection,
-        config,
-        "apply",
-        Some(&args.grafana),
-        RbacCommand::Apply,
-    )
+    let mut planned = Planned::new(Request {
+        grafana: Some(&args.grafana),
+        rbac: Some(RbacCommand::Apply),
+        ..Request::new(&args.selection, config, "apply")
+    })
     .await?;
     if let Some(dir) = &args.from {
-        let codified = codified_dashboards(dir, &prepared.plan)?;
-        prepared.replan_with_dashboards(codified)?;
+        let codified = codified_dashboards(dir, &planned.plan)?;
+        planned.replan_with_dashboards(codified)?;
     }
-    let v2 = grafana_sync::v2_dashboards(&prepared.plan);
+    let v2 = grafana_sync::v2_dashboards(&planned.plan);
     if args.to_cluster() && grafana.is_none() && !v2.is_empty() {
         return Err(Error::Usage(format!(
             "{}; add --grafana-url (the dashboards then go to Grafana's API, not into ConfigMaps)",
@@ -86,7 +84,7 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
             dashboard_config_maps: grafana.is_none(),
         };
         outcome = apply_to_cluster(
-            &prepared,
+            &planned,
             &args.selection.cluster,
             &options,
             RbacCommand::Apply,
@@ -101,10 +99,10 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
         }
         return Ok(outcome);
     }
-    let plan = &prepared.plan;
+    let plan = &planned.plan;
     if let Some(dir) = &config_dir {
         let applied =
-            plain_prometheus::apply(plan, dir, prepared.prometheus.as_ref(), args.force).await?;
+            plain_prometheus::apply(plan, dir, planned.prometheus.as_ref(), args.force).await?;
         print(&summary(
             &plan.workload,
             &dir.display().to_string(),
@@ -112,7 +110,7 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
         ))?;
     }
     if let Some(client) = &grafana {
-        let pushed = push_dashboards(client, &prepared, &dashboard_options(args), config).await?;
+        let pushed = push_dashboards(client, &planned, &edit_policy(args), config).await?;
         if pushed == Outcome::CheckFailed {
             outcome = pushed;
         }
@@ -142,26 +140,14 @@ fn check_targets(args: &ApplyArgs, prometheus: bool, grafana: bool) -> Result<()
 /// the `release` label trap never goes unsaid). A conflict is a refused
 /// write; a forbidden request points at `onramp rbac RBAC`.
 pub async fn apply_to_cluster(
-    prepared: &Prepared,
+    planned: &Planned,
     cluster: &ClusterArgs,
     options: &kube_sink::Options,
     rbac: RbacCommand,
 ) -> Result<Outcome> {
-    let plan = &prepared.plan;
-    let read;
-    let (client, mut notes) = match &prepared.live {
-        // The plan's notes already hold what the cluster said.
-        Some(live) => (&live.client, plan.notes.clone()),
-        None => {
-            let client = KubeClient::connect(&cluster.settings(rbac)).await?;
-            read = Live::read(client, &prepared.loaded.app).await?;
-            let mut notes = plan.notes.clone();
-            notes.extend(read.notes(plan));
-            (&read.client, notes)
-        }
-    };
-    notes.dedup();
-    let report = kube_sink::apply(client, plan, options).await?;
+    let plan = &planned.plan;
+    let (client, notes) = planned.cluster(cluster, rbac).await?;
+    let report = kube_sink::apply(&client, plan, options).await?;
     let mut text = kube_sink::summary(&report, client.context());
     for note in &notes {
         text.push_str(&format!("note: {note}\n"));
@@ -176,15 +162,16 @@ pub async fn apply_to_cluster(
 
 /// How `apply` pushes dashboards: over a person's edit only with
 /// `--force`, saving the live copy first.
-fn dashboard_options(args: &ApplyArgs) -> DashboardOptions<'_> {
-    DashboardOptions {
+fn edit_policy(args: &ApplyArgs) -> EditPolicy<'_> {
+    EditPolicy {
         force: args.force,
         backup_dir: &args.backup_dir,
     }
 }
 
-/// How dashboards are pushed.
-pub struct DashboardOptions<'a> {
+/// What a push does with a dashboard a person edited in Grafana: leaves it
+/// (the default), or with `--force` overwrites it, saving the live copy first.
+pub struct EditPolicy<'a> {
     /// Overwrite dashboards people edited in Grafana.
     pub force: bool,
     /// Where the live copies `force` overwrites are saved first.
@@ -194,11 +181,11 @@ pub struct DashboardOptions<'a> {
 /// Pushes the plan's dashboards to Grafana and prints what happened.
 pub async fn push_dashboards(
     client: &crate::client::grafana::Client,
-    prepared: &Prepared,
-    args: &DashboardOptions<'_>,
+    planned: &Planned,
+    edits: &EditPolicy<'_>,
     config: &Config,
 ) -> Result<Outcome> {
-    let plan = &prepared.plan;
+    let plan = &planned.plan;
     let desired = grafana_sync::desired(plan)?;
     let datasource = match client
         .prometheus_datasource_uid(config.file.grafana.datasource.as_deref())
@@ -219,12 +206,12 @@ pub async fn push_dashboards(
     };
     let folder = plan.grafana_folder.clone();
     let options = PushOptions {
-        force: args.force,
-        backup_dir: args.backup_dir.to_path_buf(),
+        force: edits.force,
+        backup_dir: edits.backup_dir.to_path_buf(),
         folder: folder.clone(),
         codify_hint: format!(
             "onramp codify {} --from-live --grafana-url {} --out DIR",
-            crate::plan::app_args(&prepared.loaded.app, &prepared.settings.plan.manifests),
+            crate::plan::app_args(&planned.loaded.app, &planned.settings.plan.manifests),
             crate::app::source::shell_word(client.config().url().as_str())
         ),
     };

@@ -4,8 +4,9 @@ use std::fmt::Write;
 
 use crate::cli::config::Config;
 use crate::cli::{CodifyArgs, OutputFormat};
-use crate::commands::{Outcome, Prepared, print, print_json};
+use crate::commands::{Outcome, print, print_json};
 use crate::error::{Error, Result};
+use crate::pipeline::{Planned, Request};
 use crate::sink::Change;
 use crate::sink::files::{self as codify, Report};
 use crate::sink::grafana as grafana_sync;
@@ -21,10 +22,13 @@ pub async fn run(args: &CodifyArgs, config: &Config) -> Result<Outcome> {
     } else {
         None
     };
-    let mut prepared =
-        Prepared::new(&args.selection, config, "codify", Some(&args.grafana)).await?;
+    let mut planned = Planned::new(Request {
+        grafana: Some(&args.grafana),
+        ..Request::new(&args.selection, config, "codify")
+    })
+    .await?;
     if let Some(client) = &client {
-        let desired = grafana_sync::desired(&prepared.plan)?;
+        let desired = grafana_sync::desired(&planned.plan)?;
         let (pulled, missing) = grafana_sync::pull(client, &desired).await?;
         print(&format!(
             "Pulled {} dashboard(s) from {}{}\n",
@@ -39,16 +43,16 @@ pub async fn run(args: &CodifyArgs, config: &Config) -> Result<Outcome> {
                 )
             }
         ))?;
-        prepared.replan_with_dashboards(pulled.into_iter().collect())?;
-        let v2 = grafana_sync::v2_dashboards(&prepared.plan);
+        planned.replan_with_dashboards(pulled.into_iter().collect())?;
+        let v2 = grafana_sync::v2_dashboards(&planned.plan);
         if !v2.is_empty() {
-            prepared
+            planned
                 .plan
                 .notes
                 .push(grafana_sync::v2_provisioning_note(&v2));
         }
     }
-    let plan = &prepared.plan;
+    let plan = &planned.plan;
     let report = codify::write(plan, &args.out, args.force)?;
     match args.output {
         OutputFormat::Text => {

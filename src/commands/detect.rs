@@ -8,7 +8,7 @@ use crate::check::stack::{self, Stack};
 use crate::cli::config::{self, Config, Detected};
 use crate::cli::{DetectArgs, OutputFormat, RbacCommand};
 use crate::client::kube::KubeClient;
-use crate::commands::{Outcome, print, print_json};
+use crate::commands::{Outcome, print, print_err, print_json};
 use crate::error::{Error, Result};
 
 /// Runs `detect`.
@@ -28,7 +28,7 @@ pub async fn run(args: &DetectArgs, config: &Config) -> Result<Outcome> {
         let said = write(&found, config, args.force)?;
         // Keep stdout pure JSON with --output json.
         match args.output {
-            OutputFormat::Json => eprintln!("{said}"),
+            OutputFormat::Json => print_err(&format!("{said}\n"))?,
             OutputFormat::Text => print(&format!("\n{said}\n"))?,
         }
     }
@@ -40,7 +40,6 @@ fn detected(found: &Stack) -> Detected {
     Detected {
         labels: found.required_labels(),
         sidecar_label: found.sidecar().map(|(_, s)| s.selector()),
-        grafana_service: found.grafana_service().map(|e| e.reference()),
         prometheus_service: found.prometheus_service().map(|e| e.reference()),
     }
 }

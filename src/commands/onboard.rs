@@ -12,9 +12,10 @@ use std::time::Instant;
 use crate::check::verify::{self, Category, Report, Status};
 use crate::cli::config::Config;
 use crate::cli::{OnboardArgs, RbacCommand};
-use crate::commands::apply::{self, DashboardOptions};
-use crate::commands::{Outcome, Prepared, codify, print};
+use crate::commands::apply::{self, EditPolicy};
+use crate::commands::{Outcome, codify, print};
 use crate::error::Result;
+use crate::pipeline::{Planned, Request};
 use crate::plan::{ArtifactKind, Plan, paths};
 use crate::sink::files;
 use crate::sink::kubernetes as kube_sink;
@@ -31,19 +32,17 @@ pub async fn run(args: &OnboardArgs, config: &Config) -> Result<Outcome> {
     if let Some(out) = &args.out {
         codify::check_out_is_folder(out)?;
     }
-    let prepared = Prepared::to_apply(
-        &args.selection,
-        config,
-        "codify",
-        Some(&args.grafana),
-        RbacCommand::Onboard,
-    )
+    let planned = Planned::new(Request {
+        grafana: Some(&args.grafana),
+        rbac: Some(RbacCommand::Onboard),
+        ..Request::new(&args.selection, config, "codify")
+    })
     .await?;
-    let plan = &prepared.plan;
+    let plan = &planned.plan;
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| default_out(&prepared.loaded.app.name));
+        .unwrap_or_else(|| default_out(&planned.loaded.app.name));
     codify::check_out_is_folder(&out)?;
 
     print(&format!(
@@ -51,9 +50,9 @@ pub async fn run(args: &OnboardArgs, config: &Config) -> Result<Outcome> {
         plan.workload, plan.namespace
     ))?;
     if args.dry_run {
-        return dry_run(args, &prepared, &out, grafana.is_none()).await;
+        return dry_run(args, &planned, &out, grafana.is_none()).await;
     }
-    if click_first(args, config, &prepared, grafana.as_ref()).await? == Outcome::CheckFailed {
+    if click_first(args, config, &planned, grafana.as_ref()).await? == Outcome::CheckFailed {
         print("Stopped: nothing was codified or verified.\n")?;
         return Ok(Outcome::CheckFailed);
     }
@@ -61,7 +60,7 @@ pub async fn run(args: &OnboardArgs, config: &Config) -> Result<Outcome> {
     let written = files::write(plan, &out, args.force)?;
     print(&codify::summary(&plan.workload, &plan.namespace, &written))?;
     print("\n4/4 verify\n")?;
-    let report = match &prepared.prometheus {
+    let report = match &planned.prometheus {
         Some(client) => {
             let options = verify::Options {
                 started,
@@ -79,7 +78,7 @@ pub async fn run(args: &OnboardArgs, config: &Config) -> Result<Outcome> {
             None
         }
     };
-    let base = prepared.settings.plan.grafana_url.as_deref();
+    let base = planned.settings.plan.grafana_url.as_deref();
     print(&closing(plan, base, &out, report.as_ref()))?;
     Ok(match report {
         Some(report) if !report.passed => Outcome::CheckFailed,
@@ -91,12 +90,12 @@ pub async fn run(args: &OnboardArgs, config: &Config) -> Result<Outcome> {
 /// other steps would do, doing none of it.
 async fn dry_run(
     args: &OnboardArgs,
-    prepared: &Prepared,
+    planned: &Planned,
     out: &Path,
     dashboard_config_maps: bool,
 ) -> Result<Outcome> {
     print("\n1/4 apply to the cluster (server-side dry run)\n")?;
-    let applied = to_cluster(args, prepared, true, dashboard_config_maps).await?;
+    let applied = to_cluster(args, planned, true, dashboard_config_maps).await?;
     print(&format!(
         "\nDry run: nothing was stored in the cluster, pushed to Grafana, codified into {} or verified. Run it again without --dry-run to onboard.\n",
         out.display()
@@ -108,7 +107,7 @@ async fn dry_run(
 /// refused request points at `onramp rbac onboard`.
 async fn to_cluster(
     args: &OnboardArgs,
-    prepared: &Prepared,
+    planned: &Planned,
     dry_run: bool,
     dashboard_config_maps: bool,
 ) -> Result<Outcome> {
@@ -118,7 +117,7 @@ async fn to_cluster(
         dashboard_config_maps,
     };
     let cluster = &args.selection.cluster;
-    apply::apply_to_cluster(prepared, cluster, &options, RbacCommand::Onboard).await
+    apply::apply_to_cluster(planned, cluster, &options, RbacCommand::Onboard).await
 }
 
 /// Steps 1 and 2: the objects to the cluster, the dashboards to Grafana
@@ -126,11 +125,11 @@ async fn to_cluster(
 async fn click_first(
     args: &OnboardArgs,
     config: &Config,
-    prepared: &Prepared,
+    planned: &Planned,
     grafana: Option<&crate::client::grafana::Client>,
 ) -> Result<Outcome> {
     print("\n1/4 apply to the cluster\n")?;
-    let applied = to_cluster(args, prepared, false, grafana.is_none()).await?;
+    let applied = to_cluster(args, planned, false, grafana.is_none()).await?;
     if applied == Outcome::CheckFailed {
         return Ok(applied);
     }
@@ -141,11 +140,11 @@ async fn click_first(
         )?;
         return Ok(Outcome::Success);
     };
-    let push = DashboardOptions {
+    let push = EditPolicy {
         force: args.force,
         backup_dir: &args.backup_dir,
     };
-    apply::push_dashboards(client, prepared, &push, config).await
+    apply::push_dashboards(client, planned, &push, config).await
 }
 
 /// The end of the run: each dashboard and where to open it, the runbook,

@@ -4,18 +4,23 @@ use std::fmt::Write;
 
 use crate::cli::config::Config;
 use crate::cli::{OutputFormat, PlanArgs};
-use crate::commands::{Outcome, Prepared, print, print_json};
+use crate::commands::{Outcome, print, print_json};
 use crate::error::{Error, Result};
+use crate::pipeline::{Planned, Request};
 use crate::plan::{ArtifactKind, Plan};
 use crate::sink::grafana::{self as grafana_sync, Action};
 
 /// Builds the plan and prints it; with Grafana configured, also what
 /// applying would do to each dashboard there.
 pub async fn run(args: &PlanArgs, config: &Config) -> Result<Outcome> {
-    let prepared = Prepared::new(&args.selection, config, "codify", Some(&args.grafana)).await?;
-    let consulted = consulted(&prepared);
-    let prepared_via = prepared.prometheus.as_ref().map(|p| p.reached_via());
-    let plan = prepared.plan;
+    let planned = Planned::new(Request {
+        grafana: Some(&args.grafana),
+        ..Request::new(&args.selection, config, "codify")
+    })
+    .await?;
+    let consulted = consulted(&planned);
+    let prometheus_via = planned.prometheus.as_ref().map(|p| p.reached_via());
+    let plan = planned.plan;
     let grafana = match args.grafana.client(config)? {
         Some(client) => Some(grafana_actions(&client, &plan).await?),
         None => None,
@@ -43,7 +48,7 @@ pub async fn run(args: &PlanArgs, config: &Config) -> Result<Outcome> {
             }
             value["prometheus"] = serde_json::json!({
                 "url": consulted.url,
-                "reached_via": prepared_via,
+                "reached_via": prometheus_via,
                 "consulted": consulted.url.is_some(),
                 "metric_names_found": consulted.found,
             });
@@ -63,10 +68,10 @@ struct Consulted {
     sentence: String,
 }
 
-fn consulted(prepared: &Prepared) -> Consulted {
+fn consulted(planned: &Planned) -> Consulted {
     let (Some(client), Some(found)) = (
-        &prepared.prometheus,
-        &prepared.settings.plan.available_metrics,
+        &planned.prometheus,
+        &planned.settings.plan.available_metrics,
     ) else {
         return Consulted {
             url: None,
@@ -74,7 +79,7 @@ fn consulted(prepared: &Prepared) -> Consulted {
             sentence: "Prometheus was not consulted: signals use the needs' default names; pass --prometheus-url to map them to the names the app really exposes.".to_string(),
         };
     };
-    let app = &prepared.loaded.app;
+    let app = &planned.loaded.app;
     let url = client.base_url().to_string();
     let reached = client.reached_via();
     let what = if found.is_empty() {

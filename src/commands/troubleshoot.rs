@@ -3,26 +3,19 @@
 //! is at warning or worse, 1 when something is.
 
 use crate::app::AppRef;
-use crate::check::troubleshoot::diagnose::Gathered;
-use crate::check::troubleshoot::{self, NotChecked, Report, app_plan, cluster, prometheus};
+use crate::check::troubleshoot::{self, NotChecked, Report, cluster, prometheus};
 use crate::cli::config::Config;
-use crate::cli::{GrafanaArgs, RbacCommand, ReportFormat, TroubleshootArgs};
+use crate::cli::{RbacCommand, ReportFormat, TroubleshootArgs};
 use crate::client::kube::KubeClient;
 use crate::client::prometheus::PrometheusClient;
-use crate::commands::{Outcome, cluster_prometheus, print, print_json};
+use crate::commands::{Outcome, print, print_json};
 use crate::error::Result;
 
 /// Runs `troubleshoot`.
 pub async fn run(args: &TroubleshootArgs, config: &Config) -> Result<Outcome> {
     let mut app = AppRef::parse(&args.app, args.namespace.clone())?;
     // Panels link to Grafana when it is configured: flag, environment or onramp.yaml.
-    let from_file = GrafanaArgs {
-        grafana_url: config.file.grafana.url.clone(),
-    };
-    let grafana = match args.grafana.link_base()? {
-        Some(url) => Some(url),
-        None => from_file.link_base()?,
-    };
+    let grafana = args.grafana.link_base_or_file(config)?;
     let client = KubeClient::connect(&args.cluster.settings(RbacCommand::Troubleshoot)).await?;
     if app.namespace.is_none() {
         app.namespace = Some(client.default_namespace().to_string());
@@ -34,7 +27,7 @@ pub async fn run(args: &TroubleshootArgs, config: &Config) -> Result<Outcome> {
     };
     let gathered = cluster::gather_app(&client, &app).await?;
     let mut report = troubleshoot::diagnose::report(&gathered, &options);
-    report.merge(prometheus_checks(args, config, &client, &app, &gathered, options.grafana).await?);
+    report.merge(prometheus_checks(args, config, &client, &app, options.grafana).await?);
     report.rank();
     publish(args, &report)?;
     Ok(if report.alarming() {
@@ -44,7 +37,8 @@ pub async fn run(args: &TroubleshootArgs, config: &Config) -> Result<Outcome> {
     })
 }
 
-/// The Prometheus checks, on the plan of the app as the cluster runs it;
+/// The Prometheus checks, on the plan of the app as the cluster runs it
+/// (the pipeline's [`crate::pipeline::plan_from_cluster`]);
 /// without a Prometheus URL, the cluster's Prometheus through the API
 /// server's service proxy (as `plan` and `verify` reach it). Without either,
 /// or when it cannot be reached, a gap in the report: the cluster checks
@@ -54,7 +48,6 @@ async fn prometheus_checks(
     config: &Config,
     cluster: &KubeClient,
     app: &AppRef,
-    gathered: &Gathered,
     grafana: Option<String>,
 ) -> Result<Report> {
     let client = match args.prometheus.client(config)? {
@@ -64,11 +57,16 @@ async fn prometheus_checks(
             Err(gap) => return Ok(gap_report(gap)),
         },
     };
-    let objects = app_plan::objects_of(gathered);
-    let plan = match app_plan::plan(&objects, app, &client, grafana.clone()).await {
-        Ok(plan) => plan,
-        Err(gap) => return Ok(gap_report(gap)),
-    };
+    let plan =
+        match crate::pipeline::plan_from_cluster(cluster, app, &client, grafana.clone()).await {
+            Ok(plan) => plan,
+            Err(err) => {
+                return Ok(gap_report(NotChecked {
+                    what: prometheus::CHECKS.to_string(),
+                    why: err.to_string(),
+                }));
+            }
+        };
     let mut report = prometheus::check(&client, &plan, args.since, grafana.as_deref()).await;
     // Which Prometheus answered: a URL, or a Service through the API server.
     let via = client.reached_via();
@@ -100,7 +98,7 @@ async fn in_cluster(
             ))));
         }
     };
-    Ok(cluster_prometheus(cluster, &stack, config)?.ok_or_else(|| {
+    Ok(crate::pipeline::prometheus::in_cluster(cluster, &stack, config)?.ok_or_else(|| {
         gap("no Prometheus configured and none found in the cluster (`onramp detect` shows what it sees): pass --prometheus-url URL (or set PROMETHEUS_URL, or prometheus.url in onramp.yaml)".to_string())
     }))
 }

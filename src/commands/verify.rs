@@ -6,8 +6,9 @@ use crate::check::verify::{self, Report};
 use crate::cli::VerifyArgs;
 use crate::cli::config::Config;
 use crate::client::secret::redact;
-use crate::commands::{Outcome, Prepared};
+use crate::commands::Outcome;
 use crate::error::{Error, Result};
+use crate::pipeline::{Planned, Request};
 use crate::sink::write_atomic;
 
 /// How to name a Prometheus, for the messages that find none.
@@ -67,9 +68,12 @@ pub async fn run(args: &VerifyArgs, config: &Config) -> Result<Outcome> {
 
 /// Plans the app with Prometheus consulted, then runs the checks.
 async fn checked(args: &VerifyArgs, config: &Config, options: &verify::Options) -> Result<Report> {
-    let prepared =
-        Prepared::new_until(&args.selection, config, "codify", None, options.deadline).await?;
-    let (Some(client), plan) = (&prepared.prometheus, &prepared.plan) else {
+    let planned = Planned::new(Request {
+        deadline: options.deadline,
+        ..Request::new(&args.selection, config, "codify")
+    })
+    .await?;
+    let (Some(client), plan) = (&planned.prometheus, &planned.plan) else {
         return Err(Error::Usage(format!(
             "no Prometheus to verify against: the cluster has no Prometheus Service onramp can find (`onramp detect` shows what it sees); {NO_PROMETHEUS}"
         )));

@@ -4,8 +4,10 @@
 //! the user's own from `--needs-dir`) names its story, the signals it reads,
 //! the panels and alerts built on them, the runbook text for each alert and
 //! the instrumentation hint for each signal. This module parses and checks
-//! need files; [`resolve`] maps their signals onto an app's real metric names.
+//! need files; [`resolve`] maps their signals onto an app's real metric names,
+//! as [`exposed`] finds them in Prometheus.
 
+pub mod exposed;
 pub mod promql;
 pub mod resolve;
 

@@ -430,7 +430,7 @@ fn choose(
 }
 
 /// Resolves one signal: the user's mapping wins, then (when `exposed` is
-/// given) the convention the app's series fit (see [`choose`]), else the default.
+/// given) the convention the app's series fit (see `choose`), else the default.
 pub fn resolve_signal(
     name: &str,
     signal: &Signal,

@@ -166,9 +166,11 @@ fn write_saves_onramp_yaml_and_refuses_to_change_a_hand_edited_one(cluster: &Clu
         written[0]["grafana"]["sidecar_label"],
         "grafana_dashboard=1"
     );
-    assert_eq!(
-        written[0]["grafana"]["service"],
-        "monitoring/kube-prometheus-stack-grafana:80"
+    // Nothing reads grafana.service: detect no longer writes it (issue 19).
+    assert!(
+        written[0]["grafana"]["service"].is_null(),
+        "{:?}",
+        written[0]["grafana"]
     );
     assert_eq!(
         written[0]["prometheus"]["service"],
@@ -486,4 +488,56 @@ fn kubeconfig_comes_from_the_environment_and_context_picks_one_of_its_contexts()
         format!("Cluster: {} (context standin)", standin.url())
     );
     assert_no_token(&run);
+}
+
+#[test]
+fn write_with_output_json_keeps_stdout_json_and_says_what_it_wrote_on_stderr() {
+    let cluster = Cluster::new(Scenario::KubePrometheusStack);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = cluster.kubeconfig();
+    let run = detect_in(
+        dir.path(),
+        &[
+            "detect",
+            "--kubeconfig",
+            kubeconfig.to_str().expect("utf-8"),
+            "--write",
+            "--output",
+            "json",
+        ],
+    );
+    run.expect_status(0);
+    let found: Value = serde_json::from_str(&run.stdout).expect("stdout is JSON alone");
+    assert!(found.is_object(), "{}", run.stdout);
+    assert_eq!(run.stderr, "wrote onramp.yaml\n");
+}
+
+#[test]
+fn a_grafana_service_an_older_detect_wrote_still_loads_and_is_kept() {
+    let cluster = Cluster::new(Scenario::KubePrometheusStack);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = cluster.kubeconfig();
+    let args = [
+        "detect",
+        "--kubeconfig",
+        kubeconfig.to_str().expect("utf-8"),
+        "--write",
+    ];
+    detect_in(dir.path(), &args).expect_status(0);
+    let config = dir.path().join("onramp.yaml");
+    let older = read(&config).replace(
+        "grafana:\n",
+        "grafana:\n  service: monitoring/kube-prometheus-stack-grafana:80\n",
+    );
+    std::fs::write(&config, &older).expect("an older detect's file");
+    let again = detect_in(dir.path(), &args);
+    again.expect_status(0);
+    assert!(
+        again
+            .stdout
+            .contains("onramp.yaml already says this; unchanged"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(read(&config), older);
 }

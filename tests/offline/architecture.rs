@@ -20,13 +20,22 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("demo", &["error"]),
     // The cluster is a source of the App beside manifests (`app::cluster`).
     ("app", &["error", "client"]),
-    ("needs", &["error", "app"]),
+    // What Prometheus exposes for the app (`needs::exposed`) is asked
+    // through its client.
+    ("needs", &["error", "app", "client"]),
     ("render", &["error", "app", "needs"]),
     ("plan", &["error", "app", "needs", "render"]),
     // A sink depends on the plan and a client: never on render, never on another sink.
     ("sink", &["error", "plan", "client"]),
     ("check", &["error", "app", "needs", "plan", "client"]),
     ("cli", &["error", "app", "needs", "plan", "client", "demo"]),
+    // From arguments and onramp.yaml to the App, its needs and the plan.
+    // (`check` for the cluster's stack and selectors, until they move
+    // beside the cluster.)
+    (
+        "pipeline",
+        &["error", "app", "needs", "plan", "client", "cli", "check"],
+    ),
 ];
 
 /// The modules `module` may use; `None` for the top (and files outside the layering).

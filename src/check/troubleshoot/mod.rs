@@ -5,12 +5,12 @@
 //! live beside it: [`cluster`] (workload, pods, events, logs), [`prometheus`]
 //! (targets, errors and latency against the baseline, saturation, alerts)
 //! and [`flags`] (feature-flag changes that explain a rise), on the queries
-//! of the plan [`app_plan`] makes; all add to the same [`Report`].
+//! of the plan `pipeline::plan_from_cluster` makes; all add to the same
+//! [`Report`].
 //!
 //! Talking to the API server is [`crate::client::kube`]'s job; printing (and
 //! redacting) is `commands::print`'s.
 
-pub mod app_plan;
 pub mod cluster;
 pub mod diagnose;
 mod evidence;
