@@ -6,13 +6,16 @@
 //! catalog of developer needs and resolves their signals; [`plan`] decides
 //! every artifact and [`render`] renders each one; the [`sink`]s consume the
 //! plan (files, Grafana, a plain Prometheus' config folder) through the
-//! [`client`]s; [`check`] reads the live services back (`verify`);
+//! [`client`]s; [`cluster`] reads the monitoring stack a cluster runs and
+//! whether it picks up a plan; [`check`] reads the live services back
+//! (`verify`, `troubleshoot`);
 //! [`commands`] holds one thin entry point per subcommand.
 
 pub mod app;
 pub mod check;
 pub mod cli;
 pub mod client;
+pub mod cluster;
 pub mod commands;
 pub mod demo;
 pub mod error;

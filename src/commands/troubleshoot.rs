@@ -91,7 +91,7 @@ async fn in_cluster(
         what: prometheus::CHECKS.to_string(),
         why,
     };
-    let stack = match crate::check::stack::detect(cluster).await {
+    let stack = match crate::cluster::stack::detect(cluster).await {
         Ok(stack) => stack,
         Err(err) => {
             return Ok(Err(gap(format!(

@@ -18,7 +18,12 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("plan", &["error", "app", "needs", "render"][..]),
         // A sink depends on the plan and a client: never on render, never on another sink.
         ("sink", &["error", "plan", "client"][..]),
-        ("check", &["error", "app", "needs", "plan", "client"][..]),
+        // The monitoring stack a cluster runs, and whether it picks up a plan.
+        ("cluster", &["error", "app", "needs", "plan", "client"][..]),
+        (
+            "check",
+            &["error", "app", "needs", "plan", "cluster", "client"][..],
+        ),
         (
             "cli",
             &["error", "app", "needs", "plan", "client", "demo"][..],

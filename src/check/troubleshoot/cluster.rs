@@ -9,7 +9,8 @@
 //! A read the API server answers with an error — refused, a resource type
 //! it does not serve, a log it cannot give — for anything but the workload
 //! itself is a gap in the report (`not_checked`, saying what it answered),
-//! never the end of the run, and never silently dropped.
+//! never the end of the run, and never silently dropped. Every request is
+//! an entry of the registry's group [`crate::client::kube::access::WORKLOAD`].
 
 use futures::future::join_all;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
@@ -21,41 +22,12 @@ use super::diagnose::{self, Gathered, LogTail, LogWanted, ServiceState, Workload
 use super::{NotChecked, Report};
 use crate::app::AppRef;
 use crate::app::manifest::WorkloadKind;
-use crate::client::kube::{self, Access, KubeClient, POD_LOGS};
+use crate::client::kube::access::{
+    GET_DAEMONSET, GET_DEPLOYMENT, GET_STATEFULSET, LIST_ENDPOINTSLICES, LIST_EVENTS, LIST_PODS,
+    LIST_REPLICASETS, LIST_SERVICES,
+};
+use crate::client::kube::{self, Access, KubeClient};
 use crate::error::{Error, Result};
-
-const fn access(group: &'static str, resource: &'static str, verb: &'static str) -> Access {
-    Access {
-        group,
-        resource,
-        verb,
-        version: "v1",
-    }
-}
-
-/// `get` of each workload kind.
-const DEPLOYMENTS: Access = access("apps", "deployments", "get");
-const STATEFULSETS: Access = access("apps", "statefulsets", "get");
-const DAEMONSETS: Access = access("apps", "daemonsets", "get");
-/// `list` of what belongs to the workload.
-const PODS: Access = access("", "pods", "list");
-const REPLICASETS: Access = access("apps", "replicasets", "list");
-const SERVICES: Access = access("", "services", "list");
-const ENDPOINT_SLICES: Access = access("discovery.k8s.io", "endpointslices", "list");
-const EVENTS: Access = access("", "events", "list");
-
-/// Every permission troubleshoot's cluster checks use, in the app's namespace.
-pub const ACCESS: [Access; 9] = [
-    DEPLOYMENTS,
-    STATEFULSETS,
-    DAEMONSETS,
-    PODS,
-    REPLICASETS,
-    SERVICES,
-    ENDPOINT_SLICES,
-    EVENTS,
-    POD_LOGS,
-];
 
 /// At most this many troubled pods have their events read.
 pub const MAX_EVENT_PODS: usize = 10;
@@ -98,15 +70,15 @@ async fn workload(
 ) -> Result<Workload> {
     let found = match kind {
         WorkloadKind::Deployment => client
-            .get::<Deployment>(DEPLOYMENTS, namespace, name)
+            .get::<Deployment>(GET_DEPLOYMENT, namespace, name)
             .await?
             .map(Workload::from_deployment),
         WorkloadKind::StatefulSet => client
-            .get::<StatefulSet>(STATEFULSETS, namespace, name)
+            .get::<StatefulSet>(GET_STATEFULSET, namespace, name)
             .await?
             .map(Workload::from_stateful_set),
         WorkloadKind::DaemonSet => client
-            .get::<DaemonSet>(DAEMONSETS, namespace, name)
+            .get::<DaemonSet>(GET_DAEMONSET, namespace, name)
             .await?
             .map(Workload::from_daemon_set),
     };
@@ -187,32 +159,32 @@ fn gap_reason(err: &kube::Error, list_of: Option<Access>) -> Option<String> {
 /// requests: what the selector finds, then what the pods' state asks for.
 async fn gather(client: &KubeClient, workload: Workload) -> Result<Gathered> {
     let ns = workload.namespace.clone();
-    let selector = crate::check::stack::selector_text(&workload.selector);
+    let selector = crate::cluster::stack::selector_text(&workload.selector);
     let (pods, replica_sets, services, events) = tokio::join!(
-        client.list::<Pod>(PODS, Some(&ns), Some(&selector)),
+        client.list::<Pod>(LIST_PODS, Some(&ns), Some(&selector)),
         async {
             match workload.kind {
                 WorkloadKind::Deployment => {
                     client
-                        .list::<ReplicaSet>(REPLICASETS, Some(&ns), Some(&selector))
+                        .list::<ReplicaSet>(LIST_REPLICASETS, Some(&ns), Some(&selector))
                         .await
                 }
                 _ => Ok(Vec::new()),
             }
         },
-        client.list::<Service>(SERVICES, Some(&ns), None),
+        client.list::<Service>(LIST_SERVICES, Some(&ns), None),
         warnings_of(client, &ns, &workload.meta),
     );
     let mut gaps = Vec::new();
-    let pods = partial(pods, diagnose::PODS_GAP, PODS, &mut gaps)?;
+    let pods = partial(pods, diagnose::PODS_GAP, LIST_PODS, &mut gaps)?;
     let replica_sets = partial(
         replica_sets,
         diagnose::REPLICASETS_GAP,
-        REPLICASETS,
+        LIST_REPLICASETS,
         &mut gaps,
     )?;
-    let services = partial(services, diagnose::SERVICES_GAP, SERVICES, &mut gaps)?;
-    let mut events = partial(events, diagnose::EVENTS_GAP, EVENTS, &mut gaps)?;
+    let services = partial(services, diagnose::SERVICES_GAP, LIST_SERVICES, &mut gaps)?;
+    let mut events = partial(events, diagnose::EVENTS_GAP, LIST_EVENTS, &mut gaps)?;
     let services: Vec<Service> = services
         .into_iter()
         .filter(|s| selects(s, &workload.template_labels))
@@ -266,7 +238,7 @@ async fn second_round(
         events.extend(partial(
             found,
             diagnose::EVENTS_GAP,
-            EVENTS,
+            LIST_EVENTS,
             &mut gathered.not_checked,
         )?);
     }
@@ -278,7 +250,7 @@ async fn second_round(
         let slices = partial(
             found.map(Some),
             &what,
-            ENDPOINT_SLICES,
+            LIST_ENDPOINTSLICES,
             &mut gathered.not_checked,
         )?;
         gathered.services.push(ServiceState { service, slices });
@@ -333,7 +305,7 @@ async fn warnings_of(client: &KubeClient, ns: &str, meta: &ObjectMeta) -> kube::
     let uid = meta.uid.clone().unwrap_or_default();
     let fields = format!("involvedObject.uid={uid},type=Warning");
     client
-        .list_selected::<Event>(EVENTS, Some(ns), None, Some(&fields))
+        .list_selected::<Event>(LIST_EVENTS, Some(ns), None, Some(&fields))
         .await
 }
 
@@ -346,7 +318,7 @@ async fn slices_of(
     let name = service.metadata.name.clone().unwrap_or_default();
     let labels = format!("kubernetes.io/service-name={name}");
     client
-        .list::<EndpointSlice>(ENDPOINT_SLICES, Some(ns), Some(&labels))
+        .list::<EndpointSlice>(LIST_ENDPOINTSLICES, Some(ns), Some(&labels))
         .await
 }
 

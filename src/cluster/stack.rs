@@ -6,8 +6,9 @@
 //! Grafana are reached.
 //!
 //! Reads only, with label selectors and names: never every pod or object of
-//! the cluster. Every request is one of [`ACCESS`], which `onramp rbac
-//! detect` turns into the least-privilege ClusterRole. Does not own how the
+//! the cluster. Every request is an entry of the registry's group
+//! [`crate::client::kube::access::STACK`], which `onramp rbac detect` turns
+//! into the least-privilege ClusterRole. Does not own how the
 //! result is saved (`onramp.yaml`, in `cli::config`).
 
 use std::collections::BTreeMap;
@@ -17,10 +18,11 @@ use k8s_openapi::api::core::v1::{Container, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{APIGroupList, LabelSelector, ObjectMeta};
 use serde::{Deserialize, Serialize};
 
-use crate::client::kube::{Access, KubeClient, Result};
-
-/// The Prometheus Operator's API group.
-pub const OPERATOR_GROUP: &str = "monitoring.coreos.com";
+use crate::client::kube::access::{
+    GET_SERVICE, LIST_DEPLOYMENTS_EVERYWHERE, LIST_PROMETHEUSES, LIST_SERVICES,
+    LIST_SERVICES_EVERYWHERE, OPERATOR_GROUP,
+};
+use crate::client::kube::{KubeClient, Result};
 
 /// The label the Grafana and Prometheus charts put on their workloads and
 /// Services (`app.kubernetes.io/name`), used to find them without listing
@@ -29,32 +31,6 @@ const NAME_LABEL: &str = "app.kubernetes.io/name";
 
 /// The Service the Operator creates beside every Prometheus it runs.
 const OPERATED_SERVICE: &str = "prometheus-operated";
-
-/// `list prometheuses.monitoring.coreos.com` in all namespaces.
-pub const PROMETHEUSES: Access = Access {
-    group: OPERATOR_GROUP,
-    resource: "prometheuses",
-    verb: "list",
-    version: "v1",
-};
-/// `list deployments.apps` in all namespaces (Grafana, with a label selector).
-pub const DEPLOYMENTS: Access = Access {
-    group: "apps",
-    resource: "deployments",
-    verb: "list",
-    version: "v1",
-};
-/// `list services` (Grafana's and a plain Prometheus', with a label selector).
-pub const LIST_SERVICES: Access = crate::app::cluster::LIST_SERVICES;
-/// `get services` (`prometheus-operated` beside each Prometheus).
-pub const GET_SERVICES: Access = Access {
-    verb: "get",
-    ..LIST_SERVICES
-};
-
-/// Every permission `detect` uses, cluster-wide (discovery aside, which
-/// every authenticated identity may read).
-pub const ACCESS: [Access; 4] = [PROMETHEUSES, DEPLOYMENTS, LIST_SERVICES, GET_SERVICES];
 
 /// What `detect` found.
 #[derive(Debug, Clone, Serialize)]
@@ -199,6 +175,17 @@ struct PrometheusObject {
     spec: PrometheusSpec,
 }
 
+/// The Operator's `monitoring.coreos.com/v1` `Prometheus`, as the typed
+/// reads name a kind (its registry entry is [`LIST_PROMETHEUSES`]).
+impl k8s_openapi::Resource for PrometheusObject {
+    const API_VERSION: &'static str = "monitoring.coreos.com/v1";
+    const GROUP: &'static str = OPERATOR_GROUP;
+    const KIND: &'static str = "Prometheus";
+    const VERSION: &'static str = "v1";
+    const URL_PATH_SEGMENT: &'static str = "prometheuses";
+    type Scope = k8s_openapi::NamespaceResourceScope;
+}
+
 /// The selectors of a `Prometheus` spec.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
@@ -247,12 +234,12 @@ fn operator_from(groups: &APIGroupList) -> Option<Operator> {
 
 /// Every `Prometheus` resource, with the Service the Operator made for it.
 async fn prometheuses(client: &KubeClient) -> Result<Vec<PrometheusResource>> {
-    let objects: Vec<PrometheusObject> = client.list(PROMETHEUSES, None, None).await?;
+    let objects: Vec<PrometheusObject> = client.list(LIST_PROMETHEUSES, None, None).await?;
     let mut found = Vec::new();
     for object in objects {
         let namespace = object.metadata.namespace.unwrap_or_default();
         let service: Option<Service> = client
-            .get(GET_SERVICES, &namespace, OPERATED_SERVICE)
+            .get(GET_SERVICE, &namespace, OPERATED_SERVICE)
             .await?;
         let spec = object.spec;
         found.push(PrometheusResource {
@@ -279,7 +266,9 @@ async fn prometheuses(client: &KubeClient) -> Result<Vec<PrometheusResource>> {
 /// Without the Operator: the Services of a Prometheus installed by its chart.
 async fn plain_prometheus(client: &KubeClient) -> Result<Vec<Endpoint>> {
     let selector = format!("{NAME_LABEL}=prometheus");
-    let services: Vec<Service> = client.list(LIST_SERVICES, None, Some(&selector)).await?;
+    let services: Vec<Service> = client
+        .list(LIST_SERVICES_EVERYWHERE, None, Some(&selector))
+        .await?;
     Ok(services
         .iter()
         .filter_map(|s| endpoint(s, &["web", "http", "http-web"]))
@@ -289,7 +278,9 @@ async fn plain_prometheus(client: &KubeClient) -> Result<Vec<Endpoint>> {
 /// Every Grafana Deployment, its dashboard sidecar and its Service.
 async fn grafanas(client: &KubeClient) -> Result<Vec<Grafana>> {
     let selector = format!("{NAME_LABEL}=grafana");
-    let deployments: Vec<Deployment> = client.list(DEPLOYMENTS, None, Some(&selector)).await?;
+    let deployments: Vec<Deployment> = client
+        .list(LIST_DEPLOYMENTS_EVERYWHERE, None, Some(&selector))
+        .await?;
     let mut services: BTreeMap<String, Vec<Service>> = BTreeMap::new();
     let mut found = Vec::new();
     for deployment in deployments {
