@@ -34,6 +34,7 @@ mod onboard;
 mod plan;
 mod progress;
 mod prometheus_client;
+mod rbac_drift;
 mod regression;
 mod rules;
 mod transport;
