@@ -45,7 +45,7 @@ pub struct Stack {
     pub prometheuses: Vec<PrometheusResource>,
     /// Without the Operator: Services of a plain Prometheus
     /// (`app.kubernetes.io/name=prometheus`).
-    pub prometheus_services: Vec<Endpoint>,
+    pub prometheus_services: Vec<ServiceAddress>,
     /// Every Grafana workload (`app.kubernetes.io/name=grafana`).
     pub grafanas: Vec<Grafana>,
 }
@@ -84,12 +84,12 @@ pub struct PrometheusResource {
     /// PrometheusRules (`ruleSelector`, `ruleNamespaceSelector`).
     pub rules: Selection,
     /// Where it is reached (`prometheus-operated`), when that Service exists.
-    pub service: Option<Endpoint>,
+    pub service: Option<ServiceAddress>,
 }
 
 /// A Service port something is reached through.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Endpoint {
+pub struct ServiceAddress {
     /// The Service's namespace.
     pub namespace: String,
     /// The Service's name.
@@ -100,7 +100,7 @@ pub struct Endpoint {
     pub port_name: Option<String>,
 }
 
-impl Endpoint {
+impl ServiceAddress {
     /// `NAMESPACE/NAME:PORT`, as onramp.yaml stores it.
     pub fn reference(&self) -> String {
         format!("{}/{}:{}", self.namespace, self.name, self.port)
@@ -117,7 +117,7 @@ pub struct Grafana {
     /// The dashboard sidecar, when one of its containers is configured as one.
     pub sidecar: Option<Sidecar>,
     /// The Service that selects its pods.
-    pub service: Option<Endpoint>,
+    pub service: Option<ServiceAddress>,
 }
 
 /// The dashboard sidecar (kiwigrid k8s-sidecar): ConfigMaps with `label`
@@ -243,7 +243,7 @@ async fn prometheuses(client: &KubeClient) -> Result<Vec<PrometheusResource>> {
             .await?;
         let spec = object.spec;
         found.push(PrometheusResource {
-            service: service.and_then(|s| endpoint(&s, &["web", "http-web"])),
+            service: service.and_then(|s| service_address(&s, &["web", "http-web"])),
             namespace,
             name: object.metadata.name.unwrap_or_default(),
             service_monitors: Selection {
@@ -264,14 +264,14 @@ async fn prometheuses(client: &KubeClient) -> Result<Vec<PrometheusResource>> {
 }
 
 /// Without the Operator: the Services of a Prometheus installed by its chart.
-async fn plain_prometheus(client: &KubeClient) -> Result<Vec<Endpoint>> {
+async fn plain_prometheus(client: &KubeClient) -> Result<Vec<ServiceAddress>> {
     let selector = format!("{NAME_LABEL}=prometheus");
     let services: Vec<Service> = client
         .list(LIST_SERVICES_EVERYWHERE, None, Some(&selector))
         .await?;
     Ok(services
         .iter()
-        .filter_map(|s| endpoint(s, &["web", "http", "http-web"]))
+        .filter_map(|s| service_address(s, &["web", "http", "http-web"]))
         .collect())
 }
 
@@ -303,7 +303,7 @@ async fn grafanas(client: &KubeClient) -> Result<Vec<Grafana>> {
         let service = services[&namespace]
             .iter()
             .find(|s| selects(s, &pod_labels))
-            .and_then(|s| endpoint(s, &["http-web", "service", "http"]));
+            .and_then(|s| service_address(s, &["http-web", "service", "http"]));
         found.push(Grafana {
             name: deployment.metadata.name.clone().unwrap_or_default(),
             namespace,
@@ -339,13 +339,13 @@ fn selects(service: &Service, pod_labels: &BTreeMap<String, String>) -> bool {
 }
 
 /// The Service's port named one of `preferred` (in that order), else its first.
-fn endpoint(service: &Service, preferred: &[&str]) -> Option<Endpoint> {
+fn service_address(service: &Service, preferred: &[&str]) -> Option<ServiceAddress> {
     let ports = service.spec.as_ref()?.ports.as_ref()?;
     let port = preferred
         .iter()
         .find_map(|name| ports.iter().find(|p| p.name.as_deref() == Some(name)))
         .or(ports.first())?;
-    Some(Endpoint {
+    Some(ServiceAddress {
         namespace: service.metadata.namespace.clone().unwrap_or_default(),
         name: service.metadata.name.clone().unwrap_or_default(),
         port: port.port,
@@ -386,14 +386,14 @@ impl Stack {
 
     /// Where Prometheus is reached: the selecting Prometheus' Service, else a
     /// plain Prometheus' one.
-    pub fn prometheus_service(&self) -> Option<&Endpoint> {
+    pub fn prometheus_service(&self) -> Option<&ServiceAddress> {
         self.selecting()
             .and_then(|p| p.service.as_ref())
             .or(self.prometheus_services.first())
     }
 
     /// Where Grafana is reached (the sidecar's Grafana first).
-    pub fn grafana_service(&self) -> Option<&Endpoint> {
+    pub fn grafana_service(&self) -> Option<&ServiceAddress> {
         self.sidecar()
             .and_then(|(g, _)| g.service.as_ref())
             .or_else(|| self.grafanas.iter().find_map(|g| g.service.as_ref()))
@@ -516,7 +516,7 @@ fn row(name: &str, value: &str) -> String {
 }
 
 /// `service NS/NAME port 9090 (web)` or that none was found.
-fn reached(service: Option<&Endpoint>) -> String {
+fn reached(service: Option<&ServiceAddress>) -> String {
     match service {
         Some(s) => format!(
             "service {}/{} port {}{}",

@@ -224,7 +224,7 @@ impl Live {
     pub async fn read(client: KubeClient, app: &App) -> Result<Live> {
         let stack = crate::cluster::stack::detect(&client).await?;
         let namespace_labels = if selection::needs_namespace_labels(&stack) {
-            app::cluster::namespace_labels(&client, &app.namespace).await?
+            app::deployed::namespace_labels(&client, &app.namespace).await?
         } else {
             BTreeMap::new()
         };

@@ -4,7 +4,7 @@
 
 use crate::app::AppRef;
 use crate::check::troubleshoot::diagnose::Gathered;
-use crate::check::troubleshoot::{self, NotChecked, Report, app_plan, cluster, prometheus};
+use crate::check::troubleshoot::{self, NotChecked, Report, app_plan, prometheus, workload_state};
 use crate::cli::config::Config;
 use crate::cli::{GrafanaArgs, RbacCommand, ReportFormat, TroubleshootArgs};
 use crate::client::kube::KubeClient;
@@ -27,12 +27,12 @@ pub async fn run(args: &TroubleshootArgs, config: &Config) -> Result<Outcome> {
     if app.namespace.is_none() {
         app.namespace = Some(client.default_namespace().to_string());
     }
-    let options = cluster::Options {
+    let options = workload_state::Options {
         since: args.since,
         now: k8s_openapi::jiff::Timestamp::now(),
         grafana,
     };
-    let gathered = cluster::gather_app(&client, &app).await?;
+    let gathered = workload_state::gather_app(&client, &app).await?;
     let mut report = troubleshoot::diagnose::report(&gathered, &options);
     report.merge(prometheus_checks(args, config, &client, &app, &gathered, options.grafana).await?);
     report.rank();

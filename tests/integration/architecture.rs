@@ -11,7 +11,7 @@ fn allowed() -> BTreeMap<&'static str, &'static [&'static str]> {
     BTreeMap::from([
         ("client", &[][..]),
         ("error", &["client"][..]),
-        // The cluster is a source of the App beside manifests (`app::cluster`).
+        // The cluster is a source of the App beside manifests (`app::deployed`).
         ("app", &["error", "client"][..]),
         ("needs", &["error", "app"][..]),
         ("render", &["error", "app", "needs"][..]),

@@ -6,37 +6,26 @@
 //! [`super::prometheus`].
 
 use super::NotChecked;
-use super::diagnose::Gathered;
+use super::diagnose::{Gathered, Workload};
 use crate::app::AppRef;
 use crate::app::source::ManifestText;
 use crate::client::prometheus::PrometheusClient;
 use crate::needs::Catalog;
 use crate::plan::{Plan, PlanOptions};
 
-/// The workload (rebuilt from what the cluster checks kept of it) and the
-/// Services selecting it, as manifest objects discovery reads.
+/// The workload and the Services selecting it, as the API server returned
+/// them, as manifest objects discovery reads.
 pub fn objects_of(gathered: &Gathered) -> Vec<serde_json::Value> {
-    let w = &gathered.workload;
-    let workload = serde_json::json!({
-        "apiVersion": "apps/v1",
-        "kind": w.kind.as_kind(),
-        "metadata": w.meta,
-        "spec": {
-            "selector": w.selector,
-            "template": {
-                "metadata": {
-                    "labels": w.template_labels,
-                    "annotations": w.template_annotations,
-                },
-                "spec": {"containers": w.containers},
-            },
-        },
-    });
+    let workload = match &gathered.workload {
+        Workload::Deployment(w) => serde_json::to_value(w),
+        Workload::StatefulSet(w) => serde_json::to_value(w),
+        Workload::DaemonSet(w) => serde_json::to_value(w),
+    };
     let services = gathered
         .services
         .iter()
         .filter_map(|s| serde_json::to_value(&s.service).ok());
-    std::iter::once(workload).chain(services).collect()
+    workload.into_iter().chain(services).collect()
 }
 
 /// Plans `app` from `objects` (its workload and the Services in its

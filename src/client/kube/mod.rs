@@ -27,7 +27,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 pub use access::{Access, Scope};
-pub use config::KubeSettings;
+pub use config::ClusterRef;
 pub use error::{Error, Result};
 pub use proxy::{ProxyAnswer, ServiceProxy};
 
@@ -55,9 +55,9 @@ pub struct KubeClient {
 }
 
 impl KubeClient {
-    /// Finds the cluster's configuration (see [`KubeSettings`]) and builds a
+    /// Finds the cluster's configuration (see [`ClusterRef`]) and builds a
     /// client. Nothing is sent yet.
-    pub async fn connect(settings: &KubeSettings) -> Result<KubeClient> {
+    pub async fn connect(settings: &ClusterRef) -> Result<KubeClient> {
         let found = config::load(settings).await?;
         crate::client::http::install_crypto_provider();
         let server = found.config.cluster_url.to_string();

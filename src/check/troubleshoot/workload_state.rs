@@ -16,7 +16,7 @@ use futures::future::join_all;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::{Event, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::diagnose::{self, Gathered, LogTail, LogWanted, ServiceState, Workload};
 use super::{NotChecked, Report};
@@ -72,15 +72,15 @@ async fn workload(
         WorkloadKind::Deployment => client
             .get::<Deployment>(GET_DEPLOYMENT, namespace, name)
             .await?
-            .map(Workload::from_deployment),
+            .map(Workload::Deployment),
         WorkloadKind::StatefulSet => client
             .get::<StatefulSet>(GET_STATEFULSET, namespace, name)
             .await?
-            .map(Workload::from_stateful_set),
+            .map(Workload::StatefulSet),
         WorkloadKind::DaemonSet => client
             .get::<DaemonSet>(GET_DAEMONSET, namespace, name)
             .await?
-            .map(Workload::from_daemon_set),
+            .map(Workload::DaemonSet),
     };
     found.ok_or_else(|| {
         Error::Usage(format!(
@@ -158,12 +158,13 @@ fn gap_reason(err: &kube::Error, list_of: Option<Access>) -> Option<String> {
 /// Reads everything the diagnosis needs, in two rounds of concurrent
 /// requests: what the selector finds, then what the pods' state asks for.
 async fn gather(client: &KubeClient, workload: Workload) -> Result<Gathered> {
-    let ns = workload.namespace.clone();
-    let selector = crate::cluster::stack::selector_text(&workload.selector);
+    let ns = workload.namespace().to_string();
+    let selector =
+        crate::cluster::stack::selector_text(&workload.selector().cloned().unwrap_or_default());
     let (pods, replica_sets, services, events) = tokio::join!(
         client.list::<Pod>(LIST_PODS, Some(&ns), Some(&selector)),
         async {
-            match workload.kind {
+            match workload.kind() {
                 WorkloadKind::Deployment => {
                     client
                         .list::<ReplicaSet>(LIST_REPLICASETS, Some(&ns), Some(&selector))
@@ -173,7 +174,7 @@ async fn gather(client: &KubeClient, workload: Workload) -> Result<Gathered> {
             }
         },
         client.list::<Service>(LIST_SERVICES, Some(&ns), None),
-        warnings_of(client, &ns, &workload.meta),
+        warnings_of(client, &ns, workload.metadata()),
     );
     let mut gaps = Vec::new();
     let pods = partial(pods, diagnose::PODS_GAP, LIST_PODS, &mut gaps)?;
@@ -185,9 +186,10 @@ async fn gather(client: &KubeClient, workload: Workload) -> Result<Gathered> {
     )?;
     let services = partial(services, diagnose::SERVICES_GAP, LIST_SERVICES, &mut gaps)?;
     let mut events = partial(events, diagnose::EVENTS_GAP, LIST_EVENTS, &mut gaps)?;
+    let labels = workload.template_labels();
     let services: Vec<Service> = services
         .into_iter()
-        .filter(|s| selects(s, &workload.template_labels))
+        .filter(|s| selects(s, &labels))
         .collect();
     let mut gathered = Gathered {
         workload,
@@ -210,7 +212,7 @@ async fn second_round(
     services: Vec<Service>,
     events: &mut Vec<Event>,
 ) -> Result<()> {
-    let ns = gathered.workload.namespace.clone();
+    let ns = gathered.workload.namespace().to_string();
     let ns = ns.as_str();
     let mut objects: Vec<&ObjectMeta> = gathered.replica_sets.iter().map(|r| &r.metadata).collect();
     // Pods failing alike tell the same story: the events of the first few
@@ -328,9 +330,4 @@ fn selects(service: &Service, labels: &std::collections::BTreeMap<String, String
         return false;
     };
     !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
-}
-
-/// The label selector of a workload, empty when it has none.
-pub(super) fn selector_or_default(selector: Option<LabelSelector>) -> LabelSelector {
-    selector.unwrap_or_default()
 }
