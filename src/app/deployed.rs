@@ -80,7 +80,7 @@ pub async fn from_cluster(
 }
 
 /// GETs the workload of `kind`, `None` when it does not exist.
-async fn get_workload(
+pub async fn get_workload(
     client: &KubeClient,
     kind: WorkloadKind,
     namespace: &str,

@@ -13,7 +13,7 @@
 //! an entry of the registry's group [`crate::client::kube::access::WORKLOAD`].
 
 use futures::future::join_all;
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::{Event, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -23,8 +23,7 @@ use super::{NotChecked, Report};
 use crate::app::AppRef;
 use crate::app::manifest::WorkloadKind;
 use crate::client::kube::access::{
-    GET_DAEMONSET, GET_DEPLOYMENT, GET_STATEFULSET, LIST_ENDPOINTSLICES, LIST_EVENTS, LIST_PODS,
-    LIST_REPLICASETS, LIST_SERVICES,
+    LIST_ENDPOINTSLICES, LIST_EVENTS, LIST_PODS, LIST_REPLICASETS, LIST_SERVICES,
 };
 use crate::client::kube::{self, Access, KubeClient};
 use crate::error::{Error, Result};
@@ -68,20 +67,7 @@ async fn workload(
     namespace: &str,
     name: &str,
 ) -> Result<Workload> {
-    let found = match kind {
-        WorkloadKind::Deployment => client
-            .get::<Deployment>(GET_DEPLOYMENT, namespace, name)
-            .await?
-            .map(Workload::Deployment),
-        WorkloadKind::StatefulSet => client
-            .get::<StatefulSet>(GET_STATEFULSET, namespace, name)
-            .await?
-            .map(Workload::StatefulSet),
-        WorkloadKind::DaemonSet => client
-            .get::<DaemonSet>(GET_DAEMONSET, namespace, name)
-            .await?
-            .map(Workload::DaemonSet),
-    };
+    let found = crate::app::deployed::get_workload(client, kind, namespace, name).await?;
     found.ok_or_else(|| {
         Error::Usage(format!(
             "no {} {name:?} in namespace {namespace:?} (context {}); check the name with `kubectl -n {namespace} get {}`, or name another kind: statefulset/NAME, daemonset/NAME",
