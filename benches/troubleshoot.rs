@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use onramp::app::AppRef;
-use onramp::check::troubleshoot::cluster;
-use onramp::client::kube::{KubeClient, KubeSettings};
+use onramp::check::troubleshoot::workload_state;
+use onramp::client::kube::{ClusterRef, KubeClient};
 use support::kube::{Scenario, Standin};
 
 const APPS: usize = 200;
@@ -113,7 +113,7 @@ fn main() {
         PODS_PER_APP,
         setup.elapsed().as_millis()
     );
-    let settings = KubeSettings {
+    let settings = ClusterRef {
         kubeconfig: Some(standin.kubeconfig()),
         context: None,
         grant: "onramp rbac troubleshoot".into(),
@@ -123,7 +123,7 @@ fn main() {
         .build()
         .expect("a runtime");
     let app = AppRef::parse("checkout", Some("shop".into())).expect("an app");
-    let options = cluster::Options {
+    let options = workload_state::Options {
         since: Duration::from_secs(1800),
         now,
         grafana: None,
@@ -135,7 +135,7 @@ fn main() {
         let started = Instant::now();
         let report = runtime.block_on(async {
             let client = KubeClient::connect(&settings).await.expect("connect");
-            cluster::check(&client, &app, &options)
+            workload_state::check(&client, &app, &options)
                 .await
                 .expect("troubleshoot")
         });

@@ -5,16 +5,19 @@
 //! validated settings; [`app`] discovers the workload; [`needs`] holds the
 //! catalog of developer needs and resolves their signals against what
 //! Prometheus exposes; [`plan`] decides every artifact and calls [`render`]
-//! for each one; [`pipeline`] runs these from arguments and onramp.yaml to the
-//! plan, the same way for every command; the [`sink`]s consume the plan
-//! (files, Grafana, a plain Prometheus' config folder) through the
-//! [`client`]s; [`check`] reads the live services back (`verify`,
-//! `troubleshoot`); [`commands`] holds one thin entry point per subcommand.
+//! for each one; [`cluster`] reads the monitoring stack a cluster runs and
+//! whether it picks up a plan; [`pipeline`] runs these from arguments and
+//! onramp.yaml to the plan, the same way for every command; the [`sink`]s
+//! consume the plan (files, Grafana, a plain Prometheus' config folder)
+//! through the [`client`]s; [`check`] reads the live services back
+//! (`verify`, `troubleshoot`); [`commands`] holds one thin entry point per
+//! subcommand.
 
 pub mod app;
 pub mod check;
 pub mod cli;
 pub mod client;
+pub mod cluster;
 pub mod commands;
 pub mod demo;
 pub mod error;

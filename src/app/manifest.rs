@@ -132,7 +132,9 @@ struct Head {
     kind: Option<String>,
 }
 
-/// A Deployment, StatefulSet or DaemonSet as the Kubernetes API defines it.
+/// A Deployment, StatefulSet or DaemonSet as the Kubernetes API defines it:
+/// the one workload model, whether read from a manifest or from the
+/// cluster (where troubleshoot also reads its status).
 #[derive(Debug, Clone)]
 pub enum Workload {
     /// apps/v1 Deployment.
@@ -179,6 +181,78 @@ impl Workload {
             Workload::DaemonSet(w) => w.spec.as_ref().map(|s| &s.template),
         }
     }
+
+    /// Its name (`metadata.name`).
+    pub fn name(&self) -> &str {
+        self.metadata().name.as_deref().unwrap_or_default()
+    }
+
+    /// Its namespace (`metadata.namespace`; empty in a manifest without one).
+    pub fn namespace(&self) -> &str {
+        self.metadata().namespace.as_deref().unwrap_or_default()
+    }
+
+    /// `deployment/checkout`, as kubectl takes it.
+    pub fn reference(&self) -> String {
+        format!("{}/{}", self.kind().resource(), self.name())
+    }
+
+    /// The pod template's labels (what a Service selects).
+    pub fn template_labels(&self) -> std::collections::BTreeMap<String, String> {
+        self.template()
+            .and_then(|t| t.metadata.as_ref())
+            .and_then(|m| m.labels.clone())
+            .unwrap_or_default()
+    }
+
+    /// The rollout's replica counts, as each kind's status spells them (an
+    /// unset count is 0; a Deployment or StatefulSet without `replicas`
+    /// wants 1). All 0 for a manifest, which has no status.
+    pub fn replicas(&self) -> Replicas {
+        let count = |n: Option<i32>| n.unwrap_or(0);
+        match self {
+            Workload::Deployment(d) => {
+                let s = d.status.clone().unwrap_or_default();
+                Replicas {
+                    desired: d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
+                    updated: count(s.updated_replicas),
+                    ready: count(s.ready_replicas),
+                    available: count(s.available_replicas),
+                }
+            }
+            Workload::StatefulSet(w) => {
+                let s = w.status.clone().unwrap_or_default();
+                Replicas {
+                    desired: w.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
+                    updated: count(s.updated_replicas),
+                    ready: count(s.ready_replicas),
+                    available: count(s.available_replicas),
+                }
+            }
+            Workload::DaemonSet(d) => {
+                let s = d.status.clone().unwrap_or_default();
+                Replicas {
+                    desired: s.desired_number_scheduled,
+                    updated: count(s.updated_number_scheduled),
+                    ready: s.number_ready,
+                    available: count(s.number_available),
+                }
+            }
+        }
+    }
+}
+
+/// A workload's replicas: wanted, of the current version, ready, available.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Replicas {
+    /// Replicas wanted (a DaemonSet: nodes it should run on).
+    pub desired: i32,
+    /// Replicas of the current version.
+    pub updated: i32,
+    /// Ready replicas.
+    pub ready: i32,
+    /// Available replicas.
+    pub available: i32,
 }
 
 /// A source one object can be read from: a YAML document or a JSON value

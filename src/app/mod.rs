@@ -1,12 +1,12 @@
 //! The App: the one workload being onboarded, as discovered from manifests
-//! or from the live cluster ([`cluster`]).
+//! or from the live cluster ([`deployed`]: the app as deployed).
 //!
 //! Discovery picks the workload the user named, finds the Services that select
 //! its pods, and infers the metrics endpoint ([`endpoint`]), the same way for
 //! both sources. It reads; it does not render anything (that is
 //! [`crate::render`]).
 
-pub mod cluster;
+pub mod deployed;
 pub mod endpoint;
 pub mod id;
 pub mod manifest;
@@ -16,7 +16,7 @@ pub mod validate;
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Location, Result};
-pub use cluster::from_cluster;
+pub use deployed::from_cluster;
 pub use endpoint::{MetricsEndpoint, MetricsOverride, ScrapeVia};
 pub use id::AppId;
 pub use manifest::WorkloadKind;

@@ -1,11 +1,7 @@
 //! The checks that read live services and report: [`verify`] (the CI smoke
-//! test against Prometheus) and [`stack`] (what monitoring stack a cluster
-//! runs, for `onramp detect`), [`selection`] (whether that stack's
-//! Prometheus picks up a plan's monitors and rules) and [`troubleshoot`]
-//! (an app's runbook, run live: ranked findings with their proof and the
-//! next step).
+//! test against Prometheus) and [`troubleshoot`] (an app's runbook, run
+//! live: ranked findings with their proof and the next step). What
+//! monitoring stack a cluster runs is [`crate::cluster`]'s.
 
-pub mod selection;
-pub mod stack;
 pub mod troubleshoot;
 pub mod verify;

@@ -100,8 +100,8 @@ pub struct ClusterArgs {
 impl ClusterArgs {
     /// The client settings; `command` is the subcommand whose RBAC rules a
     /// refused request points at (`onramp rbac COMMAND`).
-    pub fn settings(&self, command: RbacCommand) -> crate::client::kube::KubeSettings {
-        crate::client::kube::KubeSettings {
+    pub fn settings(&self, command: RbacCommand) -> crate::client::kube::ClusterRef {
+        crate::client::kube::ClusterRef {
             kubeconfig: self.kubeconfig.clone(),
             context: self.context.clone(),
             grant: format!(
@@ -595,7 +595,7 @@ pub struct AppSettings {
     /// The manifest sources (empty: the app is read from the cluster).
     pub sources: Vec<Source>,
     /// How to reach the cluster, when the app is read from it (no `-f`).
-    pub cluster: Option<crate::client::kube::KubeSettings>,
+    pub cluster: Option<crate::client::kube::ClusterRef>,
     /// `--metrics-port`/`--metrics-path`.
     pub metrics: Option<MetricsOverride>,
     /// Need ids to use; empty means all.

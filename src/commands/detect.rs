@@ -4,10 +4,10 @@
 
 use std::path::PathBuf;
 
-use crate::check::stack::{self, Stack};
 use crate::cli::config::{self, Config, Detected};
 use crate::cli::{DetectArgs, OutputFormat, RbacCommand};
 use crate::client::kube::KubeClient;
+use crate::cluster::stack::{self, Stack};
 use crate::commands::{Outcome, print, print_err, print_json};
 use crate::error::{Error, Result};
 

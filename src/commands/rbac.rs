@@ -1,55 +1,39 @@
 //! `onramp rbac [COMMAND]`: prints the least-privilege ClusterRole each
-//! command that talks to the cluster needs, built from the same permission
-//! list the command's requests declare.
+//! command that talks to the cluster needs, built from the registry groups
+//! ([`crate::client::kube::access`]) the command declares here: the same
+//! entries its requests are sent with.
 
 use crate::cli::{RbacArgs, RbacCommand};
 use crate::client::kube::Access;
+use crate::client::kube::access::{APP, APPLY, SERVICE_PROXY, STACK, WORKLOAD};
 use crate::commands::{Outcome, print};
 use crate::error::{Error, Result};
 
-/// Prometheus through the API server's service proxy (GET queries, POST
-/// long ones).
-const PROXY: [Access; 2] = [
-    crate::client::kube::PROXY_GET,
-    crate::client::kube::PROXY_CREATE,
-];
-
-/// What a command reads, in any namespace.
-fn reads(command: RbacCommand) -> Vec<Access> {
-    match command {
-        RbacCommand::Detect => crate::check::stack::ACCESS.to_vec(),
+/// The registry groups a command reads with, in any namespace.
+pub fn reads(command: RbacCommand) -> Vec<Access> {
+    let groups: &[&[Access]] = match command {
+        RbacCommand::Detect => &[STACK],
         // The app's objects, what detect reads to find Prometheus, and
         // Prometheus through the service proxy.
-        RbacCommand::Troubleshoot => [
-            &crate::check::troubleshoot::cluster::ACCESS[..],
-            &crate::check::stack::ACCESS,
-            &PROXY,
-        ]
-        .concat(),
+        RbacCommand::Troubleshoot => &[WORKLOAD, STACK, SERVICE_PROXY],
         // The app, what detect reads (the labels monitors need), and
-        // Prometheus through the service proxy.
-        RbacCommand::Plan => [
-            &crate::app::cluster::ACCESS[..],
-            &crate::check::stack::ACCESS,
-            &PROXY,
-        ]
-        .concat(),
-        // Apply reads the app as plan does.
-        RbacCommand::Apply => reads(RbacCommand::Plan),
-        // Onboard's steps: apply (Grafana is not the cluster), codify (the
-        // disk), and verify, which reads as `rbac plan` says.
-        RbacCommand::Onboard => [reads(RbacCommand::Apply), reads(RbacCommand::Plan)].concat(),
-    }
+        // Prometheus through the service proxy. Apply reads the app as plan
+        // does; onboard's steps are apply (Grafana is not the cluster),
+        // codify (the disk) and verify, which reads as plan does.
+        RbacCommand::Plan | RbacCommand::Apply | RbacCommand::Onboard => {
+            &[APP, STACK, SERVICE_PROXY]
+        }
+    };
+    groups.concat()
 }
 
-/// What a command writes, in the app's namespace.
-fn writes(command: RbacCommand) -> Vec<Access> {
+/// The registry groups a command writes with, in the app's namespace.
+pub fn writes(command: RbacCommand) -> Vec<Access> {
     match command {
         RbacCommand::Detect | RbacCommand::Troubleshoot | RbacCommand::Plan => Vec::new(),
-        RbacCommand::Apply => crate::sink::kubernetes::access(),
-        // Step 1 is apply's, with the dashboards' ConfigMaps when no
-        // Grafana is given.
-        RbacCommand::Onboard => writes(RbacCommand::Apply),
+        // Onboard's step 1 is apply's, with the dashboards' ConfigMaps when
+        // no Grafana is given.
+        RbacCommand::Apply | RbacCommand::Onboard => APPLY.to_vec(),
     }
 }
 

@@ -3,7 +3,7 @@
 //! is at warning or worse, 1 when something is.
 
 use crate::app::AppRef;
-use crate::check::troubleshoot::{self, NotChecked, Report, cluster, prometheus};
+use crate::check::troubleshoot::{self, NotChecked, Report, prometheus, workload_state};
 use crate::cli::config::Config;
 use crate::cli::{RbacCommand, ReportFormat, TroubleshootArgs};
 use crate::client::kube::KubeClient;
@@ -20,12 +20,12 @@ pub async fn run(args: &TroubleshootArgs, config: &Config) -> Result<Outcome> {
     if app.namespace.is_none() {
         app.namespace = Some(client.default_namespace().to_string());
     }
-    let options = cluster::Options {
+    let options = workload_state::Options {
         since: args.since,
         now: k8s_openapi::jiff::Timestamp::now(),
         grafana,
     };
-    let gathered = cluster::gather_app(&client, &app).await?;
+    let gathered = workload_state::gather_app(&client, &app).await?;
     let mut report = troubleshoot::diagnose::report(&gathered, &options);
     report.merge(prometheus_checks(args, config, &client, &app, options.grafana).await?);
     report.rank();
@@ -89,7 +89,7 @@ async fn in_cluster(
         what: prometheus::CHECKS.to_string(),
         why,
     };
-    let stack = match crate::check::stack::detect(cluster).await {
+    let stack = match crate::cluster::stack::detect(cluster).await {
         Ok(stack) => stack,
         Err(err) => {
             return Ok(Err(gap(format!(

@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 
 use crate::app::{self, App};
-use crate::check::selection;
-use crate::check::stack::Stack;
+use crate::cluster::selection;
+use crate::cluster::stack::Stack;
 use crate::cli::config::Config;
 use crate::client::kube::KubeClient;
 use crate::client::prometheus::PrometheusClient;
@@ -33,9 +33,9 @@ impl Live {
     /// Asks the cluster what monitoring stack it runs, and the namespace's
     /// labels when a selector needs them.
     pub async fn read(client: KubeClient, app: &App) -> Result<Live> {
-        let stack = crate::check::stack::detect(&client).await?;
+        let stack = crate::cluster::stack::detect(&client).await?;
         let namespace_labels = if selection::needs_namespace_labels(&stack) {
-            app::cluster::namespace_labels(&client, &app.namespace).await?
+            app::deployed::namespace_labels(&client, &app.namespace).await?
         } else {
             BTreeMap::new()
         };

@@ -3,7 +3,7 @@
 //! cluster's, through the API server's service proxy — `prometheus.service`
 //! of onramp.yaml, validated here, or the Service `detect` finds.
 
-use crate::check::stack::Stack;
+use crate::cluster::stack::Stack;
 use crate::cli::config::Config;
 use crate::client::kube::{KubeClient, ServiceProxy};
 use crate::client::prometheus::PrometheusClient;

@@ -17,7 +17,7 @@ use std::fmt::Write;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::client::kube::{self, Access, ApplyOptions, FieldConflict, KubeClient};
+use crate::client::kube::{self, Access, ApplyOptions, FieldConflict, KubeClient, access};
 use crate::error::{Error, Result};
 use crate::plan::{ArtifactKind, Plan};
 
@@ -32,46 +32,32 @@ struct Kind {
 }
 
 impl Kind {
-    fn with(self, verb: &'static str) -> Access {
-        Access {
-            verb,
-            ..self.access
-        }
+    /// The registry's entry for `verb` on this kind.
+    fn with(self, verb: &str) -> Access {
+        access::applying(self.access, verb)
     }
 }
 
-const fn kind(kind: &'static str, group: &'static str, resource: &'static str) -> Kind {
-    Kind {
-        kind,
-        access: Access {
-            group,
-            resource,
-            verb: "get",
-            version: "v1",
-        },
-    }
-}
-
-/// Every kind onramp writes into a cluster.
+/// Every kind onramp writes into a cluster (their registry entries are the
+/// group [`access::APPLY`]).
 const KINDS: [Kind; 4] = [
-    kind("ServiceMonitor", "monitoring.coreos.com", "servicemonitors"),
-    kind("PodMonitor", "monitoring.coreos.com", "podmonitors"),
-    kind("PrometheusRule", "monitoring.coreos.com", "prometheusrules"),
-    kind("ConfigMap", "", "configmaps"),
+    Kind {
+        kind: "ServiceMonitor",
+        access: access::SERVICE_MONITORS,
+    },
+    Kind {
+        kind: "PodMonitor",
+        access: access::POD_MONITORS,
+    },
+    Kind {
+        kind: "PrometheusRule",
+        access: access::PROMETHEUS_RULES,
+    },
+    Kind {
+        kind: "ConfigMap",
+        access: access::CONFIG_MAPS,
+    },
 ];
-
-/// The verbs the sink uses on each kind: read before applying (`get`),
-/// apply (`patch`; `create` when the object is new), prune (`list`,
-/// `delete`).
-const VERBS: [&str; 5] = ["get", "list", "create", "patch", "delete"];
-
-/// Every permission the cluster sink uses, in the app's namespace.
-pub fn access() -> Vec<Access> {
-    KINDS
-        .iter()
-        .flat_map(|k| VERBS.iter().map(|verb| k.with(verb)))
-        .collect()
-}
 
 /// How the plan is applied.
 #[derive(Debug, Clone, Copy, Default)]
@@ -234,8 +220,8 @@ async fn apply_one(
     options: &Options,
 ) -> Result<ObjectReport> {
     let kind = desired.kind;
-    let before: Option<Value> = client
-        .get(kind.with("get"), namespace, &desired.name)
+    let before = client
+        .get_object(kind.with("get"), namespace, &desired.name)
         .await?;
     let sent = ApplyOptions {
         manager: FIELD_MANAGER,
@@ -319,8 +305,8 @@ async fn prune(
     let selector = selector.join(",");
     let mut pruned = Vec::new();
     for kind in KINDS {
-        let listed: Vec<Value> = match client
-            .list(kind.with("list"), Some(&plan.namespace), Some(&selector))
+        let listed = match client
+            .list_objects(kind.with("list"), &plan.namespace, &selector)
             .await
         {
             Ok(items) => items,

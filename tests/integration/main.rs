@@ -31,6 +31,7 @@ mod live_troubleshoot;
 mod onboard;
 mod progress;
 mod prometheus_client;
+mod rbac_drift;
 mod regression;
 mod rules;
 mod troubleshoot;

@@ -18,7 +18,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("error", &["client"]),
     // The kind demo runs tools (and onramp itself) as processes.
     ("demo", &["error"]),
-    // The cluster is a source of the App beside manifests (`app::cluster`).
+    // The cluster is a source of the App beside manifests (`app::deployed`).
     ("app", &["error", "client"]),
     // What Prometheus exposes for the app (`needs::exposed`) is asked
     // through its client.
@@ -27,14 +27,14 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("plan", &["error", "app", "needs", "render"]),
     // A sink depends on the plan and a client: never on render, never on another sink.
     ("sink", &["error", "plan", "client"]),
-    ("check", &["error", "app", "needs", "plan", "client"]),
+    // The monitoring stack a cluster runs, and whether it picks up a plan.
+    ("cluster", &["error", "app", "needs", "plan", "client"]),
+    ("check", &["error", "app", "needs", "plan", "cluster", "client"]),
     ("cli", &["error", "app", "needs", "plan", "client", "demo"]),
     // From arguments and onramp.yaml to the App, its needs and the plan.
-    // (`check` for the cluster's stack and selectors, until they move
-    // beside the cluster.)
     (
         "pipeline",
-        &["error", "app", "needs", "plan", "client", "cli", "check"],
+        &["error", "app", "needs", "plan", "cluster", "client", "cli"],
     ),
 ];
 

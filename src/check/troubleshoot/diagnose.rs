@@ -5,14 +5,13 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::core::v1::{Container, Event, Pod, PodTemplateSpec, Service};
+use k8s_openapi::api::apps::v1::ReplicaSet;
+use k8s_openapi::api::core::v1::{Event, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::jiff::Timestamp;
 
-use super::cluster::{Options, selector_or_default};
 use super::evidence::{age, event_last_seen, event_line};
+use super::workload_state::Options;
 use super::{Finding, NotChecked, Panel, Report, Role, Severity};
 use crate::app::manifest::WorkloadKind;
 
@@ -29,146 +28,26 @@ pub struct Condition {
     pub message: String,
 }
 
-/// The workload, whatever its kind.
-#[derive(Debug, Clone)]
-pub struct Workload {
-    /// Its kind.
-    pub kind: WorkloadKind,
-    /// Its name.
-    pub name: String,
-    /// Its namespace.
-    pub namespace: String,
-    /// Its metadata (uid, for its events).
-    pub meta: ObjectMeta,
-    /// The pods' label selector.
-    pub selector: LabelSelector,
-    /// The pod template's labels (what a Service selects).
-    pub template_labels: BTreeMap<String, String>,
-    /// The pod template's annotations (`prometheus.io/port`: where the
-    /// Prometheus checks' plan finds the metrics).
-    pub template_annotations: BTreeMap<String, String>,
-    /// The pod template's containers.
-    pub containers: Vec<Container>,
-    /// Replicas wanted, updated to the current version, ready, available.
-    pub desired: i32,
-    /// Replicas of the current version.
-    pub updated: i32,
-    /// Ready replicas.
-    pub ready: i32,
-    /// Available replicas.
-    pub available: i32,
-    /// Its status conditions.
-    pub conditions: Vec<Condition>,
-}
+/// The workload, whatever its kind: the App's own model.
+pub use crate::app::manifest::Workload;
 
-impl Workload {
-    fn new(
-        kind: WorkloadKind,
-        meta: ObjectMeta,
-        selector: LabelSelector,
-        template: PodTemplateSpec,
-    ) -> Workload {
-        let template_meta = template.metadata.unwrap_or_default();
-        Workload {
-            kind,
-            name: meta.name.clone().unwrap_or_default(),
-            namespace: meta.namespace.clone().unwrap_or_default(),
-            meta,
-            selector,
-            template_labels: template_meta.labels.unwrap_or_default(),
-            template_annotations: template_meta.annotations.unwrap_or_default(),
-            containers: template.spec.map(|s| s.containers).unwrap_or_default(),
-            desired: 0,
-            updated: 0,
-            ready: 0,
-            available: 0,
-            conditions: Vec::new(),
-        }
-    }
-
-    /// A Deployment's rollout state.
-    pub fn from_deployment(d: Deployment) -> Workload {
-        let spec = d.spec.unwrap_or_default();
-        let status = d.status.unwrap_or_default();
-        let mut w = Workload::new(
-            WorkloadKind::Deployment,
-            d.metadata,
-            spec.selector,
-            spec.template,
-        );
-        w.set_replicas(
-            spec.replicas.unwrap_or(1),
-            status.updated_replicas,
-            status.ready_replicas,
-            status.available_replicas,
-        );
-        w.conditions = status
-            .conditions
-            .unwrap_or_default()
-            .into_iter()
-            .map(|c| Condition {
-                kind: c.type_,
-                status: c.status,
-                reason: c.reason.unwrap_or_default(),
-                message: c.message.unwrap_or_default(),
-            })
-            .collect();
-        w
-    }
-
-    /// A StatefulSet's rollout state.
-    pub fn from_stateful_set(s: StatefulSet) -> Workload {
-        let spec = s.spec.unwrap_or_default();
-        let status = s.status.unwrap_or_default();
-        let mut w = Workload::new(
-            WorkloadKind::StatefulSet,
-            s.metadata,
-            spec.selector,
-            spec.template,
-        );
-        w.set_replicas(
-            spec.replicas.unwrap_or(1),
-            status.updated_replicas,
-            status.ready_replicas,
-            status.available_replicas,
-        );
-        w
-    }
-
-    /// A DaemonSet's rollout state.
-    pub fn from_daemon_set(d: DaemonSet) -> Workload {
-        let spec = d.spec.unwrap_or_default();
-        let status = d.status.unwrap_or_default();
-        let selector = selector_or_default(Some(spec.selector));
-        let mut w = Workload::new(WorkloadKind::DaemonSet, d.metadata, selector, spec.template);
-        w.set_replicas(
-            status.desired_number_scheduled,
-            status.updated_number_scheduled,
-            Some(status.number_ready),
-            status.number_available,
-        );
-        w
-    }
-
-    /// The rollout's counts, as each workload kind's status spells them
-    /// (an unset count is 0).
-    fn set_replicas(
-        &mut self,
-        desired: i32,
-        updated: Option<i32>,
-        ready: Option<i32>,
-        available: Option<i32>,
-    ) {
-        self.desired = desired;
-        self.updated = updated.unwrap_or(0);
-        self.ready = ready.unwrap_or(0);
-        self.available = available.unwrap_or(0);
-    }
-
-    /// `deployment/checkout`, as kubectl takes it.
-    pub fn reference(&self) -> String {
-        format!("{}/{}", self.kind.resource(), self.name)
-    }
+/// A Deployment's status conditions (the other kinds' are not read).
+fn conditions(w: &Workload) -> Vec<Condition> {
+    let Workload::Deployment(d) = w else {
+        return Vec::new();
+    };
+    let status = d.status.as_ref();
+    status
+        .and_then(|s| s.conditions.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| Condition {
+            kind: c.type_,
+            status: c.status,
+            reason: c.reason.unwrap_or_default(),
+            message: c.message.unwrap_or_default(),
+        })
+        .collect()
 }
 
 /// A log to read: one container's current run or its previous one.
@@ -267,7 +146,7 @@ pub struct Context<'a> {
 impl Context<'_> {
     /// The runbook section of one of the troubleshooting need's alerts.
     pub fn runbook(&self, alert: &str) -> String {
-        crate::plan::names::runbook_section(&self.workload.name, alert)
+        crate::plan::names::runbook_section(self.workload.name(), alert)
     }
 
     /// A panel of the app's Troubleshooting dashboard.
@@ -275,9 +154,9 @@ impl Context<'_> {
         // The workload came from the API server, so its names are valid
         // Kubernetes names and the identity always builds.
         let uid = crate::app::AppId::new(
-            &self.workload.namespace,
-            self.workload.kind,
-            &self.workload.name,
+            self.workload.namespace(),
+            self.workload.kind(),
+            self.workload.name(),
         )
         .map(|id| crate::plan::names::dashboard_uid(&id, "troubleshooting"))
         .unwrap_or_default();
@@ -297,7 +176,7 @@ impl Context<'_> {
 
     /// `kubectl -n NS`.
     pub fn kubectl(&self) -> String {
-        format!("kubectl -n {}", self.workload.namespace)
+        format!("kubectl -n {}", self.workload.namespace())
     }
 }
 
@@ -312,7 +191,7 @@ pub fn report(g: &Gathered, options: &Options) -> Report {
     };
     let mut report = Report::new(format!(
         "{}/{}",
-        g.workload.namespace,
+        g.workload.namespace(),
         g.workload.reference()
     ));
     let rollout = super::pods::Rollout::of(&g.workload, &g.replica_sets);
@@ -322,7 +201,7 @@ pub fn report(g: &Gathered, options: &Options) -> Report {
     explained.extend(creates.iter().map(|(uid, _)| uid.clone()));
     findings.extend(creates.into_iter().map(|(_, f)| f));
     if let Some(f) = rollout_finding(&g.workload, &rollout, &ctx) {
-        explained.insert(g.workload.meta.uid.clone().unwrap_or_default());
+        explained.insert(g.workload.metadata().uid.clone().unwrap_or_default());
         explained.extend(g.replica_sets.iter().filter_map(|r| r.metadata.uid.clone()));
         findings.push(f);
     }
@@ -412,14 +291,15 @@ fn failed_creates(events: &[Event], ctx: &Context<'_>) -> Vec<(String, Finding)>
 /// not is in `not_checked`).
 fn checked(g: &Gathered) -> Vec<String> {
     let w = &g.workload;
+    let replicas = w.replicas();
     let gap = |what: &str| g.not_checked.iter().any(|n| n.what == what);
     let mut out = vec![format!(
         "{} rollout ({} desired, {} updated, {} ready, {} available)",
         w.reference(),
-        w.desired,
-        w.updated,
-        w.ready,
-        w.available
+        replicas.desired,
+        replicas.updated,
+        replicas.ready,
+        replicas.available
     )];
     if !gap(PODS_GAP) {
         out.push(format!(
@@ -427,7 +307,7 @@ fn checked(g: &Gathered) -> Vec<String> {
             g.pods.len()
         ));
     }
-    if w.kind == WorkloadKind::Deployment && !gap(REPLICASETS_GAP) {
+    if w.kind() == WorkloadKind::Deployment && !gap(REPLICASETS_GAP) {
         out.push(format!(
             "{} ReplicaSet(s) of the rollout",
             g.replica_sets.len()
@@ -463,7 +343,7 @@ fn healthy_summary(g: &Gathered) -> String {
     format!(
         "{ready}/{} pods ready, {} desired, no crash, no warning event",
         g.pods.len(),
-        g.workload.desired
+        g.workload.replicas().desired
     )
 }
 
@@ -473,8 +353,9 @@ fn rollout_finding(
     rollout: &super::pods::Rollout,
     ctx: &Context<'_>,
 ) -> Option<Finding> {
-    let stuck = w
-        .conditions
+    let w_replicas = w.replicas();
+    let conditions = conditions(w);
+    let stuck = conditions
         .iter()
         .find(|c| c.kind == "Progressing" && c.status == "False");
     let k = ctx.kubectl();
@@ -495,13 +376,13 @@ fn rollout_finding(
             Role::Effect,
             format!("Rollout of {r} is not progressing: the new version is not ready"),
         )
-    } else if w.available < w.desired {
+    } else if w_replicas.available < w_replicas.desired {
         Finding::new(
             Severity::Warning,
             Role::Effect,
             format!(
                 "{r} has {} of {} replicas available",
-                w.available, w.desired
+                w_replicas.available, w_replicas.desired
             ),
         )
     } else {
@@ -509,7 +390,7 @@ fn rollout_finding(
     };
     finding = finding.evidence(format!(
         "replicas: {} desired, {} updated, {} ready, {} available",
-        w.desired, w.updated, w.ready, w.available
+        w_replicas.desired, w_replicas.updated, w_replicas.ready, w_replicas.available
     ));
     for line in rollout.lines() {
         finding = finding.evidence(line);
@@ -623,6 +504,7 @@ pub fn ago(ctx: &Context<'_>, t: Option<Timestamp>) -> String {
 
 #[cfg(test)]
 mod tests {
+    use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
     use serde_json::json;
 
     use super::*;
@@ -639,7 +521,7 @@ mod tests {
         }))
         .expect("a Deployment");
         Gathered {
-            workload: Workload::from_deployment(deployment),
+            workload: Workload::Deployment(deployment),
             replica_sets: Vec::new(),
             pods: pods
                 .into_iter()
@@ -740,7 +622,9 @@ mod tests {
             }]}
         });
         let mut g = gathered(vec![pod], vec![old]);
-        g.workload.available = 1;
+        if let Workload::Deployment(d) = &mut g.workload {
+            d.status.get_or_insert_default().available_replicas = Some(1);
+        }
         let report = report(&g, &options());
         assert_eq!(
             report.findings,
@@ -780,9 +664,10 @@ mod tests {
             "status": {"replicas": 3, "readyReplicas": 2, "updatedReplicas": 3, "availableReplicas": 2}
         }))
         .expect("a StatefulSet");
-        let w = Workload::from_stateful_set(sts);
+        let w = Workload::StatefulSet(sts);
+        let r = w.replicas();
         assert_eq!(
-            (w.reference().as_str(), w.desired, w.ready, w.available),
+            (w.reference().as_str(), r.desired, r.ready, r.available),
             ("statefulset/db", 3, 2, 2)
         );
         let ds: DaemonSet = serde_json::from_value(json!({
@@ -792,9 +677,10 @@ mod tests {
             "status": {"desiredNumberScheduled": 4, "numberReady": 1, "currentNumberScheduled": 4, "numberMisscheduled": 0, "numberAvailable": 1}
         }))
         .expect("a DaemonSet");
-        let w = Workload::from_daemon_set(ds);
+        let w = Workload::DaemonSet(ds);
+        let r = w.replicas();
         assert_eq!(
-            (w.reference().as_str(), w.desired, w.ready, w.available),
+            (w.reference().as_str(), r.desired, r.ready, r.available),
             ("daemonset/agent", 4, 1, 1)
         );
     }

@@ -2,7 +2,7 @@
 //! real cause first. Owns the findings model ([`Finding`], [`Report`]), the
 //! ranking (cause before symptom, then severity) and the three outputs (text,
 //! Markdown for an incident channel, JSON). The checks that produce findings
-//! live beside it: [`cluster`] (workload, pods, events, logs), [`prometheus`]
+//! live beside it: [`workload_state`] (workload, pods, events, logs), [`prometheus`]
 //! (targets, errors and latency against the baseline, saturation, alerts)
 //! and [`flags`] (feature-flag changes that explain a rise), on the queries
 //! of the plan `pipeline::plan_from_cluster` makes; all add to the same
@@ -11,7 +11,6 @@
 //! Talking to the API server is [`crate::client::kube`]'s job; printing (and
 //! redacting) is `commands::print`'s.
 
-pub mod cluster;
 pub mod diagnose;
 mod evidence;
 pub mod flags;
@@ -19,6 +18,7 @@ mod output;
 mod pods;
 pub mod prometheus;
 mod trend;
+pub mod workload_state;
 
 use serde::Serialize;
 

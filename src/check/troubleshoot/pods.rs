@@ -489,7 +489,9 @@ impl Probe<'_> {
         if let Some(m) = missing_re.captures(message) {
             return format!(
                 "create {} {} in namespace {}, or fix the reference in {r}",
-                &m[1], &m[2], self.workload.namespace
+                &m[1],
+                &m[2],
+                self.workload.namespace()
             );
         }
         format!("{k} describe pod {}", name(self.pod))

@@ -11,9 +11,10 @@ use secrecy::ExposeSecret;
 
 use super::{Error, Result};
 
-/// How to find the cluster, from the command line.
+/// Which cluster to talk to, and what grants the requests: from the
+/// command line (`--kubeconfig`, `--context`) and the command that runs.
 #[derive(Debug, Clone, Default)]
-pub struct KubeSettings {
+pub struct ClusterRef {
     /// `--kubeconfig FILE`.
     pub kubeconfig: Option<PathBuf>,
     /// `--context NAME`.
@@ -33,7 +34,7 @@ pub(super) struct Found {
 }
 
 /// Finds the configuration; see the module documentation for the order.
-pub(super) async fn load(settings: &KubeSettings) -> Result<Found> {
+pub(super) async fn load(settings: &ClusterRef) -> Result<Found> {
     let Some((kubeconfig, origin)) = locate(settings)? else {
         return in_cluster(settings);
     };
@@ -86,7 +87,7 @@ pub(super) async fn load(settings: &KubeSettings) -> Result<Found> {
 }
 
 /// The kubeconfig to read, if any, and how to name it in messages.
-fn locate(settings: &KubeSettings) -> Result<Option<(Kubeconfig, String)>> {
+fn locate(settings: &ClusterRef) -> Result<Option<(Kubeconfig, String)>> {
     if let Some(path) = &settings.kubeconfig {
         let origin = format!("--kubeconfig {}", path.display());
         return read(path, &origin).map(|k| Some((k, origin)));
@@ -127,7 +128,7 @@ fn read(path: &Path, origin: &str) -> Result<Kubeconfig> {
 }
 
 /// The pod's service account, or the message that says where onramp looked.
-fn in_cluster(settings: &KubeSettings) -> Result<Found> {
+fn in_cluster(settings: &ClusterRef) -> Result<Found> {
     let home = match default_path() {
         Some(path) => format!("{} (not found)", path.display()),
         None => "~/.kube/config (HOME is not set)".to_string(),

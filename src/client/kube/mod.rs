@@ -1,15 +1,18 @@
 //! The Kubernetes client: finds the cluster (`--kubeconfig FILE`,
 //! `KUBECONFIG`, `~/.kube/config`, `--context NAME`, in-cluster when run as a
 //! pod), and reads objects with the `kube` crate's transport. Every request
-//! declares the RBAC permission it needs ([`Access`]), so a 403 names the
-//! verb, the resource and the namespace refused, and `onramp rbac` prints
-//! rules built from the same declarations. One log line per request at `-v`,
+//! is sent with an entry of the one permission registry ([`access`]), so a
+//! 403 names the verb, the resource and the namespace refused, and `onramp
+//! rbac` prints rules built from the same entries. Reads are typed: `get`
+//! and `list` return the `k8s-openapi` type their entry's group, version and
+//! plural were taken from (a mismatch is caught in debug builds). One log line per request at `-v`,
 //! like `client::http`; the kubeconfig's token is registered with
 //! `client::secret` the moment it is read, so no output can show it.
 //!
 //! Knows the API server's protocol (paths, pagination, Status bodies) and
 //! nothing of apps, plans or what onramp looks for in a cluster.
 
+pub mod access;
 mod config;
 mod error;
 mod proxy;
@@ -17,59 +20,16 @@ mod proxy;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use k8s_openapi::Resource;
 use k8s_openapi::api::rbac::v1::{ClusterRole, PolicyRule, Role};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ListMeta, ObjectMeta};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-pub use config::KubeSettings;
+pub use access::{Access, Scope};
+pub use config::ClusterRef;
 pub use error::{Error, Result};
-pub use proxy::{PROXY_CREATE, PROXY_GET, ProxyAnswer, ServiceProxy};
-
-/// One permission a request needs, as an RBAC rule names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Access {
-    /// The API group (`""` for the core group).
-    pub group: &'static str,
-    /// The resource (plural, lower case).
-    pub resource: &'static str,
-    /// The verb (`list`, `get`).
-    pub verb: &'static str,
-    /// The API version the request uses.
-    pub version: &'static str,
-}
-
-impl Access {
-    /// `resource.group`, as `kubectl` and RBAC messages write it.
-    pub fn qualified(&self) -> String {
-        if self.group.is_empty() {
-            self.resource.to_string()
-        } else {
-            format!("{}.{}", self.resource, self.group)
-        }
-    }
-
-    /// The collection's path, in one namespace or (`None`) all of them.
-    fn path(&self, namespace: Option<&str>) -> String {
-        let base = if self.group.is_empty() {
-            format!("/api/{}", self.version)
-        } else {
-            format!("/apis/{}/{}", self.group, self.version)
-        };
-        match namespace {
-            Some(ns) => format!("{base}/namespaces/{ns}/{}", self.resource),
-            None => format!("{base}/{}", self.resource),
-        }
-    }
-}
-
-/// Reading a container's log: the `log` subresource of pods.
-pub const POD_LOGS: Access = Access {
-    group: "",
-    resource: "pods/log",
-    verb: "get",
-    version: "v1",
-};
+pub use proxy::{ProxyAnswer, ServiceProxy};
 
 /// A page of a list answer: the items and where the next page starts.
 #[derive(Deserialize)]
@@ -95,9 +55,9 @@ pub struct KubeClient {
 }
 
 impl KubeClient {
-    /// Finds the cluster's configuration (see [`KubeSettings`]) and builds a
+    /// Finds the cluster's configuration (see [`ClusterRef`]) and builds a
     /// client. Nothing is sent yet.
-    pub async fn connect(settings: &KubeSettings) -> Result<KubeClient> {
+    pub async fn connect(settings: &ClusterRef) -> Result<KubeClient> {
         let found = config::load(settings).await?;
         crate::client::http::install_crypto_provider();
         let server = found.config.cluster_url.to_string();
@@ -144,14 +104,15 @@ impl KubeClient {
         &self.context
     }
 
-    /// Every object of a kind in `namespace` (or all namespaces) matching
-    /// `label_selector`, page by page.
-    pub async fn list<T: DeserializeOwned>(
+    /// Every object of the kind `K` in `namespace` (or all namespaces)
+    /// matching `label_selector`, page by page; `access` is its registry
+    /// entry.
+    pub async fn list<K: Resource + DeserializeOwned>(
         &self,
         access: Access,
         namespace: Option<&str>,
         label_selector: Option<&str>,
-    ) -> Result<Vec<T>> {
+    ) -> Result<Vec<K>> {
         self.list_selected(access, namespace, label_selector, None)
             .await
     }
@@ -159,21 +120,52 @@ impl KubeClient {
     /// Like [`KubeClient::list`], also filtered by `field_selector`
     /// (`involvedObject.uid=…,type=Warning`): the server does the filtering,
     /// so a namespace of thousands of events sends only the few asked for.
-    pub async fn list_selected<T: DeserializeOwned>(
+    pub async fn list_selected<K: Resource + DeserializeOwned>(
         &self,
         access: Access,
         namespace: Option<&str>,
         label_selector: Option<&str>,
         field_selector: Option<&str>,
+    ) -> Result<Vec<K>> {
+        check_entry::<K>(&access, namespace);
+        let selectors = Selectors {
+            label: label_selector,
+            field: field_selector,
+        };
+        self.pages(access, namespace, selectors).await
+    }
+
+    /// Every object onramp wrote of the kind `access` names (objects it
+    /// built itself, read back as JSON), in `namespace`, by label.
+    pub async fn list_objects(
+        &self,
+        access: Access,
+        namespace: &str,
+        label_selector: &str,
+    ) -> Result<Vec<serde_json::Value>> {
+        check_scope(&access, Some(namespace));
+        let selectors = Selectors {
+            label: Some(label_selector),
+            field: None,
+        };
+        self.pages(access, Some(namespace), selectors).await
+    }
+
+    /// Reads a list answer page by page (`limit`, `continue`).
+    async fn pages<T: DeserializeOwned>(
+        &self,
+        access: Access,
+        namespace: Option<&str>,
+        selectors: Selectors<'_>,
     ) -> Result<Vec<T>> {
         let mut items = Vec::new();
         let mut next: Option<String> = None;
         loop {
             let mut query = vec![format!("limit={PAGE_SIZE}")];
-            if let Some(selector) = label_selector {
+            if let Some(selector) = selectors.label {
                 query.push(format!("labelSelector={}", encode(selector)));
             }
-            if let Some(selector) = field_selector {
+            if let Some(selector) = selectors.field {
                 query.push(format!("fieldSelector={}", encode(selector)));
             }
             if let Some(token) = &next {
@@ -189,24 +181,38 @@ impl KubeClient {
         }
     }
 
-    /// One object by name, `None` when it does not exist.
-    pub async fn get<T: DeserializeOwned>(
+    /// One object of the kind `K` by name, `None` when it does not exist.
+    pub async fn get<K: Resource + DeserializeOwned>(
         &self,
         access: Access,
         namespace: &str,
         name: &str,
-    ) -> Result<Option<T>> {
+    ) -> Result<Option<K>> {
+        check_entry::<K>(&access, Some(namespace));
         self.get_in(access, Some(namespace), name).await
     }
 
     /// One cluster-scoped object (a Namespace) by name, `None` when it does
     /// not exist.
-    pub async fn get_cluster_scoped<T: DeserializeOwned>(
+    pub async fn get_cluster_scoped<K: Resource + DeserializeOwned>(
         &self,
         access: Access,
         name: &str,
-    ) -> Result<Option<T>> {
+    ) -> Result<Option<K>> {
+        check_entry::<K>(&access, None);
         self.get_in(access, None, name).await
+    }
+
+    /// One object onramp writes, of the kind `access` names, as JSON; `None`
+    /// when it does not exist.
+    pub async fn get_object(
+        &self,
+        access: Access,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<serde_json::Value>> {
+        check_scope(&access, Some(namespace));
+        self.get_in(access, Some(namespace), name).await
     }
 
     /// One object by name, in a namespace or cluster-scoped.
@@ -239,19 +245,14 @@ impl KubeClient {
             "/api/v1/namespaces/{namespace}/pods/{pod}/log?container={}&previous={previous}&tailLines={tail_lines}",
             encode(container)
         );
-        self.get_text(&path, POD_LOGS, Some(namespace)).await
+        self.get_text(&path, access::GET_POD_LOG, Some(namespace))
+            .await
     }
 
     /// A discovery document (`/apis`, `/apis/GROUP`): readable by every
     /// authenticated identity (the `system:discovery` role).
     pub async fn discover<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        let access = Access {
-            group: "",
-            resource: "",
-            verb: "get",
-            version: "",
-        };
-        decode(path, &self.get_text(path, access, None).await?)
+        decode(path, &self.get_text(path, access::DISCOVERY, None).await?)
     }
 
     /// Sends one GET, logs it, and turns every failure into an [`Error`]
@@ -350,6 +351,10 @@ impl KubeClient {
         access: Access,
         namespace: Option<&str>,
     ) -> Result<String> {
+        debug_assert!(
+            access::registered(&access),
+            "{access:?} is in no group of the registry (client::kube::access)"
+        );
         let (method, path) = (request.method, request.path);
         let mut builder = http::Request::builder().method(method).uri(path);
         if let Some(content_type) = request.content_type {
@@ -454,12 +459,7 @@ impl KubeClient {
             } else {
                 access.qualified()
             },
-            scope: match namespace {
-                Some(ns) => format!("in namespace {ns}"),
-                None if access.resource.is_empty() => "(a non-resource URL)".to_string(),
-                None if access.verb == "get" => "(cluster-scoped)".to_string(),
-                None => "in all namespaces".to_string(),
-            },
+            scope: access.scope_text(namespace),
             message: message.to_string(),
             grant: self.grant.clone(),
         }
@@ -504,6 +504,35 @@ fn manager_of(cause: &str) -> String {
         .nth(1)
         .unwrap_or(cause.trim_start_matches("conflict with "))
         .to_string()
+}
+
+/// The selectors of a list request.
+#[derive(Clone, Copy)]
+struct Selectors<'a> {
+    label: Option<&'a str>,
+    field: Option<&'a str>,
+}
+
+/// A typed read must be sent with its kind's registry entry, in the
+/// entry's scope: a mismatch is onramp's bug, caught by its tests.
+fn check_entry<K: Resource>(access: &Access, namespace: Option<&str>) {
+    debug_assert!(
+        access.is_for::<K>(),
+        "{access:?} is not an entry for {}/{} {}",
+        K::GROUP,
+        K::VERSION,
+        K::URL_PATH_SEGMENT
+    );
+    check_scope(access, namespace);
+}
+
+/// A namespace is given exactly when the entry reaches one namespace.
+fn check_scope(access: &Access, namespace: Option<&str>) {
+    debug_assert_eq!(
+        namespace.is_some(),
+        access.scope == Scope::Namespace,
+        "{access:?} sent with namespace {namespace:?}"
+    );
 }
 
 /// One request to send.
@@ -583,35 +612,6 @@ fn encode(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn paths_follow_the_core_and_named_group_layouts() {
-        let services = Access {
-            group: "",
-            resource: "services",
-            verb: "list",
-            version: "v1",
-        };
-        let prometheuses = Access {
-            group: "monitoring.coreos.com",
-            resource: "prometheuses",
-            verb: "list",
-            version: "v1",
-        };
-        assert_eq!(
-            services.path(Some("shop")),
-            "/api/v1/namespaces/shop/services"
-        );
-        assert_eq!(
-            prometheuses.path(None),
-            "/apis/monitoring.coreos.com/v1/prometheuses"
-        );
-        assert_eq!(
-            prometheuses.qualified(),
-            "prometheuses.monitoring.coreos.com"
-        );
-        assert_eq!(services.qualified(), "services");
-    }
 
     #[test]
     fn a_conflict_cause_names_the_manager_with_or_without_its_api_version() {

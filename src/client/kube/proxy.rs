@@ -3,27 +3,13 @@
 //! inside the cluster with the kubeconfig's own credentials and TLS, so a
 //! client (Prometheus') can talk to it without a port-forward.
 //!
-//! Knows the proxy's paths and RBAC (`get` and, for POST, `create` on
-//! `services/proxy`); knows nothing of what is behind the Service.
+//! Knows the proxy's paths; its RBAC (`get` and, for POST, `create` on
+//! `services/proxy`) is the registry's [`super::access::SERVICE_PROXY`].
+//! Knows nothing of what is behind the Service.
 
 use std::time::Instant;
 
-use super::{Access, KubeClient};
-
-/// `get services/proxy`: a GET through the proxy.
-pub const PROXY_GET: Access = Access {
-    group: "",
-    resource: "services/proxy",
-    verb: "get",
-    version: "v1",
-};
-
-/// `create services/proxy`: a POST through the proxy (RBAC names a POST's
-/// verb `create`).
-pub const PROXY_CREATE: Access = Access {
-    verb: "create",
-    ..PROXY_GET
-};
+use super::KubeClient;
 
 /// One Service port reached through the API server.
 #[derive(Clone)]

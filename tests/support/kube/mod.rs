@@ -156,7 +156,9 @@ impl Rule {
         }
     }
 
-    fn allows(&self, verb: &str, group: &str, resource: &str, namespace: &str) -> bool {
+    /// Whether the rule allows `verb` on `resource` (`pods/log` for a
+    /// subresource) of `group` in `namespace` (empty: cluster-wide).
+    pub fn allows(&self, verb: &str, group: &str, resource: &str, namespace: &str) -> bool {
         (self.verbs.iter().any(|v| v == verb || v == "*"))
             && self.group == group
             && (self.resource == resource || self.resource == "*")

@@ -9,53 +9,24 @@
 //! A read the API server answers with an error — refused, a resource type
 //! it does not serve, a log it cannot give — for anything but the workload
 //! itself is a gap in the report (`not_checked`, saying what it answered),
-//! never the end of the run, and never silently dropped.
+//! never the end of the run, and never silently dropped. Every request is
+//! an entry of the registry's group [`crate::client::kube::access::WORKLOAD`].
 
 use futures::future::join_all;
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::{Event, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::diagnose::{self, Gathered, LogTail, LogWanted, ServiceState, Workload};
 use super::{NotChecked, Report};
 use crate::app::AppRef;
 use crate::app::manifest::WorkloadKind;
-use crate::client::kube::{self, Access, KubeClient, POD_LOGS};
+use crate::client::kube::access::{
+    LIST_ENDPOINTSLICES, LIST_EVENTS, LIST_PODS, LIST_REPLICASETS, LIST_SERVICES,
+};
+use crate::client::kube::{self, Access, KubeClient};
 use crate::error::{Error, Result};
-
-const fn access(group: &'static str, resource: &'static str, verb: &'static str) -> Access {
-    Access {
-        group,
-        resource,
-        verb,
-        version: "v1",
-    }
-}
-
-/// `get` of each workload kind.
-const DEPLOYMENTS: Access = access("apps", "deployments", "get");
-const STATEFULSETS: Access = access("apps", "statefulsets", "get");
-const DAEMONSETS: Access = access("apps", "daemonsets", "get");
-/// `list` of what belongs to the workload.
-const PODS: Access = access("", "pods", "list");
-const REPLICASETS: Access = access("apps", "replicasets", "list");
-const SERVICES: Access = access("", "services", "list");
-const ENDPOINT_SLICES: Access = access("discovery.k8s.io", "endpointslices", "list");
-const EVENTS: Access = access("", "events", "list");
-
-/// Every permission troubleshoot's cluster checks use, in the app's namespace.
-pub const ACCESS: [Access; 9] = [
-    DEPLOYMENTS,
-    STATEFULSETS,
-    DAEMONSETS,
-    PODS,
-    REPLICASETS,
-    SERVICES,
-    ENDPOINT_SLICES,
-    EVENTS,
-    POD_LOGS,
-];
 
 /// At most this many troubled pods have their events read.
 pub const MAX_EVENT_PODS: usize = 10;
@@ -96,20 +67,7 @@ async fn workload(
     namespace: &str,
     name: &str,
 ) -> Result<Workload> {
-    let found = match kind {
-        WorkloadKind::Deployment => client
-            .get::<Deployment>(DEPLOYMENTS, namespace, name)
-            .await?
-            .map(Workload::from_deployment),
-        WorkloadKind::StatefulSet => client
-            .get::<StatefulSet>(STATEFULSETS, namespace, name)
-            .await?
-            .map(Workload::from_stateful_set),
-        WorkloadKind::DaemonSet => client
-            .get::<DaemonSet>(DAEMONSETS, namespace, name)
-            .await?
-            .map(Workload::from_daemon_set),
-    };
+    let found = crate::app::deployed::get_workload(client, kind, namespace, name).await?;
     found.ok_or_else(|| {
         Error::Usage(format!(
             "no {} {name:?} in namespace {namespace:?} (context {}); check the name with `kubectl -n {namespace} get {}`, or name another kind: statefulset/NAME, daemonset/NAME",
@@ -186,36 +144,38 @@ fn gap_reason(err: &kube::Error, list_of: Option<Access>) -> Option<String> {
 /// Reads everything the diagnosis needs, in two rounds of concurrent
 /// requests: what the selector finds, then what the pods' state asks for.
 async fn gather(client: &KubeClient, workload: Workload) -> Result<Gathered> {
-    let ns = workload.namespace.clone();
-    let selector = crate::check::stack::selector_text(&workload.selector);
+    let ns = workload.namespace().to_string();
+    let selector =
+        crate::cluster::stack::selector_text(&workload.selector().cloned().unwrap_or_default());
     let (pods, replica_sets, services, events) = tokio::join!(
-        client.list::<Pod>(PODS, Some(&ns), Some(&selector)),
+        client.list::<Pod>(LIST_PODS, Some(&ns), Some(&selector)),
         async {
-            match workload.kind {
+            match workload.kind() {
                 WorkloadKind::Deployment => {
                     client
-                        .list::<ReplicaSet>(REPLICASETS, Some(&ns), Some(&selector))
+                        .list::<ReplicaSet>(LIST_REPLICASETS, Some(&ns), Some(&selector))
                         .await
                 }
                 _ => Ok(Vec::new()),
             }
         },
-        client.list::<Service>(SERVICES, Some(&ns), None),
-        warnings_of(client, &ns, &workload.meta),
+        client.list::<Service>(LIST_SERVICES, Some(&ns), None),
+        warnings_of(client, &ns, workload.metadata()),
     );
     let mut gaps = Vec::new();
-    let pods = partial(pods, diagnose::PODS_GAP, PODS, &mut gaps)?;
+    let pods = partial(pods, diagnose::PODS_GAP, LIST_PODS, &mut gaps)?;
     let replica_sets = partial(
         replica_sets,
         diagnose::REPLICASETS_GAP,
-        REPLICASETS,
+        LIST_REPLICASETS,
         &mut gaps,
     )?;
-    let services = partial(services, diagnose::SERVICES_GAP, SERVICES, &mut gaps)?;
-    let mut events = partial(events, diagnose::EVENTS_GAP, EVENTS, &mut gaps)?;
+    let services = partial(services, diagnose::SERVICES_GAP, LIST_SERVICES, &mut gaps)?;
+    let mut events = partial(events, diagnose::EVENTS_GAP, LIST_EVENTS, &mut gaps)?;
+    let labels = workload.template_labels();
     let services: Vec<Service> = services
         .into_iter()
-        .filter(|s| selects(s, &workload.template_labels))
+        .filter(|s| selects(s, &labels))
         .collect();
     let mut gathered = Gathered {
         workload,
@@ -238,7 +198,7 @@ async fn second_round(
     services: Vec<Service>,
     events: &mut Vec<Event>,
 ) -> Result<()> {
-    let ns = gathered.workload.namespace.clone();
+    let ns = gathered.workload.namespace().to_string();
     let ns = ns.as_str();
     let mut objects: Vec<&ObjectMeta> = gathered.replica_sets.iter().map(|r| &r.metadata).collect();
     // Pods failing alike tell the same story: the events of the first few
@@ -266,7 +226,7 @@ async fn second_round(
         events.extend(partial(
             found,
             diagnose::EVENTS_GAP,
-            EVENTS,
+            LIST_EVENTS,
             &mut gathered.not_checked,
         )?);
     }
@@ -278,7 +238,7 @@ async fn second_round(
         let slices = partial(
             found.map(Some),
             &what,
-            ENDPOINT_SLICES,
+            LIST_ENDPOINTSLICES,
             &mut gathered.not_checked,
         )?;
         gathered.services.push(ServiceState { service, slices });
@@ -333,7 +293,7 @@ async fn warnings_of(client: &KubeClient, ns: &str, meta: &ObjectMeta) -> kube::
     let uid = meta.uid.clone().unwrap_or_default();
     let fields = format!("involvedObject.uid={uid},type=Warning");
     client
-        .list_selected::<Event>(EVENTS, Some(ns), None, Some(&fields))
+        .list_selected::<Event>(LIST_EVENTS, Some(ns), None, Some(&fields))
         .await
 }
 
@@ -346,7 +306,7 @@ async fn slices_of(
     let name = service.metadata.name.clone().unwrap_or_default();
     let labels = format!("kubernetes.io/service-name={name}");
     client
-        .list::<EndpointSlice>(ENDPOINT_SLICES, Some(ns), Some(&labels))
+        .list::<EndpointSlice>(LIST_ENDPOINTSLICES, Some(ns), Some(&labels))
         .await
 }
 
@@ -356,9 +316,4 @@ fn selects(service: &Service, labels: &std::collections::BTreeMap<String, String
         return false;
     };
     !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
-}
-
-/// The label selector of a workload, empty when it has none.
-pub(super) fn selector_or_default(selector: Option<LabelSelector>) -> LabelSelector {
-    selector.unwrap_or_default()
 }

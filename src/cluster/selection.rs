@@ -7,14 +7,14 @@
 //! its warnings.
 //!
 //! Reads the plan's rendered objects (their real labels) and what
-//! [`crate::check::stack`] found; does not talk to the cluster itself.
+//! [`crate::cluster::stack`] found; does not talk to the cluster itself.
 
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde::Deserialize;
 
-use crate::check::stack::{PrometheusResource, Selection, Stack, is_empty, selector_text};
+use crate::cluster::stack::{PrometheusResource, Selection, Stack, is_empty, selector_text};
 use crate::plan::{ArtifactKind, Plan};
 
 /// A monitoring object of the plan, as a Prometheus selects it.
@@ -360,7 +360,7 @@ mod tests {
         let stack = Stack {
             server: String::new(),
             context: String::new(),
-            operator: Some(crate::check::stack::Operator {
+            operator: Some(crate::cluster::stack::Operator {
                 group: "monitoring.coreos.com".into(),
                 version: "v1".into(),
                 versions: vec!["v1".into()],

@@ -6,8 +6,9 @@
 //! Grafana are reached.
 //!
 //! Reads only, with label selectors and names: never every pod or object of
-//! the cluster. Every request is one of [`ACCESS`], which `onramp rbac
-//! detect` turns into the least-privilege ClusterRole. Does not own how the
+//! the cluster. Every request is an entry of the registry's group
+//! [`crate::client::kube::access::STACK`], which `onramp rbac detect` turns
+//! into the least-privilege ClusterRole. Does not own how the
 //! result is saved (`onramp.yaml`, in `cli::config`).
 
 use std::collections::BTreeMap;
@@ -17,10 +18,11 @@ use k8s_openapi::api::core::v1::{Container, Service};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{APIGroupList, LabelSelector, ObjectMeta};
 use serde::{Deserialize, Serialize};
 
-use crate::client::kube::{Access, KubeClient, Result};
-
-/// The Prometheus Operator's API group.
-pub const OPERATOR_GROUP: &str = "monitoring.coreos.com";
+use crate::client::kube::access::{
+    GET_SERVICE, LIST_DEPLOYMENTS_EVERYWHERE, LIST_PROMETHEUSES, LIST_SERVICES,
+    LIST_SERVICES_EVERYWHERE, OPERATOR_GROUP,
+};
+use crate::client::kube::{KubeClient, Result};
 
 /// The label the Grafana and Prometheus charts put on their workloads and
 /// Services (`app.kubernetes.io/name`), used to find them without listing
@@ -29,32 +31,6 @@ const NAME_LABEL: &str = "app.kubernetes.io/name";
 
 /// The Service the Operator creates beside every Prometheus it runs.
 const OPERATED_SERVICE: &str = "prometheus-operated";
-
-/// `list prometheuses.monitoring.coreos.com` in all namespaces.
-pub const PROMETHEUSES: Access = Access {
-    group: OPERATOR_GROUP,
-    resource: "prometheuses",
-    verb: "list",
-    version: "v1",
-};
-/// `list deployments.apps` in all namespaces (Grafana, with a label selector).
-pub const DEPLOYMENTS: Access = Access {
-    group: "apps",
-    resource: "deployments",
-    verb: "list",
-    version: "v1",
-};
-/// `list services` (Grafana's and a plain Prometheus', with a label selector).
-pub const LIST_SERVICES: Access = crate::app::cluster::LIST_SERVICES;
-/// `get services` (`prometheus-operated` beside each Prometheus).
-pub const GET_SERVICES: Access = Access {
-    verb: "get",
-    ..LIST_SERVICES
-};
-
-/// Every permission `detect` uses, cluster-wide (discovery aside, which
-/// every authenticated identity may read).
-pub const ACCESS: [Access; 4] = [PROMETHEUSES, DEPLOYMENTS, LIST_SERVICES, GET_SERVICES];
 
 /// What `detect` found.
 #[derive(Debug, Clone, Serialize)]
@@ -69,7 +45,7 @@ pub struct Stack {
     pub prometheuses: Vec<PrometheusResource>,
     /// Without the Operator: Services of a plain Prometheus
     /// (`app.kubernetes.io/name=prometheus`).
-    pub prometheus_services: Vec<Endpoint>,
+    pub prometheus_services: Vec<ServiceAddress>,
     /// Every Grafana workload (`app.kubernetes.io/name=grafana`).
     pub grafanas: Vec<Grafana>,
 }
@@ -108,12 +84,12 @@ pub struct PrometheusResource {
     /// PrometheusRules (`ruleSelector`, `ruleNamespaceSelector`).
     pub rules: Selection,
     /// Where it is reached (`prometheus-operated`), when that Service exists.
-    pub service: Option<Endpoint>,
+    pub service: Option<ServiceAddress>,
 }
 
 /// A Service port something is reached through.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Endpoint {
+pub struct ServiceAddress {
     /// The Service's namespace.
     pub namespace: String,
     /// The Service's name.
@@ -124,7 +100,7 @@ pub struct Endpoint {
     pub port_name: Option<String>,
 }
 
-impl Endpoint {
+impl ServiceAddress {
     /// `NAMESPACE/NAME:PORT`, as onramp.yaml stores it.
     pub fn reference(&self) -> String {
         format!("{}/{}:{}", self.namespace, self.name, self.port)
@@ -141,7 +117,7 @@ pub struct Grafana {
     /// The dashboard sidecar, when one of its containers is configured as one.
     pub sidecar: Option<Sidecar>,
     /// The Service that selects its pods.
-    pub service: Option<Endpoint>,
+    pub service: Option<ServiceAddress>,
 }
 
 /// The dashboard sidecar (kiwigrid k8s-sidecar): ConfigMaps with `label`
@@ -199,6 +175,17 @@ struct PrometheusObject {
     spec: PrometheusSpec,
 }
 
+/// The Operator's `monitoring.coreos.com/v1` `Prometheus`, as the typed
+/// reads name a kind (its registry entry is [`LIST_PROMETHEUSES`]).
+impl k8s_openapi::Resource for PrometheusObject {
+    const API_VERSION: &'static str = "monitoring.coreos.com/v1";
+    const GROUP: &'static str = OPERATOR_GROUP;
+    const KIND: &'static str = "Prometheus";
+    const VERSION: &'static str = "v1";
+    const URL_PATH_SEGMENT: &'static str = "prometheuses";
+    type Scope = k8s_openapi::NamespaceResourceScope;
+}
+
 /// The selectors of a `Prometheus` spec.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
@@ -247,16 +234,16 @@ fn operator_from(groups: &APIGroupList) -> Option<Operator> {
 
 /// Every `Prometheus` resource, with the Service the Operator made for it.
 async fn prometheuses(client: &KubeClient) -> Result<Vec<PrometheusResource>> {
-    let objects: Vec<PrometheusObject> = client.list(PROMETHEUSES, None, None).await?;
+    let objects: Vec<PrometheusObject> = client.list(LIST_PROMETHEUSES, None, None).await?;
     let mut found = Vec::new();
     for object in objects {
         let namespace = object.metadata.namespace.unwrap_or_default();
         let service: Option<Service> = client
-            .get(GET_SERVICES, &namespace, OPERATED_SERVICE)
+            .get(GET_SERVICE, &namespace, OPERATED_SERVICE)
             .await?;
         let spec = object.spec;
         found.push(PrometheusResource {
-            service: service.and_then(|s| endpoint(&s, &["web", "http-web"])),
+            service: service.and_then(|s| service_address(&s, &["web", "http-web"])),
             namespace,
             name: object.metadata.name.unwrap_or_default(),
             service_monitors: Selection {
@@ -277,19 +264,23 @@ async fn prometheuses(client: &KubeClient) -> Result<Vec<PrometheusResource>> {
 }
 
 /// Without the Operator: the Services of a Prometheus installed by its chart.
-async fn plain_prometheus(client: &KubeClient) -> Result<Vec<Endpoint>> {
+async fn plain_prometheus(client: &KubeClient) -> Result<Vec<ServiceAddress>> {
     let selector = format!("{NAME_LABEL}=prometheus");
-    let services: Vec<Service> = client.list(LIST_SERVICES, None, Some(&selector)).await?;
+    let services: Vec<Service> = client
+        .list(LIST_SERVICES_EVERYWHERE, None, Some(&selector))
+        .await?;
     Ok(services
         .iter()
-        .filter_map(|s| endpoint(s, &["web", "http", "http-web"]))
+        .filter_map(|s| service_address(s, &["web", "http", "http-web"]))
         .collect())
 }
 
 /// Every Grafana Deployment, its dashboard sidecar and its Service.
 async fn grafanas(client: &KubeClient) -> Result<Vec<Grafana>> {
     let selector = format!("{NAME_LABEL}=grafana");
-    let deployments: Vec<Deployment> = client.list(DEPLOYMENTS, None, Some(&selector)).await?;
+    let deployments: Vec<Deployment> = client
+        .list(LIST_DEPLOYMENTS_EVERYWHERE, None, Some(&selector))
+        .await?;
     let mut services: BTreeMap<String, Vec<Service>> = BTreeMap::new();
     let mut found = Vec::new();
     for deployment in deployments {
@@ -312,7 +303,7 @@ async fn grafanas(client: &KubeClient) -> Result<Vec<Grafana>> {
         let service = services[&namespace]
             .iter()
             .find(|s| selects(s, &pod_labels))
-            .and_then(|s| endpoint(s, &["http-web", "service", "http"]));
+            .and_then(|s| service_address(s, &["http-web", "service", "http"]));
         found.push(Grafana {
             name: deployment.metadata.name.clone().unwrap_or_default(),
             namespace,
@@ -348,13 +339,13 @@ fn selects(service: &Service, pod_labels: &BTreeMap<String, String>) -> bool {
 }
 
 /// The Service's port named one of `preferred` (in that order), else its first.
-fn endpoint(service: &Service, preferred: &[&str]) -> Option<Endpoint> {
+fn service_address(service: &Service, preferred: &[&str]) -> Option<ServiceAddress> {
     let ports = service.spec.as_ref()?.ports.as_ref()?;
     let port = preferred
         .iter()
         .find_map(|name| ports.iter().find(|p| p.name.as_deref() == Some(name)))
         .or(ports.first())?;
-    Some(Endpoint {
+    Some(ServiceAddress {
         namespace: service.metadata.namespace.clone().unwrap_or_default(),
         name: service.metadata.name.clone().unwrap_or_default(),
         port: port.port,
@@ -395,14 +386,14 @@ impl Stack {
 
     /// Where Prometheus is reached: the selecting Prometheus' Service, else a
     /// plain Prometheus' one.
-    pub fn prometheus_service(&self) -> Option<&Endpoint> {
+    pub fn prometheus_service(&self) -> Option<&ServiceAddress> {
         self.selecting()
             .and_then(|p| p.service.as_ref())
             .or(self.prometheus_services.first())
     }
 
     /// Where Grafana is reached (the sidecar's Grafana first).
-    pub fn grafana_service(&self) -> Option<&Endpoint> {
+    pub fn grafana_service(&self) -> Option<&ServiceAddress> {
         self.sidecar()
             .and_then(|(g, _)| g.service.as_ref())
             .or_else(|| self.grafanas.iter().find_map(|g| g.service.as_ref()))
@@ -525,7 +516,7 @@ fn row(name: &str, value: &str) -> String {
 }
 
 /// `service NS/NAME port 9090 (web)` or that none was found.
-fn reached(service: Option<&Endpoint>) -> String {
+fn reached(service: Option<&ServiceAddress>) -> String {
     match service {
         Some(s) => format!(
             "service {}/{} port {}{}",

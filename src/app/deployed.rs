@@ -6,56 +6,18 @@
 //! Reads one namespace only, by name: one GET for the workload, one list of
 //! Services (a Service's selector cannot be matched server-side, so they are
 //! listed and matched here). Never pods, events or anything cluster-wide.
-//! Every request is one of [`ACCESS`], which `onramp rbac` turns into rules.
+//! Every request is an entry of the registry's group
+//! [`crate::client::kube::access::APP`], which `onramp rbac` turns into rules.
 
 use crate::app::manifest::{
     DaemonSet, Deployment, Located, Object, Service, StatefulSet, Workload,
 };
 use crate::app::{App, AppRef, MetricsOverride, WorkloadKind, discover};
-use crate::client::kube::{Access, KubeClient};
+use crate::client::kube::KubeClient;
+use crate::client::kube::access::{
+    GET_DAEMONSET, GET_DEPLOYMENT, GET_NAMESPACE, GET_STATEFULSET, LIST_SERVICES,
+};
 use crate::error::{Error, Location, Result};
-
-/// `get deployments.apps` in the app's namespace.
-pub const GET_DEPLOYMENTS: Access = Access {
-    group: "apps",
-    resource: "deployments",
-    verb: "get",
-    version: "v1",
-};
-/// `get statefulsets.apps` in the app's namespace.
-pub const GET_STATEFULSETS: Access = Access {
-    resource: "statefulsets",
-    ..GET_DEPLOYMENTS
-};
-/// `get daemonsets.apps` in the app's namespace.
-pub const GET_DAEMONSETS: Access = Access {
-    resource: "daemonsets",
-    ..GET_DEPLOYMENTS
-};
-/// `list services` in the app's namespace.
-pub const LIST_SERVICES: Access = Access {
-    group: "",
-    resource: "services",
-    verb: "list",
-    version: "v1",
-};
-
-/// `get namespaces`: the app's namespace's labels, which a Prometheus may
-/// select monitors and rules by.
-pub const GET_NAMESPACES: Access = Access {
-    resource: "namespaces",
-    verb: "get",
-    ..LIST_SERVICES
-};
-
-/// Every permission reading an app from the cluster uses.
-pub const ACCESS: [Access; 5] = [
-    GET_DEPLOYMENTS,
-    GET_STATEFULSETS,
-    GET_DAEMONSETS,
-    LIST_SERVICES,
-    GET_NAMESPACES,
-];
 
 /// The labels of `namespace` (empty when it has none or does not exist).
 pub async fn namespace_labels(
@@ -63,7 +25,7 @@ pub async fn namespace_labels(
     namespace: &str,
 ) -> Result<std::collections::BTreeMap<String, String>> {
     let found: Option<k8s_openapi::api::core::v1::Namespace> =
-        client.get_cluster_scoped(GET_NAMESPACES, namespace).await?;
+        client.get_cluster_scoped(GET_NAMESPACE, namespace).await?;
     Ok(found.and_then(|n| n.metadata.labels).unwrap_or_default())
 }
 
@@ -118,7 +80,7 @@ pub async fn from_cluster(
 }
 
 /// GETs the workload of `kind`, `None` when it does not exist.
-async fn get_workload(
+pub async fn get_workload(
     client: &KubeClient,
     kind: WorkloadKind,
     namespace: &str,
@@ -126,15 +88,15 @@ async fn get_workload(
 ) -> Result<Option<Workload>> {
     Ok(match kind {
         WorkloadKind::Deployment => client
-            .get::<Deployment>(GET_DEPLOYMENTS, namespace, name)
+            .get::<Deployment>(GET_DEPLOYMENT, namespace, name)
             .await?
             .map(Workload::Deployment),
         WorkloadKind::StatefulSet => client
-            .get::<StatefulSet>(GET_STATEFULSETS, namespace, name)
+            .get::<StatefulSet>(GET_STATEFULSET, namespace, name)
             .await?
             .map(Workload::StatefulSet),
         WorkloadKind::DaemonSet => client
-            .get::<DaemonSet>(GET_DAEMONSETS, namespace, name)
+            .get::<DaemonSet>(GET_DAEMONSET, namespace, name)
             .await?
             .map(Workload::DaemonSet),
     })
