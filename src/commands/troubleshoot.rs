@@ -3,13 +3,14 @@
 //! is at warning or worse, 1 when something is.
 
 use crate::app::AppRef;
+use crate::check::result::{NotChecked, TroubleshootReport, output};
 use crate::check::troubleshoot::diagnose::Gathered;
-use crate::check::troubleshoot::{self, NotChecked, Report, app_plan, cluster, prometheus};
+use crate::check::troubleshoot::{self, app_plan, cluster, prometheus};
 use crate::cli::config::Config;
 use crate::cli::{GrafanaArgs, RbacCommand, ReportFormat, TroubleshootArgs};
 use crate::client::kube::KubeClient;
 use crate::client::prometheus::PrometheusClient;
-use crate::commands::{Outcome, cluster_prometheus, print, print_json};
+use crate::commands::{Outcome, cluster_prometheus, print};
 use crate::error::Result;
 
 /// Runs `troubleshoot`.
@@ -56,7 +57,7 @@ async fn prometheus_checks(
     app: &AppRef,
     gathered: &Gathered,
     grafana: Option<String>,
-) -> Result<Report> {
+) -> Result<TroubleshootReport> {
     let client = match args.prometheus.client(config)? {
         Some(client) => client,
         None => match in_cluster(cluster, config).await? {
@@ -87,10 +88,7 @@ async fn in_cluster(
     cluster: &KubeClient,
     config: &Config,
 ) -> Result<std::result::Result<PrometheusClient, NotChecked>> {
-    let gap = |why: String| NotChecked {
-        what: prometheus::CHECKS.to_string(),
-        why,
-    };
+    let gap = |why: String| NotChecked::new(prometheus::CHECKS, why);
     let stack = match crate::check::stack::detect(cluster).await {
         Ok(stack) => stack,
         Err(err) => {
@@ -106,20 +104,17 @@ async fn in_cluster(
 }
 
 /// A report that only says what could not be checked.
-fn gap_report(gap: NotChecked) -> Report {
-    Report {
-        not_checked: vec![gap],
-        ..Report::default()
-    }
+fn gap_report(gap: NotChecked) -> TroubleshootReport {
+    TroubleshootReport::gap(gap.what, gap.why)
 }
 
 /// Prints the report in the chosen format.
-fn publish(args: &TroubleshootArgs, report: &Report) -> Result<()> {
+fn publish(args: &TroubleshootArgs, report: &TroubleshootReport) -> Result<()> {
     let since = humantime::format_duration(args.since).to_string();
     let text = match args.output {
-        ReportFormat::Text => troubleshoot::text(report, &since),
-        ReportFormat::Markdown => troubleshoot::markdown(report, &since),
-        ReportFormat::Json => return print_json("troubleshoot report", report),
+        ReportFormat::Text => output::troubleshoot_text(report, &since),
+        ReportFormat::Markdown => output::troubleshoot_markdown(report, &since),
+        ReportFormat::Json => output::json("troubleshoot report", report)?,
     };
     print(&text)
 }

@@ -2,18 +2,20 @@
 //! ratio and latency now against the baseline before, CPU throttling and
 //! memory against the limit (when cAdvisor and kube-state-metrics series
 //! exist), its alerts pending or firing, and the feature flags whose variant
-//! mix changed (see [`super::flags`]). The queries are the ones the app's
+//! mix changed (see [`super::feature_flags`]). The queries are the ones the app's
 //! dashboards use, from the plan, so they read the app's real metric and
 //! label names. A check that cannot run is reported as not checked, with
 //! why; an unreachable Prometheus is never fatal.
 
 use std::time::{Duration, SystemTime};
 
-use super::flags::{self, Rise};
+use super::feature_flags::{self as flags, Rise};
 use super::trend::{self, Shift, Window};
-use super::{Finding, NotChecked, Panel, Report, Role, Severity};
+use super::{Finding, NotChecked, Panel, Role, Severity, TroubleshootReport as Report};
+use crate::check::alerts::{self, LoadedAlert};
+use crate::check::result::number;
 use crate::client::prometheus::{
-    AlertState, Point, PrometheusClient, QueryResult, RangeSeries, Target, TargetHealth,
+    Alert, AlertState, Point, PrometheusClient, QueryResult, RangeSeries, Target, TargetHealth,
 };
 use crate::client::secret::redact_userinfo;
 use crate::plan::{NeedReport, Plan};
@@ -112,10 +114,10 @@ async fn targets(
     report: &mut Report,
 ) -> Result<Duration, NotChecked> {
     // The client's errors name the URL, without its credentials.
-    let all = client.targets().await.map_err(|err| NotChecked {
-        what: CHECKS.to_string(),
-        why: err.to_string(),
-    })?;
+    let all = client
+        .targets()
+        .await
+        .map_err(|err| NotChecked::new(CHECKS, err.to_string()))?;
     let name = app_name(plan);
     let mine: Vec<&Target> = all
         .iter()
@@ -294,13 +296,7 @@ impl Ctx<'_> {
 
     /// A check that could not run.
     fn gap(what: &str, why: impl Into<String>) -> Report {
-        Report {
-            not_checked: vec![NotChecked {
-                what: what.to_string(),
-                why: why.into(),
-            }],
-            ..Report::default()
-        }
+        Report::gap(what, why)
     }
 
     /// "over the last 30 s … over the 90 s before".
@@ -618,77 +614,35 @@ impl Ctx<'_> {
 }
 
 impl Ctx<'_> {
-    /// The app's alerts pending or firing (`/api/v1/alerts`), by the
-    /// `namespace` and `app` (or `job`) labels its rules carry.
+    /// The app's alerts pending or firing: the plan's alerts as Prometheus
+    /// runs them (`/api/v1/rules`, see [`crate::check::alerts`]), each with
+    /// the severity and runbook section the plan gave it.
     async fn alerts(&self) -> Report {
-        let alerts = match self.client.alerts().await {
-            Ok(alerts) => alerts,
+        let groups = match self.client.rules().await {
+            Ok(groups) => groups,
             Err(err) => return Self::gap("alerts", err.to_string()),
         };
-        let name = app_name(self.plan);
-        let label = |a: &crate::client::prometheus::Alert, key: &str| {
-            a.labels.get(key).cloned().unwrap_or_default()
-        };
-        let mine: Vec<_> = alerts
+        let loaded = alerts::loaded(self.plan, &groups);
+        let active: Vec<(&LoadedAlert<'_>, &Alert)> = loaded
             .iter()
-            .filter(|a| label(a, "namespace") == self.plan.namespace)
-            .filter(|a| label(a, "app") == name || label(a, "job") == name)
+            .flat_map(|alert| alert.active().map(move |instance| (alert, instance)))
             .collect();
         let mut report = Report {
-            checked: vec![format!("alerts: {} pending or firing", mine.len())],
+            checked: vec![format!("alerts: {} pending or firing", active.len())],
             ..Report::default()
         };
-        for alert in mine {
-            let alertname = label(alert, "alertname");
-            let firing = alert.state == AlertState::Firing;
-            let severity = match (firing, label(alert, "severity").as_str()) {
-                (true, "critical") => Severity::Critical,
-                _ => Severity::Warning,
-            };
-            let state = if firing { "firing" } else { "pending" };
-            // RFC 3339 with nanoseconds: the clock time is what a person matches.
-            let since = alert
-                .active_at
-                .as_deref()
-                .and_then(|t| humantime::parse_rfc3339_weak(t).ok())
-                .map_or_else(
-                    || "an unknown time".to_string(),
-                    |t| trend::clock(trend::unix(t)),
-                );
-            let mut finding = Finding::new(
-                severity,
-                Role::Symptom,
-                format!("Alert {alertname} is {state} (since {since})"),
-            )
-            .evidence(
-                alert
-                    .annotations
-                    .get("summary")
-                    .cloned()
-                    .unwrap_or_default(),
-            )
-            .evidence(format!("value {}", trend::number(alert.value)))
-            .runbook(format!("runbook.md#{}", alertname.to_ascii_lowercase()))
-            .next(format!(
-                "Follow the mitigation of {alertname} in the runbook ({})",
-                alert
-                    .annotations
-                    .get("runbook_url")
-                    .map_or("the app's runbook.md", String::as_str)
-            ));
-            finding.evidence.retain(|line| !line.is_empty());
-            report.findings.push(finding);
-        }
+        report.findings.extend(
+            active
+                .into_iter()
+                .map(|(alert, instance)| alert_finding(alert, instance)),
+        );
         report
     }
 
     /// The flags whose variant mix changed in the window.
     async fn flag_changes(&self) -> Result<Vec<flags::FlagChange>, NotChecked> {
         const WHAT: &str = "feature flags";
-        let gap = |why: String| NotChecked {
-            what: WHAT.to_string(),
-            why,
-        };
+        let gap = |why: String| NotChecked::new(WHAT, why);
         let need = self.need(FLAGS).map_err(gap)?;
         let signal = need
             .signals
@@ -716,6 +670,48 @@ impl Ctx<'_> {
         }
         Ok(flags::changes(&series, flag, variant, self.window.split()))
     }
+}
+
+/// A pending or firing instance of one of the app's alerts. Either is a
+/// warning at least; a firing alert is as severe as the plan made it.
+fn alert_finding(alert: &LoadedAlert<'_>, instance: &Alert) -> Finding {
+    let name = &alert.planned.name;
+    let firing = instance.state == AlertState::Firing;
+    let severity = if firing {
+        alert.planned.severity.min(Severity::Warning)
+    } else {
+        Severity::Warning
+    };
+    let state = if firing { "firing" } else { "pending" };
+    // RFC 3339 with nanoseconds: the clock time is what a person matches.
+    let since = instance
+        .active_at
+        .as_deref()
+        .and_then(|t| humantime::parse_rfc3339_weak(t).ok())
+        .map_or_else(
+            || "an unknown time".to_string(),
+            |t| trend::clock(trend::unix(t)),
+        );
+    let annotation = |key: &str| {
+        instance
+            .annotations
+            .get(key)
+            .or_else(|| alert.rule.annotations.get(key))
+    };
+    let mut finding = Finding::new(
+        severity,
+        Role::Symptom,
+        format!("Alert {name} is {state} (since {since})"),
+    )
+    .evidence(annotation("summary").cloned().unwrap_or_default())
+    .evidence(format!("value {}", number(instance.value)))
+    .runbook(alert.planned.runbook_section.clone())
+    .next(format!(
+        "Follow the mitigation of {name} in the runbook ({})",
+        annotation("runbook_url").map_or("the app's runbook.md", String::as_str)
+    ));
+    finding.evidence.retain(|line| !line.is_empty());
+    finding
 }
 
 #[cfg(test)]
