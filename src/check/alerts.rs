@@ -56,18 +56,23 @@ pub fn need_rules<'a>(plan: &'a Plan, groups: &'a [RuleGroup]) -> Vec<NeedRules<
 impl<'a> NeedRules<'a> {
     /// The need's alerts that its loaded group holds, in the group's order.
     pub fn alerts(&self) -> Vec<LoadedAlert<'a>> {
-        let Some(group) = self.loaded else {
-            return Vec::new();
-        };
-        group
-            .rules
-            .iter()
-            .filter_map(|rule| {
-                let planned = self.need.alert_rules.iter().find(|a| a.name == rule.name)?;
-                Some(LoadedAlert { planned, rule })
-            })
-            .collect()
+        self.loaded
+            .map(|group| planned_in(&self.need.alert_rules, group))
+            .unwrap_or_default()
     }
+}
+
+/// The rules of `group` that are among `planned`, in the group's order: a
+/// rule a person added to the group is not the plan's.
+fn planned_in<'a>(planned: &'a [PlannedAlert], group: &'a RuleGroup) -> Vec<LoadedAlert<'a>> {
+    group
+        .rules
+        .iter()
+        .filter_map(|rule| {
+            let planned = planned.iter().find(|a| a.name == rule.name)?;
+            Some(LoadedAlert { planned, rule })
+        })
+        .collect()
 }
 
 /// Every alert of the plan that Prometheus has loaded.
@@ -76,4 +81,39 @@ pub fn loaded<'a>(plan: &'a Plan, groups: &'a [RuleGroup]) -> Vec<LoadedAlert<'a
         .iter()
         .flat_map(NeedRules::alerts)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::needs::Severity;
+
+    /// A group as `/api/v1/rules` answers it: a rule a person added by hand,
+    /// firing, and the plan's alert, firing.
+    const GROUP: &str = r#"{"name":"shop-checkout-service-health","file":"/etc/prometheus/rules/shop-checkout.yaml","interval":30,
+      "rules":[
+        {"type":"alerting","name":"CheckoutHandWritten","query":"vector(1)","health":"ok","state":"firing","duration":0,
+         "labels":{"severity":"critical"},"annotations":{},
+         "alerts":[{"labels":{"alertname":"CheckoutHandWritten"},"annotations":{},"state":"firing","activeAt":"2026-12-07T14:00:00Z","value":"1e+00"}]},
+        {"type":"alerting","name":"CheckoutHighErrorRate","query":"x > 0.05","health":"ok","state":"firing","duration":300,
+         "labels":{"severity":"critical"},"annotations":{"summary":"checkout fails more than 5% of its requests."},
+         "alerts":[{"labels":{"alertname":"CheckoutHighErrorRate"},"annotations":{},"state":"firing","activeAt":"2026-12-07T14:03:07.5Z","value":"7.38e-02"}]}
+      ]}"#;
+
+    #[test]
+    fn only_the_alerts_the_plan_made_are_the_apps() {
+        let group: RuleGroup = serde_json::from_str(GROUP).expect("a rules answer");
+        let planned = [PlannedAlert {
+            name: "CheckoutHighErrorRate".into(),
+            severity: Severity::Critical,
+            runbook_section: "runbook.md#checkouthigherrorrate".into(),
+        }];
+        let alerts = planned_in(&planned, &group);
+        let names: Vec<&str> = alerts.iter().map(|a| a.rule.name.as_str()).collect();
+        assert_eq!(names, ["CheckoutHighErrorRate"]);
+        assert_eq!(alerts[0].planned.severity, Severity::Critical);
+        let active: Vec<f64> = alerts[0].active().map(|a| a.value).collect();
+        assert_eq!(active, [0.0738]);
+        assert!(planned_in(&[], &group).is_empty());
+    }
 }

@@ -179,6 +179,7 @@ fn missing_labels(signal: &SignalReport, found: &QueryResult) -> Vec<String> {
 fn judge_signal(signal: &SignalReport, found: &QueryResult) -> (Status, String) {
     let n: f64 = found.samples().iter().map(|s| s.value).sum();
     let missing = missing_labels(signal, found);
+    let n = number(n);
     if missing.is_empty() {
         return (Status::Pass, format!("{n} series of {}", signal.metric));
     }

@@ -10,7 +10,7 @@ use crate::cli::config::Config;
 use crate::cli::{GrafanaArgs, RbacCommand, ReportFormat, TroubleshootArgs};
 use crate::client::kube::KubeClient;
 use crate::client::prometheus::PrometheusClient;
-use crate::commands::{Outcome, cluster_prometheus, print};
+use crate::commands::{Outcome, cluster_prometheus, print, print_json};
 use crate::error::Result;
 
 /// Runs `troubleshoot`.
@@ -114,7 +114,7 @@ fn publish(args: &TroubleshootArgs, report: &TroubleshootReport) -> Result<()> {
     let text = match args.output {
         ReportFormat::Text => output::troubleshoot_text(report, &since),
         ReportFormat::Markdown => output::troubleshoot_markdown(report, &since),
-        ReportFormat::Json => output::json("troubleshoot report", report)?,
+        ReportFormat::Json => return print_json("troubleshoot report", report),
     };
     print(&text)
 }

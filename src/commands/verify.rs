@@ -140,10 +140,8 @@ fn publish(args: &VerifyArgs, report: &VerifyReport) -> Result<()> {
     if let Some(path) = &args.junit {
         write_atomic(path, &redact(&output::verify_junit(report)?))?;
     }
-    let text = if args.json {
-        output::json("verify report", report)?
-    } else {
-        output::verify_text(report)
-    };
-    crate::commands::print(&text)
+    if args.json {
+        return crate::commands::print_json("verify report", report);
+    }
+    crate::commands::print(&output::verify_text(report))
 }

@@ -1,27 +1,16 @@
-//! How a check result is written: text for a terminal, Markdown for an
-//! incident channel or a wiki page, JSON for machines (the typed report
-//! serialised, its shape the contract README documents) and JUnit XML for CI.
-//! Every number in them is written by [`super::number`]; printing (and
-//! redacting) is `commands::print`'s.
+//! How a check result is written for people and CI: text for a terminal,
+//! Markdown for an incident channel or a wiki page, JUnit XML for CI. JSON
+//! is the typed report itself ([`super::VerifyReport`],
+//! [`super::TroubleshootReport`]), serialised by `commands::print_json`: its
+//! shape is the contract README documents. Every number in them is written
+//! by [`super::number`]; printing (and redacting) is `commands::print`'s.
 
 use std::fmt::Write as _;
-
-use serde::Serialize;
 
 use super::{
     Category, Check, Finding, Severity, Status, TroubleshootReport, VerifyReport, alarming,
 };
 use crate::plan::names::escape_markdown;
-
-/// A report as pretty JSON, one line break at the end; `what` names it in
-/// the error.
-pub fn json(what: &str, report: &impl Serialize) -> crate::error::Result<String> {
-    let json = serde_json::to_string_pretty(report).map_err(|e| crate::error::Error::Render {
-        artifact: what.to_string(),
-        message: format!("cannot serialise it as JSON: {e}"),
-    })?;
-    Ok(format!("{json}\n"))
-}
 
 /// A verify report for people: one line per check, failures first.
 pub fn verify_text(report: &VerifyReport) -> String {

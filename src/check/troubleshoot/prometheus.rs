@@ -722,6 +722,79 @@ mod tests {
         Shift { baseline, recent }
     }
 
+    /// An alerting rule as `/api/v1/rules` answers it, its one instance in `state`.
+    fn rule(state: &str) -> crate::client::prometheus::Rule {
+        let json = format!(
+            r#"{{"type":"alerting","name":"CheckoutHighErrorRate","query":"x > 0.05","health":"ok","state":"{state}","duration":300,
+            "labels":{{"severity":"critical"}},
+            "annotations":{{"summary":"checkout fails more than 5% of its requests.","runbook_url":"https://git.example/shop/runbook.md#checkouthigherrorrate"}},
+            "alerts":[{{"labels":{{"alertname":"CheckoutHighErrorRate","severity":"critical"}},"annotations":{{"summary":"checkout fails more than 5% of its requests."}},
+              "state":"{state}","activeAt":"2026-12-07T14:03:07.123456789Z","value":"7.38e-02"}}]}}"#
+        );
+        serde_json::from_str(&json).expect("a rules answer")
+    }
+
+    fn planned(severity: Severity) -> crate::plan::PlannedAlert {
+        crate::plan::PlannedAlert {
+            name: "CheckoutHighErrorRate".into(),
+            severity,
+            runbook_section: "runbook.md#checkouthigherrorrate".into(),
+        }
+    }
+
+    #[test]
+    fn an_alert_finding_takes_its_severity_and_runbook_section_from_the_plan() {
+        let firing = rule("firing");
+        let critical = planned(Severity::Critical);
+        let alert = LoadedAlert {
+            planned: &critical,
+            rule: &firing,
+        };
+        let finding = alert_finding(&alert, &firing.alerts[0]);
+        assert_eq!(finding.severity, Severity::Critical);
+        assert_eq!(
+            finding.title,
+            "Alert CheckoutHighErrorRate is firing (since 14:03:07 UTC)"
+        );
+        assert_eq!(
+            finding.evidence,
+            [
+                "checkout fails more than 5% of its requests.",
+                "value 0.0738"
+            ]
+        );
+        assert_eq!(
+            finding.runbook_section.as_deref(),
+            Some("runbook.md#checkouthigherrorrate")
+        );
+        assert!(
+            finding
+                .next_step
+                .ends_with("(https://git.example/shop/runbook.md#checkouthigherrorrate)"),
+            "{}",
+            finding.next_step
+        );
+        // An information alert that fires is still a warning; a pending one
+        // is a warning whatever the plan says.
+        let info = planned(Severity::Info);
+        let alert = LoadedAlert {
+            planned: &info,
+            rule: &firing,
+        };
+        assert_eq!(
+            alert_finding(&alert, &firing.alerts[0]).severity,
+            Severity::Warning
+        );
+        let pending = rule("pending");
+        let alert = LoadedAlert {
+            planned: &critical,
+            rule: &pending,
+        };
+        let finding = alert_finding(&alert, &pending.alerts[0]);
+        assert_eq!(finding.severity, Severity::Warning);
+        assert!(finding.title.contains("is pending"), "{}", finding.title);
+    }
+
     #[test]
     fn errors_count_when_they_rise_past_one_percent_or_stay_above_five() {
         assert_eq!(error_judgement(&shift(Some(0.0), 0.0)), None);
