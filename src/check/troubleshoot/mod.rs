@@ -20,9 +20,8 @@ mod pods;
 pub mod prometheus;
 mod trend;
 
-pub use crate::check::result::{
-    Finding, NotChecked, Panel, Role, Severity, TroubleshootReport, alarming, rank,
-};
+// The model the checks below fill, named here for them (`super::Finding`).
+pub use crate::check::result::{Finding, NotChecked, Panel, Role, Severity, TroubleshootReport};
 
 /// The old name of [`TroubleshootReport`], kept only for `cluster.rs`'s
 /// import until its owner renames it there; new code names the report.

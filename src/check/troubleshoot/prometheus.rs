@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use super::feature_flags::{self as flags, Rise};
 use super::trend::{self, Shift, Window};
-use super::{Finding, NotChecked, Panel, Role, Severity, TroubleshootReport as Report};
+use super::{Finding, NotChecked, Panel, Role, Severity, TroubleshootReport};
 use crate::check::alerts::{self, LoadedAlert};
 use crate::check::result::number;
 use crate::client::prometheus::{
@@ -62,8 +62,8 @@ pub async fn check(
     plan: &Plan,
     since: Duration,
     grafana_url: Option<&str>,
-) -> Report {
-    let mut report = Report::default();
+) -> TroubleshootReport {
+    let mut report = TroubleshootReport::default();
     let end = SystemTime::now();
     let scrape = match targets(client, plan, &mut report).await {
         Ok(scrape) => scrape,
@@ -111,7 +111,7 @@ pub async fn check(
 async fn targets(
     client: &PrometheusClient,
     plan: &Plan,
-    report: &mut Report,
+    report: &mut TroubleshootReport,
 ) -> Result<Duration, NotChecked> {
     // The client's errors name the URL, without its credentials.
     let all = client
@@ -295,8 +295,8 @@ impl Ctx<'_> {
     }
 
     /// A check that could not run.
-    fn gap(what: &str, why: impl Into<String>) -> Report {
-        Report::gap(what, why)
+    fn gap(what: &str, why: impl Into<String>) -> TroubleshootReport {
+        TroubleshootReport::gap(what, why)
     }
 
     /// "over the last 30 s … over the 90 s before".
@@ -311,7 +311,7 @@ impl Ctx<'_> {
 
 impl Ctx<'_> {
     /// The error ratio now against the baseline.
-    async fn errors(&self) -> (Report, Option<Rise>) {
+    async fn errors(&self) -> (TroubleshootReport, Option<Rise>) {
         const WHAT: &str = "error ratio";
         let expr = match self.query(SERVICE_HEALTH, "Error ratio", 0, self.window.rate) {
             Ok(expr) => expr,
@@ -329,9 +329,9 @@ impl Ctx<'_> {
             &trend::percent(shift.recent),
             &trend::percent(shift.before()),
         );
-        let mut report = Report {
+        let mut report = TroubleshootReport {
             checked: vec![format!("error ratio: {numbers}")],
-            ..Report::default()
+            ..TroubleshootReport::default()
         };
         let evidence = vec![format!("error ratio {numbers}"), format!("query: {expr}")];
         let Some((severity, rose)) = error_judgement(&shift) else {
@@ -433,7 +433,7 @@ fn latency_judgement(p95: &Shift) -> Option<(Severity, bool)> {
 
 impl Ctx<'_> {
     /// The p95 (and p99) latency now against the baseline.
-    async fn latency(&self) -> (Report, Option<Rise>) {
+    async fn latency(&self) -> (TroubleshootReport, Option<Rise>) {
         const WHAT: &str = "latency";
         const PANEL: &str = "Latency percentiles";
         let (p95_expr, p99_expr) = match self.query_pair(SERVICE_HEALTH, PANEL, 1) {
@@ -464,9 +464,9 @@ impl Ctx<'_> {
             format!("p99 latency {}", text(&p99)),
             format!("query: {p95_expr}"),
         ];
-        let mut report = Report {
+        let mut report = TroubleshootReport {
             checked: vec![format!("latency: p95 {}", text(&p95))],
-            ..Report::default()
+            ..TroubleshootReport::default()
         };
         let Some((severity, rose)) = latency_judgement(&p95) else {
             return (report, None);
@@ -496,14 +496,14 @@ impl Ctx<'_> {
 
 impl Ctx<'_> {
     /// CPU throttling and memory against the limit, averaged over the recent part.
-    async fn saturation(&self) -> Report {
+    async fn saturation(&self) -> TroubleshootReport {
         let (cpu, memory) = tokio::join!(self.throttling(), self.memory());
         let mut report = cpu;
         report.merge(memory);
         report
     }
 
-    async fn throttling(&self) -> Report {
+    async fn throttling(&self) -> TroubleshootReport {
         const WHAT: &str = "CPU throttling";
         const PANEL: &str = "CPU throttling";
         let expr = match self.query(TROUBLESHOOTING, PANEL, 0, self.window.recent) {
@@ -521,15 +521,15 @@ impl Ctx<'_> {
             Err(why) => return Self::gap(WHAT, why),
         };
         let Some((labels, worst)) = by_pod.iter().max_by(|a, b| a.1.total_cmp(&b.1)) else {
-            return Report::default();
+            return TroubleshootReport::default();
         };
         let pod = labels.values().next().cloned().unwrap_or_default();
-        let mut report = Report {
+        let mut report = TroubleshootReport {
             checked: vec![format!(
                 "CPU throttling: at most {} of periods ({pod})",
                 trend::percent(*worst)
             )],
-            ..Report::default()
+            ..TroubleshootReport::default()
         };
         if *worst >= THROTTLING_RATIO {
             let mut finding = Finding::new(
@@ -557,7 +557,7 @@ impl Ctx<'_> {
 }
 
 impl Ctx<'_> {
-    async fn memory(&self) -> Report {
+    async fn memory(&self) -> TroubleshootReport {
         const WHAT: &str = "memory against the limit";
         const PANEL: &str = "Memory working set vs limit";
         let (used_expr, limit_expr) = match self.query_pair(TROUBLESHOOTING, PANEL, 0) {
@@ -589,11 +589,11 @@ impl Ctx<'_> {
             (limit / 1_048_576.0).round(),
             trend::percent(share)
         );
-        let mut report = Report {
+        let mut report = TroubleshootReport {
             checked: vec![format!(
                 "memory: working set of {pod} {numbers} of its limit"
             )],
-            ..Report::default()
+            ..TroubleshootReport::default()
         };
         if share >= MEMORY_RATIO {
             let mut finding = Finding::new(
@@ -617,7 +617,7 @@ impl Ctx<'_> {
     /// The app's alerts pending or firing: the plan's alerts as Prometheus
     /// runs them (`/api/v1/rules`, see [`crate::check::alerts`]), each with
     /// the severity and runbook section the plan gave it.
-    async fn alerts(&self) -> Report {
+    async fn alerts(&self) -> TroubleshootReport {
         let groups = match self.client.rules().await {
             Ok(groups) => groups,
             Err(err) => return Self::gap("alerts", err.to_string()),
@@ -627,9 +627,9 @@ impl Ctx<'_> {
             .iter()
             .flat_map(|alert| alert.active().map(move |instance| (alert, instance)))
             .collect();
-        let mut report = Report {
+        let mut report = TroubleshootReport {
             checked: vec![format!("alerts: {} pending or firing", active.len())],
-            ..Report::default()
+            ..TroubleshootReport::default()
         };
         report.findings.extend(
             active
