@@ -159,7 +159,7 @@ struct Query {
 /// The instant queries of one verify round, in the order verify sends them
 /// (with repeats). The diagnoses are the ones verify sends for the signals
 /// `report` found empty.
-fn round_queries(plan: &Plan, report: &verify::Report) -> (Vec<Query>, [usize; 4]) {
+fn round_queries(plan: &Plan, report: &verify::VerifyReport) -> (Vec<Query>, [usize; 4]) {
     let mut queries = vec![Query {
         what: "kubernetes probe".to_string(),
         expr: "count(kube_pod_info)".to_string(),

@@ -4,112 +4,21 @@
 //! loaded and healthy, and which of its alerts are pending or firing.
 //!
 //! It reads the same [`Plan`] every sink consumes, so it checks exactly the
-//! queries the dashboards run. It owns the checks and the report (table, JSON,
-//! JUnit); talking HTTP is [`crate::client::prometheus`]'s job.
+//! queries the dashboards run. It owns the checks; the result model and
+//! its outputs (text, JSON, JUnit) are [`crate::check::result`]'s, finding
+//! the app's alerts is [`crate::check::alerts`]'s, and talking HTTP is
+//! [`crate::client::prometheus`]'s.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-
+use crate::check::alerts::{self, LoadedAlert};
+pub use crate::check::result::{Category, Check, Status, VerifyReport};
+use crate::check::result::{CheckedApp, number};
 use crate::client::prometheus::{
     AlertState, PrometheusClient, QueryResult, RuleHealth, TargetHealth,
 };
 use crate::plan::{Plan, SignalReport};
-
-/// The result of one check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// It works.
-    Pass,
-    /// It does not; verify exits 1.
-    Fail,
-    /// It returned nothing, for a reason that is not a fault (for example no errors to count).
-    Warn,
-    /// It does not apply here (for example Kubernetes series on a plain Prometheus).
-    Skip,
-}
-
-impl Status {
-    fn word(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Fail => "FAIL",
-            Status::Warn => "warn",
-            Status::Skip => "skip",
-        }
-    }
-}
-
-/// What a check is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Category {
-    /// The scrape target.
-    Target,
-    /// A signal a need reads.
-    Signal,
-    /// A dashboard panel query.
-    Panel,
-    /// A rule group.
-    Rules,
-    /// An alert's state.
-    Alert,
-}
-
-impl Category {
-    fn word(self) -> &'static str {
-        match self {
-            Category::Target => "target",
-            Category::Signal => "signal",
-            Category::Panel => "panel",
-            Category::Rules => "rules",
-            Category::Alert => "alert",
-        }
-    }
-}
-
-/// One check and its outcome.
-#[derive(Debug, Clone, Serialize)]
-pub struct Check {
-    /// What it is about.
-    pub category: Category,
-    /// Its name (`service-health/requests`, `checkout · Service health/Request rate/A`…).
-    pub name: String,
-    /// Its outcome.
-    pub status: Status,
-    /// What was found, and for a failure what to do.
-    pub detail: String,
-    /// True when waiting may change the outcome (a query with no data yet).
-    #[serde(skip)]
-    pub transient: bool,
-}
-
-/// The outcome of a verify run.
-#[derive(Debug, Clone, Serialize)]
-pub struct Report {
-    /// The app (`namespace/name`).
-    pub app: String,
-    /// The Prometheus checked.
-    pub prometheus: String,
-    /// True when no check failed.
-    pub passed: bool,
-    /// How many rounds were run (more than one with `--wait`).
-    pub rounds: u32,
-    /// Wall time of the whole run (every round and every wait), in milliseconds.
-    pub duration_ms: u128,
-    /// Every check.
-    pub checks: Vec<Check>,
-}
-
-impl Report {
-    /// How many checks ended with `status`.
-    pub fn count(&self, status: Status) -> usize {
-        self.checks.iter().filter(|c| c.status == status).count()
-    }
-}
 
 /// How verify runs.
 #[derive(Debug, Clone)]
@@ -251,6 +160,7 @@ fn missing_labels(signal: &SignalReport, found: &QueryResult) -> Vec<String> {
 fn judge_signal(signal: &SignalReport, found: &QueryResult) -> (Status, String) {
     let n: f64 = found.samples().iter().map(|s| s.value).sum();
     let missing = missing_labels(signal, found);
+    let n = number(n);
     if missing.is_empty() {
         return (Status::Pass, format!("{n} series of {}", signal.metric));
     }
@@ -277,7 +187,7 @@ pub async fn run_once(
     client: &PrometheusClient,
     plan: &Plan,
     options: &Options,
-) -> crate::client::prometheus::Result<Report> {
+) -> crate::client::prometheus::Result<VerifyReport> {
     let started = Instant::now();
     let (namespace, app_name) = (plan.app.namespace(), plan.app.name());
     let round = Round::of(plan);
@@ -299,8 +209,8 @@ pub async fn run_once(
     checks.extend(panel_checks(&round, &results, &signal_state));
     checks.extend(rule_checks(plan, &groups));
     let passed = !checks.iter().any(|c| c.status == Status::Fail);
-    Ok(Report {
-        app: plan.app.to_string(),
+    Ok(VerifyReport {
+        app: CheckedApp::app(&plan.app),
         prometheus: client.reached_via(),
         passed,
         rounds: 1,
@@ -541,15 +451,12 @@ fn empty_panel(states: &[(&String, Option<&(Status, String)>)]) -> (Status, Stri
 /// alerts is pending or firing.
 fn rule_checks(plan: &Plan, groups: &[crate::client::prometheus::RuleGroup]) -> Vec<Check> {
     let mut checks = Vec::new();
-    for need in &plan.needs {
-        let Some(group_name) = &need.rule_group else {
-            continue;
-        };
-        let Some(group) = groups.iter().find(|g| &g.name == group_name) else {
+    for need in alerts::need_rules(plan, groups) {
+        let Some(group) = need.loaded else {
             checks.push(Check {
                 transient: true,
                 category: Category::Rules,
-                name: group_name.clone(),
+                name: need.group_name.to_string(),
                 status: Status::Fail,
                 detail: "the rule group is not loaded. With the Operator, check that the PrometheusRule carries the labels the Prometheus ruleSelector wants (release); with a plain Prometheus, run `onramp apply` with --prometheus-config-dir.".to_string(),
             });
@@ -575,18 +482,18 @@ fn rule_checks(plan: &Plan, groups: &[crate::client::prometheus::RuleGroup]) -> 
         checks.push(Check {
             transient: false,
             category: Category::Rules,
-            name: group_name.clone(),
+            name: need.group_name.to_string(),
             status,
             detail,
         });
-        let alerts = group.rules.iter().filter(|r| need.alerts.contains(&r.name));
-        checks.extend(alerts.map(alert_check));
+        checks.extend(need.alerts().iter().map(alert_check));
     }
     checks
 }
 
 /// An alert passes while inactive.
-fn alert_check(rule: &crate::client::prometheus::Rule) -> Check {
+fn alert_check(alert: &LoadedAlert<'_>) -> Check {
+    let rule = alert.rule;
     let (status, detail) = match rule.state {
         Some(AlertState::Firing) => (
             Status::Fail,
@@ -623,7 +530,7 @@ fn alert_values(rule: &crate::client::prometheus::Rule) -> String {
     let values: Vec<String> = rule
         .alerts
         .iter()
-        .map(|a| format!("value {}", trim_number(a.value)))
+        .map(|a| format!("value {}", number(a.value)))
         .collect();
     if values.is_empty() {
         "no instances".to_string()
@@ -632,22 +539,14 @@ fn alert_values(rule: &crate::client::prometheus::Rule) -> String {
     }
 }
 
-fn trim_number(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.4}")
-    }
-}
-
 fn describe_result(result: &QueryResult) -> String {
     let samples = result.samples();
     match samples {
         [] => match result.first_value() {
-            Some(v) => format!("value {}", trim_number(v)),
+            Some(v) => format!("value {}", number(v)),
             None => "data".to_string(),
         },
-        [one] => format!("value {}", trim_number(one.value)),
+        [one] => format!("value {}", number(one.value)),
         many => format!("{} series", many.len()),
     }
 }
@@ -707,7 +606,7 @@ pub async fn run(
     client: &PrometheusClient,
     plan: &Plan,
     options: &Options,
-) -> crate::client::prometheus::Result<Report> {
+) -> crate::client::prometheus::Result<VerifyReport> {
     run_with_progress(client, plan, options, &|_, _| {}).await
 }
 
@@ -718,8 +617,8 @@ pub async fn run_with_progress(
     client: &PrometheusClient,
     plan: &Plan,
     options: &Options,
-    on_round: &(dyn Fn(u32, &Report) + Sync),
-) -> crate::client::prometheus::Result<Report> {
+    on_round: &(dyn Fn(u32, &VerifyReport) + Sync),
+) -> crate::client::prometheus::Result<VerifyReport> {
     let mut rounds = 0;
     loop {
         rounds += 1;
@@ -747,7 +646,7 @@ pub async fn run_with_progress(
 
 /// One line saying what still keeps a round from passing: the failing checks
 /// (first few by name) and those still waiting for their first data.
-pub fn still_failing(report: &Report) -> String {
+pub fn still_failing(report: &VerifyReport) -> String {
     let failing: Vec<&str> = report
         .checks
         .iter()
@@ -770,13 +669,13 @@ pub fn still_failing(report: &Report) -> String {
 /// The report when Prometheus could not be asked: one failing check saying
 /// so, so that CI still has a report to publish.
 pub fn unreachable_report(
-    app: &str,
+    app: CheckedApp,
     prometheus: &str,
     err: &crate::client::prometheus::Error,
     started: Instant,
-) -> Report {
-    Report {
-        app: app.to_string(),
+) -> VerifyReport {
+    VerifyReport {
+        app,
         prometheus: prometheus.to_string(),
         passed: false,
         rounds: 0,
@@ -789,87 +688,6 @@ pub fn unreachable_report(
             transient: false,
         }],
     }
-}
-
-/// The report for people: one line per check, failures first.
-pub fn table(report: &Report) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "verify {} against {}", report.app, report.prometheus);
-    let mut checks: Vec<&Check> = report.checks.iter().collect();
-    checks.sort_by_key(|c| match c.status {
-        Status::Fail => 0,
-        Status::Warn => 1,
-        Status::Pass => 2,
-        Status::Skip => 3,
-    });
-    let width = checks
-        .iter()
-        .map(|c| c.name.len())
-        .max()
-        .unwrap_or(10)
-        .min(60);
-    for c in checks {
-        let _ = writeln!(
-            out,
-            "  {:<4}  {:<6}  {:<width$}  {}",
-            c.status.word(),
-            c.category.word(),
-            c.name,
-            c.detail
-        );
-    }
-    let _ = writeln!(
-        out,
-        "{}: {} passed, {} failed, {} warnings, {} skipped ({} ms{})",
-        if report.passed { "PASSED" } else { "FAILED" },
-        report.count(Status::Pass),
-        report.count(Status::Fail),
-        report.count(Status::Warn),
-        report.count(Status::Skip),
-        report.duration_ms,
-        if report.rounds > 1 {
-            format!(", {} rounds", report.rounds)
-        } else {
-            String::new()
-        }
-    );
-    out
-}
-
-/// The report as JUnit XML: one test suite per category, one test case per check.
-pub fn junit(report: &Report) -> crate::error::Result<String> {
-    use quick_junit::{NonSuccessKind, Report as JReport, TestCase, TestCaseStatus, TestSuite};
-    let mut junit = JReport::new(format!("onramp verify {}", report.app));
-    for category in [
-        Category::Target,
-        Category::Signal,
-        Category::Panel,
-        Category::Rules,
-        Category::Alert,
-    ] {
-        let mut suite = TestSuite::new(format!("{} {}", report.app, category.word()));
-        for c in report.checks.iter().filter(|c| c.category == category) {
-            let mut status = match c.status {
-                Status::Pass | Status::Warn => TestCaseStatus::success(),
-                Status::Fail => TestCaseStatus::non_success(NonSuccessKind::Failure),
-                Status::Skip => TestCaseStatus::skipped(),
-            };
-            if c.status != Status::Pass {
-                status.set_message(c.detail.clone());
-            }
-            let mut case = TestCase::new(c.name.clone(), status);
-            case.set_classname(format!("onramp.verify.{}", category.word()));
-            if c.status == Status::Pass || c.status == Status::Warn {
-                case.set_system_out(c.detail.clone());
-            }
-            suite.add_test_case(case);
-        }
-        junit.add_test_suite(suite);
-    }
-    junit.to_string().map_err(|e| crate::error::Error::Render {
-        artifact: "the JUnit report".to_string(),
-        message: e.to_string(),
-    })
 }
 
 #[cfg(test)]

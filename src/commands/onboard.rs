@@ -9,7 +9,8 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::check::verify::{self, Category, Report, Status};
+use crate::check::result::{Category, Status, VerifyReport};
+use crate::check::verify;
 use crate::cli::config::Config;
 use crate::cli::{OnboardArgs, RbacCommand};
 use crate::commands::apply::{self, EditPolicy};
@@ -68,7 +69,7 @@ pub async fn run(args: &OnboardArgs, config: &Config) -> Result<Outcome> {
                 ..verify::Options::default()
             };
             let report = crate::commands::verify::checks(client, plan, &options, true).await?;
-            print(&verify::table(&report))?;
+            print(&crate::check::result::output::verify_text(&report))?;
             Some(report)
         }
         None => {
@@ -149,7 +150,7 @@ async fn click_first(
 
 /// The end of the run: each dashboard and where to open it, the runbook,
 /// and the instrumentation still missing.
-fn closing(plan: &Plan, base: Option<&str>, out: &Path, report: Option<&Report>) -> String {
+fn closing(plan: &Plan, base: Option<&str>, out: &Path, report: Option<&VerifyReport>) -> String {
     let mut text = String::from("\nDashboards:\n");
     let base = base.map(|u| u.trim_end_matches('/'));
     for artifact in &plan.artifacts {
@@ -169,7 +170,7 @@ fn closing(plan: &Plan, base: Option<&str>, out: &Path, report: Option<&Report>)
 }
 
 /// The signals verify found no series for, with the instrumentation to add.
-fn missing(plan: &Plan, report: &Report) -> String {
+fn missing(plan: &Plan, report: &VerifyReport) -> String {
     let mut lines = Vec::new();
     for check in &report.checks {
         if check.category != Category::Signal

@@ -3,7 +3,8 @@
 //! is at warning or worse, 1 when something is.
 
 use crate::app::AppRef;
-use crate::check::troubleshoot::{self, NotChecked, Report, prometheus, workload_state};
+use crate::check::result::{NotChecked, TroubleshootReport, output};
+use crate::check::troubleshoot::{self, prometheus, workload_state};
 use crate::cli::config::Config;
 use crate::cli::{RbacCommand, ReportFormat, TroubleshootArgs};
 use crate::client::kube::KubeClient;
@@ -49,22 +50,22 @@ async fn prometheus_checks(
     cluster: &KubeClient,
     app: &AppRef,
     grafana: Option<String>,
-) -> Result<Report> {
+) -> Result<TroubleshootReport> {
     let client = match args.prometheus.client(config)? {
         Some(client) => client,
         None => match in_cluster(cluster, config).await? {
             Ok(client) => client,
-            Err(gap) => return Ok(gap_report(gap)),
+            Err(gap) => return Ok(TroubleshootReport::gap(gap)),
         },
     };
     let plan =
         match crate::pipeline::plan_from_cluster(cluster, app, &client, grafana.clone()).await {
             Ok(plan) => plan,
             Err(err) => {
-                return Ok(gap_report(NotChecked {
-                    what: prometheus::CHECKS.to_string(),
-                    why: err.to_string(),
-                }));
+                return Ok(TroubleshootReport::gap(NotChecked::new(
+                    prometheus::CHECKS,
+                    err.to_string(),
+                )));
             }
         };
     let mut report = prometheus::check(&client, &plan, args.since, grafana.as_deref()).await;
@@ -85,38 +86,32 @@ async fn in_cluster(
     cluster: &KubeClient,
     config: &Config,
 ) -> Result<std::result::Result<PrometheusClient, NotChecked>> {
-    let gap = |why: String| NotChecked {
-        what: prometheus::CHECKS.to_string(),
-        why,
-    };
+    let gap = |why: String| NotChecked::new(prometheus::CHECKS, why);
     let stack = match crate::cluster::stack::detect(cluster).await {
         Ok(stack) => stack,
         Err(err) => {
             return Ok(Err(gap(format!(
                 "no Prometheus configured, and the cluster's could not be looked for: {}",
                 crate::error::report(&err)
-            ))));
+            ))
+            .allowed_by(PROMETHEUS_SETTING)));
         }
     };
     Ok(crate::pipeline::prometheus::in_cluster(cluster, &stack, config)?.ok_or_else(|| {
         gap("no Prometheus configured and none found in the cluster (`onramp detect` shows what it sees): pass --prometheus-url URL (or set PROMETHEUS_URL, or prometheus.url in onramp.yaml)".to_string())
+            .allowed_by(PROMETHEUS_SETTING)
     }))
 }
 
-/// A report that only says what could not be checked.
-fn gap_report(gap: NotChecked) -> Report {
-    Report {
-        not_checked: vec![gap],
-        ..Report::default()
-    }
-}
+/// The settings that name the Prometheus to ask.
+const PROMETHEUS_SETTING: &str = "--prometheus-url, PROMETHEUS_URL or prometheus.url in onramp.yaml";
 
 /// Prints the report in the chosen format.
-fn publish(args: &TroubleshootArgs, report: &Report) -> Result<()> {
+fn publish(args: &TroubleshootArgs, report: &TroubleshootReport) -> Result<()> {
     let since = humantime::format_duration(args.since).to_string();
     let text = match args.output {
-        ReportFormat::Text => troubleshoot::text(report, &since),
-        ReportFormat::Markdown => troubleshoot::markdown(report, &since),
+        ReportFormat::Text => output::troubleshoot_text(report, &since),
+        ReportFormat::Markdown => output::troubleshoot_markdown(report, &since),
         ReportFormat::Json => return print_json("troubleshoot report", report),
     };
     print(&text)

@@ -2,7 +2,8 @@
 
 use std::time::Instant;
 
-use crate::check::verify::{self, Report};
+use crate::check::result::{CheckedApp, VerifyReport, output};
+use crate::check::verify;
 use crate::cli::VerifyArgs;
 use crate::cli::config::Config;
 use crate::client::secret::redact;
@@ -49,11 +50,11 @@ pub async fn run(args: &VerifyArgs, config: &Config) -> Result<Outcome> {
     let (report, error) = match checked(args, config, &options).await {
         Ok(report) => (report, None),
         Err(Error::Prometheus(err)) => {
-            let app = match &args.selection.app.namespace {
-                Some(ns) => format!("{ns}/{}", args.selection.app.app),
-                None => args.selection.app.app.clone(),
-            };
-            let report = verify::unreachable_report(&app, &url, &err, started);
+            let app = CheckedApp::named(
+                args.selection.app.namespace.as_deref(),
+                &args.selection.app.app,
+            );
+            let report = verify::unreachable_report(app, &url, &err, started);
             (report, Some(Error::Prometheus(err)))
         }
         Err(other) => return Err(other),
@@ -67,7 +68,7 @@ pub async fn run(args: &VerifyArgs, config: &Config) -> Result<Outcome> {
 }
 
 /// Plans the app with Prometheus consulted, then runs the checks.
-async fn checked(args: &VerifyArgs, config: &Config, options: &verify::Options) -> Result<Report> {
+async fn checked(args: &VerifyArgs, config: &Config, options: &verify::Options) -> Result<VerifyReport> {
     let planned = Planned::new(Request {
         deadline: options.deadline,
         ..Request::new(&args.selection, config, "codify")
@@ -87,7 +88,7 @@ pub async fn checks(
     plan: &crate::plan::Plan,
     options: &verify::Options,
     waiting: bool,
-) -> Result<Report> {
+) -> Result<VerifyReport> {
     let progress = Progress::start(waiting);
     let report = verify::run_with_progress(client, plan, options, &|round, report| {
         progress.round(round, report);
@@ -118,7 +119,7 @@ impl Progress {
         Progress(Some(bar))
     }
 
-    fn round(&self, round: u32, report: &Report) {
+    fn round(&self, round: u32, report: &VerifyReport) {
         if let Some(bar) = &self.0 {
             bar.set_message(format!(
                 "round {round}: {}; waiting",
@@ -135,18 +136,12 @@ impl Progress {
 }
 
 /// Writes the report: `--junit FILE`, then JSON or the table on stdout.
-fn publish(args: &VerifyArgs, report: &Report) -> Result<()> {
+fn publish(args: &VerifyArgs, report: &VerifyReport) -> Result<()> {
     if let Some(path) = &args.junit {
-        write_atomic(path, &redact(&verify::junit(report)?))?;
+        write_atomic(path, &redact(&output::verify_junit(report)?))?;
     }
-    let text = if args.json {
-        let json = serde_json::to_string_pretty(report).map_err(|e| Error::Render {
-            artifact: "verify report".to_string(),
-            message: e.to_string(),
-        })?;
-        format!("{json}\n")
-    } else {
-        verify::table(report)
-    };
-    crate::commands::print(&text)
+    if args.json {
+        return crate::commands::print_json("verify report", report);
+    }
+    crate::commands::print(&output::verify_text(report))
 }

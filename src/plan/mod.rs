@@ -140,6 +140,11 @@ pub struct NeedReport {
     pub panels: usize,
     /// Alerts it adds.
     pub alerts: Vec<String>,
+    /// The same alerts as their rules carry them: what the checks that read
+    /// an alert back (verify, troubleshoot) take its severity and runbook
+    /// section from.
+    #[serde(skip)]
+    pub alert_rules: Vec<PlannedAlert>,
     /// Its signals.
     pub signals: Vec<SignalReport>,
     /// Panels and alerts left out, and why.
@@ -152,6 +157,17 @@ pub struct NeedReport {
     pub rule_group: Option<String>,
     /// The names of its dashboard's own variables (`flag`).
     pub variables: Vec<String>,
+}
+
+/// One alert of the plan, by the name its rule carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedAlert {
+    /// The full alert name (`CheckoutHighErrorRate`).
+    pub name: String,
+    /// Its `severity` label.
+    pub severity: crate::needs::Severity,
+    /// Its runbook section (`runbook.md#checkouthigherrorrate`).
+    pub runbook_section: String,
 }
 
 /// The whole plan for one app.
@@ -675,6 +691,15 @@ fn plan_need(
         story: need.need.story.clone(),
         panels: kept.panels.len(),
         alerts: kept.alerts.iter().map(|a| a.name.clone()).collect(),
+        alert_rules: kept
+            .alerts
+            .iter()
+            .map(|a| PlannedAlert {
+                name: a.name.clone(),
+                severity: a.severity,
+                runbook_section: format!("{}#{}", paths::RUNBOOK, a.anchor),
+            })
+            .collect(),
         signals,
         left_out: kept.left_out,
     });

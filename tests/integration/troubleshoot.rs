@@ -364,7 +364,8 @@ fn forbidden_logs_are_reported_as_not_checked_naming_the_permission() {
         report["not_checked"][0],
         serde_json::json!({
             "what": "the previous log of checkout-5c7d9b8f4d-h8xkq/checkout",
-            "why": "forbidden: onramp may not get pods/log in namespace shop; grant it with the ClusterRole printed by `onramp rbac troubleshoot`"
+            "why": "forbidden: onramp may not get pods/log in namespace shop; grant it with the ClusterRole printed by `onramp rbac troubleshoot`",
+            "allowed_by": "get pods/log in namespace shop"
         })
     );
     assert_eq!(report["not_checked"].as_array().map(Vec::len), Some(2));

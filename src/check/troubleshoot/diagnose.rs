@@ -12,8 +12,9 @@ use k8s_openapi::jiff::Timestamp;
 
 use super::evidence::{age, event_last_seen, event_line};
 use super::workload_state::Options;
-use super::{Finding, NotChecked, Panel, Report, Role, Severity};
+use super::{Finding, NotChecked, Panel, Role, Severity, TroubleshootReport};
 use crate::app::manifest::WorkloadKind;
+use crate::check::result::CheckedApp;
 
 /// A workload's condition, as its status lists it.
 #[derive(Debug, Clone, Default)]
@@ -181,7 +182,7 @@ impl Context<'_> {
 }
 
 /// The report of the cluster checks.
-pub fn report(g: &Gathered, options: &Options) -> Report {
+pub fn report(g: &Gathered, options: &Options) -> TroubleshootReport {
     let window = k8s_openapi::jiff::SignedDuration::try_from(options.since).unwrap_or_default();
     let ctx = Context {
         now: options.now,
@@ -189,10 +190,10 @@ pub fn report(g: &Gathered, options: &Options) -> Report {
         workload: &g.workload,
         grafana: options.grafana.as_deref(),
     };
-    let mut report = Report::new(format!(
-        "{}/{}",
+    let mut report = TroubleshootReport::new(CheckedApp::workload(
         g.workload.namespace(),
-        g.workload.reference()
+        g.workload.kind(),
+        g.workload.name(),
     ));
     let rollout = super::pods::Rollout::of(&g.workload, &g.replica_sets);
     let (mut findings, mut explained) = super::pods::findings(g, &ctx, &rollout);

@@ -2,18 +2,20 @@
 //! ratio and latency now against the baseline before, CPU throttling and
 //! memory against the limit (when cAdvisor and kube-state-metrics series
 //! exist), its alerts pending or firing, and the feature flags whose variant
-//! mix changed (see [`super::flags`]). The queries are the ones the app's
+//! mix changed (see [`super::feature_flags`]). The queries are the ones the app's
 //! dashboards use, from the plan, so they read the app's real metric and
 //! label names. A check that cannot run is reported as not checked, with
 //! why; an unreachable Prometheus is never fatal.
 
 use std::time::{Duration, SystemTime};
 
-use super::flags::{self, Rise};
+use super::feature_flags::{self as flags, Rise};
 use super::trend::{self, Shift, Window};
-use super::{Finding, NotChecked, Panel, Report, Role, Severity};
+use super::{Finding, NotChecked, Panel, Role, Severity, TroubleshootReport};
+use crate::check::alerts::{self, LoadedAlert};
+use crate::check::result::number;
 use crate::client::prometheus::{
-    AlertState, Point, PrometheusClient, QueryResult, RangeSeries, Target, TargetHealth,
+    Alert, AlertState, Point, PrometheusClient, QueryResult, RangeSeries, Target, TargetHealth,
 };
 use crate::client::secret::redact_userinfo;
 use crate::plan::{NeedReport, Plan};
@@ -60,8 +62,8 @@ pub async fn check(
     plan: &Plan,
     since: Duration,
     grafana_url: Option<&str>,
-) -> Report {
-    let mut report = Report::default();
+) -> TroubleshootReport {
+    let mut report = TroubleshootReport::default();
     let end = SystemTime::now();
     let scrape = match targets(client, plan, &mut report).await {
         Ok(scrape) => scrape,
@@ -109,13 +111,13 @@ pub async fn check(
 async fn targets(
     client: &PrometheusClient,
     plan: &Plan,
-    report: &mut Report,
+    report: &mut TroubleshootReport,
 ) -> Result<Duration, NotChecked> {
     // The client's errors name the URL, without its credentials.
-    let all = client.targets().await.map_err(|err| NotChecked {
-        what: CHECKS.to_string(),
-        why: err.to_string(),
-    })?;
+    let all = client
+        .targets()
+        .await
+        .map_err(|err| NotChecked::new(CHECKS, err.to_string()))?;
     let name = app_name(plan);
     let mine: Vec<&Target> = all
         .iter()
@@ -293,14 +295,8 @@ impl Ctx<'_> {
     }
 
     /// A check that could not run.
-    fn gap(what: &str, why: impl Into<String>) -> Report {
-        Report {
-            not_checked: vec![NotChecked {
-                what: what.to_string(),
-                why: why.into(),
-            }],
-            ..Report::default()
-        }
+    fn gap(what: &str, why: impl Into<String>) -> TroubleshootReport {
+        TroubleshootReport::gap(NotChecked::new(what, why))
     }
 
     /// "over the last 30 s … over the 90 s before".
@@ -315,7 +311,7 @@ impl Ctx<'_> {
 
 impl Ctx<'_> {
     /// The error ratio now against the baseline.
-    async fn errors(&self) -> (Report, Option<Rise>) {
+    async fn errors(&self) -> (TroubleshootReport, Option<Rise>) {
         const WHAT: &str = "error ratio";
         let expr = match self.query(SERVICE_HEALTH, "Error ratio", 0, self.window.rate) {
             Ok(expr) => expr,
@@ -333,9 +329,9 @@ impl Ctx<'_> {
             &trend::percent(shift.recent),
             &trend::percent(shift.before()),
         );
-        let mut report = Report {
+        let mut report = TroubleshootReport {
             checked: vec![format!("error ratio: {numbers}")],
-            ..Report::default()
+            ..TroubleshootReport::default()
         };
         let evidence = vec![format!("error ratio {numbers}"), format!("query: {expr}")];
         let Some((severity, rose)) = error_judgement(&shift) else {
@@ -437,7 +433,7 @@ fn latency_judgement(p95: &Shift) -> Option<(Severity, bool)> {
 
 impl Ctx<'_> {
     /// The p95 (and p99) latency now against the baseline.
-    async fn latency(&self) -> (Report, Option<Rise>) {
+    async fn latency(&self) -> (TroubleshootReport, Option<Rise>) {
         const WHAT: &str = "latency";
         const PANEL: &str = "Latency percentiles";
         let (p95_expr, p99_expr) = match self.query_pair(SERVICE_HEALTH, PANEL, 1) {
@@ -468,9 +464,9 @@ impl Ctx<'_> {
             format!("p99 latency {}", text(&p99)),
             format!("query: {p95_expr}"),
         ];
-        let mut report = Report {
+        let mut report = TroubleshootReport {
             checked: vec![format!("latency: p95 {}", text(&p95))],
-            ..Report::default()
+            ..TroubleshootReport::default()
         };
         let Some((severity, rose)) = latency_judgement(&p95) else {
             return (report, None);
@@ -500,14 +496,14 @@ impl Ctx<'_> {
 
 impl Ctx<'_> {
     /// CPU throttling and memory against the limit, averaged over the recent part.
-    async fn saturation(&self) -> Report {
+    async fn saturation(&self) -> TroubleshootReport {
         let (cpu, memory) = tokio::join!(self.throttling(), self.memory());
         let mut report = cpu;
         report.merge(memory);
         report
     }
 
-    async fn throttling(&self) -> Report {
+    async fn throttling(&self) -> TroubleshootReport {
         const WHAT: &str = "CPU throttling";
         const PANEL: &str = "CPU throttling";
         let expr = match self.query(TROUBLESHOOTING, PANEL, 0, self.window.recent) {
@@ -525,15 +521,15 @@ impl Ctx<'_> {
             Err(why) => return Self::gap(WHAT, why),
         };
         let Some((labels, worst)) = by_pod.iter().max_by(|a, b| a.1.total_cmp(&b.1)) else {
-            return Report::default();
+            return TroubleshootReport::default();
         };
         let pod = labels.values().next().cloned().unwrap_or_default();
-        let mut report = Report {
+        let mut report = TroubleshootReport {
             checked: vec![format!(
                 "CPU throttling: at most {} of periods ({pod})",
                 trend::percent(*worst)
             )],
-            ..Report::default()
+            ..TroubleshootReport::default()
         };
         if *worst >= THROTTLING_RATIO {
             let mut finding = Finding::new(
@@ -561,7 +557,7 @@ impl Ctx<'_> {
 }
 
 impl Ctx<'_> {
-    async fn memory(&self) -> Report {
+    async fn memory(&self) -> TroubleshootReport {
         const WHAT: &str = "memory against the limit";
         const PANEL: &str = "Memory working set vs limit";
         let (used_expr, limit_expr) = match self.query_pair(TROUBLESHOOTING, PANEL, 0) {
@@ -593,11 +589,11 @@ impl Ctx<'_> {
             (limit / 1_048_576.0).round(),
             trend::percent(share)
         );
-        let mut report = Report {
+        let mut report = TroubleshootReport {
             checked: vec![format!(
                 "memory: working set of {pod} {numbers} of its limit"
             )],
-            ..Report::default()
+            ..TroubleshootReport::default()
         };
         if share >= MEMORY_RATIO {
             let mut finding = Finding::new(
@@ -618,77 +614,35 @@ impl Ctx<'_> {
 }
 
 impl Ctx<'_> {
-    /// The app's alerts pending or firing (`/api/v1/alerts`), by the
-    /// `namespace` and `app` (or `job`) labels its rules carry.
-    async fn alerts(&self) -> Report {
-        let alerts = match self.client.alerts().await {
-            Ok(alerts) => alerts,
+    /// The app's alerts pending or firing: the plan's alerts as Prometheus
+    /// runs them (`/api/v1/rules`, see [`crate::check::alerts`]), each with
+    /// the severity and runbook section the plan gave it.
+    async fn alerts(&self) -> TroubleshootReport {
+        let groups = match self.client.rules().await {
+            Ok(groups) => groups,
             Err(err) => return Self::gap("alerts", err.to_string()),
         };
-        let name = app_name(self.plan);
-        let label = |a: &crate::client::prometheus::Alert, key: &str| {
-            a.labels.get(key).cloned().unwrap_or_default()
-        };
-        let mine: Vec<_> = alerts
+        let loaded = alerts::loaded(self.plan, &groups);
+        let active: Vec<(&LoadedAlert<'_>, &Alert)> = loaded
             .iter()
-            .filter(|a| label(a, "namespace") == self.plan.namespace)
-            .filter(|a| label(a, "app") == name || label(a, "job") == name)
+            .flat_map(|alert| alert.active().map(move |instance| (alert, instance)))
             .collect();
-        let mut report = Report {
-            checked: vec![format!("alerts: {} pending or firing", mine.len())],
-            ..Report::default()
+        let mut report = TroubleshootReport {
+            checked: vec![format!("alerts: {} pending or firing", active.len())],
+            ..TroubleshootReport::default()
         };
-        for alert in mine {
-            let alertname = label(alert, "alertname");
-            let firing = alert.state == AlertState::Firing;
-            let severity = match (firing, label(alert, "severity").as_str()) {
-                (true, "critical") => Severity::Critical,
-                _ => Severity::Warning,
-            };
-            let state = if firing { "firing" } else { "pending" };
-            // RFC 3339 with nanoseconds: the clock time is what a person matches.
-            let since = alert
-                .active_at
-                .as_deref()
-                .and_then(|t| humantime::parse_rfc3339_weak(t).ok())
-                .map_or_else(
-                    || "an unknown time".to_string(),
-                    |t| trend::clock(trend::unix(t)),
-                );
-            let mut finding = Finding::new(
-                severity,
-                Role::Symptom,
-                format!("Alert {alertname} is {state} (since {since})"),
-            )
-            .evidence(
-                alert
-                    .annotations
-                    .get("summary")
-                    .cloned()
-                    .unwrap_or_default(),
-            )
-            .evidence(format!("value {}", trend::number(alert.value)))
-            .runbook(format!("runbook.md#{}", alertname.to_ascii_lowercase()))
-            .next(format!(
-                "Follow the mitigation of {alertname} in the runbook ({})",
-                alert
-                    .annotations
-                    .get("runbook_url")
-                    .map_or("the app's runbook.md", String::as_str)
-            ));
-            finding.evidence.retain(|line| !line.is_empty());
-            report.findings.push(finding);
-        }
+        report.findings.extend(
+            active
+                .into_iter()
+                .map(|(alert, instance)| alert_finding(alert, instance)),
+        );
         report
     }
 
     /// The flags whose variant mix changed in the window.
     async fn flag_changes(&self) -> Result<Vec<flags::FlagChange>, NotChecked> {
         const WHAT: &str = "feature flags";
-        let gap = |why: String| NotChecked {
-            what: WHAT.to_string(),
-            why,
-        };
+        let gap = |why: String| NotChecked::new(WHAT, why);
         let need = self.need(FLAGS).map_err(gap)?;
         let signal = need
             .signals
@@ -718,12 +672,127 @@ impl Ctx<'_> {
     }
 }
 
+/// A pending or firing instance of one of the app's alerts. Either is a
+/// warning at least; a firing alert is as severe as the plan made it.
+fn alert_finding(alert: &LoadedAlert<'_>, instance: &Alert) -> Finding {
+    let name = &alert.planned.name;
+    let firing = instance.state == AlertState::Firing;
+    let severity = if firing {
+        alert.planned.severity.min(Severity::Warning)
+    } else {
+        Severity::Warning
+    };
+    let state = if firing { "firing" } else { "pending" };
+    // RFC 3339 with nanoseconds: the clock time is what a person matches.
+    let since = instance
+        .active_at
+        .as_deref()
+        .and_then(|t| humantime::parse_rfc3339_weak(t).ok())
+        .map_or_else(
+            || "an unknown time".to_string(),
+            |t| trend::clock(trend::unix(t)),
+        );
+    let annotation = |key: &str| {
+        instance
+            .annotations
+            .get(key)
+            .or_else(|| alert.rule.annotations.get(key))
+    };
+    let mut finding = Finding::new(
+        severity,
+        Role::Symptom,
+        format!("Alert {name} is {state} (since {since})"),
+    )
+    .evidence(annotation("summary").cloned().unwrap_or_default())
+    .evidence(format!("value {}", number(instance.value)))
+    .runbook(alert.planned.runbook_section.clone())
+    .next(format!(
+        "Follow the mitigation of {name} in the runbook ({})",
+        annotation("runbook_url").map_or("the app's runbook.md", String::as_str)
+    ));
+    finding.evidence.retain(|line| !line.is_empty());
+    finding
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn shift(baseline: Option<f64>, recent: f64) -> Shift {
         Shift { baseline, recent }
+    }
+
+    /// An alerting rule as `/api/v1/rules` answers it, its one instance in `state`.
+    fn rule(state: &str) -> crate::client::prometheus::Rule {
+        let json = format!(
+            r#"{{"type":"alerting","name":"CheckoutHighErrorRate","query":"x > 0.05","health":"ok","state":"{state}","duration":300,
+            "labels":{{"severity":"critical"}},
+            "annotations":{{"summary":"checkout fails more than 5% of its requests.","runbook_url":"https://git.example/shop/runbook.md#checkouthigherrorrate"}},
+            "alerts":[{{"labels":{{"alertname":"CheckoutHighErrorRate","severity":"critical"}},"annotations":{{"summary":"checkout fails more than 5% of its requests."}},
+              "state":"{state}","activeAt":"2026-12-07T14:03:07.123456789Z","value":"7.38e-02"}}]}}"#
+        );
+        serde_json::from_str(&json).expect("a rules answer")
+    }
+
+    fn planned(severity: Severity) -> crate::plan::PlannedAlert {
+        crate::plan::PlannedAlert {
+            name: "CheckoutHighErrorRate".into(),
+            severity,
+            runbook_section: "runbook.md#checkouthigherrorrate".into(),
+        }
+    }
+
+    #[test]
+    fn an_alert_finding_takes_its_severity_and_runbook_section_from_the_plan() {
+        let firing = rule("firing");
+        let critical = planned(Severity::Critical);
+        let alert = LoadedAlert {
+            planned: &critical,
+            rule: &firing,
+        };
+        let finding = alert_finding(&alert, &firing.alerts[0]);
+        assert_eq!(finding.severity, Severity::Critical);
+        assert_eq!(
+            finding.title,
+            "Alert CheckoutHighErrorRate is firing (since 14:03:07 UTC)"
+        );
+        assert_eq!(
+            finding.evidence,
+            [
+                "checkout fails more than 5% of its requests.",
+                "value 0.0738"
+            ]
+        );
+        assert_eq!(
+            finding.runbook_section.as_deref(),
+            Some("runbook.md#checkouthigherrorrate")
+        );
+        assert!(
+            finding
+                .next_step
+                .ends_with("(https://git.example/shop/runbook.md#checkouthigherrorrate)"),
+            "{}",
+            finding.next_step
+        );
+        // An information alert that fires is still a warning; a pending one
+        // is a warning whatever the plan says.
+        let info = planned(Severity::Info);
+        let alert = LoadedAlert {
+            planned: &info,
+            rule: &firing,
+        };
+        assert_eq!(
+            alert_finding(&alert, &firing.alerts[0]).severity,
+            Severity::Warning
+        );
+        let pending = rule("pending");
+        let alert = LoadedAlert {
+            planned: &critical,
+            rule: &pending,
+        };
+        let finding = alert_finding(&alert, &pending.alerts[0]);
+        assert_eq!(finding.severity, Severity::Warning);
+        assert!(finding.title.contains("is pending"), "{}", finding.title);
     }
 
     #[test]

@@ -170,15 +170,6 @@ pub(crate) fn seconds(value: f64) -> String {
     }
 }
 
-/// A value to three significant digits: `0.0608`, `12.3`, `1234`.
-pub(crate) fn number(value: f64) -> String {
-    if !value.is_finite() || value == 0.0 || value.abs() >= 100.0 {
-        return format!("{}", value.round());
-    }
-    let decimals = (2 - value.abs().log10().floor() as i32).max(0) as usize;
-    format!("{value:.decimals$}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,8 +234,6 @@ mod tests {
         assert_eq!(percent(0.0), "0 %");
         assert_eq!(seconds(0.0123), "12 ms");
         assert_eq!(seconds(1.254), "1.25 s");
-        assert_eq!(number(0.06084588483516169), "0.0608");
-        assert_eq!(number(12.345), "12.3");
         assert_eq!(span(40.0), "40 s");
         assert_eq!(span(90.0), "90 s");
         assert_eq!(span(125.0), "2 min");

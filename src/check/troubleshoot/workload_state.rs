@@ -19,7 +19,7 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::diagnose::{self, Gathered, LogTail, LogWanted, ServiceState, Workload};
-use super::{NotChecked, Report};
+use super::{NotChecked, TroubleshootReport};
 use crate::app::AppRef;
 use crate::app::manifest::WorkloadKind;
 use crate::client::kube::access::{
@@ -46,7 +46,7 @@ pub struct Options {
 }
 
 /// Runs every cluster check of `app` (its namespace set) and reports.
-pub async fn check(client: &KubeClient, app: &AppRef, options: &Options) -> Result<Report> {
+pub async fn check(client: &KubeClient, app: &AppRef, options: &Options) -> Result<TroubleshootReport> {
     let gathered = gather_app(client, app).await?;
     Ok(diagnose::report(&gathered, options))
 }
@@ -90,10 +90,7 @@ fn partial<T: Default>(
         Ok(value) => Ok(value),
         Err(err) => match gap_reason(&err, Some(access)) {
             Some(why) => {
-                gaps.push(NotChecked {
-                    what: what.to_string(),
-                    why,
-                });
+                gaps.push(not_checked(what, why, &err));
                 Ok(T::default())
             }
             None => Err(err.into()),
@@ -106,6 +103,20 @@ fn partial<T: Default>(
 /// list's 404: `list_of` names it), or what it answered. `None` when nothing
 /// answered (unreachable, rejected credentials): then no read can work and
 /// the run ends with that error.
+/// `what` not checked for `why`; a refusal names the permission to grant.
+fn not_checked(what: &str, why: String, err: &kube::Error) -> NotChecked {
+    let gap = NotChecked::new(what, why);
+    match err {
+        kube::Error::Forbidden {
+            verb,
+            resource,
+            scope,
+            ..
+        } => gap.allowed_by(format!("{verb} {resource} {scope}")),
+        _ => gap,
+    }
+}
+
 fn gap_reason(err: &kube::Error, list_of: Option<Access>) -> Option<String> {
     Some(match (err, list_of) {
         (
@@ -266,10 +277,7 @@ fn read_log(
     let Some(why) = gap_reason(&err, None) else {
         return Err(err.into());
     };
-    gaps.push(NotChecked {
-        what: want.describe(),
-        why: why.clone(),
-    });
+    gaps.push(not_checked(&want.describe(), why.clone(), &err));
     Ok(LogTail::unread(want.clone(), why))
 }
 

@@ -1,14 +1,94 @@
-//! How a troubleshoot report is written for people: text for a terminal,
-//! Markdown to paste into an incident channel. (JSON is the typed [`Report`]
-//! serialised, by `commands::print_json`.)
+//! How a check result is written for people and CI: text for a terminal,
+//! Markdown for an incident channel or a wiki page, JUnit XML for CI. JSON
+//! is the typed report itself ([`super::VerifyReport`],
+//! [`super::TroubleshootReport`]), serialised by `commands::print_json`: its
+//! shape is the contract README documents. Every number in them is written
+//! by [`super::number`]; printing (and redacting) is `commands::print`'s.
 
 use std::fmt::Write as _;
 
-use super::{Finding, Report, Severity};
+use super::{
+    Category, Check, Finding, Severity, Status, TroubleshootReport, VerifyReport, alarming,
+};
 use crate::plan::names::escape_markdown;
 
-/// The report for a terminal. A healthy app gets one line.
-pub fn text(report: &Report, since: &str) -> String {
+/// A verify report for people: one line per check, failures first.
+pub fn verify_text(report: &VerifyReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "verify {} against {}", report.app, report.prometheus);
+    let mut checks: Vec<&Check> = report.checks.iter().collect();
+    checks.sort_by_key(|c| match c.status {
+        Status::Fail => 0,
+        Status::Warn => 1,
+        Status::Pass => 2,
+        Status::Skip => 3,
+    });
+    let width = checks
+        .iter()
+        .map(|c| c.name.len())
+        .max()
+        .unwrap_or(10)
+        .min(60);
+    for c in checks {
+        let _ = writeln!(
+            out,
+            "  {:<4}  {:<6}  {:<width$}  {}",
+            c.status.word(),
+            c.category.word(),
+            c.name,
+            c.detail
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{}: {} passed, {} failed, {} warnings, {} skipped ({} ms{})",
+        if report.passed { "PASSED" } else { "FAILED" },
+        report.count(Status::Pass),
+        report.count(Status::Fail),
+        report.count(Status::Warn),
+        report.count(Status::Skip),
+        report.duration_ms,
+        if report.rounds > 1 {
+            format!(", {} rounds", report.rounds)
+        } else {
+            String::new()
+        }
+    );
+    out
+}
+
+/// A verify report as JUnit XML: one test suite per category, one test case per check.
+pub fn verify_junit(report: &VerifyReport) -> crate::error::Result<String> {
+    use quick_junit::{NonSuccessKind, Report as JReport, TestCase, TestCaseStatus, TestSuite};
+    let mut junit = JReport::new(format!("onramp verify {}", report.app));
+    for category in Category::ALL {
+        let mut suite = TestSuite::new(format!("{} {}", report.app, category.word()));
+        for c in report.checks.iter().filter(|c| c.category == category) {
+            let mut status = match c.status {
+                Status::Pass | Status::Warn => TestCaseStatus::success(),
+                Status::Fail => TestCaseStatus::non_success(NonSuccessKind::Failure),
+                Status::Skip => TestCaseStatus::skipped(),
+            };
+            if c.status != Status::Pass {
+                status.set_message(c.detail.clone());
+            }
+            let mut case = TestCase::new(c.name.clone(), status);
+            case.set_classname(format!("onramp.verify.{}", category.word()));
+            if c.status == Status::Pass || c.status == Status::Warn {
+                case.set_system_out(c.detail.clone());
+            }
+            suite.add_test_case(case);
+        }
+        junit.add_test_suite(suite);
+    }
+    junit.to_string().map_err(|e| crate::error::Error::Render {
+        artifact: "the JUnit report".to_string(),
+        message: e.to_string(),
+    })
+}
+
+/// A troubleshoot report for a terminal. A healthy app gets one line.
+pub fn troubleshoot_text(report: &TroubleshootReport, since: &str) -> String {
     let mut out = String::new();
     if !report.alarming() {
         let _ = writeln!(
@@ -24,7 +104,7 @@ pub fn text(report: &Report, since: &str) -> String {
         let alarms = report
             .findings
             .iter()
-            .filter(|f| super::alarming(f.severity))
+            .filter(|f| alarming(f.severity))
             .count();
         let _ = writeln!(
             out,
@@ -45,7 +125,7 @@ pub fn text(report: &Report, since: &str) -> String {
     out
 }
 
-fn healthy_summary(report: &Report) -> &str {
+fn healthy_summary(report: &TroubleshootReport) -> &str {
     if report.healthy_summary.is_empty() {
         "nothing at warning or worse"
     } else {
@@ -70,13 +150,13 @@ fn text_finding(out: &mut String, n: usize, finding: &Finding) {
     }
 }
 
-/// The report as Markdown: a heading, one section per finding with its
+/// A troubleshoot report as Markdown: a heading, one section per finding with its
 /// evidence in a code block, and what was and was not checked. Every value
 /// from the cluster is escaped.
-pub fn markdown(report: &Report, since: &str) -> String {
+pub fn troubleshoot_markdown(report: &TroubleshootReport, since: &str) -> String {
     let mut out = format!(
         "### onramp troubleshoot {} (since {since})\n\n",
-        escape_markdown(&report.app)
+        escape_markdown(&report.app.to_string())
     );
     if !report.alarming() {
         let _ = writeln!(
@@ -164,18 +244,27 @@ fn word(severity: Severity) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Role, Severity};
+    use super::super::{CheckedApp, Role};
     use super::*;
+    use crate::app::manifest::WorkloadKind;
+
+    fn checkout() -> TroubleshootReport {
+        TroubleshootReport::new(CheckedApp::workload(
+            "shop",
+            WorkloadKind::Deployment,
+            "checkout",
+        ))
+    }
 
     #[test]
     fn a_log_line_with_backticks_cannot_close_the_markdown_fence() {
-        let mut report = Report::new("shop/deployment/checkout");
+        let mut report = checkout();
         report.findings.push(
             Finding::new(Severity::Critical, Role::Cause, "crash")
                 .evidence("panic: ```boom``` in `main`")
                 .next("kubectl -n shop logs `x`"),
         );
-        let md = markdown(&report, "30m");
+        let md = troubleshoot_markdown(&report, "30m");
         assert!(
             md.contains("````\npanic: ```boom``` in `main`\n````"),
             "{md}"
@@ -188,10 +277,10 @@ mod tests {
 
     #[test]
     fn a_healthy_report_is_one_line() {
-        let mut report = Report::new("shop/deployment/checkout");
+        let mut report = checkout();
         report.healthy_summary = "2/2 pods ready, no restarts".into();
         assert_eq!(
-            text(&report, "30m"),
+            troubleshoot_text(&report, "30m"),
             "shop/deployment/checkout is healthy: 2/2 pods ready, no restarts (since 30m).\n"
         );
     }
