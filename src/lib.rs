@@ -55,6 +55,7 @@ pub fn run(cli: cli::Cli) -> error::Result<Outcome> {
         cli::Command::Troubleshoot(args) => {
             runtime()?.block_on(commands::troubleshoot::run(args, &config))
         }
+        cli::Command::Adoption(args) => runtime()?.block_on(commands::adoption::run(args, &config)),
         cli::Command::Rbac(args) => commands::rbac::run(args),
         cli::Command::Demo(args) => commands::demo::run(args),
         cli::Command::Completions(args) => commands::completions::run(args),

@@ -53,6 +53,16 @@ pub struct PrometheusSection {
     pub service: Option<String>,
 }
 
+/// The `adoption:` section of onramp.yaml.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdoptionSection {
+    /// The workload label that names an app's team (default
+    /// `app.kubernetes.io/part-of`; the namespace when a workload has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub team_label: Option<String>,
+}
+
 /// The contents of onramp.yaml.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -78,6 +88,9 @@ pub struct ConfigFile {
     /// Prometheus.
     #[serde(skip_serializing_if = "is_default")]
     pub prometheus: PrometheusSection,
+    /// `onramp adoption`.
+    #[serde(skip_serializing_if = "is_default")]
+    pub adoption: AdoptionSection,
 }
 
 /// True for a value equal to its default (a section left out of the file).

@@ -75,6 +75,10 @@ pub enum Command {
     /// scheduling, probes, events, the last crash's log — ranked findings, the
     /// real cause first, each with its evidence and the next step.
     Troubleshoot(TroubleshootArgs),
+    /// Where every app of the cluster stands, from live evidence, per team:
+    /// 0 not onboarded, 1 scraped, 2 alerted — with what stops each app and
+    /// the one command that moves it up.
+    Adoption(AdoptionArgs),
     /// Print the least-privilege RBAC rules (a ClusterRole) a command needs.
     Rbac(RbacArgs),
     /// A local kind cluster with kube-prometheus-stack and the demo shop,
@@ -154,6 +158,31 @@ pub struct TroubleshootArgs {
     pub output: ReportFormat,
 }
 
+/// `onramp adoption`.
+#[derive(Debug, Args)]
+pub struct AdoptionArgs {
+    /// Every namespace (the default when no -n is given).
+    #[arg(short = 'A', long, conflicts_with = "namespace")]
+    pub all_namespaces: bool,
+    /// Only this namespace (repeat for several).
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Vec<String>,
+    /// Only this team's apps and line (a team is the workload's
+    /// app.kubernetes.io/part-of label, or adoption.team_label of
+    /// onramp.yaml, else its namespace).
+    #[arg(long, value_name = "TEAM")]
+    pub team: Option<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub prometheus: PrometheusArgs,
+    /// Output format: text, or json (the schema README documents).
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
 /// How troubleshoot writes its report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
@@ -190,6 +219,10 @@ pub enum RbacCommand {
     /// `onramp onboard`: apply's reads and writes, and verify's queries
     /// through the service proxy.
     Onboard,
+    /// `onramp adoption`: every workload and onramp's monitors and rules
+    /// (across namespaces; with -n, in that namespace only), what `detect`
+    /// reads, and Prometheus through the service proxy.
+    Adoption,
 }
 
 impl RbacCommand {
@@ -201,6 +234,7 @@ impl RbacCommand {
             RbacCommand::Plan => "plan",
             RbacCommand::Apply => "apply",
             RbacCommand::Onboard => "onboard",
+            RbacCommand::Adoption => "adoption",
         }
     }
 }
@@ -247,7 +281,7 @@ pub struct RbacArgs {
     /// The command (default: every command that talks to the cluster).
     #[arg(value_enum)]
     pub command: Option<RbacCommand>,
-    /// For `apply` and `onboard`: grant their writes in this namespace only (a Role), and their reads cluster-wide.
+    /// For `apply` and `onboard`: grant their writes in this namespace only (a Role), and their reads cluster-wide; for `adoption -n NAMESPACE`: its reads of that namespace's apps (a Role), and what it reads cluster-wide.
     #[arg(short = 'n', long, value_name = "NAMESPACE", requires = "command")]
     pub namespace: Option<String>,
 }

@@ -129,6 +129,26 @@ pub fn needs_namespace_labels(stack: &Stack) -> bool {
     })
 }
 
+/// Why no Prometheus would pick an object up, and what would change that.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Miss {
+    /// The sentence: the Prometheus, the selector it fails, what to do.
+    pub text: String,
+    /// The fix, when there is one onramp can name.
+    pub fix: Fix,
+}
+
+/// What makes a Prometheus pick an object up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fix {
+    /// The object must carry these labels (`KEY=VALUE`).
+    Labels(Vec<String>),
+    /// The namespace must be labelled: the `kubectl label namespace` command.
+    LabelNamespace(String),
+    /// Nothing onramp can name (an unset selector, expressions, no Prometheus).
+    Other,
+}
+
 /// One warning per object no Prometheus of `stack` would pick up, naming
 /// the Prometheus and the selector it fails, and what to do.
 /// `namespace_labels` are the labels of the objects' namespace. Without the
@@ -138,29 +158,39 @@ pub fn warnings(
     objects: &[Selectable],
     namespace_labels: &BTreeMap<String, String>,
 ) -> Vec<String> {
+    objects
+        .iter()
+        .flat_map(|object| misses(stack, object, namespace_labels))
+        .map(|miss| miss.text)
+        .collect()
+}
+
+/// Why no Prometheus of `stack` picks `object` up, one [`Miss`] per
+/// Prometheus; empty when one of them does (or there is no Operator).
+pub fn misses(
+    stack: &Stack,
+    object: &Selectable,
+    namespace_labels: &BTreeMap<String, String>,
+) -> Vec<Miss> {
     if stack.operator.is_none() {
         return Vec::new();
     }
-    let mut out = Vec::new();
-    for object in objects {
-        if stack.prometheuses.is_empty() {
-            out.push(format!(
+    if stack.prometheuses.is_empty() {
+        return vec![Miss {
+            text: format!(
                 "No Prometheus resource exists in the cluster: nothing will pick up {} {}/{}. Create one (kube-prometheus-stack does) before applying.",
                 object.kind, object.namespace, object.name
-            ));
-            continue;
-        }
-        let missed = stack
-            .prometheuses
-            .iter()
-            .map(|p| why_not(p, object, namespace_labels))
-            .collect::<Option<Vec<String>>>();
-        // `None`: some Prometheus selects it.
-        if let Some(reasons) = missed {
-            out.extend(reasons);
-        }
+            ),
+            fix: Fix::Other,
+        }];
     }
-    out
+    stack
+        .prometheuses
+        .iter()
+        .map(|p| why_not(p, object, namespace_labels))
+        .collect::<Option<Vec<Miss>>>()
+        // `None`: some Prometheus selects it.
+        .unwrap_or_default()
 }
 
 /// Why `prometheus` would not pick `object` up, or `None` when it does.
@@ -168,15 +198,18 @@ fn why_not(
     prometheus: &PrometheusResource,
     object: &Selectable,
     namespace_labels: &BTreeMap<String, String>,
-) -> Option<String> {
+) -> Option<Miss> {
     let selection = selection_of(prometheus, &object.kind)?;
     let who = format!("{}/{}", prometheus.namespace, prometheus.name);
     let plural = format!("{}s", object.kind);
     let what = format!("{} {}/{}", object.kind, object.namespace, object.name);
     let Some(selector) = &selection.selector else {
-        return Some(format!(
-            "{who} selects no {plural} (its selector is unset), so it ignores {what}; set the selector in the Prometheus resource, or scrape through another Prometheus"
-        ));
+        return Some(Miss {
+            text: format!(
+                "{who} selects no {plural} (its selector is unset), so it ignores {what}; set the selector in the Prometheus resource, or scrape through another Prometheus"
+            ),
+            fix: Fix::Other,
+        });
     };
     if !matches(selector, &object.labels) {
         let add: Vec<String> = selector
@@ -184,51 +217,66 @@ fn why_not(
             .iter()
             .flatten()
             .filter(|(k, v)| object.labels.get(*k) != Some(*v))
-            .map(|(k, v)| format!("--label {k}={v}"))
+            .map(|(k, v)| format!("{k}={v}"))
             .collect();
-        let advice = if add.is_empty() {
-            "give it labels that match".to_string()
+        let (advice, fix) = if add.is_empty() {
+            ("give it labels that match".to_string(), Fix::Other)
         } else {
-            format!("add {}", add.join(" "))
+            let flags: Vec<String> = add.iter().map(|l| format!("--label {l}")).collect();
+            (format!("add {}", flags.join(" ")), Fix::Labels(add))
         };
-        return Some(format!(
-            "{who} selects {plural} with {}, and {what} does not match, so it would be ignored; {advice}",
-            selector_text(selector)
-        ));
+        return Some(Miss {
+            text: format!(
+                "{who} selects {plural} with {}, and {what} does not match, so it would be ignored; {advice}",
+                selector_text(selector)
+            ),
+            fix,
+        });
     }
-    namespace_miss(selection, prometheus, object, namespace_labels)
-        .map(|why| format!("{who} {why}, so it would ignore {what}"))
+    namespace_miss(selection, prometheus, object, namespace_labels).map(|(why, fix)| Miss {
+        text: format!("{who} {why}, so it would ignore {what}"),
+        fix,
+    })
 }
 
-/// Why the object's namespace is not watched, or `None` when it is.
+/// Why the object's namespace is not watched, and the fix; `None` when it is.
 fn namespace_miss(
     selection: &Selection,
     prometheus: &PrometheusResource,
     object: &Selectable,
     namespace_labels: &BTreeMap<String, String>,
-) -> Option<String> {
+) -> Option<(String, Fix)> {
     let plural = format!("{}s", object.kind);
     match &selection.namespace_selector {
         None if object.namespace == prometheus.namespace => None,
-        None => Some(format!(
-            "watches {plural} only in its own namespace {} (its namespace selector is unset), not in {}",
-            prometheus.namespace, object.namespace
+        None => Some((
+            format!(
+                "watches {plural} only in its own namespace {} (its namespace selector is unset), not in {}",
+                prometheus.namespace, object.namespace
+            ),
+            Fix::Other,
         )),
         Some(selector) if matches(selector, namespace_labels) => None,
         Some(selector) => {
             let text = selector_text(selector);
             // A command only for plain pairs: expressions have no one fix.
-            let fix = match &selector.match_expressions {
-                Some(e) if !e.is_empty() => "label it to match".to_string(),
-                _ => format!(
-                    "label it: kubectl label namespace {} {}",
-                    object.namespace,
-                    text.replace(',', " ")
-                ),
+            let (advice, fix) = match &selector.match_expressions {
+                Some(e) if !e.is_empty() => ("label it to match".to_string(), Fix::Other),
+                _ => {
+                    let command = format!(
+                        "kubectl label namespace {} {}",
+                        object.namespace,
+                        text.replace(',', " ")
+                    );
+                    (format!("label it: {command}"), Fix::LabelNamespace(command))
+                }
             };
-            Some(format!(
-                "watches {plural} only in namespaces labelled {text}, and namespace {} is not; {fix}",
-                object.namespace
+            Some((
+                format!(
+                    "watches {plural} only in namespaces labelled {text}, and namespace {} is not; {advice}",
+                    object.namespace
+                ),
+                fix,
             ))
         }
     }
@@ -339,7 +387,9 @@ mod tests {
             None
         );
         assert_eq!(
-            why_not(&own, &monitor("shop"), &BTreeMap::new()).as_deref(),
+            why_not(&own, &monitor("shop"), &BTreeMap::new())
+                .map(|m| m.text)
+                .as_deref(),
             Some(
                 "monitoring/k8s watches ServiceMonitors only in its own namespace monitoring (its namespace selector is unset), not in shop, so it would ignore ServiceMonitor shop/checkout"
             )
@@ -350,8 +400,9 @@ mod tests {
     fn an_unset_selector_selects_nothing_and_one_prometheus_that_selects_is_enough() {
         let none = prometheus(Selection::default());
         assert!(
-            why_not(&none, &monitor("monitoring"), &BTreeMap::new())
-                .is_some_and(|w| w.contains("selects no ServiceMonitors (its selector is unset)"))
+            why_not(&none, &monitor("monitoring"), &BTreeMap::new()).is_some_and(|w| w
+                .text
+                .contains("selects no ServiceMonitors (its selector is unset)"))
         );
         let every = prometheus(Selection {
             selector: Some(LabelSelector::default()),

@@ -5,6 +5,7 @@
 //! redacts the run's secrets. No logic lives here that another command or
 //! sink would need.
 
+pub mod adoption;
 pub mod apply;
 pub mod codify;
 pub mod completions;
@@ -26,6 +27,10 @@ pub enum Outcome {
     Success,
     /// A check failed (verify, troubleshoot) or a write was refused.
     CheckFailed,
+    /// The report was printed, but part of it could not be checked: exit
+    /// with this status (3: a service could not be reached; 2: none was
+    /// configured).
+    Partial(u8),
 }
 
 impl Outcome {
@@ -34,6 +39,7 @@ impl Outcome {
         match self {
             Outcome::Success => std::process::ExitCode::SUCCESS,
             Outcome::CheckFailed => std::process::ExitCode::from(1),
+            Outcome::Partial(status) => std::process::ExitCode::from(status),
         }
     }
 }

@@ -5,7 +5,9 @@
 
 use crate::cli::{RbacArgs, RbacCommand};
 use crate::client::kube::Access;
-use crate::client::kube::access::{APP, APPLY, SERVICE_PROXY, STACK, WORKLOAD};
+use crate::client::kube::access::{
+    APP, APPLY, FLEET, FLEET_IN_NAMESPACE, GET_NAMESPACE, SERVICE_PROXY, STACK, WORKLOAD,
+};
 use crate::commands::{Outcome, print};
 use crate::error::{Error, Result};
 
@@ -23,14 +25,45 @@ pub fn reads(command: RbacCommand) -> Vec<Access> {
         RbacCommand::Plan | RbacCommand::Apply | RbacCommand::Onboard => {
             &[APP, STACK, SERVICE_PROXY]
         }
+        // What detect reads (the Prometheus' selectors), Prometheus through
+        // the service proxy, and the fleet: across namespaces (-A), or in
+        // the namespaces -n names (each checked to exist).
+        RbacCommand::Adoption => &[
+            STACK,
+            SERVICE_PROXY,
+            FLEET,
+            &[GET_NAMESPACE],
+            FLEET_IN_NAMESPACE,
+        ],
     };
     groups.concat()
+}
+
+/// With `rbac COMMAND -n NAMESPACE`: what is granted in that namespace only
+/// (a Role): apply's and onboard's writes, adoption's reads of the apps.
+pub fn in_namespace(command: RbacCommand) -> Vec<Access> {
+    match command {
+        RbacCommand::Adoption => FLEET_IN_NAMESPACE.to_vec(),
+        other => writes(other),
+    }
+}
+
+/// With `rbac COMMAND -n NAMESPACE`: what is granted in every namespace (a
+/// ClusterRole) beside [`in_namespace`].
+fn cluster_wide(command: RbacCommand) -> Vec<Access> {
+    match command {
+        RbacCommand::Adoption => [STACK, SERVICE_PROXY, &[GET_NAMESPACE]].concat(),
+        other => reads(other),
+    }
 }
 
 /// The registry groups a command writes with, in the app's namespace.
 pub fn writes(command: RbacCommand) -> Vec<Access> {
     match command {
-        RbacCommand::Detect | RbacCommand::Troubleshoot | RbacCommand::Plan => Vec::new(),
+        RbacCommand::Detect
+        | RbacCommand::Troubleshoot
+        | RbacCommand::Plan
+        | RbacCommand::Adoption => Vec::new(),
         // Onboard's step 1 is apply's, with the dashboards' ConfigMaps when
         // no Grafana is given.
         RbacCommand::Apply | RbacCommand::Onboard => APPLY.to_vec(),
@@ -39,7 +72,9 @@ pub fn writes(command: RbacCommand) -> Vec<Access> {
 
 /// Prints one ClusterRole per command (`---` between them); for `apply -n
 /// NAMESPACE` and `onboard -n NAMESPACE`, the reads as a ClusterRole and
-/// the writes as a Role in that namespace.
+/// the writes as a Role in that namespace; for `adoption -n NAMESPACE`, what
+/// it reads cluster-wide as a ClusterRole and its reads of the namespace's
+/// apps as a Role there.
 pub fn run(args: &RbacArgs) -> Result<Outcome> {
     let commands = match args.command {
         Some(command) => vec![command],
@@ -52,7 +87,7 @@ pub fn run(args: &RbacArgs) -> Result<Outcome> {
         let namespace = args
             .namespace
             .as_deref()
-            .filter(|_| !writes(command).is_empty());
+            .filter(|_| !in_namespace(command).is_empty());
         let Some(namespace) = namespace else {
             let access = [reads(command), writes(command)].concat();
             let role = crate::client::kube::cluster_role(&name, &access);
@@ -64,15 +99,20 @@ pub fn run(args: &RbacArgs) -> Result<Outcome> {
         };
         crate::app::validate::namespace(namespace)
             .map_err(|m| Error::Usage(format!("-n {namespace:?}: {m}")))?;
-        let reads = crate::client::kube::cluster_role(&name, &reads(command));
-        let writes = crate::client::kube::role(&name, namespace, &writes(command));
+        let reads = crate::client::kube::cluster_role(&name, &cluster_wide(command));
+        let local = crate::client::kube::role(&name, namespace, &in_namespace(command));
+        let does = if writes(command).is_empty() {
+            "reads"
+        } else {
+            "writes"
+        };
         documents.push(format!(
             "# What `onramp {what}` reads, in every namespace. Bind it to the identity onramp runs as:\n#   kubectl create clusterrolebinding {name} --clusterrole={name} --user=NAME\n#   (or --serviceaccount=NAMESPACE:NAME)\n{}",
             to_yaml(&name, &reads)?
         ));
         documents.push(format!(
-            "# What `onramp {what}` writes, in namespace {namespace} only:\n#   kubectl create rolebinding {name} -n {namespace} --role={name} --user=NAME\n{}",
-            to_yaml(&name, &writes)?
+            "# What `onramp {what}` {does}, in namespace {namespace} only:\n#   kubectl create rolebinding {name} -n {namespace} --role={name} --user=NAME\n{}",
+            to_yaml(&name, &local)?
         ));
     }
     print(&documents.join("---\n"))?;

@@ -15,6 +15,8 @@ use crate::app::source::shell_word;
 use crate::app::{App, ScrapeVia};
 // Sinks address an app through the plan.
 pub use crate::app::AppId;
+// The labels that make an object onramp's, and the app's: what the cluster
+// sink prunes by and what `cluster::fleet` selects onramp's objects by.
 use crate::error::{Error, Result};
 use crate::needs::resolve::{Mapping, ResolvedNeed, Scope, SignalOverrides};
 use crate::needs::{Need, PanelDef, SignalSource, SignalType};
@@ -22,6 +24,7 @@ use crate::render::dashboard::{DashboardFile, DashboardUid};
 use crate::render::monitor::{self, MonitorKind};
 use crate::render::rules::{Alert, RuleGroups};
 use crate::render::{self, Context, dashboard, rules, runbook};
+pub use crate::render::{APP_LABEL, MANAGED_BY};
 
 pub mod stamp;
 

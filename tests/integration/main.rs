@@ -17,6 +17,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod adoption;
 mod artifacts;
 mod chart;
 mod cluster;

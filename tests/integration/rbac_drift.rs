@@ -336,3 +336,56 @@ fn troubleshoot_made_no_request_outside_onramp_rbac_troubleshoot_standin_only() 
         ],
     );
 }
+
+#[test]
+#[cfg_attr(
+    any(real_cluster, not(shared_crds)),
+    ignore = "needs the Kubernetes stand-in (not the cluster of ONRAMP_TEST_KUBECONFIG) and ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
+fn adoption_made_no_request_outside_onramp_rbac_adoption_and_no_more_for_more_apps_standin_only() {
+    // No Prometheus behind the proxy: the API server answers 503 (exit 3),
+    // and the requests are in the log all the same.
+    let fleet = on_standin(Scenario::Fleet);
+    run(&fleet, &["adoption"]).expect_status(3);
+    let standin = fleet.standin().expect("the stand-in");
+    assert_covered(
+        standin,
+        &["adoption"],
+        &[
+            "GET /api/v1/namespaces?",
+            "GET /apis/apps/v1/statefulsets?",
+            "GET /apis/apps/v1/daemonsets?",
+            "GET /apis/monitoring.coreos.com/v1/podmonitors?",
+            "GET /apis/monitoring.coreos.com/v1/prometheusrules?",
+            "/services/prometheus-operated:9090/proxy/api/v1/",
+        ],
+    );
+    // The same requests for one app as for seven: one list per resource
+    // type, never one per app; and at most three to Prometheus (the first
+    // refused one cancels the others, so how many went out varies).
+    let api_requests = |log: Vec<String>| {
+        let (proxied, api): (Vec<String>, Vec<String>) =
+            log.into_iter().partition(|r| r.contains("/proxy/"));
+        assert!((1..=3).contains(&proxied.len()), "{proxied:#?}");
+        api
+    };
+    let fleet_requests = api_requests(standin.request_log());
+    let one_app = on_standin(Scenario::KubePrometheusStack);
+    run(&one_app, &["adoption"]).expect_status(3);
+    let one_app = api_requests(one_app.standin().expect("the stand-in").request_log());
+    assert_eq!(fleet_requests, one_app);
+    assert_eq!(fleet_requests.len(), 12, "{fleet_requests:#?}");
+
+    let fleet = on_standin(Scenario::Fleet);
+    run(&fleet, &["adoption", "-n", "shop"]).expect_status(3);
+    let standin = fleet.standin().expect("the stand-in");
+    assert_covered(
+        standin,
+        &["adoption", "-n", "shop"],
+        &[
+            "GET /api/v1/namespaces/shop",
+            "GET /apis/apps/v1/namespaces/shop/deployments?",
+            "GET /apis/monitoring.coreos.com/v1/namespaces/shop/servicemonitors?",
+        ],
+    );
+}

@@ -1,15 +1,16 @@
 //! How a check result is written for people and CI: text for a terminal,
 //! Markdown for an incident channel or a wiki page, JUnit XML for CI. JSON
 //! is the typed report itself ([`super::VerifyReport`],
-//! [`super::TroubleshootReport`]), serialised by `commands::print_json`: its
+//! [`super::TroubleshootReport`], [`crate::check::adoption::AdoptionReport`]), serialised by `commands::print_json`: its
 //! shape is the contract README documents. Every number in them is written
 //! by [`super::number`]; printing (and redacting) is `commands::print`'s.
 
 use std::fmt::Write as _;
 
 use super::{
-    Category, Check, Finding, Severity, Status, TroubleshootReport, VerifyReport, alarming,
+    Category, Check, Finding, Severity, Status, TroubleshootReport, VerifyReport, alarming, number,
 };
+use crate::check::adoption::{AdoptionReport, LEVELS};
 use crate::plan::names::escape_markdown;
 
 /// A verify report for people: one line per check, failures first.
@@ -239,6 +240,89 @@ fn word(severity: Severity) -> &'static str {
         Severity::Critical => "CRITICAL",
         Severity::Warning => "WARNING",
         Severity::Info => "info",
+    }
+}
+
+/// An adoption report for people: the per-team table, then each team's
+/// apps with their level, what stops them and the next command, then what
+/// could not be checked.
+pub fn adoption_text(report: &AdoptionReport) -> String {
+    let mut out = String::new();
+    let namespaces: std::collections::BTreeSet<&str> =
+        report.apps.iter().map(|a| a.namespace.as_str()).collect();
+    let _ = writeln!(
+        out,
+        "Adoption: {} app(s) in {} namespace(s), {} team(s); Prometheus: {}",
+        report.apps.len(),
+        namespaces.len(),
+        report.teams.len(),
+        report.prometheus.as_deref().unwrap_or("not asked")
+    );
+    let levels: Vec<String> = LEVELS
+        .iter()
+        .enumerate()
+        .map(|(n, name)| format!("{n} {name}"))
+        .collect();
+    let _ = writeln!(
+        out,
+        "Levels: {}
+",
+        levels.join(", ")
+    );
+    adoption_table(&mut out, report);
+    for team in &report.teams {
+        let _ = writeln!(out, "\n{}", team.team);
+        for app in report.apps.iter().filter(|a| a.team == team.team) {
+            let level = match app.level {
+                Some(n) => format!("{n} {}", app.level_name),
+                None => "? unknown".to_string(),
+            };
+            let _ = writeln!(out, "  {level:<16} {}", app.app);
+            if let Some(stops) = &app.stops {
+                let _ = writeln!(out, "  {:<16}   stops: {stops}", "");
+            }
+            if let Some(next) = &app.next {
+                let _ = writeln!(out, "  {:<16}   next:  {next}", "");
+            }
+        }
+    }
+    for gap in &report.not_checked {
+        let allowed = gap
+            .allowed_by
+            .as_deref()
+            .map(|a| format!(" (allowed by {a})"))
+            .unwrap_or_default();
+        let _ = writeln!(out, "\nnot checked: {}: {}{allowed}", gap.what, gap.why);
+    }
+    out
+}
+
+/// The per-team table: apps at each level, unknown, the share alerted.
+fn adoption_table(out: &mut String, report: &AdoptionReport) {
+    let width = report
+        .teams
+        .iter()
+        .map(|t| t.team.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let _ = writeln!(
+        out,
+        "{:<width$}  {:>4}  {:>3}  {:>3}  {:>3}  {:>7}  {:>8}",
+        "team", "apps", "L0", "L1", "L2", "unknown", "alerted"
+    );
+    for t in &report.teams {
+        let _ = writeln!(
+            out,
+            "{:<width$}  {:>4}  {:>3}  {:>3}  {:>3}  {:>7}  {:>7}%",
+            t.team,
+            t.apps,
+            t.by_level[0],
+            t.by_level[1],
+            t.by_level[2],
+            t.unknown,
+            number((t.share_alerted * 100.0).round())
+        );
     }
 }
 

@@ -189,6 +189,33 @@ pub const PROMETHEUS_RULES: Access = operator("prometheusrules", "get", Scope::N
 /// `configmaps` (the dashboards, for Grafana's sidecar) in the app's namespace.
 pub const CONFIG_MAPS: Access = Access::of::<ConfigMap>("get", Scope::Namespace);
 
+// ---- The fleet (`cluster::fleet`, `onramp adoption`) ----
+
+/// `list namespaces`: every namespace's labels, for the Prometheus'
+/// namespace selectors.
+pub const LIST_NAMESPACES: Access = Access::of::<Namespace>("list", Scope::Cluster);
+/// `list deployments.apps` in one `-n` namespace.
+pub const LIST_DEPLOYMENTS: Access = Access::of::<Deployment>("list", Scope::Namespace);
+/// `list statefulsets.apps` in all namespaces.
+pub const LIST_STATEFULSETS_EVERYWHERE: Access =
+    Access::of::<StatefulSet>("list", Scope::AllNamespaces);
+/// `list statefulsets.apps` in one `-n` namespace.
+pub const LIST_STATEFULSETS: Access = Access::of::<StatefulSet>("list", Scope::Namespace);
+/// `list daemonsets.apps` in all namespaces.
+pub const LIST_DAEMONSETS_EVERYWHERE: Access =
+    Access::of::<DaemonSet>("list", Scope::AllNamespaces);
+/// `list daemonsets.apps` in one `-n` namespace.
+pub const LIST_DAEMONSETS: Access = Access::of::<DaemonSet>("list", Scope::Namespace);
+/// `list servicemonitors.monitoring.coreos.com` in all namespaces (onramp's, by label).
+pub const LIST_SERVICE_MONITORS_EVERYWHERE: Access =
+    operator("servicemonitors", "list", Scope::AllNamespaces);
+/// `list podmonitors.monitoring.coreos.com` in all namespaces (onramp's, by label).
+pub const LIST_POD_MONITORS_EVERYWHERE: Access =
+    operator("podmonitors", "list", Scope::AllNamespaces);
+/// `list prometheusrules.monitoring.coreos.com` in all namespaces (onramp's, by label).
+pub const LIST_PROMETHEUS_RULES_EVERYWHERE: Access =
+    operator("prometheusrules", "list", Scope::AllNamespaces);
+
 /// The verbs the sink uses on each kind it writes: read before applying
 /// (`get`), apply (`patch`; `create` when the object is new), prune
 /// (`list`, `delete`).
@@ -255,8 +282,39 @@ pub const SERVICE_PROXY: &[Access] = &[PROXY_GET, PROXY_CREATE];
 /// [`APPLY_VERBS`] on every kind it writes.
 pub const APPLY: &[Access] = &apply_entries();
 
+/// What `adoption` reads of the fleet across every namespace (`-A`): the
+/// namespaces, the workloads, onramp's monitors and rules.
+pub const FLEET: &[Access] = &[
+    LIST_NAMESPACES,
+    LIST_DEPLOYMENTS_EVERYWHERE,
+    LIST_STATEFULSETS_EVERYWHERE,
+    LIST_DAEMONSETS_EVERYWHERE,
+    LIST_SERVICE_MONITORS_EVERYWHERE,
+    LIST_POD_MONITORS_EVERYWHERE,
+    LIST_PROMETHEUS_RULES_EVERYWHERE,
+];
+
+/// What `adoption -n NS` reads in each namespace it names (the namespace
+/// itself is [`GET_NAMESPACE`], cluster-scoped).
+pub const FLEET_IN_NAMESPACE: &[Access] = &[
+    LIST_DEPLOYMENTS,
+    LIST_STATEFULSETS,
+    LIST_DAEMONSETS,
+    SERVICE_MONITORS.with_verb("list"),
+    POD_MONITORS.with_verb("list"),
+    PROMETHEUS_RULES.with_verb("list"),
+];
+
 /// Every group, for the check that a request's entry is registered.
-const GROUPS: [&[Access]; 5] = [APP, STACK, WORKLOAD, SERVICE_PROXY, APPLY];
+const GROUPS: [&[Access]; 7] = [
+    APP,
+    STACK,
+    WORKLOAD,
+    SERVICE_PROXY,
+    APPLY,
+    FLEET,
+    FLEET_IN_NAMESPACE,
+];
 
 /// Whether `access` is an entry of the registry (in a group, or discovery).
 pub fn registered(access: &Access) -> bool {

@@ -83,6 +83,9 @@ pub enum Scenario {
     /// kube-prometheus-stack where someone created a ServiceMonitor
     /// `checkout` in `shop` with `kubectl apply` (client-side).
     ForeignMonitor,
+    /// kube-prometheus-stack, the shop and a fleet of apps of three teams
+    /// at every adoption level (`fleet.yaml`).
+    Fleet,
     /// A troubleshoot case: `troubleshoot/CASE.yaml` (the app `checkout`
     /// in `shop`) beside a healthy neighbour (`troubleshoot/neighbour.yaml`),
     /// with the logs of `troubleshoot/logs/`. Its times are written
@@ -112,6 +115,13 @@ impl Scenario {
                 "shop.yaml",
             ],
             Scenario::NoOperator => &["cluster.yaml", "shop.yaml"],
+            Scenario::Fleet => &[
+                "cluster.yaml",
+                "operator-crds.yaml",
+                "kube-prometheus-stack.yaml",
+                "shop.yaml",
+                "fleet.yaml",
+            ],
             Scenario::ForeignMonitor => &[
                 "cluster.yaml",
                 "operator-crds.yaml",

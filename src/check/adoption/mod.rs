@@ -1,0 +1,344 @@
+//! Adoption: where every app of a fleet stands, from live evidence, and
+//! which command moves it up. For each workload the cluster runs
+//! ([`crate::cluster::fleet`]) it proves the levels in order — 0 not
+//! onboarded, 1 scraped (a monitor of onramp's the cluster's Prometheus
+//! selects, its targets up), 2 alerted (its rule groups loaded and healthy,
+//! every alert with a `runbook_url` a person can open) — and stops at the
+//! first that does not hold, saying why and what to run. The evidence is the
+//! one check-result model ([`crate::check::result`]): each level's checks,
+//! and what could not be checked (no Prometheus: the levels that need it are
+//! unknown, never 0).
+//!
+//! Prometheus is asked a fixed number of aggregated questions whatever the
+//! size of the fleet ([`PrometheusState::ask`]); the per-app work is lookups
+//! in what the lists and those answers hold. Owns the levels, the teams and
+//! the summary; reading the cluster is `cluster::fleet`'s and
+//! `cluster::stack`'s, the selection logic `cluster::selection`'s, the text
+//! `check::result::output`'s.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::check::result::{Category, Check, CheckedApp, NotChecked, Status};
+use crate::client::prometheus::{PrometheusClient, RuleGroup, RuleHealth, RuleKind};
+use crate::cluster::fleet::{Fleet, FleetWorkload, OnrampObject};
+use crate::cluster::selection::{self, Fix, Selectable};
+use crate::cluster::stack::Stack;
+
+mod levels;
+
+/// The names of the levels adoption proves, by number.
+pub const LEVELS: [&str; 3] = ["not onboarded", "scraped", "alerted"];
+
+/// The label a team is read from unless onramp.yaml names another.
+pub const DEFAULT_TEAM_LABEL: &str = "app.kubernetes.io/part-of";
+
+/// How many scrape targets Prometheus has for one `{namespace, job}`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Targets {
+    /// Every target (`count(up)`).
+    pub total: u64,
+    /// Those whose last scrape failed (`count(up == 0)`).
+    pub down: u64,
+}
+
+/// What Prometheus answered, asked once for the whole fleet.
+#[derive(Debug, Clone, Default)]
+pub struct PrometheusState {
+    /// Where it was reached.
+    pub via: String,
+    /// Targets by `(namespace, job)`.
+    pub targets: BTreeMap<(String, String), Targets>,
+    /// Every loaded rule group.
+    pub groups: Vec<RuleGroup>,
+}
+
+/// `count by (namespace, job) (up)`: every target, per app.
+pub const TARGETS_QUERY: &str = "count by (namespace, job) (up)";
+/// `count by (namespace, job) (up == 0)`: the targets down, per app.
+pub const DOWN_QUERY: &str = "count by (namespace, job) (up == 0)";
+
+impl PrometheusState {
+    /// Three requests, whatever the number of apps: the two target counts
+    /// and the loaded rules.
+    pub async fn ask(client: &PrometheusClient) -> crate::client::prometheus::Result<Self> {
+        let (all, down, groups) = tokio::try_join!(
+            client.query(TARGETS_QUERY, None),
+            client.query(DOWN_QUERY, None),
+            client.rules()
+        )?;
+        let mut targets: BTreeMap<(String, String), Targets> = BTreeMap::new();
+        let key = |s: &crate::client::prometheus::Sample| {
+            let get = |l: &str| s.labels.get(l).cloned().unwrap_or_default();
+            (get("namespace"), get("job"))
+        };
+        for sample in all.samples() {
+            targets.entry(key(sample)).or_default().total = sample.value as u64;
+        }
+        for sample in down.samples() {
+            targets.entry(key(sample)).or_default().down = sample.value as u64;
+        }
+        Ok(PrometheusState {
+            via: client.reached_via(),
+            targets,
+            groups,
+        })
+    }
+}
+
+/// What adoption is assessed from.
+pub struct Evidence<'a> {
+    /// The fleet.
+    pub fleet: &'a Fleet,
+    /// The cluster's monitoring stack.
+    pub stack: &'a Stack,
+    /// What Prometheus answered, or why it could not be asked.
+    pub prometheus: Result<PrometheusState, NotChecked>,
+    /// The label a team is read from.
+    pub team_label: &'a str,
+}
+
+/// One app's adoption.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppAdoption {
+    /// `namespace/kind/name`.
+    pub app: CheckedApp,
+    /// Its namespace.
+    pub namespace: String,
+    /// Its team.
+    pub team: String,
+    /// Its level; `null` when a level it may have could not be checked.
+    pub level: Option<u8>,
+    /// The level's name (`scraped`), or `unknown`.
+    pub level_name: &'static str,
+    /// What stops it at its level (absent at the top level).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stops: Option<String>,
+    /// The one command that moves it up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// The evidence: each level's checks, up to the one that stopped it.
+    pub checks: Vec<Check>,
+    /// What could not be checked, and what would allow it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_checked: Vec<NotChecked>,
+}
+
+/// One team's numbers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TeamSummary {
+    /// The team.
+    pub team: String,
+    /// How many apps it runs.
+    pub apps: usize,
+    /// How many are at each level (index = level).
+    pub by_level: [usize; LEVELS.len()],
+    /// How many could not be placed (Prometheus not reachable).
+    pub unknown: usize,
+    /// The share of its apps at level 2 (alerted) or more, 0 to 1.
+    pub share_alerted: f64,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdoptionReport {
+    /// The highest level this version proves (levels above are not assessed).
+    pub max_level: u8,
+    /// Where Prometheus was reached, when it was.
+    pub prometheus: Option<String>,
+    /// One line per team, by name.
+    pub teams: Vec<TeamSummary>,
+    /// Every app, by team, namespace, kind and name.
+    pub apps: Vec<AppAdoption>,
+    /// What could not be checked for the whole fleet.
+    pub not_checked: Vec<NotChecked>,
+}
+
+impl AdoptionReport {
+    /// Keeps only `team`'s apps and line; `Err` lists the teams there are.
+    pub fn only_team(&mut self, team: &str) -> Result<(), Vec<String>> {
+        if !self.teams.iter().any(|t| t.team == team) {
+            return Err(self.teams.iter().map(|t| t.team.clone()).collect());
+        }
+        self.teams.retain(|t| t.team == team);
+        self.apps.retain(|a| a.team == team);
+        Ok(())
+    }
+
+    /// True when some app's level is unknown.
+    pub fn has_unknown(&self) -> bool {
+        self.apps.iter().any(|a| a.level.is_none())
+    }
+}
+
+/// The team of `workload`: its `label` (or its pod template's), else its
+/// namespace.
+pub fn team_of(workload: &FleetWorkload, label: &str) -> String {
+    workload
+        .label(label)
+        .filter(|v| !v.is_empty())
+        .unwrap_or(&workload.namespace)
+        .to_string()
+}
+
+/// Assesses every app of the fleet.
+pub fn assess(evidence: &Evidence<'_>) -> AdoptionReport {
+    let index = Index::of(evidence.fleet);
+    let mut apps: Vec<AppAdoption> = evidence
+        .fleet
+        .workloads
+        .iter()
+        .map(|w| levels::assess_app(w, evidence, &index))
+        .collect();
+    apps.sort_by(|a, b| (&a.team, &a.app).cmp(&(&b.team, &b.app)));
+    let teams = summarise(&apps);
+    AdoptionReport {
+        max_level: (LEVELS.len() - 1) as u8,
+        prometheus: evidence.prometheus.as_ref().ok().map(|p| p.via.clone()),
+        teams,
+        apps,
+        not_checked: evidence
+            .prometheus
+            .as_ref()
+            .err()
+            .cloned()
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// The per-team lines.
+fn summarise(apps: &[AppAdoption]) -> Vec<TeamSummary> {
+    let mut teams: BTreeMap<&str, TeamSummary> = BTreeMap::new();
+    for app in apps {
+        let line = teams.entry(&app.team).or_insert_with(|| TeamSummary {
+            team: app.team.clone(),
+            apps: 0,
+            by_level: [0; LEVELS.len()],
+            unknown: 0,
+            share_alerted: 0.0,
+        });
+        line.apps += 1;
+        match app.level {
+            Some(level) => line.by_level[usize::from(level)] += 1,
+            None => line.unknown += 1,
+        }
+    }
+    teams
+        .into_values()
+        .map(|mut t| {
+            t.share_alerted = t.by_level[2..].iter().sum::<usize>() as f64 / t.apps as f64;
+            t
+        })
+        .collect()
+}
+
+/// onramp's objects by `(namespace, app)`: a lookup per app, not a scan.
+pub(crate) struct Index<'a> {
+    monitors: BTreeMap<(&'a str, &'a str), Vec<&'a OnrampObject>>,
+    rules: BTreeMap<(&'a str, &'a str), Vec<&'a OnrampObject>>,
+}
+
+impl<'a> Index<'a> {
+    fn of(fleet: &'a Fleet) -> Index<'a> {
+        let by_app = |objects: &'a [OnrampObject]| {
+            let mut map: BTreeMap<(&str, &str), Vec<&OnrampObject>> = BTreeMap::new();
+            for object in objects {
+                if let Some(app) = object.app() {
+                    map.entry((&object.namespace, app))
+                        .or_default()
+                        .push(object);
+                }
+            }
+            map
+        };
+        Index {
+            monitors: by_app(&fleet.monitors),
+            rules: by_app(&fleet.rules),
+        }
+    }
+}
+
+/// Why Prometheus would not pick `object` up (empty when it does), and the
+/// one command that fixes it for the app `app_ref`.
+fn missed(
+    stack: &Stack,
+    fleet: &Fleet,
+    object: &OnrampObject,
+    app_ref: &str,
+) -> Option<(String, String)> {
+    let selectable = Selectable {
+        kind: object.kind.to_string(),
+        namespace: object.namespace.clone(),
+        name: object.name.clone(),
+        labels: object.labels.clone(),
+    };
+    let empty = BTreeMap::new();
+    let namespace_labels = fleet.namespaces.get(&object.namespace).unwrap_or(&empty);
+    let misses = selection::misses(stack, &selectable, namespace_labels);
+    let first = misses.first()?;
+    let texts: BTreeSet<&str> = misses.iter().map(|m| m.text.as_str()).collect();
+    let command = match &first.fix {
+        Fix::LabelNamespace(command) => command.clone(),
+        Fix::Labels(labels) => {
+            let flags: Vec<String> = labels.iter().map(|l| format!("--label {l}")).collect();
+            format!("onramp apply {app_ref} {}", flags.join(" "))
+        }
+        // apply takes the labels the cluster's Prometheus selects by.
+        Fix::Other => format!("onramp apply {app_ref}"),
+    };
+    Some((texts.into_iter().collect::<Vec<_>>().join("; "), command))
+}
+
+/// One check of a level.
+fn check(category: Category, name: &str, status: Status, detail: String) -> Check {
+    Check {
+        category,
+        name: name.to_string(),
+        status,
+        detail,
+        transient: false,
+    }
+}
+
+/// Whether an alert's `runbook_url` is a link a person can open from an
+/// alert (absolute http or https), not a path inside a repository.
+pub fn openable(url: &str) -> bool {
+    let lower = url.trim().to_ascii_lowercase();
+    (lower.starts_with("https://") || lower.starts_with("http://")) && url.trim().len() > 8
+}
+
+/// The rules of the loaded group that are not healthy, and the alerting
+/// rules without an openable runbook, as sentences.
+fn group_problems(group: &RuleGroup) -> (Vec<String>, Vec<String>) {
+    let mut unhealthy = Vec::new();
+    let mut unlinked = Vec::new();
+    for rule in &group.rules {
+        match rule.health {
+            RuleHealth::Ok => {}
+            RuleHealth::Err => unhealthy.push(format!(
+                "rule {} of group {} fails: {}",
+                rule.name,
+                group.name,
+                rule.last_error.as_deref().unwrap_or("no error given")
+            )),
+            RuleHealth::Unknown => unhealthy.push(format!(
+                "rule {} of group {} has not been evaluated yet",
+                rule.name, group.name
+            )),
+        }
+        if rule.kind == RuleKind::Alerting {
+            let url = rule.annotations.get("runbook_url").map(String::as_str);
+            match url {
+                Some(url) if openable(url) => {}
+                Some(url) => unlinked.push(format!("{} ({url})", rule.name)),
+                None => unlinked.push(format!("{} (none)", rule.name)),
+            }
+        }
+    }
+    (unhealthy, unlinked)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,68 @@
+use super::*;
+use crate::app::WorkloadKind;
+
+fn workload(namespace: &str, name: &str, labels: &[(&str, &str)]) -> FleetWorkload {
+    FleetWorkload {
+        namespace: namespace.into(),
+        kind: WorkloadKind::Deployment,
+        name: name.into(),
+        labels: labels
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        pod_labels: BTreeMap::new(),
+    }
+}
+
+#[test]
+fn a_team_is_the_label_else_the_namespace() {
+    let labelled = workload("shop", "checkout", &[(DEFAULT_TEAM_LABEL, "storefront")]);
+    assert_eq!(team_of(&labelled, DEFAULT_TEAM_LABEL), "storefront");
+    assert_eq!(team_of(&labelled, "team"), "shop");
+    let blank = workload("shop", "cart", &[(DEFAULT_TEAM_LABEL, "")]);
+    assert_eq!(team_of(&blank, DEFAULT_TEAM_LABEL), "shop");
+}
+
+#[test]
+fn only_an_absolute_http_link_is_a_runbook_a_person_can_open() {
+    assert!(openable("https://runbooks.example.com/shop/checkout.md#x"));
+    assert!(openable("http://wiki/runbook"));
+    assert!(!openable("runbook.md#checkouthigherrorrate"));
+    assert!(!openable("/runbooks/checkout.md"));
+    assert!(!openable("https://"));
+    assert!(!openable("file:///tmp/runbook.md"));
+}
+
+fn app(team: &str, level: Option<u8>) -> AppAdoption {
+    AppAdoption {
+        app: CheckedApp::named(Some("ns"), "a"),
+        namespace: "ns".into(),
+        team: team.into(),
+        level,
+        level_name: "",
+        stops: None,
+        next: None,
+        checks: Vec::new(),
+        not_checked: Vec::new(),
+    }
+}
+
+#[test]
+fn a_team_line_counts_each_level_and_the_unknown_apart() {
+    let apps = [
+        app("a", Some(0)),
+        app("a", Some(2)),
+        app("a", None),
+        app("a", Some(2)),
+        app("b", Some(1)),
+    ];
+    let teams = summarise(&apps);
+    assert_eq!(teams.len(), 2);
+    assert_eq!(teams[0].team, "a");
+    assert_eq!(teams[0].apps, 4);
+    assert_eq!(teams[0].by_level, [1, 0, 2]);
+    assert_eq!(teams[0].unknown, 1);
+    assert_eq!(teams[0].share_alerted, 0.5);
+    assert_eq!(teams[1].by_level, [0, 1, 0]);
+    assert_eq!(teams[1].share_alerted, 0.0);
+}

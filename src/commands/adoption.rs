@@ -1,0 +1,130 @@
+//! `onramp adoption [-A | -n NS]... [--team TEAM]`: reads the fleet and the
+//! cluster's monitoring stack, asks Prometheus a fixed number of questions,
+//! and prints where every app stands per team (text or JSON). Exit 0 with
+//! every level known; 3 when Prometheus could not be reached and 2 when none
+//! is configured or found (the report is printed first, the levels that need
+//! Prometheus unknown); 2 for a namespace that does not exist or an unknown
+//! team.
+
+use crate::check::adoption::{self, DEFAULT_TEAM_LABEL, Evidence, PrometheusState};
+use crate::check::result::{NotChecked, output};
+use crate::cli::config::Config;
+use crate::cli::{AdoptionArgs, OutputFormat, RbacCommand};
+use crate::client::kube::KubeClient;
+use crate::client::prometheus::PrometheusClient;
+use crate::cluster::fleet::{self, MissingNamespace, Reach};
+use crate::commands::{Outcome, print, print_err, print_json};
+use crate::error::{EXIT_BAD_INPUT, EXIT_UNREACHABLE, Error, Result};
+
+/// The settings that name the Prometheus to ask.
+const PROMETHEUS_SETTING: &str =
+    "--prometheus-url, PROMETHEUS_URL or prometheus.url in onramp.yaml";
+
+/// Runs `adoption`.
+pub async fn run(args: &AdoptionArgs, config: &Config) -> Result<Outcome> {
+    let reach = reach(args)?;
+    let team_label = config
+        .file
+        .adoption
+        .team_label
+        .as_deref()
+        .unwrap_or(DEFAULT_TEAM_LABEL);
+    let given = args.prometheus.client(config)?;
+    let client = KubeClient::connect(&args.cluster.settings(RbacCommand::Adoption)).await?;
+    let stack = crate::cluster::stack::detect(&client).await?;
+    let fleet = match fleet::read(&client, &reach).await? {
+        Ok(fleet) => fleet,
+        Err(MissingNamespace(namespace)) => {
+            return Err(Error::Usage(format!(
+                "-n {namespace}: the cluster has no namespace {namespace} (context {}); `kubectl get namespaces` lists them",
+                client.context()
+            )));
+        }
+    };
+    let prometheus = match given {
+        Some(given) => Some(given),
+        None => crate::pipeline::prometheus::in_cluster(&client, &stack, config)?,
+    };
+    let (state, status) = ask(prometheus.as_ref()).await;
+    let evidence = Evidence {
+        fleet: &fleet,
+        stack: &stack,
+        prometheus: state,
+        team_label,
+    };
+    let mut report = adoption::assess(&evidence);
+    if let Some(team) = &args.team {
+        report.only_team(team).map_err(|teams| {
+            Error::Usage(format!(
+                "--team {team:?}: no app has that team (teams come from the label {team_label}, else the namespace); the teams are: {}",
+                if teams.is_empty() { "none".to_string() } else { teams.join(", ") }
+            ))
+        })?;
+    }
+    match args.output {
+        OutputFormat::Text => print(&output::adoption_text(&report))?,
+        OutputFormat::Json => print_json("adoption report", &report)?,
+    }
+    match (status, report.not_checked.first()) {
+        (Some(status), Some(gap)) => {
+            print_err(&format!(
+                "onramp adoption: {}; the levels that need Prometheus are reported as unknown\n",
+                gap.why
+            ))?;
+            Ok(Outcome::Partial(status))
+        }
+        _ => Ok(Outcome::Success),
+    }
+}
+
+/// Where the fleet is read: every namespace, or those `-n` names (each a
+/// valid namespace name).
+fn reach(args: &AdoptionArgs) -> Result<Reach> {
+    if args.all_namespaces || args.namespace.is_empty() {
+        return Ok(Reach::All);
+    }
+    let mut names = Vec::new();
+    for namespace in &args.namespace {
+        crate::app::validate::namespace(namespace)
+            .map_err(|m| Error::Usage(format!("-n {namespace:?}: {m}")))?;
+        if !names.contains(namespace) {
+            names.push(namespace.clone());
+        }
+    }
+    Ok(Reach::Namespaces(names))
+}
+
+/// Asks Prometheus once for the fleet; without one, or when it cannot be
+/// asked, the gap and the exit status it leads to.
+async fn ask(
+    prometheus: Option<&PrometheusClient>,
+) -> (std::result::Result<PrometheusState, NotChecked>, Option<u8>) {
+    let Some(client) = prometheus else {
+        let gap = NotChecked::new(
+            "Prometheus",
+            "no Prometheus configured and none found in the cluster (`onramp detect` shows what it sees)",
+        )
+        .allowed_by(PROMETHEUS_SETTING);
+        return (Err(gap), Some(EXIT_BAD_INPUT));
+    };
+    match PrometheusState::ask(client).await {
+        Ok(state) => (Ok(state), None),
+        Err(err) => {
+            let gap = NotChecked::new(
+                "Prometheus",
+                format!(
+                    "Prometheus ({}) could not be asked: {}",
+                    client.reached_via(),
+                    crate::error::report(&err)
+                ),
+            )
+            .allowed_by(PROMETHEUS_SETTING);
+            let status = if err.is_unreachable() {
+                EXIT_UNREACHABLE
+            } else {
+                crate::error::Error::from(err).exit_status()
+            };
+            (Err(gap), Some(status))
+        }
+    }
+}

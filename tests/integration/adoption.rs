@@ -1,0 +1,448 @@
+//! `onramp adoption` on the fleet fixture (`tests/fixtures/kube/fleet.yaml`:
+//! apps of three teams in three namespaces, one at each level and each way
+//! of stopping), on the Kubernetes stand-in and the real API server, with a
+//! real Prometheus holding what the fixture's comment says of each app:
+//! targets up (file_sd, labelled as onramp's monitors label them), one down,
+//! rule groups loaded with an absolute and a relative `runbook_url`, one
+//! not loaded. Every level, stop, next command and team line is asserted by
+//! value, in JSON and text; bad input (a namespace that does not exist, an
+//! unknown team) and no Prometheus (levels unknown, never 0) too; and the
+//! rules `onramp rbac adoption` prints are exactly enough.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::support::Run;
+use crate::support::cluster::{Cluster, Target, assert_refused, on_both};
+use crate::support::kube::Scenario;
+use crate::support::prometheus::{PrometheusOptions, PrometheusServer};
+
+/// Runs `onramp adoption ARGS` against the cluster as every permission.
+fn adoption(cluster: &Cluster, dir: &std::path::Path, args: &[&str]) -> Run {
+    let kubeconfig = cluster.kubeconfig();
+    let mut all = vec!["adoption"];
+    all.extend_from_slice(args);
+    all.extend(["--kubeconfig", kubeconfig.to_str().expect("utf-8")]);
+    cluster.run(dir, &all)
+}
+
+/// A Prometheus holding what the fleet fixture's comment says: checkout,
+/// cart and indexer scraped and up, fraud's target down; the rule groups of
+/// checkout (absolute runbook) and cart (relative runbook) loaded and
+/// evaluated, indexer's not.
+fn fleet_prometheus() -> PrometheusServer {
+    let prometheus = PrometheusServer::start(PrometheusOptions::default());
+    let up = prometheus.address();
+    for (namespace, job) in [
+        ("shop", "checkout"),
+        ("shop", "cart"),
+        ("search", "indexer"),
+    ] {
+        prometheus.write_target(
+            &format!("{namespace}-{job}"),
+            &up,
+            &[("namespace", namespace), ("job", job)],
+        );
+    }
+    // Nothing listens on port 1: the scrape fails, `up` is 0.
+    prometheus.write_target(
+        "payments-fraud",
+        "127.0.0.1:1",
+        &[("namespace", "payments"), ("job", "fraud")],
+    );
+    let group = |namespace: &str, app: &str, alert: &str, runbook: &str| {
+        json!({"groups": [{
+            "name": format!("{namespace}.{app}.service-health"),
+            "rules": [{
+                "alert": alert,
+                "expr": format!("up{{namespace=\"{namespace}\",job=\"{app}\"}} == 0"),
+                "for": "5m",
+                "labels": {"severity": "critical"},
+                "annotations": {"summary": format!("{app} is down."), "runbook_url": runbook},
+            }],
+        }]})
+    };
+    let rules = [
+        group(
+            "shop",
+            "checkout",
+            "CheckoutDown",
+            "https://runbooks.example.com/shop/checkout.md#checkoutdown",
+        ),
+        group("shop", "cart", "CartDown", "runbook.md#cartdown"),
+    ];
+    for (n, rule) in rules.iter().enumerate() {
+        let yaml = serde_saphyr::to_string(rule).expect("rules as YAML");
+        prometheus.write_rules(&format!("fleet-{n}"), &yaml);
+    }
+    prometheus.reload();
+    wait_for(&prometheus);
+    prometheus
+}
+
+/// Waits until every target was scraped once and every rule evaluated.
+fn wait_for(prometheus: &PrometheusServer) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let targets = prometheus.query("count by (namespace, job) (up)").len();
+        let evaluated = prometheus
+            .query("count(prometheus_rule_group_last_evaluation_timestamp_seconds > 0)")
+            .first()
+            .map(|(_, v)| *v)
+            .unwrap_or(0.0);
+        if targets == 4 && evaluated >= 2.0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Prometheus did not scrape the 4 targets and evaluate the 2 groups: {targets} targets, {evaluated} groups"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// The app `namespace/kind/name` of a JSON report.
+fn app<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["apps"]
+        .as_array()
+        .expect("apps")
+        .iter()
+        .find(|a| a["app"] == name)
+        .unwrap_or_else(|| panic!("no app {name} in {report:#}"))
+}
+
+/// `(level, stops, next)` of an app.
+fn placed(report: &Value, name: &str) -> (Value, String, String) {
+    let app = app(report, name);
+    let text = |key: &str| app[key].as_str().unwrap_or_default().to_string();
+    (app["level"].clone(), text("stops"), text("next"))
+}
+
+fn every_app_of_the_fleet_stood_on_its_level_with_what_stops_it_and_the_next_command(
+    cluster: &Cluster,
+) {
+    let prometheus = fleet_prometheus();
+    let url = prometheus.url();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = adoption(
+        cluster,
+        dir.path(),
+        &["--prometheus-url", &url, "-o", "json"],
+    );
+    run.expect_status(0);
+    let report: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(report["max_level"], 2);
+    // The URL as the client holds it (a base URL ends with `/`).
+    let url = format!("{url}/");
+    assert_eq!(report["prometheus"], url.as_str());
+
+    assert_eq!(
+        placed(&report, "shop/deployment/checkout"),
+        (json!(2), String::new(), String::new())
+    );
+    assert_eq!(
+        app(&report, "shop/deployment/checkout")["level_name"],
+        "alerted"
+    );
+    assert_eq!(
+        placed(&report, "shop/deployment/cart"),
+        (
+            json!(1),
+            "alert(s) without a runbook_url a person can open: CartDown (runbook.md#cartdown); publish the runbook and set runbook_base_url in onramp.yaml, then apply".into(),
+            "onramp apply cart -n shop".into()
+        )
+    );
+    assert_eq!(
+        placed(&report, "shop/statefulset/orders-db"),
+        (
+            json!(0),
+            "no ServiceMonitor or PodMonitor of onramp's for it".into(),
+            "onramp onboard statefulset/orders-db -n shop".into()
+        )
+    );
+    assert_eq!(
+        placed(&report, "payments/deployment/ledger"),
+        (
+            json!(0),
+            "monitoring/kube-prometheus-stack-prometheus selects ServiceMonitors with release=kube-prometheus-stack, and ServiceMonitor payments/ledger does not match, so it would be ignored; add --label release=kube-prometheus-stack".into(),
+            "onramp apply ledger -n payments --label release=kube-prometheus-stack".into()
+        )
+    );
+    assert_eq!(
+        placed(&report, "payments/deployment/fraud"),
+        (
+            json!(0),
+            "1 of 1 target(s) down (up{namespace=\"payments\", job=\"fraud\"} is 0)".into(),
+            "onramp troubleshoot fraud -n payments".into()
+        )
+    );
+    assert_eq!(
+        placed(&report, "search/daemonset/indexer"),
+        (
+            json!(1),
+            "rule group search.indexer.service-health is not loaded by Prometheus".into(),
+            "onramp verify daemonset/indexer -n search".into()
+        )
+    );
+    // The evidence of a level 2 app: each level's checks, passed.
+    let checks: Vec<(&str, &str, &str)> = app(&report, "shop/deployment/checkout")["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .map(|c| {
+            (
+                c["category"].as_str().expect("a category"),
+                c["status"].as_str().expect("a status"),
+                c["detail"].as_str().expect("a detail"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        checks,
+        [
+            (
+                "target",
+                "pass",
+                "ServiceMonitor checkout selected by the cluster's Prometheus"
+            ),
+            ("target", "pass", "1 target(s) up"),
+            ("rules", "pass", "1 rule group(s) loaded and healthy"),
+            ("alert", "pass", "every alert links an absolute runbook_url"),
+        ]
+    );
+
+    // Teams: part-of, else the namespace (Grafana's chart sets no part-of).
+    let teams: Vec<Value> = report["teams"]
+        .as_array()
+        .expect("teams")
+        .iter()
+        .map(|t| {
+            json!([
+                t["team"],
+                t["apps"],
+                t["by_level"],
+                t["unknown"],
+                t["share_alerted"]
+            ])
+        })
+        .collect();
+    assert_eq!(
+        teams,
+        [
+            json!(["monitoring", 1, [1, 0, 0], 0, 0.0]),
+            json!(["payments", 2, [2, 0, 0], 0, 0.0]),
+            json!(["search", 1, [0, 1, 0], 0, 0.0]),
+            json!(["shop", 3, [1, 1, 1], 0, 1.0 / 3.0]),
+        ]
+    );
+
+    // The same in text: the table, then each team's apps.
+    let text = adoption(cluster, dir.path(), &["--prometheus-url", &url]);
+    text.expect_status(0);
+    assert_eq!(
+        text.stdout_line("Adoption:"),
+        format!("Adoption: 7 app(s) in 4 namespace(s), 4 team(s); Prometheus: {url}")
+    );
+    assert_eq!(
+        text.stdout_line("team "),
+        "team        apps   L0   L1   L2  unknown   alerted"
+    );
+    assert_eq!(
+        text.stdout_line("shop  "),
+        "shop           3    1    1    1        0       33%"
+    );
+    assert_eq!(
+        text.stdout_line("shop/statefulset/orders-db").trim(),
+        "0 not onboarded  shop/statefulset/orders-db"
+    );
+    assert_eq!(
+        text.stdout_line("next:  onramp onboard statefulset/orders-db")
+            .trim(),
+        "next:  onramp onboard statefulset/orders-db -n shop"
+    );
+
+    // One team, and the team label onramp.yaml names.
+    let shop = adoption(
+        cluster,
+        dir.path(),
+        &["--prometheus-url", &url, "-o", "json", "--team", "shop"],
+    );
+    shop.expect_status(0);
+    let shop: Value = serde_json::from_str(&shop.stdout).expect("JSON");
+    let names: Vec<&str> = shop["apps"]
+        .as_array()
+        .expect("apps")
+        .iter()
+        .map(|a| a["app"].as_str().expect("an app"))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "shop/deployment/cart",
+            "shop/deployment/checkout",
+            "shop/statefulset/orders-db"
+        ]
+    );
+    assert_eq!(shop["teams"].as_array().map(Vec::len), Some(1));
+    std::fs::write(
+        dir.path().join("onramp.yaml"),
+        "adoption:\n  team_label: team\n",
+    )
+    .expect("onramp.yaml");
+    let labelled = adoption(
+        cluster,
+        dir.path(),
+        &["--prometheus-url", &url, "-o", "json"],
+    );
+    labelled.expect_status(0);
+    let labelled: Value = serde_json::from_str(&labelled.stdout).expect("JSON");
+    assert_eq!(
+        app(&labelled, "search/daemonset/indexer")["team"],
+        "discovery"
+    );
+    assert_eq!(app(&labelled, "shop/deployment/checkout")["team"], "shop");
+}
+on_both!(
+    prometheus;
+    every_app_of_the_fleet_stood_on_its_level_with_what_stops_it_and_the_next_command,
+    Scenario::Fleet
+);
+
+fn without_prometheus_the_levels_that_need_it_were_unknown_never_0(cluster: &Cluster) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Nothing listens on port 1.
+    let run = adoption(
+        cluster,
+        dir.path(),
+        &["--prometheus-url", "http://127.0.0.1:1", "-o", "json"],
+    );
+    run.expect_status(3);
+    let report: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    // No objects of onramp's: 0, Prometheus or not.
+    assert_eq!(app(&report, "shop/statefulset/orders-db")["level"], 0);
+    // Not selected: 0 from the cluster alone.
+    assert_eq!(app(&report, "payments/deployment/ledger")["level"], 0);
+    for name in [
+        "shop/deployment/checkout",
+        "shop/deployment/cart",
+        "search/daemonset/indexer",
+        "payments/deployment/fraud",
+    ] {
+        let placed = app(&report, name);
+        assert_eq!(placed["level"], Value::Null, "{name}");
+        assert_eq!(placed["level_name"], "unknown", "{name}");
+        assert_eq!(
+            placed["not_checked"][0]["allowed_by"],
+            "--prometheus-url, PROMETHEUS_URL or prometheus.url in onramp.yaml"
+        );
+    }
+    assert_eq!(
+        app(&report, "shop/deployment/cart")["not_checked"][0]["what"],
+        "scrape targets of shop/cart"
+    );
+    assert!(
+        run.stderr.starts_with(
+            "onramp adoption: Prometheus (http://127.0.0.1:1/) could not be asked: cannot reach Prometheus at http://127.0.0.1:1/api/v1/"
+        ) && run
+            .stderr
+            .ends_with("; the levels that need Prometheus are reported as unknown\n"),
+        "{}",
+        run.stderr
+    );
+    let shop = report["teams"]
+        .as_array()
+        .expect("teams")
+        .iter()
+        .find(|t| t["team"] == "shop")
+        .expect("shop");
+    assert_eq!(shop["by_level"], json!([1, 0, 0]));
+    assert_eq!(shop["unknown"], 2);
+}
+on_both!(
+    without_prometheus_the_levels_that_need_it_were_unknown_never_0,
+    Scenario::Fleet
+);
+
+fn a_namespace_that_does_not_exist_and_an_unknown_team_were_refused_with_exit_2(cluster: &Cluster) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = ["--prometheus-url", "http://127.0.0.1:1"];
+    let run = adoption(
+        cluster,
+        dir.path(),
+        &[&url[..], &["-n", "shop", "-n", "nowhere"]].concat(),
+    );
+    run.expect_status(2);
+    assert!(
+        run.stderr
+            .contains("-n nowhere: the cluster has no namespace nowhere (context ")
+            && run.stderr.contains("`kubectl get namespaces` lists them"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stdout, "");
+    let run = adoption(
+        cluster,
+        dir.path(),
+        &[&url[..], &["--team", "nobody"]].concat(),
+    );
+    run.expect_status(2);
+    assert!(
+        run.stderr.contains(
+            "--team \"nobody\": no app has that team (teams come from the label app.kubernetes.io/part-of, else the namespace); the teams are: monitoring, payments, search, shop"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.stdout, "");
+}
+on_both!(
+    a_namespace_that_does_not_exist_and_an_unknown_team_were_refused_with_exit_2,
+    Scenario::Fleet
+);
+
+fn adoption_works_with_exactly_the_rules_of_onramp_rbac_adoption(target: Target) {
+    let url = ["--prometheus-url", "http://127.0.0.1:1", "-o", "json"];
+    // Across namespaces, the one ClusterRole.
+    let roles = crate::kube_apply::printed_roles(&["adoption"]);
+    let kinds: Vec<&str> = roles.iter().filter_map(|r| r["kind"].as_str()).collect();
+    assert_eq!(kinds, ["ClusterRole"]);
+    let cluster = Cluster::start(Scenario::Fleet, target);
+    let granted = cluster.grant(&roles);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let as_granted = |cluster: &Cluster, kubeconfig: &std::path::Path, extra: &[&str]| {
+        let mut all = vec![
+            "adoption",
+            "--kubeconfig",
+            kubeconfig.to_str().expect("utf-8"),
+        ];
+        all.extend_from_slice(&url);
+        all.extend_from_slice(extra);
+        cluster.run(dir.path(), &all)
+    };
+    let run = as_granted(&cluster, &granted, &[]);
+    run.expect_status(3);
+    let report: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(report["apps"].as_array().map(Vec::len), Some(7));
+
+    // -n shop: what it reads cluster-wide, and a Role in shop.
+    let roles = crate::kube_apply::printed_roles(&["adoption", "-n", "shop"]);
+    let kinds: Vec<&str> = roles.iter().filter_map(|r| r["kind"].as_str()).collect();
+    assert_eq!(kinds, ["ClusterRole", "Role"]);
+    let cluster = Cluster::start(Scenario::Fleet, target);
+    let granted = cluster.grant(&roles);
+    let run = as_granted(&cluster, &granted, &["-n", "shop"]);
+    run.expect_status(3);
+    let report: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(report["apps"].as_array().map(Vec::len), Some(3));
+    // (Deployments everywhere are in what detect reads: Grafana's, by label.)
+    let run = as_granted(&cluster, &granted, &["-n", "payments"]);
+    assert_refused(
+        &run,
+        "list statefulsets.apps in namespace payments",
+        "adoption",
+    );
+    let run = as_granted(&cluster, &granted, &[]);
+    assert_refused(&run, "list namespaces (cluster-scoped)", "adoption");
+}
+on_both!(adoption_works_with_exactly_the_rules_of_onramp_rbac_adoption);
