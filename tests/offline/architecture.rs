@@ -29,10 +29,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("sink", &["error", "plan", "client"]),
     // The monitoring stack a cluster runs, and whether it picks up a plan.
     ("cluster", &["error", "app", "needs", "plan", "client"]),
-    (
-        "check",
-        &["error", "app", "needs", "plan", "cluster", "client"],
-    ),
+    ("check", &["error", "app", "needs", "plan", "cluster", "client"]),
     ("cli", &["error", "app", "needs", "plan", "client", "demo"]),
     // From arguments and onramp.yaml to the App, its needs and the plan.
     (
