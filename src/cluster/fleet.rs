@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use serde::Deserialize;
 
 use crate::app::WorkloadKind;
@@ -24,7 +24,7 @@ use crate::client::kube::access::{
     FLEET, FLEET_IN_NAMESPACE, GET_NAMESPACE, LIST_NAMESPACES, OPERATOR_GROUP,
 };
 use crate::client::kube::{Access, KubeClient, Result};
-use crate::plan::{APP_LABEL, MANAGED_BY};
+use crate::plan::{APP_LABEL, MANAGED_BY, NEED_LABEL};
 
 /// Which namespaces the fleet is read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +80,11 @@ impl OnrampObject {
     pub fn app(&self) -> Option<&str> {
         self.labels.get(APP_LABEL).map(String::as_str)
     }
+
+    /// The need a dashboard ConfigMap shows (`onramp.dev/need`).
+    pub fn need(&self) -> Option<&str> {
+        self.labels.get(NEED_LABEL).map(String::as_str)
+    }
 }
 
 /// What the fleet read found.
@@ -93,6 +98,8 @@ pub struct Fleet {
     pub monitors: Vec<OnrampObject>,
     /// onramp's PrometheusRules.
     pub rules: Vec<OnrampObject>,
+    /// onramp's dashboard ConfigMaps (for Grafana's sidecar).
+    pub dashboards: Vec<OnrampObject>,
 }
 
 /// A namespace `-n` named that the cluster does not have.
@@ -221,7 +228,7 @@ pub async fn read(
     Ok(Ok(fleet))
 }
 
-/// The six lists of one scope (a namespace, or `None`: all of them).
+/// The seven lists of one scope (a namespace, or `None`: all of them).
 async fn read_scope(client: &KubeClient, scope: Option<&str>, fleet: &mut Fleet) -> Result<()> {
     let kinds = [
         WorkloadKind::Deployment,
@@ -245,11 +252,14 @@ async fn read_scope(client: &KubeClient, scope: Option<&str>, fleet: &mut Fleet)
     fleet
         .rules
         .extend(owned::<PrometheusRule>(client, scope).await?);
+    fleet
+        .dashboards
+        .extend(owned::<ConfigMap>(client, scope).await?);
     Ok(())
 }
 
-/// onramp's objects of the Operator's kind `K` in the scope, selected by
-/// the API server.
+/// onramp's objects of the kind `K` in the scope, selected by the API
+/// server.
 async fn owned<K: k8s_openapi::Resource>(
     client: &KubeClient,
     scope: Option<&str>,

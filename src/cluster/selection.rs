@@ -95,14 +95,7 @@ pub fn sidecar_warning(stack: &Stack, plan: &Plan) -> Option<String> {
         .content
         .split("\n---\n")
         .filter_map(|doc| serde_saphyr::from_str::<Rendered>(doc).ok())
-        .filter(|doc| {
-            let value = doc.metadata.labels.get(&sidecar.label);
-            match (&sidecar.label_value, value) {
-                (_, None) => true,
-                (Some(wanted), Some(value)) => wanted != value,
-                (None, Some(_)) => false,
-            }
-        })
+        .filter(|doc| !sidecar.loads(&doc.metadata.labels))
         .map(|doc| doc.metadata.name)
         .collect();
     if ignored.is_empty() {

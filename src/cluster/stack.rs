@@ -158,6 +158,16 @@ impl Sidecar {
         }
     }
 
+    /// Whether it loads a ConfigMap with these labels: its label, with its
+    /// value when it names one.
+    pub fn loads(&self, labels: &BTreeMap<String, String>) -> bool {
+        match (&self.label_value, labels.get(&self.label)) {
+            (_, None) => false,
+            (Some(wanted), Some(value)) => wanted == value,
+            (None, Some(_)) => true,
+        }
+    }
+
     /// `LABEL=VALUE` (or `LABEL` when any value is watched).
     pub fn selector(&self) -> String {
         match &self.label_value {

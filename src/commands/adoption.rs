@@ -45,12 +45,14 @@ pub async fn run(args: &AdoptionArgs, config: &Config) -> Result<Outcome> {
         Some(given) => Some(given),
         None => crate::pipeline::prometheus::in_cluster(&client, &stack, config)?,
     };
-    let (state, status) = ask(prometheus.as_ref()).await;
+    let catalog = crate::needs::Catalog::load(&config.file.needs_dirs)?;
+    let (state, status) = ask(prometheus.as_ref(), &catalog).await;
     let evidence = Evidence {
         fleet: &fleet,
         stack: &stack,
         prometheus: state,
         team_label,
+        catalog: &catalog,
     };
     let mut report = adoption::assess(&evidence);
     if let Some(team) = &args.team {
@@ -98,6 +100,7 @@ fn reach(args: &AdoptionArgs) -> Result<Reach> {
 /// asked, the gap and the exit status it leads to.
 async fn ask(
     prometheus: Option<&PrometheusClient>,
+    catalog: &crate::needs::Catalog,
 ) -> (std::result::Result<PrometheusState, NotChecked>, Option<u8>) {
     let Some(client) = prometheus else {
         let gap = NotChecked::new(
@@ -107,7 +110,7 @@ async fn ask(
         .allowed_by(PROMETHEUS_SETTING);
         return (Err(gap), Some(EXIT_BAD_INPUT));
     };
-    match PrometheusState::ask(client).await {
+    match PrometheusState::ask(client, catalog).await {
         Ok(state) => (Ok(state), None),
         Err(err) => {
             let gap = NotChecked::new(

@@ -24,7 +24,7 @@ use crate::render::dashboard::{DashboardFile, DashboardUid};
 use crate::render::monitor::{self, MonitorKind};
 use crate::render::rules::{Alert, RuleGroups};
 use crate::render::{self, Context, dashboard, rules, runbook};
-pub use crate::render::{APP_LABEL, MANAGED_BY};
+pub use crate::render::{APP_LABEL, MANAGED_BY, NEED_LABEL};
 
 pub mod stamp;
 

@@ -633,7 +633,7 @@ pub fn config_maps(ctx: &Context<'_>, dashboards: &[DashboardFile<'_>]) -> Resul
         let mut labels = ctx.object_labels();
         let sidecar = &ctx.sidecar;
         labels.insert(sidecar.label.clone(), sidecar.value.clone());
-        labels.insert("onramp.dev/need".to_string(), dashboard.need.to_string());
+        labels.insert(super::NEED_LABEL.to_string(), dashboard.need.to_string());
         let object = ConfigMap {
             api_version: "v1",
             kind: "ConfigMap",

@@ -24,6 +24,8 @@ use crate::error::{Error, Result};
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "onramp");
 /// The label naming the app an object belongs to.
 pub const APP_LABEL: &str = "onramp.dev/app";
+/// The label naming the need a dashboard ConfigMap shows.
+pub const NEED_LABEL: &str = "onramp.dev/need";
 
 /// What renders the same way for every artifact of an app.
 #[derive(Debug, Clone)]

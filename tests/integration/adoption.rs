@@ -28,9 +28,10 @@ fn adoption(cluster: &Cluster, dir: &std::path::Path, args: &[&str]) -> Run {
 }
 
 /// A Prometheus holding what the fleet fixture's comment says: checkout,
-/// cart and indexer scraped and up, fraud's target down; the rule groups of
-/// checkout (absolute runbook) and cart (relative runbook) loaded and
-/// evaluated, indexer's not.
+/// cart, indexer and query scraped and up, fraud's target down; the rule
+/// groups of checkout and query (absolute runbook) and cart (relative
+/// runbook) loaded and evaluated, indexer's not; checkout's request series
+/// (recorded), query's not.
 fn fleet_prometheus() -> PrometheusServer {
     let prometheus = PrometheusServer::start(PrometheusOptions::default());
     let up = prometheus.address();
@@ -38,6 +39,7 @@ fn fleet_prometheus() -> PrometheusServer {
         ("shop", "checkout"),
         ("shop", "cart"),
         ("search", "indexer"),
+        ("search", "query"),
     ] {
         prometheus.write_target(
             &format!("{namespace}-{job}"),
@@ -71,6 +73,23 @@ fn fleet_prometheus() -> PrometheusServer {
             "https://runbooks.example.com/shop/checkout.md#checkoutdown",
         ),
         group("shop", "cart", "CartDown", "runbook.md#cartdown"),
+        group(
+            "search",
+            "query",
+            "QueryDown",
+            "https://runbooks.example.com/search/query.md#querydown",
+        ),
+        // checkout's request series (Prometheus' own, scraped as
+        // checkout, have the process_* ones service-health reads too).
+        json!({"groups": [{
+            "name": "checkout-requests",
+            "rules": [
+                {"record": "http_requests_total", "expr": "vector(1)",
+                 "labels": {"namespace": "shop", "job": "checkout"}},
+                {"record": "http_request_duration_seconds_bucket", "expr": "vector(1)",
+                 "labels": {"namespace": "shop", "job": "checkout", "le": "+Inf"}},
+            ],
+        }]}),
     ];
     for (n, rule) in rules.iter().enumerate() {
         let yaml = serde_saphyr::to_string(rule).expect("rules as YAML");
@@ -91,12 +110,12 @@ fn wait_for(prometheus: &PrometheusServer) {
             .first()
             .map(|(_, v)| *v)
             .unwrap_or(0.0);
-        if targets == 4 && evaluated >= 2.0 {
+        if targets == 5 && evaluated >= 4.0 {
             return;
         }
         assert!(
             Instant::now() < deadline,
-            "Prometheus did not scrape the 4 targets and evaluate the 2 groups: {targets} targets, {evaluated} groups"
+            "Prometheus did not scrape the 5 targets and evaluate the 4 groups: {targets} targets, {evaluated} groups"
         );
         std::thread::sleep(Duration::from_millis(250));
     }
@@ -132,18 +151,40 @@ fn every_app_of_the_fleet_stood_on_its_level_with_what_stops_it_and_the_next_com
     );
     run.expect_status(0);
     let report: Value = serde_json::from_str(&run.stdout).expect("JSON");
-    assert_eq!(report["max_level"], 2);
+    assert_eq!(report["max_level"], 3);
     // The URL as the client holds it (a base URL ends with `/`).
     let url = format!("{url}/");
     assert_eq!(report["prometheus"], url.as_str());
 
     assert_eq!(
         placed(&report, "shop/deployment/checkout"),
-        (json!(2), String::new(), String::new())
+        (json!(3), String::new(), String::new())
     );
     assert_eq!(
         app(&report, "shop/deployment/checkout")["level_name"],
-        "alerted"
+        "needs answered"
+    );
+    assert_eq!(
+        app(&report, "shop/deployment/checkout")["needs"],
+        json!([{"need": "service-health", "answered": true}])
+    );
+    let (level, stops, next) = placed(&report, "search/deployment/query");
+    assert_eq!(level, json!(2));
+    assert!(
+        stops.starts_with(
+            "need service-health: signal duration has no series (http_request_duration_seconds_bucket, "
+        ),
+        "{stops}"
+    );
+    assert!(
+        next.starts_with(
+            "instrument the app: Observe each request's duration in seconds in a histogram `http_request_duration_seconds{route, method}`"
+        ),
+        "{next}"
+    );
+    assert_eq!(
+        app(&report, "search/deployment/query")["needs"],
+        json!([{"need": "service-health", "answered": false, "missing": ["duration", "latency", "requests"]}])
     );
     assert_eq!(
         placed(&report, "shop/deployment/cart"),
@@ -209,6 +250,16 @@ fn every_app_of_the_fleet_stood_on_its_level_with_what_stops_it_and_the_next_com
             ("target", "pass", "1 target(s) up"),
             ("rules", "pass", "1 rule group(s) loaded and healthy"),
             ("alert", "pass", "every alert links an absolute runbook_url"),
+            (
+                "panel",
+                "pass",
+                "1 dashboard ConfigMap(s) loaded by Grafana's sidecar"
+            ),
+            (
+                "signal",
+                "pass",
+                "every required signal of service-health has series"
+            ),
         ]
     );
 
@@ -223,17 +274,18 @@ fn every_app_of_the_fleet_stood_on_its_level_with_what_stops_it_and_the_next_com
                 t["apps"],
                 t["by_level"],
                 t["unknown"],
-                t["share_alerted"]
+                t["share_needs_answered"],
+                t["unanswered"]
             ])
         })
         .collect();
     assert_eq!(
         teams,
         [
-            json!(["monitoring", 1, [1, 0, 0], 0, 0.0]),
-            json!(["payments", 2, [2, 0, 0], 0, 0.0]),
-            json!(["search", 1, [0, 1, 0], 0, 0.0]),
-            json!(["shop", 3, [1, 1, 1], 0, 1.0 / 3.0]),
+            json!(["monitoring", 1, [1, 0, 0, 0], 0, 0.0, []]),
+            json!(["payments", 2, [2, 0, 0, 0], 0, 0.0, []]),
+            json!(["search", 2, [0, 1, 1, 0], 0, 0.0, [["service-health", 1]]]),
+            json!(["shop", 3, [1, 1, 0, 1], 0, 1.0 / 3.0, []]),
         ]
     );
 
@@ -242,15 +294,19 @@ fn every_app_of_the_fleet_stood_on_its_level_with_what_stops_it_and_the_next_com
     text.expect_status(0);
     assert_eq!(
         text.stdout_line("Adoption:"),
-        format!("Adoption: 7 app(s) in 4 namespace(s), 4 team(s); Prometheus: {url}")
+        format!("Adoption: 8 app(s) in 4 namespace(s), 4 team(s); Prometheus: {url}")
     );
     assert_eq!(
         text.stdout_line("team "),
-        "team        apps   L0   L1   L2  unknown   alerted"
+        "team        apps   L0   L1   L2   L3  unknown  answered  most unanswered"
     );
     assert_eq!(
         text.stdout_line("shop  "),
-        "shop           3    1    1    1        0       33%"
+        "shop           3    1    1    0    1        0       33%  -"
+    );
+    assert_eq!(
+        text.stdout_line("search  "),
+        "search         2    0    1    1    0        0        0%  service-health (1)"
     );
     assert_eq!(
         text.stdout_line("shop/statefulset/orders-db").trim(),
@@ -327,6 +383,7 @@ fn without_prometheus_the_levels_that_need_it_were_unknown_never_0(cluster: &Clu
         "shop/deployment/checkout",
         "shop/deployment/cart",
         "search/daemonset/indexer",
+        "search/deployment/query",
         "payments/deployment/fraud",
     ] {
         let placed = app(&report, name);
@@ -356,7 +413,7 @@ fn without_prometheus_the_levels_that_need_it_were_unknown_never_0(cluster: &Clu
         .iter()
         .find(|t| t["team"] == "shop")
         .expect("shop");
-    assert_eq!(shop["by_level"], json!([1, 0, 0]));
+    assert_eq!(shop["by_level"], json!([1, 0, 0, 0]));
     assert_eq!(shop["unknown"], 2);
 }
 on_both!(
@@ -423,7 +480,7 @@ fn adoption_works_with_exactly_the_rules_of_onramp_rbac_adoption(target: Target)
     let run = as_granted(&cluster, &granted, &[]);
     run.expect_status(3);
     let report: Value = serde_json::from_str(&run.stdout).expect("JSON");
-    assert_eq!(report["apps"].as_array().map(Vec::len), Some(7));
+    assert_eq!(report["apps"].as_array().map(Vec::len), Some(8));
 
     // -n shop: what it reads cluster-wide, and a Role in shop.
     let roles = crate::kube_apply::printed_roles(&["adoption", "-n", "shop"]);

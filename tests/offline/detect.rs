@@ -110,6 +110,7 @@ fn rbac_adoption_printed_a_read_only_cluster_role_and_for_n_a_role_of_its_lists(
     assert_eq!(
         local,
         [
+            "configmaps",
             "daemonsets",
             "deployments",
             "statefulsets",

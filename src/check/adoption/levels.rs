@@ -4,7 +4,8 @@
 //! unknown).
 
 use super::{
-    AppAdoption, Evidence, Index, LEVELS, PrometheusState, check, group_problems, missed, team_of,
+    AppAdoption, Evidence, Index, LEVELS, NeedState, PrometheusState, check, group_problems,
+    missed, signals, team_of,
 };
 use crate::check::result::{Category, Check, CheckedApp, NotChecked, Status};
 use crate::cluster::fleet::FleetWorkload;
@@ -27,6 +28,7 @@ struct Ctx<'a> {
     /// `checkout -n shop`, `statefulset/ledger -n payments`.
     app_ref: String,
     checks: Vec<Check>,
+    needs: Vec<NeedState>,
 }
 
 /// Assesses one app: its level, what stops it, the evidence.
@@ -45,8 +47,9 @@ pub(super) fn assess_app(
         index,
         app_ref: format!("{kind}{} -n {}", workload.name, workload.namespace),
         checks: Vec::new(),
+        needs: Vec::new(),
     };
-    let steps: [fn(&mut Ctx<'_>) -> Step; 2] = [scraped, alerted];
+    let steps: [fn(&mut Ctx<'_>) -> Step; 3] = [scraped, alerted, answered];
     let mut adoption = AppAdoption {
         app: CheckedApp::workload(&workload.namespace, workload.kind, &workload.name),
         namespace: workload.namespace.clone(),
@@ -57,6 +60,7 @@ pub(super) fn assess_app(
         next: None,
         checks: Vec::new(),
         not_checked: Vec::new(),
+        needs: Vec::new(),
     };
     for (passed, step) in steps.iter().enumerate() {
         match step(&mut ctx) {
@@ -78,10 +82,11 @@ pub(super) fn assess_app(
         }
     }
     adoption.checks = ctx.checks;
+    adoption.needs = ctx.needs;
     adoption
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
     fn name(&self) -> String {
         format!("{}/{}", self.workload.namespace, self.workload.name)
     }
@@ -101,8 +106,9 @@ impl Ctx<'_> {
     }
 
     /// Prometheus' answers, or the gap saying what was not checked.
-    fn prometheus(&self, what: &str) -> Result<&PrometheusState, NotChecked> {
-        self.evidence.prometheus.as_ref().map_err(|gap| NotChecked {
+    fn prometheus(&self, what: &str) -> Result<&'a PrometheusState, NotChecked> {
+        let evidence: &'a Evidence<'a> = self.evidence;
+        evidence.prometheus.as_ref().map_err(|gap| NotChecked {
             what: format!("{what} of {}", self.name()),
             ..gap.clone()
         })
@@ -224,4 +230,145 @@ fn alerted(ctx: &mut Ctx<'_>) -> Step {
         "every alert links an absolute runbook_url".to_string(),
     );
     Step::Pass
+}
+
+/// Level 3: the app's dashboard ConfigMaps loaded by Grafana's sidecar, and
+/// every required signal of their needs with series.
+fn answered(ctx: &mut Ctx<'_>) -> Step {
+    let key = (ctx.workload.namespace.as_str(), ctx.workload.name.as_str());
+    let apply = format!("onramp apply {}", ctx.app_ref);
+    let Some(dashboards) = ctx.index.dashboards.get(&key).cloned() else {
+        let why = "no dashboard ConfigMap of onramp's for it (dashboards pushed through Grafana's API are not read yet)".to_string();
+        return ctx.stop(Category::Panel, why, apply);
+    };
+    if let Some((why, next)) = unloaded(ctx, &dashboards) {
+        return ctx.stop(Category::Panel, why, next);
+    }
+    ctx.pass(
+        Category::Panel,
+        format!(
+            "{} dashboard ConfigMap(s) loaded by Grafana's sidecar",
+            dashboards.len()
+        ),
+    );
+    let prometheus = match ctx.prometheus("signals") {
+        Ok(p) => p,
+        Err(gap) => return Step::Unknown(gap),
+    };
+    let needs: std::collections::BTreeSet<&str> =
+        dashboards.iter().filter_map(|d| d.need()).collect();
+    let mut first_missing: Option<(String, String)> = None;
+    for id in needs {
+        let Ok(entry) = ctx.evidence.catalog.get(id) else {
+            let name = ctx.name();
+            let detail = format!(
+                "need {id} is not in the catalog (needs_dirs in onramp.yaml adds a team's own): its signals are not checked"
+            );
+            ctx.checks
+                .push(check(Category::Signal, &name, Status::Warn, detail));
+            continue;
+        };
+        let missing = missing_signals(ctx.workload, prometheus, &entry.need);
+        if let (None, Some((signal, names, hint))) = (&first_missing, missing.first()) {
+            let why = format!(
+                "need {id}: signal {signal} has no series ({})",
+                names.join(", ")
+            );
+            first_missing = Some((why, format!("instrument the app: {hint}")));
+        }
+        ctx.needs.push(NeedState {
+            need: id.to_string(),
+            answered: missing.is_empty(),
+            missing: missing.into_iter().map(|(signal, _, _)| signal).collect(),
+        });
+    }
+    if let Some((why, next)) = first_missing {
+        return ctx.stop(Category::Signal, why, next);
+    }
+    let answered: Vec<&str> = ctx.needs.iter().map(|n| n.need.as_str()).collect();
+    ctx.pass(
+        Category::Signal,
+        format!(
+            "every required signal of {} has series",
+            answered.join(", ")
+        ),
+    );
+    Step::Pass
+}
+
+/// Why Grafana's sidecar does not load the app's dashboard ConfigMaps, and
+/// what to run; `None` when it loads them all.
+fn unloaded(
+    ctx: &Ctx<'_>,
+    dashboards: &[&crate::cluster::fleet::OnrampObject],
+) -> Option<(String, String)> {
+    let namespace = &ctx.workload.namespace;
+    let Some((grafana, sidecar)) = ctx.evidence.stack.sidecar() else {
+        return Some((
+            "no Grafana in the cluster runs a dashboard sidecar, so nothing loads its dashboard ConfigMaps".to_string(),
+            "onramp detect".to_string(),
+        ));
+    };
+    if !sidecar.watches(&grafana.namespace, namespace) {
+        return Some((
+            format!(
+                "Grafana's dashboard sidecar ({}/{}) loads ConfigMaps {}, not from namespace {namespace}",
+                grafana.namespace,
+                grafana.name,
+                sidecar.where_text(&grafana.namespace)
+            ),
+            "onramp detect".to_string(),
+        ));
+    }
+    let ignored: Vec<&str> = dashboards
+        .iter()
+        .filter(|d| !sidecar.loads(&d.labels))
+        .map(|d| d.name.as_str())
+        .collect();
+    (!ignored.is_empty()).then(|| {
+        (
+            format!(
+                "Grafana's dashboard sidecar loads ConfigMaps labelled {}, and {} do not carry it",
+                sidecar.selector(),
+                ignored.join(", ")
+            ),
+            format!("onramp apply {}", ctx.app_ref),
+        )
+    })
+}
+
+/// The required signals of `need` without series for the workload: each
+/// with the names looked for and the first line of its instrumentation hint.
+fn missing_signals(
+    workload: &FleetWorkload,
+    prometheus: &PrometheusState,
+    need: &crate::needs::Need,
+) -> Vec<(String, Vec<String>, String)> {
+    let (namespace, job) = (&workload.namespace, &workload.name);
+    need.signals
+        .iter()
+        .filter(|(_, signal)| !signal.optional)
+        .filter_map(|(name, signal)| {
+            let names = signals::names(signal, workload.kind);
+            let found = names.iter().any(|metric| {
+                if signals::per_app(signal) {
+                    prometheus.app_series.contains(&(
+                        namespace.clone(),
+                        job.clone(),
+                        metric.clone(),
+                    ))
+                } else {
+                    prometheus
+                        .namespace_series
+                        .contains(&(namespace.clone(), metric.clone()))
+                }
+            });
+            let hint = signal
+                .instrumentation
+                .split(". ")
+                .next()
+                .unwrap_or_default();
+            (!found).then(|| (name.clone(), names, hint.trim_end_matches('.').to_string()))
+        })
+        .collect()
 }

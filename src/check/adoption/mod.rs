@@ -3,7 +3,9 @@
 //! ([`crate::cluster::fleet`]) it proves the levels in order — 0 not
 //! onboarded, 1 scraped (a monitor of onramp's the cluster's Prometheus
 //! selects, its targets up), 2 alerted (its rule groups loaded and healthy,
-//! every alert with a `runbook_url` a person can open) — and stops at the
+//! every alert with a `runbook_url` a person can open), 3 needs answered
+//! (its dashboards loaded by Grafana's sidecar, every required signal of
+//! their needs with series, [`signals`]) — and stops at the
 //! first that does not hold, saying why and what to run. The evidence is the
 //! one check-result model ([`crate::check::result`]): each level's checks,
 //! and what could not be checked (no Prometheus: the levels that need it are
@@ -25,11 +27,13 @@ use crate::client::prometheus::{PrometheusClient, RuleGroup, RuleHealth, RuleKin
 use crate::cluster::fleet::{Fleet, FleetWorkload, OnrampObject};
 use crate::cluster::selection::{self, Fix, Selectable};
 use crate::cluster::stack::Stack;
+use crate::needs::Catalog;
 
 mod levels;
+pub mod signals;
 
 /// The names of the levels adoption proves, by number.
-pub const LEVELS: [&str; 3] = ["not onboarded", "scraped", "alerted"];
+pub const LEVELS: [&str; 4] = ["not onboarded", "scraped", "alerted", "needs answered"];
 
 /// The label a team is read from unless onramp.yaml names another.
 pub const DEFAULT_TEAM_LABEL: &str = "app.kubernetes.io/part-of";
@@ -52,6 +56,10 @@ pub struct PrometheusState {
     pub targets: BTreeMap<(String, String), Targets>,
     /// Every loaded rule group.
     pub groups: Vec<RuleGroup>,
+    /// The app series of the catalog's signals: `(namespace, job, name)`.
+    pub app_series: BTreeSet<(String, String, String)>,
+    /// Kubernetes' series of the catalog's signals: `(namespace, name)`.
+    pub namespace_series: BTreeSet<(String, String)>,
 }
 
 /// `count by (namespace, job) (up)`: every target, per app.
@@ -60,13 +68,26 @@ pub const TARGETS_QUERY: &str = "count by (namespace, job) (up)";
 pub const DOWN_QUERY: &str = "count by (namespace, job) (up == 0)";
 
 impl PrometheusState {
-    /// Three requests, whatever the number of apps: the two target counts
-    /// and the loaded rules.
-    pub async fn ask(client: &PrometheusClient) -> crate::client::prometheus::Result<Self> {
-        let (all, down, groups) = tokio::try_join!(
+    /// Five requests, whatever the number of apps: the two target counts,
+    /// the loaded rules, and the series of the catalog's signals (the app's
+    /// and Kubernetes', [`signals::queries`]).
+    pub async fn ask(
+        client: &PrometheusClient,
+        catalog: &Catalog,
+    ) -> crate::client::prometheus::Result<Self> {
+        let (app_query, kubernetes_query) = signals::queries(catalog);
+        let optional = |query: Option<String>| async move {
+            match query {
+                Some(query) => client.query(&query, None).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (all, down, groups, app, kubernetes) = tokio::try_join!(
             client.query(TARGETS_QUERY, None),
             client.query(DOWN_QUERY, None),
-            client.rules()
+            client.rules(),
+            optional(app_query),
+            optional(kubernetes_query),
         )?;
         let mut targets: BTreeMap<(String, String), Targets> = BTreeMap::new();
         let key = |s: &crate::client::prometheus::Sample| {
@@ -79,10 +100,25 @@ impl PrometheusState {
         for sample in down.samples() {
             targets.entry(key(sample)).or_default().down = sample.value as u64;
         }
+        let label = |s: &crate::client::prometheus::Sample, l: &str| {
+            s.labels.get(l).cloned().unwrap_or_default()
+        };
+        let app_series = app
+            .iter()
+            .flat_map(|r| r.samples())
+            .map(|s| (label(s, "namespace"), label(s, "job"), label(s, "__name__")))
+            .collect();
+        let namespace_series = kubernetes
+            .iter()
+            .flat_map(|r| r.samples())
+            .map(|s| (label(s, "namespace"), label(s, "__name__")))
+            .collect();
         Ok(PrometheusState {
             via: client.reached_via(),
             targets,
             groups,
+            app_series,
+            namespace_series,
         })
     }
 }
@@ -97,6 +133,8 @@ pub struct Evidence<'a> {
     pub prometheus: Result<PrometheusState, NotChecked>,
     /// The label a team is read from.
     pub team_label: &'a str,
+    /// The catalog: the needs a dashboard of onramp's names, and their signals.
+    pub catalog: &'a Catalog,
 }
 
 /// One app's adoption.
@@ -118,11 +156,27 @@ pub struct AppAdoption {
     /// The one command that moves it up.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
+    /// Each need its dashboards show, answered or not (empty until the app
+    /// reaches the level where they are checked).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub needs: Vec<NeedState>,
     /// The evidence: each level's checks, up to the one that stopped it.
     pub checks: Vec<Check>,
     /// What could not be checked, and what would allow it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_checked: Vec<NotChecked>,
+}
+
+/// Whether one need of an app is answered: every required signal has series.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NeedState {
+    /// The need's id.
+    pub need: String,
+    /// True when every required signal has series.
+    pub answered: bool,
+    /// The signals without series (`requests`), when not.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
 }
 
 /// One team's numbers.
@@ -136,8 +190,11 @@ pub struct TeamSummary {
     pub by_level: [usize; LEVELS.len()],
     /// How many could not be placed (Prometheus not reachable).
     pub unknown: usize,
-    /// The share of its apps at level 2 (alerted) or more, 0 to 1.
-    pub share_alerted: f64,
+    /// The share of its apps at level 3 (needs answered) or more, 0 to 1.
+    pub share_needs_answered: f64,
+    /// The needs most often unanswered among its apps, most first: need and
+    /// how many apps lack it.
+    pub unanswered: Vec<(String, usize)>,
 }
 
 /// The whole report.
@@ -217,18 +274,27 @@ fn summarise(apps: &[AppAdoption]) -> Vec<TeamSummary> {
             apps: 0,
             by_level: [0; LEVELS.len()],
             unknown: 0,
-            share_alerted: 0.0,
+            share_needs_answered: 0.0,
+            unanswered: Vec::new(),
         });
         line.apps += 1;
         match app.level {
             Some(level) => line.by_level[usize::from(level)] += 1,
             None => line.unknown += 1,
         }
+        for need in app.needs.iter().filter(|n| !n.answered) {
+            match line.unanswered.iter_mut().find(|(id, _)| *id == need.need) {
+                Some((_, count)) => *count += 1,
+                None => line.unanswered.push((need.need.clone(), 1)),
+            }
+        }
     }
     teams
         .into_values()
         .map(|mut t| {
-            t.share_alerted = t.by_level[2..].iter().sum::<usize>() as f64 / t.apps as f64;
+            t.share_needs_answered = t.by_level[3..].iter().sum::<usize>() as f64 / t.apps as f64;
+            t.unanswered
+                .sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
             t
         })
         .collect()
@@ -238,6 +304,7 @@ fn summarise(apps: &[AppAdoption]) -> Vec<TeamSummary> {
 pub(crate) struct Index<'a> {
     monitors: BTreeMap<(&'a str, &'a str), Vec<&'a OnrampObject>>,
     rules: BTreeMap<(&'a str, &'a str), Vec<&'a OnrampObject>>,
+    dashboards: BTreeMap<(&'a str, &'a str), Vec<&'a OnrampObject>>,
 }
 
 impl<'a> Index<'a> {
@@ -256,6 +323,7 @@ impl<'a> Index<'a> {
         Index {
             monitors: by_app(&fleet.monitors),
             rules: by_app(&fleet.rules),
+            dashboards: by_app(&fleet.dashboards),
         }
     }
 }

@@ -44,25 +44,47 @@ fn app(team: &str, level: Option<u8>) -> AppAdoption {
         next: None,
         checks: Vec::new(),
         not_checked: Vec::new(),
+        needs: Vec::new(),
     }
 }
 
 #[test]
 fn a_team_line_counts_each_level_and_the_unknown_apart() {
+    let unanswered = |ids: &[&str]| {
+        ids.iter()
+            .map(|id| NeedState {
+                need: id.to_string(),
+                answered: false,
+                missing: vec!["requests".into()],
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut lacking_two = app("a", Some(2));
+    lacking_two.needs = unanswered(&["feature-flag-engagement", "service-health"]);
+    let mut lacking_one = app("a", Some(2));
+    lacking_one.needs = unanswered(&["service-health"]);
     let apps = [
         app("a", Some(0)),
-        app("a", Some(2)),
+        lacking_two,
         app("a", None),
-        app("a", Some(2)),
+        app("a", Some(3)),
         app("b", Some(1)),
+        lacking_one,
     ];
     let teams = summarise(&apps);
     assert_eq!(teams.len(), 2);
     assert_eq!(teams[0].team, "a");
-    assert_eq!(teams[0].apps, 4);
-    assert_eq!(teams[0].by_level, [1, 0, 2]);
+    assert_eq!(teams[0].apps, 5);
+    assert_eq!(teams[0].by_level, [1, 0, 2, 1]);
     assert_eq!(teams[0].unknown, 1);
-    assert_eq!(teams[0].share_alerted, 0.5);
-    assert_eq!(teams[1].by_level, [0, 1, 0]);
-    assert_eq!(teams[1].share_alerted, 0.0);
+    assert_eq!(teams[0].share_needs_answered, 0.2);
+    assert_eq!(
+        teams[0].unanswered,
+        [
+            ("service-health".to_string(), 2),
+            ("feature-flag-engagement".to_string(), 1)
+        ]
+    );
+    assert_eq!(teams[1].by_level, [0, 1, 0, 0]);
+    assert_eq!(teams[1].share_needs_answered, 0.0);
 }

@@ -297,7 +297,8 @@ pub fn adoption_text(report: &AdoptionReport) -> String {
     out
 }
 
-/// The per-team table: apps at each level, unknown, the share alerted.
+/// The per-team table: apps at each level, unknown, the share with its
+/// needs answered, the need most often unanswered.
 fn adoption_table(out: &mut String, report: &AdoptionReport) {
     let width = report
         .teams
@@ -306,22 +307,28 @@ fn adoption_table(out: &mut String, report: &AdoptionReport) {
         .max()
         .unwrap_or(4)
         .max(4);
+    let levels: String = (0..LEVELS.len())
+        .map(|n| format!("  {:>3}", format!("L{n}")))
+        .collect();
     let _ = writeln!(
         out,
-        "{:<width$}  {:>4}  {:>3}  {:>3}  {:>3}  {:>7}  {:>8}",
-        "team", "apps", "L0", "L1", "L2", "unknown", "alerted"
+        "{:<width$}  {:>4}{levels}  {:>7}  {:>8}  most unanswered",
+        "team", "apps", "unknown", "answered"
     );
     for t in &report.teams {
+        let counts: String = t.by_level.iter().map(|n| format!("  {n:>3}")).collect();
+        let unanswered = t
+            .unanswered
+            .first()
+            .map(|(need, apps)| format!("{need} ({apps})"))
+            .unwrap_or_else(|| "-".to_string());
         let _ = writeln!(
             out,
-            "{:<width$}  {:>4}  {:>3}  {:>3}  {:>3}  {:>7}  {:>7}%",
+            "{:<width$}  {:>4}{counts}  {:>7}  {:>7}%  {unanswered}",
             t.team,
             t.apps,
-            t.by_level[0],
-            t.by_level[1],
-            t.by_level[2],
             t.unknown,
-            number((t.share_alerted * 100.0).round())
+            number((t.share_needs_answered * 100.0).round())
         );
     }
 }

@@ -216,6 +216,10 @@ pub const LIST_POD_MONITORS_EVERYWHERE: Access =
 pub const LIST_PROMETHEUS_RULES_EVERYWHERE: Access =
     operator("prometheusrules", "list", Scope::AllNamespaces);
 
+/// `list configmaps` in all namespaces (onramp's dashboards, by label).
+pub const LIST_CONFIG_MAPS_EVERYWHERE: Access =
+    Access::of::<ConfigMap>("list", Scope::AllNamespaces);
+
 /// The verbs the sink uses on each kind it writes: read before applying
 /// (`get`), apply (`patch`; `create` when the object is new), prune
 /// (`list`, `delete`).
@@ -283,7 +287,8 @@ pub const SERVICE_PROXY: &[Access] = &[PROXY_GET, PROXY_CREATE];
 pub const APPLY: &[Access] = &apply_entries();
 
 /// What `adoption` reads of the fleet across every namespace (`-A`): the
-/// namespaces, the workloads, onramp's monitors and rules.
+/// namespaces, the workloads, onramp's monitors, rules and dashboard
+/// ConfigMaps.
 pub const FLEET: &[Access] = &[
     LIST_NAMESPACES,
     LIST_DEPLOYMENTS_EVERYWHERE,
@@ -292,6 +297,7 @@ pub const FLEET: &[Access] = &[
     LIST_SERVICE_MONITORS_EVERYWHERE,
     LIST_POD_MONITORS_EVERYWHERE,
     LIST_PROMETHEUS_RULES_EVERYWHERE,
+    LIST_CONFIG_MAPS_EVERYWHERE,
 ];
 
 /// What `adoption -n NS` reads in each namespace it names (the namespace
@@ -303,6 +309,7 @@ pub const FLEET_IN_NAMESPACE: &[Access] = &[
     SERVICE_MONITORS.with_verb("list"),
     POD_MONITORS.with_verb("list"),
     PROMETHEUS_RULES.with_verb("list"),
+    CONFIG_MAPS.with_verb("list"),
 ];
 
 /// Every group, for the check that a request's entry is registered.
