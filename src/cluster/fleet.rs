@@ -63,7 +63,7 @@ impl FleetWorkload {
 /// A monitor or rule object onramp wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OnrampObject {
-    /// `ServiceMonitor`, `PodMonitor` or `PrometheusRule`.
+    /// `ServiceMonitor`, `PodMonitor`, `PrometheusRule` or `ConfigMap`.
     pub kind: &'static str,
     /// Its namespace.
     pub namespace: String,
@@ -71,8 +71,11 @@ pub struct OnrampObject {
     pub name: String,
     /// Its labels (the Prometheus selects by them).
     pub labels: BTreeMap<String, String>,
-    /// The rule groups a PrometheusRule declares (empty for monitors).
+    /// The rule groups a PrometheusRule declares (empty for the others).
     pub rule_groups: Vec<String>,
+    /// A dashboard ConfigMap's files: name → the dashboard's JSON (empty for
+    /// the others).
+    pub data: BTreeMap<String, String>,
 }
 
 impl OnrampObject {
@@ -124,6 +127,9 @@ struct Slim<K> {
     metadata: Meta,
     #[serde(default)]
     spec: SlimSpec,
+    /// A ConfigMap's data (the dashboards' JSON).
+    #[serde(default)]
+    data: BTreeMap<String, String>,
     #[serde(skip)]
     kind: PhantomData<K>,
 }
@@ -276,6 +282,7 @@ async fn owned<K: k8s_openapi::Resource>(
             name: o.metadata.name,
             labels: o.metadata.labels,
             rule_groups: o.spec.groups.into_iter().map(|g| g.name).collect(),
+            data: o.data,
         })
         .collect())
 }

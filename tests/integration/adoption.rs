@@ -30,8 +30,8 @@ fn adoption(cluster: &Cluster, dir: &std::path::Path, args: &[&str]) -> Run {
 /// A Prometheus holding what the fleet fixture's comment says: checkout,
 /// cart, indexer and query scraped and up, fraud's target down; the rule
 /// groups of checkout and query (absolute runbook) and cart (relative
-/// runbook) loaded and evaluated, indexer's not; checkout's request series
-/// (recorded), query's not.
+/// runbook) loaded and evaluated, indexer's not, gateway's firing;
+/// checkout's and gateway's request series (recorded), query's not.
 fn fleet_prometheus() -> PrometheusServer {
     let prometheus = PrometheusServer::start(PrometheusOptions::default());
     let up = prometheus.address();
@@ -40,6 +40,7 @@ fn fleet_prometheus() -> PrometheusServer {
         ("shop", "cart"),
         ("search", "indexer"),
         ("search", "query"),
+        ("payments", "gateway"),
     ] {
         prometheus.write_target(
             &format!("{namespace}-{job}"),
@@ -79,16 +80,23 @@ fn fleet_prometheus() -> PrometheusServer {
             "QueryDown",
             "https://runbooks.example.com/search/query.md#querydown",
         ),
-        // checkout's request series (Prometheus' own, scraped as
-        // checkout, have the process_* ones service-health reads too).
+        // Firing from the first evaluation on.
         json!({"groups": [{
-            "name": "checkout-requests",
-            "rules": [
-                {"record": "http_requests_total", "expr": "vector(1)",
-                 "labels": {"namespace": "shop", "job": "checkout"}},
-                {"record": "http_request_duration_seconds_bucket", "expr": "vector(1)",
-                 "labels": {"namespace": "shop", "job": "checkout", "le": "+Inf"}},
-            ],
+            "name": "payments.gateway.service-health",
+            "rules": [{
+                "alert": "GatewayHighErrorRate",
+                "expr": "vector(1)",
+                "labels": {"severity": "critical"},
+                "annotations": {
+                    "runbook_url": "https://runbooks.example.com/payments/gateway.md#gatewayhigherrorrate"
+                },
+            }],
+        }]}),
+        // checkout's and gateway's request series (Prometheus' own,
+        // scraped as them, have the process_* ones service-health reads too).
+        json!({"groups": [{
+            "name": "requests",
+            "rules": requests(&[("shop", "checkout"), ("payments", "gateway")]),
         }]}),
     ];
     for (n, rule) in rules.iter().enumerate() {
@@ -98,6 +106,21 @@ fn fleet_prometheus() -> PrometheusServer {
     prometheus.reload();
     wait_for(&prometheus);
     prometheus
+}
+
+/// Recording rules giving each `(namespace, job)` the request series
+/// service-health reads.
+fn requests(apps: &[(&str, &str)]) -> Vec<Value> {
+    apps.iter()
+        .flat_map(|(namespace, job)| {
+            [
+                json!({"record": "http_requests_total", "expr": "vector(1)",
+                       "labels": {"namespace": namespace, "job": job}}),
+                json!({"record": "http_request_duration_seconds_bucket", "expr": "vector(1)",
+                       "labels": {"namespace": namespace, "job": job, "le": "+Inf"}}),
+            ]
+        })
+        .collect()
 }
 
 /// Waits until every target was scraped once and every rule evaluated.
@@ -110,12 +133,12 @@ fn wait_for(prometheus: &PrometheusServer) {
             .first()
             .map(|(_, v)| *v)
             .unwrap_or(0.0);
-        if targets == 5 && evaluated >= 4.0 {
+        if targets == 6 && evaluated >= 5.0 {
             return;
         }
         assert!(
             Instant::now() < deadline,
-            "Prometheus did not scrape the 5 targets and evaluate the 4 groups: {targets} targets, {evaluated} groups"
+            "Prometheus did not scrape the 6 targets and evaluate the 5 groups: {targets} targets, {evaluated} groups"
         );
         std::thread::sleep(Duration::from_millis(250));
     }
@@ -151,18 +174,26 @@ fn every_app_of_the_fleet_stood_on_its_level_with_what_stops_it_and_the_next_com
     );
     run.expect_status(0);
     let report: Value = serde_json::from_str(&run.stdout).expect("JSON");
-    assert_eq!(report["max_level"], 3);
+    assert_eq!(report["max_level"], 4);
     // The URL as the client holds it (a base URL ends with `/`).
     let url = format!("{url}/");
     assert_eq!(report["prometheus"], url.as_str());
 
     assert_eq!(
         placed(&report, "shop/deployment/checkout"),
-        (json!(3), String::new(), String::new())
+        (json!(4), String::new(), String::new())
     );
     assert_eq!(
         app(&report, "shop/deployment/checkout")["level_name"],
-        "needs answered"
+        "verified"
+    );
+    assert_eq!(
+        placed(&report, "payments/deployment/gateway"),
+        (
+            json!(3),
+            "alert(s) GatewayHighErrorRate is firing; dashboard(s) changed since onramp wrote them, not marked as a person's edit: gateway-service-health.json in ConfigMap gateway-service-health-dashboard".into(),
+            "onramp troubleshoot gateway -n payments".into()
+        )
     );
     assert_eq!(
         app(&report, "shop/deployment/checkout")["needs"],
@@ -260,6 +291,11 @@ fn every_app_of_the_fleet_stood_on_its_level_with_what_stops_it_and_the_next_com
                 "pass",
                 "every required signal of service-health has series"
             ),
+            (
+                "alert",
+                "pass",
+                "no alert pending or firing; every dashboard as onramp wrote it (or a person's edit brought into code)"
+            ),
         ]
     );
 
@@ -282,10 +318,17 @@ fn every_app_of_the_fleet_stood_on_its_level_with_what_stops_it_and_the_next_com
     assert_eq!(
         teams,
         [
-            json!(["monitoring", 1, [1, 0, 0, 0], 0, 0.0, []]),
-            json!(["payments", 2, [2, 0, 0, 0], 0, 0.0, []]),
-            json!(["search", 2, [0, 1, 1, 0], 0, 0.0, [["service-health", 1]]]),
-            json!(["shop", 3, [1, 1, 0, 1], 0, 1.0 / 3.0, []]),
+            json!(["monitoring", 1, [1, 0, 0, 0, 0], 0, 0.0, []]),
+            json!(["payments", 3, [2, 0, 0, 1, 0], 0, 1.0 / 3.0, []]),
+            json!([
+                "search",
+                2,
+                [0, 1, 1, 0, 0],
+                0,
+                0.0,
+                [["service-health", 1]]
+            ]),
+            json!(["shop", 3, [1, 1, 0, 0, 1], 0, 1.0 / 3.0, []]),
         ]
     );
 
@@ -294,19 +337,19 @@ fn every_app_of_the_fleet_stood_on_its_level_with_what_stops_it_and_the_next_com
     text.expect_status(0);
     assert_eq!(
         text.stdout_line("Adoption:"),
-        format!("Adoption: 8 app(s) in 4 namespace(s), 4 team(s); Prometheus: {url}")
+        format!("Adoption: 9 app(s) in 4 namespace(s), 4 team(s); Prometheus: {url}")
     );
     assert_eq!(
         text.stdout_line("team "),
-        "team        apps   L0   L1   L2   L3  unknown  answered  most unanswered"
+        "team        apps   L0   L1   L2   L3   L4  unknown  answered  most unanswered"
     );
     assert_eq!(
         text.stdout_line("shop  "),
-        "shop           3    1    1    0    1        0       33%  -"
+        "shop           3    1    1    0    0    1        0       33%  -"
     );
     assert_eq!(
         text.stdout_line("search  "),
-        "search         2    0    1    1    0        0        0%  service-health (1)"
+        "search         2    0    1    1    0    0        0        0%  service-health (1)"
     );
     assert_eq!(
         text.stdout_line("shop/statefulset/orders-db").trim(),
@@ -385,6 +428,7 @@ fn without_prometheus_the_levels_that_need_it_were_unknown_never_0(cluster: &Clu
         "search/daemonset/indexer",
         "search/deployment/query",
         "payments/deployment/fraud",
+        "payments/deployment/gateway",
     ] {
         let placed = app(&report, name);
         assert_eq!(placed["level"], Value::Null, "{name}");
@@ -413,7 +457,7 @@ fn without_prometheus_the_levels_that_need_it_were_unknown_never_0(cluster: &Clu
         .iter()
         .find(|t| t["team"] == "shop")
         .expect("shop");
-    assert_eq!(shop["by_level"], json!([1, 0, 0, 0]));
+    assert_eq!(shop["by_level"], json!([1, 0, 0, 0, 0]));
     assert_eq!(shop["unknown"], 2);
 }
 on_both!(
@@ -480,7 +524,7 @@ fn adoption_works_with_exactly_the_rules_of_onramp_rbac_adoption(target: Target)
     let run = as_granted(&cluster, &granted, &[]);
     run.expect_status(3);
     let report: Value = serde_json::from_str(&run.stdout).expect("JSON");
-    assert_eq!(report["apps"].as_array().map(Vec::len), Some(8));
+    assert_eq!(report["apps"].as_array().map(Vec::len), Some(9));
 
     // -n shop: what it reads cluster-wide, and a Role in shop.
     let roles = crate::kube_apply::printed_roles(&["adoption", "-n", "shop"]);

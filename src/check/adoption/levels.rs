@@ -8,7 +8,9 @@ use super::{
     missed, signals, team_of,
 };
 use crate::check::result::{Category, Check, CheckedApp, NotChecked, Status};
+use crate::client::prometheus::AlertState;
 use crate::cluster::fleet::FleetWorkload;
+use crate::plan::stamp;
 
 /// How one level's step ended.
 enum Step {
@@ -49,7 +51,7 @@ pub(super) fn assess_app(
         checks: Vec::new(),
         needs: Vec::new(),
     };
-    let steps: [fn(&mut Ctx<'_>) -> Step; 3] = [scraped, alerted, answered];
+    let steps: [fn(&mut Ctx<'_>) -> Step; 4] = [scraped, alerted, answered, verified];
     let mut adoption = AppAdoption {
         app: CheckedApp::workload(&workload.namespace, workload.kind, &workload.name),
         namespace: workload.namespace.clone(),
@@ -371,4 +373,77 @@ fn missing_signals(
             (!found).then(|| (name.clone(), names, hint.trim_end_matches('.').to_string()))
         })
         .collect()
+}
+
+/// Level 4: none of the app's alerts pending or firing (the rule groups
+/// already read hold their state), and no dashboard ConfigMap changed since
+/// onramp wrote it, unless its marker says it holds a person's edit brought
+/// into code.
+fn verified(ctx: &mut Ctx<'_>) -> Step {
+    let key = (ctx.workload.namespace.as_str(), ctx.workload.name.as_str());
+    let prometheus = match ctx.prometheus("alerts") {
+        Ok(p) => p,
+        Err(gap) => return Step::Unknown(gap),
+    };
+    let declared: Vec<&String> = ctx
+        .index
+        .rules
+        .get(&key)
+        .into_iter()
+        .flatten()
+        .flat_map(|r| &r.rule_groups)
+        .collect();
+    let active: Vec<String> = prometheus
+        .groups
+        .iter()
+        .filter(|g| declared.contains(&&g.name))
+        .flat_map(|g| &g.rules)
+        .filter_map(|rule| {
+            let state = match rule.state? {
+                AlertState::Firing => "firing",
+                AlertState::Pending => "pending",
+                _ => return None,
+            };
+            Some(format!("{} is {state}", rule.name))
+        })
+        .collect();
+    let edited: Vec<String> = ctx
+        .index
+        .dashboards
+        .get(&key)
+        .into_iter()
+        .flatten()
+        .flat_map(|cm| cm.data.iter().map(move |(file, json)| (cm, file, json)))
+        .filter(|(_, file, _)| file.ends_with(".json"))
+        .filter(|(_, file, json)| {
+            !stamp::read(file, json).is_some_and(|found| found.intact || found.pulled)
+        })
+        .map(|(cm, file, _)| format!("{file} in ConfigMap {}", cm.name))
+        .collect();
+    let mut why = Vec::new();
+    if !active.is_empty() {
+        why.push(format!("alert(s) {}", active.join(", ")));
+    }
+    if !edited.is_empty() {
+        why.push(format!(
+            "dashboard(s) changed since onramp wrote them, not marked as a person's edit: {}",
+            edited.join(", ")
+        ));
+    }
+    if why.is_empty() {
+        ctx.pass(
+            Category::Alert,
+            "no alert pending or firing; every dashboard as onramp wrote it (or a person's edit brought into code)".to_string(),
+        );
+        return Step::Pass;
+    }
+    let next = if active.is_empty() {
+        format!(
+            "onramp codify {} --from-live --grafana-url URL --out DIR (keep the edit), or onramp apply {} (put onramp's back)",
+            ctx.app_ref, ctx.app_ref
+        )
+    } else {
+        format!("onramp troubleshoot {}", ctx.app_ref)
+    };
+    ctx.stop(Category::Alert, why.join("; "), next)
 }

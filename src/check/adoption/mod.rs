@@ -5,7 +5,9 @@
 //! selects, its targets up), 2 alerted (its rule groups loaded and healthy,
 //! every alert with a `runbook_url` a person can open), 3 needs answered
 //! (its dashboards loaded by Grafana's sidecar, every required signal of
-//! their needs with series, [`signals`]) — and stops at the
+//! their needs with series, [`signals`]), 4 verified (none of its alerts
+//! pending or firing, no dashboard changed since onramp wrote it unless
+//! marked as a person's edit brought into code) — and stops at the
 //! first that does not hold, saying why and what to run. The evidence is the
 //! one check-result model ([`crate::check::result`]): each level's checks,
 //! and what could not be checked (no Prometheus: the levels that need it are
@@ -33,7 +35,13 @@ mod levels;
 pub mod signals;
 
 /// The names of the levels adoption proves, by number.
-pub const LEVELS: [&str; 4] = ["not onboarded", "scraped", "alerted", "needs answered"];
+pub const LEVELS: [&str; 5] = [
+    "not onboarded",
+    "scraped",
+    "alerted",
+    "needs answered",
+    "verified",
+];
 
 /// The label a team is read from unless onramp.yaml names another.
 pub const DEFAULT_TEAM_LABEL: &str = "app.kubernetes.io/part-of";

@@ -68,16 +68,18 @@ fn a_team_line_counts_each_level_and_the_unknown_apart() {
         lacking_two,
         app("a", None),
         app("a", Some(3)),
+        app("a", Some(4)),
         app("b", Some(1)),
         lacking_one,
     ];
     let teams = summarise(&apps);
     assert_eq!(teams.len(), 2);
     assert_eq!(teams[0].team, "a");
-    assert_eq!(teams[0].apps, 5);
-    assert_eq!(teams[0].by_level, [1, 0, 2, 1]);
+    assert_eq!(teams[0].apps, 6);
+    assert_eq!(teams[0].by_level, [1, 0, 2, 1, 1]);
     assert_eq!(teams[0].unknown, 1);
-    assert_eq!(teams[0].share_needs_answered, 0.2);
+    // Level 3 or more: one at 3, one at 4, of six.
+    assert_eq!(teams[0].share_needs_answered, 1.0 / 3.0);
     assert_eq!(
         teams[0].unanswered,
         [
@@ -85,6 +87,6 @@ fn a_team_line_counts_each_level_and_the_unknown_apart() {
             ("feature-flag-engagement".to_string(), 1)
         ]
     );
-    assert_eq!(teams[1].by_level, [0, 1, 0, 0]);
+    assert_eq!(teams[1].by_level, [0, 1, 0, 0, 0]);
     assert_eq!(teams[1].share_needs_answered, 0.0);
 }
