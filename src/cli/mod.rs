@@ -172,6 +172,10 @@ pub struct AdoptionArgs {
     /// onramp.yaml, else its namespace).
     #[arg(long, value_name = "TEAM")]
     pub team: Option<String>,
+    /// Only the team to take next and why (the most apps at level 0–1, ties
+    /// by traffic), with the first three commands to run.
+    #[arg(long)]
+    pub next: bool,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub cluster: ClusterArgs,

@@ -1,6 +1,7 @@
-//! `onramp adoption [-A | -n NS]... [--team TEAM]`: reads the fleet and the
-//! cluster's monitoring stack, asks Prometheus a fixed number of questions,
-//! and prints where every app stands per team (text or JSON). Exit 0 with
+//! `onramp adoption [-A | -n NS]... [--team TEAM] [--next]`: reads the fleet
+//! and the cluster's monitoring stack, asks Prometheus a fixed number of
+//! questions, and prints where every app stands per team (text or JSON), or
+//! with `--next` the team to take next. Exit 0 with
 //! every level known; 3 when Prometheus could not be reached and 2 when none
 //! is configured or found (the report is printed first, the levels that need
 //! Prometheus unknown); 2 for a namespace that does not exist or an unknown
@@ -63,9 +64,11 @@ pub async fn run(args: &AdoptionArgs, config: &Config) -> Result<Outcome> {
             ))
         })?;
     }
-    match args.output {
-        OutputFormat::Text => print(&output::adoption_text(&report))?,
-        OutputFormat::Json => print_json("adoption report", &report)?,
+    match (args.output, args.next) {
+        (OutputFormat::Text, false) => print(&output::adoption_text(&report))?,
+        (OutputFormat::Json, false) => print_json("adoption report", &report)?,
+        (OutputFormat::Text, true) => print(&output::next_team_text(report.next_team().as_ref()))?,
+        (OutputFormat::Json, true) => print_json("next team", &report.next_team())?,
     }
     match (status, report.not_checked.first()) {
         (Some(status), Some(gap)) => {

@@ -98,6 +98,12 @@ fn fleet_prometheus() -> PrometheusServer {
             "name": "requests",
             "rules": requests(&[("shop", "checkout"), ("payments", "gateway")]),
         }]}),
+        // cart's traffic: a counter rising by one a second.
+        json!({"groups": [{
+            "name": "cart-traffic",
+            "rules": [{"record": "http_requests_total", "expr": "vector(time())",
+                       "labels": {"namespace": "shop", "job": "cart"}}],
+        }]}),
     ];
     for (n, rule) in rules.iter().enumerate() {
         let yaml = serde_saphyr::to_string(rule).expect("rules as YAML");
@@ -133,12 +139,15 @@ fn wait_for(prometheus: &PrometheusServer) {
             .first()
             .map(|(_, v)| *v)
             .unwrap_or(0.0);
-        if targets == 6 && evaluated >= 5.0 {
+        let traffic = prometheus
+            .query("rate(http_requests_total{job=\"cart\"}[5m]) > 0")
+            .len();
+        if targets == 6 && evaluated >= 6.0 && traffic == 1 {
             return;
         }
         assert!(
             Instant::now() < deadline,
-            "Prometheus did not scrape the 6 targets and evaluate the 5 groups: {targets} targets, {evaluated} groups"
+            "Prometheus did not scrape the 6 targets, evaluate the 6 groups and rate cart's requests: {targets} targets, {evaluated} groups, {traffic} rate"
         );
         std::thread::sleep(Duration::from_millis(250));
     }
@@ -401,6 +410,55 @@ fn every_app_of_the_fleet_stood_on_its_level_with_what_stops_it_and_the_next_com
         "discovery"
     );
     assert_eq!(app(&labelled, "shop/deployment/checkout")["team"], "shop");
+    std::fs::remove_file(dir.path().join("onramp.yaml")).expect("onramp.yaml removed");
+    the_next_team_had_the_most_apps_at_level_0_or_1_ties_by_traffic(cluster, dir.path(), &url);
+}
+
+/// `--next`: payments and shop both have two apps at level 0–1; shop's cart
+/// serves requests, payments' fraud and ledger none.
+fn the_next_team_had_the_most_apps_at_level_0_or_1_ties_by_traffic(
+    cluster: &Cluster,
+    dir: &std::path::Path,
+    url: &str,
+) {
+    let run = adoption(cluster, dir, &["--prometheus-url", url, "--next"]);
+    run.expect_status(0);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(
+        lines[0].starts_with(
+            "Next team: shop — 2 of its 3 apps are at level 0–1, as many as payments (0/s); it serves the most requests among them ("
+        ) && lines[0].ends_with("/s)."),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        lines[1..],
+        [
+            "Run, one team at a time:",
+            "  1. onramp onboard statefulset/orders-db -n shop",
+            "  2. onramp apply cart -n shop",
+        ]
+    );
+    let json = adoption(
+        cluster,
+        dir,
+        &["--prometheus-url", url, "--next", "-o", "json"],
+    );
+    json.expect_status(0);
+    let next: Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert_eq!(next["team"], "shop");
+    assert_eq!(next["below_alerted"], 2);
+    assert_eq!(next["apps"], 3);
+    let rate = next["requests_per_second"].as_f64().expect("a rate");
+    // A rate over 5 minutes of a counter a few seconds old: small, not 0.
+    assert!(rate > 0.0, "{rate}");
+    assert_eq!(
+        next["commands"],
+        json!([
+            "onramp onboard statefulset/orders-db -n shop",
+            "onramp apply cart -n shop"
+        ])
+    );
 }
 on_both!(
     prometheus;

@@ -361,12 +361,12 @@ fn adoption_made_no_request_outside_onramp_rbac_adoption_and_no_more_for_more_ap
         ],
     );
     // The same requests for one app as for seven: one list per resource
-    // type, never one per app; and at most five to Prometheus (the first
+    // type, never one per app; and at most six to Prometheus (the first
     // refused one cancels the others, so how many went out varies).
     let api_requests = |log: Vec<String>| {
         let (proxied, api): (Vec<String>, Vec<String>) =
             log.into_iter().partition(|r| r.contains("/proxy/"));
-        assert!((1..=5).contains(&proxied.len()), "{proxied:#?}");
+        assert!((1..=6).contains(&proxied.len()), "{proxied:#?}");
         api
     };
     let fleet_requests = api_requests(standin.request_log());

@@ -63,6 +63,10 @@ pub(super) fn assess_app(
         checks: Vec::new(),
         not_checked: Vec::new(),
         needs: Vec::new(),
+        requests_per_second: evidence.prometheus.as_ref().ok().and_then(|p| {
+            let key = (workload.namespace.clone(), workload.name.clone());
+            p.traffic.get(&key).copied()
+        }),
     };
     for (passed, step) in steps.iter().enumerate() {
         match step(&mut ctx) {

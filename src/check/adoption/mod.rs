@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::check::result::{Category, Check, CheckedApp, NotChecked, Status};
+use crate::check::result::{Category, Check, CheckedApp, NotChecked, Status, number};
 use crate::client::prometheus::{PrometheusClient, RuleGroup, RuleHealth, RuleKind};
 use crate::cluster::fleet::{Fleet, FleetWorkload, OnrampObject};
 use crate::cluster::selection::{self, Fix, Selectable};
@@ -68,6 +68,8 @@ pub struct PrometheusState {
     pub app_series: BTreeSet<(String, String, String)>,
     /// Kubernetes' series of the catalog's signals: `(namespace, name)`.
     pub namespace_series: BTreeSet<(String, String)>,
+    /// Requests per second by `(namespace, job)` ([`signals::TRAFFIC`]).
+    pub traffic: BTreeMap<(String, String), f64>,
 }
 
 /// `count by (namespace, job) (up)`: every target, per app.
@@ -76,26 +78,29 @@ pub const TARGETS_QUERY: &str = "count by (namespace, job) (up)";
 pub const DOWN_QUERY: &str = "count by (namespace, job) (up == 0)";
 
 impl PrometheusState {
-    /// Five requests, whatever the number of apps: the two target counts,
-    /// the loaded rules, and the series of the catalog's signals (the app's
-    /// and Kubernetes', [`signals::queries`]).
+    /// Six requests, whatever the number of apps: the two target counts,
+    /// the loaded rules, the series of the catalog's signals (the app's and
+    /// Kubernetes', [`signals::queries`]) and every app's traffic
+    /// ([`signals::traffic_query`]).
     pub async fn ask(
         client: &PrometheusClient,
         catalog: &Catalog,
     ) -> crate::client::prometheus::Result<Self> {
         let (app_query, kubernetes_query) = signals::queries(catalog);
+        let traffic_query = signals::traffic_query(catalog);
         let optional = |query: Option<String>| async move {
             match query {
                 Some(query) => client.query(&query, None).await.map(Some),
                 None => Ok(None),
             }
         };
-        let (all, down, groups, app, kubernetes) = tokio::try_join!(
+        let (all, down, groups, app, kubernetes, traffic) = tokio::try_join!(
             client.query(TARGETS_QUERY, None),
             client.query(DOWN_QUERY, None),
             client.rules(),
             optional(app_query),
             optional(kubernetes_query),
+            optional(traffic_query),
         )?;
         let mut targets: BTreeMap<(String, String), Targets> = BTreeMap::new();
         let key = |s: &crate::client::prometheus::Sample| {
@@ -121,12 +126,18 @@ impl PrometheusState {
             .flat_map(|r| r.samples())
             .map(|s| (label(s, "namespace"), label(s, "__name__")))
             .collect();
+        let traffic = traffic
+            .iter()
+            .flat_map(|r| r.samples())
+            .map(|s| ((label(s, "namespace"), label(s, "job")), s.value))
+            .collect();
         Ok(PrometheusState {
             via: client.reached_via(),
             targets,
             groups,
             app_series,
             namespace_series,
+            traffic,
         })
     }
 }
@@ -168,6 +179,9 @@ pub struct AppAdoption {
     /// reaches the level where they are checked).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub needs: Vec<NeedState>,
+    /// Its requests per second ([`signals::TRAFFIC`]), when Prometheus has them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests_per_second: Option<f64>,
     /// The evidence: each level's checks, up to the one that stopped it.
     pub checks: Vec<Check>,
     /// What could not be checked, and what would allow it.
@@ -234,6 +248,95 @@ impl AdoptionReport {
     /// True when some app's level is unknown.
     pub fn has_unknown(&self) -> bool {
         self.apps.iter().any(|a| a.level.is_none())
+    }
+}
+
+/// The team to take next, and why: one team at a time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NextTeam {
+    /// The team.
+    pub team: String,
+    /// Its apps at level 0 or 1.
+    pub below_alerted: usize,
+    /// All its apps.
+    pub apps: usize,
+    /// The requests per second of its apps at level 0 or 1.
+    pub requests_per_second: f64,
+    /// Why this team, in a sentence.
+    pub why: String,
+    /// The first three commands to run (its apps at level 0 first).
+    pub commands: Vec<String>,
+}
+
+impl AdoptionReport {
+    /// The team with the most apps at level 0–1 (ties: the most traffic of
+    /// those apps, then the name); `None` when every app is at 2 or more.
+    pub fn next_team(&self) -> Option<NextTeam> {
+        let mut candidates: Vec<NextTeam> = self
+            .teams
+            .iter()
+            .map(|t| self.candidate(&t.team, t.apps))
+            .filter(|c| c.below_alerted > 0)
+            .collect();
+        candidates.sort_by(|a, b| {
+            b.below_alerted
+                .cmp(&a.below_alerted)
+                .then(b.requests_per_second.total_cmp(&a.requests_per_second))
+                .then_with(|| a.team.cmp(&b.team))
+        });
+        let mut next = candidates.first()?.clone();
+        let tied: Vec<&NextTeam> = candidates[1..]
+            .iter()
+            .filter(|c| c.below_alerted == next.below_alerted)
+            .collect();
+        next.why = match tied.as_slice() {
+            [] => format!(
+                "{} of its {} apps are at level 0–1, the most of any team",
+                next.below_alerted, next.apps
+            ),
+            others => {
+                let names: Vec<String> = others
+                    .iter()
+                    .map(|o| format!("{} ({}/s)", o.team, number(o.requests_per_second)))
+                    .collect();
+                format!(
+                    "{} of its {} apps are at level 0–1, as many as {}; it serves the most requests among them ({}/s)",
+                    next.below_alerted,
+                    next.apps,
+                    names.join(", "),
+                    number(next.requests_per_second)
+                )
+            }
+        };
+        Some(next)
+    }
+
+    /// `team`'s apps at level 0–1, their traffic and first commands.
+    fn candidate(&self, team: &str, apps: usize) -> NextTeam {
+        let mut below: Vec<&AppAdoption> = self
+            .apps
+            .iter()
+            .filter(|a| a.team == team && a.level.is_some_and(|l| l < 2))
+            .collect();
+        below.sort_by_key(|a| a.level);
+        let mut commands: Vec<String> = Vec::new();
+        for next in below.iter().filter_map(|a| a.next.clone()) {
+            if commands.len() < 3 && !commands.contains(&next) {
+                commands.push(next);
+            }
+        }
+        NextTeam {
+            team: team.to_string(),
+            below_alerted: below.len(),
+            apps,
+            // From +0: an empty f64 sum is -0, which prints as `-0`.
+            requests_per_second: below
+                .iter()
+                .filter_map(|a| a.requests_per_second)
+                .fold(0.0, |sum, rate| sum + rate),
+            why: String::new(),
+            commands,
+        }
     }
 }
 

@@ -89,6 +89,26 @@ pub fn queries(catalog: &Catalog) -> (Option<String>, Option<String>) {
     )
 }
 
+/// The need and signal whose rate is an app's traffic (`--next` breaks
+/// ties between teams by it).
+pub const TRAFFIC: (&str, &str) = ("service-health", "requests");
+
+/// `sum by (namespace, job) (rate({__name__=~"…"}[5m]))` over the names of
+/// [`TRAFFIC`]'s signal: every app's requests per second, in one query.
+pub fn traffic_query(catalog: &Catalog) -> Option<String> {
+    let need = &catalog.get(TRAFFIC.0).ok()?.need;
+    let signal = need.signals.get(TRAFFIC.1)?;
+    let names: BTreeSet<String> = WorkloadKind::ALL
+        .iter()
+        .flat_map(|kind| names(signal, *kind))
+        .collect();
+    let alternatives: Vec<String> = names.iter().map(|n| promql::regex_escape(n)).collect();
+    Some(format!(
+        "sum by (namespace, job) (rate({{__name__=~{}}}[5m]))",
+        promql::quote(&alternatives.join("|"))
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,5 +149,13 @@ mod tests {
             "{kubernetes}"
         );
         assert!(kubernetes.contains("kube_daemonset_status_number_available"));
+        let traffic = traffic_query(&catalog).expect("service-health's requests");
+        assert!(
+            traffic.starts_with(
+                "sum by (namespace, job) (rate({__name__=~\"http_request_duration_seconds_count|"
+            ),
+            "{traffic}"
+        );
+        assert!(traffic.ends_with("\"}[5m]))"), "{traffic}");
     }
 }

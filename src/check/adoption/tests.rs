@@ -45,6 +45,7 @@ fn app(team: &str, level: Option<u8>) -> AppAdoption {
         checks: Vec::new(),
         not_checked: Vec::new(),
         needs: Vec::new(),
+        requests_per_second: None,
     }
 }
 
@@ -89,4 +90,57 @@ fn a_team_line_counts_each_level_and_the_unknown_apart() {
     );
     assert_eq!(teams[1].by_level, [0, 1, 0, 0, 0]);
     assert_eq!(teams[1].share_needs_answered, 0.0);
+}
+
+fn report_of(apps: Vec<AppAdoption>) -> AdoptionReport {
+    AdoptionReport {
+        max_level: 4,
+        prometheus: None,
+        teams: summarise(&apps),
+        apps,
+        not_checked: Vec::new(),
+    }
+}
+
+fn placed(team: &str, level: u8, rate: Option<f64>, next: &str) -> AppAdoption {
+    let mut placed = app(team, Some(level));
+    placed.requests_per_second = rate;
+    placed.next = Some(next.to_string());
+    placed
+}
+
+#[test]
+fn the_next_team_has_the_most_apps_below_alerted_then_the_most_traffic() {
+    let report = report_of(vec![
+        placed("a", 1, Some(5.0), "onramp apply a1 -n a"),
+        placed("a", 0, None, "onramp onboard a0 -n a"),
+        placed("b", 0, Some(0.5), "onramp onboard b0 -n b"),
+        placed("b", 1, Some(9.0), "onramp apply b1 -n b"),
+        placed("c", 0, None, "onramp onboard c0 -n c"),
+        placed("c", 3, Some(100.0), "onramp verify c3 -n c"),
+    ]);
+    let next = report.next_team().expect("a team");
+    assert_eq!(next.team, "b");
+    assert_eq!(next.below_alerted, 2);
+    assert_eq!(next.requests_per_second, 9.5);
+    assert_eq!(
+        next.why,
+        "2 of its 2 apps are at level 0–1, as many as a (5/s); it serves the most requests among them (9.50/s)"
+    );
+    // Level 0 first.
+    assert_eq!(
+        next.commands,
+        ["onramp onboard b0 -n b", "onramp apply b1 -n b"]
+    );
+
+    let alone = report_of(vec![
+        placed("a", 0, None, "onramp onboard a0 -n a"),
+        placed("b", 2, None, "onramp apply b2 -n b"),
+    ]);
+    let next = alone.next_team().expect("a team");
+    assert_eq!(
+        next.why,
+        "1 of its 1 apps are at level 0–1, the most of any team"
+    );
+    assert_eq!(report_of(vec![placed("b", 2, None, "x")]).next_team(), None);
 }

@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use super::{
     Category, Check, Finding, Severity, Status, TroubleshootReport, VerifyReport, alarming, number,
 };
-use crate::check::adoption::{AdoptionReport, LEVELS};
+use crate::check::adoption::{AdoptionReport, LEVELS, NextTeam};
 use crate::plan::names::escape_markdown;
 
 /// A verify report for people: one line per check, failures first.
@@ -293,6 +293,21 @@ pub fn adoption_text(report: &AdoptionReport) -> String {
             .map(|a| format!(" (allowed by {a})"))
             .unwrap_or_default();
         let _ = writeln!(out, "\nnot checked: {}: {}{allowed}", gap.what, gap.why);
+    }
+    out
+}
+
+/// The team to take next, why, and the first commands to run.
+pub fn next_team_text(next: Option<&NextTeam>) -> String {
+    let Some(next) = next else {
+        return "Every app is at level 2 (alerted) or more: no team to take next.\n".to_string();
+    };
+    let mut out = format!(
+        "Next team: {} — {}.\nRun, one team at a time:\n",
+        next.team, next.why
+    );
+    for (n, command) in next.commands.iter().enumerate() {
+        let _ = writeln!(out, "  {}. {command}", n + 1);
     }
     out
 }
