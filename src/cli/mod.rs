@@ -174,8 +174,12 @@ pub struct AdoptionArgs {
     pub team: Option<String>,
     /// Only the team to take next and why (the most apps at level 0–1, ties
     /// by traffic), with the first three commands to run.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "needs")]
     pub next: bool,
+    /// The needs backlog instead: for each need (its story), the apps that
+    /// answer it, the apps missing which signal, the instrumentation to add.
+    #[arg(long)]
+    pub needs: bool,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub cluster: ClusterArgs,

@@ -65,6 +65,13 @@ pub async fn run(args: &AdoptionArgs, config: &Config) -> Result<Outcome> {
         })?;
     }
     match (args.output, args.next) {
+        _ if args.needs => {
+            let backlog = report.backlog(&catalog);
+            match args.output {
+                OutputFormat::Text => print(&output::backlog_text(&backlog))?,
+                OutputFormat::Json => print_json("needs backlog", &backlog)?,
+            }
+        }
         (OutputFormat::Text, false) => print(&output::adoption_text(&report))?,
         (OutputFormat::Json, false) => print_json("adoption report", &report)?,
         (OutputFormat::Text, true) => print(&output::next_team_text(report.next_team().as_ref()))?,

@@ -412,6 +412,97 @@ fn every_app_of_the_fleet_stood_on_its_level_with_what_stops_it_and_the_next_com
     assert_eq!(app(&labelled, "shop/deployment/checkout")["team"], "shop");
     std::fs::remove_file(dir.path().join("onramp.yaml")).expect("onramp.yaml removed");
     the_next_team_had_the_most_apps_at_level_0_or_1_ties_by_traffic(cluster, dir.path(), &url);
+    the_needs_backlog_listed_who_answers_each_need_and_what_to_add(cluster, dir.path(), &url);
+}
+
+/// `--needs`: service-health answered by checkout and gateway, query
+/// lacking three signals; the needs no dashboard shows said so.
+fn the_needs_backlog_listed_who_answers_each_need_and_what_to_add(
+    cluster: &Cluster,
+    dir: &std::path::Path,
+    url: &str,
+) {
+    let run = adoption(
+        cluster,
+        dir,
+        &["--prometheus-url", url, "--needs", "-o", "json"],
+    );
+    run.expect_status(0);
+    let backlog: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let ids: Vec<&str> = backlog
+        .as_array()
+        .expect("needs")
+        .iter()
+        .map(|n| n["need"].as_str().expect("an id"))
+        .collect();
+    assert_eq!(
+        ids,
+        // The catalog's order.
+        [
+            "service-health",
+            "troubleshooting",
+            "feature-flag-engagement"
+        ]
+    );
+    let health = &backlog[0];
+    assert!(
+        health["story"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("As a developer")),
+        "{health:#}"
+    );
+    assert_eq!(
+        health["answered_by"],
+        json!(["payments/deployment/gateway", "shop/deployment/checkout"])
+    );
+    assert_eq!(
+        health["missing"],
+        json!([{"app": "search/deployment/query", "signals": ["duration", "latency", "requests"]}])
+    );
+    let added: Vec<(&str, u64)> = health["instrumentation"]
+        .as_array()
+        .expect("instrumentation")
+        .iter()
+        .map(|i| {
+            (
+                i["signal"].as_str().expect("a signal"),
+                i["apps"].as_u64().expect("a count"),
+            )
+        })
+        .collect();
+    assert_eq!(added, [("duration", 1), ("latency", 1), ("requests", 1)]);
+    assert!(
+        health["instrumentation"][2]["hint"]
+            .as_str()
+            .is_some_and(|h| h.starts_with("Count every HTTP request your service answers with a counter `http_requests_total{route, method, status}`")),
+        "{health:#}"
+    );
+    assert_eq!(backlog[2]["answered_by"], json!([]));
+    assert_eq!(backlog[2]["missing"], json!([]));
+
+    let text = adoption(cluster, dir, &["--prometheus-url", url, "--needs"]);
+    text.expect_status(0);
+    assert_eq!(
+        text.stdout_line("answered by 2 app(s)").trim(),
+        "answered by 2 app(s): payments/deployment/gateway, shop/deployment/checkout"
+    );
+    assert_eq!(
+        text.stdout_line("search/deployment/query:").trim(),
+        "search/deployment/query: duration, latency, requests"
+    );
+    assert!(
+        text.stdout_line("requests (1 app(s)): ")
+            .trim()
+            .starts_with("requests (1 app(s)): Count every HTTP request"),
+        "{}",
+        text.stdout
+    );
+    assert_eq!(
+        text.stdout.matches("no app's dashboards show it").count(),
+        2,
+        "{}",
+        text.stdout
+    );
 }
 
 /// `--next`: payments and shop both have two apps at level 0–1; shop's cart

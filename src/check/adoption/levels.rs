@@ -87,6 +87,13 @@ pub(super) fn assess_app(
             }
         }
     }
+    // The needs backlog (`--needs`) wants every app's needs, also of the
+    // apps stopped below the level that checks them.
+    if ctx.needs.is_empty()
+        && let Ok(prometheus) = ctx.prometheus("signals")
+    {
+        need_states(&mut ctx, prometheus);
+    }
     adoption.checks = ctx.checks;
     adoption.needs = ctx.needs;
     adoption
@@ -261,17 +268,51 @@ fn answered(ctx: &mut Ctx<'_>) -> Step {
         Ok(p) => p,
         Err(gap) => return Step::Unknown(gap),
     };
-    let needs: std::collections::BTreeSet<&str> =
-        dashboards.iter().filter_map(|d| d.need()).collect();
+    let (first_missing, unknown) = need_states(ctx, prometheus);
+    for id in unknown {
+        let name = ctx.name();
+        let detail = format!(
+            "need {id} is not in the catalog (needs_dirs in onramp.yaml adds a team's own): its signals are not checked"
+        );
+        ctx.checks
+            .push(check(Category::Signal, &name, Status::Warn, detail));
+    }
+    if let Some((why, next)) = first_missing {
+        return ctx.stop(Category::Signal, why, next);
+    }
+    let answered: Vec<&str> = ctx.needs.iter().map(|n| n.need.as_str()).collect();
+    ctx.pass(
+        Category::Signal,
+        format!(
+            "every required signal of {} has series",
+            answered.join(", ")
+        ),
+    );
+    Step::Pass
+}
+
+/// Each need the app's dashboard ConfigMaps show, answered or not, into
+/// `ctx.needs`; returns the first missing signal's stop (why, next) and the
+/// needs the catalog does not have.
+fn need_states(
+    ctx: &mut Ctx<'_>,
+    prometheus: &PrometheusState,
+) -> (Option<(String, String)>, Vec<String>) {
+    let key = (ctx.workload.namespace.as_str(), ctx.workload.name.as_str());
+    let needs: std::collections::BTreeSet<&str> = ctx
+        .index
+        .dashboards
+        .get(&key)
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d.need())
+        .collect();
     let mut first_missing: Option<(String, String)> = None;
+    let mut unknown = Vec::new();
+    ctx.needs.clear();
     for id in needs {
         let Ok(entry) = ctx.evidence.catalog.get(id) else {
-            let name = ctx.name();
-            let detail = format!(
-                "need {id} is not in the catalog (needs_dirs in onramp.yaml adds a team's own): its signals are not checked"
-            );
-            ctx.checks
-                .push(check(Category::Signal, &name, Status::Warn, detail));
+            unknown.push(id.to_string());
             continue;
         };
         let missing = missing_signals(ctx.workload, prometheus, &entry.need);
@@ -288,18 +329,7 @@ fn answered(ctx: &mut Ctx<'_>) -> Step {
             missing: missing.into_iter().map(|(signal, _, _)| signal).collect(),
         });
     }
-    if let Some((why, next)) = first_missing {
-        return ctx.stop(Category::Signal, why, next);
-    }
-    let answered: Vec<&str> = ctx.needs.iter().map(|n| n.need.as_str()).collect();
-    ctx.pass(
-        Category::Signal,
-        format!(
-            "every required signal of {} has series",
-            answered.join(", ")
-        ),
-    );
-    Step::Pass
+    (first_missing, unknown)
 }
 
 /// Why Grafana's sidecar does not load the app's dashboard ConfigMaps, and

@@ -340,6 +340,100 @@ impl AdoptionReport {
     }
 }
 
+/// One need of the catalog across the fleet: the platform backlog, built
+/// from developer needs (`--needs`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NeedBacklog {
+    /// The need's id.
+    pub need: String,
+    /// Its title.
+    pub title: String,
+    /// The user story it answers.
+    pub story: String,
+    /// The apps whose dashboards show it and that have every required signal.
+    pub answered_by: Vec<CheckedApp>,
+    /// The apps whose dashboards show it and that lack signals, with which.
+    pub missing: Vec<AppMissing>,
+    /// What to add, per signal missing somewhere: how many apps lack it, and
+    /// the need's instrumentation hint.
+    pub instrumentation: Vec<Instrumentation>,
+}
+
+/// An app that lacks some signals of a need.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AppMissing {
+    /// The app.
+    pub app: CheckedApp,
+    /// The signals without series.
+    pub signals: Vec<String>,
+}
+
+/// The instrumentation a missing signal asks for.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Instrumentation {
+    /// The signal.
+    pub signal: String,
+    /// How many apps lack it.
+    pub apps: usize,
+    /// What to add to the app.
+    pub hint: String,
+}
+
+impl AdoptionReport {
+    /// For each need of the catalog: the apps that answer it, the apps
+    /// missing which signal, and the instrumentation to add.
+    pub fn backlog(&self, catalog: &Catalog) -> Vec<NeedBacklog> {
+        let mut out = Vec::new();
+        for id in catalog.ids() {
+            let Ok(entry) = catalog.get(&id) else {
+                continue;
+            };
+            let states = self
+                .apps
+                .iter()
+                .flat_map(|a| a.needs.iter().map(move |n| (a, n)))
+                .filter(|(_, n)| n.need == id);
+            let mut backlog = NeedBacklog {
+                need: id.clone(),
+                title: entry.need.title.clone(),
+                story: entry.need.story.trim().to_string(),
+                answered_by: Vec::new(),
+                missing: Vec::new(),
+                instrumentation: Vec::new(),
+            };
+            let mut lacking: BTreeMap<&str, usize> = BTreeMap::new();
+            for (app, state) in states {
+                if state.answered {
+                    backlog.answered_by.push(app.app.clone());
+                    continue;
+                }
+                for signal in &state.missing {
+                    *lacking.entry(signal).or_default() += 1;
+                }
+                backlog.missing.push(AppMissing {
+                    app: app.app.clone(),
+                    signals: state.missing.clone(),
+                });
+            }
+            backlog.instrumentation = lacking
+                .into_iter()
+                .map(|(signal, apps)| Instrumentation {
+                    signal: signal.to_string(),
+                    apps,
+                    hint: entry
+                        .need
+                        .signals
+                        .get(signal)
+                        .map(|s| s.instrumentation.trim().to_string())
+                        .unwrap_or_default(),
+                })
+                .collect();
+            out.push(backlog);
+        }
+        out
+    }
+}
+
 /// The team of `workload`: its `label` (or its pod template's), else its
 /// namespace.
 pub fn team_of(workload: &FleetWorkload, label: &str) -> String {

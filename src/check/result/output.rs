@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use super::{
     Category, Check, Finding, Severity, Status, TroubleshootReport, VerifyReport, alarming, number,
 };
-use crate::check::adoption::{AdoptionReport, LEVELS, NextTeam};
+use crate::check::adoption::{AdoptionReport, LEVELS, NeedBacklog, NextTeam};
 use crate::plan::names::escape_markdown;
 
 /// A verify report for people: one line per check, failures first.
@@ -308,6 +308,46 @@ pub fn next_team_text(next: Option<&NextTeam>) -> String {
     );
     for (n, command) in next.commands.iter().enumerate() {
         let _ = writeln!(out, "  {}. {command}", n + 1);
+    }
+    out
+}
+
+/// The needs backlog: each need with its story, the apps that answer it,
+/// the apps missing which signal, and the instrumentation to add.
+pub fn backlog_text(backlog: &[NeedBacklog]) -> String {
+    let mut out = String::new();
+    for need in backlog {
+        let _ = writeln!(out, "{} — {}\n  {}", need.need, need.title, need.story);
+        let answered: Vec<String> = need.answered_by.iter().map(|a| a.to_string()).collect();
+        if need.answered_by.is_empty() && need.missing.is_empty() {
+            let _ = writeln!(out, "  no app's dashboards show it\n");
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "  answered by {} app(s){}",
+            answered.len(),
+            if answered.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", answered.join(", "))
+            }
+        );
+        if !need.missing.is_empty() {
+            let _ = writeln!(out, "  missing signals in {} app(s):", need.missing.len());
+            for app in &need.missing {
+                let _ = writeln!(out, "    {}: {}", app.app, app.signals.join(", "));
+            }
+            let _ = writeln!(out, "  instrumentation to add:");
+            for add in &need.instrumentation {
+                let _ = writeln!(
+                    out,
+                    "    {} ({} app(s)): {}",
+                    add.signal, add.apps, add.hint
+                );
+            }
+        }
+        out.push('\n');
     }
     out
 }
