@@ -186,9 +186,24 @@ pub struct AdoptionArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub prometheus: PrometheusArgs,
-    /// Output format: text, or json (the schema README documents).
-    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
-    pub output: OutputFormat,
+    /// Output format: text, json (the schema README documents), markdown
+    /// (a wiki page or an issue), or openmetrics (gauges for a textfile
+    /// collector or a Pushgateway).
+    #[arg(long, short = 'o', value_enum, default_value_t = AdoptionFormat::Text)]
+    pub output: AdoptionFormat,
+}
+
+/// How adoption writes its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AdoptionFormat {
+    /// For people at a terminal.
+    Text,
+    /// For machines: the report README documents.
+    Json,
+    /// For a wiki page or an issue.
+    Markdown,
+    /// `onramp_adoption_level` and `onramp_need_answered` gauges.
+    Openmetrics,
 }
 
 /// How troubleshoot writes its report.

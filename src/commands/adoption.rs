@@ -10,7 +10,7 @@
 use crate::check::adoption::{self, DEFAULT_TEAM_LABEL, Evidence, PrometheusState};
 use crate::check::result::{NotChecked, output};
 use crate::cli::config::Config;
-use crate::cli::{AdoptionArgs, OutputFormat, RbacCommand};
+use crate::cli::{AdoptionArgs, AdoptionFormat, RbacCommand};
 use crate::client::kube::KubeClient;
 use crate::client::prometheus::PrometheusClient;
 use crate::cluster::fleet::{self, MissingNamespace, Reach};
@@ -23,6 +23,7 @@ const PROMETHEUS_SETTING: &str =
 
 /// Runs `adoption`.
 pub async fn run(args: &AdoptionArgs, config: &Config) -> Result<Outcome> {
+    formats(args)?;
     let reach = reach(args)?;
     let team_label = config
         .file
@@ -64,19 +65,7 @@ pub async fn run(args: &AdoptionArgs, config: &Config) -> Result<Outcome> {
             ))
         })?;
     }
-    match (args.output, args.next) {
-        _ if args.needs => {
-            let backlog = report.backlog(&catalog);
-            match args.output {
-                OutputFormat::Text => print(&output::backlog_text(&backlog))?,
-                OutputFormat::Json => print_json("needs backlog", &backlog)?,
-            }
-        }
-        (OutputFormat::Text, false) => print(&output::adoption_text(&report))?,
-        (OutputFormat::Json, false) => print_json("adoption report", &report)?,
-        (OutputFormat::Text, true) => print(&output::next_team_text(report.next_team().as_ref()))?,
-        (OutputFormat::Json, true) => print_json("next team", &report.next_team())?,
-    }
+    print_report(args, &report, &catalog)?;
     match (status, report.not_checked.first()) {
         (Some(status), Some(gap)) => {
             print_err(&format!(
@@ -86,6 +75,44 @@ pub async fn run(args: &AdoptionArgs, config: &Config) -> Result<Outcome> {
             Ok(Outcome::Partial(status))
         }
         _ => Ok(Outcome::Success),
+    }
+}
+
+/// Refuses `--next` and `--needs` with a format only the report has.
+fn formats(args: &AdoptionArgs) -> Result<()> {
+    match args.output {
+        AdoptionFormat::Markdown | AdoptionFormat::Openmetrics if args.next || args.needs => {
+            Err(Error::Usage(
+                "--next and --needs print text or json (-o text|json); -o markdown and -o openmetrics are for the report".to_string(),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Prints the report, the next team or the needs backlog in the chosen
+/// format.
+fn print_report(
+    args: &AdoptionArgs,
+    report: &adoption::AdoptionReport,
+    catalog: &crate::needs::Catalog,
+) -> Result<()> {
+    use AdoptionFormat::{Json, Markdown, Openmetrics, Text};
+    if args.needs || args.next {
+        let backlog = args.needs.then(|| report.backlog(catalog));
+        return match (args.output, backlog) {
+            (Text, Some(backlog)) => print(&output::backlog_text(&backlog)),
+            (Json, Some(backlog)) => print_json("needs backlog", &backlog),
+            (Text, None) => print(&output::next_team_text(report.next_team().as_ref())),
+            (Json, None) => print_json("next team", &report.next_team()),
+            (Markdown | Openmetrics, _) => formats(args),
+        };
+    }
+    match args.output {
+        Text => print(&output::adoption_text(report)),
+        Json => print_json("adoption report", report),
+        Markdown => print(&output::adoption_markdown(report)),
+        Openmetrics => print(&output::adoption_openmetrics(report)),
     }
 }
 

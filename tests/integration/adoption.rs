@@ -413,6 +413,82 @@ fn every_app_of_the_fleet_stood_on_its_level_with_what_stops_it_and_the_next_com
     std::fs::remove_file(dir.path().join("onramp.yaml")).expect("onramp.yaml removed");
     the_next_team_had_the_most_apps_at_level_0_or_1_ties_by_traffic(cluster, dir.path(), &url);
     the_needs_backlog_listed_who_answers_each_need_and_what_to_add(cluster, dir.path(), &url);
+    the_report_was_written_as_markdown_and_as_openmetrics_promtool_accepts(
+        cluster,
+        dir.path(),
+        &url,
+    );
+}
+
+/// `-o markdown` for a wiki page, `-o openmetrics` for a textfile collector:
+/// by value, and the metrics as promtool parses them.
+fn the_report_was_written_as_markdown_and_as_openmetrics_promtool_accepts(
+    cluster: &Cluster,
+    dir: &std::path::Path,
+    url: &str,
+) {
+    let markdown = adoption(cluster, dir, &["--prometheus-url", url, "-o", "markdown"]);
+    markdown.expect_status(0);
+    assert!(
+        markdown
+            .stdout
+            .starts_with("## onramp adoption\n\n9 app(s), 4 team(s); Prometheus: "),
+        "{}",
+        markdown.stdout
+    );
+    assert_eq!(
+        markdown.stdout_line("| team |"),
+        "| team | apps | L0 | L1 | L2 | L3 | L4 | unknown | needs answered | most unanswered |"
+    );
+    assert_eq!(
+        markdown.stdout_line("| search |"),
+        "| search | 2 | 0 | 1 | 1 | 0 | 0 | 0 | 0% | service-health (1) |"
+    );
+    assert_eq!(
+        markdown.stdout_line("shop/statefulset/orders-db"),
+        "- **0 not onboarded** shop/statefulset/orders-db — stops: no ServiceMonitor or PodMonitor of onramp's for it; next: ` onramp onboard statefulset/orders-db -n shop `"
+    );
+
+    let metrics = adoption(
+        cluster,
+        dir,
+        &["--prometheus-url", url, "-o", "openmetrics"],
+    );
+    metrics.expect_status(0);
+    assert_eq!(
+        metrics
+            .stdout_line("onramp_adoption_level{team=\"shop\",namespace=\"shop\",app=\"checkout\""),
+        "onramp_adoption_level{team=\"shop\",namespace=\"shop\",app=\"checkout\",kind=\"deployment\"} 4"
+    );
+    assert_eq!(
+        metrics.stdout_line("onramp_need_answered{team=\"search\""),
+        "onramp_need_answered{team=\"search\",namespace=\"search\",app=\"query\",kind=\"deployment\",need=\"service-health\"} 0"
+    );
+    assert_eq!(metrics.stdout.matches("onramp_adoption_level{").count(), 9);
+    assert!(metrics.stdout.ends_with("# EOF\n"), "{}", metrics.stdout);
+    let mut promtool =
+        std::process::Command::new(crate::support::prometheus::Version::V2.tool("promtool"))
+            .args(["check", "metrics"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("promtool runs");
+    use std::io::Write as _;
+    promtool
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(metrics.stdout.as_bytes())
+        .expect("write to promtool");
+    let checked = promtool.wait_with_output().expect("promtool ends");
+    assert!(
+        checked.status.success() && checked.stdout.is_empty() && checked.stderr.is_empty(),
+        "promtool check metrics: {}{}\n{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr),
+        metrics.stdout
+    );
 }
 
 /// `--needs`: service-health answered by checkout and gateway, query
@@ -631,6 +707,17 @@ fn a_namespace_that_does_not_exist_and_an_unknown_team_were_refused_with_exit_2(
         run.stderr
     );
     assert_eq!(run.stdout, "");
+    let run = adoption(
+        cluster,
+        dir.path(),
+        &[&url[..], &["--next", "-o", "markdown"]].concat(),
+    );
+    run.expect_status(2);
+    assert!(
+        run.stderr.contains("--next and --needs print text or json (-o text|json); -o markdown and -o openmetrics are for the report"),
+        "{}",
+        run.stderr
+    );
     let run = adoption(
         cluster,
         dir.path(),

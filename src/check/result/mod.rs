@@ -60,6 +60,11 @@ impl CheckedApp {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    /// The workload kind, when it is part of the name.
+    pub fn kind(&self) -> Option<WorkloadKind> {
+        self.kind
+    }
 }
 
 impl fmt::Display for CheckedApp {

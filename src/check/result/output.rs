@@ -352,6 +352,121 @@ pub fn backlog_text(backlog: &[NeedBacklog]) -> String {
     out
 }
 
+/// An adoption report for a wiki page or an issue: the per-team table, then
+/// each team's apps with their level, what stops them and the next command.
+pub fn adoption_markdown(report: &AdoptionReport) -> String {
+    let mut out = format!(
+        "## onramp adoption\n\n{} app(s), {} team(s); Prometheus: {}. Levels: {}.\n\n",
+        report.apps.len(),
+        report.teams.len(),
+        escape_markdown(report.prometheus.as_deref().unwrap_or("not asked")),
+        LEVELS
+            .iter()
+            .enumerate()
+            .map(|(n, name)| format!("{n} {name}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let levels: String = (0..LEVELS.len()).map(|n| format!(" L{n} |")).collect();
+    let _ = writeln!(
+        out,
+        "| team | apps |{levels} unknown | needs answered | most unanswered |\n|---|---:|{}---:|---:|---|",
+        "---:|".repeat(LEVELS.len())
+    );
+    for t in &report.teams {
+        let counts: String = t.by_level.iter().map(|n| format!(" {n} |")).collect();
+        let unanswered = t
+            .unanswered
+            .first()
+            .map(|(need, apps)| format!("{} ({apps})", escape_markdown(need)))
+            .unwrap_or_else(|| "-".to_string());
+        let _ = writeln!(
+            out,
+            "| {} | {} |{counts} {} | {}% | {unanswered} |",
+            escape_markdown(&t.team),
+            t.apps,
+            t.unknown,
+            number((t.share_needs_answered * 100.0).round())
+        );
+    }
+    for team in &report.teams {
+        let _ = writeln!(out, "\n### {}\n", escape_markdown(&team.team));
+        for app in report.apps.iter().filter(|a| a.team == team.team) {
+            let level = match app.level {
+                Some(n) => format!("{n} {}", app.level_name),
+                None => "unknown".to_string(),
+            };
+            let _ = write!(
+                out,
+                "- **{level}** {}",
+                escape_markdown(&app.app.to_string())
+            );
+            if let Some(stops) = &app.stops {
+                let _ = write!(out, " — stops: {}", escape_markdown(stops));
+            }
+            if let Some(next) = &app.next {
+                let _ = write!(out, "; next: {}", code_span(next));
+            }
+            out.push('\n');
+        }
+    }
+    for gap in &report.not_checked {
+        let _ = writeln!(
+            out,
+            "\nNot checked: {}: {}",
+            escape_markdown(&gap.what),
+            escape_markdown(&gap.why)
+        );
+    }
+    out
+}
+
+/// An adoption report as OpenMetrics gauges, for a textfile collector or a
+/// Pushgateway: each app's level (apps whose level is unknown have no
+/// sample: an absent series, never a 0) and whether each of its needs is
+/// answered.
+pub fn adoption_openmetrics(report: &AdoptionReport) -> String {
+    let mut out = String::from(
+        "# HELP onramp_adoption_level The app's adoption level from live evidence: 0 not onboarded, 1 scraped, 2 alerted, 3 needs answered, 4 verified.\n# TYPE onramp_adoption_level gauge\n",
+    );
+    let labels = |app: &crate::check::adoption::AppAdoption| {
+        format!(
+            "team=\"{}\",namespace=\"{}\",app=\"{}\",kind=\"{}\"",
+            label_value(&app.team),
+            label_value(&app.namespace),
+            label_value(app.app.name()),
+            app.app.kind().map(|k| k.resource()).unwrap_or_default()
+        )
+    };
+    for app in &report.apps {
+        if let Some(level) = app.level {
+            let _ = writeln!(out, "onramp_adoption_level{{{}}} {level}", labels(app));
+        }
+    }
+    out.push_str("# HELP onramp_need_answered Whether every required signal of the app's need has series (1) or not (0).\n# TYPE onramp_need_answered gauge\n");
+    for app in &report.apps {
+        for need in &app.needs {
+            let _ = writeln!(
+                out,
+                "onramp_need_answered{{{},need=\"{}\"}} {}",
+                labels(app),
+                label_value(&need.need),
+                u8::from(need.answered)
+            );
+        }
+    }
+    out.push_str("# EOF\n");
+    out
+}
+
+/// A label value escaped as the exposition formats escape it.
+fn label_value(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
 /// The per-team table: apps at each level, unknown, the share with its
 /// needs answered, the need most often unanswered.
 fn adoption_table(out: &mut String, report: &AdoptionReport) {
@@ -390,6 +505,13 @@ fn adoption_table(out: &mut String, report: &AdoptionReport) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_label_value_is_escaped_as_the_exposition_format_escapes_it() {
+        assert_eq!(label_value("a\\b\"c\nd"), "a\\\\b\\\"c\\nd");
+        assert_eq!(label_value("shop"), "shop");
+    }
+
     use super::super::{CheckedApp, Role};
     use super::*;
     use crate::app::manifest::WorkloadKind;
