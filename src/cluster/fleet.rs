@@ -197,10 +197,12 @@ fn entry<K: k8s_openapi::Resource>(everywhere: bool) -> Access {
 
 /// Reads the fleet: the namespaces (every one, or each `-n` names — one
 /// that does not exist is returned as [`MissingNamespace`]), then one list
-/// per resource type in that reach.
+/// per resource type in that reach; the Operator's kinds only when
+/// `operator` (the cluster serves them).
 pub async fn read(
     client: &KubeClient,
     reach: &Reach,
+    operator: bool,
 ) -> Result<std::result::Result<Fleet, MissingNamespace>> {
     let mut fleet = Fleet::default();
     let scopes: Vec<Option<&str>> = match reach {
@@ -226,7 +228,7 @@ pub async fn read(
         }
     };
     for scope in scopes {
-        read_scope(client, scope, &mut fleet).await?;
+        read_scope(client, scope, operator, &mut fleet).await?;
     }
     fleet
         .workloads
@@ -235,7 +237,12 @@ pub async fn read(
 }
 
 /// The seven lists of one scope (a namespace, or `None`: all of them).
-async fn read_scope(client: &KubeClient, scope: Option<&str>, fleet: &mut Fleet) -> Result<()> {
+async fn read_scope(
+    client: &KubeClient,
+    scope: Option<&str>,
+    operator: bool,
+    fleet: &mut Fleet,
+) -> Result<()> {
     let kinds = [
         WorkloadKind::Deployment,
         WorkloadKind::StatefulSet,
@@ -249,15 +256,19 @@ async fn read_scope(client: &KubeClient, scope: Option<&str>, fleet: &mut Fleet)
         };
         fleet.workloads.extend(listed);
     }
-    fleet
-        .monitors
-        .extend(owned::<ServiceMonitor>(client, scope).await?);
-    fleet
-        .monitors
-        .extend(owned::<PodMonitor>(client, scope).await?);
-    fleet
-        .rules
-        .extend(owned::<PrometheusRule>(client, scope).await?);
+    // Without the Operator its kinds are not served (404): onramp wrote
+    // none of them.
+    if operator {
+        fleet
+            .monitors
+            .extend(owned::<ServiceMonitor>(client, scope).await?);
+        fleet
+            .monitors
+            .extend(owned::<PodMonitor>(client, scope).await?);
+        fleet
+            .rules
+            .extend(owned::<PrometheusRule>(client, scope).await?);
+    }
     fleet
         .dashboards
         .extend(owned::<ConfigMap>(client, scope).await?);

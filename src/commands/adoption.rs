@@ -34,7 +34,7 @@ pub async fn run(args: &AdoptionArgs, config: &Config) -> Result<Outcome> {
     let given = args.prometheus.client(config)?;
     let client = KubeClient::connect(&args.cluster.settings(RbacCommand::Adoption)).await?;
     let stack = crate::cluster::stack::detect(&client).await?;
-    let fleet = match fleet::read(&client, &reach).await? {
+    let fleet = match fleet::read(&client, &reach, stack.operator.is_some()).await? {
         Ok(fleet) => fleet,
         Err(MissingNamespace(namespace)) => {
             return Err(Error::Usage(format!(

@@ -783,3 +783,48 @@ fn adoption_works_with_exactly_the_rules_of_onramp_rbac_adoption(target: Target)
     assert_refused(&run, "list namespaces (cluster-scoped)", "adoption");
 }
 on_both!(adoption_works_with_exactly_the_rules_of_onramp_rbac_adoption);
+
+fn without_the_operator_an_app_was_scraped_by_its_targets_and_level_2_said_unproven(
+    cluster: &Cluster,
+) {
+    let prometheus = PrometheusServer::start(PrometheusOptions::default());
+    prometheus.write_target(
+        "shop-checkout",
+        &prometheus.address(),
+        &[("namespace", "shop"), ("job", "checkout")],
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while prometheus.query("up{job=\"checkout\"} == 1").is_empty() {
+        assert!(Instant::now() < deadline, "checkout was not scraped");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = prometheus.url();
+    let run = adoption(
+        cluster,
+        dir.path(),
+        &["--prometheus-url", &url, "-o", "json"],
+    );
+    run.expect_status(0);
+    let report: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let checkout = app(&report, "shop/deployment/checkout");
+    assert_eq!(checkout["level"], 1);
+    assert_eq!(
+        checkout["stops"],
+        "alerts of shop/checkout: without the Prometheus Operator, onramp's rules are files of the Prometheus, which adoption does not read yet"
+    );
+    assert_eq!(checkout["next"], Value::Null);
+    assert_eq!(
+        checkout["not_checked"][0]["what"],
+        "alerts of shop/checkout"
+    );
+    assert_eq!(
+        checkout["checks"],
+        json!([{"category": "target", "name": "shop/checkout", "status": "pass", "detail": "1 target(s) up"}])
+    );
+}
+on_both!(
+    prometheus;
+    without_the_operator_an_app_was_scraped_by_its_targets_and_level_2_said_unproven,
+    Scenario::NoOperator
+);

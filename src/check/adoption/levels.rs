@@ -18,8 +18,12 @@ enum Step {
     Pass,
     /// It does not hold: why, and the command that moves the app up.
     Stop(String, String),
-    /// It could not be checked.
+    /// It could not be checked (Prometheus not reachable): the level is
+    /// unknown.
     Unknown(NotChecked),
+    /// This version cannot prove it here: the level stays at the last one
+    /// proven, the gap says why.
+    Unproven(NotChecked),
 }
 
 /// What a step looks at.
@@ -82,6 +86,11 @@ pub(super) fn assess_app(
             Step::Unknown(gap) => {
                 adoption.level = None;
                 adoption.level_name = "unknown";
+                adoption.not_checked.push(gap);
+                break;
+            }
+            Step::Unproven(gap) => {
+                adoption.stops = Some(format!("{}: {}", gap.what, gap.why));
                 adoption.not_checked.push(gap);
                 break;
             }
@@ -190,7 +199,7 @@ fn alerted(ctx: &mut Ctx<'_>) -> Step {
     let (namespace, name) = (&ctx.workload.namespace, &ctx.workload.name);
     let apply = format!("onramp apply {}", ctx.app_ref);
     if ctx.evidence.stack.operator.is_none() {
-        return Step::Unknown(NotChecked::new(
+        return Step::Unproven(NotChecked::new(
             format!("alerts of {}", ctx.name()),
             "without the Prometheus Operator, onramp's rules are files of the Prometheus, which adoption does not read yet",
         ));
