@@ -200,7 +200,13 @@ pub fn troubleshoot_markdown(report: &TroubleshootReport, since: &str) -> String
         let checked: Vec<String> = report.checked.iter().map(|c| escape_markdown(c)).collect();
         let _ = writeln!(out, "\nChecked: {}.", checked.join("; "));
     }
-    for gap in &report.not_checked {
+    not_checked_markdown(&mut out, &report.not_checked);
+    out
+}
+
+/// What could not be checked, one Markdown paragraph each.
+fn not_checked_markdown(out: &mut String, gaps: &[super::NotChecked]) {
+    for gap in gaps {
         let _ = writeln!(
             out,
             "\nNot checked: {} — {}",
@@ -208,7 +214,6 @@ pub fn troubleshoot_markdown(report: &TroubleshootReport, since: &str) -> String
             escape_markdown(&gap.why)
         );
     }
-    out
 }
 
 /// The longest run of backticks in `lines`.
@@ -410,14 +415,7 @@ pub fn adoption_markdown(report: &AdoptionReport) -> String {
             out.push('\n');
         }
     }
-    for gap in &report.not_checked {
-        let _ = writeln!(
-            out,
-            "\nNot checked: {}: {}",
-            escape_markdown(&gap.what),
-            escape_markdown(&gap.why)
-        );
-    }
+    not_checked_markdown(&mut out, &report.not_checked);
     out
 }
 
