@@ -61,3 +61,4 @@ bench:
 	cargo bench --bench codify
 	cargo bench --bench verify
 	cargo bench --bench troubleshoot
+	cargo bench --bench adoption

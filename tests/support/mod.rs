@@ -241,3 +241,14 @@ pub fn promtool(version: prometheus::Version, dir: &Path, args: &[&str]) -> (boo
         ),
     )
 }
+
+/// CPU time this thread has run (`/proc/thread-self/schedstat`, in ns), for
+/// the benchmarks: on a machine shared with other work, wall time measures
+/// the neighbours too.
+pub fn thread_cpu_time() -> std::time::Duration {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .map(std::time::Duration::from_nanos)
+        .unwrap_or_default()
+}
