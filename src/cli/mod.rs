@@ -76,8 +76,9 @@ pub enum Command {
     /// real cause first, each with its evidence and the next step.
     Troubleshoot(TroubleshootArgs),
     /// Where every app of the cluster stands, from live evidence, per team:
-    /// 0 not onboarded, 1 scraped, 2 alerted — with what stops each app and
-    /// the one command that moves it up.
+    /// 0 not onboarded, 1 scraped, 2 alerted, 3 needs answered, 4 verified —
+    /// with what stops each app and the one command that moves it up; the
+    /// team to take next (--next), the needs backlog (--needs).
     Adoption(AdoptionArgs),
     /// Print the least-privilege RBAC rules (a ClusterRole) a command needs.
     Rbac(RbacArgs),
@@ -242,9 +243,9 @@ pub enum RbacCommand {
     /// `onramp onboard`: apply's reads and writes, and verify's queries
     /// through the service proxy.
     Onboard,
-    /// `onramp adoption`: every workload and onramp's monitors and rules
-    /// (across namespaces; with -n, in that namespace only), what `detect`
-    /// reads, and Prometheus through the service proxy.
+    /// `onramp adoption`: every workload and onramp's monitors, rules and
+    /// dashboard ConfigMaps (across namespaces; with -n, in that namespace
+    /// only), what `detect` reads, and Prometheus through the service proxy.
     Adoption,
 }
 
