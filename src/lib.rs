@@ -7,7 +7,8 @@
 //! every artifact and [`render`] renders each one; the [`sink`]s consume the
 //! plan (files, Grafana, a plain Prometheus' config folder) through the
 //! [`client`]s; [`check`] reads the live services back (`verify`);
-//! [`commands`] holds one thin entry point per subcommand.
+//! [`commands`] holds one thin entry point per subcommand; [`util`] is the
+//! leaf of small helpers (shell words, `PATH`, YAML messages) any of them uses.
 
 pub mod app;
 pub mod check;
@@ -20,6 +21,7 @@ pub mod needs;
 pub mod plan;
 pub mod render;
 pub mod sink;
+pub mod util;
 
 pub use commands::Outcome;
 

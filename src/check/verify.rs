@@ -707,16 +707,11 @@ fn judge_values(result: &QueryResult) -> (Status, String) {
     }
 }
 
-/// True for a failure that waiting may cure: Prometheus not listening yet,
-/// or answering 5xx while it starts. A rejected query or bad credentials are
-/// not retried.
+/// True for a failure that waiting may cure, by the transport policy's rule
+/// (no answer, or 429/502/503/504: Prometheus not listening yet, or starting).
+/// A rejected query or bad credentials are not retried.
 pub fn worth_retrying(err: &crate::client::prometheus::Error) -> bool {
-    use crate::client::prometheus::Error;
-    match err {
-        Error::Unreachable { .. } => true,
-        Error::Http { status, .. } => *status >= 500,
-        _ => false,
-    }
+    err.is_transient()
 }
 
 /// When `--wait` ends, counted from `started`; `None` without `--wait`.
@@ -726,33 +721,23 @@ pub fn deadline(started: Instant, wait: Option<Duration>) -> Option<Instant> {
     wait.map(|w| started.checked_add(w).unwrap_or(started))
 }
 
-/// True when a pause of `interval` still ends before `deadline`.
-fn time_for_another_round(deadline: Option<Instant>, interval: Duration) -> bool {
-    deadline.is_some_and(|d| Instant::now().checked_add(interval).is_some_and(|t| t < d))
-}
-
 /// Calls `attempt` until it succeeds, fails in a way waiting cannot cure, or
-/// the deadline leaves no time for another try.
+/// the deadline leaves no time for another try: the transport policy's
+/// waiting ([`crate::client::retry::until`]).
 pub async fn until_reachable<T, F, Fut>(
     deadline: Option<Instant>,
     interval: Duration,
-    mut attempt: F,
+    attempt: F,
 ) -> crate::client::prometheus::Result<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = crate::client::prometheus::Result<T>>,
 {
-    loop {
-        match attempt().await {
-            // Up to the deadline itself: the last try may come after a
-            // shorter pause, so that `--wait 2m` waits two minutes, not less.
-            Err(err) if worth_retrying(&err) && deadline.is_some_and(|d| Instant::now() < d) => {
-                let left = deadline.map_or(Duration::ZERO, |d| d - Instant::now().min(d));
-                tokio::time::sleep(interval.min(left)).await;
-            }
-            outcome => return outcome,
-        }
-    }
+    let deadline = crate::client::retry::Deadline {
+        until: deadline,
+        interval,
+    };
+    crate::client::retry::until(deadline, attempt, worth_retrying).await
 }
 
 /// Runs the checks, again and again until `options.deadline`, until they
@@ -779,7 +764,11 @@ pub async fn run_with_progress(
     loop {
         rounds += 1;
         let outcome = run_once(client, plan, options).await;
-        let more_time = time_for_another_round(options.deadline, options.interval);
+        let more_time = crate::client::retry::Deadline {
+            until: options.deadline,
+            interval: options.interval,
+        }
+        .room_for_a_round();
         match outcome {
             Ok(mut report)
                 if (report.passed && !report.checks.iter().any(|c| c.transient)) || !more_time =>

@@ -225,7 +225,7 @@ pub async fn push_dashboards(
         codify_hint: format!(
             "onramp codify {} --from-live --grafana-url {} --out DIR",
             crate::plan::app_args(&prepared.loaded.app, &prepared.settings.plan.manifests),
-            crate::app::source::shell_word(client.config().url().as_str())
+            crate::util::shell::shell_word(client.config().url().as_str())
         ),
     };
     let (report, error) = grafana_sync::push(client, &desired, &options).await;

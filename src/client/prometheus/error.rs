@@ -147,6 +147,19 @@ impl Error {
     pub fn is_unreachable(&self) -> bool {
         matches!(self, Error::Unreachable { .. })
     }
+
+    /// True for a failure that waiting may cure, by the transport policy's
+    /// rule ([`crate::client::retry::transient`]): no answer at all, or an
+    /// answer saying "come back later" (429, 502, 503, 504 — Prometheus
+    /// starting, or the service proxy before the Service has an endpoint).
+    /// A rejected query or refused credentials are not.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Unreachable { .. } => true,
+            Error::Http { status, .. } => crate::client::retry::transient(*status),
+            _ => false,
+        }
+    }
 }
 
 /// What a 401/403 means and what to set.
