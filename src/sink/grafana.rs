@@ -20,7 +20,7 @@ use crate::client::grafana::resource::{self, is_v2};
 use crate::client::grafana::{self, Client, LiveDashboard, Schema};
 use crate::client::secret::redact;
 use crate::error::{Error, Result};
-use crate::plan::stamp::{MARKER_KEY, SOURCE_GRAFANA, content_hash, holds_pulled_edit, to_json};
+use crate::plan::stamp::{self, content_hash, holds_pulled_edit, marker_hash, to_json};
 use crate::plan::{ArtifactKind, Plan};
 
 /// A dashboard of the plan, as onramp wants it in Grafana.
@@ -79,35 +79,14 @@ pub fn v2_provisioning_note(paths: &[String]) -> String {
 
 /// A dashboard's content: normalised, without onramp's marker.
 pub fn content(dashboard: &Value) -> Value {
-    let mut value = grafana::normalize(dashboard);
-    if let Some(obj) = value.as_object_mut() {
-        obj.remove(MARKER_KEY);
-    }
-    value
+    stamp::without_marker(grafana::normalize(dashboard))
 }
 
-fn marker_hash(dashboard: &Value) -> Option<&str> {
-    dashboard.get(MARKER_KEY)?.get("hash")?.as_str()
-}
-
-/// Writes a fresh marker for `dashboard`'s current content, keeping the
-/// marker's other fields (who generated it, for which app and need).
+/// `dashboard` normalised as Grafana stores it, re-stamped for its content
+/// by [`stamp::restamp_dashboard`] (the marker's only writer is the plan's
+/// stamp).
 pub fn restamp(dashboard: &Value) -> Value {
-    let mut out = grafana::normalize(dashboard);
-    let marker = dashboard.get(MARKER_KEY).cloned().unwrap_or(Value::Null);
-    if let Some(obj) = out.as_object_mut() {
-        obj.remove(MARKER_KEY);
-    }
-    let hash = content_hash(&out);
-    let mut marker = match marker {
-        Value::Object(m) => m,
-        _ => serde_json::Map::new(),
-    };
-    marker.insert("hash".to_string(), Value::from(hash));
-    if let Some(obj) = out.as_object_mut() {
-        obj.insert(MARKER_KEY.to_string(), Value::Object(marker));
-    }
-    out
+    stamp::restamp_dashboard(grafana::normalize(dashboard), dashboard)
 }
 
 /// What applying a dashboard would do.
@@ -831,24 +810,12 @@ pub async fn pull(
         match client.get_dashboard(&d.uid).await? {
             Some(live) => {
                 let mut dashboard = live.dashboard.clone();
-                // A dashboard edited in the UI may have lost the marker: give it onramp's.
-                if dashboard.get(MARKER_KEY).is_none()
-                    && let (Some(obj), Some(marker)) =
-                        (dashboard.as_object_mut(), d.dashboard.get(MARKER_KEY))
-                {
-                    obj.insert(MARKER_KEY.to_string(), marker.clone());
-                }
+                stamp::keep_marker_of(&mut dashboard, &d.dashboard);
                 let mut restamped = restamp(&dashboard);
                 // Content that differs from the need's rendering is an edit made
                 // in Grafana: mark it, so neither codify nor apply replaces it silently.
                 let edited = content(&restamped) != content(&d.dashboard);
-                if let Some(marker) = restamped.get_mut(MARKER_KEY).and_then(Value::as_object_mut) {
-                    if edited {
-                        marker.insert("source".to_string(), Value::from(SOURCE_GRAFANA));
-                    } else {
-                        marker.remove("source");
-                    }
-                }
+                stamp::mark_pulled_edit(&mut restamped, edited);
                 pulled.push((d.uid.clone(), to_json(&restamped)));
             }
             None => missing.push(d.title.clone()),
