@@ -114,9 +114,7 @@ impl Client {
             .get_or_try_init(|| async {
                 let health = self.health().await?;
                 let url = self.endpoint(&["apis"], &[]);
-                let answer = self
-                    .call(Method::GET, url, None, Replay::Read)
-                    .await?;
+                let answer = self.call(Method::GET, url, None, Replay::Read).await?;
                 // Only bad credentials stop here; anything else in front of
                 // /apis (a 404 on Grafana 11, a proxy's 403) means the classic API.
                 let groups = match answer.status {
@@ -140,12 +138,7 @@ impl Client {
     /// A GET whose only good answer is 200 with a JSON body.
     async fn get_ok<T: serde::de::DeserializeOwned>(&self, path: &[&str]) -> Result<T, Error> {
         let answer = self
-            .call(
-                Method::GET,
-                self.endpoint(path, &[]),
-                None,
-                Replay::Read,
-            )
+            .call(Method::GET, self.endpoint(path, &[]), None, Replay::Read)
             .await?;
         match answer.status {
             StatusCode::OK => self.decode(&answer),
@@ -173,9 +166,7 @@ impl Client {
 
     /// A GET whose good answers are 200 with a JSON body, or 404: `None`.
     async fn get_or_none<T: DeserializeOwned>(&self, url: Url) -> Result<Option<T>, Error> {
-        let answer = self
-            .call(Method::GET, url, None, Replay::Read)
-            .await?;
+        let answer = self.call(Method::GET, url, None, Replay::Read).await?;
         match answer.status {
             StatusCode::OK => self.decode(&answer).map(Some),
             StatusCode::NOT_FOUND => Ok(None),
@@ -254,9 +245,7 @@ impl Client {
     /// dashboard.
     pub async fn get_dashboard(&self, uid: &str) -> Result<Option<LiveDashboard>, Error> {
         let url = self.endpoint(&["api", "dashboards", "uid", uid], &[]);
-        let answer = self
-            .call(Method::GET, url, None, Replay::Read)
-            .await?;
+        let answer = self.call(Method::GET, url, None, Replay::Read).await?;
         match answer.status {
             StatusCode::OK => self.decode(&answer).map(Some),
             StatusCode::NOT_FOUND => Ok(None),
@@ -384,9 +373,7 @@ impl Client {
             query.extend(tags.iter().map(|t| ("tag", *t)));
             query.extend(dashboard_uids.iter().map(|u| ("dashboardUIDs", *u)));
             let url = self.endpoint(&["api", "search"], &query);
-            let answer = self
-                .call(Method::GET, url, None, Replay::Read)
-                .await?;
+            let answer = self.call(Method::GET, url, None, Replay::Read).await?;
             if answer.status != StatusCode::OK {
                 return Err(self.fail(&answer));
             }
