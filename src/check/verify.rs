@@ -594,11 +594,6 @@ pub fn deadline(started: Instant, wait: Option<Duration>) -> Option<Instant> {
     wait.map(|w| started.checked_add(w).unwrap_or(started))
 }
 
-/// True when a pause of `interval` still ends before `deadline`.
-fn time_for_another_round(deadline: Option<Instant>, interval: Duration) -> bool {
-    deadline.is_some_and(|d| Instant::now().checked_add(interval).is_some_and(|t| t < d))
-}
-
 /// Runs the checks, again and again until `options.deadline`, until they
 /// pass and no query is still waiting for its first data. An unreachable
 /// Prometheus is retried until the deadline too.
@@ -623,7 +618,11 @@ pub async fn run_with_progress(
     loop {
         rounds += 1;
         let outcome = run_once(client, plan, options).await;
-        let more_time = time_for_another_round(options.deadline, options.interval);
+        let more_time = crate::client::retry::Deadline {
+            until: options.deadline,
+            interval: options.interval,
+        }
+        .room_for_a_round();
         match outcome {
             Ok(mut report)
                 if (report.passed && !report.checks.iter().any(|c| c.transient)) || !more_time =>

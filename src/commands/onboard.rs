@@ -59,7 +59,11 @@ pub async fn run(args: &OnboardArgs, config: &Config) -> Result<Outcome> {
     }
     print("\n3/4 codify\n")?;
     let written = files::write(plan, &out, args.force)?;
-    print(&codify::summary(&plan.workload, &plan.namespace, &written))?;
+    print(&crate::sink::summary::codified(
+        &plan.workload,
+        &plan.namespace,
+        &written,
+    ))?;
     print("\n4/4 verify\n")?;
     let report = match &planned.prometheus {
         Some(client) => {

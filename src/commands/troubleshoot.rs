@@ -104,7 +104,8 @@ async fn in_cluster(
 }
 
 /// The settings that name the Prometheus to ask.
-const PROMETHEUS_SETTING: &str = "--prometheus-url, PROMETHEUS_URL or prometheus.url in onramp.yaml";
+const PROMETHEUS_SETTING: &str =
+    "--prometheus-url, PROMETHEUS_URL or prometheus.url in onramp.yaml";
 
 /// Prints the report in the chosen format.
 fn publish(args: &TroubleshootArgs, report: &TroubleshootReport) -> Result<()> {

@@ -68,7 +68,11 @@ pub async fn run(args: &VerifyArgs, config: &Config) -> Result<Outcome> {
 }
 
 /// Plans the app with Prometheus consulted, then runs the checks.
-async fn checked(args: &VerifyArgs, config: &Config, options: &verify::Options) -> Result<VerifyReport> {
+async fn checked(
+    args: &VerifyArgs,
+    config: &Config,
+    options: &verify::Options,
+) -> Result<VerifyReport> {
     let planned = Planned::new(Request {
         deadline: options.deadline,
         ..Request::new(&args.selection, config, "codify")

@@ -735,3 +735,47 @@ async fn a_server_that_never_answers_is_unreachable_after_the_timeout_and_retrie
         "{err}"
     );
 }
+
+/// A query to the Prometheus behind the Kubernetes service proxy.
+async fn query_through_the_service_proxy(
+    upstream: &StandIn,
+) -> onramp::client::prometheus::Result<QueryResult> {
+    use crate::support::kube::{Scenario, Standin};
+    use onramp::client::kube::{ClusterRef, KubeClient, ServiceProxy};
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let address = upstream
+        .url
+        .trim_start_matches("http://")
+        .parse()
+        .expect("a socket address");
+    standin.proxy_to("monitoring", "prometheus-operated", "9090", address);
+    let settings = ClusterRef {
+        kubeconfig: Some(standin.kubeconfig()),
+        ..ClusterRef::default()
+    };
+    let kube = KubeClient::connect(&settings).await.expect("a client");
+    let proxy = ServiceProxy::new(kube, "monitoring", "prometheus-operated", "9090");
+    let client = PrometheusClient::through(proxy).expect("a client");
+    client.query("up", None).await
+}
+
+#[tokio::test]
+async fn a_query_through_the_service_proxy_was_not_retried_like_a_direct_one() {
+    // Direct: three attempts, the third answers.
+    let direct = stand_in(2, 503, "upstream unavailable", Duration::ZERO).await;
+    let result = client_for(&direct.url).query("up", None).await;
+    assert_eq!(result.expect("third attempt").first_value(), Some(1.0));
+    assert_eq!(direct.hits.load(Ordering::SeqCst), 3);
+    // Through the API server's service proxy: the same policy.
+    let proxied = stand_in(2, 503, "upstream unavailable", Duration::ZERO).await;
+    let result = query_through_the_service_proxy(&proxied).await;
+    assert_eq!(result.expect("third attempt").first_value(), Some(1.0));
+    assert_eq!(proxied.hits.load(Ordering::SeqCst), 3);
+    // And as bounded: a Service that keeps failing is asked three times.
+    let down = stand_in(u32::MAX, 502, "bad gateway", Duration::ZERO).await;
+    let err = query_through_the_service_proxy(&down)
+        .await
+        .expect_err("502");
+    assert!(matches!(err, Error::Http { status: 502, .. }), "{err:?}");
+    assert_eq!(down.hits.load(Ordering::SeqCst), 3);
+}

@@ -46,7 +46,11 @@ pub struct Options {
 }
 
 /// Runs every cluster check of `app` (its namespace set) and reports.
-pub async fn check(client: &KubeClient, app: &AppRef, options: &Options) -> Result<TroubleshootReport> {
+pub async fn check(
+    client: &KubeClient,
+    app: &AppRef,
+    options: &Options,
+) -> Result<TroubleshootReport> {
     let gathered = gather_app(client, app).await?;
     Ok(diagnose::report(&gathered, options))
 }
