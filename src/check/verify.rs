@@ -22,7 +22,7 @@ use crate::plan::{Plan, SignalReport};
 
 /// How verify runs.
 #[derive(Debug, Clone)]
-pub struct Options {
+pub struct VerifyRun {
     /// Queries in flight at once.
     pub concurrency: usize,
     /// When the run started: the report's time is the whole run.
@@ -33,9 +33,9 @@ pub struct Options {
     pub interval: Duration,
 }
 
-impl Default for Options {
+impl Default for VerifyRun {
     fn default() -> Self {
-        Options {
+        VerifyRun {
             concurrency: 8,
             started: Instant::now(),
             deadline: None,
@@ -186,7 +186,7 @@ type Answers = Vec<crate::client::prometheus::Result<QueryResult>>;
 pub async fn run_once(
     client: &PrometheusClient,
     plan: &Plan,
-    options: &Options,
+    options: &VerifyRun,
 ) -> crate::client::prometheus::Result<VerifyReport> {
     let started = Instant::now();
     let (namespace, app_name) = (plan.app.namespace(), plan.app.name());
@@ -288,7 +288,7 @@ async fn signal_checks(
     client: &PrometheusClient,
     round: &Round<'_>,
     results: &Answers,
-    options: &Options,
+    options: &VerifyRun,
     checks: &mut Vec<Check>,
 ) -> crate::client::prometheus::Result<SignalState> {
     let result = |slot: usize| results.get(slot).and_then(|r| r.as_ref().ok());
@@ -600,7 +600,7 @@ pub fn deadline(started: Instant, wait: Option<Duration>) -> Option<Instant> {
 pub async fn run(
     client: &PrometheusClient,
     plan: &Plan,
-    options: &Options,
+    options: &VerifyRun,
 ) -> crate::client::prometheus::Result<VerifyReport> {
     run_with_progress(client, plan, options, &|_, _| {}).await
 }
@@ -611,7 +611,7 @@ pub async fn run(
 pub async fn run_with_progress(
     client: &PrometheusClient,
     plan: &Plan,
-    options: &Options,
+    options: &VerifyRun,
     on_round: &(dyn Fn(u32, &VerifyReport) + Sync),
 ) -> crate::client::prometheus::Result<VerifyReport> {
     let mut rounds = 0;

@@ -77,7 +77,7 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
     }
     let mut outcome = Outcome::Success;
     if args.to_cluster() {
-        let options = kube_sink::Options {
+        let options = kube_sink::ApplyMode {
             dry_run: args.dry_run,
             force_conflicts: args.force_conflicts,
             dashboard_config_maps: grafana.is_none(),
@@ -141,7 +141,7 @@ fn check_targets(args: &ApplyArgs, prometheus: bool, grafana: bool) -> Result<()
 pub async fn apply_to_cluster(
     planned: &Planned,
     cluster: &ClusterArgs,
-    options: &kube_sink::Options,
+    options: &kube_sink::ApplyMode,
     rbac: RbacCommand,
 ) -> Result<Outcome> {
     let plan = &planned.plan;

@@ -21,7 +21,7 @@ pub async fn run(args: &TroubleshootArgs, config: &Config) -> Result<Outcome> {
     if app.namespace.is_none() {
         app.namespace = Some(client.default_namespace().to_string());
     }
-    let options = workload_state::Options {
+    let options = workload_state::LookBack {
         since: args.since,
         now: k8s_openapi::jiff::Timestamp::now(),
         grafana,

@@ -61,7 +61,7 @@ const KINDS: [Kind; 4] = [
 
 /// How the plan is applied.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Options {
+pub struct ApplyMode {
     /// The server's dry run: validated and compared, nothing stored.
     pub dry_run: bool,
     /// Take over fields other managers own, knowingly.
@@ -127,7 +127,7 @@ struct Desired {
 /// The plan's Kubernetes objects, parsed from the artifacts' text, each
 /// checked to carry the owner labels (an object without them could never
 /// be pruned, or told apart from a person's).
-fn desired(plan: &Plan, options: &Options) -> Result<Vec<Desired>> {
+fn desired(plan: &Plan, options: &ApplyMode) -> Result<Vec<Desired>> {
     let mut out = Vec::new();
     for artifact in &plan.artifacts {
         let ArtifactKind::Kubernetes { kind: name, .. } = &artifact.kind else {
@@ -169,7 +169,7 @@ fn desired(plan: &Plan, options: &Options) -> Result<Vec<Desired>> {
 /// made for this app and no longer plans. Every object is applied on its
 /// own: a conflict stops that object only, and then nothing is pruned (a
 /// run that did not apply everything deletes nothing).
-pub async fn apply(client: &KubeClient, plan: &Plan, options: &Options) -> Result<ApplyReport> {
+pub async fn apply(client: &KubeClient, plan: &Plan, options: &ApplyMode) -> Result<ApplyReport> {
     let wanted = desired(plan, options)?;
     let mut report = ApplyReport {
         namespace: plan.namespace.clone(),
@@ -196,7 +196,7 @@ async fn apply_one(
     client: &KubeClient,
     namespace: &str,
     desired: &Desired,
-    options: &Options,
+    options: &ApplyMode,
 ) -> Result<ObjectReport> {
     let kind = desired.kind;
     let before = client

@@ -36,7 +36,7 @@ pub const LOG_LINES: usize = 20;
 
 /// How the cluster checks run.
 #[derive(Debug, Clone)]
-pub struct Options {
+pub struct LookBack {
     /// The window: restarts and events older than this are history.
     pub since: std::time::Duration,
     /// The moment the run looks back from.
@@ -49,7 +49,7 @@ pub struct Options {
 pub async fn check(
     client: &KubeClient,
     app: &AppRef,
-    options: &Options,
+    options: &LookBack,
 ) -> Result<TroubleshootReport> {
     let gathered = gather_app(client, app).await?;
     Ok(diagnose::report(&gathered, options))
