@@ -556,10 +556,17 @@ fn proxy_refused(url: String, answer: crate::client::kube::ProxyAnswer, grant: &
         .api_status()
         .map(|s| s.message)
         .unwrap_or_else(|| excerpt(&answer.body));
+    use crate::client::kube::access::{PROXY_CREATE, PROXY_GET};
     Error::ProxyRefused {
         url,
         status: answer.status,
         message: redact(&message),
+        permission: format!(
+            "{} and {} on {}",
+            PROXY_GET.verb,
+            PROXY_CREATE.verb,
+            PROXY_GET.qualified()
+        ),
         grant: grant.to_string(),
     }
 }

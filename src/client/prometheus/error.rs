@@ -87,7 +87,7 @@ pub enum Error {
     /// 401/403 `Status` refusing onramp's kubeconfig identity.
     #[error(
         "the Kubernetes API server refused to proxy to Prometheus at {url} (HTTP {status}: {message}); \
-         the kubeconfig's identity needs get and create on services/proxy in that namespace \
+         the kubeconfig's identity needs {permission} in that namespace \
          ({grant}), or pass --prometheus-url"
     )]
     ProxyRefused {
@@ -97,6 +97,9 @@ pub enum Error {
         status: u16,
         /// The API server's message.
         message: String,
+        /// The permission the proxy needs, from the one registry
+        /// (`get and create on services/proxy`).
+        permission: String,
         /// What grants it: the role `onramp rbac COMMAND` prints for the
         /// command that ran.
         grant: String,
