@@ -10,6 +10,7 @@ pub mod grafana;
 pub mod kube;
 pub mod leaks;
 pub mod prometheus;
+pub mod prometheus_standin;
 pub mod shop;
 pub mod tls;
 
