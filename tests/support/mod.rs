@@ -59,6 +59,26 @@ pub fn demo_manifests() -> String {
     "examples/shop/k8s/checkout.yaml".to_string()
 }
 
+/// `onramp plan checkout -f DEMO --need service-health -o json` with
+/// `extra` arguments, parsed; the run must succeed.
+pub fn service_health_plan(extra: &[&str]) -> serde_json::Value {
+    let manifests = demo_manifests();
+    let mut args = vec![
+        "plan",
+        "checkout",
+        "-f",
+        &manifests,
+        "--need",
+        "service-health",
+        "-o",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let run = onramp(&args);
+    run.expect_status(0);
+    serde_json::from_str(&run.stdout).expect("plan json")
+}
+
 /// A discovery fixture.
 pub fn fixture(name: &str) -> String {
     repo_path(&format!("tests/fixtures/manifests/{name}"))
