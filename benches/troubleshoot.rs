@@ -123,7 +123,7 @@ fn main() {
         .build()
         .expect("a runtime");
     let app = AppRef::parse("checkout", Some("shop".into())).expect("an app");
-    let options = workload_state::Options {
+    let options = workload_state::LookBack {
         since: Duration::from_secs(1800),
         now,
         grafana: None,

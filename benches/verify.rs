@@ -21,7 +21,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use onramp::app::{self, AppRef, manifest, source};
-use onramp::check::verify::{self, Category, Options, Status};
+use onramp::check::verify::{self, Category, Status, VerifyRun};
 use onramp::client::prometheus::{PrometheusClient, PrometheusConfig, TargetHealth};
 use onramp::needs::Catalog;
 use onramp::plan::{self, Plan, PlanOptions};
@@ -348,13 +348,13 @@ async fn bench() {
 
     // Whole verify rounds, the two settings interleaved so that drift (more
     // series, more traffic) affects both alike.
-    let sequential = Options {
+    let sequential = VerifyRun {
         concurrency: 1,
-        ..Options::default()
+        ..VerifyRun::default()
     };
-    let concurrent = Options {
+    let concurrent = VerifyRun {
         concurrency: 8,
-        ..Options::default()
+        ..VerifyRun::default()
     };
     let mut report = None;
     for _ in 0..WARM_UP {

@@ -11,7 +11,8 @@
 //! consume the plan (files, Grafana, a plain Prometheus' config folder)
 //! through the [`client`]s; [`check`] reads the live services back
 //! (`verify`, `troubleshoot`); [`commands`] holds one thin entry point per
-//! subcommand.
+//! subcommand; [`util`] is the leaf of small helpers (shell words, `PATH`,
+//! YAML messages) any of them uses.
 
 pub mod app;
 pub mod check;
@@ -26,6 +27,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod render;
 pub mod sink;
+pub mod util;
 
 pub use commands::Outcome;
 

@@ -21,7 +21,10 @@ fn main() -> ExitCode {
         // The reader of stdout went away (`| head`): a normal end, as in ripgrep.
         Err(err) if err.is_broken_pipe() => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {}", onramp::error::report(&err));
+            // Through the redacting printer, as every other output; if
+            // stderr itself is gone there is no one left to tell.
+            let message = format!("error: {}\n", onramp::error::report(&err));
+            let _ = onramp::commands::print_err(&message);
             err.exit_code()
         }
     }

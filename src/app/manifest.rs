@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use crate::app::source::ManifestText;
 use crate::error::{Error, Location, Result};
+use crate::util::yaml::yaml_message;
 
 /// One YAML document of a file and the 1-based line it starts on.
 #[derive(Debug, Clone, Copy)]
@@ -72,18 +73,6 @@ fn manifest_yaml_message(err: &serde_saphyr::Error) -> String {
                 .unwrap_or_else(|| "here".to_string())
         ),
         _ => yaml_message(err),
-    }
-}
-
-/// The message of a YAML error without the snippet and location decoration
-/// (the caller prints the location in the `file:line:col` form).
-pub fn yaml_message(err: &serde_saphyr::Error) -> String {
-    let text = err.without_snippet().to_string();
-    let first = text.lines().next().unwrap_or("invalid YAML").trim();
-    // serde-saphyr appends " at line N, column M"; the location is printed separately.
-    match first.rfind(" at line ") {
-        Some(idx) => first[..idx].to_string(),
-        None => first.to_string(),
     }
 }
 

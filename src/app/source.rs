@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::error::{Error, Location, Result};
+use crate::util::shell::{on_path, shell_word};
 
 /// The file names kustomize recognises in a folder, in its own order.
 const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
@@ -269,14 +270,6 @@ fn helm_chart(folder: &Path, file: &Path) -> Error {
     }
 }
 
-/// The path of `program` when it is an executable file on PATH.
-fn on_path(program: &str) -> Option<PathBuf> {
-    let paths = std::env::var_os("PATH")?;
-    std::env::split_paths(&paths)
-        .map(|p| p.join(program))
-        .find(|p| p.is_file())
-}
-
 /// This run's own command line with the `-f` that named `folder` (a folder
 /// above it, or a file in it) replaced by `-f -`, so the user can pipe the
 /// built manifests in.
@@ -300,31 +293,4 @@ fn piped_command(folder: &Path) -> String {
         }
     }
     words.join(" ")
-}
-
-/// Quotes a word for a POSIX shell when it needs it, so a printed command
-/// runs as shown.
-pub fn shell_word(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
-    if plain {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shell_words_are_quoted_only_when_needed() {
-        assert_eq!(shell_word("examples/shop/k8s"), "examples/shop/k8s");
-        assert_eq!(shell_word("my dir"), "'my dir'");
-        assert_eq!(shell_word("it's"), r"'it'\''s'");
-        assert_eq!(shell_word(""), "''");
-    }
 }

@@ -22,7 +22,7 @@ use crate::plan::{Plan, SignalReport};
 
 /// How verify runs.
 #[derive(Debug, Clone)]
-pub struct Options {
+pub struct VerifyRun {
     /// Queries in flight at once.
     pub concurrency: usize,
     /// When the run started: the report's time is the whole run.
@@ -33,9 +33,9 @@ pub struct Options {
     pub interval: Duration,
 }
 
-impl Default for Options {
+impl Default for VerifyRun {
     fn default() -> Self {
-        Options {
+        VerifyRun {
             concurrency: 8,
             started: Instant::now(),
             deadline: None,
@@ -186,7 +186,7 @@ type Answers = Vec<crate::client::prometheus::Result<QueryResult>>;
 pub async fn run_once(
     client: &PrometheusClient,
     plan: &Plan,
-    options: &Options,
+    options: &VerifyRun,
 ) -> crate::client::prometheus::Result<VerifyReport> {
     let started = Instant::now();
     let (namespace, app_name) = (plan.app.namespace(), plan.app.name());
@@ -288,7 +288,7 @@ async fn signal_checks(
     client: &PrometheusClient,
     round: &Round<'_>,
     results: &Answers,
-    options: &Options,
+    options: &VerifyRun,
     checks: &mut Vec<Check>,
 ) -> crate::client::prometheus::Result<SignalState> {
     let result = |slot: usize| results.get(slot).and_then(|r| r.as_ref().ok());
@@ -594,18 +594,13 @@ pub fn deadline(started: Instant, wait: Option<Duration>) -> Option<Instant> {
     wait.map(|w| started.checked_add(w).unwrap_or(started))
 }
 
-/// True when a pause of `interval` still ends before `deadline`.
-fn time_for_another_round(deadline: Option<Instant>, interval: Duration) -> bool {
-    deadline.is_some_and(|d| Instant::now().checked_add(interval).is_some_and(|t| t < d))
-}
-
 /// Runs the checks, again and again until `options.deadline`, until they
 /// pass and no query is still waiting for its first data. An unreachable
 /// Prometheus is retried until the deadline too.
 pub async fn run(
     client: &PrometheusClient,
     plan: &Plan,
-    options: &Options,
+    options: &VerifyRun,
 ) -> crate::client::prometheus::Result<VerifyReport> {
     run_with_progress(client, plan, options, &|_, _| {}).await
 }
@@ -616,14 +611,18 @@ pub async fn run(
 pub async fn run_with_progress(
     client: &PrometheusClient,
     plan: &Plan,
-    options: &Options,
+    options: &VerifyRun,
     on_round: &(dyn Fn(u32, &VerifyReport) + Sync),
 ) -> crate::client::prometheus::Result<VerifyReport> {
     let mut rounds = 0;
     loop {
         rounds += 1;
         let outcome = run_once(client, plan, options).await;
-        let more_time = time_for_another_round(options.deadline, options.interval);
+        let more_time = crate::client::retry::Deadline {
+            until: options.deadline,
+            interval: options.interval,
+        }
+        .room_for_a_round();
         match outcome {
             Ok(mut report)
                 if (report.passed && !report.checks.iter().any(|c| c.transient)) || !more_time =>

@@ -185,7 +185,7 @@ fn parse(text: &str, path: &Path) -> Result<ConfigFile> {
                 Some(l) => Location::at(name, l.line() as usize, Some(l.column() as usize)),
                 None => Location::file(name),
             },
-            message: crate::app::manifest::yaml_message(&err),
+            message: crate::util::yaml::yaml_message(&err),
         }
     })
 }

@@ -1,38 +1,33 @@
-//! The one HTTP transport of every client (Grafana, Prometheus): credentials,
-//! the base-URL and credentials-in-URL policy, TLS, retries and the request
-//! log.
+//! The one HTTP transport of Grafana's and Prometheus' clients: credentials,
+//! the base-URL and credentials-in-URL policy, TLS, and requests sent under
+//! the shared transport policy ([`crate::client::retry`]: which requests are
+//! retried, when a body may be replayed, the request log), which the
+//! Kubernetes API server and its service proxy follow too.
 //!
 //! Owns: [`Auth`] (token or basic) and where credentials may come from
 //! ([`credentials_from`], [`parse_base_url`]); [`Tls`] (the system trust
-//! store, an extra CA file, or no verification when asked); [`RetryPolicy`]
-//! (bounded exponential backoff with jitter) and the rule of which requests
-//! may be sent again ([`Replay`]); one log line per request through `tracing`
-//! (`-v`). Does not own any service's endpoints, answers or error messages:
-//! a client turns an [`Answer`] or a [`Failure`] into its own error.
-//!
-//! Retry rule: 429 (honouring `Retry-After`), 502, 503, 504 and failures to
-//! connect are retried. A write ([`Replay::Write`]) is never sent again once
-//! it may have reached the server with its answer lost (a timeout or a broken
-//! connection after sending): only a refused connection, a 429 or a gateway
-//! status — answers that come back — lead to another attempt.
+//! store, an extra CA file, or no verification when asked); what a reqwest
+//! attempt came to, in the policy's terms. Does not own any service's
+//! endpoints, answers or error messages: a client turns an [`Answer`] or a
+//! [`Failure`] into its own error.
 
 use std::path::{Path, PathBuf};
 use std::sync::Once;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use percent_encoding::percent_decode_str;
 use reqwest::header::{ACCEPT, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, StatusCode, Url};
 use serde_json::Value;
 
+use super::retry::{self, Tried};
 use super::secret::{self, Secret};
+
+pub use super::retry::{MAX_RETRY_AFTER, Replay, RetryPolicy};
 
 /// What to do when a certificate is refused.
 pub const TLS_ADVICE: &str =
     "for a private CA pass --ca-cert FILE, or --insecure-skip-tls-verify to accept any certificate";
-
-/// The longest wait a `Retry-After` may ask for; a longer one ends the retries.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 
 /// How onramp authenticates to a service.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -163,54 +158,6 @@ pub fn parse_base_url(raw: &str) -> Result<(Url, Auth), String> {
     Ok((url, auth))
 }
 
-/// Bounded exponential backoff with jitter: after failed attempt `n` (from 1)
-/// the wait is between half and all of `min(base * 2^(n-1), cap)`, so that
-/// clients that failed together do not retry together.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Total attempts, including the first (at least 1).
-    pub max_attempts: u32,
-    /// Wait after the first failed attempt (before jitter).
-    pub base: Duration,
-    /// Upper bound of any single wait.
-    pub cap: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 3,
-            base: Duration::from_millis(200),
-            cap: Duration::from_secs(2),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// No retries: one attempt.
-    pub fn none() -> Self {
-        RetryPolicy {
-            max_attempts: 1,
-            ..RetryPolicy::default()
-        }
-    }
-
-    /// The longest wait after failed attempt `attempt` (counted from 1).
-    pub fn backoff(&self, attempt: u32) -> Duration {
-        let factor = 1u32
-            .checked_shl(attempt.saturating_sub(1))
-            .unwrap_or(u32::MAX);
-        self.base.saturating_mul(factor).min(self.cap)
-    }
-
-    /// The wait actually taken: [`RetryPolicy::backoff`] with equal jitter.
-    pub fn jittered(&self, attempt: u32) -> Duration {
-        let full = self.backoff(attempt);
-        let half = full / 2;
-        half + half.mul_f64(fastrand::f64())
-    }
-}
-
 /// How a service's certificate is checked. One policy for every service.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tls {
@@ -218,24 +165,6 @@ pub struct Tls {
     pub ca_cert: Option<PathBuf>,
     /// Accept any certificate (`--insecure-skip-tls-verify`). Off unless asked.
     pub insecure_skip_verify: bool,
-}
-
-/// Whether a request may be sent again after an unclear outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Replay {
-    /// A read: retried on 429/502/503/504 and on any failure to get an answer.
-    Read,
-    /// A read whose every answer is final (a readiness 503, a reload's 500):
-    /// retried only when no answer came.
-    ReadAnyAnswer,
-    /// A write: retried only when it certainly did not act (no connection) or
-    /// an answer asks for it (429, 502/503/504); never after a lost answer (a
-    /// timeout or a broken connection once sent). A gateway status may follow
-    /// a write that did land: onramp's writes are conditional (a dashboard
-    /// save names the version it replaces, a folder create meets 409), so the
-    /// replay is refused rather than applied twice, and the Grafana sink
-    /// recognises its own write in the refusal.
-    Write,
 }
 
 /// The body (or query string) of a request.
@@ -380,8 +309,9 @@ impl Transport {
         self.timeout
     }
 
-    /// Sends a request, retrying per [`Replay`] and the retry policy; logs
-    /// every attempt (method, URL, status, time) at `-v`.
+    /// Sends a request under the transport policy ([`retry::send`]):
+    /// retried as `replay` and the retry policy allow, every attempt logged
+    /// (method, URL, status, time) at `-v`.
     pub async fn send(
         &self,
         method: Method,
@@ -390,42 +320,34 @@ impl Transport {
         headers: &[(&'static str, String)],
         replay: Replay,
     ) -> Result<Answer, Failure> {
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let last = attempt >= self.retry.max_attempts;
-            let started = Instant::now();
-            let outcome = self.attempt(&method, url, body, headers).await;
-            let elapsed = started.elapsed();
-            match outcome {
-                Ok((status, retry_after, text)) => {
-                    log(&method, url, &status.to_string(), elapsed, attempt);
-                    let wait = self.wait_for_status(status, retry_after, replay, attempt);
-                    match wait {
-                        Some(wait) if !last => tokio::time::sleep(wait).await,
-                        _ => {
-                            return Ok(Answer {
-                                status,
-                                body: text,
-                                attempts: attempt,
-                            });
-                        }
-                    }
-                }
-                Err(err) => {
-                    let kind = self.kind(&err);
-                    log(&method, url, &kind.to_string(), elapsed, attempt);
-                    if last || !may_resend(&err, replay) {
-                        return Err(Failure {
-                            kind,
-                            attempts: attempt,
-                            cause: describe(&err),
-                            source: err,
-                        });
-                    }
-                    tokio::time::sleep(self.retry.jittered(attempt)).await;
-                }
-            }
+        let request = retry::Request {
+            method: method.as_str(),
+            url: url.as_str(),
+            replay,
+        };
+        let once = || self.attempt(&method, url, body, headers);
+        let judge = |outcome: &Exchange| match outcome {
+            Ok((status, retry_after, _)) => (
+                Tried::Answered {
+                    status: status.as_u16(),
+                    retry_after: retry_after.as_ref().and_then(parse_retry_after),
+                },
+                status.to_string(),
+            ),
+            Err(err) => (tried(err), self.kind(err).to_string()),
+        };
+        match retry::send(&self.retry, request, once, judge).await {
+            (Ok((status, _, body)), attempts) => Ok(Answer {
+                status,
+                body,
+                attempts,
+            }),
+            (Err(err), attempts) => Err(Failure {
+                kind: self.kind(&err),
+                attempts,
+                cause: describe(&err),
+                source: err,
+            }),
         }
     }
 
@@ -436,7 +358,7 @@ impl Transport {
         url: &Url,
         body: Body<'_>,
         headers: &[(&'static str, String)],
-    ) -> Result<(StatusCode, Option<HeaderValue>, String), reqwest::Error> {
+    ) -> Exchange {
         let mut request = self
             .http
             .request(method.clone(), url.clone())
@@ -467,31 +389,6 @@ impl Transport {
         ))
     }
 
-    /// How long to wait before resending after `status`; `None`: the answer stands.
-    fn wait_for_status(
-        &self,
-        status: StatusCode,
-        retry_after: Option<HeaderValue>,
-        replay: Replay,
-        attempt: u32,
-    ) -> Option<Duration> {
-        if replay == Replay::ReadAnyAnswer {
-            return None;
-        }
-        match status {
-            StatusCode::TOO_MANY_REQUESTS => match retry_after.as_ref().and_then(parse_retry_after)
-            {
-                Some(wait) if wait > MAX_RETRY_AFTER => None,
-                Some(wait) => Some(wait),
-                None => Some(self.retry.jittered(attempt)),
-            },
-            StatusCode::BAD_GATEWAY
-            | StatusCode::SERVICE_UNAVAILABLE
-            | StatusCode::GATEWAY_TIMEOUT => Some(self.retry.jittered(attempt)),
-            _ => None,
-        }
-    }
-
     /// What kind of failure a transport error is.
     fn kind(&self, err: &reqwest::Error) -> Unreachable {
         if err.is_timeout() {
@@ -506,15 +403,18 @@ impl Transport {
     }
 }
 
-/// Whether a request that got no answer may be sent again.
-fn may_resend(err: &reqwest::Error, replay: Replay) -> bool {
+/// One attempt: status, `Retry-After` and the whole body, or why none came.
+type Exchange = Result<(StatusCode, Option<HeaderValue>, String), reqwest::Error>;
+
+/// What an attempt that got no answer came to, in the policy's terms.
+fn tried(err: &reqwest::Error) -> Tried {
     if err.is_builder() || err.is_redirect() {
-        return false;
-    }
-    match replay {
-        Replay::Read | Replay::ReadAnyAnswer => true,
-        // Only when no connection was made: the request never reached the server.
-        Replay::Write => err.is_connect() && !err.is_timeout(),
+        Tried::Unsendable
+    } else if err.is_connect() && !err.is_timeout() {
+        // No connection was made: the request never reached the server.
+        Tried::NotSent
+    } else {
+        Tried::Lost
     }
 }
 
@@ -555,16 +455,6 @@ fn read_ca(path: &Path) -> Result<Vec<reqwest::Certificate>, String> {
     Ok(certs)
 }
 
-/// One line per attempt at `-v`. The URL never carries credentials: they
-/// left it in [`parse_base_url`].
-fn log(method: &Method, url: &Url, outcome: &str, elapsed: Duration, attempt: u32) {
-    tracing::info!(
-        target: "onramp::http",
-        "{method} {url} -> {outcome} in {} ms (attempt {attempt})",
-        elapsed.as_millis()
-    );
-}
-
 /// Why a request got no answer, in words a user can act on, redacted.
 fn describe(err: &reqwest::Error) -> String {
     let cause = innermost(err);
@@ -602,72 +492,12 @@ mod tests {
     use crate::client::secret::redact_userinfo;
 
     #[test]
-    fn backoff_doubles_up_to_the_cap_and_jitter_stays_within_half() {
-        let policy = RetryPolicy {
-            max_attempts: 5,
-            base: Duration::from_millis(200),
-            cap: Duration::from_millis(500),
-        };
-        assert_eq!(policy.backoff(1), Duration::from_millis(200));
-        assert_eq!(policy.backoff(2), Duration::from_millis(400));
-        assert_eq!(policy.backoff(3), Duration::from_millis(500));
-        assert_eq!(policy.backoff(40), Duration::from_millis(500));
-        for _ in 0..100 {
-            let wait = policy.jittered(2);
-            assert!(
-                wait >= Duration::from_millis(200) && wait <= Duration::from_millis(400),
-                "{wait:?}"
-            );
-        }
-    }
-
-    #[test]
     fn retry_after_reads_seconds_and_dates() {
         let secs = HeaderValue::from_static("3");
         assert_eq!(parse_retry_after(&secs), Some(Duration::from_secs(3)));
         let past = HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT");
         assert_eq!(parse_retry_after(&past), Some(Duration::ZERO));
         assert_eq!(parse_retry_after(&HeaderValue::from_static("soon")), None);
-    }
-
-    #[test]
-    fn a_too_long_retry_after_ends_the_retries_and_writes_are_not_retried_on_500() {
-        let t = Transport::new(
-            Auth::None,
-            Duration::from_secs(1),
-            RetryPolicy::default(),
-            &Tls::default(),
-        )
-        .expect("transport");
-        let long = Some(HeaderValue::from_static("3600"));
-        assert_eq!(
-            t.wait_for_status(StatusCode::TOO_MANY_REQUESTS, long, Replay::Read, 1),
-            None
-        );
-        let short = Some(HeaderValue::from_static("1"));
-        assert_eq!(
-            t.wait_for_status(StatusCode::TOO_MANY_REQUESTS, short, Replay::Write, 1),
-            Some(Duration::from_secs(1))
-        );
-        for replay in [Replay::Read, Replay::Write] {
-            for status in [400, 401, 403, 404, 409, 412, 422, 500] {
-                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-                assert_eq!(t.wait_for_status(status, None, replay, 1), None, "{status}");
-            }
-            assert!(
-                t.wait_for_status(StatusCode::SERVICE_UNAVAILABLE, None, replay, 1)
-                    .is_some()
-            );
-        }
-        assert_eq!(
-            t.wait_for_status(
-                StatusCode::SERVICE_UNAVAILABLE,
-                None,
-                Replay::ReadAnyAnswer,
-                1
-            ),
-            None
-        );
     }
 
     #[test]

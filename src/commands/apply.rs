@@ -5,7 +5,6 @@
 //! with a confirmed reload).
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
 use std::path::Path;
 
 use crate::cli::config::Config;
@@ -14,10 +13,10 @@ use crate::commands::{Outcome, print};
 use crate::error::{Error, Result};
 use crate::pipeline::{Planned, Request};
 use crate::plan;
-use crate::sink::Change;
 use crate::sink::grafana::{self as grafana_sync, PushOptions};
 use crate::sink::kubernetes as kube_sink;
 use crate::sink::prometheus_files as plain_prometheus;
+use crate::sink::summary;
 
 /// Reads the codified dashboards in `dir` as plan overrides (by uid).
 fn codified_dashboards(dir: &Path, plan: &plan::Plan) -> Result<BTreeMap<String, String>> {
@@ -78,7 +77,7 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
     }
     let mut outcome = Outcome::Success;
     if args.to_cluster() {
-        let options = kube_sink::Options {
+        let options = kube_sink::ApplyMode {
             dry_run: args.dry_run,
             force_conflicts: args.force_conflicts,
             dashboard_config_maps: grafana.is_none(),
@@ -103,7 +102,7 @@ pub async fn run(args: &ApplyArgs, config: &Config) -> Result<Outcome> {
     if let Some(dir) = &config_dir {
         let applied =
             plain_prometheus::apply(plan, dir, planned.prometheus.as_ref(), args.force).await?;
-        print(&summary(
+        print(&summary::plain_prometheus(
             &plan.workload,
             &dir.display().to_string(),
             &applied,
@@ -142,13 +141,13 @@ fn check_targets(args: &ApplyArgs, prometheus: bool, grafana: bool) -> Result<()
 pub async fn apply_to_cluster(
     planned: &Planned,
     cluster: &ClusterArgs,
-    options: &kube_sink::Options,
+    options: &kube_sink::ApplyMode,
     rbac: RbacCommand,
 ) -> Result<Outcome> {
     let plan = &planned.plan;
     let (client, notes) = planned.cluster(cluster, rbac).await?;
     let report = kube_sink::apply(&client, plan, options).await?;
-    let mut text = kube_sink::summary(&report, client.context());
+    let mut text = summary::cluster(&report, client.context());
     for note in &notes {
         text.push_str(&format!("note: {note}\n"));
     }
@@ -196,7 +195,7 @@ pub async fn push_dashboards(
             print(&format!(
                 "Grafana {}:\n{}",
                 client.config().url(),
-                grafana_sync::summary(&grafana_sync::PushReport {
+                summary::grafana(&grafana_sync::PushReport {
                     dashboards: grafana_sync::not_pushed(client, &desired),
                     error: Some(err.to_string()),
                 })
@@ -212,7 +211,7 @@ pub async fn push_dashboards(
         codify_hint: format!(
             "onramp codify {} --from-live --grafana-url {} --out DIR",
             crate::plan::app_args(&planned.loaded.app, &planned.settings.plan.manifests),
-            crate::app::source::shell_word(client.config().url().as_str())
+            crate::util::shell::shell_word(client.config().url().as_str())
         ),
     };
     let (report, error) = grafana_sync::push(client, &desired, &options).await;
@@ -220,7 +219,7 @@ pub async fn push_dashboards(
         "Grafana {} (Prometheus datasource uid {datasource}, folder {:?}):\n{}",
         client.config().url(),
         folder.title,
-        grafana_sync::summary(&report)
+        summary::grafana(&report)
     ))?;
     if let Some(err) = error {
         return Err(err.into());
@@ -230,29 +229,4 @@ pub async fn push_dashboards(
     } else {
         Outcome::Success
     })
-}
-
-/// What the plain-Prometheus sink did, for people.
-pub fn summary(workload: &str, dir: &str, outcome: &plain_prometheus::Outcome) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "Applied {workload} to the plain Prometheus config folder {dir}:"
-    );
-    for f in &outcome.files {
-        let word = match f.change {
-            Change::Created => "created",
-            Change::Updated => "updated",
-            Change::Unchanged => "unchanged",
-            Change::Removed => "removed",
-        };
-        let _ = writeln!(out, "  {word:<9}  {}", f.path.display());
-    }
-    if let Some(reload) = &outcome.reload {
-        let _ = writeln!(out, "{reload}.");
-    }
-    for note in &outcome.notes {
-        let _ = writeln!(out, "note: {note}");
-    }
-    out
 }

@@ -1,15 +1,13 @@
 //! `onramp codify APP --out DIR`: writes the plan's artifacts as files.
 
-use std::fmt::Write;
-
 use crate::cli::config::Config;
 use crate::cli::{CodifyArgs, OutputFormat};
 use crate::commands::{Outcome, print, print_json};
 use crate::error::{Error, Result};
 use crate::pipeline::{Planned, Request};
-use crate::sink::Change;
-use crate::sink::files::{self as codify, Report};
+use crate::sink::files as codify;
 use crate::sink::grafana as grafana_sync;
+use crate::sink::summary;
 
 /// Builds the plan (with the dashboards as they are in Grafana, for
 /// `--from-live`) and writes it.
@@ -56,7 +54,7 @@ pub async fn run(args: &CodifyArgs, config: &Config) -> Result<Outcome> {
     let report = codify::write(plan, &args.out, args.force)?;
     match args.output {
         OutputFormat::Text => {
-            let mut text = summary(&plan.workload, &plan.namespace, &report);
+            let mut text = summary::codified(&plan.workload, &plan.namespace, &report);
             for note in &plan.notes {
                 text.push_str(&format!("note: {note}\n"));
             }
@@ -79,33 +77,4 @@ pub fn check_out_is_folder(out: &std::path::Path) -> Result<()> {
         ))),
         _ => Ok(()),
     }
-}
-
-/// The report for people.
-pub fn summary(workload: &str, namespace: &str, report: &Report) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "Codified {workload} (namespace {namespace}) into {}:",
-        report.out.display()
-    );
-    for (path, change) in &report.files {
-        let word = match change {
-            Change::Created => "created",
-            Change::Updated => "updated",
-            Change::Unchanged => "unchanged",
-            Change::Removed => "removed",
-        };
-        let _ = writeln!(out, "  {word:<9}  {path}");
-    }
-    let count = |c: Change| report.files.iter().filter(|(_, x)| *x == c).count();
-    let _ = writeln!(
-        out,
-        "{} created, {} updated, {} unchanged, {} removed.",
-        count(Change::Created),
-        count(Change::Updated),
-        count(Change::Unchanged),
-        count(Change::Removed)
-    );
-    out
 }

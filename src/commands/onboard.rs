@@ -59,14 +59,18 @@ pub async fn run(args: &OnboardArgs, config: &Config) -> Result<Outcome> {
     }
     print("\n3/4 codify\n")?;
     let written = files::write(plan, &out, args.force)?;
-    print(&codify::summary(&plan.workload, &plan.namespace, &written))?;
+    print(&crate::sink::summary::codified(
+        &plan.workload,
+        &plan.namespace,
+        &written,
+    ))?;
     print("\n4/4 verify\n")?;
     let report = match &planned.prometheus {
         Some(client) => {
-            let options = verify::Options {
+            let options = verify::VerifyRun {
                 started,
                 deadline: verify::deadline(started, Some(args.wait)),
-                ..verify::Options::default()
+                ..verify::VerifyRun::default()
             };
             let report = crate::commands::verify::checks(client, plan, &options, true).await?;
             print(&crate::check::result::output::verify_text(&report))?;
@@ -112,7 +116,7 @@ async fn to_cluster(
     dry_run: bool,
     dashboard_config_maps: bool,
 ) -> Result<Outcome> {
-    let options = kube_sink::Options {
+    let options = kube_sink::ApplyMode {
         dry_run,
         force_conflicts: args.force_conflicts,
         dashboard_config_maps,

@@ -92,7 +92,8 @@ pub fn run(args: &RbacArgs) -> Result<Outcome> {
             let access = [reads(command), writes(command)].concat();
             let role = crate::client::kube::cluster_role(&name, &access);
             documents.push(format!(
-                "# What `onramp {what}` needs, and nothing more. Bind it to the identity onramp runs as:\n#   kubectl create clusterrolebinding {name} --clusterrole={name} --user=NAME\n#   (or --serviceaccount=NAMESPACE:NAME)\n{}",
+                "# What `onramp {what}` needs, and nothing more. Bind it to the identity onramp runs as:\n#   kubectl create clusterrolebinding {name} --clusterrole={name} --user=NAME\n#   (or --serviceaccount=NAMESPACE:NAME)\n{}{}",
+                not_narrowed(args.namespace.as_deref(), what),
                 to_yaml(&name, &role)?
             ));
             continue;
@@ -117,6 +118,18 @@ pub fn run(args: &RbacArgs) -> Result<Outcome> {
     }
     print(&documents.join("---\n"))?;
     Ok(Outcome::Success)
+}
+
+/// With `-n` for a command that writes nothing, the line saying why its
+/// role stays a ClusterRole (it reads the monitoring stack, and Prometheus
+/// through the proxy, in other namespaces than the app's); never ignored
+/// silently.
+fn not_narrowed(namespace: Option<&str>, what: &str) -> String {
+    namespace.map_or_else(String::new, |namespace| {
+        format!(
+            "# -n {namespace} narrows only what apply and onboard write: `onramp {what}` writes nothing, and it reads the monitoring stack and Prometheus outside {namespace}, so its role stays a ClusterRole.\n"
+        )
+    })
 }
 
 /// A role as YAML, built from its typed value.

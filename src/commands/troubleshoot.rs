@@ -21,7 +21,7 @@ pub async fn run(args: &TroubleshootArgs, config: &Config) -> Result<Outcome> {
     if app.namespace.is_none() {
         app.namespace = Some(client.default_namespace().to_string());
     }
-    let options = workload_state::Options {
+    let options = workload_state::LookBack {
         since: args.since,
         now: k8s_openapi::jiff::Timestamp::now(),
         grafana,
@@ -104,7 +104,8 @@ async fn in_cluster(
 }
 
 /// The settings that name the Prometheus to ask.
-const PROMETHEUS_SETTING: &str = "--prometheus-url, PROMETHEUS_URL or prometheus.url in onramp.yaml";
+const PROMETHEUS_SETTING: &str =
+    "--prometheus-url, PROMETHEUS_URL or prometheus.url in onramp.yaml";
 
 /// Prints the report in the chosen format.
 fn publish(args: &TroubleshootArgs, report: &TroubleshootReport) -> Result<()> {

@@ -41,11 +41,11 @@ pub async fn run(args: &VerifyArgs, config: &Config) -> Result<Outcome> {
             )));
         }
     };
-    let options = verify::Options {
+    let options = verify::VerifyRun {
         concurrency: args.concurrency.max(1),
         started,
         deadline: verify::deadline(started, args.wait),
-        ..verify::Options::default()
+        ..verify::VerifyRun::default()
     };
     let (report, error) = match checked(args, config, &options).await {
         Ok(report) => (report, None),
@@ -68,7 +68,11 @@ pub async fn run(args: &VerifyArgs, config: &Config) -> Result<Outcome> {
 }
 
 /// Plans the app with Prometheus consulted, then runs the checks.
-async fn checked(args: &VerifyArgs, config: &Config, options: &verify::Options) -> Result<VerifyReport> {
+async fn checked(
+    args: &VerifyArgs,
+    config: &Config,
+    options: &verify::VerifyRun,
+) -> Result<VerifyReport> {
     let planned = Planned::new(Request {
         deadline: options.deadline,
         ..Request::new(&args.selection, config, "codify")
@@ -86,7 +90,7 @@ async fn checked(args: &VerifyArgs, config: &Config, options: &verify::Options) 
 pub async fn checks(
     client: &crate::client::prometheus::PrometheusClient,
     plan: &crate::plan::Plan,
-    options: &verify::Options,
+    options: &verify::VerifyRun,
     waiting: bool,
 ) -> Result<VerifyReport> {
     let progress = Progress::start(waiting);

@@ -16,6 +16,8 @@ pub mod steps;
 
 use std::path::{Path, PathBuf};
 
+use crate::util::shell::shell_word as quote;
+
 /// The kind cluster's name (also in `kind-config.yaml`).
 pub const CLUSTER: &str = "onramp";
 /// The kubeconfig context kind creates for [`CLUSTER`]; every kubectl and
@@ -134,19 +136,6 @@ impl Cmd {
         let env = self.env.iter().map(|(k, v)| format!("{k}={}", quote(v)));
         let argv = self.argv().into_iter().map(quote);
         env.chain(argv).collect::<Vec<_>>().join(" ")
-    }
-}
-
-/// Quotes one word for a POSIX shell: as is when it is plain, else in single quotes.
-fn quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+%".contains(c));
-    if plain {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
     }
 }
 

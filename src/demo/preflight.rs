@@ -3,7 +3,7 @@
 //! repository's demo files are there. Every missing piece is named with how
 //! to get it, all at once.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::{Cmd, Demo, SOURCE_FILES};
 
@@ -138,7 +138,7 @@ pub fn check_context() -> Check {
 }
 
 fn check_tool(tool: Tool) -> Check {
-    let found = match on_path(tool.name) {
+    let found = match crate::util::shell::on_path(tool.name) {
         None => Found::Missing(format!("not found on PATH; {}", tool.install)),
         Some(path) => version(tool, &path),
     };
@@ -180,26 +180,6 @@ fn version(tool: Tool, path: &Path) -> Found {
         ));
     }
     Found::Missing(format!("`{}` failed: {said}", cmd.display()))
-}
-
-/// The program's path on PATH, as a shell would find it.
-fn on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| is_executable(candidate))
-}
-
-#[cfg(unix)]
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    path.metadata()
-        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-#[cfg(not(unix))]
-fn is_executable(path: &Path) -> bool {
-    path.is_file()
 }
 
 /// The preflight as a person reads it: one line per check.

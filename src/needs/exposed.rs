@@ -41,37 +41,28 @@ pub async fn of_app_until(
     until_reachable(deadline, interval, || of_app(client, app)).await
 }
 
-/// True for a failure that waiting may cure: Prometheus not listening yet,
-/// or answering 5xx while it starts. A rejected query or bad credentials are
-/// not retried.
+/// True for a failure that waiting may cure, by the transport policy's rule
+/// (no answer, or 429/502/503/504: Prometheus not listening yet, or starting).
+/// A rejected query or bad credentials are not retried.
 pub fn worth_retrying(err: &Error) -> bool {
-    match err {
-        Error::Unreachable { .. } => true,
-        Error::Http { status, .. } => *status >= 500,
-        _ => false,
-    }
+    err.is_transient()
 }
 
 /// Calls `attempt` until it succeeds, fails in a way waiting cannot cure, or
-/// the deadline leaves no time for another try.
+/// the deadline leaves no time for another try: the transport policy's
+/// waiting ([`crate::client::retry::until`]).
 pub async fn until_reachable<T, F, Fut>(
     deadline: Option<Instant>,
     interval: Duration,
-    mut attempt: F,
+    attempt: F,
 ) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T>>,
 {
-    loop {
-        match attempt().await {
-            // Up to the deadline itself: the last try may come after a
-            // shorter pause, so that `--wait 2m` waits two minutes, not less.
-            Err(err) if worth_retrying(&err) && deadline.is_some_and(|d| Instant::now() < d) => {
-                let left = deadline.map_or(Duration::ZERO, |d| d - Instant::now().min(d));
-                tokio::time::sleep(interval.min(left)).await;
-            }
-            outcome => return outcome,
-        }
-    }
+    let deadline = crate::client::retry::Deadline {
+        until: deadline,
+        interval,
+    };
+    crate::client::retry::until(deadline, attempt, worth_retrying).await
 }

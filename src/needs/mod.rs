@@ -553,7 +553,7 @@ pub fn parse_need(file: &str, text: &str) -> Result<Need> {
         };
         Error::NeedFile {
             location,
-            message: crate::app::manifest::yaml_message(&err),
+            message: crate::util::yaml::yaml_message(&err),
         }
     })?;
     check_id(file, need)

@@ -6,11 +6,11 @@
 use std::collections::BTreeMap;
 
 use crate::app::{self, App};
-use crate::cluster::selection;
-use crate::cluster::stack::Stack;
 use crate::cli::config::Config;
 use crate::client::kube::KubeClient;
 use crate::client::prometheus::PrometheusClient;
+use crate::cluster::selection;
+use crate::cluster::stack::Stack;
 use crate::error::Result;
 use crate::plan::{Plan, PlanOptions};
 

@@ -3,10 +3,10 @@
 //! cluster's, through the API server's service proxy — `prometheus.service`
 //! of onramp.yaml, validated here, or the Service `detect` finds.
 
-use crate::cluster::stack::Stack;
 use crate::cli::config::Config;
 use crate::client::kube::{KubeClient, ServiceProxy};
 use crate::client::prometheus::PrometheusClient;
+use crate::cluster::stack::Stack;
 use crate::error::{Error, Location, Result};
 
 /// `NAMESPACE/NAME:PORT` of onramp.yaml, split; a malformed one names the

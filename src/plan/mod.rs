@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::app::source::shell_word;
 use crate::app::{App, ScrapeVia};
+use crate::util::shell::shell_word;
 // Sinks address an app through the plan.
 pub use crate::app::AppId;
 // The labels that make an object onramp's, and the app's: what the cluster

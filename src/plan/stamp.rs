@@ -287,6 +287,59 @@ fn read_dashboard(dashboard: &Value) -> Option<Found> {
     })
 }
 
+/// The hash a dashboard's marker records, when it has one.
+pub fn marker_hash(dashboard: &Value) -> Option<&str> {
+    dashboard.get(MARKER_KEY)?.get("hash")?.as_str()
+}
+
+/// A dashboard's content: `dashboard` without onramp's marker.
+pub fn without_marker(mut dashboard: Value) -> Value {
+    if let Some(obj) = dashboard.as_object_mut() {
+        obj.remove(MARKER_KEY);
+    }
+    dashboard
+}
+
+/// Re-stamps `content` (a dashboard as it now is: normalised for a push,
+/// pulled back from Grafana) with a fresh hash of it, keeping the other
+/// fields of `stamped`'s marker (who generated it, for which app and need).
+pub fn restamp_dashboard(content: Value, stamped: &Value) -> Value {
+    let mut out = without_marker(content);
+    let hash = content_hash(&out);
+    let mut marker = match stamped.get(MARKER_KEY) {
+        Some(Value::Object(m)) => m.clone(),
+        _ => serde_json::Map::new(),
+    };
+    marker.insert("hash".to_string(), Value::from(hash));
+    if let Some(obj) = out.as_object_mut() {
+        obj.insert(MARKER_KEY.to_string(), Value::Object(marker));
+    }
+    out
+}
+
+/// Gives a dashboard pulled from Grafana that lost onramp's marker (an edit
+/// in the UI may drop it) the marker of `rendered`, the need's rendering.
+pub fn keep_marker_of(pulled: &mut Value, rendered: &Value) {
+    if pulled.get(MARKER_KEY).is_none()
+        && let (Some(obj), Some(marker)) = (pulled.as_object_mut(), rendered.get(MARKER_KEY))
+    {
+        obj.insert(MARKER_KEY.to_string(), marker.clone());
+    }
+}
+
+/// Marks a pulled dashboard's marker as holding an edit made in Grafana
+/// (`source: grafana`) when `edited`, or clears that mark: so neither
+/// codify nor apply replaces such an edit silently.
+pub fn mark_pulled_edit(dashboard: &mut Value, edited: bool) {
+    if let Some(marker) = dashboard.get_mut(MARKER_KEY).and_then(Value::as_object_mut) {
+        if edited {
+            marker.insert("source".to_string(), Value::from(SOURCE_GRAFANA));
+        } else {
+            marker.remove("source");
+        }
+    }
+}
+
 /// True when the dashboard's marker says its content is an edit pulled from Grafana.
 pub fn holds_pulled_edit(dashboard: &Value) -> bool {
     dashboard

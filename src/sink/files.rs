@@ -19,7 +19,7 @@ use crate::sink::{Change, Decided, Existing, clean_stale_temps, decide_all, insp
 
 /// The outcome of a codify run.
 #[derive(Debug, Clone, Serialize)]
-pub struct Report {
+pub struct WriteReport {
     /// The folder written to.
     pub out: PathBuf,
     /// Each file and what happened to it, in plan order (removals last).
@@ -42,7 +42,7 @@ pub fn safe_join(out: &Path, relative: &str) -> Result<PathBuf> {
 /// Writes the plan's artifacts under `out`: every file or none. `force`
 /// overwrites generated files edited by hand; files onramp did not write for
 /// this app are never touched.
-pub fn write(plan: &Plan, out: &Path, force: bool) -> Result<Report> {
+pub fn write(plan: &Plan, out: &Path, force: bool) -> Result<WriteReport> {
     // First decide everything, then write: a refusal leaves the folder untouched.
     for artifact in &plan.artifacts {
         safe_join(out, &artifact.path)?;
@@ -69,7 +69,7 @@ pub fn write(plan: &Plan, out: &Path, force: bool) -> Result<Report> {
         })?;
         files.push((rel, Change::Removed));
     }
-    Ok(Report {
+    Ok(WriteReport {
         out: out.to_path_buf(),
         files,
     })

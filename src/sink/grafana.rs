@@ -20,8 +20,9 @@ use crate::client::grafana::resource::{self, is_v2};
 use crate::client::grafana::{self, Client, LiveDashboard, Schema};
 use crate::client::secret::redact;
 use crate::error::{Error, Result};
-use crate::plan::stamp::{MARKER_KEY, SOURCE_GRAFANA, content_hash, holds_pulled_edit, to_json};
+use crate::plan::stamp::{self, content_hash, holds_pulled_edit, marker_hash, to_json};
 use crate::plan::{ArtifactKind, Plan};
+use crate::sink::Change;
 
 /// A dashboard of the plan, as onramp wants it in Grafana.
 #[derive(Debug, Clone)]
@@ -79,35 +80,14 @@ pub fn v2_provisioning_note(paths: &[String]) -> String {
 
 /// A dashboard's content: normalised, without onramp's marker.
 pub fn content(dashboard: &Value) -> Value {
-    let mut value = grafana::normalize(dashboard);
-    if let Some(obj) = value.as_object_mut() {
-        obj.remove(MARKER_KEY);
-    }
-    value
+    stamp::without_marker(grafana::normalize(dashboard))
 }
 
-fn marker_hash(dashboard: &Value) -> Option<&str> {
-    dashboard.get(MARKER_KEY)?.get("hash")?.as_str()
-}
-
-/// Writes a fresh marker for `dashboard`'s current content, keeping the
-/// marker's other fields (who generated it, for which app and need).
+/// `dashboard` normalised as Grafana stores it, re-stamped for its content
+/// by [`stamp::restamp_dashboard`] (the marker's only writer is the plan's
+/// stamp).
 pub fn restamp(dashboard: &Value) -> Value {
-    let mut out = grafana::normalize(dashboard);
-    let marker = dashboard.get(MARKER_KEY).cloned().unwrap_or(Value::Null);
-    if let Some(obj) = out.as_object_mut() {
-        obj.remove(MARKER_KEY);
-    }
-    let hash = content_hash(&out);
-    let mut marker = match marker {
-        Value::Object(m) => m,
-        _ => serde_json::Map::new(),
-    };
-    marker.insert("hash".to_string(), Value::from(hash));
-    if let Some(obj) = out.as_object_mut() {
-        obj.insert(MARKER_KEY.to_string(), Value::Object(marker));
-    }
-    out
+    stamp::restamp_dashboard(grafana::normalize(dashboard), dashboard)
 }
 
 /// What applying a dashboard would do.
@@ -429,8 +409,8 @@ pub struct Pushed {
     pub title: String,
     /// The full URL in Grafana.
     pub url: String,
-    /// `created`, `updated`, `unchanged`, `refused`, `provisioned`, `not pushed`.
-    pub result: String,
+    /// Created, updated, unchanged, refused, provisioned or not pushed.
+    pub result: Change,
     /// The version in Grafana afterwards, when known.
     pub version: Option<i64>,
     /// For refusals and errors: why, and what to do.
@@ -464,11 +444,7 @@ pub struct PushReport {
 impl PushReport {
     /// True when a dashboard was refused or not pushed.
     pub fn incomplete(&self) -> bool {
-        self.error.is_some()
-            || self
-                .dashboards
-                .iter()
-                .any(|d| d.result == "refused" || d.result == "not pushed")
+        self.error.is_some() || self.dashboards.iter().any(|d| d.result.incomplete())
     }
 }
 
@@ -497,7 +473,7 @@ pub fn not_pushed(client: &Client, dashboards: &[Desired]) -> Vec<Pushed> {
             uid: d.uid.clone(),
             title: d.title.clone(),
             url: client.link(&format!("/d/{}", d.uid)),
-            result: "not pushed".to_string(),
+            result: Change::NotPushed,
             version: None,
             // The one error that stopped the push is reported once, by the
             // caller, not once per dashboard.
@@ -561,7 +537,7 @@ pub async fn push(
             }
             continue;
         }
-        entry.result = result.to_string();
+        entry.result = result;
         report.dashboards.push(entry);
     }
     (report, None)
@@ -577,7 +553,7 @@ async fn save(
     live: Option<&LiveDashboard>,
     folder: Option<&str>,
     mut entry: Pushed,
-    result: &str,
+    result: Change,
     options: &PushOptions,
 ) -> std::result::Result<Pushed, grafana::Error> {
     let mut body = restamp(&d.dashboard);
@@ -601,7 +577,7 @@ async fn save(
         Ok(saved) => {
             entry.version = Some(saved.version);
             entry.url = client.link(&saved.url);
-            entry.result = result.to_string();
+            entry.result = result;
         }
         Err(grafana::Error::VersionMismatch { .. } | grafana::Error::ResourceConflict { .. }) => {
             match client.get_dashboard(&d.uid).await? {
@@ -610,10 +586,10 @@ async fn save(
                     if let Some(url) = &now.meta.url {
                         entry.url = client.link(url);
                     }
-                    entry.result = result.to_string();
+                    entry.result = result;
                 }
                 _ => {
-                    entry.result = "refused".to_string();
+                    entry.result = Change::Refused;
                     entry.detail = Some(format!(
                         "someone saved it in Grafana while onramp was pushing (version conflict); nothing was overwritten — run apply again, or `{}`",
                         options.codify_hint
@@ -680,7 +656,7 @@ fn entry_for(client: &Client, d: &Desired, live: Option<&LiveDashboard>) -> Push
         uid: d.uid.clone(),
         title: d.title.clone(),
         url,
-        result: String::new(),
+        result: Change::Unchanged,
         version: live.map(LiveDashboard::version),
         detail: None,
         backup: None,
@@ -704,7 +680,7 @@ fn backed_up(
             true
         }
         Err(err) => {
-            entry.result = "refused".to_string();
+            entry.result = Change::Refused;
             entry.detail = Some(format!(
                 "the live copy could not be saved, so it was not overwritten: {err}"
             ));
@@ -713,43 +689,46 @@ fn backed_up(
     }
 }
 
-/// Whether to save a dashboard, the word for the report, and why when it is
-/// left alone.
-fn verdict(action: &Action, options: &PushOptions) -> (bool, &'static str, Option<String>) {
-    match action {
-        Action::Create => (true, "created", None),
-        Action::Update { .. } | Action::Unchanged { adopt: true } => (true, "updated", None),
-        Action::Unchanged { adopt: false } => (false, "unchanged", None),
-        Action::Provisioned => (
-            false,
-            "provisioned",
-            Some("owned by file provisioning (for example Grafana's dashboard sidecar); left alone — change it through its ConfigMap".to_string()),
-        ),
+impl Action {
+    /// The change pushing the dashboard makes, in every sink's vocabulary:
+    /// a person's edit (or one brought into code) is refused unless `force`.
+    pub fn change(&self, force: bool) -> Change {
+        match self {
+            Action::Create => Change::Created,
+            Action::Update { .. } | Action::Unchanged { adopt: true } => Change::Updated,
+            Action::Unchanged { adopt: false } => Change::Unchanged,
+            Action::Provisioned => Change::Provisioned,
+            Action::HumanEdit { .. } | Action::PulledEdit { .. } if force => Change::Updated,
+            Action::HumanEdit { .. } | Action::PulledEdit { .. } => Change::Refused,
+        }
+    }
+}
+
+/// Whether to save a dashboard, the change for the report, and why when it
+/// is left alone.
+fn verdict(action: &Action, options: &PushOptions) -> (bool, Change, Option<String>) {
+    let change = action.change(options.force);
+    let push = matches!(change, Change::Created | Change::Updated);
+    let why = match action {
+        _ if push => None,
+        Action::Provisioned => Some("owned by file provisioning (for example Grafana's dashboard sidecar); left alone — change it through its ConfigMap".to_string()),
         Action::HumanEdit {
             by,
             at,
             version,
             schema,
             ..
-        } if !options.force => (
-            false,
-            "refused",
-            Some(format!(
-                "changed in Grafana by {by} at {at} (version {version}{}) since onramp wrote it; bring the edit into code with `{}`, or pass --force to overwrite it (the live copy is saved first)",
-                v2_words(*schema),
-                options.codify_hint
-            )),
-        ),
-        Action::HumanEdit { .. } => (true, "updated", None),
-        Action::PulledEdit { version, .. } if !options.force => (
-            false,
-            "refused",
-            Some(format!(
-                "version {version} in Grafana is an edit brought into code with `codify --from-live`; push the codified files with `apply --from DIR`, or pass --force to replace it with the need's dashboard (the live copy is saved first)"
-            )),
-        ),
-        Action::PulledEdit { .. } => (true, "updated", None),
-    }
+        } => Some(format!(
+            "changed in Grafana by {by} at {at} (version {version}{}) since onramp wrote it; bring the edit into code with `{}`, or pass --force to overwrite it (the live copy is saved first)",
+            v2_words(*schema),
+            options.codify_hint
+        )),
+        Action::PulledEdit { version, .. } => Some(format!(
+            "version {version} in Grafana is an edit brought into code with `codify --from-live`; push the codified files with `apply --from DIR`, or pass --force to replace it with the need's dashboard (the live copy is saved first)"
+        )),
+        Action::Create | Action::Update { .. } | Action::Unchanged { .. } => None,
+    };
+    (push, change, why)
 }
 
 /// What a refusal adds about a v2 dashboard: overwriting it with onramp's
@@ -788,35 +767,6 @@ fn folder_for<'a>(
     ((!live_uid.is_empty()).then_some(live_uid), Some(note))
 }
 
-/// The report for people.
-pub fn summary(report: &PushReport) -> String {
-    let mut out = String::new();
-    let width = report
-        .dashboards
-        .iter()
-        .map(|d| d.title.chars().count())
-        .max()
-        .unwrap_or(0);
-    for d in &report.dashboards {
-        let _ = write!(out, "  {:<11}  {:<width$}  {}", d.result, d.title, d.url);
-        if let Some(v) = d.version {
-            let _ = write!(out, " (version {v})");
-        }
-        let _ = writeln!(out);
-        if let Some(path) = &d.backup {
-            let _ = writeln!(
-                out,
-                "               the live copy was saved first to {}",
-                path.display()
-            );
-        }
-        if let Some(detail) = &d.detail {
-            let _ = writeln!(out, "               {detail}");
-        }
-    }
-    out
-}
-
 /// Pulls the plan's dashboards from Grafana, normalised and re-stamped, as
 /// `uid → JSON text`. Dashboards not in Grafana are left out (and listed).
 pub async fn pull(
@@ -831,24 +781,12 @@ pub async fn pull(
         match client.get_dashboard(&d.uid).await? {
             Some(live) => {
                 let mut dashboard = live.dashboard.clone();
-                // A dashboard edited in the UI may have lost the marker: give it onramp's.
-                if dashboard.get(MARKER_KEY).is_none()
-                    && let (Some(obj), Some(marker)) =
-                        (dashboard.as_object_mut(), d.dashboard.get(MARKER_KEY))
-                {
-                    obj.insert(MARKER_KEY.to_string(), marker.clone());
-                }
+                stamp::keep_marker_of(&mut dashboard, &d.dashboard);
                 let mut restamped = restamp(&dashboard);
                 // Content that differs from the need's rendering is an edit made
                 // in Grafana: mark it, so neither codify nor apply replaces it silently.
                 let edited = content(&restamped) != content(&d.dashboard);
-                if let Some(marker) = restamped.get_mut(MARKER_KEY).and_then(Value::as_object_mut) {
-                    if edited {
-                        marker.insert("source".to_string(), Value::from(SOURCE_GRAFANA));
-                    } else {
-                        marker.remove("source");
-                    }
-                }
+                stamp::mark_pulled_edit(&mut restamped, edited);
                 pulled.push((d.uid.clone(), to_json(&restamped)));
             }
             None => missing.push(d.title.clone()),

@@ -12,7 +12,6 @@
 //! unless the user forces it. Depends on the plan and the kube client only.
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -20,6 +19,7 @@ use serde_json::Value;
 use crate::client::kube::{self, Access, ApplyOptions, FieldConflict, KubeClient, access};
 use crate::error::{Error, Result};
 use crate::plan::{ArtifactKind, Plan};
+use crate::sink::Change;
 
 /// The field manager onramp applies as.
 pub const FIELD_MANAGER: &str = "onramp";
@@ -61,7 +61,7 @@ const KINDS: [Kind; 4] = [
 
 /// How the plan is applied.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Options {
+pub struct ApplyMode {
     /// The server's dry run: validated and compared, nothing stored.
     pub dry_run: bool,
     /// Take over fields other managers own, knowingly.
@@ -72,34 +72,6 @@ pub struct Options {
     pub dashboard_config_maps: bool,
 }
 
-/// What happened to one object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ObjectChange {
-    /// It did not exist.
-    Created,
-    /// It existed and the apply changed it.
-    Configured,
-    /// The apply changed nothing (same `resourceVersion`).
-    Unchanged,
-    /// onramp made it for this app earlier and the plan no longer holds it.
-    Pruned,
-    /// Another field manager owns fields onramp would change: not applied.
-    Conflict,
-}
-
-impl ObjectChange {
-    fn word(self) -> &'static str {
-        match self {
-            ObjectChange::Created => "created",
-            ObjectChange::Configured => "configured",
-            ObjectChange::Unchanged => "unchanged",
-            ObjectChange::Pruned => "pruned",
-            ObjectChange::Conflict => "conflict",
-        }
-    }
-}
-
 /// One object's result.
 #[derive(Debug, Clone, Serialize)]
 pub struct ObjectReport {
@@ -107,15 +79,16 @@ pub struct ObjectReport {
     pub kind: String,
     /// Its name.
     pub name: String,
-    /// What happened.
-    pub change: ObjectChange,
+    /// What happened, in `kubectl apply`'s words.
+    #[serde(serialize_with = "kubectl_word")]
+    pub change: Change,
     /// On a conflict: the manager and field of each clash.
     pub conflicts: Vec<(String, String)>,
 }
 
 /// What the sink did in one namespace.
 #[derive(Debug, Clone, Serialize)]
-pub struct Report {
+pub struct ApplyReport {
     /// The namespace.
     pub namespace: String,
     /// Every object applied or pruned, in order.
@@ -128,13 +101,19 @@ pub struct Report {
     pub dashboard_config_maps: bool,
 }
 
-impl Report {
+impl ApplyReport {
     /// True when an object was not applied because of a conflict.
     pub fn conflicted(&self) -> bool {
-        self.objects
-            .iter()
-            .any(|o| o.change == ObjectChange::Conflict)
+        self.objects.iter().any(|o| o.change == Change::Refused)
     }
+}
+
+/// Serialises a change as `kubectl apply` words it.
+fn kubectl_word<S: serde::Serializer>(
+    change: &Change,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    serializer.serialize_str(change.kubectl_word())
 }
 
 /// One object to apply.
@@ -148,7 +127,7 @@ struct Desired {
 /// The plan's Kubernetes objects, parsed from the artifacts' text, each
 /// checked to carry the owner labels (an object without them could never
 /// be pruned, or told apart from a person's).
-fn desired(plan: &Plan, options: &Options) -> Result<Vec<Desired>> {
+fn desired(plan: &Plan, options: &ApplyMode) -> Result<Vec<Desired>> {
     let mut out = Vec::new();
     for artifact in &plan.artifacts {
         let ArtifactKind::Kubernetes { kind: name, .. } = &artifact.kind else {
@@ -190,9 +169,9 @@ fn desired(plan: &Plan, options: &Options) -> Result<Vec<Desired>> {
 /// made for this app and no longer plans. Every object is applied on its
 /// own: a conflict stops that object only, and then nothing is pruned (a
 /// run that did not apply everything deletes nothing).
-pub async fn apply(client: &KubeClient, plan: &Plan, options: &Options) -> Result<Report> {
+pub async fn apply(client: &KubeClient, plan: &Plan, options: &ApplyMode) -> Result<ApplyReport> {
     let wanted = desired(plan, options)?;
-    let mut report = Report {
+    let mut report = ApplyReport {
         namespace: plan.namespace.clone(),
         objects: Vec::new(),
         dry_run: options.dry_run,
@@ -217,7 +196,7 @@ async fn apply_one(
     client: &KubeClient,
     namespace: &str,
     desired: &Desired,
-    options: &Options,
+    options: &ApplyMode,
 ) -> Result<ObjectReport> {
     let kind = desired.kind;
     let before = client
@@ -231,7 +210,7 @@ async fn apply_one(
     let mut report = ObjectReport {
         kind: kind.kind.to_string(),
         name: desired.name.clone(),
-        change: ObjectChange::Created,
+        change: Change::Created,
         conflicts: Vec::new(),
     };
     let after = match client
@@ -246,7 +225,7 @@ async fn apply_one(
     {
         Ok(after) => after,
         Err(kube::Error::Conflict { conflicts, .. }) => {
-            report.change = ObjectChange::Conflict;
+            report.change = Change::Refused;
             report.conflicts = conflicts
                 .into_iter()
                 .map(|FieldConflict { manager, field }| (manager, field))
@@ -259,16 +238,16 @@ async fn apply_one(
         Err(err) => return Err(err.into()),
     };
     report.change = match before {
-        None => ObjectChange::Created,
-        Some(before) if options.dry_run && before == after => ObjectChange::Unchanged,
+        None => Change::Created,
+        Some(before) if options.dry_run && before == after => Change::Unchanged,
         Some(before)
             if !options.dry_run
                 && before["metadata"]["resourceVersion"]
                     == after["metadata"]["resourceVersion"] =>
         {
-            ObjectChange::Unchanged
+            Change::Unchanged
         }
-        Some(_) => ObjectChange::Configured,
+        Some(_) => Change::Updated,
     };
     Ok(report)
 }
@@ -327,7 +306,7 @@ async fn prune(
             pruned.push(ObjectReport {
                 kind: kind.kind.to_string(),
                 name: name.to_string(),
-                change: ObjectChange::Pruned,
+                change: Change::Removed,
                 conflicts: Vec::new(),
             });
         }
@@ -343,66 +322,4 @@ fn owned(object: &Value, owner: &BTreeMap<String, String>) -> bool {
     owner
         .iter()
         .all(|(k, v)| labels[k.as_str()].as_str() == Some(v.as_str()))
-}
-
-/// What the sink did, for people.
-pub fn summary(report: &Report, context: &str) -> String {
-    let mut out = String::new();
-    let dry = if report.dry_run {
-        ", server dry run: nothing stored"
-    } else {
-        ""
-    };
-    let _ = writeln!(
-        out,
-        "Kubernetes namespace {} (context {context}{dry}):",
-        report.namespace
-    );
-    if report.objects.is_empty() {
-        let _ = writeln!(out, "  nothing to apply");
-    }
-    for object in &report.objects {
-        let _ = writeln!(
-            out,
-            "  {:<10}  {} {}",
-            object.change.word(),
-            object.kind,
-            object.name
-        );
-        for (manager, fields) in grouped(&object.conflicts) {
-            let _ = writeln!(
-                out,
-                "              fields owned by field manager \"{manager}\": {}",
-                fields.join(", ")
-            );
-        }
-    }
-    if report.conflicted() {
-        let _ = writeln!(
-            out,
-            "Objects in conflict were not changed, and nothing was pruned. To take those fields over knowingly (the other manager's values are replaced by onramp's), run again with --force-conflicts."
-        );
-    }
-    if report.forced {
-        let _ = writeln!(
-            out,
-            "--force-conflicts: fields other field managers owned with other values now belong to onramp."
-        );
-    }
-    if !report.dashboard_config_maps {
-        let _ = writeln!(
-            out,
-            "The dashboards go to Grafana's API, not through ConfigMaps for its sidecar."
-        );
-    }
-    out
-}
-
-/// Conflicts grouped by manager, fields in the server's order.
-fn grouped(conflicts: &[(String, String)]) -> BTreeMap<&str, Vec<&str>> {
-    let mut by: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for (manager, field) in conflicts {
-        by.entry(manager).or_default().push(field);
-    }
-    by
 }

@@ -1,7 +1,8 @@
 //! The sinks: where a plan goes. [`files`] writes it as version-controlled
 //! files (`codify`), [`grafana`] pushes its dashboards, [`prometheus_files`]
 //! drops its scrape targets and rules into a plain Prometheus' config folder,
-//! [`kubernetes`] server-side applies its objects into the cluster.
+//! [`kubernetes`] server-side applies its objects into the cluster;
+//! [`summary`] prints what each did, in one vocabulary ([`Change`]).
 //! A sink depends on the plan and on a client, never on `render` or on
 //! another sink; what sinks share lives here: the decision whether a file in
 //! the way may be replaced (by its stamp, read through [`crate::plan::stamp`]),
@@ -11,6 +12,7 @@ pub mod files;
 pub mod grafana;
 pub mod kubernetes;
 pub mod prometheus_files;
+pub mod summary;
 
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
@@ -20,18 +22,60 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::plan::{AppId, stamp};
 
-/// What happened to one file.
+/// What a sink did to one artifact — a file, a cluster object, a
+/// dashboard: the one vocabulary of every sink's report, printed by
+/// [`summary`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Change {
     /// It did not exist.
     Created,
-    /// It existed with other content.
+    /// It existed with other content, and now has the plan's.
     Updated,
     /// It already had this content; not touched.
     Unchanged,
     /// onramp wrote it earlier for this app and the plan no longer has it.
     Removed,
+    /// Left alone: not onramp's to change now (fields another field manager
+    /// owns, a person's edit in Grafana); the report says why.
+    Refused,
+    /// Left alone: owned by Grafana's file provisioning.
+    Provisioned,
+    /// Not attempted: an earlier error stopped the sink.
+    #[serde(rename = "not pushed")]
+    NotPushed,
+}
+
+impl Change {
+    /// The word a report prints.
+    pub fn word(self) -> &'static str {
+        match self {
+            Change::Created => "created",
+            Change::Updated => "updated",
+            Change::Unchanged => "unchanged",
+            Change::Removed => "removed",
+            Change::Refused => "refused",
+            Change::Provisioned => "provisioned",
+            Change::NotPushed => "not pushed",
+        }
+    }
+
+    /// The word `kubectl apply` prints for a cluster object: `configured`,
+    /// `pruned`, and `conflict` for a refusal.
+    pub fn kubectl_word(self) -> &'static str {
+        match self {
+            Change::Updated => "configured",
+            Change::Removed => "pruned",
+            Change::Refused => "conflict",
+            other => other.word(),
+        }
+    }
+
+    /// True when the artifact was left alone or not reached: the sink's
+    /// work is incomplete.
+    pub fn incomplete(self) -> bool {
+        matches!(self, Change::Refused | Change::NotPushed)
+    }
 }
 
 /// What is at a path below a folder onramp writes into.

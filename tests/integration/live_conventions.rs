@@ -55,22 +55,7 @@ impl Scraped {
 
     /// `plan --prometheus-url … -o json` for service-health.
     fn plan(&self) -> Value {
-        let (manifests, url) = (demo_manifests(), self.prometheus.url());
-        let args = [
-            "plan",
-            "checkout",
-            "-f",
-            &manifests,
-            "--need",
-            "service-health",
-            "-o",
-            "json",
-            "--prometheus-url",
-            &url,
-        ];
-        let run = onramp(&args);
-        run.expect_status(0);
-        serde_json::from_str(&run.stdout).expect("plan json")
+        crate::support::service_health_plan(&["--prometheus-url", &self.prometheus.url()])
     }
 
     /// The values of a panel's first query, as Prometheus answers it now.

@@ -1,23 +1,24 @@
 //! The Prometheus client against a real Prometheus (the OS package's 2.42 and
 //! the pinned 3.x, each started per test on its own loopback port): queries, targets from file_sd, rules
 //! and alerts, reload with confirmation, unreachable servers, bounded
-//! concurrent queries, and `promtool` checks. Retry and credential handling,
-//! which need a server that fails on purpose, use a small stand-in.
+//! concurrent queries, and `promtool` checks. Retry and credential handling
+//! against a server that fails on purpose are in the offline tier
+//! (`tests/offline/prometheus_retry.rs`); here only the same rules through
+//! the Kubernetes stand-in's service proxy.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use onramp::client::prometheus::{
-    AlertState, Auth, Error, PrometheusClient, PrometheusConfig, QueryRange, QueryResult,
-    RetryPolicy, RuleCheckError, RuleHealth, RuleKind, TargetHealth, promtool_check_rules,
-    promtool_test_rules,
+    AlertState, Error, PrometheusClient, QueryRange, QueryResult, RuleCheckError, RuleHealth,
+    RuleKind, TargetHealth, promtool_check_rules, promtool_test_rules,
 };
 
 use crate::support::prometheus::{
     FILE_SD_JOB, PrometheusOptions, PrometheusServer, Version, free_port, on_both_prometheus,
 };
+use crate::support::prometheus_standin::{StandIn, client_for, stand_in};
 
 /// The longest any test waits for Prometheus to scrape or evaluate.
 const WAIT: Duration = Duration::from_secs(20);
@@ -42,22 +43,6 @@ const BROKEN_RULES: &str = r#"groups:
       - alert: Broken
         expr: sum(rate(http_requests_total[5m])
 "#;
-
-fn fast_retry() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 3,
-        base: Duration::from_millis(20),
-        cap: Duration::from_millis(100),
-    }
-}
-
-fn client_for(url: &str) -> PrometheusClient {
-    let config = PrometheusConfig::new(url)
-        .expect("a valid URL")
-        .with_retry(fast_retry())
-        .with_timeout(Duration::from_secs(5));
-    PrometheusClient::new(config).expect("a client")
-}
 
 /// Polls `check` until it succeeds, failing the test with the last reason
 /// after [`WAIT`].
@@ -518,220 +503,50 @@ fn promtool_checks_rule_files_and_unit_tests() {
     assert!(message.contains(r#"severity="ticket""#), "{message}");
 }
 
-/// A stand-in for Prometheus' query endpoint that fails the first `failures`
-/// requests with `status`, then answers `vector(1)` after `delay`; it records
-/// each request's `Authorization` header and the most requests it had in
-/// flight at once.
-struct StandIn {
-    url: String,
-    hits: Arc<AtomicU32>,
-    max_in_flight: Arc<AtomicU32>,
-    authorization: Arc<Mutex<Vec<String>>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for StandIn {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-async fn stand_in(failures: u32, status: u16, body: &'static str, delay: Duration) -> StandIn {
-    use axum::http::{HeaderMap, StatusCode};
-    use axum::response::IntoResponse;
-
-    let hits = Arc::new(AtomicU32::new(0));
-    let in_flight = Arc::new(AtomicU32::new(0));
-    let max_in_flight = Arc::new(AtomicU32::new(0));
-    let authorization = Arc::new(Mutex::new(Vec::new()));
-    let (h, f, m, a) = (
-        Arc::clone(&hits),
-        in_flight,
-        Arc::clone(&max_in_flight),
-        Arc::clone(&authorization),
-    );
-    let handler = move |headers: HeaderMap| async move {
-        let n = h.fetch_add(1, Ordering::SeqCst) + 1;
-        let now = f.fetch_add(1, Ordering::SeqCst) + 1;
-        m.fetch_max(now, Ordering::SeqCst);
-        tokio::time::sleep(delay).await;
-        f.fetch_sub(1, Ordering::SeqCst);
-        if let Some(value) = headers.get("authorization") {
-            a.lock()
-                .expect("lock")
-                .push(value.to_str().unwrap_or_default().to_string());
-        }
-        if n <= failures {
-            let code = StatusCode::from_u16(status).expect("status");
-            (code, body).into_response()
-        } else {
-            axum::Json(serde_json::json!({
-                "status": "success",
-                "data": {"resultType": "vector", "result": [{"metric": {}, "value": [1, "1"]}]}
-            }))
-            .into_response()
-        }
+/// A query to the Prometheus behind the Kubernetes service proxy.
+async fn query_through_the_service_proxy(
+    upstream: &StandIn,
+) -> onramp::client::prometheus::Result<QueryResult> {
+    use crate::support::kube::{Scenario, Standin};
+    use onramp::client::kube::{ClusterRef, KubeClient, ServiceProxy};
+    let standin = Standin::start(Scenario::KubePrometheusStack);
+    let address = upstream
+        .url
+        .trim_start_matches("http://")
+        .parse()
+        .expect("a socket address");
+    standin.proxy_to("monitoring", "prometheus-operated", "9090", address);
+    let settings = ClusterRef {
+        kubeconfig: Some(standin.kubeconfig()),
+        ..ClusterRef::default()
     };
-    let app = axum::Router::new().route("/api/v1/query", axum::routing::post(handler));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app).await.expect("serve");
-    });
-    StandIn {
-        url,
-        hits,
-        max_in_flight,
-        authorization,
-        task,
-    }
+    let kube = KubeClient::connect(&settings).await.expect("a client");
+    let proxy = ServiceProxy::new(kube, "monitoring", "prometheus-operated", "9090");
+    let client = PrometheusClient::through(proxy).expect("a client");
+    client.query("up", None).await
 }
 
 #[tokio::test]
-async fn server_errors_are_retried_with_backoff_and_client_errors_are_not() {
-    let flaky = stand_in(2, 503, "upstream unavailable", Duration::ZERO).await;
-    let result = client_for(&flaky.url)
-        .query("up", None)
-        .await
-        .expect("third attempt");
-    assert_eq!(result.first_value(), Some(1.0));
-    assert_eq!(flaky.hits.load(Ordering::SeqCst), 3);
-
+#[cfg_attr(
+    not(shared_crds),
+    ignore = "needs ../shared/reference/crds beside the checkout (ONRAMP_TEST_SHARED)"
+)]
+async fn a_query_through_the_service_proxy_was_not_retried_like_a_direct_one() {
+    // Direct: three attempts, the third answers.
+    let direct = stand_in(2, 503, "upstream unavailable", Duration::ZERO).await;
+    let result = client_for(&direct.url).query("up", None).await;
+    assert_eq!(result.expect("third attempt").first_value(), Some(1.0));
+    assert_eq!(direct.hits.load(Ordering::SeqCst), 3);
+    // Through the API server's service proxy: the same policy.
+    let proxied = stand_in(2, 503, "upstream unavailable", Duration::ZERO).await;
+    let result = query_through_the_service_proxy(&proxied).await;
+    assert_eq!(result.expect("third attempt").first_value(), Some(1.0));
+    assert_eq!(proxied.hits.load(Ordering::SeqCst), 3);
+    // And as bounded: a Service that keeps failing is asked three times.
     let down = stand_in(u32::MAX, 502, "bad gateway", Duration::ZERO).await;
-    let err = client_for(&down.url)
-        .query("up", None)
+    let err = query_through_the_service_proxy(&down)
         .await
         .expect_err("502");
     assert!(matches!(err, Error::Http { status: 502, .. }), "{err:?}");
     assert_eq!(down.hits.load(Ordering::SeqCst), 3);
-    assert_eq!(
-        err.to_string(),
-        format!(
-            "Prometheus at {}/api/v1/query answered HTTP 502 (bad gateway); \
-             Prometheus or a proxy in front of it failed, try again later",
-            down.url
-        )
-    );
-
-    let denied = stand_in(u32::MAX, 401, "Unauthorized", Duration::ZERO).await;
-    let err = client_for(&denied.url)
-        .query("up", None)
-        .await
-        .expect_err("401");
-    assert!(
-        matches!(
-            err,
-            Error::CredentialsRejected {
-                status: 401,
-                credentials_sent: false,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
-    assert_eq!(denied.hits.load(Ordering::SeqCst), 1);
-}
-
-#[tokio::test]
-async fn rate_limited_reads_are_retried_and_a_500_answer_is_not() {
-    let limited = stand_in(2, 429, "slow down", Duration::ZERO).await;
-    let result = client_for(&limited.url)
-        .query("up", None)
-        .await
-        .expect("third attempt");
-    assert_eq!(result.first_value(), Some(1.0));
-    assert_eq!(limited.hits.load(Ordering::SeqCst), 3);
-
-    let failing = stand_in(1, 500, "query failed", Duration::ZERO).await;
-    let err = client_for(&failing.url)
-        .query("up", None)
-        .await
-        .expect_err("500 is Prometheus' answer");
-    assert!(matches!(err, Error::Http { status: 500, .. }), "{err:?}");
-    assert_eq!(failing.hits.load(Ordering::SeqCst), 1);
-}
-
-#[tokio::test]
-async fn credentials_are_sent_but_never_shown() {
-    let denied = stand_in(u32::MAX, 401, "Unauthorized", Duration::ZERO).await;
-    let bearer = PrometheusConfig::from_lookup(&denied.url, |name| {
-        (name == "PROMETHEUS_TOKEN").then(|| "tok-s3cret".to_string())
-    })
-    .expect("config");
-    let client = PrometheusClient::new(bearer).expect("client");
-    let err = client.query("up", None).await.expect_err("401");
-    let basic = PrometheusClient::new(
-        PrometheusConfig::new(&denied.url)
-            .expect("config")
-            .with_auth(Auth::basic("ops", "pw-456")),
-    )
-    .expect("client");
-    let basic_err = basic.query("up", None).await.expect_err("401");
-
-    assert_eq!(
-        *denied.authorization.lock().expect("lock"),
-        vec!["Bearer tok-s3cret", "Basic b3BzOnB3LTQ1Ng=="]
-    );
-    for shown in [
-        err.to_string(),
-        format!("{err:?}"),
-        basic_err.to_string(),
-        format!("{client:?}"),
-        format!("{basic:?}"),
-    ] {
-        assert!(
-            !shown.contains("tok-s3cret") && !shown.contains("pw-456"),
-            "{shown}"
-        );
-    }
-    assert!(
-        err.to_string().contains(
-            "did not accept the credentials (HTTP 401); \
-             check PROMETHEUS_TOKEN, or PROMETHEUS_USER and PROMETHEUS_PASSWORD"
-        ),
-        "{err}"
-    );
-}
-
-#[tokio::test]
-async fn query_all_runs_at_most_max_concurrency_queries_at_once() {
-    let slow = stand_in(0, 200, "", Duration::from_millis(50)).await;
-    let client = client_for(&slow.url);
-
-    let results = client.query_all(vec!["up"; 20], 4).await;
-
-    assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
-    assert_eq!(slow.hits.load(Ordering::SeqCst), 20);
-    // Each answer takes 50 ms, so all four permits are in use at some point,
-    // and never more.
-    assert_eq!(slow.max_in_flight.load(Ordering::SeqCst), 4);
-}
-
-#[tokio::test]
-async fn a_server_that_never_answers_is_unreachable_after_the_timeout_and_retries() {
-    let stuck = stand_in(0, 200, "", Duration::from_secs(30)).await;
-    let client = PrometheusClient::new(
-        PrometheusConfig::new(&stuck.url)
-            .expect("config")
-            .with_retry(fast_retry())
-            .with_timeout(Duration::from_millis(200)),
-    )
-    .expect("client");
-
-    let err = client.query("up", None).await.expect_err("times out");
-
-    assert!(
-        matches!(err, Error::Unreachable { attempts: 3, .. }),
-        "{err:?}"
-    );
-    assert_eq!(stuck.hits.load(Ordering::SeqCst), 3);
-    assert!(
-        err.to_string().starts_with(&format!(
-            "cannot reach Prometheus at {}/api/v1/query after 3 attempt(s): no answer within 200ms",
-            stuck.url
-        )),
-        "{err}"
-    );
 }

@@ -103,3 +103,29 @@ fn one_tls_policy_for_both_services_system_roots_ca_cert_or_insecure() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_api_server_503_was_retried_fifteen_times_by_kubes_own_rule() {
+    use crate::support::kube::{Fault, Scenario, Standin};
+    use onramp::client::kube::{ClusterRef, KubeClient};
+    let standin = Standin::start(Scenario::Troubleshoot("never-ready"));
+    let pod = "checkout-68d5b7c9f4-c4x8v";
+    let path = format!("/api/v1/namespaces/shop/pods/{pod}/log");
+    standin.fail(
+        &path,
+        Fault::kubelet_failed(503, pod, "503 Service Unavailable"),
+    );
+    let settings = ClusterRef {
+        kubeconfig: Some(standin.kubeconfig()),
+        ..ClusterRef::default()
+    };
+    let client = KubeClient::connect(&settings).await.expect("a client");
+    let err = client
+        .log("shop", pod, "checkout", false, 10)
+        .await
+        .expect_err("503");
+    assert!(err.to_string().contains("503"), "{err}");
+    // The policy of every client: three attempts, like Grafana's and
+    // Prometheus' reads.
+    assert_eq!(standin.requests_to(&path), 3);
+}

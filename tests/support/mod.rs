@@ -10,6 +10,7 @@ pub mod grafana;
 pub mod kube;
 pub mod leaks;
 pub mod prometheus;
+pub mod prometheus_standin;
 pub mod shop;
 pub mod tls;
 
@@ -56,6 +57,26 @@ pub fn repo_path(relative: &str) -> PathBuf {
 /// The file, not its kustomize folder: building that needs kubectl or kustomize.
 pub fn demo_manifests() -> String {
     "examples/shop/k8s/checkout.yaml".to_string()
+}
+
+/// `onramp plan checkout -f DEMO --need service-health -o json` with
+/// `extra` arguments, parsed; the run must succeed.
+pub fn service_health_plan(extra: &[&str]) -> serde_json::Value {
+    let manifests = demo_manifests();
+    let mut args = vec![
+        "plan",
+        "checkout",
+        "-f",
+        &manifests,
+        "--need",
+        "service-health",
+        "-o",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let run = onramp(&args);
+    run.expect_status(0);
+    serde_json::from_str(&run.stdout).expect("plan json")
 }
 
 /// A discovery fixture.

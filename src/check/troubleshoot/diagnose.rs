@@ -11,7 +11,7 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::jiff::Timestamp;
 
 use super::evidence::{age, event_last_seen, event_line};
-use super::workload_state::Options;
+use super::workload_state::LookBack;
 use super::{Finding, NotChecked, Panel, Role, Severity, TroubleshootReport};
 use crate::app::manifest::WorkloadKind;
 use crate::check::result::CheckedApp;
@@ -133,7 +133,7 @@ pub struct Gathered {
 
 /// What every rule needs besides the objects: the window and the names
 /// that go into runbook links, panels and commands.
-pub struct Context<'a> {
+pub struct Diagnosis<'a> {
     /// Now.
     pub now: Timestamp,
     /// Now minus `--since`.
@@ -144,7 +144,7 @@ pub struct Context<'a> {
     pub grafana: Option<&'a str>,
 }
 
-impl Context<'_> {
+impl Diagnosis<'_> {
     /// The runbook section of one of the troubleshooting need's alerts.
     pub fn runbook(&self, alert: &str) -> String {
         crate::plan::names::runbook_section(self.workload.name(), alert)
@@ -182,9 +182,9 @@ impl Context<'_> {
 }
 
 /// The report of the cluster checks.
-pub fn report(g: &Gathered, options: &Options) -> TroubleshootReport {
+pub fn report(g: &Gathered, options: &LookBack) -> TroubleshootReport {
     let window = k8s_openapi::jiff::SignedDuration::try_from(options.since).unwrap_or_default();
-    let ctx = Context {
+    let ctx = Diagnosis {
         now: options.now,
         window_start: options.now.checked_sub(window).unwrap_or(options.now),
         workload: &g.workload,
@@ -233,7 +233,7 @@ pub const FORBIDDEN: &str = "forbidden: ";
 pub const EVENTS_GAP: &str = "the events";
 
 /// Pods that could not be read: no health can be claimed.
-fn unread_pods(g: &Gathered, ctx: &Context<'_>) -> Option<Finding> {
+fn unread_pods(g: &Gathered, ctx: &Diagnosis<'_>) -> Option<Finding> {
     let gap = g.not_checked.iter().find(|n| n.what == PODS_GAP)?;
     Some(
         Finding::new(
@@ -259,7 +259,7 @@ fn unread_pods(g: &Gathered, ctx: &Context<'_>) -> Option<Finding> {
 /// A ReplicaSet that cannot create its pods (a quota, a webhook, a missing
 /// ServiceAccount): the cause of every replica missing. With the uid of the
 /// ReplicaSet whose events it explains.
-fn failed_creates(events: &[Event], ctx: &Context<'_>) -> Vec<(String, Finding)> {
+fn failed_creates(events: &[Event], ctx: &Diagnosis<'_>) -> Vec<(String, Finding)> {
     events
         .iter()
         .filter(|e| {
@@ -352,7 +352,7 @@ fn healthy_summary(g: &Gathered) -> String {
 fn rollout_finding(
     w: &Workload,
     rollout: &super::pods::Rollout,
-    ctx: &Context<'_>,
+    ctx: &Diagnosis<'_>,
 ) -> Option<Finding> {
     let w_replicas = w.replicas();
     let conditions = conditions(w);
@@ -412,7 +412,7 @@ fn rollout_finding(
 }
 
 /// A Service whose EndpointSlices hold no ready endpoint.
-fn endpoints_finding(s: &ServiceState, ctx: &Context<'_>) -> Option<Finding> {
+fn endpoints_finding(s: &ServiceState, ctx: &Diagnosis<'_>) -> Option<Finding> {
     let slices = s.slices.as_ref()?;
     let name = s.service.metadata.name.as_deref().unwrap_or("?");
     let endpoints: Vec<_> = slices.iter().flat_map(|sl| sl.endpoints.iter()).collect();
@@ -457,7 +457,7 @@ fn endpoints_finding(s: &ServiceState, ctx: &Context<'_>) -> Option<Finding> {
 fn unexplained_events(
     events: &[Event],
     explained: &HashSet<String>,
-    ctx: &Context<'_>,
+    ctx: &Diagnosis<'_>,
 ) -> Vec<Finding> {
     let mut by_object: BTreeMap<String, Vec<&Event>> = BTreeMap::new();
     for e in events {
@@ -498,7 +498,7 @@ fn unexplained_events(
 }
 
 /// How long ago, for evidence lines.
-pub fn ago(ctx: &Context<'_>, t: Option<Timestamp>) -> String {
+pub fn ago(ctx: &Diagnosis<'_>, t: Option<Timestamp>) -> String {
     t.map(|t| format!("{} ago", age(ctx.now, t)))
         .unwrap_or_else(|| "at an unknown time".into())
 }
@@ -538,8 +538,8 @@ mod tests {
         }
     }
 
-    fn options() -> Options {
-        Options {
+    fn options() -> LookBack {
+        LookBack {
             since: std::time::Duration::from_secs(1800),
             now: NOW.parse().expect("a time"),
             grafana: Some("https://grafana.example/".into()),

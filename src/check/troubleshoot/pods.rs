@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::{Container, ContainerStatus, Event, Pod};
 
-use super::diagnose::{Context, Gathered, LogTail, LogWanted, Workload, ago};
+use super::diagnose::{Diagnosis, Gathered, LogTail, LogWanted, Workload, ago};
 use super::evidence::{bytes, doubled, event_line, exit_meaning, telling_line, without_timestamp};
 use super::{Finding, Role, Severity};
 
@@ -149,7 +149,7 @@ impl Rollout {
 /// and the uids of the objects whose events they explain.
 pub fn findings(
     g: &Gathered,
-    ctx: &Context<'_>,
+    ctx: &Diagnosis<'_>,
     rollout: &Rollout,
 ) -> (Vec<Finding>, HashSet<String>) {
     let mut merged: Vec<(Finding, Vec<String>)> = Vec::new();
@@ -202,7 +202,7 @@ pub fn findings(
 
 /// A finding on a pod of a new version while the old one serves: say so,
 /// and put the rollback first.
-fn on_new_version(mut f: Finding, rollout: &Rollout, ctx: &Context<'_>) -> Finding {
+fn on_new_version(mut f: Finding, rollout: &Rollout, ctx: &Diagnosis<'_>) -> Finding {
     f.title = format!("New version fails: {}", f.title);
     for line in rollout.lines() {
         f.evidence.push(line);
@@ -226,7 +226,7 @@ fn pod_findings(
     events: &[&Event],
     logs: &[LogTail],
     w: &Workload,
-    ctx: &Context<'_>,
+    ctx: &Diagnosis<'_>,
 ) -> Vec<Finding> {
     let status = pod.status.clone().unwrap_or_default();
     if status.phase.as_deref() == Some("Pending")
@@ -270,7 +270,7 @@ fn pod_findings(
 }
 
 /// A pod the scheduler cannot place.
-fn unscheduled(pod: &Pod, events: &[&Event], ctx: &Context<'_>) -> Option<Finding> {
+fn unscheduled(pod: &Pod, events: &[&Event], ctx: &Diagnosis<'_>) -> Option<Finding> {
     let condition = pod
         .status
         .as_ref()?
@@ -362,7 +362,7 @@ struct Probe<'a> {
     status: &'a ContainerStatus,
     container: &'a Container,
     events: &'a [&'a Event],
-    ctx: &'a Context<'a>,
+    ctx: &'a Diagnosis<'a>,
     workload: &'a Workload,
 }
 

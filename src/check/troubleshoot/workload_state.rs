@@ -36,7 +36,7 @@ pub const LOG_LINES: usize = 20;
 
 /// How the cluster checks run.
 #[derive(Debug, Clone)]
-pub struct Options {
+pub struct LookBack {
     /// The window: restarts and events older than this are history.
     pub since: std::time::Duration,
     /// The moment the run looks back from.
@@ -46,7 +46,11 @@ pub struct Options {
 }
 
 /// Runs every cluster check of `app` (its namespace set) and reports.
-pub async fn check(client: &KubeClient, app: &AppRef, options: &Options) -> Result<TroubleshootReport> {
+pub async fn check(
+    client: &KubeClient,
+    app: &AppRef,
+    options: &LookBack,
+) -> Result<TroubleshootReport> {
     let gathered = gather_app(client, app).await?;
     Ok(diagnose::report(&gathered, options))
 }

@@ -26,7 +26,7 @@ use super::model::{
     DashboardMeta, Datasource, DatasourceList, Folder, Health, LiveDashboard, SaveResult, SearchHit,
 };
 use super::resource::{self, ServerInfo};
-use crate::client::http::{Body, Replay as Resend, Transport};
+use crate::client::http::{Body, Replay, Transport};
 use crate::client::secret::redact;
 
 /// The header that selects the organisation.
@@ -43,15 +43,6 @@ pub struct Client {
     config: GrafanaConfig,
     /// What the Grafana serves, asked once per client.
     server: Arc<OnceCell<ServerInfo>>,
-}
-
-/// Whether a request may be sent again after an unclear outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Replay {
-    /// Reads: sending twice changes nothing.
-    Idempotent,
-    /// Writes: only resend when Grafana certainly did not act on it.
-    Unsafe,
 }
 
 /// One HTTP answer, after retries.
@@ -123,9 +114,7 @@ impl Client {
             .get_or_try_init(|| async {
                 let health = self.health().await?;
                 let url = self.endpoint(&["apis"], &[]);
-                let answer = self
-                    .call(Method::GET, url, None, Replay::Idempotent)
-                    .await?;
+                let answer = self.call(Method::GET, url, None, Replay::Read).await?;
                 // Only bad credentials stop here; anything else in front of
                 // /apis (a 404 on Grafana 11, a proxy's 403) means the classic API.
                 let groups = match answer.status {
@@ -149,12 +138,7 @@ impl Client {
     /// A GET whose only good answer is 200 with a JSON body.
     async fn get_ok<T: serde::de::DeserializeOwned>(&self, path: &[&str]) -> Result<T, Error> {
         let answer = self
-            .call(
-                Method::GET,
-                self.endpoint(path, &[]),
-                None,
-                Replay::Idempotent,
-            )
+            .call(Method::GET, self.endpoint(path, &[]), None, Replay::Read)
             .await?;
         match answer.status {
             StatusCode::OK => self.decode(&answer),
@@ -182,9 +166,7 @@ impl Client {
 
     /// A GET whose good answers are 200 with a JSON body, or 404: `None`.
     async fn get_or_none<T: DeserializeOwned>(&self, url: Url) -> Result<Option<T>, Error> {
-        let answer = self
-            .call(Method::GET, url, None, Replay::Idempotent)
-            .await?;
+        let answer = self.call(Method::GET, url, None, Replay::Read).await?;
         match answer.status {
             StatusCode::OK => self.decode(&answer).map(Some),
             StatusCode::NOT_FOUND => Ok(None),
@@ -210,7 +192,7 @@ impl Client {
                 Method::POST,
                 self.endpoint(&["api", "folders"], &[]),
                 Some(&body),
-                Replay::Unsafe,
+                Replay::Write,
             )
             .await?;
         match answer.status {
@@ -243,7 +225,7 @@ impl Client {
         });
         let create = self.resource_url(resource::FOLDER_GROUP, version, "folders", None);
         let answer = self
-            .call(Method::POST, create, Some(&body), Replay::Unsafe)
+            .call(Method::POST, create, Some(&body), Replay::Write)
             .await?;
         match answer.status {
             StatusCode::OK | StatusCode::CREATED => {
@@ -263,9 +245,7 @@ impl Client {
     /// dashboard.
     pub async fn get_dashboard(&self, uid: &str) -> Result<Option<LiveDashboard>, Error> {
         let url = self.endpoint(&["api", "dashboards", "uid", uid], &[]);
-        let answer = self
-            .call(Method::GET, url, None, Replay::Idempotent)
-            .await?;
+        let answer = self.call(Method::GET, url, None, Replay::Read).await?;
         match answer.status {
             StatusCode::OK => self.decode(&answer).map(Some),
             StatusCode::NOT_FOUND => Ok(None),
@@ -353,7 +333,7 @@ impl Client {
             Some(_) => (Method::PUT, self.dashboards_url(version, Some(&uid))),
             None => (Method::POST, self.dashboards_url(version, None)),
         };
-        let answer = self.call(method, url, Some(&body), Replay::Unsafe).await?;
+        let answer = self.call(method, url, Some(&body), Replay::Write).await?;
         match answer.status {
             StatusCode::OK | StatusCode::CREATED => {
                 let saved: Value = self.decode(&answer)?;
@@ -393,9 +373,7 @@ impl Client {
             query.extend(tags.iter().map(|t| ("tag", *t)));
             query.extend(dashboard_uids.iter().map(|u| ("dashboardUIDs", *u)));
             let url = self.endpoint(&["api", "search"], &query);
-            let answer = self
-                .call(Method::GET, url, None, Replay::Idempotent)
-                .await?;
+            let answer = self.call(Method::GET, url, None, Replay::Read).await?;
             if answer.status != StatusCode::OK {
                 return Err(self.fail(&answer));
             }
@@ -435,7 +413,7 @@ impl Client {
             .to_owned();
         let url = self.endpoint(&["api", "dashboards", "db"], &[]);
         let answer = self
-            .call(Method::POST, url, Some(&body), Replay::Unsafe)
+            .call(Method::POST, url, Some(&body), Replay::Write)
             .await?;
         match answer.status {
             StatusCode::OK => self.decode(&answer),
@@ -476,7 +454,7 @@ impl Client {
     /// deleted (`false`: there was none).
     pub async fn delete_dashboard(&self, uid: &str) -> Result<bool, Error> {
         let url = self.endpoint(&["api", "dashboards", "uid", uid], &[]);
-        let answer = self.call(Method::DELETE, url, None, Replay::Unsafe).await?;
+        let answer = self.call(Method::DELETE, url, None, Replay::Write).await?;
         match answer.status {
             StatusCode::OK => Ok(true),
             StatusCode::NOT_FOUND => Ok(false),
@@ -548,13 +526,9 @@ impl Client {
             .map(|org| (ORG_HEADER, org.to_string()))
             .into_iter()
             .collect();
-        let resend = match replay {
-            Replay::Idempotent => Resend::Read,
-            Replay::Unsafe => Resend::Write,
-        };
         match self
             .transport
-            .send(method.clone(), &url, body, &headers, resend)
+            .send(method.clone(), &url, body, &headers, replay)
             .await
         {
             Ok(answer) => Ok(Answer {

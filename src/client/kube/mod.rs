@@ -5,8 +5,10 @@
 //! 403 names the verb, the resource and the namespace refused, and `onramp
 //! rbac` prints rules built from the same entries. Reads are typed: `get`
 //! and `list` return the `k8s-openapi` type their entry's group, version and
-//! plural were taken from (a mismatch is caught in debug builds). One log line per request at `-v`,
-//! like `client::http`; the kubeconfig's token is registered with
+//! plural were taken from (a mismatch is caught in debug builds). Requests
+//! follow the one transport policy (`client::retry`: retries, replays, one
+//! log line per attempt at `-v`), through [`transport`]; the kubeconfig's
+//! token is registered with
 //! `client::secret` the moment it is read, so no output can show it.
 //!
 //! Knows the API server's protocol (paths, pagination, Status bodies) and
@@ -16,15 +18,14 @@ pub mod access;
 mod config;
 mod error;
 mod proxy;
-
-use std::collections::BTreeMap;
-use std::time::Instant;
+mod transport;
 
 use k8s_openapi::Resource;
 use k8s_openapi::api::rbac::v1::{ClusterRole, PolicyRule, Role};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ListMeta, ObjectMeta};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
 
 pub use access::{Access, Scope};
 pub use config::ClusterRef;
@@ -46,9 +47,9 @@ const PAGE_SIZE: usize = 250;
 /// A connected client for one cluster.
 #[derive(Clone)]
 pub struct KubeClient {
+    /// The connection, its own retries off: [`transport`] retries.
     client: kube::Client,
-    /// The same, without kube's retries (for the service proxy).
-    proxy_client: kube::Client,
+    retry: crate::client::retry::RetryPolicy,
     server: String,
     context: String,
     grant: String,
@@ -66,16 +67,11 @@ impl KubeClient {
             origin: found.origin.clone(),
             reason: crate::client::http::innermost(&e),
         };
-        // Through the service proxy a 503 is the Service's answer ("no
-        // endpoints available"), not the API server asking to come back:
-        // kube's default retry would wait on it for minutes.
-        let mut once = found.config.clone();
-        once.default_retry = false;
-        let proxy_client = kube::Client::try_from(once).map_err(bad)?;
-        let client = kube::Client::try_from(found.config.clone()).map_err(bad)?;
+        let config = transport::without_kube_retries(found.config.clone());
+        let client = kube::Client::try_from(config).map_err(bad)?;
         Ok(KubeClient {
             client,
-            proxy_client,
+            retry: transport::policy(),
             server,
             context: found.context,
             grant: settings.grant.clone(),
@@ -356,32 +352,18 @@ impl KubeClient {
             "{access:?} is in no group of the registry (client::kube::access)"
         );
         let (method, path) = (request.method, request.path);
-        let mut builder = http::Request::builder().method(method).uri(path);
-        if let Some(content_type) = request.content_type {
-            builder = builder.header(http::header::CONTENT_TYPE, content_type);
-        }
-        let built = builder.body(request.body).map_err(|e| Error::Status {
-            method: method.to_string(),
-            path: path.to_string(),
-            code: 0,
-            message: format!("cannot build the request: {e}"),
-        })?;
-        let started = Instant::now();
-        let answer = self.client.request_text(built).await;
-        let outcome = match &answer {
-            // `request_text` keeps the success code to itself: a GET answers
-            // 200; an apply 200 or 201.
-            Ok(_) if method == "GET" => "200".to_string(),
-            Ok(_) => "2xx".to_string(),
-            Err(kube::Error::Api(status)) => status.code.to_string(),
-            Err(err) => format!("failed ({})", crate::client::http::innermost(err)),
+        let answer = match self.exchange_text(&request).await {
+            Ok(text) => Ok(text),
+            Err(transport::RequestError::Kube(err)) => Err(err),
+            Err(transport::RequestError::Build(message)) => {
+                return Err(Error::Status {
+                    method: method.to_string(),
+                    path: path.to_string(),
+                    code: 0,
+                    message,
+                });
+            }
         };
-        tracing::info!(
-            target: "onramp::http",
-            "{method} {}{path} -> {outcome} in {} ms",
-            self.server,
-            started.elapsed().as_millis()
-        );
         answer.map_err(|err| self.classify(err, method, path, access, namespace))
     }
 

@@ -7,9 +7,8 @@
 //! `services/proxy`) is the registry's [`super::access::SERVICE_PROXY`].
 //! Knows nothing of what is behind the Service.
 
-use std::time::Instant;
-
 use super::KubeClient;
+use crate::client::retry::Replay;
 
 /// One Service port reached through the API server.
 #[derive(Clone)]
@@ -101,64 +100,26 @@ impl ServiceProxy {
     }
 
     /// Sends `method` to `relative` (a path and query under the Service's
-    /// root, `api/v1/query`), with a form body when given. `Err` carries why
-    /// no answer came (connection, TLS, timeout).
+    /// root, `api/v1/query`), with a form body when given, under the one
+    /// transport policy: retried as `replay` allows, like a request sent to
+    /// the Service directly. `Err` carries why no answer came (connection,
+    /// TLS, timeout), with the number of attempts made.
     pub async fn send(
         &self,
         method: http::Method,
         relative: &str,
         form: Option<String>,
-    ) -> Result<ProxyAnswer, String> {
+        replay: Replay,
+    ) -> Result<ProxyAnswer, (String, u32)> {
         let path = format!("{}{relative}", self.path());
-        let mut request = http::Request::builder().method(method.clone()).uri(&path);
-        if form.is_some() {
-            request = request.header(
-                http::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            );
-        }
-        let body = form.unwrap_or_default().into_bytes();
-        let request = request
-            .body(kube::client::Body::from(body))
-            .map_err(|e| format!("cannot build the request: {e}"))?;
-        let started = Instant::now();
-        let answer = self.exchange(request).await;
-        let outcome = match &answer {
-            Ok(a) => a.status.to_string(),
-            Err(reason) => format!("failed ({reason})"),
-        };
-        tracing::info!(
-            target: "onramp::http",
-            "{method} {}{path} -> {outcome} in {} ms",
-            self.client.server(),
-            started.elapsed().as_millis()
-        );
-        answer
-    }
-
-    /// One exchange through the kube client's transport (its TLS, its
-    /// credentials), the body read whole.
-    async fn exchange(
-        &self,
-        request: http::Request<kube::client::Body>,
-    ) -> Result<ProxyAnswer, String> {
-        let innermost = |e: &kube::Error| crate::client::http::innermost(e);
-        let response = self
+        let (outcome, attempts) = self
             .client
-            .proxy_client
-            .send(request)
-            .await
-            .map_err(|e| innermost(&e))?;
-        let status = response.status().as_u16();
-        let bytes = response
-            .into_body()
-            .collect_bytes()
-            .await
-            .map_err(|e| innermost(&e))?;
-        Ok(ProxyAnswer {
-            status,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        })
+            .send_raw(&method, &path, form.as_deref(), replay)
+            .await;
+        match outcome {
+            Ok((status, body)) => Ok(ProxyAnswer { status, body }),
+            Err(reason) => Err((reason, attempts)),
+        }
     }
 }
 

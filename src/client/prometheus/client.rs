@@ -103,9 +103,9 @@ impl PrometheusClient {
     }
 
     /// A client for the Prometheus behind `proxy`, reached through the
-    /// Kubernetes API server with the kubeconfig's credentials. One attempt
-    /// per request: the API server answers for the Service (503 when it has
-    /// no ready endpoint).
+    /// Kubernetes API server with the kubeconfig's credentials, each request
+    /// retried by the same policy as a direct one (a 503 while the Service
+    /// has no ready endpoint is retried as Prometheus' own 503 is).
     pub fn through(proxy: ServiceProxy) -> Result<Self> {
         let config = PrometheusConfig::new(&proxy.url())?;
         Ok(PrometheusClient {
@@ -440,7 +440,7 @@ impl PrometheusClient {
         let transport = match &self.transport {
             Backend::Direct(transport) => transport,
             Backend::ApiServer(proxy) => {
-                return self.send_proxied(proxy, method, path, params).await;
+                return self.send_proxied(proxy, method, path, params, replay).await;
             }
         };
         match transport.send(method, &url, body, &[], replay).await {
@@ -468,6 +468,7 @@ impl PrometheusClient {
         method: Method,
         path: &str,
         params: &[(&str, String)],
+        replay: Replay,
     ) -> Result<Reply> {
         let url = self.display_endpoint(path);
         let encoded = form_encode(params);
@@ -476,7 +477,7 @@ impl PrometheusClient {
             (false, true) => (format!("{path}?{encoded}"), None),
             (false, false) => (path.to_string(), Some(encoded)),
         };
-        match proxy.send(method, &relative, form).await {
+        match proxy.send(method, &relative, form, replay).await {
             Ok(answer) if answer.refused_identity() => {
                 Err(proxy_refused(url, answer, proxy.grant()))
             }
@@ -493,9 +494,9 @@ impl PrometheusClient {
                     .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
                 body: answer.body,
             }),
-            Err(reason) => Err(Error::Unreachable {
+            Err((reason, attempts)) => Err(Error::Unreachable {
                 url,
-                attempts: 1,
+                attempts,
                 reason: redact(&reason),
             }),
         }
@@ -555,10 +556,17 @@ fn proxy_refused(url: String, answer: crate::client::kube::ProxyAnswer, grant: &
         .api_status()
         .map(|s| s.message)
         .unwrap_or_else(|| excerpt(&answer.body));
+    use crate::client::kube::access::{PROXY_CREATE, PROXY_GET};
     Error::ProxyRefused {
         url,
         status: answer.status,
         message: redact(&message),
+        permission: format!(
+            "{} and {} on {}",
+            PROXY_GET.verb,
+            PROXY_CREATE.verb,
+            PROXY_GET.qualified()
+        ),
         grant: grant.to_string(),
     }
 }

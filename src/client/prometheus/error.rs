@@ -87,7 +87,7 @@ pub enum Error {
     /// 401/403 `Status` refusing onramp's kubeconfig identity.
     #[error(
         "the Kubernetes API server refused to proxy to Prometheus at {url} (HTTP {status}: {message}); \
-         the kubeconfig's identity needs get and create on services/proxy in that namespace \
+         the kubeconfig's identity needs {permission} in that namespace \
          ({grant}), or pass --prometheus-url"
     )]
     ProxyRefused {
@@ -97,6 +97,9 @@ pub enum Error {
         status: u16,
         /// The API server's message.
         message: String,
+        /// The permission the proxy needs, from the one registry
+        /// (`get and create on services/proxy`).
+        permission: String,
         /// What grants it: the role `onramp rbac COMMAND` prints for the
         /// command that ran.
         grant: String,
@@ -147,6 +150,19 @@ impl Error {
     pub fn is_unreachable(&self) -> bool {
         matches!(self, Error::Unreachable { .. })
     }
+
+    /// True for a failure that waiting may cure, by the transport policy's
+    /// rule ([`crate::client::retry::transient`]): no answer at all, or an
+    /// answer saying "come back later" (429, 502, 503, 504 — Prometheus
+    /// starting, or the service proxy before the Service has an endpoint).
+    /// A rejected query or refused credentials are not.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Unreachable { .. } => true,
+            Error::Http { status, .. } => crate::client::retry::transient(*status),
+            _ => false,
+        }
+    }
 }
 
 /// What a 401/403 means and what to set.
@@ -194,5 +210,35 @@ mod tests {
         );
         assert_eq!(err.url(), "http://prom:9090/api/v1/query");
         assert!(!err.is_unreachable());
+    }
+
+    #[test]
+    fn waiting_waits_out_what_the_transport_policy_retries_and_nothing_else() {
+        let url = "http://prom:9090/api/v1/query".to_string();
+        let http = |status: u16| Error::Http {
+            url: url.clone(),
+            status,
+            body: String::new(),
+        };
+        for status in [429, 502, 503, 504] {
+            assert!(http(status).is_transient(), "{status}");
+        }
+        // A 500 is Prometheus' answer (a query that failed): asking again
+        // gets it again, as the transport does not retry it either.
+        for status in [400, 404, 422, 500] {
+            assert!(!http(status).is_transient(), "{status}");
+        }
+        let unreachable = Error::Unreachable {
+            url: url.clone(),
+            attempts: 3,
+            reason: "Connection refused (os error 111)".into(),
+        };
+        assert!(unreachable.is_transient());
+        let rejected = Error::CredentialsRejected {
+            url,
+            status: 401,
+            credentials_sent: true,
+        };
+        assert!(!rejected.is_transient());
     }
 }

@@ -72,3 +72,21 @@ fn plan_did_not_say_whether_prometheus_was_consulted_and_what_it_found() {
     assert_eq!(plan["prometheus"]["consulted"], true);
     assert_eq!(plan["prometheus"]["metric_names_found"], 0);
 }
+
+#[test]
+fn rbac_n_for_a_command_that_writes_nothing_was_ignored_silently() {
+    let run = crate::support::onramp(&["rbac", "troubleshoot", "-n", "shop"]);
+    run.expect_status(0);
+    assert!(
+        run.stdout.contains(
+            "# -n shop narrows only what apply and onboard write: `onramp troubleshoot` writes nothing, and it reads the monitoring stack and Prometheus outside shop, so its role stays a ClusterRole.\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("kind: ClusterRole"), "{}", run.stdout);
+    assert!(!run.stdout.contains("kind: Role\n"), "{}", run.stdout);
+    // Without -n, no such line.
+    let plain = crate::support::onramp(&["rbac", "troubleshoot"]);
+    assert!(!plain.stdout.contains("narrows only"), "{}", plain.stdout);
+}

@@ -3,27 +3,12 @@
 
 use serde_json::Value;
 
-use crate::support::{demo_manifests, onramp};
+use crate::support::{demo_manifests, onramp, service_health_plan};
 
 /// `plan -o json` for service-health with these `--signal` mappings.
 fn plan(signals: &[&str]) -> Value {
-    let manifests = demo_manifests();
-    let mut args = vec![
-        "plan",
-        "checkout",
-        "-f",
-        &manifests,
-        "--need",
-        "service-health",
-        "-o",
-        "json",
-    ];
-    for s in signals {
-        args.extend_from_slice(&["--signal", s]);
-    }
-    let run = onramp(&args);
-    run.expect_status(0);
-    serde_json::from_str(&run.stdout).expect("plan json")
+    let extra: Vec<&str> = signals.iter().flat_map(|s| ["--signal", *s]).collect();
+    service_health_plan(&extra)
 }
 
 fn panel_expr(plan: &Value, title: &str) -> String {
