@@ -18,6 +18,7 @@
 mod support;
 
 mod adoption;
+mod adoption_journey;
 mod artifacts;
 mod chart;
 mod cluster;

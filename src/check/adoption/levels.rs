@@ -330,7 +330,7 @@ fn need_states(
                 "need {id}: signal {signal} has no series ({})",
                 names.join(", ")
             );
-            first_missing = Some((why, format!("instrument the app: {hint}")));
+            first_missing = Some((why, missing_signal_next(&entry.need, signal, hint)));
         }
         ctx.needs.push(NeedState {
             need: id.to_string(),
@@ -339,6 +339,21 @@ fn need_states(
         });
     }
     (first_missing, unknown)
+}
+
+/// What moves an app whose `signal` has no series: instrumenting the app,
+/// or, for a signal kube-state-metrics or cAdvisor records, having
+/// Prometheus scrape those (nothing to add to the app).
+pub(super) fn missing_signal_next(need: &crate::needs::Need, signal: &str, hint: &str) -> String {
+    let from_kubernetes = need
+        .signals
+        .get(signal)
+        .is_some_and(|s| s.source.needs_kubernetes());
+    if from_kubernetes {
+        format!("have the cluster's Prometheus scrape it: {hint}")
+    } else {
+        format!("instrument the app: {hint}")
+    }
 }
 
 /// Why Grafana's sidecar does not load the app's dashboard ConfigMaps, and

@@ -144,3 +144,22 @@ fn the_next_team_has_the_most_apps_below_alerted_then_the_most_traffic() {
     );
     assert_eq!(report_of(vec![placed("b", 2, None, "x")]).next_team(), None);
 }
+
+#[test]
+fn a_kube_state_metrics_signal_told_the_platform_engineer_to_instrument_the_app() {
+    let catalog = crate::needs::Catalog::load(&[]).expect("the built-in needs");
+    let troubleshooting = &catalog
+        .get("troubleshooting")
+        .expect("troubleshooting")
+        .need;
+    let hint = "Comes from kube-state-metrics; nothing to add to the app";
+    assert_eq!(
+        levels::missing_signal_next(troubleshooting, "available", hint),
+        "have the cluster's Prometheus scrape it: Comes from kube-state-metrics; nothing to add to the app"
+    );
+    let health = &catalog.get("service-health").expect("service-health").need;
+    assert!(
+        levels::missing_signal_next(health, "requests", "Count every request")
+            .starts_with("instrument the app: "),
+    );
+}
