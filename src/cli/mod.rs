@@ -181,6 +181,21 @@ pub struct AdoptionArgs {
     /// answer it, the apps missing which signal, the instrumentation to add.
     #[arg(long)]
     pub needs: bool,
+    /// Instead of a report, write the platform-adoption dashboard (adoption
+    /// over time, from the series -o openmetrics writes) and its sidecar
+    /// ConfigMap into --out DIR; reads no cluster and no Prometheus.
+    #[arg(long, requires = "out", conflicts_with_all = ["next", "needs", "team", "namespace", "all_namespaces", "output"])]
+    pub dashboard: bool,
+    /// With --dashboard: the folder to write into (created when missing).
+    #[arg(long, value_name = "DIR", requires = "dashboard")]
+    pub out: Option<PathBuf>,
+    /// With --dashboard: the namespace of the sidecar ConfigMap (one
+    /// Grafana's dashboard sidecar watches).
+    #[arg(long, value_name = "NAMESPACE", requires = "dashboard", default_value = crate::plan::platform::DEFAULT_NAMESPACE)]
+    pub dashboard_namespace: String,
+    /// With --dashboard: overwrite files of onramp's edited by hand.
+    #[arg(long, requires = "dashboard")]
+    pub force: bool,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub cluster: ClusterArgs,
@@ -759,6 +774,18 @@ fn selector_labels(render: &RenderArgs, config: &Config) -> Result<BTreeMap<Stri
         labels.insert(k, v);
     }
     Ok(labels)
+}
+
+/// The plan options of the platform's dashboard (`adoption --dashboard`):
+/// onramp.yaml's Grafana folder, datasource and sidecar label.
+pub fn platform_plan_options(config: &Config) -> Result<PlanOptions> {
+    Ok(PlanOptions {
+        grafana_folder: config.file.grafana.folder.clone(),
+        grafana_datasource: config.file.grafana.datasource.clone(),
+        sidecar_label: sidecar_label(config)?,
+        subcommand: Some("adoption"),
+        ..PlanOptions::default()
+    })
 }
 
 /// onramp.yaml's `grafana.sidecar_label` (`KEY=VALUE`, or `KEY` for a

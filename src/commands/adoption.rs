@@ -23,6 +23,9 @@ const PROMETHEUS_SETTING: &str =
 
 /// Runs `adoption`.
 pub async fn run(args: &AdoptionArgs, config: &Config) -> Result<Outcome> {
+    if let (true, Some(out)) = (args.dashboard, &args.out) {
+        return dashboard(args, out, config);
+    }
     formats(args)?;
     let reach = reach(args)?;
     let team_label = config
@@ -168,3 +171,32 @@ async fn ask(
         }
     }
 }
+
+/// `--dashboard --out DIR`: writes the platform-adoption dashboard, its
+/// sidecar ConfigMap and a kustomization through the files sink, as
+/// `codify` writes an app's.
+fn dashboard(args: &AdoptionArgs, out: &std::path::Path, config: &Config) -> Result<Outcome> {
+    crate::commands::codify::check_out_is_folder(out)?;
+    let catalog = crate::needs::Catalog::load(&config.file.needs_dirs)?;
+    let need = &catalog.get(PLATFORM_NEED)?.need;
+    let namespace = &args.dashboard_namespace;
+    crate::app::validate::namespace(namespace)
+        .map_err(|m| Error::Usage(format!("--dashboard-namespace {namespace:?}: {m}")))?;
+    let mut command = "onramp adoption --dashboard --out DIR".to_string();
+    if namespace != crate::plan::platform::DEFAULT_NAMESPACE {
+        command.push_str(&format!(" --dashboard-namespace {namespace}"));
+    }
+    let options = crate::cli::platform_plan_options(config)?;
+    let plan = crate::plan::platform::build(need, namespace, &command, &options)?;
+    let report = crate::sink::files::write(&plan, out, args.force)?;
+    let what = format!("the {PLATFORM_NEED} dashboard");
+    let mut text = crate::sink::summary::codified(&what, namespace, &report);
+    for note in &plan.notes {
+        text.push_str(&format!("note: {note}\n"));
+    }
+    print(&text)?;
+    Ok(Outcome::Success)
+}
+
+/// The built-in platform need whose dashboard `--dashboard` writes.
+const PLATFORM_NEED: &str = "platform-adoption";

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::app::{App, WorkloadKind};
 use crate::error::{Error, Location, Result};
 use crate::needs::promql;
-use crate::needs::{CatalogEntry, Need, Signal, SignalSource, SignalType, Unit};
+use crate::needs::{CatalogEntry, Need, NeedScope, Signal, SignalSource, SignalType, Unit};
 use serde_saphyr::Spanned;
 
 /// What scopes a query to the app: namespace, job, workload and pods.
@@ -96,6 +96,7 @@ impl Scope {
                 self.kind.resource(),
                 promql::quote(&self.workload)
             ),
+            SignalSource::Fleet => String::new(),
         }
     }
 }
@@ -714,13 +715,20 @@ impl<'a> ResolvedNeed<'a> {
                 } else {
                     value.to_string()
                 };
-                selector.push(',');
+                if !selector.is_empty() {
+                    selector.push(',');
+                }
                 selector.push_str(&self.label(signal, label)?);
                 selector.push_str(op);
                 selector.push_str(&value);
             }
         }
-        let selector = format!("{metric}{{{selector}}}");
+        // A fleet-wide signal without matchers is the bare metric name.
+        let selector = if selector.is_empty() {
+            metric
+        } else {
+            format!("{metric}{{{selector}}}")
+        };
         match per_second {
             None => Ok(selector),
             Some(range) => per_second_of(signal, &selector, range),
@@ -878,7 +886,21 @@ impl NeedChecker<'_> {
     }
 
     fn signals(&self) -> Result<()> {
+        let platform = self.entry.need.scope == NeedScope::Platform;
+        if platform && !self.entry.need.alerts.is_empty() {
+            let why = "a platform need has no alerts: its dashboard is not an app's, and no app's runbook would explain them".into();
+            return Err(self.fail(None, "alerts", why));
+        }
         for (name, signal) in &self.entry.need.signals {
+            if platform != (signal.source == SignalSource::Fleet) {
+                let what = format!("signal {name:?}");
+                let why = if platform {
+                    "a platform need (scope: platform) reads fleet-wide series: write `source: fleet`"
+                } else {
+                    "`source: fleet` series are not an app's: only a need with `scope: platform` reads them"
+                };
+                return Err(self.fail(None, &what, why.into()));
+            }
             if !promql::is_metric_name(&signal.metric) {
                 let what = format!("signal {name:?}");
                 let why = format!("{:?} is not a valid metric name", signal.metric);
@@ -1107,13 +1129,20 @@ mod tests {
         assert!(s.matchers(SignalSource::Pod).contains(r#"pod=~"a\\.b-"#));
     }
 
-    /// Every expression of the built-in needs, as `checked_expr` checks it,
-    /// passes the real check, and `promql::KNOWN_GOOD` holds exactly these.
+    /// Every expression of the built-in apps' needs, as `checked_expr`
+    /// checks it, passes the real check, and `promql::KNOWN_GOOD` holds
+    /// exactly these: what every app's plan expands. A platform need's
+    /// dashboard is rendered once, not per app: its expressions are checked
+    /// as it renders.
     #[test]
     fn the_known_good_expressions_are_current() {
         let catalog = Catalog::load(&[]).expect("built-in needs");
         let mut keys = BTreeSet::new();
-        for entry in catalog.entries() {
+        let apps_needs = catalog
+            .entries()
+            .iter()
+            .filter(|e| e.need.scope == NeedScope::App);
+        for entry in apps_needs {
             let need = &entry.need;
             let templates = need
                 .panels
