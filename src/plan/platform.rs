@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 
 use super::stamp::{self, Stamp};
 use super::{
-    APP_LABEL, ArtifactKind, GrafanaFolder, MANAGED_BY, Plan, PlanOptions, paths, sidecar_labels,
-    stamped_dashboard, text_artifact,
+    APP_LABEL, Artifact, ArtifactKind, GrafanaFolder, MANAGED_BY, Plan, PlanOptions,
+    PlannedDashboard, paths, sidecar_labels, stamped_dashboard, text_artifact,
 };
 use crate::app::{AppId, WorkloadKind};
 use crate::error::{Error, Result};
@@ -50,21 +50,7 @@ pub fn build(need: &Need, namespace: &str, command: &str, options: &PlanOptions)
         app: id.clone(),
         command: command.to_string(),
     };
-    // Fleet-wide signals have no selector: the scope only names the kind
-    // their (kind-independent) names resolve for.
-    let resolved = ResolvedNeed::new(
-        need,
-        Scope::canonical(WorkloadKind::Deployment),
-        &options.overrides,
-        None,
-    );
-    let input = DashboardInput {
-        need: &resolved,
-        panels: need.panels.iter().collect(),
-        siblings: &[],
-    };
-    let rendered = dashboard::render_platform(&input, options.grafana_datasource.clone())?;
-    let planned = stamped_dashboard(&stamp, &rendered, options)?;
+    let planned = dashboard(need, &stamp, options)?;
     let folder = GrafanaFolder::of(
         &id,
         Some(options.grafana_folder.as_deref().unwrap_or(DEFAULT_FOLDER)),
@@ -73,30 +59,14 @@ pub fn build(need: &Need, namespace: &str, command: &str, options: &PlanOptions)
         (MANAGED_BY.0.to_string(), MANAGED_BY.1.to_string()),
         (APP_LABEL.to_string(), OWNER.to_string()),
     ]);
-    let sidecar = sidecar_labels(options);
     let site = ConfigMapSite {
         owner: OWNER,
         namespace,
         labels: owner_labels.clone(),
-        sidecar: &sidecar,
+        sidecar: &sidecar_labels(options),
         folder: &folder.title,
     };
-    let file = DashboardFile {
-        uid: planned.uid.as_str(),
-        need: &planned.need,
-        json: &planned.json,
-    };
-    let config_map = text_artifact(
-        &stamp,
-        paths::DASHBOARD_CONFIGMAPS,
-        ArtifactKind::Kubernetes {
-            api_version: "v1".to_string(),
-            kind: "ConfigMap".to_string(),
-            namespace: namespace.to_string(),
-            names: vec![format!("{OWNER}-{}-dashboard", need.id)],
-        },
-        dashboard::sidecar_config_maps(&site, &[file])?,
-    );
+    let config_map = config_map(&stamp, &site, &planned)?;
     let kustomization = text_artifact(
         &stamp,
         paths::KUSTOMIZATION,
@@ -123,6 +93,49 @@ pub fn build(need: &Need, namespace: &str, command: &str, options: &PlanOptions)
         grafana_folder: folder,
         owner_labels,
     })
+}
+
+/// The need's dashboard, rendered and stamped.
+fn dashboard(need: &Need, stamp: &Stamp, options: &PlanOptions) -> Result<PlannedDashboard> {
+    // Fleet-wide signals have no selector: the scope only names the kind
+    // their (kind-independent) names resolve for.
+    let resolved = ResolvedNeed::new(
+        need,
+        Scope::canonical(WorkloadKind::Deployment),
+        &options.overrides,
+        None,
+    );
+    let input = DashboardInput {
+        need: &resolved,
+        panels: need.panels.iter().collect(),
+        siblings: &[],
+    };
+    let rendered = dashboard::render_platform(&input, options.grafana_datasource.clone())?;
+    stamped_dashboard(stamp, &rendered, options)
+}
+
+/// The sidecar ConfigMap carrying `planned` at `site`.
+fn config_map(
+    stamp: &Stamp,
+    site: &ConfigMapSite<'_>,
+    planned: &PlannedDashboard,
+) -> Result<Artifact> {
+    let file = DashboardFile {
+        uid: planned.uid.as_str(),
+        need: &planned.need,
+        json: &planned.json,
+    };
+    Ok(text_artifact(
+        stamp,
+        paths::DASHBOARD_CONFIGMAPS,
+        ArtifactKind::Kubernetes {
+            api_version: "v1".to_string(),
+            kind: "ConfigMap".to_string(),
+            namespace: site.namespace.to_string(),
+            names: vec![format!("{}-{}-dashboard", site.owner, planned.need)],
+        },
+        dashboard::sidecar_config_maps(site, &[file])?,
+    ))
 }
 
 #[cfg(test)]
