@@ -181,10 +181,11 @@ pub struct AdoptionArgs {
     /// answer it, the apps missing which signal, the instrumentation to add.
     #[arg(long)]
     pub needs: bool,
-    /// Instead of a report, write the platform-adoption dashboard (adoption
-    /// over time, from the series -o openmetrics writes) and its sidecar
-    /// ConfigMap into --out DIR; reads no cluster and no Prometheus.
-    #[arg(long, requires = "out", conflicts_with_all = ["next", "needs", "team", "namespace", "all_namespaces", "output"])]
+    /// Instead of a report, the platform-adoption dashboard (adoption over
+    /// time, from the series -o openmetrics writes): --out DIR writes it with
+    /// its sidecar ConfigMap, --grafana-url pushes it; reads no cluster and
+    /// no Prometheus.
+    #[arg(long, conflicts_with_all = ["next", "needs", "team", "namespace", "all_namespaces", "output"])]
     pub dashboard: bool,
     /// With --dashboard: the folder to write into (created when missing).
     #[arg(long, value_name = "DIR", requires = "dashboard")]
@@ -193,9 +194,20 @@ pub struct AdoptionArgs {
     /// Grafana's dashboard sidecar watches).
     #[arg(long, value_name = "NAMESPACE", requires = "dashboard", default_value = crate::plan::platform::DEFAULT_NAMESPACE)]
     pub dashboard_namespace: String,
-    /// With --dashboard: overwrite files of onramp's edited by hand.
+    /// With --dashboard --out: take the dashboard as it is in Grafana now
+    /// (a person's edit brought into code), not as the need renders it.
+    #[arg(long, requires_all = ["dashboard", "out"])]
+    pub from_live: bool,
+    /// With --dashboard: overwrite files of onramp's edited by hand, and the
+    /// dashboard a person edited in Grafana (saved to --backup-dir first).
     #[arg(long, requires = "dashboard")]
     pub force: bool,
+    /// With --dashboard --force: where the overwritten live copy is saved.
+    #[arg(long, value_name = "DIR", default_value = "onramp-backups")]
+    pub backup_dir: PathBuf,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub grafana: GrafanaArgs,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub cluster: ClusterArgs,
