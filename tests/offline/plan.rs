@@ -120,12 +120,7 @@ fn no_app_plan_took_the_platform_adoption_need_and_naming_it_for_an_app_was_refu
     let run = onramp(&["plan", "checkout", "-f", &demo_manifests(), "-o", "json"]);
     run.expect_status(0);
     let plan: Value = serde_json::from_str(&run.stdout).expect("json");
-    let needs: Vec<&str> = plan["needs"]
-        .as_array()
-        .expect("needs")
-        .iter()
-        .filter_map(|n| n["id"].as_str())
-        .collect();
+    let needs = crate::support::plan_need_ids(&plan);
     assert_eq!(
         needs,
         [
