@@ -118,3 +118,42 @@ fn the_dashboard_without_out_or_grafana_and_from_live_without_grafana_were_refus
         "nothing written"
     );
 }
+
+#[test]
+fn the_cronjob_example_ran_an_adoption_onramp_accepts_as_the_account_rbac_adoption_binds() {
+    let docs = crate::support::yaml_documents(&read(crate::support::repo_path(
+        "examples/adoption/cronjob.yaml",
+    )));
+    let kind = |k: &str| {
+        docs.iter()
+            .find(|d| d["kind"] == k)
+            .unwrap_or_else(|| panic!("no {k}"))
+    };
+    let role = crate::support::yaml_documents(&onramp(&["rbac", "adoption"]).stdout)
+        .into_iter()
+        .find(|d| d["kind"] == "ClusterRole")
+        .expect("the ClusterRole");
+    let binding = kind("ClusterRoleBinding");
+    assert_eq!(binding["roleRef"]["name"], role["metadata"]["name"]);
+    let account = kind("ServiceAccount");
+    assert_eq!(binding["subjects"][0]["name"], account["metadata"]["name"]);
+    assert_eq!(
+        binding["subjects"][0]["namespace"],
+        account["metadata"]["namespace"]
+    );
+    let pod = &kind("CronJob")["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    assert_eq!(pod["serviceAccountName"], account["metadata"]["name"]);
+    let script = pod["containers"][0]["args"][0]
+        .as_str()
+        .expect("the script");
+    let command = script.split(" >").next().expect("the onramp command");
+    assert_eq!(command, "onramp adoption -A -o openmetrics");
+    let words: Vec<&str> = command.split_whitespace().collect();
+    let parsed = <onramp::cli::Cli as clap::Parser>::try_parse_from(&words);
+    assert!(parsed.is_ok(), "{command}: {:?}", parsed.err());
+    assert!(
+        script.contains("-X PUT --data-binary @/tmp/adoption.prom")
+            && script.contains("\"$PUSHGATEWAY_URL/metrics/job/onramp_adoption\""),
+        "{script}"
+    );
+}
