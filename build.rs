@@ -41,6 +41,7 @@ const NEEDS: &[&str] = &[
     "service-health",
     "troubleshooting",
     "feature-flag-engagement",
+    "platform-adoption",
 ];
 
 fn main() {

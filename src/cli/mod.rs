@@ -181,6 +181,33 @@ pub struct AdoptionArgs {
     /// answer it, the apps missing which signal, the instrumentation to add.
     #[arg(long)]
     pub needs: bool,
+    /// Instead of a report, the platform-adoption dashboard (adoption over
+    /// time, from the series -o openmetrics writes): --out DIR writes it with
+    /// its sidecar ConfigMap, --grafana-url pushes it; reads no cluster and
+    /// no Prometheus.
+    #[arg(long, conflicts_with_all = ["next", "needs", "team", "namespace", "all_namespaces", "output"])]
+    pub dashboard: bool,
+    /// With --dashboard: the folder to write into (created when missing).
+    #[arg(long, value_name = "DIR", requires = "dashboard")]
+    pub out: Option<PathBuf>,
+    /// With --dashboard: the namespace of the sidecar ConfigMap (one
+    /// Grafana's dashboard sidecar watches).
+    #[arg(long, value_name = "NAMESPACE", requires = "dashboard", default_value = crate::plan::platform::DEFAULT_NAMESPACE)]
+    pub dashboard_namespace: String,
+    /// With --dashboard --out: take the dashboard as it is in Grafana now
+    /// (a person's edit brought into code), not as the need renders it.
+    #[arg(long, requires_all = ["dashboard", "out"])]
+    pub from_live: bool,
+    /// With --dashboard: overwrite files of onramp's edited by hand, and the
+    /// dashboard a person edited in Grafana (saved to --backup-dir first).
+    #[arg(long, requires = "dashboard")]
+    pub force: bool,
+    /// With --dashboard --force: where the overwritten live copy is saved.
+    #[arg(long, value_name = "DIR", default_value = "onramp-backups")]
+    pub backup_dir: PathBuf,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub grafana: GrafanaArgs,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub cluster: ClusterArgs,
@@ -759,6 +786,18 @@ fn selector_labels(render: &RenderArgs, config: &Config) -> Result<BTreeMap<Stri
         labels.insert(k, v);
     }
     Ok(labels)
+}
+
+/// The plan options of the platform's dashboard (`adoption --dashboard`):
+/// onramp.yaml's Grafana folder, datasource and sidecar label.
+pub fn platform_plan_options(config: &Config) -> Result<PlanOptions> {
+    Ok(PlanOptions {
+        grafana_folder: config.file.grafana.folder.clone(),
+        grafana_datasource: config.file.grafana.datasource.clone(),
+        sidecar_label: sidecar_label(config)?,
+        subcommand: Some("adoption"),
+        ..PlanOptions::default()
+    })
 }
 
 /// onramp.yaml's `grafana.sidecar_label` (`KEY=VALUE`, or `KEY` for a

@@ -5,7 +5,9 @@
 //! every level known; 3 when Prometheus could not be reached and 2 when none
 //! is configured or found (the report is printed first, the levels that need
 //! Prometheus unknown); 2 for a namespace that does not exist or an unknown
-//! team.
+//! team. `--dashboard` instead writes (`--out DIR`) and pushes
+//! (`--grafana-url`) the platform-adoption dashboard, through the same plan,
+//! files sink and Grafana push as an app's (`crate::plan::platform`).
 
 use crate::check::adoption::{self, DEFAULT_TEAM_LABEL, Evidence, PrometheusState};
 use crate::check::result::{NotChecked, output};
@@ -23,6 +25,9 @@ const PROMETHEUS_SETTING: &str =
 
 /// Runs `adoption`.
 pub async fn run(args: &AdoptionArgs, config: &Config) -> Result<Outcome> {
+    if args.dashboard {
+        return dashboard(args, config).await;
+    }
     formats(args)?;
     let reach = reach(args)?;
     let team_label = config
@@ -168,3 +173,70 @@ async fn ask(
         }
     }
 }
+
+/// `--dashboard`: the platform-adoption dashboard, its sidecar ConfigMap
+/// and a kustomization written by the files sink as `codify` writes an
+/// app's (`--out`, with `--from-live` the dashboard as Grafana has it), and
+/// the dashboard pushed as `apply` pushes an app's (`--grafana-url`).
+async fn dashboard(args: &AdoptionArgs, config: &Config) -> Result<Outcome> {
+    let grafana = if args.from_live {
+        Some(crate::commands::codify::live_grafana(
+            &args.grafana,
+            config,
+        )?)
+    } else {
+        args.grafana.client(config)?
+    };
+    if args.out.is_none() && grafana.is_none() {
+        return Err(Error::Usage(
+            "--dashboard needs somewhere to put the dashboard: --out DIR writes its files, --grafana-url (or GRAFANA_URL) pushes it".to_string(),
+        ));
+    }
+    if let Some(out) = &args.out {
+        crate::commands::codify::check_out_is_folder(out)?;
+    }
+    let catalog = crate::needs::Catalog::load(&config.file.needs_dirs)?;
+    let need = &catalog.get(PLATFORM_NEED)?.need;
+    let namespace = &args.dashboard_namespace;
+    crate::app::validate::namespace(namespace)
+        .map_err(|m| Error::Usage(format!("--dashboard-namespace {namespace:?}: {m}")))?;
+    let mut command = "onramp adoption --dashboard".to_string();
+    if namespace != crate::plan::platform::DEFAULT_NAMESPACE {
+        command.push_str(&format!(" --dashboard-namespace {namespace}"));
+    }
+    let hint = |url: &str| format!("{command} --from-live --grafana-url {url} --out DIR");
+    let stamp_command = format!("{command} --out DIR");
+    let mut options = crate::cli::platform_plan_options(config)?;
+    let build = |options: &crate::plan::PlanOptions| {
+        crate::plan::platform::build(need, namespace, &stamp_command, options)
+    };
+    let mut plan = build(&options)?;
+    let mut outcome = Outcome::Success;
+    if let Some(out) = &args.out {
+        if let (true, Some(client)) = (args.from_live, &grafana) {
+            options.dashboard_overrides = crate::commands::codify::pull_live(client, &plan).await?;
+            plan = build(&options)?;
+            plan.notes.extend(crate::commands::codify::v2_note(&plan));
+        }
+        let report = crate::sink::files::write(&plan, out, args.force)?;
+        let what = format!("the {PLATFORM_NEED} dashboard");
+        let mut text = crate::sink::summary::codified(&what, namespace, &report);
+        for note in &plan.notes {
+            text.push_str(&format!("note: {note}\n"));
+        }
+        print(&text)?;
+    }
+    if let (false, Some(client)) = (args.from_live, &grafana) {
+        let edits = crate::commands::apply::EditPolicy {
+            force: args.force,
+            backup_dir: &args.backup_dir,
+        };
+        let url = crate::util::shell::shell_word(client.config().url().as_str());
+        outcome =
+            crate::commands::apply::push_plan(client, &plan, hint(&url), &edits, config).await?;
+    }
+    Ok(outcome)
+}
+
+/// The built-in platform need whose dashboard `--dashboard` writes.
+const PLATFORM_NEED: &str = "platform-adoption";

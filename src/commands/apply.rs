@@ -177,14 +177,31 @@ pub struct EditPolicy<'a> {
     pub backup_dir: &'a Path,
 }
 
-/// Pushes the plan's dashboards to Grafana and prints what happened.
+/// Pushes the app's dashboards to Grafana and prints what happened.
 pub async fn push_dashboards(
     client: &crate::client::grafana::Client,
     planned: &Planned,
     edits: &EditPolicy<'_>,
     config: &Config,
 ) -> Result<Outcome> {
-    let plan = &planned.plan;
+    let codify_hint = format!(
+        "onramp codify {} --from-live --grafana-url {} --out DIR",
+        crate::plan::app_args(&planned.loaded.app, &planned.settings.plan.manifests),
+        crate::util::shell::shell_word(client.config().url().as_str())
+    );
+    push_plan(client, &planned.plan, codify_hint, edits, config).await
+}
+
+/// Pushes a plan's dashboards (an app's, or the platform's) to Grafana and
+/// prints what happened; `codify_hint` is the command that brings a
+/// person's edit into code, shown when one is refused.
+pub async fn push_plan(
+    client: &crate::client::grafana::Client,
+    plan: &crate::plan::Plan,
+    codify_hint: String,
+    edits: &EditPolicy<'_>,
+    config: &Config,
+) -> Result<Outcome> {
     let desired = grafana_sync::desired(plan)?;
     let datasource = match client
         .prometheus_datasource_uid(config.file.grafana.datasource.as_deref())
@@ -208,11 +225,7 @@ pub async fn push_dashboards(
         force: edits.force,
         backup_dir: edits.backup_dir.to_path_buf(),
         folder: folder.clone(),
-        codify_hint: format!(
-            "onramp codify {} --from-live --grafana-url {} --out DIR",
-            crate::plan::app_args(&planned.loaded.app, &planned.settings.plan.manifests),
-            crate::util::shell::shell_word(client.config().url().as_str())
-        ),
+        codify_hint,
     };
     let (report, error) = grafana_sync::push(client, &desired, &options).await;
     print(&format!(

@@ -14,9 +14,7 @@ use crate::sink::summary;
 pub async fn run(args: &CodifyArgs, config: &Config) -> Result<Outcome> {
     check_out_is_folder(&args.out)?;
     let client = if args.from_live {
-        Some(args.grafana.client(config)?.ok_or_else(|| {
-            Error::Usage("--from-live needs Grafana: pass --grafana-url (or set GRAFANA_URL, or grafana.url in onramp.yaml)".to_string())
-        })?)
+        Some(live_grafana(&args.grafana, config)?)
     } else {
         None
     };
@@ -26,29 +24,8 @@ pub async fn run(args: &CodifyArgs, config: &Config) -> Result<Outcome> {
     })
     .await?;
     if let Some(client) = &client {
-        let desired = grafana_sync::desired(&planned.plan)?;
-        let (pulled, missing) = grafana_sync::pull(client, &desired).await?;
-        print(&format!(
-            "Pulled {} dashboard(s) from {}{}\n",
-            pulled.len(),
-            client.config().url(),
-            if missing.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "; not in Grafana yet (rendered instead): {}",
-                    missing.join(", ")
-                )
-            }
-        ))?;
-        planned.replan_with_dashboards(pulled.into_iter().collect())?;
-        let v2 = grafana_sync::v2_dashboards(&planned.plan);
-        if !v2.is_empty() {
-            planned
-                .plan
-                .notes
-                .push(grafana_sync::v2_provisioning_note(&v2));
-        }
+        planned.replan_with_dashboards(pull_live(client, &planned.plan).await?)?;
+        planned.plan.notes.extend(v2_note(&planned.plan));
     }
     let plan = &planned.plan;
     let report = codify::write(plan, &args.out, args.force)?;
@@ -63,6 +40,47 @@ pub async fn run(args: &CodifyArgs, config: &Config) -> Result<Outcome> {
         OutputFormat::Json => print_json("codify report", &report)?,
     }
     Ok(Outcome::Success)
+}
+
+/// The Grafana `--from-live` pulls from; without one, what to pass.
+pub fn live_grafana(
+    grafana: &crate::cli::GrafanaArgs,
+    config: &Config,
+) -> Result<crate::client::grafana::Client> {
+    grafana.client(config)?.ok_or_else(|| {
+        Error::Usage("--from-live needs Grafana: pass --grafana-url (or set GRAFANA_URL, or grafana.url in onramp.yaml)".to_string())
+    })
+}
+
+/// `--from-live`: `plan`'s dashboards as they are in Grafana now, by uid,
+/// to plan with in place of the rendered ones; prints how many were pulled
+/// and which are not in Grafana yet.
+pub async fn pull_live(
+    client: &crate::client::grafana::Client,
+    plan: &crate::plan::Plan,
+) -> Result<std::collections::BTreeMap<String, String>> {
+    let desired = grafana_sync::desired(plan)?;
+    let (pulled, missing) = grafana_sync::pull(client, &desired).await?;
+    print(&format!(
+        "Pulled {} dashboard(s) from {}{}\n",
+        pulled.len(),
+        client.config().url(),
+        if missing.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; not in Grafana yet (rendered instead): {}",
+                missing.join(", ")
+            )
+        }
+    ))?;
+    Ok(pulled.into_iter().collect())
+}
+
+/// The note for a plan holding v2 dashboards pulled from Grafana, if any.
+pub fn v2_note(plan: &crate::plan::Plan) -> Option<String> {
+    let v2 = grafana_sync::v2_dashboards(plan);
+    (!v2.is_empty()).then(|| grafana_sync::v2_provisioning_note(&v2))
 }
 
 /// Refuses an `--out` that is (or lies under) a file before any work, so the

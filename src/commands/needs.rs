@@ -57,6 +57,12 @@ pub fn show(entry: &CatalogEntry) -> String {
     let _ = writeln!(out, "{} — {}\n", need.id, need.title);
     let _ = writeln!(out, "Story: {}\n", need.story);
     let _ = writeln!(out, "Defined in {}", entry.file);
+    if need.scope == crate::needs::NeedScope::Platform {
+        let _ = writeln!(
+            out,
+            "Scope: platform (one dashboard over every app, in no app's plan; `onramp adoption --dashboard --out DIR` writes it)"
+        );
+    }
     let _ = writeln!(out, "\nSignals:");
     for (name, s) in &need.signals {
         let _ = writeln!(

@@ -38,6 +38,10 @@ const BUILT_IN: &[(&str, &str)] = &[
             "/needs/feature-flag-engagement.json"
         )),
     ),
+    (
+        "platform-adoption.yaml",
+        include_str!(concat!(env!("OUT_DIR"), "/needs/platform-adoption.json")),
+    ),
 ];
 
 /// An alert's `severity` label: who must act, and how soon. Also the
@@ -108,12 +112,19 @@ pub enum SignalSource {
     Container,
     /// Per-workload series from kube-state-metrics: `{namespace, deployment|statefulset|daemonset}`.
     Workload,
+    /// Fleet-wide series about every app, such as `onramp adoption -o
+    /// openmetrics` writes: no selector (the dashboard's variables filter
+    /// them). Only a need of [`NeedScope::Platform`] reads them.
+    Fleet,
 }
 
 impl SignalSource {
     /// True when the series only exist inside Kubernetes (kube-state-metrics, cAdvisor).
     pub fn needs_kubernetes(self) -> bool {
-        !matches!(self, SignalSource::App | SignalSource::Scrape)
+        matches!(
+            self,
+            SignalSource::Pod | SignalSource::Container | SignalSource::Workload
+        )
     }
 
     /// True when the series exist only once Prometheus scrapes the app's metrics endpoint.
@@ -237,6 +248,8 @@ pub enum PanelKind {
     Gauge,
     /// A bar gauge (one bar per series).
     Bargauge,
+    /// A table: one row per series, its labels as columns (an instant query).
+    Table,
 }
 
 /// A threshold step of a panel.
@@ -350,6 +363,10 @@ pub struct VariableDef {
     /// most data instead of the first in alphabetical order. Counters only.
     #[serde(default)]
     pub busiest_first: bool,
+    /// Let the reader pick several values, or All (the default selection):
+    /// a platform dashboard opens on every team.
+    #[serde(default)]
+    pub all: bool,
 }
 
 /// An annotation query: marks moments on every panel's time axis.
@@ -372,6 +389,20 @@ fn default_annotation_color() -> String {
     "orange".to_string()
 }
 
+/// Whose need it is: one app's (planned for every app), or the platform's
+/// (one dashboard over the whole fleet, never in an app's plan).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NeedScope {
+    /// A developer's need for their app: every app's plan takes it.
+    #[default]
+    App,
+    /// A platform engineer's need over every app: its signals are
+    /// [`SignalSource::Fleet`], it has no alerts, and `onramp adoption
+    /// --dashboard` writes its one dashboard.
+    Platform,
+}
+
 /// A developer need: a story, the signals that answer it, a dashboard, alerts and runbook text.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -382,6 +413,9 @@ pub struct Need {
     pub title: String,
     /// The user story the need answers.
     pub story: String,
+    /// An app's need (the default) or the platform's.
+    #[serde(default)]
+    pub scope: NeedScope,
     /// False when the need still works without the app's own metrics endpoint.
     #[serde(default = "yes")]
     pub requires_app_metrics: bool,
@@ -511,9 +545,15 @@ impl Catalog {
         &self.entries
     }
 
-    /// The ids, in catalog order.
+    /// The ids of the apps' needs, in catalog order: what an app's plan
+    /// takes by default, and what adoption checks an app against. The
+    /// platform's needs are not among them ([`Catalog::platform`]).
     pub fn ids(&self) -> Vec<String> {
-        self.entries.iter().map(|e| e.need.id.clone()).collect()
+        self.entries
+            .iter()
+            .filter(|e| e.need.scope == NeedScope::App)
+            .map(|e| e.need.id.clone())
+            .collect()
     }
 
     /// The need with this id, or an error listing the ids that exist.
@@ -523,8 +563,28 @@ impl Catalog {
             .find(|e| e.need.id == id)
             .ok_or_else(|| Error::UnknownNeed {
                 id: id.to_string(),
-                known: self.ids(),
+                known: self.entries.iter().map(|e| e.need.id.clone()).collect(),
             })
+    }
+
+    /// The app's need with this id (`--need ID`): an unknown id, or a
+    /// platform need, is refused naming the apps' needs.
+    pub fn get_for_app(&self, id: &str) -> Result<&CatalogEntry> {
+        let entry = self.get(id)?;
+        if entry.need.scope == NeedScope::Platform {
+            return Err(Error::Usage(format!(
+                "need {id:?} is the platform's (scope: platform), not an app's: `onramp adoption --dashboard --out DIR` writes its dashboard; an app's needs are: {}",
+                self.ids().join(", ")
+            )));
+        }
+        Ok(entry)
+    }
+
+    /// The platform's needs (`scope: platform`), in catalog order.
+    pub fn platform(&self) -> impl Iterator<Item = &CatalogEntry> {
+        self.entries
+            .iter()
+            .filter(|e| e.need.scope == NeedScope::Platform)
     }
 }
 
@@ -604,6 +664,26 @@ mod tests {
                 "feature-flag-engagement"
             ]
         );
+        let platform: Vec<&str> = catalog.platform().map(|e| e.need.id.as_str()).collect();
+        assert_eq!(platform, ["platform-adoption"]);
+    }
+
+    #[test]
+    fn a_platform_need_was_refused_for_an_app_naming_the_apps_needs() {
+        let catalog = Catalog::load(&[]).expect("built-in needs are valid");
+        let err = catalog
+            .get_for_app("platform-adoption")
+            .expect_err("not an app's need");
+        assert_eq!(err.exit_status(), 2);
+        assert!(
+            err.to_string()
+                .contains("onramp adoption --dashboard --out DIR")
+                && err
+                    .to_string()
+                    .ends_with("service-health, troubleshooting, feature-flag-engagement"),
+            "{err}"
+        );
+        assert!(catalog.get_for_app("service-health").is_ok());
     }
 
     #[test]
@@ -650,6 +730,7 @@ mod tests {
             include_str!("../../dashboards/service-health.yaml"),
             include_str!("../../dashboards/troubleshooting.yaml"),
             include_str!("../../dashboards/feature-flag-engagement.yaml"),
+            include_str!("../../dashboards/platform-adoption.yaml"),
         ];
         assert_eq!(yaml.len(), BUILT_IN.len());
         for ((file, json), yaml) in BUILT_IN.iter().zip(yaml) {

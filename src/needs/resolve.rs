@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::app::{App, WorkloadKind};
 use crate::error::{Error, Location, Result};
 use crate::needs::promql;
-use crate::needs::{CatalogEntry, Need, Signal, SignalSource, SignalType, Unit};
+use crate::needs::{CatalogEntry, Need, NeedScope, Signal, SignalSource, SignalType, Unit};
 use serde_saphyr::Spanned;
 
 /// What scopes a query to the app: namespace, job, workload and pods.
@@ -96,6 +96,7 @@ impl Scope {
                 self.kind.resource(),
                 promql::quote(&self.workload)
             ),
+            SignalSource::Fleet => String::new(),
         }
     }
 }
@@ -697,34 +698,50 @@ impl<'a> ResolvedNeed<'a> {
                 ));
             }
         };
-        let mut selector = scope.matchers(signal.source);
+        let mut parts = vec![scope.matchers(signal.source)];
+        parts.retain(|p| !p.is_empty());
         if let Some(matchers) = matchers {
-            for m in split_matchers(matchers) {
-                let (label, op, value) = parse_matcher(m)?;
-                let value = if value == INTERNAL_ROUTES {
-                    if scope.internal_routes.is_empty() {
-                        continue;
-                    }
-                    let alternatives: Vec<String> = scope
-                        .internal_routes
-                        .iter()
-                        .map(|r| promql::regex_escape(r))
-                        .collect();
-                    promql::quote(&alternatives.join("|"))
-                } else {
-                    value.to_string()
-                };
-                selector.push(',');
-                selector.push_str(&self.label(signal, label)?);
-                selector.push_str(op);
-                selector.push_str(&value);
-            }
+            parts.extend(self.extra_matchers(signal, matchers, scope)?);
         }
-        let selector = format!("{metric}{{{selector}}}");
+        // A fleet-wide signal without matchers is the bare metric name.
+        let selector = if parts.is_empty() {
+            metric
+        } else {
+            format!("{metric}{{{}}}", parts.join(","))
+        };
         match per_second {
             None => Ok(selector),
             Some(range) => per_second_of(signal, &selector, range),
         }
+    }
+
+    /// The matchers of `{{signal|a="x",b!~@internal_routes}}` on real label
+    /// names; `@internal_routes` is left out when the app has none.
+    fn extra_matchers(
+        &self,
+        signal: &ResolvedSignal,
+        matchers: &str,
+        scope: &Scope,
+    ) -> std::result::Result<Vec<String>, String> {
+        let mut out = Vec::new();
+        for m in split_matchers(matchers) {
+            let (label, op, value) = parse_matcher(m)?;
+            let value = if value == INTERNAL_ROUTES {
+                if scope.internal_routes.is_empty() {
+                    continue;
+                }
+                let alternatives: Vec<String> = scope
+                    .internal_routes
+                    .iter()
+                    .map(|r| promql::regex_escape(r))
+                    .collect();
+                promql::quote(&alternatives.join("|"))
+            } else {
+                value.to_string()
+            };
+            out.push(format!("{}{op}{value}", self.label(signal, label)?));
+        }
+        Ok(out)
     }
 }
 
@@ -878,7 +895,21 @@ impl NeedChecker<'_> {
     }
 
     fn signals(&self) -> Result<()> {
+        let platform = self.entry.need.scope == NeedScope::Platform;
+        if platform && !self.entry.need.alerts.is_empty() {
+            let why = "a platform need has no alerts: its dashboard is not an app's, and no app's runbook would explain them".into();
+            return Err(self.fail(None, "alerts", why));
+        }
         for (name, signal) in &self.entry.need.signals {
+            if platform != (signal.source == SignalSource::Fleet) {
+                let what = format!("signal {name:?}");
+                let why = if platform {
+                    "a platform need (scope: platform) reads fleet-wide series: write `source: fleet`"
+                } else {
+                    "`source: fleet` series are not an app's: only a need with `scope: platform` reads them"
+                };
+                return Err(self.fail(None, &what, why.into()));
+            }
             if !promql::is_metric_name(&signal.metric) {
                 let what = format!("signal {name:?}");
                 let why = format!("{:?} is not a valid metric name", signal.metric);
@@ -1099,6 +1130,64 @@ mod tests {
         );
     }
 
+    /// The checks of a need file `text` as the catalog runs them on a user's.
+    fn checked(text: &str) -> Result<()> {
+        let need = crate::needs::parse_need("mine.yaml", text).expect("parses");
+        check_need(&CatalogEntry {
+            need,
+            origin: crate::needs::Origin::File("mine.yaml".into()),
+            file: "mine.yaml".to_string(),
+            overrides_built_in: false,
+        })
+    }
+
+    #[test]
+    fn fleet_signals_were_refused_outside_a_platform_need_and_app_signals_inside_one() {
+        let need = |scope: &str, source: &str, alerts: &str| {
+            format!(
+                "id: mine\ntitle: Mine\nstory: s\nscope: {scope}\nsignals:\n  levels: {{description: d, type: gauge, metric: onramp_adoption_level, labels: {{team: team}}, source: {source}, instrumentation: i}}\npanels:\n  - {{title: T, description: D, unit: short, queries: [{{expr: 'count({{{{levels|team=~\"$team\"}}}})'}}]}}\n{alerts}walkthrough: w\n"
+            )
+        };
+        assert!(checked(&need("platform", "fleet", "")).is_ok());
+        let app_source = checked(&need("platform", "app", "")).expect_err("an app's signal");
+        assert!(
+            app_source.to_string().contains(
+                "signal \"levels\": a platform need (scope: platform) reads fleet-wide series: write `source: fleet`"
+            ),
+            "{app_source}"
+        );
+        let fleet_in_app = checked(&need("app", "fleet", "")).expect_err("a fleet signal");
+        assert!(
+            fleet_in_app
+                .to_string()
+                .contains("only a need with `scope: platform` reads them"),
+            "{fleet_in_app}"
+        );
+        let alert = "alerts:\n  - {name: Low, expr: 'count({{levels}}) < 1', for: 5m, severity: info, summary: s, description: d, runbook: {meaning: m, impact: i, diagnosis: [d], mitigation: [m]}}\n";
+        let alerted = checked(&need("platform", "fleet", alert)).expect_err("alerts");
+        assert!(
+            alerted
+                .to_string()
+                .contains("alerts: a platform need has no alerts"),
+            "{alerted}"
+        );
+    }
+
+    #[test]
+    fn a_fleet_signal_expanded_without_a_selector_or_with_the_variables_only() {
+        let catalog = Catalog::load(&[]).expect("catalog");
+        let need = &catalog.get("platform-adoption").expect("need").need;
+        let resolved = ResolvedNeed::new(need, scope(), &SignalOverrides::default(), None);
+        assert_eq!(
+            resolved.expr("count({{levels}})"),
+            Ok("count(onramp_adoption_level)".to_string())
+        );
+        assert_eq!(
+            resolved.expr(r#"{{answered|team=~"$team",need="x"}}"#),
+            Ok(r#"onramp_need_answered{team=~"$team",need="x"}"#.to_string())
+        );
+    }
+
     #[test]
     fn pod_regex_escapes_the_workload_name() {
         let mut s = scope();
@@ -1107,13 +1196,20 @@ mod tests {
         assert!(s.matchers(SignalSource::Pod).contains(r#"pod=~"a\\.b-"#));
     }
 
-    /// Every expression of the built-in needs, as `checked_expr` checks it,
-    /// passes the real check, and `promql::KNOWN_GOOD` holds exactly these.
+    /// Every expression of the built-in apps' needs, as `checked_expr`
+    /// checks it, passes the real check, and `promql::KNOWN_GOOD` holds
+    /// exactly these: what every app's plan expands. A platform need's
+    /// dashboard is rendered once, not per app: its expressions are checked
+    /// as it renders.
     #[test]
     fn the_known_good_expressions_are_current() {
         let catalog = Catalog::load(&[]).expect("built-in needs");
         let mut keys = BTreeSet::new();
-        for entry in catalog.entries() {
+        let apps_needs = catalog
+            .entries()
+            .iter()
+            .filter(|e| e.need.scope == NeedScope::App);
+        for entry in apps_needs {
             let need = &entry.need;
             let templates = need
                 .panels

@@ -71,7 +71,7 @@ pub async fn load(settings: &AppSettings, cluster: Option<&KubeClient>) -> Resul
         catalog.ids()
     } else {
         for id in &settings.need_ids {
-            catalog.get(id)?;
+            catalog.get_for_app(id)?;
         }
         settings.need_ids.clone()
     };

@@ -26,6 +26,7 @@ use crate::render::rules::{Alert, RuleGroups};
 use crate::render::{self, Context, dashboard, rules, runbook};
 pub use crate::render::{APP_LABEL, MANAGED_BY, NEED_LABEL};
 
+pub mod platform;
 pub mod stamp;
 
 use stamp::{Format, Stamp};

@@ -67,9 +67,25 @@ impl std::fmt::Display for DashboardUid {
 /// characters of `[A-Za-z0-9_-]`, and distinct for distinct apps and needs.
 pub fn uid(app: &AppId, need: &str) -> DashboardUid {
     let (namespace, app) = (app.namespace(), app.name());
-    let digest = Sha256::digest(format!("{namespace}\0{app}\0{need}").as_bytes());
+    hashed_uid(
+        &format!("{app}-{need}"),
+        &format!("{namespace}\0{app}\0{need}"),
+    )
+}
+
+/// The uid of a platform need's one dashboard (`scope: platform`): the
+/// need's id and a hash no app's dashboard has (an app's key has no
+/// leading NUL).
+pub fn platform_uid(need: &str) -> DashboardUid {
+    hashed_uid(need, &format!("\0platform\0{need}"))
+}
+
+/// `readable` (cut, other characters as `-`) and 8 hex digits of the
+/// SHA-256 of `key`: at most 40 characters of `[A-Za-z0-9_-]`.
+fn hashed_uid(readable: &str, key: &str) -> DashboardUid {
+    let digest = Sha256::digest(key.as_bytes());
     let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
-    let readable: String = format!("{app}-{need}")
+    let readable: String = readable
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
@@ -115,6 +131,9 @@ struct Target {
     ref_id: String,
     range: bool,
     instant: bool,
+    /// `table` for a table panel (one row per series); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    format: Option<&'static str>,
 }
 
 /// Lays panels out left to right on Grafana's 24-column grid.
@@ -246,19 +265,74 @@ fn links(ctx: &Context<'_>, input: &DashboardInput<'_>, uid: &DashboardUid) -> V
     links
 }
 
-/// Renders one need's dashboard.
+/// Who a dashboard is for, besides its need: its uid, title, tags, links
+/// and the datasource its variable offers.
+struct Frame {
+    uid: DashboardUid,
+    title: String,
+    tags: Vec<String>,
+    links: Vec<Value>,
+    /// The Prometheus datasource (by name) the `datasource` variable is limited to.
+    datasource: Option<String>,
+    /// Markdown shown in a text panel on top (a platform need's walkthrough).
+    intro: Option<String>,
+}
+
+/// Renders one need's dashboard for an app.
 pub fn render(ctx: &Context<'_>, input: &DashboardInput<'_>) -> Result<RenderedDashboard> {
     let need = input.need;
-    let app = ctx.app;
     let uid = uid(&ctx.id, &need.need.id);
-    let title = format!("{} · {}", app.name, need.need.title);
+    let mut tags = app_tags(ctx);
+    tags.push(need.need.id.clone());
+    let frame = Frame {
+        title: format!("{} · {}", ctx.app.name, need.need.title),
+        tags,
+        links: links(ctx, input, &uid),
+        datasource: ctx.grafana_datasource.clone(),
+        intro: None,
+        uid,
+    };
+    model(frame, input)
+}
+
+/// Renders a platform need's one dashboard (`scope: platform`): the whole
+/// fleet's, tagged `onramp` and `platform`, its walkthrough on top.
+pub fn render_platform(
+    input: &DashboardInput<'_>,
+    datasource: Option<String>,
+) -> Result<RenderedDashboard> {
+    let need = input.need.need;
+    let frame = Frame {
+        uid: platform_uid(&need.id),
+        title: need.title.clone(),
+        tags: vec![
+            "onramp".to_string(),
+            "platform".to_string(),
+            need.id.clone(),
+        ],
+        links: Vec::new(),
+        datasource,
+        intro: Some(need.walkthrough.clone()),
+    };
+    model(frame, input)
+}
+
+/// The dashboard JSON model of a need in its frame, and every panel query.
+fn model(frame: Frame, input: &DashboardInput<'_>) -> Result<RenderedDashboard> {
+    let need = input.need;
+    let Frame {
+        uid,
+        title,
+        tags,
+        links,
+        datasource,
+        intro,
+    } = frame;
     let fail = |what: &str, message: String| Error::Render {
         artifact: format!("dashboard {uid} ({}), {what}", need.need.id),
         message,
     };
-    let (panels, queries) = panels(input, &fail)?;
-    let mut tags = app_tags(ctx);
-    tags.push(need.need.id.clone());
+    let (panels, queries) = panels(input, intro.as_deref(), &fail)?;
     let dashboard = json!({
         "uid": uid,
         "title": title,
@@ -274,9 +348,9 @@ pub fn render(ctx: &Context<'_>, input: &DashboardInput<'_>) -> Result<RenderedD
         "fiscalYearStartMonth": 0,
         "liveNow": false,
         "weekStart": "",
-        "links": links(ctx, input, &uid),
+        "links": links,
         "panels": panels,
-        "templating": {"list": templating(ctx, need, &fail)?},
+        "templating": {"list": templating(datasource.as_deref(), need, &fail)?},
         "annotations": {"list": annotations(need, &fail)?},
     });
     Ok(RenderedDashboard {
@@ -291,8 +365,13 @@ pub fn render(ctx: &Context<'_>, input: &DashboardInput<'_>) -> Result<RenderedD
 /// How a part of a dashboard reports a template that does not expand.
 type Fail<'f> = dyn Fn(&str, String) -> Error + 'f;
 
-/// The panels (rows included), laid out on the grid, and every query they run.
-fn panels(input: &DashboardInput<'_>, fail: &Fail<'_>) -> Result<(Vec<Value>, Vec<RenderedQuery>)> {
+/// The panels (rows included, after the `intro` text panel when there is
+/// one), laid out on the grid, and every query they run.
+fn panels(
+    input: &DashboardInput<'_>,
+    intro: Option<&str>,
+    fail: &Fail<'_>,
+) -> Result<(Vec<Value>, Vec<RenderedQuery>)> {
     let mut layout = Layout {
         x: 0,
         y: 0,
@@ -300,6 +379,16 @@ fn panels(input: &DashboardInput<'_>, fail: &Fail<'_>) -> Result<(Vec<Value>, Ve
     };
     let mut panels = Vec::new();
     let mut queries = Vec::new();
+    if let Some(text) = intro {
+        panels.push(json!({
+            "id": 1,
+            "type": "text",
+            "title": "How to read this dashboard",
+            "description": input.need.need.story,
+            "gridPos": layout.place(24, 7),
+            "options": {"mode": "markdown", "content": text, "code": {"language": "plaintext", "showLineNumbers": false, "showMiniMap": false}},
+        }));
+    }
     for panel in &input.panels {
         if let Some(row) = &panel.row {
             panels.push(json!({
@@ -314,6 +403,7 @@ fn panels(input: &DashboardInput<'_>, fail: &Fail<'_>) -> Result<(Vec<Value>, Ve
         let (w, h) = match panel.kind {
             PanelKind::Stat | PanelKind::Gauge => (6, 5),
             PanelKind::Timeseries | PanelKind::Bargauge => (12, 8),
+            PanelKind::Table => (24, 8),
         };
         let grid = layout.place(panel.width.unwrap_or(w), panel.height.unwrap_or(h));
         let targets = targets(input.need, panel, fail)?;
@@ -352,17 +442,21 @@ fn targets(need: &ResolvedNeed<'_>, panel: &PanelDef, fail: &Fail<'_>) -> Result
                 ref_id: ref_id(i),
                 range: !instant,
                 instant,
+                format: (panel.kind == PanelKind::Table).then_some("table"),
             })
         })
         .collect()
 }
 
-/// The datasource variable, then the need's own variables.
-fn templating(ctx: &Context<'_>, need: &ResolvedNeed<'_>, fail: &Fail<'_>) -> Result<Vec<Value>> {
+/// The datasource variable (offering only `datasource` when one is named),
+/// then the need's own variables.
+fn templating(
+    datasource: Option<&str>,
+    need: &ResolvedNeed<'_>,
+    fail: &Fail<'_>,
+) -> Result<Vec<Value>> {
     // With a datasource named in onramp.yaml, the variable offers only that one.
-    let datasource_regex = ctx
-        .grafana_datasource
-        .as_ref()
+    let datasource_regex = datasource
         .map(|name| format!("/^{}$/", crate::needs::promql::regex_escape(name)))
         .unwrap_or_default();
     let mut templating = vec![json!({
@@ -413,7 +507,7 @@ fn variable(need: &ResolvedNeed<'_>, var: &VariableDef, fail: &Fail<'_>) -> Resu
             1,
         )
     };
-    Ok(json!({
+    let mut variable = json!({
         "type": "query",
         "name": var.name,
         "label": var.label,
@@ -428,7 +522,15 @@ fn variable(need: &ResolvedNeed<'_>, var: &VariableDef, fail: &Fail<'_>) -> Resu
         "hide": 0,
         "current": {},
         "options": [],
-    }))
+    });
+    if var.all {
+        // All matches every value (`=~".*"`), also one that appears later.
+        variable["multi"] = json!(true);
+        variable["includeAll"] = json!(true);
+        variable["allValue"] = json!(".*");
+        variable["current"] = json!({"selected": true, "text": ["All"], "value": ["$__all"]});
+    }
+    Ok(variable)
 }
 
 /// Grafana's built-in annotations, then the need's annotation queries.
@@ -500,6 +602,10 @@ fn field_defaults(panel: &PanelDef) -> Value {
         "thresholds": {"mode": "absolute", "steps": steps},
         "color": {"mode": if panel.kind == PanelKind::Timeseries { "palette-classic" } else { "thresholds" }},
     });
+    if panel.kind == PanelKind::Table {
+        defaults["custom"] =
+            json!({"align": "auto", "cellOptions": {"type": "auto"}, "inspect": false});
+    }
     if let Some(min) = panel.min {
         defaults["min"] = json!(min);
     }
@@ -557,6 +663,11 @@ fn panel_options(panel: &PanelDef) -> Value {
             "showThresholdLabels": false,
             "showThresholdMarkers": true,
         }),
+        PanelKind::Table => json!({
+            "showHeader": true,
+            "cellHeight": "sm",
+            "footer": {"show": false, "reducer": ["sum"], "countRows": false, "fields": ""},
+        }),
     }
 }
 
@@ -568,8 +679,9 @@ fn panel_json(id: u32, panel: &PanelDef, grid: GridPos, targets: Vec<Target>) ->
         PanelKind::Stat => "stat",
         PanelKind::Gauge => "gauge",
         PanelKind::Bargauge => "bargauge",
+        PanelKind::Table => "table",
     };
-    json!({
+    let mut json = json!({
         "id": id,
         "type": kind,
         "title": panel.title,
@@ -579,7 +691,16 @@ fn panel_json(id: u32, panel: &PanelDef, grid: GridPos, targets: Vec<Target>) ->
         "fieldConfig": {"defaults": defaults, "overrides": []},
         "options": options,
         "targets": targets,
-    })
+    });
+    if panel.kind == PanelKind::Table {
+        // One row per series: its labels as columns, the value last; the
+        // time of an instant query and the metric name say nothing.
+        json["transformations"] = json!([{"id": "organize", "options": {
+            "excludeByName": {"Time": true, "__name__": true},
+            "renameByName": {"Value": "value"},
+        }}]);
+    }
+    json
 }
 
 /// What Grafana's dashboard sidecar (kiwigrid k8s-sidecar) loads a
@@ -628,22 +749,52 @@ pub struct DashboardFile<'a> {
 
 /// The ConfigMaps for Grafana's dashboard sidecar, one per dashboard, as one YAML stream.
 pub fn config_maps(ctx: &Context<'_>, dashboards: &[DashboardFile<'_>]) -> Result<String> {
+    let site = ConfigMapSite {
+        owner: &ctx.app.name,
+        namespace: &ctx.app.namespace,
+        labels: ctx.object_labels(),
+        sidecar: &ctx.sidecar,
+        folder: &ctx.grafana_folder,
+    };
+    sidecar_config_maps(&site, dashboards)
+}
+
+/// Where sidecar ConfigMaps go and how they are labelled: an app's, or the
+/// platform dashboard's.
+pub struct ConfigMapSite<'a> {
+    /// Names each one `OWNER-NEED-dashboard`: the app, or the platform need's owner.
+    pub owner: &'a str,
+    /// Their namespace (one the sidecar watches).
+    pub namespace: &'a str,
+    /// The labels every object of the owner carries (onramp's, the owner's).
+    pub labels: BTreeMap<String, String>,
+    /// The label the sidecar loads them by, and its folder annotation.
+    pub sidecar: &'a SidecarLabels,
+    /// The Grafana folder the sidecar puts the dashboards in.
+    pub folder: &'a str,
+}
+
+/// The sidecar ConfigMaps of `dashboards` at `site`, one per dashboard, as one YAML stream.
+pub fn sidecar_config_maps(
+    site: &ConfigMapSite<'_>,
+    dashboards: &[DashboardFile<'_>],
+) -> Result<String> {
     let mut out = String::new();
     for (i, dashboard) in dashboards.iter().enumerate() {
-        let mut labels = ctx.object_labels();
-        let sidecar = &ctx.sidecar;
+        let mut labels = site.labels.clone();
+        let sidecar = site.sidecar;
         labels.insert(sidecar.label.clone(), sidecar.value.clone());
         labels.insert(super::NEED_LABEL.to_string(), dashboard.need.to_string());
         let object = ConfigMap {
             api_version: "v1",
             kind: "ConfigMap",
             metadata: Metadata {
-                name: format!("{}-{}-dashboard", ctx.app.name, dashboard.need),
-                namespace: ctx.app.namespace.clone(),
+                name: format!("{}-{}-dashboard", site.owner, dashboard.need),
+                namespace: site.namespace.to_string(),
                 labels,
                 annotations: BTreeMap::from([(
                     sidecar.folder_annotation.clone(),
-                    ctx.grafana_folder.clone(),
+                    site.folder.to_string(),
                 )]),
             },
             data: BTreeMap::from([(

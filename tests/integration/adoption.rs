@@ -489,6 +489,10 @@ fn the_report_was_written_as_markdown_and_as_openmetrics_promtool_accepts(
         String::from_utf8_lossy(&checked.stderr),
         metrics.stdout
     );
+    crate::platform_adoption::the_platform_adoption_dashboard_showed_the_fleet_over_time(
+        &metrics.stdout,
+        dir,
+    );
 }
 
 /// `--needs`: service-health answered by checkout and gateway, query

@@ -31,6 +31,7 @@ mod live_conventions;
 mod live_rollout;
 mod live_troubleshoot;
 mod onboard;
+mod platform_adoption;
 mod progress;
 mod prometheus_client;
 mod rbac_drift;

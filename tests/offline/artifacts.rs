@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::support::{codify_demo, read, yaml_documents};
+use crate::support::{codified_dashboard, codify_demo, onramp, read, yaml_documents};
 
 fn snapshot(name: &str, content: &str) {
     insta::with_settings!({
@@ -101,59 +101,133 @@ fn dashboards_follow_the_grafana_linter_rules() {
                     .as_array()
                     .is_some_and(|t| t.contains(&Value::from("checkout")))
         }));
-        for panel in all_panels(&d) {
-            let title = panel["title"].as_str().unwrap_or_default();
-            assert!(!title.is_empty(), "a panel without title in {need}");
-            let grid = &panel["gridPos"];
-            let (x, w) = (
-                grid["x"].as_u64().expect("x"),
-                grid["w"].as_u64().expect("w"),
-            );
-            assert!(
-                (1..=24).contains(&w) && x + w <= 24,
-                "{need}/{title}: gridPos {grid}"
-            );
-            if panel["type"] == "row" {
-                continue;
-            }
-            assert!(
-                panel["description"]
-                    .as_str()
-                    .is_some_and(|s| !s.trim().is_empty()),
-                "{need}/{title}: no description"
-            );
-            assert!(
-                panel["fieldConfig"]["defaults"]["unit"]
-                    .as_str()
-                    .is_some_and(|s| !s.is_empty()),
-                "{need}/{title}: no unit"
-            );
-            assert_eq!(
-                panel["datasource"]["uid"], "${datasource}",
-                "{need}/{title}"
-            );
-            let targets = panel["targets"].as_array().expect("targets");
-            assert!(!targets.is_empty(), "{need}/{title}: panel-no-targets");
-            for t in targets {
-                assert_eq!(t["datasource"]["uid"], "${datasource}", "{need}/{title}");
-                let expr = t["expr"].as_str().expect("expr");
-                onramp_promql_check(expr).unwrap_or_else(|e| panic!("{need}/{title}: {e}\n{expr}"));
-                if expr.contains("rate(") {
-                    assert!(
-                        expr.contains("[$__rate_interval]") || expr.contains("[$__range]"),
-                        "{need}/{title}: rate without $__rate_interval: {expr}"
-                    );
-                }
-                assert!(
-                    expr.contains(r#"namespace="shop""#),
-                    "{need}/{title}: not scoped to the app: {expr}"
-                );
-            }
-        }
+        lint_panels(&d, need, r#"namespace="shop""#);
     }
     uids.sort();
     uids.dedup();
     assert_eq!(uids.len(), 3, "uids are distinct");
+}
+
+/// The panel rules of Grafana's dashboard linter every dashboard of
+/// onramp's meets: a title, a place on the 24-column grid, a description,
+/// a unit and the datasource variable on every panel (rows aside; a text
+/// panel has content), queries that parse, rates over `$__rate_interval`
+/// (or `$__range`), and every query containing `scoped` (the app's
+/// selector, or the platform dashboard's team variable).
+fn lint_panels(d: &Value, need: &str, scoped: &str) {
+    for panel in all_panels(d) {
+        let title = panel["title"].as_str().unwrap_or_default();
+        assert!(!title.is_empty(), "a panel without title in {need}");
+        let grid = &panel["gridPos"];
+        let (x, w) = (
+            grid["x"].as_u64().expect("x"),
+            grid["w"].as_u64().expect("w"),
+        );
+        assert!(
+            (1..=24).contains(&w) && x + w <= 24,
+            "{need}/{title}: gridPos {grid}"
+        );
+        if panel["type"] == "row" {
+            continue;
+        }
+        if panel["type"] == "text" {
+            assert!(
+                panel["options"]["content"]
+                    .as_str()
+                    .is_some_and(|s| !s.trim().is_empty()),
+                "{need}/{title}: an empty text panel"
+            );
+            continue;
+        }
+        assert!(
+            panel["description"]
+                .as_str()
+                .is_some_and(|s| !s.trim().is_empty()),
+            "{need}/{title}: no description"
+        );
+        assert!(
+            panel["fieldConfig"]["defaults"]["unit"]
+                .as_str()
+                .is_some_and(|s| !s.is_empty()),
+            "{need}/{title}: no unit"
+        );
+        assert_eq!(
+            panel["datasource"]["uid"], "${datasource}",
+            "{need}/{title}"
+        );
+        let targets = panel["targets"].as_array().expect("targets");
+        assert!(!targets.is_empty(), "{need}/{title}: panel-no-targets");
+        for t in targets {
+            assert_eq!(t["datasource"]["uid"], "${datasource}", "{need}/{title}");
+            let expr = t["expr"].as_str().expect("expr");
+            onramp_promql_check(expr).unwrap_or_else(|e| panic!("{need}/{title}: {e}\n{expr}"));
+            if expr.contains("rate(") {
+                assert!(
+                    expr.contains("[$__rate_interval]") || expr.contains("[$__range]"),
+                    "{need}/{title}: rate without $__rate_interval: {expr}"
+                );
+            }
+            assert!(
+                expr.contains(scoped),
+                "{need}/{title}: not scoped by {scoped}: {expr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_platform_adoption_dashboard_follows_the_grafana_linter_rules_too() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().display().to_string();
+    onramp(&["adoption", "--dashboard", "--out", &out]).expect_status(0);
+    let d = codified_dashboard(&dir, "platform-adoption");
+    lint_panels(&d, "platform-adoption", r#"{team=~"$team"}"#);
+    assert!(d["id"].is_null(), "no numeric id: sync is by uid");
+    assert!(d["schemaVersion"].as_u64().expect("schemaVersion") >= 39);
+    assert_eq!(
+        d["tags"],
+        serde_json::json!(["onramp", "platform", "platform-adoption"])
+    );
+    assert_eq!(d["title"], "Platform adoption");
+    let vars = d["templating"]["list"].as_array().expect("variables");
+    assert!(vars.iter().any(|v| v["type"] == "datasource"));
+    let team = vars
+        .iter()
+        .find(|v| v["name"] == "team")
+        .expect("team variable");
+    assert_eq!(
+        team["definition"],
+        "label_values(onramp_adoption_level, team)"
+    );
+    assert_eq!(team["refresh"], 2, "template-on-time-change-reload");
+    assert_eq!(
+        (&team["multi"], &team["includeAll"], &team["allValue"]),
+        (&Value::from(true), &Value::from(true), &Value::from(".*"))
+    );
+    let panels = all_panels(&d);
+    let walkthrough = panels[0]["options"]["content"]
+        .as_str()
+        .expect("text panel");
+    assert!(
+        walkthrough.starts_with("Start here when you plan which team to onboard next."),
+        "{walkthrough}"
+    );
+    let table = panels
+        .iter()
+        .find(|p| p["type"] == "table")
+        .expect("the apps below level 2");
+    assert_eq!(table["title"], "Apps below level 2");
+    assert_eq!(table["targets"][0]["format"], "table");
+    assert_eq!(table["targets"][0]["instant"], true);
+    let config_map = &yaml_documents(&read(dir.path().join("grafana-dashboards.yaml")))[0];
+    assert_eq!(config_map["metadata"]["namespace"], "monitoring");
+    assert_eq!(config_map["metadata"]["labels"]["grafana_dashboard"], "1");
+    let file = format!("{}.json", d["uid"].as_str().expect("uid"));
+    assert_eq!(
+        config_map["data"][&file].as_str().expect("the dashboard"),
+        read(dir.path().join("dashboards/platform-adoption.json")),
+        "the ConfigMap carries the file's bytes"
+    );
 }
 
 /// PromQL parses after Grafana's variables expand, and counters are rated.

@@ -101,12 +101,7 @@ fn a_grpc_service_without_metrics_gets_no_scrape_object_and_an_explanation() {
     );
     assert!(!run.stdout.contains("servicemonitor.yaml") && !run.stdout.contains("podmonitor.yaml"));
     let plan = plan_json(&["pricing", "-f", &fixture("grpc-no-metrics.yaml")]);
-    let ids: Vec<&str> = plan["needs"]
-        .as_array()
-        .expect("needs")
-        .iter()
-        .filter_map(|n| n["id"].as_str())
-        .collect();
+    let ids = crate::support::plan_need_ids(&plan);
     assert_eq!(
         ids,
         vec!["troubleshooting"],

@@ -29,6 +29,7 @@ mod grafana_contract;
 mod grafana_v2;
 mod needs;
 mod plan;
+mod platform_adoption;
 mod prometheus_retry;
 mod regression;
 mod transport;

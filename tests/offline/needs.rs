@@ -103,3 +103,22 @@ fn an_unknown_severity_names_the_line_and_the_three_severities() {
         assert!(run.stderr.contains(severity), "{severity}: {}", run.stderr);
     }
 }
+
+#[test]
+fn needs_show_said_the_platform_need_is_in_no_apps_plan_and_what_writes_it() {
+    let run = onramp(&["needs", "show", "platform-adoption"]);
+    run.expect_status(0);
+    assert_eq!(
+        run.stdout_line("Scope:"),
+        "Scope: platform (one dashboard over every app, in no app's plan; `onramp adoption --dashboard --out DIR` writes it)"
+    );
+    assert!(
+        run.stdout.contains(
+            "- gauge onramp_adoption_level {app=app, kind=kind, namespace=namespace, team=team} — onramp adoption -o openmetrics"
+        ),
+        "{}",
+        run.stdout
+    );
+    let app_need = onramp(&["needs", "show", "service-health"]);
+    assert!(!app_need.stdout.contains("Scope:"), "{}", app_need.stdout);
+}

@@ -114,3 +114,40 @@ fn help_matches_its_snapshot() {
         insta::assert_snapshot!("help", run.stdout);
     });
 }
+
+#[test]
+fn no_app_plan_took_the_platform_adoption_need_and_naming_it_for_an_app_was_refused() {
+    let run = onramp(&["plan", "checkout", "-f", &demo_manifests(), "-o", "json"]);
+    run.expect_status(0);
+    let plan: Value = serde_json::from_str(&run.stdout).expect("json");
+    let needs = crate::support::plan_need_ids(&plan);
+    assert_eq!(
+        needs,
+        [
+            "service-health",
+            "troubleshooting",
+            "feature-flag-engagement"
+        ]
+    );
+    assert!(
+        !run.stdout.contains("platform-adoption") && !run.stdout.contains("onramp_adoption_level"),
+        "{}",
+        run.stdout
+    );
+    let refused = onramp(&[
+        "plan",
+        "checkout",
+        "-f",
+        &demo_manifests(),
+        "--need",
+        "platform-adoption",
+    ]);
+    refused.expect_status(2);
+    assert!(
+        refused.stderr.contains(
+            "need \"platform-adoption\" is the platform's (scope: platform), not an app's: `onramp adoption --dashboard --out DIR` writes its dashboard; an app's needs are: service-health, troubleshooting, feature-flag-engagement"
+        ),
+        "{}",
+        refused.stderr
+    );
+}

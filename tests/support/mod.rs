@@ -240,6 +240,16 @@ pub fn codified_dashboard(dir: &tempfile::TempDir, need: &str) -> serde_json::Va
     serde_json::from_str(&read(dir.path().join(format!("dashboards/{need}.json")))).expect("json")
 }
 
+/// The ids of the needs a plan's JSON (`plan -o json`) uses, in order.
+pub fn plan_need_ids(plan: &serde_json::Value) -> Vec<&str> {
+    plan["needs"]
+        .as_array()
+        .expect("needs")
+        .iter()
+        .filter_map(|n| n["id"].as_str())
+        .collect()
+}
+
 /// Parses YAML into JSON values (one per document).
 pub fn yaml_documents(text: &str) -> Vec<serde_json::Value> {
     serde_saphyr::from_multiple(text).expect("generated YAML parses")

@@ -181,6 +181,10 @@ pub struct PrometheusOptions {
     pub enable_lifecycle: bool,
     /// More command-line flags.
     pub extra_args: Vec<String>,
+    /// OpenMetrics text (with timestamps) to backfill into the data folder
+    /// with `promtool tsdb create-blocks-from openmetrics` before starting:
+    /// series with a past, as a Prometheus that scraped them for a while.
+    pub backfill: Option<String>,
 }
 
 impl Default for PrometheusOptions {
@@ -190,6 +194,7 @@ impl Default for PrometheusOptions {
             route_prefix: None,
             enable_lifecycle: true,
             extra_args: Vec::new(),
+            backfill: None,
         }
     }
 }
@@ -216,6 +221,9 @@ impl PrometheusServer {
             fs::create_dir_all(dir.path().join(sub)).expect("create Prometheus directories");
         }
         write_config(dir.path());
+        if let Some(text) = &options.backfill {
+            backfill(options.version, dir.path(), text);
+        }
         let prefix = options
             .route_prefix
             .as_deref()
@@ -267,6 +275,15 @@ impl PrometheusServer {
     /// An instant query through onramp's own client: each sample's labels
     /// and value. Panics naming the expression when Prometheus refuses it.
     pub fn query(&self, expr: &str) -> Vec<(onramp::client::prometheus::Labels, f64)> {
+        self.query_at(expr, None)
+    }
+
+    /// [`PrometheusServer::query`] at `time` (now when `None`).
+    pub fn query_at(
+        &self,
+        expr: &str,
+        time: Option<std::time::SystemTime>,
+    ) -> Vec<(onramp::client::prometheus::Labels, f64)> {
         let client = onramp::client::prometheus::PrometheusClient::new(
             onramp::client::prometheus::PrometheusConfig::new(&self.url()).expect("url"),
         )
@@ -276,7 +293,7 @@ impl PrometheusServer {
             .build()
             .expect("runtime");
         let result = runtime
-            .block_on(client.query(expr, None))
+            .block_on(client.query(expr, time))
             .unwrap_or_else(|e| panic!("{expr}: {e}"));
         result
             .samples()
@@ -432,6 +449,27 @@ fn debian_tool(tool: &str) -> PathBuf {
     found.map(PathBuf::from).unwrap_or_else(|| {
         panic!("{tool} is not installed: run `apt-get update && apt-get install -y prometheus`")
     })
+}
+
+/// Writes `text` (OpenMetrics) as blocks into `dir/data` with `promtool
+/// tsdb create-blocks-from openmetrics`; panics with promtool's output when
+/// it refuses.
+fn backfill(version: Version, dir: &Path, text: &str) {
+    let input = dir.join("backfill.om");
+    fs::write(&input, text).expect("write the OpenMetrics to backfill");
+    let promtool = version.tool("promtool");
+    let output = std::process::Command::new(&promtool)
+        .args(["tsdb", "create-blocks-from", "openmetrics"])
+        .arg(&input)
+        .arg(dir.join("data"))
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", promtool.display()));
+    assert!(
+        output.status.success(),
+        "promtool tsdb create-blocks-from openmetrics: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 /// A loopback port nobody listens on right now.
