@@ -187,6 +187,9 @@ pub struct AdoptionArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub prometheus: PrometheusArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub grafana: GrafanaArgs,
     /// Output format: text, json (the schema README documents), markdown
     /// (a wiki page or an issue), or openmetrics (gauges for a textfile
     /// collector or a Pushgateway).

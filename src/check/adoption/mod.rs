@@ -31,6 +31,7 @@ use crate::cluster::selection::{self, Fix, Selectable};
 use crate::cluster::stack::Stack;
 use crate::needs::Catalog;
 
+pub mod grafana;
 mod levels;
 pub mod signals;
 
@@ -150,6 +151,9 @@ pub struct Evidence<'a> {
     pub stack: &'a Stack,
     /// What Prometheus answered, or why it could not be asked.
     pub prometheus: Result<PrometheusState, NotChecked>,
+    /// onramp's dashboards in Grafana, or why Grafana could not be asked;
+    /// `None` when no Grafana was named (`--grafana-url`).
+    pub grafana: Option<Result<grafana::GrafanaState, NotChecked>>,
     /// The label a team is read from.
     pub team_label: &'a str,
     /// The catalog: the needs a dashboard of onramp's names, and their signals.
@@ -226,6 +230,9 @@ pub struct AdoptionReport {
     pub max_level: u8,
     /// Where Prometheus was reached, when it was.
     pub prometheus: Option<String>,
+    /// Where Grafana was reached, when it was asked and answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grafana: Option<String>,
     /// One line per team, by name.
     pub teams: Vec<TeamSummary>,
     /// Every app, by team, namespace, kind and name.
@@ -458,14 +465,19 @@ pub fn assess(evidence: &Evidence<'_>) -> AdoptionReport {
     AdoptionReport {
         max_level: (LEVELS.len() - 1) as u8,
         prometheus: evidence.prometheus.as_ref().ok().map(|p| p.via.clone()),
+        grafana: match &evidence.grafana {
+            Some(Ok(state)) => Some(state.via.clone()),
+            _ => None,
+        },
         teams,
         apps,
         not_checked: evidence
             .prometheus
             .as_ref()
             .err()
-            .cloned()
             .into_iter()
+            .chain(evidence.grafana.as_ref().and_then(|g| g.as_ref().err()))
+            .cloned()
             .collect(),
     }
 }

@@ -96,6 +96,7 @@ fn report_of(apps: Vec<AppAdoption>) -> AdoptionReport {
     AdoptionReport {
         max_level: 4,
         prometheus: None,
+        grafana: None,
         teams: summarise(&apps),
         apps,
         not_checked: Vec::new(),
