@@ -392,6 +392,19 @@ impl GrafanaStandIn {
         uid
     }
 
+    /// Saves `dashboard` as `POST /api/dashboards/db` with overwrite does
+    /// (at the root), as `login`: a dashboard another run of onramp
+    /// pushed. Returns its version.
+    pub fn save_as(&self, login: &str, dashboard: Value) -> i64 {
+        let command = json!({ "dashboard": dashboard, "overwrite": true });
+        let answer = self
+            .shared
+            .lock()
+            .save(login, &command)
+            .unwrap_or_else(|(status, body)| panic!("save: {status} {body}"));
+        answer["version"].as_i64().unwrap_or_default()
+    }
+
     /// Edits dashboard `uid` exactly as a person saving in the UI would: the
     /// UI sends the dashboard it loaded (current version, same folder) with
     /// the defaults it fills in ([`ui_save_model`]) after `edit` changed it,
@@ -1373,7 +1386,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/apis", get(resource::discovery))
         .route(
             "/apis/dashboard.grafana.app/{version}/namespaces/{namespace}/dashboards",
-            post(resource::create),
+            get(resource::list).post(resource::create),
         )
         .route(
             "/apis/dashboard.grafana.app/{version}/namespaces/{namespace}/dashboards/{name}",

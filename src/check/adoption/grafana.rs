@@ -74,12 +74,21 @@ impl GrafanaState {
             Some(v2) if listed.iter().any(stored_as_v2) => client.list_dashboards(v2).await?,
             _ => Vec::new(),
         };
-        Ok(GrafanaState::from_resources(via, &listed, &v2_listed))
+        Ok(GrafanaState::from_resources(
+            via, &listed, &v2_listed, needs,
+        ))
     }
 
     /// From the resource lists: the v1 list's classic dashboards, and the
-    /// v2 list's dashboards stored as v2.
-    pub fn from_resources(via: String, v1: &[Value], v2: &[Value]) -> GrafanaState {
+    /// v2 list's dashboards stored as v2. A dashboard is onramp's by its
+    /// marker, else by onramp's tags (an edit in Grafana's UI drops the
+    /// marker: such a dashboard is not as onramp wrote it).
+    pub fn from_resources(
+        via: String,
+        v1: &[Value],
+        v2: &[Value],
+        needs: &[String],
+    ) -> GrafanaState {
         let mut state = GrafanaState {
             via,
             ..GrafanaState::default()
@@ -93,37 +102,39 @@ impl GrafanaState {
             .filter(|item| stored_as_v2(item) || item["status"]["conversion"].is_null())
             .map(|item| (resource::live(item.clone()).dashboard, true, item));
         for (dashboard, v2, item) in classic.chain(stored_v2) {
-            let Some(found) = stamp_of(&dashboard) else {
-                continue;
+            let tags = if v2 {
+                &dashboard["spec"]["tags"]
+            } else {
+                &dashboard["tags"]
             };
-            let Some((namespace, app)) = found.app.split_once('/') else {
-                continue;
+            let tags: Vec<String> = serde_json::from_value(tags.clone()).unwrap_or_default();
+            let (key, need, intact) = match stamp_of(&dashboard) {
+                Some(found) => match found.app.split_once('/') {
+                    Some((ns, app)) => ((ns.to_owned(), app.to_owned()), found.need, found.intact),
+                    None => continue,
+                },
+                None => match by_tags(&tags, needs) {
+                    Some((key, need)) => (key, need, false),
+                    None => continue,
+                },
             };
+            let uid = item["metadata"]["name"].as_str().unwrap_or_default();
             let updated_by = item["metadata"]["annotations"][resource::UPDATED_BY_ANNOTATION]
                 .as_str()
                 .map(str::to_owned);
-            state
-                .by_app
-                .entry((namespace.to_owned(), app.to_owned()))
-                .or_default()
-                .push(GrafanaDashboard {
-                    uid: item["metadata"]["name"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_owned(),
-                    need: found.need,
-                    intact: Some(found.intact),
-                    v2,
-                    updated_by,
-                });
+            state.by_app.entry(key).or_default().push(GrafanaDashboard {
+                uid: uid.to_owned(),
+                need,
+                intact: Some(intact),
+                v2,
+                updated_by,
+            });
         }
         state
     }
 
-    /// From a search by onramp's tag (classic API only): each hit's app from
-    /// its `namespace:NS` tag and the tag that is neither that, `onramp`
-    /// nor one of `needs` (the catalog's ids), its need from the tag among
-    /// `needs`. Their content is not read.
+    /// From a search by onramp's tag (classic API only): each hit placed by
+    /// its tags ([`by_tags`]). Their content is not read.
     pub fn from_search(
         via: String,
         server: &ServerInfo,
@@ -138,28 +149,35 @@ impl GrafanaState {
             ..GrafanaState::default()
         };
         for hit in hits {
-            let namespace = hit.tags.iter().find_map(|t| t.strip_prefix("namespace:"));
-            let need = hit.tags.iter().find(|t| needs.contains(t));
-            let app = hit.tags.iter().find(|t| {
-                t.as_str() != ONRAMP_TAG && !t.starts_with("namespace:") && !needs.contains(t)
-            });
-            let (Some(namespace), Some(app)) = (namespace, app) else {
+            let Some((key, need)) = by_tags(&hit.tags, needs) else {
                 continue;
             };
-            state
-                .by_app
-                .entry((namespace.to_owned(), app.clone()))
-                .or_default()
-                .push(GrafanaDashboard {
-                    uid: hit.uid.clone(),
-                    need: need.cloned(),
-                    intact: None,
-                    v2: false,
-                    updated_by: None,
-                });
+            state.by_app.entry(key).or_default().push(GrafanaDashboard {
+                uid: hit.uid.clone(),
+                need,
+                intact: None,
+                v2: false,
+                updated_by: None,
+            });
         }
         state
     }
+}
+
+/// The app and need of a dashboard by the tags onramp gives it
+/// (`onramp`, the app, `namespace:NS`, the need): the app is the tag that
+/// is none of the others nor one of `needs` (the catalog's ids), the need
+/// the tag among `needs`. `None` without `onramp`, the namespace or the app.
+fn by_tags(tags: &[String], needs: &[String]) -> Option<((String, String), Option<String>)> {
+    if !tags.iter().any(|t| t == ONRAMP_TAG) {
+        return None;
+    }
+    let namespace = tags.iter().find_map(|t| t.strip_prefix("namespace:"))?;
+    let app = tags
+        .iter()
+        .find(|t| t.as_str() != ONRAMP_TAG && !t.starts_with("namespace:") && !needs.contains(t))?;
+    let need = tags.iter().find(|t| needs.contains(t)).cloned();
+    Some(((namespace.to_owned(), app.clone()), need))
 }
 
 /// Whether a listed resource is stored as v2 (`status.conversion.storedVersion`).
@@ -236,6 +254,7 @@ mod tests {
                 v2_stored,
             ],
             &[],
+            &["service-health".to_string()],
         );
         assert_eq!(state.by_app.len(), 2);
         let checkout = &state.by_app[&("shop".into(), "checkout".into())][0];
@@ -272,7 +291,10 @@ mod tests {
             "http://g/".into(),
             &server,
             &[
-                hit("a", &["onramp", "checkout", "namespace:shop", "service-health"]),
+                hit(
+                    "a",
+                    &["onramp", "checkout", "namespace:shop", "service-health"],
+                ),
                 hit("b", &["onramp", "service-health"]),
             ],
             &["service-health".to_string()],

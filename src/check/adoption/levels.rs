@@ -576,7 +576,10 @@ fn grafana_edits(ctx: &Ctx<'_>) -> (Vec<String>, Option<NotChecked>) {
                 "{} ({}): {}",
                 unread.join(", "),
                 state.via,
-                state.content_unread.as_deref().unwrap_or("content not read")
+                state
+                    .content_unread
+                    .as_deref()
+                    .unwrap_or("content not read")
             ),
         )),
         _ => None,
