@@ -532,9 +532,19 @@ fn the_needs_backlog_listed_who_answers_each_need_and_what_to_add(
         health["answered_by"],
         json!(["payments/deployment/gateway", "shop/deployment/checkout"])
     );
+    // query's dashboard shows it; the apps without dashboards whose plan
+    // would take it (a monitor of onramp's: a metrics endpoint) lack
+    // signals too. orders-db has neither dashboard nor known endpoint.
+    let all = ["cpu", "duration", "latency", "memory", "requests", "start_time"];
     assert_eq!(
         health["missing"],
-        json!([{"app": "search/deployment/query", "signals": ["duration", "latency", "requests"]}])
+        json!([
+            {"app": "payments/deployment/fraud", "signals": all, "no_dashboard": true},
+            {"app": "payments/deployment/ledger", "signals": all, "no_dashboard": true},
+            {"app": "search/deployment/query", "signals": ["duration", "latency", "requests"]},
+            {"app": "search/daemonset/indexer", "signals": ["duration", "latency", "requests"], "no_dashboard": true},
+            {"app": "shop/deployment/cart", "signals": ["duration", "latency"], "no_dashboard": true},
+        ])
     );
     let added: Vec<(&str, u64)> = health["instrumentation"]
         .as_array()
@@ -547,15 +557,38 @@ fn the_needs_backlog_listed_who_answers_each_need_and_what_to_add(
             )
         })
         .collect();
-    assert_eq!(added, [("duration", 1), ("latency", 1), ("requests", 1)]);
+    assert_eq!(
+        added,
+        [
+            ("cpu", 2),
+            ("duration", 5),
+            ("latency", 5),
+            ("memory", 2),
+            ("requests", 4),
+            ("start_time", 2)
+        ]
+    );
     assert!(
-        health["instrumentation"][2]["hint"]
+        health["instrumentation"][4]["hint"]
             .as_str()
             .is_some_and(|h| h.starts_with("Count every HTTP request your service answers with a counter `http_requests_total{route, method, status}`")),
         "{health:#}"
     );
-    assert_eq!(backlog[2]["answered_by"], json!([]));
-    assert_eq!(backlog[2]["missing"], json!([]));
+    // No dashboard shows troubleshooting: every app's plan would take it
+    // (it needs no metrics endpoint), orders-db's too.
+    assert_eq!(backlog[1]["answered_by"], json!([]));
+    let planned: Vec<&str> = backlog[1]["missing"]
+        .as_array()
+        .expect("missing")
+        .iter()
+        .filter(|m| m["no_dashboard"] == true)
+        .map(|m| m["app"].as_str().expect("an app"))
+        .collect();
+    assert!(
+        planned.contains(&"shop/statefulset/orders-db"),
+        "{:#}",
+        backlog[1]
+    );
 
     let text = adoption(cluster, dir, &["--prometheus-url", url, "--needs"]);
     text.expect_status(0);
@@ -567,16 +600,14 @@ fn the_needs_backlog_listed_who_answers_each_need_and_what_to_add(
         text.stdout_line("search/deployment/query:").trim(),
         "search/deployment/query: duration, latency, requests"
     );
-    assert!(
-        text.stdout_line("requests (1 app(s)): ")
-            .trim()
-            .starts_with("requests (1 app(s)): Count every HTTP request"),
-        "{}",
-        text.stdout
-    );
     assert_eq!(
-        text.stdout.matches("no app's dashboards show it").count(),
-        2,
+        text.stdout_line("shop/deployment/cart:").trim(),
+        "shop/deployment/cart: duration, latency (no dashboard of onramp's yet: onramp apply adds it)"
+    );
+    assert!(
+        text.stdout_line("requests (4 app(s)): ")
+            .trim()
+            .starts_with("requests (4 app(s)): Count every HTTP request"),
         "{}",
         text.stdout
     );

@@ -68,6 +68,7 @@ pub(super) fn assess_app(
         checks: Vec::new(),
         not_checked: Vec::new(),
         needs: Vec::new(),
+        planned: Vec::new(),
         requests_per_second: evidence.prometheus.as_ref().ok().and_then(|p| {
             let key = (workload.namespace.clone(), workload.name.clone());
             p.traffic.get(&key).copied()
@@ -103,6 +104,7 @@ pub(super) fn assess_app(
         && let Ok(prometheus) = ctx.prometheus("signals")
     {
         need_states(&mut ctx, prometheus);
+        adoption.planned = planned_needs(&ctx, prometheus);
     }
     adoption.checks = ctx.checks;
     adoption.needs = ctx.needs;
@@ -585,4 +587,37 @@ fn grafana_edits(ctx: &Ctx<'_>) -> (Vec<String>, Option<NotChecked>) {
         _ => None,
     };
     (edited, gap)
+}
+
+/// For an app without dashboards of onramp's (no ConfigMap, none in
+/// Grafana): the catalog's needs its plan would take by default, each with
+/// the signals it lacks. Its metrics endpoint is known from the cluster's
+/// evidence: a monitor of onramp's for it, or targets Prometheus scrapes.
+fn planned_needs(ctx: &Ctx<'_>, prometheus: &PrometheusState) -> Vec<NeedState> {
+    let (namespace, name) = (&ctx.workload.namespace, &ctx.workload.name);
+    let key = (namespace.as_str(), name.as_str());
+    let in_grafana = ctx.grafana().map(|found| found.is_some());
+    if ctx.index.dashboards.contains_key(&key) || in_grafana != Ok(false) {
+        return Vec::new();
+    }
+    let endpoint = ctx.index.monitors.contains_key(&key)
+        || prometheus
+            .targets
+            .get(&(namespace.clone(), name.clone()))
+            .is_some_and(|t| t.total > 0);
+    ctx.evidence
+        .catalog
+        .entries()
+        .iter()
+        .map(|entry| &entry.need)
+        .filter(|need| crate::plan::need_applies(need, endpoint))
+        .map(|need| {
+            let missing = missing_signals(ctx.workload, prometheus, need);
+            NeedState {
+                need: need.id.clone(),
+                answered: missing.is_empty(),
+                missing: missing.into_iter().map(|(signal, _, _)| signal).collect(),
+            }
+        })
+        .collect()
 }

@@ -183,6 +183,12 @@ pub struct AppAdoption {
     /// reaches the level where they are checked).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub needs: Vec<NeedState>,
+    /// For an app without dashboards of onramp's: the catalog's needs its
+    /// plan would take by default ([`crate::plan::need_applies`]), with the
+    /// signals it lacks — the needs backlog's (not its level's, its team's
+    /// line's or the gauges').
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub planned: Vec<NeedState>,
     /// Its requests per second ([`signals::TRAFFIC`]), when Prometheus has them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requests_per_second: Option<f64>,
@@ -359,7 +365,8 @@ pub struct NeedBacklog {
     pub story: String,
     /// The apps whose dashboards show it and that have every required signal.
     pub answered_by: Vec<CheckedApp>,
-    /// The apps whose dashboards show it and that lack signals, with which.
+    /// The apps whose dashboards show it and that lack signals, with which;
+    /// and the apps without dashboards whose plan would take it.
     pub missing: Vec<AppMissing>,
     /// What to add, per signal missing somewhere: how many apps lack it, and
     /// the need's instrumentation hint.
@@ -373,6 +380,10 @@ pub struct AppMissing {
     pub app: CheckedApp,
     /// The signals without series.
     pub signals: Vec<String>,
+    /// True when the app has no dashboard of onramp's yet (the need is one
+    /// its plan would take): `onramp apply` adds it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub no_dashboard: bool,
 }
 
 /// The instrumentation a missing signal asks for.
@@ -398,8 +409,11 @@ impl AdoptionReport {
             let states = self
                 .apps
                 .iter()
-                .flat_map(|a| a.needs.iter().map(move |n| (a, n)))
-                .filter(|(_, n)| n.need == id);
+                .flat_map(|a| {
+                    let shown = a.needs.iter().map(move |n| (a, n, false));
+                    shown.chain(a.planned.iter().map(move |n| (a, n, true)))
+                })
+                .filter(|(_, n, _)| n.need == id);
             let mut backlog = NeedBacklog {
                 need: id.clone(),
                 title: entry.need.title.clone(),
@@ -409,8 +423,8 @@ impl AdoptionReport {
                 instrumentation: Vec::new(),
             };
             let mut lacking: BTreeMap<&str, usize> = BTreeMap::new();
-            for (app, state) in states {
-                if state.answered {
+            for (app, state, no_dashboard) in states {
+                if state.answered && !no_dashboard {
                     backlog.answered_by.push(app.app.clone());
                     continue;
                 }
@@ -420,6 +434,7 @@ impl AdoptionReport {
                 backlog.missing.push(AppMissing {
                     app: app.app.clone(),
                     signals: state.missing.clone(),
+                    no_dashboard,
                 });
             }
             backlog.instrumentation = lacking

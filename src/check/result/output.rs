@@ -325,7 +325,10 @@ pub fn backlog_text(backlog: &[NeedBacklog]) -> String {
         let _ = writeln!(out, "{} — {}\n  {}", need.need, need.title, need.story);
         let answered: Vec<String> = need.answered_by.iter().map(|a| a.to_string()).collect();
         if need.answered_by.is_empty() && need.missing.is_empty() {
-            let _ = writeln!(out, "  no app's dashboards show it\n");
+            let _ = writeln!(
+                out,
+                "  no app's dashboards show it, and no app's plan takes it\n"
+            );
             continue;
         }
         let _ = writeln!(
@@ -339,10 +342,22 @@ pub fn backlog_text(backlog: &[NeedBacklog]) -> String {
             }
         );
         if !need.missing.is_empty() {
-            let _ = writeln!(out, "  missing signals in {} app(s):", need.missing.len());
+            let _ = writeln!(out, "  missing in {} app(s):", need.missing.len());
             for app in &need.missing {
-                let _ = writeln!(out, "    {}: {}", app.app, app.signals.join(", "));
+                let signals = if app.signals.is_empty() {
+                    "every signal has series".to_string()
+                } else {
+                    app.signals.join(", ")
+                };
+                let dashboard = if app.no_dashboard {
+                    " (no dashboard of onramp's yet: onramp apply adds it)"
+                } else {
+                    ""
+                };
+                let _ = writeln!(out, "    {}: {signals}{dashboard}", app.app);
             }
+        }
+        if !need.instrumentation.is_empty() {
             let _ = writeln!(out, "  instrumentation to add:");
             for add in &need.instrumentation {
                 let _ = writeln!(
