@@ -535,7 +535,14 @@ fn the_needs_backlog_listed_who_answers_each_need_and_what_to_add(
     // query's dashboard shows it; the apps without dashboards whose plan
     // would take it (a monitor of onramp's: a metrics endpoint) lack
     // signals too. orders-db has neither dashboard nor known endpoint.
-    let all = ["cpu", "duration", "latency", "memory", "requests", "start_time"];
+    let all = [
+        "cpu",
+        "duration",
+        "latency",
+        "memory",
+        "requests",
+        "start_time",
+    ];
     assert_eq!(
         health["missing"],
         json!([

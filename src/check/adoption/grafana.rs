@@ -272,6 +272,31 @@ mod tests {
     }
 
     #[test]
+    fn a_v2_dashboard_saved_in_the_ui_is_placed_by_its_tags_as_edited() {
+        let saved = json!({"apiVersion": "dashboard.grafana.app/v2", "kind": "Dashboard",
+            "metadata": {"name": "checkout-sh", "annotations": {"grafana.app/updatedBy": "user:alice"}},
+            "spec": {"title": "mine", "tags": ["onramp", "checkout", "namespace:shop", "service-health"]}});
+        let mut converted = v1_item("other", &stamped("other", "shop/other", "service-health"));
+        converted["status"] = json!({"conversion": {"failed": false, "storedVersion": "v1beta1"}});
+        let listed_in_v1 = json!({"metadata": {"name": "checkout-sh"}, "spec": {},
+            "status": {"conversion": {"failed": true, "storedVersion": "v2"}}});
+        let state = GrafanaState::from_resources(
+            "http://g/".into(),
+            &[listed_in_v1],
+            &[saved, converted],
+            &["service-health".to_string()],
+        );
+        // The classic one converted for the v2 list is the v1 list's.
+        assert_eq!(state.by_app.len(), 1);
+        let checkout = &state.by_app[&("shop".into(), "checkout".into())][0];
+        assert_eq!(
+            (checkout.v2, checkout.intact, checkout.need.as_deref()),
+            (true, Some(false), Some("service-health"))
+        );
+        assert_eq!(checkout.updated_by.as_deref(), Some("user:alice"));
+    }
+
+    #[test]
     fn a_search_hit_names_its_app_and_need_by_its_tags_and_its_content_is_unread() {
         let hit = |uid: &str, tags: &[&str]| SearchHit {
             id: None,
