@@ -45,6 +45,7 @@ fn app(team: &str, level: Option<u8>) -> AppAdoption {
         checks: Vec::new(),
         not_checked: Vec::new(),
         needs: Vec::new(),
+        planned: Vec::new(),
         requests_per_second: None,
     }
 }
