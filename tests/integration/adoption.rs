@@ -1035,6 +1035,31 @@ fn dashboards_in_grafana_placed_apps_on_levels_3_and_4_and_a_ui_edit_stopped_one
     );
     assert_eq!(with_v2[..3], one_app[..]);
 
+    // Grafana 11: no resource API. One search by onramp's tag says which
+    // dashboards exist; their markers would take a GET each: level 4 is
+    // left unproven for checkout, whose dashboard is only there.
+    let eleven = GrafanaStandIn::start();
+    eleven.save_as(grafana::EDITOR_NAME, pushed_dashboard("shop", "checkout"));
+    let (run, report, classic) = adoption_in_grafana(cluster, dir.path(), &eleven, &url);
+    run.expect_status(0);
+    assert_eq!(
+        classic,
+        [
+            "GET /api/health 200",
+            "GET /apis 404",
+            "GET /api/search?type=dash-db&limit=1000&page=1&tag=onramp 200",
+        ]
+    );
+    let checkout = app(&report, "shop/deployment/checkout");
+    assert_eq!(checkout["level"], 3);
+    assert_eq!(
+        checkout["not_checked"][0]["why"],
+        format!(
+            "checkout-service-health ({}/): Grafana 11.3.0: classic dashboard API only (/api/dashboards): checking each dashboard's marker would take one request per dashboard, which adoption does not send",
+            eleven.url()
+        )
+    );
+
     // Nothing listens on port 1.
     let kubeconfig = cluster.kubeconfig();
     let run = cluster.run(

@@ -16,7 +16,7 @@
 //!
 //! Owns reading; the levels are `levels`'. Whether a dashboard is as onramp
 //! wrote it is the Grafana sink's rule (the marker's hash against the
-//! normalised content, [`crate::sink::grafana::content`]).
+//! normalised content, [`crate::client::grafana::normalize::content`]).
 
 use std::collections::BTreeMap;
 
@@ -208,11 +208,11 @@ fn classic_dashboard(item: &Value) -> Value {
 }
 
 /// What onramp's marker in `dashboard` says, with `intact` judged as the
-/// Grafana sink judges a live dashboard: the marker's hash against the
-/// normalised content.
+/// Grafana sink judges a live dashboard: the marker's hash against its
+/// content ([`grafana::normalize::content`]).
 fn stamp_of(dashboard: &Value) -> Option<stamp::Found> {
     let mut found = stamp::read_dashboard(dashboard)?;
-    let content = crate::sink::grafana::content(dashboard);
+    let content = grafana::normalize::content(dashboard);
     found.intact = stamp::marker_hash(dashboard) == Some(stamp::content_hash(&content).as_str());
     Some(found)
 }
@@ -226,7 +226,7 @@ mod tests {
     fn stamped(uid: &str, app: &str, need: &str) -> Value {
         let mut dashboard = json!({"uid": uid, "title": app, "panels": [], "tags": ["onramp"]});
         dashboard[MARKER_KEY] = json!({"app": app, "need": need});
-        crate::sink::grafana::restamp(&dashboard)
+        stamp::restamp_dashboard(grafana::normalize(&dashboard), &dashboard)
     }
 
     fn v1_item(uid: &str, dashboard: &Value) -> Value {
