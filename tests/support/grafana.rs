@@ -1246,10 +1246,7 @@ impl Store {
 
     /// `GET /api/search`, contract §1.5.
     fn search(&self, raw_query: Option<&str>) -> Result<Value, Rejection> {
-        let pairs: Vec<(String, String)> =
-            reqwest::Url::parse(&format!("http://q/?{}", raw_query.unwrap_or("")))
-                .map(|u| u.query_pairs().into_owned().collect())
-                .unwrap_or_default();
+        let pairs = query_pairs(raw_query);
         let all = |key: &str| -> Vec<String> {
             pairs
                 .iter()
@@ -1682,15 +1679,19 @@ async fn delete_dashboard(State(shared): State<Arc<Shared>>, Path(uid): Path<Str
     )
 }
 
+/// The decoded `key=value` pairs of a raw query string, in order.
+fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
+    reqwest::Url::parse(&format!("http://q/?{}", raw.unwrap_or_default()))
+        .map(|u| u.query_pairs().into_owned().collect())
+        .unwrap_or_default()
+}
+
 async fn search(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Response {
     respond_result(shared.lock().search(query.as_deref()))
 }
 
 async fn list_folders(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Response {
-    let pairs: Vec<(String, String)> =
-        reqwest::Url::parse(&format!("http://q/?{}", query.unwrap_or_default()))
-            .map(|u| u.query_pairs().into_owned().collect())
-            .unwrap_or_default();
+    let pairs = query_pairs(query.as_deref());
     let number = |key: &str| {
         pairs
             .iter()

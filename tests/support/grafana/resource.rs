@@ -257,10 +257,7 @@ fn list_page(
     query: Option<&str>,
 ) -> Result<Value, Rejection> {
     route(state, version, namespace, "")?;
-    let pairs: Vec<(String, String)> =
-        reqwest::Url::parse(&format!("http://q/?{}", query.unwrap_or("")))
-            .map(|u| u.query_pairs().into_owned().collect())
-            .unwrap_or_default();
+    let pairs = super::query_pairs(query);
     let get = |key: &str| {
         pairs
             .iter()
