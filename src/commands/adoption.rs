@@ -1,11 +1,11 @@
 //! `onramp adoption [-A | -n NS]... [--team TEAM] [--next]`: reads the fleet
-//! and the cluster's monitoring stack, asks Prometheus a fixed number of
-//! questions, and prints where every app stands per team (text or JSON), or
-//! with `--next` the team to take next. Exit 0 with
-//! every level known; 3 when Prometheus could not be reached and 2 when none
-//! is configured or found (the report is printed first, the levels that need
-//! Prometheus unknown); 2 for a namespace that does not exist or an unknown
-//! team.
+//! and the cluster's monitoring stack, asks Prometheus (and, with
+//! `--grafana-url`, Grafana) a fixed number of questions, and prints where
+//! every app stands per team (text or JSON), or with `--next` the team to
+//! take next. Exit 0 with every level known; 3 when Prometheus or Grafana
+//! could not be reached and 2 when no Prometheus is configured or found
+//! (the report is printed first, the levels that need them unknown); 2 for
+//! a namespace that does not exist or an unknown team.
 
 use crate::check::adoption::grafana::GrafanaState;
 use crate::check::adoption::{self, DEFAULT_TEAM_LABEL, Evidence, PrometheusState};

@@ -926,8 +926,10 @@ fn adoption_in_grafana(
 /// ConfigMaps are another tool's): checkout at 4, gateway at 3 (its alert
 /// fires) once its dashboard is there, checkout stopped at 3 once a person
 /// saved its dashboard in Grafana's UI (stored as v2); the same requests
-/// to Grafana for one app's dashboard and for six; Grafana unreachable:
-/// the apps whose dashboards only Grafana could show are unknown.
+/// to Grafana for one app's dashboard and for six (one page per 500
+/// dashboards, not per app); on Grafana 11 one search by tag and level 4
+/// unproven; Grafana unreachable: the apps whose dashboards only Grafana
+/// could show are unknown.
 fn dashboards_in_grafana_placed_apps_on_levels_3_and_4_and_a_ui_edit_stopped_one_at_3(
     cluster: &Cluster,
 ) {
@@ -1034,6 +1036,33 @@ fn dashboards_in_grafana_placed_apps_on_levels_3_and_4_and_a_ui_edit_stopped_one
         ["GET /apis/dashboard.grafana.app/v2/namespaces/default/dashboards?limit=500 200"]
     );
     assert_eq!(with_v2[..3], one_app[..]);
+
+    // 500 more dashboards: the lists come in two pages of 500 each, the
+    // second asked with the first's `continue` token.
+    for n in 0..500 {
+        grafana.save_as(
+            grafana::EDITOR_NAME,
+            json!({"uid": format!("other-{n}"), "title": format!("Other {n}"), "panels": []}),
+        );
+    }
+    let (run, report, paged) = adoption_in_grafana(cluster, dir.path(), &grafana, &url);
+    run.expect_status(0);
+    let list = |version: &str, token: &str| {
+        format!(
+            "GET /apis/dashboard.grafana.app/{version}/namespaces/default/dashboards?limit=500{token} 200"
+        )
+    };
+    assert_eq!(
+        paged[2..],
+        [
+            list("v1beta1", ""),
+            list("v1beta1", "&continue=c000001f4"),
+            list("v2", ""),
+            list("v2", "&continue=c000001f4"),
+        ]
+    );
+    assert_eq!(app(&report, "shop/deployment/checkout")["level"], 3);
+    assert_eq!(app(&report, "payments/deployment/gateway")["level"], 3);
 
     // Grafana 11: no resource API. One search by onramp's tag says which
     // dashboards exist; their markers would take a GET each: level 4 is

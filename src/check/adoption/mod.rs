@@ -4,8 +4,8 @@
 //! onboarded, 1 scraped (a monitor of onramp's the cluster's Prometheus
 //! selects, its targets up), 2 alerted (its rule groups loaded and healthy,
 //! every alert with a `runbook_url` a person can open), 3 needs answered
-//! (its dashboards loaded by Grafana's sidecar, every required signal of
-//! their needs with series, [`signals`]), 4 verified (none of its alerts
+//! (its dashboards loaded by Grafana's sidecar or in Grafana, [`grafana`],
+//! every required signal of their needs with series, [`signals`]), 4 verified (none of its alerts
 //! pending or firing, no dashboard changed since onramp wrote it unless
 //! marked as a person's edit brought into code) — and stops at the
 //! first that does not hold, saying why and what to run. The evidence is the
