@@ -257,11 +257,16 @@ pub fn adoption_text(report: &AdoptionReport) -> String {
         report.apps.iter().map(|a| a.namespace.as_str()).collect();
     let _ = writeln!(
         out,
-        "Adoption: {} app(s) in {} namespace(s), {} team(s); Prometheus: {}",
+        "Adoption: {} app(s) in {} namespace(s), {} team(s); Prometheus: {}{}",
         report.apps.len(),
         namespaces.len(),
         report.teams.len(),
-        report.prometheus.as_deref().unwrap_or("not asked")
+        report.prometheus.as_deref().unwrap_or("not asked"),
+        report
+            .grafana
+            .as_deref()
+            .map(|g| format!("; Grafana: {g}"))
+            .unwrap_or_default()
     );
     let levels: Vec<String> = LEVELS
         .iter()
