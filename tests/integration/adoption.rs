@@ -986,6 +986,29 @@ fn dashboards_in_grafana_placed_apps_on_levels_3_and_4_and_a_ui_edit_stopped_one
         ]
     );
 
+    let kubeconfig = cluster.kubeconfig();
+    let grafana_url = grafana.url();
+    let text = cluster.run_checked(crate::support::kube::run_env(
+        dir.path(),
+        &[
+            "adoption",
+            "--prometheus-url",
+            &url,
+            "--grafana-url",
+            &grafana_url,
+            "--kubeconfig",
+            kubeconfig.to_str().expect("utf-8"),
+        ],
+        &[("GRAFANA_TOKEN", grafana::VIEWER_TOKEN)],
+    ));
+    text.expect_status(0);
+    assert!(
+        text.stdout_line("Adoption: ")
+            .ends_with(&format!("; Prometheus: {url}/; Grafana: {grafana_url}/")),
+        "{}",
+        text.stdout
+    );
+
     // Gateway's dashboard, four more apps' and someone's own.
     grafana.save_as(
         grafana::EDITOR_NAME,
