@@ -134,7 +134,7 @@ impl GrafanaState {
     }
 
     /// From a search by onramp's tag (classic API only): each hit placed by
-    /// its tags ([`by_tags`]). Their content is not read.
+    /// its tags (`by_tags`). Their content is not read.
     pub fn from_search(
         via: String,
         server: &ServerInfo,
