@@ -184,6 +184,7 @@ fn run(
         fleet: &fleet,
         stack: &stack,
         prometheus: Ok(state.clone()),
+        grafana: None,
         team_label: adoption::DEFAULT_TEAM_LABEL,
         catalog,
     };

@@ -1,14 +1,16 @@
 //! `onramp adoption [-A | -n NS]... [--team TEAM] [--next]`: reads the fleet
-//! and the cluster's monitoring stack, asks Prometheus a fixed number of
-//! questions, and prints where every app stands per team (text or JSON), or
-//! with `--next` the team to take next. Exit 0 with
-//! every level known; 3 when Prometheus could not be reached and 2 when none
-//! is configured or found (the report is printed first, the levels that need
-//! Prometheus unknown); 2 for a namespace that does not exist or an unknown
-//! team. `--dashboard` instead writes (`--out DIR`) and pushes
-//! (`--grafana-url`) the platform-adoption dashboard, through the same plan,
-//! files sink and Grafana push as an app's (`crate::plan::platform`).
+//! and the cluster's monitoring stack, asks Prometheus (and, with
+//! `--grafana-url`, Grafana) a fixed number of questions, and prints where
+//! every app stands per team (text or JSON), or with `--next` the team to
+//! take next. Exit 0 with every level known; 3 when Prometheus or Grafana
+//! could not be reached and 2 when no Prometheus is configured or found
+//! (the report is printed first, the levels that need them unknown); 2 for
+//! a namespace that does not exist or an unknown team.
+//! `--dashboard` instead writes (`--out DIR`) and pushes (`--grafana-url`)
+//! the platform-adoption dashboard, through the same plan, files sink and
+//! Grafana push as an app's (`crate::plan::platform`).
 
+use crate::check::adoption::grafana::GrafanaState;
 use crate::check::adoption::{self, DEFAULT_TEAM_LABEL, Evidence, PrometheusState};
 use crate::check::result::{NotChecked, output};
 use crate::cli::config::Config;
@@ -22,6 +24,8 @@ use crate::error::{EXIT_BAD_INPUT, EXIT_UNREACHABLE, Error, Result};
 /// The settings that name the Prometheus to ask.
 const PROMETHEUS_SETTING: &str =
     "--prometheus-url, PROMETHEUS_URL or prometheus.url in onramp.yaml";
+/// The settings that name the Grafana to ask.
+const GRAFANA_SETTING: &str = "--grafana-url, GRAFANA_URL or grafana.url in onramp.yaml";
 
 /// Runs `adoption`.
 pub async fn run(args: &AdoptionArgs, config: &Config) -> Result<Outcome> {
@@ -37,6 +41,7 @@ pub async fn run(args: &AdoptionArgs, config: &Config) -> Result<Outcome> {
         .as_deref()
         .unwrap_or(DEFAULT_TEAM_LABEL);
     let given = args.prometheus.client(config)?;
+    let grafana = args.grafana.client(config)?;
     let client = KubeClient::connect(&args.cluster.settings(RbacCommand::Adoption)).await?;
     let stack = crate::cluster::stack::detect(&client).await?;
     let fleet = match fleet::read(&client, &reach, stack.operator.is_some()).await? {
@@ -53,11 +58,15 @@ pub async fn run(args: &AdoptionArgs, config: &Config) -> Result<Outcome> {
         None => crate::pipeline::prometheus::in_cluster(&client, &stack, config)?,
     };
     let catalog = crate::needs::Catalog::load(&config.file.needs_dirs)?;
-    let (state, status) = ask(prometheus.as_ref(), &catalog).await;
+    let ((state, status), (grafana, grafana_status)) = tokio::join!(
+        ask(prometheus.as_ref(), &catalog),
+        ask_grafana(grafana.as_ref(), &catalog)
+    );
     let evidence = Evidence {
         fleet: &fleet,
         stack: &stack,
         prometheus: state,
+        grafana,
         team_label,
         catalog: &catalog,
     };
@@ -71,15 +80,17 @@ pub async fn run(args: &AdoptionArgs, config: &Config) -> Result<Outcome> {
         })?;
     }
     print_report(args, &report, &catalog)?;
-    match (status, report.not_checked.first()) {
-        (Some(status), Some(gap)) => {
-            print_err(&format!(
-                "onramp adoption: {}; the levels that need Prometheus are reported as unknown\n",
-                gap.why
-            ))?;
-            Ok(Outcome::Partial(status))
-        }
-        _ => Ok(Outcome::Success),
+    for gap in &report.not_checked {
+        let needs = if gap.what == "Grafana" {
+            "the levels that need Grafana's dashboards are reported as unknown"
+        } else {
+            "the levels that need Prometheus are reported as unknown"
+        };
+        print_err(&format!("onramp adoption: {}; {needs}\n", gap.why))?;
+    }
+    match status.or(grafana_status) {
+        Some(status) => Ok(Outcome::Partial(status)),
+        None => Ok(Outcome::Success),
     }
 }
 
@@ -240,3 +251,33 @@ async fn dashboard(args: &AdoptionArgs, config: &Config) -> Result<Outcome> {
 
 /// The built-in platform need whose dashboard `--dashboard` writes.
 const PLATFORM_NEED: &str = "platform-adoption";
+
+/// Asks Grafana once for onramp's dashboards, when one is named; when it
+/// cannot be asked, the gap and the exit status it leads to.
+async fn ask_grafana(
+    grafana: Option<&crate::client::grafana::Client>,
+    catalog: &crate::needs::Catalog,
+) -> (
+    Option<std::result::Result<GrafanaState, NotChecked>>,
+    Option<u8>,
+) {
+    let Some(client) = grafana else {
+        return (None, None);
+    };
+    match GrafanaState::ask(client, &catalog.ids()).await {
+        Ok(state) => (Some(Ok(state)), None),
+        Err(err) => {
+            let gap = NotChecked::new(
+                "Grafana",
+                format!(
+                    "Grafana ({}) could not be asked: {}",
+                    client.config().url(),
+                    crate::error::report(&err)
+                ),
+            )
+            .allowed_by(GRAFANA_SETTING);
+            let status = crate::error::Error::from(err).exit_status();
+            (Some(Err(gap)), Some(status))
+        }
+    }
+}

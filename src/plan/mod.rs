@@ -517,6 +517,13 @@ fn text_artifact(stamp: &Stamp, path: &str, kind: ArtifactKind, body: String) ->
     }
 }
 
+/// Whether `need` can work for an app with (or without) a metrics
+/// endpoint: the rule by which a plan takes a need of the catalog by
+/// default (a need of the app's own metrics needs its endpoint).
+pub fn need_applies(need: &Need, has_metrics_endpoint: bool) -> bool {
+    !need.requires_app_metrics || has_metrics_endpoint
+}
+
 /// The needs that can work for this app, and why the others were skipped.
 fn usable_needs<'n>(
     app: &App,
@@ -526,7 +533,7 @@ fn usable_needs<'n>(
     let mut usable = Vec::new();
     let mut skipped = Vec::new();
     for need in needs {
-        if need.requires_app_metrics && app.metrics.is_none() {
+        if !need_applies(need, app.metrics.is_some()) {
             if options.needs_explicit {
                 return Err(Error::NeedUnsatisfiable {
                     need: need.id.clone(),

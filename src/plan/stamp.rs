@@ -275,7 +275,8 @@ fn parse_first_line(format: Format, line: &str) -> Option<Stamp> {
     })
 }
 
-fn read_dashboard(dashboard: &Value) -> Option<Found> {
+/// Reads the marker of a dashboard value (`None` without one naming an app).
+pub fn read_dashboard(dashboard: &Value) -> Option<Found> {
     let marker = dashboard.get(MARKER_KEY)?;
     let field = |key: &str| marker.get(key).and_then(Value::as_str);
     Some(Found {

@@ -80,7 +80,7 @@ pub fn v2_provisioning_note(paths: &[String]) -> String {
 
 /// A dashboard's content: normalised, without onramp's marker.
 pub fn content(dashboard: &Value) -> Value {
-    stamp::without_marker(grafana::normalize(dashboard))
+    grafana::normalize::content(dashboard)
 }
 
 /// `dashboard` normalised as Grafana stores it, re-stamped for its content

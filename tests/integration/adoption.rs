@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use crate::support::Run;
 use crate::support::cluster::{Cluster, Target, assert_refused, on_both};
+use crate::support::grafana::{self, GrafanaStandIn};
 use crate::support::kube::Scenario;
 use crate::support::prometheus::{PrometheusOptions, PrometheusServer};
 
@@ -535,9 +536,26 @@ fn the_needs_backlog_listed_who_answers_each_need_and_what_to_add(
         health["answered_by"],
         json!(["payments/deployment/gateway", "shop/deployment/checkout"])
     );
+    // query's dashboard shows it; the apps without dashboards whose plan
+    // would take it (a monitor of onramp's: a metrics endpoint) lack
+    // signals too. orders-db has neither dashboard nor known endpoint.
+    let all = [
+        "cpu",
+        "duration",
+        "latency",
+        "memory",
+        "requests",
+        "start_time",
+    ];
     assert_eq!(
         health["missing"],
-        json!([{"app": "search/deployment/query", "signals": ["duration", "latency", "requests"]}])
+        json!([
+            {"app": "payments/deployment/fraud", "signals": all, "no_dashboard": true},
+            {"app": "payments/deployment/ledger", "signals": all, "no_dashboard": true},
+            {"app": "search/deployment/query", "signals": ["duration", "latency", "requests"]},
+            {"app": "search/daemonset/indexer", "signals": ["duration", "latency", "requests"], "no_dashboard": true},
+            {"app": "shop/deployment/cart", "signals": ["duration", "latency"], "no_dashboard": true},
+        ])
     );
     let added: Vec<(&str, u64)> = health["instrumentation"]
         .as_array()
@@ -550,15 +568,38 @@ fn the_needs_backlog_listed_who_answers_each_need_and_what_to_add(
             )
         })
         .collect();
-    assert_eq!(added, [("duration", 1), ("latency", 1), ("requests", 1)]);
+    assert_eq!(
+        added,
+        [
+            ("cpu", 2),
+            ("duration", 5),
+            ("latency", 5),
+            ("memory", 2),
+            ("requests", 4),
+            ("start_time", 2)
+        ]
+    );
     assert!(
-        health["instrumentation"][2]["hint"]
+        health["instrumentation"][4]["hint"]
             .as_str()
             .is_some_and(|h| h.starts_with("Count every HTTP request your service answers with a counter `http_requests_total{route, method, status}`")),
         "{health:#}"
     );
-    assert_eq!(backlog[2]["answered_by"], json!([]));
-    assert_eq!(backlog[2]["missing"], json!([]));
+    // No dashboard shows troubleshooting: every app's plan would take it
+    // (it needs no metrics endpoint), orders-db's too.
+    assert_eq!(backlog[1]["answered_by"], json!([]));
+    let planned: Vec<&str> = backlog[1]["missing"]
+        .as_array()
+        .expect("missing")
+        .iter()
+        .filter(|m| m["no_dashboard"] == true)
+        .map(|m| m["app"].as_str().expect("an app"))
+        .collect();
+    assert!(
+        planned.contains(&"shop/statefulset/orders-db"),
+        "{:#}",
+        backlog[1]
+    );
 
     let text = adoption(cluster, dir, &["--prometheus-url", url, "--needs"]);
     text.expect_status(0);
@@ -570,16 +611,14 @@ fn the_needs_backlog_listed_who_answers_each_need_and_what_to_add(
         text.stdout_line("search/deployment/query:").trim(),
         "search/deployment/query: duration, latency, requests"
     );
-    assert!(
-        text.stdout_line("requests (1 app(s)): ")
-            .trim()
-            .starts_with("requests (1 app(s)): Count every HTTP request"),
-        "{}",
-        text.stdout
-    );
     assert_eq!(
-        text.stdout.matches("no app's dashboards show it").count(),
-        2,
+        text.stdout_line("shop/deployment/cart:").trim(),
+        "shop/deployment/cart: duration, latency (no dashboard of onramp's yet: onramp apply adds it)"
+    );
+    assert!(
+        text.stdout_line("requests (4 app(s)): ")
+            .trim()
+            .starts_with("requests (4 app(s)): Count every HTTP request"),
         "{}",
         text.stdout
     );
@@ -831,4 +870,300 @@ on_both!(
     prometheus;
     without_the_operator_an_app_was_scraped_by_its_targets_and_level_2_said_unproven,
     Scenario::NoOperator
+);
+
+/// A service-health dashboard of `namespace/app`, stamped as onramp's push
+/// stamps it (the marker's hash of the normalised content).
+fn pushed_dashboard(namespace: &str, app: &str) -> Value {
+    let dashboard = json!({
+        "uid": format!("{app}-service-health"),
+        "title": format!("{app} · Service health"),
+        "tags": ["onramp", app, format!("namespace:{namespace}"), "service-health"],
+        "panels": [],
+        "onramp": {"app": format!("{namespace}/{app}"), "need": "service-health",
+                   "generator": "onramp 0.1.0", "command": format!("onramp apply {app} -n {namespace}")},
+    });
+    onramp::sink::grafana::restamp(&dashboard)
+}
+
+/// `onramp adoption ARGS --grafana-url URL -o json` with a viewer's token
+/// (adoption only reads Grafana): the report and the requests Grafana got.
+fn adoption_in_grafana(
+    cluster: &Cluster,
+    dir: &std::path::Path,
+    grafana: &GrafanaStandIn,
+    prometheus: &str,
+) -> (Run, Value, Vec<String>) {
+    grafana.clear_log();
+    let kubeconfig = cluster.kubeconfig();
+    let url = grafana.url();
+    let args = [
+        "adoption",
+        "--prometheus-url",
+        prometheus,
+        "--grafana-url",
+        &url,
+        "-o",
+        "json",
+        "--kubeconfig",
+        kubeconfig.to_str().expect("utf-8"),
+    ];
+    let run = cluster.run_checked(crate::support::kube::run_env(
+        dir,
+        &args,
+        &[("GRAFANA_TOKEN", grafana::VIEWER_TOKEN)],
+    ));
+    run.assert_hides(&[grafana::VIEWER_TOKEN]);
+    let report = serde_json::from_str(&run.stdout).unwrap_or(Value::Null);
+    let requests = grafana
+        .request_log()
+        .iter()
+        .map(|r| match &r.query {
+            Some(query) => format!("{} {}?{query} {}", r.method, r.path, r.status),
+            None => format!("{} {} {}", r.method, r.path, r.status),
+        })
+        .collect();
+    (run, report, requests)
+}
+
+/// Levels 3 and 4 from dashboards in Grafana 13 alone (the apps'
+/// ConfigMaps are another tool's): checkout at 4, gateway at 3 (its alert
+/// fires) once its dashboard is there, checkout stopped at 3 once a person
+/// saved its dashboard in Grafana's UI (stored as v2); the same requests
+/// to Grafana for one app's dashboard and for six (one page per 500
+/// dashboards, not per app); on Grafana 11 one search by tag and level 4
+/// unproven; Grafana unreachable: the apps whose dashboards only Grafana
+/// could show are unknown.
+fn dashboards_in_grafana_placed_apps_on_levels_3_and_4_and_a_ui_edit_stopped_one_at_3(
+    cluster: &Cluster,
+) {
+    let prometheus = fleet_prometheus();
+    let url = prometheus.url();
+    let grafana = GrafanaStandIn::builder().grafana_13().start();
+    for (namespace, name) in [
+        ("shop", "checkout-service-health-dashboard"),
+        ("payments", "gateway-service-health-dashboard"),
+    ] {
+        cluster.edit("v1", "ConfigMap", namespace, name, |cm| {
+            cm["metadata"]["labels"]["app.kubernetes.io/managed-by"] = json!("someone");
+        });
+    }
+    grafana.save_as(grafana::EDITOR_NAME, pushed_dashboard("shop", "checkout"));
+    let dir = tempfile::tempdir().expect("temp dir");
+
+    let (run, report, one_app) = adoption_in_grafana(cluster, dir.path(), &grafana, &url);
+    run.expect_status(0);
+    assert_eq!(report["grafana"], format!("{}/", grafana.url()));
+    assert_eq!(
+        placed(&report, "shop/deployment/checkout"),
+        (json!(4), String::new(), String::new())
+    );
+    let checks = app(&report, "shop/deployment/checkout")["checks"]
+        .as_array()
+        .expect("checks")
+        .clone();
+    assert!(
+        checks
+            .iter()
+            .any(|c| c["detail"] == "dashboard(s) in Grafana: checkout-service-health"),
+        "{checks:#?}"
+    );
+    assert_eq!(
+        app(&report, "shop/deployment/checkout")["needs"],
+        json!([{"need": "service-health", "answered": true}])
+    );
+    assert_eq!(
+        placed(&report, "payments/deployment/gateway"),
+        (
+            json!(2),
+            "no dashboard of onramp's for it: no ConfigMap, and none in Grafana".into(),
+            "onramp apply gateway -n payments".into()
+        )
+    );
+    // The one read: what Grafana serves, then one page of the v1 list.
+    assert_eq!(
+        one_app,
+        [
+            "GET /api/health 200",
+            "GET /apis 200",
+            "GET /apis/dashboard.grafana.app/v1beta1/namespaces/default/dashboards?limit=500 200",
+        ]
+    );
+
+    let kubeconfig = cluster.kubeconfig();
+    let grafana_url = grafana.url();
+    let text = cluster.run_checked(crate::support::kube::run_env(
+        dir.path(),
+        &[
+            "adoption",
+            "--prometheus-url",
+            &url,
+            "--grafana-url",
+            &grafana_url,
+            "--kubeconfig",
+            kubeconfig.to_str().expect("utf-8"),
+        ],
+        &[("GRAFANA_TOKEN", grafana::VIEWER_TOKEN)],
+    ));
+    text.expect_status(0);
+    assert!(
+        text.stdout_line("Adoption: ")
+            .ends_with(&format!("; Prometheus: {url}/; Grafana: {grafana_url}/")),
+        "{}",
+        text.stdout
+    );
+
+    // Gateway's dashboard, four more apps' and someone's own.
+    grafana.save_as(
+        grafana::EDITOR_NAME,
+        pushed_dashboard("payments", "gateway"),
+    );
+    for n in 0..4 {
+        grafana.save_as(
+            grafana::EDITOR_NAME,
+            pushed_dashboard("elsewhere", &format!("app-{n}")),
+        );
+    }
+    grafana.save_as(
+        "alice",
+        json!({"uid": "alices", "title": "Alice's", "panels": []}),
+    );
+    let (run, report, six_apps) = adoption_in_grafana(cluster, dir.path(), &grafana, &url);
+    run.expect_status(0);
+    assert_eq!(six_apps, one_app);
+    assert_eq!(
+        placed(&report, "payments/deployment/gateway"),
+        (
+            json!(3),
+            "alert(s) GatewayHighErrorRate is firing".into(),
+            "onramp troubleshoot gateway -n payments".into()
+        )
+    );
+    assert_eq!(app(&report, "shop/deployment/checkout")["level"], 4);
+
+    // A person saves checkout's dashboard in Grafana 13's UI: stored as v2.
+    grafana
+        .ui_save_v2("alice", "checkout-service-health", |spec| {
+            spec["title"] = json!("checkout (mine)");
+        })
+        .expect("the UI saves");
+    let (run, report, with_v2) = adoption_in_grafana(cluster, dir.path(), &grafana, &url);
+    run.expect_status(0);
+    assert_eq!(
+        placed(&report, "shop/deployment/checkout"),
+        (
+            json!(3),
+            "dashboard(s) changed since onramp wrote them, not marked as a person's edit: checkout-service-health in Grafana (stored as v2, saved from Grafana's UI, last saved by user:alice)".into(),
+            "onramp codify checkout -n shop --from-live --grafana-url URL --out DIR (keep the edit), or onramp apply checkout -n shop (put onramp's back)".into()
+        )
+    );
+    // The v2 dashboard's content comes from one more list, in v2.
+    assert_eq!(
+        with_v2[3..],
+        ["GET /apis/dashboard.grafana.app/v2/namespaces/default/dashboards?limit=500 200"]
+    );
+    assert_eq!(with_v2[..3], one_app[..]);
+
+    // 500 more dashboards: the lists come in two pages of 500 each, the
+    // second asked with the first's `continue` token.
+    for n in 0..500 {
+        grafana.save_as(
+            grafana::EDITOR_NAME,
+            json!({"uid": format!("other-{n}"), "title": format!("Other {n}"), "panels": []}),
+        );
+    }
+    let (run, report, paged) = adoption_in_grafana(cluster, dir.path(), &grafana, &url);
+    run.expect_status(0);
+    let list = |version: &str, token: &str| {
+        format!(
+            "GET /apis/dashboard.grafana.app/{version}/namespaces/default/dashboards?limit=500{token} 200"
+        )
+    };
+    assert_eq!(
+        paged[2..],
+        [
+            list("v1beta1", ""),
+            list("v1beta1", "&continue=c000001f4"),
+            list("v2", ""),
+            list("v2", "&continue=c000001f4"),
+        ]
+    );
+    assert_eq!(app(&report, "shop/deployment/checkout")["level"], 3);
+    assert_eq!(app(&report, "payments/deployment/gateway")["level"], 3);
+
+    // Grafana 11: no resource API. One search by onramp's tag says which
+    // dashboards exist; their markers would take a GET each: level 4 is
+    // left unproven for checkout, whose dashboard is only there.
+    let eleven = GrafanaStandIn::start();
+    eleven.save_as(grafana::EDITOR_NAME, pushed_dashboard("shop", "checkout"));
+    let (run, report, classic) = adoption_in_grafana(cluster, dir.path(), &eleven, &url);
+    run.expect_status(0);
+    assert_eq!(
+        classic,
+        [
+            "GET /api/health 200",
+            "GET /apis 404",
+            "GET /api/search?type=dash-db&limit=1000&page=1&tag=onramp 200",
+        ]
+    );
+    let checkout = app(&report, "shop/deployment/checkout");
+    assert_eq!(checkout["level"], 3);
+    assert_eq!(
+        checkout["not_checked"][0]["why"],
+        format!(
+            "checkout-service-health ({}/): Grafana 11.3.0: classic dashboard API only (/api/dashboards): checking each dashboard's marker would take one request per dashboard, which adoption does not send",
+            eleven.url()
+        )
+    );
+
+    // Nothing listens on port 1.
+    let kubeconfig = cluster.kubeconfig();
+    let run = cluster.run(
+        dir.path(),
+        &[
+            "adoption",
+            "--prometheus-url",
+            &url,
+            "--grafana-url",
+            "http://127.0.0.1:1",
+            "-o",
+            "json",
+            "--kubeconfig",
+            kubeconfig.to_str().expect("utf-8"),
+        ],
+    );
+    run.expect_status(3);
+    let report: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    for (name, who) in [
+        ("shop/deployment/checkout", "shop/checkout"),
+        ("payments/deployment/gateway", "payments/gateway"),
+    ] {
+        let placed = app(&report, name);
+        assert_eq!(placed["level"], Value::Null, "{name}");
+        assert_eq!(
+            placed["not_checked"][0]["what"],
+            format!("dashboards in Grafana of {who}")
+        );
+        assert_eq!(
+            placed["not_checked"][0]["allowed_by"],
+            "--grafana-url, GRAFANA_URL or grafana.url in onramp.yaml"
+        );
+    }
+    // Its dashboard is a ConfigMap: Grafana is not needed to place it.
+    assert_eq!(app(&report, "search/deployment/query")["level"], 2);
+    assert_eq!(report["not_checked"][0]["what"], "Grafana");
+    assert!(
+        run.stderr
+            .starts_with("onramp adoption: Grafana (http://127.0.0.1:1/) could not be asked: ")
+            && run
+                .stderr
+                .ends_with("; the levels that need Grafana's dashboards are reported as unknown\n"),
+        "{}",
+        run.stderr
+    );
+}
+on_both!(
+    prometheus;
+    dashboards_in_grafana_placed_apps_on_levels_3_and_4_and_a_ui_edit_stopped_one_at_3,
+    Scenario::Fleet
 );

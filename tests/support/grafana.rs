@@ -392,6 +392,19 @@ impl GrafanaStandIn {
         uid
     }
 
+    /// Saves `dashboard` as `POST /api/dashboards/db` with overwrite does
+    /// (at the root), as `login`: a dashboard another run of onramp
+    /// pushed. Returns its version.
+    pub fn save_as(&self, login: &str, dashboard: Value) -> i64 {
+        let command = json!({ "dashboard": dashboard, "overwrite": true });
+        let answer = self
+            .shared
+            .lock()
+            .save(login, &command)
+            .unwrap_or_else(|(status, body)| panic!("save: {status} {body}"));
+        answer["version"].as_i64().unwrap_or_default()
+    }
+
     /// Edits dashboard `uid` exactly as a person saving in the UI would: the
     /// UI sends the dashboard it loaded (current version, same folder) with
     /// the defaults it fills in ([`ui_save_model`]) after `edit` changed it,
@@ -1233,10 +1246,7 @@ impl Store {
 
     /// `GET /api/search`, contract §1.5.
     fn search(&self, raw_query: Option<&str>) -> Result<Value, Rejection> {
-        let pairs: Vec<(String, String)> =
-            reqwest::Url::parse(&format!("http://q/?{}", raw_query.unwrap_or("")))
-                .map(|u| u.query_pairs().into_owned().collect())
-                .unwrap_or_default();
+        let pairs = query_pairs(raw_query);
         let all = |key: &str| -> Vec<String> {
             pairs
                 .iter()
@@ -1373,7 +1383,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/apis", get(resource::discovery))
         .route(
             "/apis/dashboard.grafana.app/{version}/namespaces/{namespace}/dashboards",
-            post(resource::create),
+            get(resource::list).post(resource::create),
         )
         .route(
             "/apis/dashboard.grafana.app/{version}/namespaces/{namespace}/dashboards/{name}",
@@ -1669,15 +1679,19 @@ async fn delete_dashboard(State(shared): State<Arc<Shared>>, Path(uid): Path<Str
     )
 }
 
+/// The decoded `key=value` pairs of a raw query string, in order.
+fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
+    reqwest::Url::parse(&format!("http://q/?{}", raw.unwrap_or_default()))
+        .map(|u| u.query_pairs().into_owned().collect())
+        .unwrap_or_default()
+}
+
 async fn search(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Response {
     respond_result(shared.lock().search(query.as_deref()))
 }
 
 async fn list_folders(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Response {
-    let pairs: Vec<(String, String)> =
-        reqwest::Url::parse(&format!("http://q/?{}", query.unwrap_or_default()))
-            .map(|u| u.query_pairs().into_owned().collect())
-            .unwrap_or_default();
+    let pairs = query_pairs(query.as_deref());
     let number = |key: &str| {
         pairs
             .iter()

@@ -3,6 +3,7 @@
 //! up), or cannot be checked (Prometheus not reachable: the level is
 //! unknown).
 
+use super::grafana::GrafanaDashboard;
 use super::{
     AppAdoption, Evidence, Index, LEVELS, NeedState, PrometheusState, check, group_problems,
     missed, signals, team_of,
@@ -67,6 +68,7 @@ pub(super) fn assess_app(
         checks: Vec::new(),
         not_checked: Vec::new(),
         needs: Vec::new(),
+        planned: Vec::new(),
         requests_per_second: evidence.prometheus.as_ref().ok().and_then(|p| {
             let key = (workload.namespace.clone(), workload.name.clone());
             p.traffic.get(&key).copied()
@@ -102,6 +104,7 @@ pub(super) fn assess_app(
         && let Ok(prometheus) = ctx.prometheus("signals")
     {
         need_states(&mut ctx, prometheus);
+        adoption.planned = planned_needs(&ctx, prometheus);
     }
     adoption.checks = ctx.checks;
     adoption.needs = ctx.needs;
@@ -125,6 +128,23 @@ impl<'a> Ctx<'a> {
         let name = self.name();
         self.checks
             .push(check(category, &name, Status::Pass, detail));
+    }
+
+    /// onramp's dashboards of the app in Grafana: `None` when Grafana was
+    /// not named or has none; the gap when it could not be asked.
+    fn grafana(&self) -> Result<Option<&'a [GrafanaDashboard]>, NotChecked> {
+        let evidence: &'a Evidence<'a> = self.evidence;
+        match &evidence.grafana {
+            None => Ok(None),
+            Some(Err(gap)) => Err(NotChecked {
+                what: format!("dashboards in Grafana of {}", self.name()),
+                ..gap.clone()
+            }),
+            Some(Ok(state)) => {
+                let key = (self.workload.namespace.clone(), self.workload.name.clone());
+                Ok(state.by_app.get(&key).map(Vec::as_slice))
+            }
+        }
     }
 
     /// Prometheus' answers, or the gap saying what was not checked.
@@ -254,25 +274,47 @@ fn alerted(ctx: &mut Ctx<'_>) -> Step {
     Step::Pass
 }
 
-/// Level 3: the app's dashboard ConfigMaps loaded by Grafana's sidecar, and
-/// every required signal of their needs with series.
+/// Level 3: the app's dashboards — ConfigMaps loaded by Grafana's sidecar,
+/// or in Grafana (`--grafana-url`) — and every required signal of their
+/// needs with series.
 fn answered(ctx: &mut Ctx<'_>) -> Step {
     let key = (ctx.workload.namespace.as_str(), ctx.workload.name.as_str());
     let apply = format!("onramp apply {}", ctx.app_ref);
-    let Some(dashboards) = ctx.index.dashboards.get(&key).cloned() else {
-        let why = "no dashboard ConfigMap of onramp's for it (dashboards pushed through Grafana's API are not read yet)".to_string();
-        return ctx.stop(Category::Panel, why, apply);
+    let configmaps = ctx.index.dashboards.get(&key).cloned();
+    let in_grafana = match ctx.grafana() {
+        Ok(found) => found,
+        // Without ConfigMaps, only Grafana could show its dashboards.
+        Err(gap) if configmaps.is_none() => return Step::Unknown(gap),
+        Err(_) => None,
     };
-    if let Some((why, next)) = unloaded(ctx, &dashboards) {
-        return ctx.stop(Category::Panel, why, next);
+    if configmaps.is_none() && in_grafana.is_none() {
+        let why = match &ctx.evidence.grafana {
+            Some(_) => "no dashboard of onramp's for it: no ConfigMap, and none in Grafana",
+            None => {
+                "no dashboard ConfigMap of onramp's for it (--grafana-url also reads the dashboards pushed to Grafana)"
+            }
+        };
+        return ctx.stop(Category::Panel, why.to_string(), apply);
     }
-    ctx.pass(
-        Category::Panel,
-        format!(
-            "{} dashboard ConfigMap(s) loaded by Grafana's sidecar",
-            dashboards.len()
-        ),
-    );
+    if let Some(dashboards) = &configmaps {
+        if let Some((why, next)) = unloaded(ctx, dashboards) {
+            return ctx.stop(Category::Panel, why, next);
+        }
+        ctx.pass(
+            Category::Panel,
+            format!(
+                "{} dashboard ConfigMap(s) loaded by Grafana's sidecar",
+                dashboards.len()
+            ),
+        );
+    }
+    if let Some(found) = in_grafana {
+        let uids: Vec<&str> = found.iter().map(|d| d.uid.as_str()).collect();
+        ctx.pass(
+            Category::Panel,
+            format!("dashboard(s) in Grafana: {}", uids.join(", ")),
+        );
+    }
     let prometheus = match ctx.prometheus("signals") {
         Ok(p) => p,
         Err(gap) => return Step::Unknown(gap),
@@ -308,6 +350,7 @@ fn need_states(
     prometheus: &PrometheusState,
 ) -> (Option<(String, String)>, Vec<String>) {
     let key = (ctx.workload.namespace.as_str(), ctx.workload.name.as_str());
+    let in_grafana = ctx.grafana().ok().flatten().unwrap_or_default();
     let needs: std::collections::BTreeSet<&str> = ctx
         .index
         .dashboards
@@ -315,6 +358,7 @@ fn need_states(
         .into_iter()
         .flatten()
         .filter_map(|d| d.need())
+        .chain(in_grafana.iter().filter_map(|d| d.need.as_deref()))
         .collect();
     let mut first_missing: Option<(String, String)> = None;
     let mut unknown = Vec::new();
@@ -465,7 +509,7 @@ fn verified(ctx: &mut Ctx<'_>) -> Step {
             Some(format!("{} is {state}", rule.name))
         })
         .collect();
-    let edited: Vec<String> = ctx
+    let mut edited: Vec<String> = ctx
         .index
         .dashboards
         .get(&key)
@@ -478,6 +522,8 @@ fn verified(ctx: &mut Ctx<'_>) -> Step {
         })
         .map(|(cm, file, _)| format!("{file} in ConfigMap {}", cm.name))
         .collect();
+    let (in_grafana, unread) = grafana_edits(ctx);
+    edited.extend(in_grafana);
     let mut why = Vec::new();
     if !active.is_empty() {
         why.push(format!("alert(s) {}", active.join(", ")));
@@ -487,6 +533,9 @@ fn verified(ctx: &mut Ctx<'_>) -> Step {
             "dashboard(s) changed since onramp wrote them, not marked as a person's edit: {}",
             edited.join(", ")
         ));
+    }
+    if let (true, Some(gap)) = (why.is_empty(), unread) {
+        return Step::Unproven(gap);
     }
     if why.is_empty() {
         ctx.pass(
@@ -504,4 +553,86 @@ fn verified(ctx: &mut Ctx<'_>) -> Step {
         format!("onramp troubleshoot {}", ctx.app_ref)
     };
     ctx.stop(Category::Alert, why.join("; "), next)
+}
+
+/// The app's dashboards in Grafana that changed since onramp wrote them
+/// (their marker's hash no longer matches; one saved from Grafana 13's UI
+/// is stored as v2), and the gap when their content was not read (classic
+/// API only).
+fn grafana_edits(ctx: &Ctx<'_>) -> (Vec<String>, Option<NotChecked>) {
+    let Ok(Some(found)) = ctx.grafana() else {
+        return (Vec::new(), None);
+    };
+    let mut edited = Vec::new();
+    let mut unread = Vec::new();
+    for dashboard in found {
+        match dashboard.intact {
+            Some(true) => {}
+            Some(false) => {
+                let mut how = Vec::new();
+                if dashboard.v2 {
+                    how.push("stored as v2, saved from Grafana's UI".to_string());
+                }
+                if let Some(by) = &dashboard.updated_by {
+                    how.push(format!("last saved by {by}"));
+                }
+                let how = if how.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", how.join(", "))
+                };
+                edited.push(format!("{} in Grafana{how}", dashboard.uid));
+            }
+            None => unread.push(dashboard.uid.as_str()),
+        }
+    }
+    let gap = match (&ctx.evidence.grafana, unread.is_empty()) {
+        (Some(Ok(state)), false) => Some(NotChecked::new(
+            format!("dashboards in Grafana of {}", ctx.name()),
+            format!(
+                "{} ({}): {}",
+                unread.join(", "),
+                state.via,
+                state
+                    .content_unread
+                    .as_deref()
+                    .unwrap_or("content not read")
+            ),
+        )),
+        _ => None,
+    };
+    (edited, gap)
+}
+
+/// For an app without dashboards of onramp's (no ConfigMap, none in
+/// Grafana): the catalog's needs its plan would take by default, each with
+/// the signals it lacks. Its metrics endpoint is known from the cluster's
+/// evidence: a monitor of onramp's for it, or targets Prometheus scrapes.
+fn planned_needs(ctx: &Ctx<'_>, prometheus: &PrometheusState) -> Vec<NeedState> {
+    let (namespace, name) = (&ctx.workload.namespace, &ctx.workload.name);
+    let key = (namespace.as_str(), name.as_str());
+    let in_grafana = ctx.grafana().map(|found| found.is_some());
+    if ctx.index.dashboards.contains_key(&key) || in_grafana != Ok(false) {
+        return Vec::new();
+    }
+    let endpoint = ctx.index.monitors.contains_key(&key)
+        || prometheus
+            .targets
+            .get(&(namespace.clone(), name.clone()))
+            .is_some_and(|t| t.total > 0);
+    ctx.evidence
+        .catalog
+        .entries()
+        .iter()
+        .map(|entry| &entry.need)
+        .filter(|need| crate::plan::need_applies(need, endpoint))
+        .map(|need| {
+            let missing = missing_signals(ctx.workload, prometheus, need);
+            NeedState {
+                need: need.id.clone(),
+                answered: missing.is_empty(),
+                missing: missing.into_iter().map(|(signal, _, _)| signal).collect(),
+            }
+        })
+        .collect()
 }

@@ -4,8 +4,8 @@
 //! onboarded, 1 scraped (a monitor of onramp's the cluster's Prometheus
 //! selects, its targets up), 2 alerted (its rule groups loaded and healthy,
 //! every alert with a `runbook_url` a person can open), 3 needs answered
-//! (its dashboards loaded by Grafana's sidecar, every required signal of
-//! their needs with series, [`signals`]), 4 verified (none of its alerts
+//! (its dashboards loaded by Grafana's sidecar or in Grafana, [`grafana`],
+//! every required signal of their needs with series, [`signals`]), 4 verified (none of its alerts
 //! pending or firing, no dashboard changed since onramp wrote it unless
 //! marked as a person's edit brought into code) — and stops at the
 //! first that does not hold, saying why and what to run. The evidence is the
@@ -31,6 +31,7 @@ use crate::cluster::selection::{self, Fix, Selectable};
 use crate::cluster::stack::Stack;
 use crate::needs::Catalog;
 
+pub mod grafana;
 mod levels;
 pub mod signals;
 
@@ -150,6 +151,9 @@ pub struct Evidence<'a> {
     pub stack: &'a Stack,
     /// What Prometheus answered, or why it could not be asked.
     pub prometheus: Result<PrometheusState, NotChecked>,
+    /// onramp's dashboards in Grafana, or why Grafana could not be asked;
+    /// `None` when no Grafana was named (`--grafana-url`).
+    pub grafana: Option<Result<grafana::GrafanaState, NotChecked>>,
     /// The label a team is read from.
     pub team_label: &'a str,
     /// The catalog: the needs a dashboard of onramp's names, and their signals.
@@ -179,6 +183,12 @@ pub struct AppAdoption {
     /// reaches the level where they are checked).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub needs: Vec<NeedState>,
+    /// For an app without dashboards of onramp's: the catalog's needs its
+    /// plan would take by default ([`crate::plan::need_applies`]), with the
+    /// signals it lacks — the needs backlog's (not its level's, its team's
+    /// line's or the gauges').
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub planned: Vec<NeedState>,
     /// Its requests per second ([`signals::TRAFFIC`]), when Prometheus has them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requests_per_second: Option<f64>,
@@ -226,6 +236,9 @@ pub struct AdoptionReport {
     pub max_level: u8,
     /// Where Prometheus was reached, when it was.
     pub prometheus: Option<String>,
+    /// Where Grafana was reached, when it was asked and answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grafana: Option<String>,
     /// One line per team, by name.
     pub teams: Vec<TeamSummary>,
     /// Every app, by team, namespace, kind and name.
@@ -352,7 +365,8 @@ pub struct NeedBacklog {
     pub story: String,
     /// The apps whose dashboards show it and that have every required signal.
     pub answered_by: Vec<CheckedApp>,
-    /// The apps whose dashboards show it and that lack signals, with which.
+    /// The apps whose dashboards show it and that lack signals, with which;
+    /// and the apps without dashboards whose plan would take it.
     pub missing: Vec<AppMissing>,
     /// What to add, per signal missing somewhere: how many apps lack it, and
     /// the need's instrumentation hint.
@@ -366,6 +380,10 @@ pub struct AppMissing {
     pub app: CheckedApp,
     /// The signals without series.
     pub signals: Vec<String>,
+    /// True when the app has no dashboard of onramp's yet (the need is one
+    /// its plan would take): `onramp apply` adds it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub no_dashboard: bool,
 }
 
 /// The instrumentation a missing signal asks for.
@@ -391,8 +409,11 @@ impl AdoptionReport {
             let states = self
                 .apps
                 .iter()
-                .flat_map(|a| a.needs.iter().map(move |n| (a, n)))
-                .filter(|(_, n)| n.need == id);
+                .flat_map(|a| {
+                    let shown = a.needs.iter().map(move |n| (a, n, false));
+                    shown.chain(a.planned.iter().map(move |n| (a, n, true)))
+                })
+                .filter(|(_, n, _)| n.need == id);
             let mut backlog = NeedBacklog {
                 need: id.clone(),
                 title: entry.need.title.clone(),
@@ -402,8 +423,8 @@ impl AdoptionReport {
                 instrumentation: Vec::new(),
             };
             let mut lacking: BTreeMap<&str, usize> = BTreeMap::new();
-            for (app, state) in states {
-                if state.answered {
+            for (app, state, no_dashboard) in states {
+                if state.answered && !no_dashboard {
                     backlog.answered_by.push(app.app.clone());
                     continue;
                 }
@@ -413,6 +434,7 @@ impl AdoptionReport {
                 backlog.missing.push(AppMissing {
                     app: app.app.clone(),
                     signals: state.missing.clone(),
+                    no_dashboard,
                 });
             }
             backlog.instrumentation = lacking
@@ -446,7 +468,7 @@ pub fn team_of(workload: &FleetWorkload, label: &str) -> String {
 
 /// Assesses every app of the fleet.
 pub fn assess(evidence: &Evidence<'_>) -> AdoptionReport {
-    let index = Index::of(evidence.fleet);
+    let index = Index::of(evidence.fleet, evidence.catalog);
     let mut apps: Vec<AppAdoption> = evidence
         .fleet
         .workloads
@@ -458,14 +480,19 @@ pub fn assess(evidence: &Evidence<'_>) -> AdoptionReport {
     AdoptionReport {
         max_level: (LEVELS.len() - 1) as u8,
         prometheus: evidence.prometheus.as_ref().ok().map(|p| p.via.clone()),
+        grafana: match &evidence.grafana {
+            Some(Ok(state)) => Some(state.via.clone()),
+            _ => None,
+        },
         teams,
         apps,
         not_checked: evidence
             .prometheus
             .as_ref()
             .err()
-            .cloned()
             .into_iter()
+            .chain(evidence.grafana.as_ref().and_then(|g| g.as_ref().err()))
+            .cloned()
             .collect(),
     }
 }
@@ -513,10 +540,16 @@ pub(crate) struct Index<'a> {
 }
 
 impl<'a> Index<'a> {
-    fn of(fleet: &'a Fleet) -> Index<'a> {
+    /// The index of `fleet`'s objects; a platform need's dashboard (the
+    /// fleet's, labelled with onramp's own name) is no app's.
+    fn of(fleet: &'a Fleet, catalog: &crate::needs::Catalog) -> Index<'a> {
+        let platform: BTreeSet<&str> = catalog.platform().map(|e| e.need.id.as_str()).collect();
         let by_app = |objects: &'a [OnrampObject]| {
             let mut map: BTreeMap<(&str, &str), Vec<&OnrampObject>> = BTreeMap::new();
-            for object in objects {
+            for object in objects
+                .iter()
+                .filter(|o| !o.need().is_some_and(|n| platform.contains(n)))
+            {
                 if let Some(app) = object.app() {
                     map.entry((&object.namespace, app))
                         .or_default()

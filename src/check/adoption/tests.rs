@@ -45,6 +45,7 @@ fn app(team: &str, level: Option<u8>) -> AppAdoption {
         checks: Vec::new(),
         not_checked: Vec::new(),
         needs: Vec::new(),
+        planned: Vec::new(),
         requests_per_second: None,
     }
 }
@@ -96,6 +97,7 @@ fn report_of(apps: Vec<AppAdoption>) -> AdoptionReport {
     AdoptionReport {
         max_level: 4,
         prometheus: None,
+        grafana: None,
         teams: summarise(&apps),
         apps,
         not_checked: Vec::new(),
@@ -162,4 +164,40 @@ fn a_kube_state_metrics_signal_told_the_platform_engineer_to_instrument_the_app(
         levels::missing_signal_next(health, "requests", "Count every request")
             .starts_with("instrument the app: "),
     );
+}
+
+fn dashboard_config_map(
+    namespace: &str,
+    app: &str,
+    need: &str,
+) -> crate::cluster::fleet::OnrampObject {
+    crate::cluster::fleet::OnrampObject {
+        kind: "ConfigMap",
+        namespace: namespace.into(),
+        name: format!("{app}-{need}-dashboard"),
+        labels: [("onramp.dev/app", app), ("onramp.dev/need", need)]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        rule_groups: Vec::new(),
+        data: BTreeMap::new(),
+    }
+}
+
+#[test]
+fn the_platform_dashboard_counted_as_a_dashboard_of_a_workload_named_onramp() {
+    let catalog = crate::needs::Catalog::load(&[]).expect("the built-in needs");
+    let fleet = Fleet {
+        dashboards: vec![
+            dashboard_config_map("monitoring", "onramp", "platform-adoption"),
+            dashboard_config_map("monitoring", "onramp", "service-health"),
+        ],
+        ..Fleet::default()
+    };
+    let index = Index::of(&fleet, &catalog);
+    let needs: Vec<Option<&str>> = index.dashboards[&("monitoring", "onramp")]
+        .iter()
+        .map(|d| d.need())
+        .collect();
+    assert_eq!(needs, [Some("service-health")]);
 }

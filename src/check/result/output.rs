@@ -257,11 +257,16 @@ pub fn adoption_text(report: &AdoptionReport) -> String {
         report.apps.iter().map(|a| a.namespace.as_str()).collect();
     let _ = writeln!(
         out,
-        "Adoption: {} app(s) in {} namespace(s), {} team(s); Prometheus: {}",
+        "Adoption: {} app(s) in {} namespace(s), {} team(s); Prometheus: {}{}",
         report.apps.len(),
         namespaces.len(),
         report.teams.len(),
-        report.prometheus.as_deref().unwrap_or("not asked")
+        report.prometheus.as_deref().unwrap_or("not asked"),
+        report
+            .grafana
+            .as_deref()
+            .map(|g| format!("; Grafana: {g}"))
+            .unwrap_or_default()
     );
     let levels: Vec<String> = LEVELS
         .iter()
@@ -325,7 +330,10 @@ pub fn backlog_text(backlog: &[NeedBacklog]) -> String {
         let _ = writeln!(out, "{} — {}\n  {}", need.need, need.title, need.story);
         let answered: Vec<String> = need.answered_by.iter().map(|a| a.to_string()).collect();
         if need.answered_by.is_empty() && need.missing.is_empty() {
-            let _ = writeln!(out, "  no app's dashboards show it\n");
+            let _ = writeln!(
+                out,
+                "  no app's dashboards show it, and no app's plan takes it\n"
+            );
             continue;
         }
         let _ = writeln!(
@@ -339,10 +347,22 @@ pub fn backlog_text(backlog: &[NeedBacklog]) -> String {
             }
         );
         if !need.missing.is_empty() {
-            let _ = writeln!(out, "  missing signals in {} app(s):", need.missing.len());
+            let _ = writeln!(out, "  missing in {} app(s):", need.missing.len());
             for app in &need.missing {
-                let _ = writeln!(out, "    {}: {}", app.app, app.signals.join(", "));
+                let signals = if app.signals.is_empty() {
+                    "every signal has series".to_string()
+                } else {
+                    app.signals.join(", ")
+                };
+                let dashboard = if app.no_dashboard {
+                    " (no dashboard of onramp's yet: onramp apply adds it)"
+                } else {
+                    ""
+                };
+                let _ = writeln!(out, "    {}: {signals}{dashboard}", app.app);
             }
+        }
+        if !need.instrumentation.is_empty() {
             let _ = writeln!(out, "  instrumentation to add:");
             for add in &need.instrumentation {
                 let _ = writeln!(

@@ -33,6 +33,8 @@ use crate::client::secret::redact;
 const ORG_HEADER: &str = "X-Grafana-Org-Id";
 /// Page size used when listing search results.
 const SEARCH_PAGE: usize = 1000;
+/// Page size of a list through the resource API (`limit`).
+pub const LIST_PAGE: usize = 500;
 /// Longest quote of a non-JSON error body kept in an error message.
 const MAX_QUOTED_BODY: usize = 200;
 
@@ -350,6 +352,37 @@ impl Client {
             }
             StatusCode::CONFLICT => Err(Error::ResourceConflict { uid }),
             _ => Err(self.fail(&answer)),
+        }
+    }
+
+    /// Every dashboard of the org through the resource API in `version`, as
+    /// Grafana returns them (`items` of each `DashboardList` page): one
+    /// request per [`LIST_PAGE`] dashboards, following `metadata.continue`.
+    pub async fn list_dashboards(&self, version: &str) -> Result<Vec<Value>, Error> {
+        let mut items = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut url = self.dashboards_url(version, None);
+            let limit = LIST_PAGE.to_string();
+            url.query_pairs_mut().append_pair("limit", &limit);
+            if let Some(token) = &token {
+                url.query_pairs_mut().append_pair("continue", token);
+            }
+            let answer = self.call(Method::GET, url, None, Replay::Read).await?;
+            if answer.status != StatusCode::OK {
+                return Err(self.fail(&answer));
+            }
+            let mut page: Value = self.decode(&answer)?;
+            if let Some(Value::Array(batch)) = page.get_mut("items").map(Value::take) {
+                items.extend(batch);
+            }
+            token = page["metadata"]["continue"]
+                .as_str()
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned);
+            if token.is_none() {
+                return Ok(items);
+            }
         }
     }
 

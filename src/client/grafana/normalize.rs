@@ -65,6 +65,16 @@ pub fn normalize(dashboard: &Value) -> Value {
     sorted(Value::Object(top))
 }
 
+/// A dashboard's content as onramp compares a live copy with its marker's
+/// hash: [`normalize`]d, without onramp's marker.
+pub fn content(dashboard: &Value) -> Value {
+    let mut content = normalize(dashboard);
+    if let Some(object) = content.as_object_mut() {
+        object.remove(super::resource::MARKER_KEY);
+    }
+    content
+}
+
 /// Normalises panels in place, recursing into the children of collapsed rows.
 fn normalize_panels(panels: &mut [Value]) {
     for panel in panels.iter_mut().filter_map(Value::as_object_mut) {

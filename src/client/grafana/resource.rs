@@ -38,7 +38,7 @@ pub const CREATED_BY_ANNOTATION: &str = "grafana.app/createdBy";
 /// The annotation carrying onramp's marker (its JSON text) in Grafana.
 pub const MARKER_ANNOTATION: &str = "onramp/marker";
 /// The key of onramp's marker in a dashboard value (as in [`crate::plan::stamp`]).
-const MARKER_KEY: &str = "onramp";
+pub(super) const MARKER_KEY: &str = "onramp";
 
 /// Metadata Grafana sets itself: never part of a dashboard's content.
 const SERVER_METADATA: [&str; 8] = [

@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::Method;
 use axum::response::Response;
 use serde_json::{Map, Value, json};
@@ -225,6 +225,93 @@ pub(super) async fn get(
         Ok(body) => respond(200, body),
         Err((code, body)) => respond(code, body),
     }
+}
+
+/// `GET …/dashboards?limit=N&continue=TOKEN`: a `DashboardList` of the
+/// org's dashboards by name, each as `GET` answers it in the requested
+/// version (a v2-stored one listed in v1 carries the failed conversion);
+/// with `limit`, at most that many and `metadata.continue` when more
+/// remain (a Kubernetes list: the token is opaque, a bad one is 400; no
+/// `limit`, or 0, is everything).
+pub(super) async fn list(
+    State(shared): State<Arc<Shared>>,
+    Path((version, namespace)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let state = shared.lock();
+    match list_page(&state, &version, &namespace, query.as_deref()) {
+        Ok(body) => respond(200, body),
+        Err((code, body)) => respond(code, body),
+    }
+}
+
+/// The token of the page starting at dashboard `offset`.
+fn continue_token(offset: usize) -> String {
+    format!("c{offset:08x}")
+}
+
+fn list_page(
+    state: &Store,
+    version: &str,
+    namespace: &str,
+    query: Option<&str>,
+) -> Result<Value, Rejection> {
+    route(state, version, namespace, "")?;
+    let pairs = super::query_pairs(query);
+    let get = |key: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    let limit = match get("limit") {
+        None => 0,
+        Some(text) => text.parse::<usize>().map_err(|_| {
+            status(
+                400,
+                "BadRequest",
+                &format!("limit: Invalid value: \"{text}\": must be a non-negative integer"),
+                None,
+            )
+        })?,
+    };
+    let offset = match get("continue") {
+        None => 0,
+        Some(token) => token
+            .strip_prefix('c')
+            .and_then(|hex| usize::from_str_radix(hex, 16).ok())
+            .filter(|o| continue_token(*o) == token)
+            .ok_or_else(|| {
+                status(
+                    400,
+                    "BadRequest",
+                    "continue key is not valid: invalid continue token",
+                    None,
+                )
+            })?,
+    };
+    let all: Vec<&StoredDashboard> = state.dashboards.values().collect();
+    let end = if limit == 0 {
+        all.len()
+    } else {
+        (offset + limit).min(all.len())
+    };
+    let items: Vec<Value> = all
+        .get(offset..end)
+        .unwrap_or_default()
+        .iter()
+        .map(|d| state.resource(d, version))
+        .collect();
+    let mut metadata = json!({"resourceVersion": state.next_resource_version.to_string()});
+    if end < all.len() {
+        metadata["continue"] = json!(continue_token(end));
+    }
+    Ok(json!({
+        "kind": "DashboardList",
+        "apiVersion": format!("{GROUP}/{version}"),
+        "metadata": metadata,
+        "items": items,
+    }))
 }
 
 /// `POST …/dashboards`: create; 409 AlreadyExists when the name is taken.
