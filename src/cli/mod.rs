@@ -519,7 +519,7 @@ pub struct NeedsArgs {
     pub needs_dirs: Vec<PathBuf>,
 }
 
-/// `onramp needs show`.
+/// `onramp needs show`, `onramp needs check`.
 #[derive(Debug, Subcommand)]
 pub enum NeedsAction {
     /// Show one need.
@@ -527,6 +527,26 @@ pub enum NeedsAction {
         /// The need id.
         id: String,
     },
+    /// Check need files, for a needs repository's CI: the schema, every
+    /// placeholder, every expression with each signal's alternatives, the
+    /// walkthrough, ids unique and not a built-in's. Each problem with its
+    /// file, line and column; exit 0 when there is none, 2 otherwise.
+    Check(NeedsCheckArgs),
+}
+
+/// `onramp needs check`.
+#[derive(Debug, Args)]
+pub struct NeedsCheckArgs {
+    /// The need files (YAML).
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Allow a need with a built-in's id: it replaces the built-in wherever
+    /// it is loaded (without this, only the built-in's own file may have it).
+    #[arg(long)]
+    pub replace_built_in: bool,
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
 }
 
 /// Which app, and where to read it from.

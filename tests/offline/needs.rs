@@ -103,3 +103,99 @@ fn an_unknown_severity_names_the_line_and_the_three_severities() {
         assert!(run.stderr.contains(severity), "{severity}: {}", run.stderr);
     }
 }
+
+/// `needs check` on the broken files of `tests/fixtures/needs-check/`: every
+/// problem with its exact line and column, in file order, exit 2.
+#[test]
+fn needs_check_names_every_problem_at_its_line_and_column() {
+    let run = onramp(&[
+        "needs",
+        "check",
+        "tests/fixtures/needs-check/built-in-id.yaml",
+        "tests/fixtures/needs-check/duplicate-id.yaml",
+        "tests/fixtures/needs-check/many-problems.yaml",
+        "tests/fixtures/needs-check/schema-typo.yaml",
+    ]);
+    run.expect_status(2);
+    let many = "tests/fixtures/needs-check/many-problems.yaml";
+    let expected = [
+        "tests/fixtures/needs-check/built-in-id.yaml:1:5: need id \"service-health\" is a built-in need's; a need with this id replaces the built-in one everywhere it is loaded — choose another id, or pass --replace-built-in if that is what you mean".to_string(),
+        format!("{many}:1:5: need id \"many-problems\" is already defined at tests/fixtures/needs-check/duplicate-id.yaml:1:5; ids must be unique"),
+        format!("{many}:13:28: signal \"latency\" label \"provider\": \"payment-provider\" is not a valid label name"),
+        format!("{many}:17:18: panel \"Latency\": needs a description"),
+        format!("{many}:18:11: panel \"Latency\": unknown unit \"seconds\"; use one of: short, none, percent, percentunit, reqps, ops, s, ms, µs, ns, bytes, decbytes, bits, Bps, cps, locale, dtdurations, dateTimeAsIso, cores"),
+        format!("{many}:20:15: panel \"Latency\": only histogram signals take a series suffix; \"latency\" is not a histogram (got :bucket) (with signal \"latency\" as its alternative checkout_duration_ms_total)"),
+        format!("{many}:25:15: panel \"By provider\": PromQL does not parse: unclosed left parenthesis"),
+        format!("{many}:29:11: alert \"SlowCheckout\": only histogram signals take a series suffix; \"latency\" is not a histogram (got :bucket) (with signal \"latency\" as its alternative checkout_duration_ms_total)"),
+        format!("{many}:30:10: alert \"SlowCheckout\": `for: 5 minutes` is not a Prometheus duration; write whole numbers with units, the largest unit first and each at most once: y, w, d, h, m, s, ms (e.g. 5m, 1h30m, 90s, 0)"),
+        format!("{many}:32:27: alert \"SlowCheckout\": {{namspace}} is not a placeholder; did you mean {{namespace}}?"),
+        format!("{many}:33:44: alert \"SlowCheckout\": signal \"latency\" has no label \"provder\"; its labels: provider"),
+        format!("{many}:40:6: walkthrough: {{if:latncy}} names no signal of this need; signals: latency"),
+        "tests/fixtures/needs-check/schema-typo.yaml:10:1: unknown field `panles`, expected one of id, title, story, requires_app_metrics, signals, variables, annotations, panels, alerts, walkthrough".to_string(),
+        "4 need files checked: 13 problems.".to_string(),
+    ];
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines, expected, "{}", run.stdout);
+}
+
+#[test]
+fn needs_check_passes_the_built_in_needs_and_says_so() {
+    let run = onramp(&[
+        "needs",
+        "check",
+        "dashboards/service-health.yaml",
+        "dashboards/troubleshooting.yaml",
+        "dashboards/feature-flag-engagement.yaml",
+    ]);
+    run.expect_status(0);
+    assert_eq!(run.stdout, "3 need files checked: no problems.\n");
+}
+
+/// A need with a built-in's id is refused unless it is the built-in's own
+/// file; `--replace-built-in` says replacing it is meant.
+#[test]
+fn needs_check_allows_a_built_in_id_with_replace_built_in() {
+    let file = "tests/fixtures/needs-check/built-in-id.yaml";
+    onramp(&["needs", "check", file]).expect_status(2);
+    let run = onramp(&["needs", "check", "--replace-built-in", file]);
+    run.expect_status(0);
+    assert_eq!(run.stdout, "1 need file checked: no problems.\n");
+}
+
+#[test]
+fn needs_check_reports_json_with_file_line_and_column() {
+    let run = onramp(&[
+        "needs",
+        "check",
+        "--output",
+        "json",
+        "tests/fixtures/needs-bad/bad-need.yaml",
+        "dashboards/service-health.yaml",
+    ]);
+    run.expect_status(2);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(
+        report,
+        serde_json::json!({
+            "files": 2,
+            "problems": [{
+                "file": "tests/fixtures/needs-bad/bad-need.yaml",
+                "line": 15,
+                "column": 15,
+                "message": "panel \"Things\": unknown signal \"thingz\"; this need's signals: things",
+            }],
+        })
+    );
+}
+
+#[test]
+fn needs_check_of_a_missing_file_names_it_and_exits_2() {
+    let run = onramp(&["needs", "check", "tests/fixtures/needs-check/nope.yaml"]);
+    run.expect_status(2);
+    assert!(
+        run.stderr.contains("tests/fixtures/needs-check/nope.yaml"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+}
