@@ -8,9 +8,11 @@
 //! as [`exposed`] finds them in Prometheus.
 
 pub mod check;
+pub mod draft;
 pub mod exposed;
 pub mod promql;
 pub mod resolve;
+pub mod story;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
