@@ -12,6 +12,7 @@ pub mod completions;
 pub mod demo;
 pub mod detect;
 pub mod needs;
+pub mod needs_new;
 pub mod onboard;
 pub mod plan;
 pub mod rbac;

@@ -13,6 +13,9 @@ use crate::needs::{Catalog, CatalogEntry, Origin};
 pub fn run(args: &NeedsArgs, config: &Config) -> Result<Outcome> {
     let id = match &args.action {
         Some(NeedsAction::Check(check_args)) => return check(check_args),
+        Some(NeedsAction::New(new)) => {
+            return crate::commands::needs_new::run_blocking(new, config);
+        }
         Some(NeedsAction::Show { id }) => Some(id),
         None => None,
     };

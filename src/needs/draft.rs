@@ -449,6 +449,152 @@ fn walkthrough(story: &Story, panels: &[Panel]) -> String {
     out
 }
 
+/// `--signal NAME=METRIC[.LABEL]`: a signal's name, its metric and the label to split by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignalSpec {
+    /// The signal's name in the need.
+    pub name: String,
+    /// The metric.
+    pub metric: String,
+    /// The label, when given.
+    pub label: Option<String>,
+}
+
+impl SignalSpec {
+    /// Parses `NAME=METRIC[.LABEL]`; the error says what is wrong.
+    pub fn parse(text: &str) -> std::result::Result<SignalSpec, String> {
+        let (name, rest) = text.split_once('=').ok_or_else(|| {
+            format!("--signal {text:?}: write NAME=METRIC or NAME=METRIC.LABEL, e.g. latency=checkout_duration_seconds.provider")
+        })?;
+        let (name, rest) = (name.trim(), rest.trim());
+        let (metric, label) = match rest.split_once('.') {
+            Some((m, l)) => (m, Some(l)),
+            None => (rest, None),
+        };
+        let name_ok = name.starts_with(|c: char| c.is_ascii_lowercase())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !name_ok {
+            return Err(format!(
+                "--signal {text:?}: the name {name:?} must be lower-case letters, digits and '_', starting with a letter"
+            ));
+        }
+        let metric = ["_bucket", "_count", "_sum"]
+            .iter()
+            .find_map(|s| metric.strip_suffix(s))
+            .filter(|_| metric.contains("_seconds") || metric.contains("duration"))
+            .unwrap_or(metric);
+        if !crate::needs::promql::is_metric_name(metric) {
+            return Err(format!(
+                "--signal {text:?}: {metric:?} is not a Prometheus metric name"
+            ));
+        }
+        if let Some(l) = label
+            && !crate::needs::promql::is_label_name(l)
+        {
+            return Err(format!(
+                "--signal {text:?}: {l:?} is not a Prometheus label name"
+            ));
+        }
+        Ok(SignalSpec {
+            name: name.to_string(),
+            metric: metric.to_string(),
+            label: label.map(str::to_string),
+        })
+    }
+
+    /// The signal this spec names, as the app exposes it: its type and help
+    /// from Prometheus; a metric the app does not expose is kept, marked
+    /// missing, with the instrumentation to add (`exposed` is `None` when
+    /// Prometheus was not asked: the type then follows the name). A label the
+    /// metric does not have, or a type onramp draws nothing for, is an error.
+    pub fn choose(
+        &self,
+        exposed: Option<&[crate::needs::story::Exposure]>,
+        framework: Option<crate::needs::story::Framework>,
+    ) -> std::result::Result<Chosen, String> {
+        let found = exposed.and_then(|all| all.iter().find(|e| e.name == self.metric));
+        let guessed = if self.metric.ends_with("_total") {
+            SignalType::Counter
+        } else if self.metric.ends_with("_seconds") || self.metric.contains("duration") {
+            SignalType::Histogram
+        } else {
+            SignalType::Gauge
+        };
+        let (kind, description) = match found {
+            Some(e) => {
+                let kind = e.kind.ok_or_else(|| format!(
+                    "--signal {}={}: the app exposes it as a {}; onramp drafts panels for counters, gauges and histograms",
+                    self.name, self.metric, e.type_word
+                ))?;
+                if let Some(l) = &self.label
+                    && !e.labels.contains(l)
+                {
+                    let labels: Vec<&str> = e.labels.iter().map(String::as_str).collect();
+                    return Err(format!(
+                        "--signal {}={}.{l}: {} has no label {l:?}; its labels: {}",
+                        self.name,
+                        self.metric,
+                        self.metric,
+                        if labels.is_empty() {
+                            "none".to_string()
+                        } else {
+                            labels.join(", ")
+                        }
+                    ));
+                }
+                (
+                    kind,
+                    if e.help.is_empty() {
+                        self.metric.clone()
+                    } else {
+                        e.help.clone()
+                    },
+                )
+            }
+            None => (guessed, self.metric.clone()),
+        };
+        let missing = exposed.is_some() && found.is_none();
+        let instrumentation = crate::needs::story::instrumentation(
+            framework,
+            &self.metric,
+            kind,
+            self.label.as_deref(),
+        );
+        Ok(Chosen {
+            name: self.name.clone(),
+            metric: self.metric.clone(),
+            kind,
+            label: self.label.clone(),
+            description,
+            missing,
+            instrumentation,
+        })
+    }
+}
+
+/// A need id from the story's want: its first meaningful words, kebab-case,
+/// at most 40 characters.
+pub fn id_from(story: &Story) -> String {
+    let mut id = String::new();
+    for word in crate::needs::story::words(story.want.as_deref().unwrap_or(&story.text)) {
+        let word: String = word.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+        if word.is_empty() || id.len() + word.len() + 1 > 40 {
+            continue;
+        }
+        if !id.is_empty() {
+            id.push('-');
+        }
+        id.push_str(&word);
+    }
+    if id.is_empty() {
+        "my-need".to_string()
+    } else {
+        id
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,6 +29,7 @@ mod live;
 mod live_conventions;
 mod live_rollout;
 mod live_troubleshoot;
+mod needs_new;
 mod onboard;
 mod progress;
 mod prometheus_client;

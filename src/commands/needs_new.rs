@@ -1,0 +1,374 @@
+//! `onramp needs new APP --story … [--signal NAME=METRIC[.LABEL]…]`: from a
+//! developer's story to a checked need file. The story, the proposals and
+//! the draft are `needs::story` and `needs::draft`; this reads the app and
+//! Prometheus through the pipeline, writes the file and shows the plan.
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use crate::cli::config::Config;
+use crate::cli::{AppSelection, NeedSelection, NeedsNewArgs, RenderArgs};
+use crate::client::prometheus::PrometheusClient;
+use crate::commands::{Outcome, print};
+use crate::error::{Error, Result};
+use crate::needs::draft::{self, AlertCandidate, Chosen, SignalSpec, Threshold};
+use crate::needs::resolve::{ResolvedNeed, Scope, SignalOverrides};
+use crate::needs::story::{self, Exposure, Framework, Story};
+use crate::pipeline::{Planned, Request};
+
+/// Runs `needs new` on a runtime of its own (a few requests at most).
+pub fn run_blocking(args: &NeedsNewArgs, config: &Config) -> Result<Outcome> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?
+        .block_on(run(args, config))
+}
+
+/// Where the need file goes, and what onramp.yaml must say for it to load.
+struct Target {
+    dir: PathBuf,
+    file: PathBuf,
+    /// The config file to add `needs_dirs:` to, when it has none.
+    add_setting: Option<PathBuf>,
+}
+
+/// The story, the id and the target file, checked before anything is asked
+/// or written.
+fn validate(args: &NeedsNewArgs, config: &Config) -> Result<(Story, String, Target)> {
+    let story = Story::parse(&args.story);
+    if story.want.is_none() {
+        return Err(Error::Usage(format!(
+            "the story has no want: write it as \"As a developer, I want to see …, so that …\" — the want says what the dashboard shows (got {:?})",
+            story.text
+        )));
+    }
+    let id = args.id.clone().unwrap_or_else(|| draft::id_from(&story));
+    let valid = !id.is_empty()
+        && id.len() <= 40
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !valid {
+        return Err(Error::Usage(format!(
+            "--id {id:?}: a need id is 1–40 characters of a-z, 0-9 and '-'"
+        )));
+    }
+    if crate::needs::built_in_source(&id).is_some() {
+        return Err(Error::Usage(format!(
+            "need id {id:?} is a built-in need's; choose another with --id"
+        )));
+    }
+    let target = target(config, &id);
+    if target.file.exists() && !args.force {
+        return Err(Error::Usage(format!(
+            "{} exists; pass --force to overwrite it, or choose another --id",
+            target.file.display()
+        )));
+    }
+    Ok((story, id, target))
+}
+
+fn target(config: &Config, id: &str) -> Target {
+    let (dir, add_setting) = match config.file.needs_dirs.first() {
+        Some(dir) => (dir.clone(), None),
+        None => {
+            let config_file = config
+                .path
+                .clone()
+                .unwrap_or_else(|| PathBuf::from("onramp.yaml"));
+            let base = config_file.parent().unwrap_or(Path::new(".")).to_path_buf();
+            (base.join("needs"), Some(config_file))
+        }
+    };
+    Target {
+        file: dir.join(format!("{id}.yaml")),
+        dir,
+        add_setting,
+    }
+}
+
+/// The app and the Prometheus to ask, through the pipeline as `plan` reads them.
+async fn planned(
+    args: &NeedsNewArgs,
+    config: &Config,
+    need: Option<(&str, &Path)>,
+) -> Result<Planned> {
+    let selection = AppSelection {
+        app: args.app.clone(),
+        needs: NeedSelection {
+            needs: need.map(|(id, _)| vec![id.to_string()]).unwrap_or_default(),
+            needs_dirs: need.map(|(_, d)| vec![d.to_path_buf()]).unwrap_or_default(),
+            signals: Vec::new(),
+        },
+        render: RenderArgs {
+            labels: Vec::new(),
+            runbook_url: None,
+            target: None,
+        },
+        prometheus: args.prometheus.clone(),
+        cluster: args.cluster.clone(),
+    };
+    Planned::new(Request::new(&selection, config, "codify")).await
+}
+
+/// `needs new`: validates, reads the app's metrics, proposes or drafts,
+/// writes, checks, and shows the plan.
+pub async fn run(args: &NeedsNewArgs, config: &Config) -> Result<Outcome> {
+    let (story, id, target) = validate(args, config)?;
+    let specs = args
+        .signals
+        .iter()
+        .map(|s| SignalSpec::parse(s).map_err(Error::Usage))
+        .collect::<Result<Vec<_>>>()?;
+    let planned = planned(args, config, None).await?;
+    let app = planned.loaded.app.clone();
+    let exposed = match &planned.prometheus {
+        Some(client) => Some(crate::needs::exposed::exposures(client, &app).await?),
+        None => None,
+    };
+    let Some(exposed_ref) = exposed
+        .as_deref()
+        .or(if specs.is_empty() { None } else { Some(&[]) })
+    else {
+        return Err(Error::Usage(
+            "no Prometheus to read what the app exposes: pass --prometheus-url URL (or a cluster whose Prometheus onramp finds), or name the signals yourself with --signal NAME=METRIC[.LABEL]".into(),
+        ));
+    };
+    let mut out = story_text(&story);
+    if specs.is_empty() {
+        out.push_str(&proposals_text(&story, exposed_ref, &args.app.app));
+        print(&out)?;
+        return Ok(Outcome::BadInput);
+    }
+    let names: Vec<&str> = exposed_ref.iter().map(|e| e.name.as_str()).collect();
+    let framework = Framework::detect(&names);
+    let chosen = specs
+        .iter()
+        .map(|s| {
+            s.choose(exposed.as_deref(), framework)
+                .map_err(Error::Usage)
+        })
+        .collect::<Result<Vec<Chosen>>>()?;
+    let alert = match &planned.prometheus {
+        Some(client) => alert(client, &app, &story, &chosen, &id).await?,
+        None => None,
+    };
+    let yaml = draft::need_yaml(&id, &story, &chosen, alert.as_ref().map(|(c, t)| (c, t)));
+    let problems = crate::needs::check::check_texts(
+        &[(target.file.display().to_string(), yaml.clone())],
+        crate::needs::check::BuiltInIds::Refuse,
+    );
+    if let Some(problem) = problems.first() {
+        return Err(Error::NeedFile {
+            location: problem.location.clone(),
+            message: format!(
+                "the drafted need fails its checks (a bug of onramp's): {}",
+                problem.message
+            ),
+        });
+    }
+    write(&target, &yaml)?;
+    out.push_str(&chosen_text(
+        &chosen,
+        framework,
+        alert.as_ref().map(|(_, t)| t),
+        exposed.is_some(),
+    ));
+    let _ = writeln!(
+        out,
+        "\nWrote {} — checked: no problems.",
+        target.file.display()
+    );
+    print(&out)?;
+    show_plan(args, config, &id, &target.dir).await
+}
+
+fn story_text(story: &Story) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Story: {}", story.text);
+    let _ = writeln!(
+        out,
+        "  role:   {}",
+        story.role.as_deref().unwrap_or("(missing)")
+    );
+    let _ = writeln!(
+        out,
+        "  want:   {}",
+        story.want.as_deref().unwrap_or("(missing)")
+    );
+    let _ = writeln!(
+        out,
+        "  reason: {}",
+        story.reason.as_deref().unwrap_or("(missing)")
+    );
+    for part in story.missing() {
+        let _ = writeln!(out, "  The story lacks {part}.");
+    }
+    out
+}
+
+fn proposals_text(story: &Story, exposed: &[Exposure], app: &str) -> String {
+    let proposals = story::propose(story, exposed, 8);
+    let mut out = String::new();
+    if proposals.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nNone of the {} metrics {app} exposes matches the story's words. Name the signals the story needs with --signal NAME=METRIC[.LABEL]: a metric the app lacks is written as a backlog item, with the instrumentation to add.",
+            exposed.len()
+        );
+        return out;
+    }
+    let _ = writeln!(out, "\nMetrics of {app} that fit the story, best first:");
+    for (i, p) in proposals.iter().enumerate() {
+        let label = p.label.as_ref().map_or(String::new(), |l| format!(".{l}"));
+        let name = p
+            .metric
+            .trim_end_matches("_total")
+            .rsplit('_')
+            .next()
+            .unwrap_or("signal");
+        let _ = writeln!(
+            out,
+            "  {}. {} ({}) — {}",
+            i + 1,
+            p.metric,
+            p.kind.word(),
+            p.why
+        );
+        let _ = writeln!(out, "     --signal {name}={}{label}", p.metric);
+    }
+    let _ = writeln!(
+        out,
+        "\nNot on a terminal: nothing was written. Pick the signals with --signal NAME=METRIC[.LABEL] (two counters for a share or a per-X)."
+    );
+    out
+}
+
+fn chosen_text(
+    chosen: &[Chosen],
+    framework: Option<Framework>,
+    alert: Option<&Threshold>,
+    asked: bool,
+) -> String {
+    let mut out = String::from("\nSignals:\n");
+    for c in chosen {
+        let by = c
+            .label
+            .as_ref()
+            .map_or(String::new(), |l| format!(" by {l}"));
+        let state = if c.missing {
+            "MISSING: the app does not expose it yet"
+        } else if asked {
+            "exposed"
+        } else {
+            "not checked: no Prometheus was asked"
+        };
+        let _ = writeln!(
+            out,
+            "  {}: {} {}{by} — {state}",
+            c.name,
+            c.kind.word(),
+            c.metric
+        );
+        if c.missing {
+            let _ = writeln!(out, "      {}", c.instrumentation);
+        }
+    }
+    if chosen.iter().any(|c| c.missing) {
+        let which = framework.map_or("its framework".to_string(), |f| f.name().to_string());
+        let _ = writeln!(
+            out,
+            "  The need is written as a backlog item: add the missing metrics to the app ({which}); `onramp verify` and `onramp adoption --needs` report it until then."
+        );
+    }
+    match alert {
+        Some(t) => {
+            let _ = writeln!(out, "Alert: {}.", t.why);
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "Alert: none — it needs a \"so that …\" in the story, a histogram, gauge or share, and data in Prometheus to set its threshold from."
+            );
+        }
+    }
+    out
+}
+
+/// The alert the story supports, its threshold read from the value now.
+async fn alert(
+    client: &PrometheusClient,
+    app: &crate::app::App,
+    story: &Story,
+    chosen: &[Chosen],
+    id: &str,
+) -> Result<Option<(AlertCandidate, Threshold)>> {
+    if story.reason.is_none() || chosen.iter().any(|c| c.missing) {
+        return Ok(None);
+    }
+    let Some(candidate) = draft::alert_candidate(story, chosen) else {
+        return Ok(None);
+    };
+    let yaml = draft::need_yaml(id, story, chosen, None);
+    let need = crate::needs::parse_need("draft", &yaml)?;
+    let resolved = ResolvedNeed::new(&need, Scope::of(app), &SignalOverrides::default(), None);
+    let expr = resolved
+        .expr(&candidate.expr)
+        .map_err(|m| Error::Usage(format!("the drafted alert does not expand: {m}")))?;
+    let now = client
+        .query(&format!("max({expr})"), None)
+        .await?
+        .first_value();
+    Ok(now
+        .and_then(|v| draft::threshold(&candidate, v))
+        .map(|t| (candidate, t)))
+}
+
+/// Writes the need file (creating its folder) and, when onramp.yaml has no
+/// `needs_dirs`, adds the folder to it (creating the file when there is none).
+fn write(target: &Target, yaml: &str) -> Result<()> {
+    let write_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| Error::Write { path, source }
+    };
+    std::fs::create_dir_all(&target.dir).map_err(write_err(&target.dir))?;
+    std::fs::write(&target.file, yaml).map_err(write_err(&target.file))?;
+    if let Some(config) = &target.add_setting {
+        let mut text = std::fs::read_to_string(config).unwrap_or_default();
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str("needs_dirs: [needs]   # added by `onramp needs new`\n");
+        std::fs::write(config, text).map_err(write_err(config))?;
+    }
+    Ok(())
+}
+
+/// What `onramp plan APP --need ID` makes of the new need, and whether each
+/// of its queries returns data now.
+async fn show_plan(args: &NeedsNewArgs, config: &Config, id: &str, dir: &Path) -> Result<Outcome> {
+    let planned = planned(args, config, Some((id, dir))).await?;
+    let mut out = format!(
+        "\n`onramp plan {} --need {id}` would produce:\n\n{}",
+        crate::plan::app_args(&planned.loaded.app, &args.app.filenames),
+        crate::commands::plan::summary(&planned.plan)
+    );
+    if let Some(client) = &planned.prometheus {
+        let _ = writeln!(out, "\nQueries now:");
+        for need in &planned.plan.needs {
+            for q in &need.queries {
+                let expr = crate::check::verify::instant_query(&q.expr, &need.variables);
+                let series = client.query(&expr, None).await.map(|r| r.samples().len());
+                let said = match series {
+                    Ok(0) => "no data yet".to_string(),
+                    Ok(n) => format!("{n} series"),
+                    Err(e) => format!("failed: {e}"),
+                };
+                let _ = writeln!(out, "  {} [{}]: {said}", q.panel, q.ref_id);
+            }
+        }
+    }
+    print(&out)?;
+    Ok(Outcome::Success)
+}
