@@ -222,12 +222,7 @@ fn proposals_text(story: &Story, exposed: &[Exposure], app: &str) -> String {
     let _ = writeln!(out, "\nMetrics of {app} that fit the story, best first:");
     for (i, p) in proposals.iter().enumerate() {
         let label = p.label.as_ref().map_or(String::new(), |l| format!(".{l}"));
-        let name = p
-            .metric
-            .trim_end_matches("_total")
-            .rsplit('_')
-            .next()
-            .unwrap_or("signal");
+        let name = story::signal_name(&p.metric);
         let _ = writeln!(
             out,
             "  {}. {} ({}) — {}",

@@ -310,11 +310,7 @@ pub fn need_yaml(
     let mut out = String::new();
     let want = story.want.as_deref().unwrap_or(&story.text);
     let title = want.strip_prefix("see ").unwrap_or(want);
-    let mut title_chars = title.chars();
-    let title = title_chars
-        .next()
-        .map(|f| f.to_uppercase().collect::<String>() + title_chars.as_str())
-        .unwrap_or_default();
+    let title = capitalised(title);
     let _ = writeln!(
         out,
         "# Made by `onramp needs new` from the story below; edit freely, then `onramp needs check` this file."
@@ -389,7 +385,8 @@ fn alert_yaml(
         "    summary: {}",
         q(&format!(
             "{} of {{app}} is above {}.",
-            candidate.what, threshold.value
+            capitalised(&candidate.what),
+            threshold.value
         ))
     );
     let _ = writeln!(
@@ -397,7 +394,7 @@ fn alert_yaml(
         "    description: {}",
         q(&format!(
             "{} is {{{{ $value }}}} in {{namespace}}.",
-            candidate.what
+            capitalised(&candidate.what)
         ))
     );
     let _ = writeln!(out, "    runbook:");
@@ -406,7 +403,9 @@ fn alert_yaml(
         "      meaning: {}",
         q(&format!(
             "{} of {{app}} stayed above {} for 10 minutes. Why this threshold: {}.",
-            candidate.what, threshold.value, threshold.why
+            capitalised(&candidate.what),
+            threshold.value,
+            threshold.why
         ))
     );
     let _ = writeln!(
@@ -431,6 +430,14 @@ fn alert_yaml(
         "      mitigation:\n        - {}",
         q("Roll back or switch off what changed for the series that rose.")
     );
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|f| f.to_uppercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default()
 }
 
 /// The walkthrough, in the developer's words: the story, then each panel.

@@ -217,6 +217,12 @@ pub fn exposures<'a>(
                     .is_some_and(|(t, _)| t == "histogram" || t == "summary")
             })
             .unwrap_or(name);
+        // OpenMetrics' creation timestamps (`…_created`) are not metrics of their own.
+        if let Some(of) = base.strip_suffix("_created")
+            && (metadata.contains_key(of) || metadata.contains_key(&format!("{of}_total")))
+        {
+            continue;
+        }
         let (type_word, help) = metadata.get(base).cloned().unwrap_or_default();
         let entry = found.entry(base.to_string()).or_insert_with(|| Exposure {
             name: base.to_string(),
@@ -272,7 +278,7 @@ pub fn propose(story: &Story, exposed: &[Exposure], limit: usize) -> Vec<Proposa
             let help_words = words(&e.help);
             let in_name: Vec<&String> = story_words
                 .iter()
-                .filter(|w| name_words.contains(w))
+                .filter(|w| name_words.iter().any(|n| same_meaning(w, n)))
                 .collect();
             let in_help: Vec<&String> = story_words
                 .iter()
@@ -323,6 +329,40 @@ pub fn propose(story: &Story, exposed: &[Exposure], limit: usize) -> Vec<Proposa
 fn quoted(words: &[&String]) -> String {
     let quoted: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
     quoted.join(", ")
+}
+
+/// Words a story and a metric name use for the same thing: the word
+/// itself, or a synonym ("latency" in a story, `duration` or `seconds` in
+/// a name).
+fn same_meaning(story_word: &str, name_word: &str) -> bool {
+    const SYNONYMS: &[(&str, &[&str])] = &[
+        ("latency", &["duration", "seconds", "time"]),
+        ("slow", &["duration", "seconds"]),
+        ("memory", &["bytes", "heap", "resident"]),
+        ("error", &["failure", "failed", "status"]),
+    ];
+    story_word == name_word
+        || SYNONYMS
+            .iter()
+            .any(|(w, alike)| *w == story_word && alike.contains(&name_word))
+}
+
+/// A name for a signal of `metric`: its last word that is not a unit or
+/// suffix (`http_request_duration_seconds` → `duration`).
+pub fn signal_name(metric: &str) -> String {
+    const SUFFIXES: &[&str] = &[
+        "total", "seconds", "bytes", "count", "sum", "bucket", "ms", "info",
+    ];
+    metric
+        .split('_')
+        .rev()
+        .find(|w| {
+            !w.is_empty()
+                && !SUFFIXES.contains(w)
+                && w.starts_with(|c: char| c.is_ascii_lowercase())
+        })
+        .unwrap_or("signal")
+        .to_string()
 }
 
 /// Why a type fits what the story asks, when it does.

@@ -133,7 +133,6 @@ fn a_latency_story_becomes_a_histogram_need_with_an_alert_from_live_data() {
         &["latency=http_request_duration_seconds.handler"],
         "request-latency-handler",
     );
-    println!("{}\n{yaml}", run.stdout);
     assert!(yaml.contains("type: histogram"), "{yaml}");
     assert!(
         yaml.contains("histogram_quantile(0.95, sum by (le, {{latency.handler}})"),
@@ -151,4 +150,159 @@ fn a_latency_story_becomes_a_histogram_need_with_an_alert_from_live_data() {
         "{}",
         run.stdout
     );
+}
+
+#[test]
+#[cfg_attr(
+    not(prometheus),
+    ignore = "needs prometheus and promtool 2.x: apt-get install prometheus (ONRAMP_TEST_PROMETHEUS)"
+)]
+fn a_how_many_story_becomes_a_counter_need_by_its_label() {
+    let (yaml, run) = story_to_verified_need(
+        "fastapi.prom",
+        "As a developer, I want to see how many requests each handler serves, so that I know which endpoints matter.",
+        &["requests=http_requests_total.handler"],
+        "request-handler-serve",
+    );
+    assert!(
+        yaml.contains("sum by ({{requests.handler}}) (rate({{requests}}[$__rate_interval]))"),
+        "{yaml}"
+    );
+    assert!(yaml.contains("unit: reqps"), "{yaml}");
+    // A counter's rate alone has no threshold to read from one moment.
+    assert!(!yaml.contains("alerts:"), "{yaml}");
+    assert!(run.stdout.contains("Alert: none"), "{}", run.stdout);
+}
+
+#[test]
+#[cfg_attr(
+    not(prometheus),
+    ignore = "needs prometheus and promtool 2.x: apt-get install prometheus (ONRAMP_TEST_PROMETHEUS)"
+)]
+fn a_memory_story_becomes_a_gauge_need() {
+    let (yaml, run) = story_to_verified_need(
+        "fastapi.prom",
+        "As an operator, I want to see the memory usage, so that I size the pods right.",
+        &["memory=process_resident_memory_bytes"],
+        "memory-usage",
+    );
+    assert!(yaml.contains("type: gauge"), "{yaml}");
+    assert!(yaml.contains("unit: bytes"), "{yaml}");
+    assert!(yaml.contains("expr: \"max({{memory}}) > "), "{yaml}");
+    assert!(
+        run.stdout.contains("Alert: the highest memory is "),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+#[cfg_attr(
+    not(prometheus),
+    ignore = "needs prometheus and promtool 2.x: apt-get install prometheus (ONRAMP_TEST_PROMETHEUS)"
+)]
+fn a_share_story_becomes_a_ratio_of_two_counters_in_percentunit() {
+    let (yaml, run) = story_to_verified_need(
+        "cadvisor-kube-state-metrics.prom",
+        "As an operator, I want to see the share of CPU periods throttled, so that I raise the limit before users notice.",
+        &[
+            "throttled=container_cpu_cfs_throttled_periods_total",
+            "periods=container_cpu_cfs_periods_total",
+        ],
+        "share-cpu-period-throttled",
+    );
+    assert!(yaml.contains("title: \"Share of throttled\""), "{yaml}");
+    assert!(yaml.contains("unit: percentunit"), "{yaml}");
+    assert!(
+        yaml.contains("sum(rate({{throttled}}[$__rate_interval])) / (sum(rate({{periods}}[$__rate_interval])) > 0)"),
+        "{yaml}"
+    );
+    assert!(
+        run.stdout
+            .contains("Alert: throttled divided by periods is "),
+        "{}",
+        run.stdout
+    );
+}
+
+/// Without --signal (not on a terminal), the metrics that fit the story
+/// are listed best first with why and the flag to pick each; nothing is
+/// written, exit 2.
+#[test]
+#[cfg_attr(
+    not(prometheus),
+    ignore = "needs prometheus and promtool 2.x: apt-get install prometheus (ONRAMP_TEST_PROMETHEUS)"
+)]
+fn without_signals_the_ranked_proposals_are_shown_and_nothing_written() {
+    let app = Scraped::start("fastapi.prom");
+    let url = app.prometheus.url();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = needs_new(
+        dir.path(),
+        Some(&url),
+        "As a developer, I want to see request latency per handler, so that I notice a slow endpoint.",
+        &[],
+    );
+    run.expect_status(2);
+    let ranked: Vec<&str> = run
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("Metrics of checkout that fit the story"))
+        .skip(1)
+        .take(6)
+        .collect();
+    assert_eq!(
+        ranked,
+        [
+            "  1. http_request_duration_seconds (histogram) — its name matches the story's \"request\", \"latency\"; a histogram, for the time the story asks about (p50/p95/p99); its label handler splits it as the story's \"per\" asks",
+            "     --signal duration=http_request_duration_seconds.handler",
+            "  2. http_request_duration_highr_seconds (histogram) — its name matches the story's \"request\", \"latency\"; a histogram, for the time the story asks about (p50/p95/p99)",
+            "     --signal highr=http_request_duration_highr_seconds",
+            "  3. http_requests_total (counter) — its name matches the story's \"request\"; its label handler splits it as the story's \"per\" asks",
+            "     --signal requests=http_requests_total.handler",
+        ],
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("nothing was written"), "{}", run.stdout);
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
+}
+
+/// A metric the app does not expose: the need is still written, as a
+/// backlog item with the instrumentation for the app's framework.
+#[test]
+#[cfg_attr(
+    not(prometheus),
+    ignore = "needs prometheus and promtool 2.x: apt-get install prometheus (ONRAMP_TEST_PROMETHEUS)"
+)]
+fn a_missing_metric_is_written_as_a_backlog_item_with_the_instrumentation() {
+    let app = Scraped::start("fastapi.prom");
+    let url = app.prometheus.url();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = needs_new(
+        dir.path(),
+        Some(&url),
+        "As a developer, I want to see checkout latency per payment provider, so that I notice a slow provider.",
+        &["latency=checkout_duration_seconds.provider"],
+    );
+    run.expect_status(0);
+    assert!(run.stdout.contains("latency: histogram checkout_duration_seconds by provider — MISSING: the app does not expose it yet"), "{}", run.stdout);
+    assert!(run.stdout.contains("prometheus_client (Python): Histogram('checkout_duration', '…', ['provider']).labels(provider=value).observe(seconds)"), "{}", run.stdout);
+    let yaml = std::fs::read_to_string(
+        dir.path()
+            .join("needs/checkout-latency-payment-provider.yaml"),
+    )
+    .expect("written");
+    assert!(
+        yaml.contains("# Missing: the app does not expose checkout_duration_seconds yet."),
+        "{yaml}"
+    );
+    let report = verify(dir.path(), &url, "checkout-latency-payment-provider");
+    let signal = report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["category"] == "signal")
+        .expect("a signal check");
+    assert_eq!(signal["status"], "fail", "{signal}");
 }

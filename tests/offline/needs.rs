@@ -199,3 +199,123 @@ fn needs_check_of_a_missing_file_names_it_and_exits_2() {
     );
     assert!(run.stdout.is_empty(), "{}", run.stdout);
 }
+
+/// `needs new` with bad input: a clear message, exit 2, nothing written.
+#[test]
+fn needs_new_refuses_bad_input_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let m = crate::support::repo_path("examples/shop/k8s/checkout.yaml")
+        .display()
+        .to_string();
+    let story = "As a developer, I want to see checkout latency, so that I notice it.";
+    let cases: [(Vec<&str>, &str); 5] = [
+        (
+            vec!["--story", "As a developer, so that I sleep well."],
+            "the story has no want: write it as \"As a developer, I want to see …, so that …\"",
+        ),
+        (
+            vec!["--story", story],
+            "no Prometheus to read what the app exposes: pass --prometheus-url URL (or a cluster whose Prometheus onramp finds), or name the signals yourself with --signal NAME=METRIC[.LABEL]",
+        ),
+        (
+            vec![
+                "--story",
+                story,
+                "--id",
+                "service-health",
+                "--signal",
+                "latency=checkout_seconds",
+            ],
+            "need id \"service-health\" is a built-in need's; choose another with --id",
+        ),
+        (
+            vec!["--story", story, "--signal", "latency"],
+            "--signal \"latency\": write NAME=METRIC or NAME=METRIC.LABEL",
+        ),
+        (
+            vec!["--story", story, "--signal", "latency=checkout-seconds"],
+            "\"checkout-seconds\" is not a Prometheus metric name",
+        ),
+    ];
+    for (extra, message) in cases {
+        let mut args = vec!["needs", "new", "checkout", "-f", &m];
+        args.extend(extra);
+        let run = crate::support::onramp_in(Some(dir.path()), &args, None);
+        run.expect_status(2);
+        assert!(run.stderr.contains(message), "{args:?}: {}", run.stderr);
+        assert_eq!(
+            std::fs::read_dir(dir.path()).expect("dir").count(),
+            0,
+            "{args:?}"
+        );
+    }
+}
+
+/// Without Prometheus, `--signal` is enough: the need is written, its
+/// signals marked as not checked, and `needs check` passes it.
+#[test]
+fn needs_new_with_signals_and_no_prometheus_writes_a_checked_need() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let m = crate::support::repo_path("examples/shop/k8s/checkout.yaml")
+        .display()
+        .to_string();
+    let run = crate::support::onramp_in(
+        Some(dir.path()),
+        &[
+            "needs",
+            "new",
+            "checkout",
+            "-f",
+            &m,
+            "--story",
+            "As a developer, I want to see checkout latency per provider, so that I notice a slow provider.",
+            "--signal",
+            "latency=checkout_duration_seconds.provider",
+        ],
+        None,
+    );
+    run.expect_status(0);
+    assert!(run.stdout.contains("latency: histogram checkout_duration_seconds by provider — not checked: no Prometheus was asked"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("Wrote needs/checkout-latency-provider.yaml — checked: no problems."),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("`onramp plan deployment/checkout -n shop -f "),
+        "{}",
+        run.stdout
+    );
+    let check = crate::support::onramp_in(
+        Some(dir.path()),
+        &["needs", "check", "needs/checkout-latency-provider.yaml"],
+        None,
+    );
+    check.expect_status(0);
+    // Again without --force: refused, the file unchanged.
+    let again = crate::support::onramp_in(
+        Some(dir.path()),
+        &[
+            "needs",
+            "new",
+            "checkout",
+            "-f",
+            &m,
+            "--story",
+            "As a developer, I want to see checkout latency per provider, so that I notice a slow provider.",
+            "--signal",
+            "latency=other_seconds",
+        ],
+        None,
+    );
+    again.expect_status(2);
+    assert!(
+        again
+            .stderr
+            .contains("needs/checkout-latency-provider.yaml exists; pass --force to overwrite it"),
+        "{}",
+        again.stderr
+    );
+}
