@@ -98,7 +98,13 @@ async fn planned(
         app: args.app.clone(),
         needs: NeedSelection {
             needs: need.map(|(id, _)| vec![id.to_string()]).unwrap_or_default(),
-            needs_dirs: need.map(|(_, d)| vec![d.to_path_buf()]).unwrap_or_default(),
+            // The folder, unless onramp.yaml already lists it (loading a
+            // folder twice would define each of its needs twice).
+            needs_dirs: need
+                .map(|(_, d)| d.to_path_buf())
+                .filter(|d| !config.file.needs_dirs.contains(d))
+                .into_iter()
+                .collect(),
             signals: Vec::new(),
         },
         render: RenderArgs {

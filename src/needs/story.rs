@@ -453,7 +453,7 @@ pub fn instrumentation(
         .iter()
         .map(|f| format!("{}: {}", f.name(), snippet(*f, metric, kind, label)))
         .collect();
-    format!("{head} {}", lines.join(" "))
+    format!("{head} {}", lines.join(" — "))
 }
 
 fn snippet(framework: Framework, metric: &str, kind: SignalType, label: Option<&str>) -> String {
@@ -489,8 +489,14 @@ fn snippet(framework: Framework, metric: &str, kind: SignalType, label: Option<&
             tag(&|l| format!(" observed with {{\"{l}\": value}}"))
         ),
         (Framework::PrometheusClient, k) => format!(
-            "{}('{base}', '…'{}){}",
+            "{}('{}', '…'{}){}",
             py_type(k),
+            // prometheus_client adds `_total` to a counter's name itself.
+            if k == SignalType::Counter {
+                metric.trim_end_matches("_total")
+            } else {
+                metric
+            },
             tag(&|l| format!(", ['{l}']")),
             py_use(k, l)
         ),

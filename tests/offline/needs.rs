@@ -319,3 +319,58 @@ fn needs_new_with_signals_and_no_prometheus_writes_a_checked_need() {
         again.stderr
     );
 }
+
+/// The examples `needs new` made against the demo shop pass `needs check`
+/// (the integration test `the_examples_are_what_needs_new_makes_…` keeps
+/// them what `needs new` makes).
+#[test]
+fn the_example_needs_pass_needs_check() {
+    let run = onramp(&[
+        "needs",
+        "check",
+        "examples/needs/carts-abandoned-per-variant.yaml",
+        "examples/needs/checkout-latency-per-provider.yaml",
+    ]);
+    run.expect_status(0);
+    assert_eq!(run.stdout, "2 need files checked: no problems.\n");
+}
+
+/// Once onramp.yaml listed the needs folder, `needs new` passed it to the
+/// plan a second time, and the plan refused every need in it as defined twice.
+#[test]
+fn a_second_needs_new_in_the_same_folder_defined_each_need_twice() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let m = crate::support::repo_path("examples/shop/k8s/checkout.yaml")
+        .display()
+        .to_string();
+    for (story, signal) in [
+        (
+            "As a developer, I want to see checkout latency, so that I notice it.",
+            "latency=checkout_duration_seconds",
+        ),
+        (
+            "As a developer, I want to see how many orders, so that I know sales.",
+            "orders=orders_total",
+        ),
+    ] {
+        let run = crate::support::onramp_in(
+            Some(dir.path()),
+            &[
+                "needs", "new", "checkout", "-f", &m, "--story", story, "--signal", signal,
+            ],
+            None,
+        );
+        run.expect_status(0);
+    }
+    let check = crate::support::onramp_in(
+        Some(dir.path()),
+        &[
+            "needs",
+            "check",
+            "needs/checkout-latency.yaml",
+            "needs/order.yaml",
+        ],
+        None,
+    );
+    check.expect_status(0);
+}
