@@ -160,14 +160,11 @@ fn signal_panel(s: &Chosen) -> Panel {
         SignalType::Counter => Panel {
             title: format!("{name} per second{by}"),
             description: format!("How many per second ({}){by}.", s.metric),
-            unit: if s.metric.ends_with("_bytes_total") {
-                "Bps"
-            } else if s.metric.contains("request") {
-                "reqps"
-            } else {
-                "ops"
-            }
-            .into(),
+            unit: unit(
+                &s.metric,
+                &[("_bytes_total", "Bps"), ("request", "reqps")],
+                "ops",
+            ),
             queries: vec![(
                 format!(
                     "{}rate({{{{{}}}}}[$__rate_interval]))",
@@ -183,7 +180,15 @@ fn signal_panel(s: &Chosen) -> Panel {
                 "Half of the observations of {} are under p50, 95% under p95, 99% under p99{by}.",
                 s.metric
             ),
-            unit: histogram_unit(&s.metric).into(),
+            unit: unit(
+                &s.metric,
+                &[
+                    ("_seconds", "s"),
+                    ("_milliseconds", "ms"),
+                    ("_bytes", "bytes"),
+                ],
+                "short",
+            ),
             queries: [("0.5", "p50"), ("0.95", "p95"), ("0.99", "p99")]
                 .iter()
                 .map(|(q, p)| {
@@ -201,14 +206,11 @@ fn signal_panel(s: &Chosen) -> Panel {
         SignalType::Gauge => Panel {
             title: format!("{name}{by}"),
             description: format!("The value of {} now{by}.", s.metric),
-            unit: if s.metric.ends_with("_bytes") {
-                "bytes"
-            } else if s.metric.ends_with("_seconds") {
-                "s"
-            } else {
-                "short"
-            }
-            .into(),
+            unit: unit(
+                &s.metric,
+                &[("_bytes", "bytes"), ("_seconds", "s")],
+                "short",
+            ),
             queries: vec![(
                 format!(
                     "{}{{{{{}}}}})",
@@ -221,16 +223,14 @@ fn signal_panel(s: &Chosen) -> Panel {
     }
 }
 
-fn histogram_unit(metric: &str) -> &'static str {
-    if metric.ends_with("_seconds") {
-        "s"
-    } else if metric.ends_with("_milliseconds") {
-        "ms"
-    } else if metric.ends_with("_bytes") {
-        "bytes"
-    } else {
-        "short"
-    }
+/// The Grafana unit of the first rule whose word the metric's name
+/// contains (`_seconds` → `s`), else `default`.
+fn unit(metric: &str, rules: &[(&str, &str)], default: &str) -> String {
+    rules
+        .iter()
+        .find(|(word, _)| metric.contains(word))
+        .map_or(default, |(_, unit)| unit)
+        .to_string()
 }
 
 /// The alert the story supports: the ratio's share, else the first
