@@ -14,7 +14,7 @@ pub fn run(args: &NeedsArgs, config: &Config) -> Result<Outcome> {
     let id = match &args.action {
         Some(NeedsAction::Check(check_args)) => return check(check_args),
         Some(NeedsAction::New(new)) => {
-            return crate::commands::needs_new::run_blocking(new, config);
+            return crate::commands::needs_new::run_blocking(new, &args.needs_dirs, config);
         }
         Some(NeedsAction::Show { id }) => Some(id),
         None => None,

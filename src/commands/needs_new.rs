@@ -17,12 +17,18 @@ use crate::needs::story::{self, Exposure, Framework, Story};
 use crate::pipeline::{Planned, Request};
 
 /// Runs `needs new` on a runtime of its own (a few requests at most).
-pub fn run_blocking(args: &NeedsNewArgs, config: &Config) -> Result<Outcome> {
+/// `needs_dirs` are `--needs-dir`: the first, when given, is where the need
+/// is written (else onramp.yaml's first `needs_dirs`).
+pub fn run_blocking(
+    args: &NeedsNewArgs,
+    needs_dirs: &[PathBuf],
+    config: &Config,
+) -> Result<Outcome> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?
-        .block_on(run(args, config))
+        .block_on(run(args, needs_dirs, config))
 }
 
 /// Where the need file goes, and what onramp.yaml must say for it to load.
@@ -35,7 +41,11 @@ struct Target {
 
 /// The story, the id and the target file, checked before anything is asked
 /// or written.
-fn validate(args: &NeedsNewArgs, config: &Config) -> Result<(Story, String, Target)> {
+fn validate(
+    args: &NeedsNewArgs,
+    needs_dirs: &[PathBuf],
+    config: &Config,
+) -> Result<(Story, String, Target)> {
     let story = Story::parse(&args.story);
     if story.want.is_none() {
         return Err(Error::Usage(format!(
@@ -59,7 +69,7 @@ fn validate(args: &NeedsNewArgs, config: &Config) -> Result<(Story, String, Targ
             "need id {id:?} is a built-in need's; choose another with --id"
         )));
     }
-    let target = target(config, &id);
+    let target = target(needs_dirs, config, &id);
     if target.file.exists() && !args.force {
         return Err(Error::Usage(format!(
             "{} exists; pass --force to overwrite it, or choose another --id",
@@ -69,8 +79,9 @@ fn validate(args: &NeedsNewArgs, config: &Config) -> Result<(Story, String, Targ
     Ok((story, id, target))
 }
 
-fn target(config: &Config, id: &str) -> Target {
-    let (dir, add_setting) = match config.file.needs_dirs.first() {
+fn target(needs_dirs: &[PathBuf], config: &Config, id: &str) -> Target {
+    let first = needs_dirs.first().or(config.file.needs_dirs.first());
+    let (dir, add_setting) = match first {
         Some(dir) => (dir.clone(), None),
         None => {
             let config_file = config
@@ -120,8 +131,8 @@ async fn planned(
 
 /// `needs new`: validates, reads the app's metrics, proposes or drafts,
 /// writes, checks, and shows the plan.
-pub async fn run(args: &NeedsNewArgs, config: &Config) -> Result<Outcome> {
-    let (story, id, target) = validate(args, config)?;
+pub async fn run(args: &NeedsNewArgs, needs_dirs: &[PathBuf], config: &Config) -> Result<Outcome> {
+    let (story, id, target) = validate(args, needs_dirs, config)?;
     let specs = args
         .signals
         .iter()

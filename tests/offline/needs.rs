@@ -374,3 +374,39 @@ fn a_second_needs_new_in_the_same_folder_defined_each_need_twice() {
     );
     check.expect_status(0);
 }
+
+/// `--needs-dir DIR` says where the need goes; onramp.yaml is left alone.
+#[test]
+fn needs_new_writes_into_the_needs_dir_given() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("mine")).expect("mkdir");
+    let m = crate::support::repo_path("examples/shop/k8s/checkout.yaml")
+        .display()
+        .to_string();
+    let run = crate::support::onramp_in(
+        Some(dir.path()),
+        &[
+            "needs",
+            "--needs-dir",
+            "mine",
+            "new",
+            "checkout",
+            "-f",
+            &m,
+            "--story",
+            "As a developer, I want to see checkout latency, so that I notice it.",
+            "--signal",
+            "latency=checkout_duration_seconds",
+        ],
+        None,
+    );
+    run.expect_status(0);
+    assert!(
+        run.stdout
+            .contains("Wrote mine/checkout-latency.yaml — checked: no problems."),
+        "{}",
+        run.stdout
+    );
+    assert!(!dir.path().join("onramp.yaml").exists());
+    assert!(!dir.path().join("needs").exists());
+}
