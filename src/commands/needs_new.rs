@@ -104,6 +104,7 @@ async fn planned(
     args: &NeedsNewArgs,
     config: &Config,
     need: Option<(&str, &Path)>,
+    ask_prometheus: bool,
 ) -> Result<Planned> {
     let selection = AppSelection {
         app: args.app.clone(),
@@ -123,10 +124,38 @@ async fn planned(
             runbook_url: None,
             target: None,
         },
-        prometheus: args.prometheus.clone(),
+        prometheus: if ask_prometheus {
+            args.prometheus.clone()
+        } else {
+            crate::cli::PrometheusArgs {
+                prometheus_url: None,
+            }
+        },
         cluster: args.cluster.clone(),
     };
     Planned::new(Request::new(&selection, config, "codify")).await
+}
+
+/// The app and Prometheus; when Prometheus cannot be reached, the app
+/// without it and why (the signals are then taken as `--signal` names them),
+/// or, without `--signal`, a usage error saying it is required.
+async fn reach(
+    args: &NeedsNewArgs,
+    config: &Config,
+    no_signals: bool,
+) -> Result<(Planned, Option<String>)> {
+    match planned(args, config, None, true).await {
+        Err(Error::Prometheus(err)) if err.is_transient() => {
+            let why = crate::error::report(&err);
+            if no_signals {
+                return Err(Error::Usage(format!(
+                    "{why}. Without a reachable Prometheus, name the signals yourself with --signal NAME=METRIC[.LABEL]"
+                )));
+            }
+            Ok((planned(args, config, None, false).await?, Some(why)))
+        }
+        other => Ok((other?, None)),
+    }
 }
 
 /// `needs new`: validates, reads the app's metrics, proposes or drafts,
@@ -138,7 +167,7 @@ pub async fn run(args: &NeedsNewArgs, needs_dirs: &[PathBuf], config: &Config) -
         .iter()
         .map(|s| SignalSpec::parse(s).map_err(Error::Usage))
         .collect::<Result<Vec<_>>>()?;
-    let planned = planned(args, config, None).await?;
+    let (planned, unreached) = reach(args, config, specs.is_empty()).await?;
     let app = planned.loaded.app.clone();
     let exposed = match &planned.prometheus {
         Some(client) => Some(crate::needs::exposed::exposures(client, &app).await?),
@@ -198,7 +227,10 @@ pub async fn run(args: &NeedsNewArgs, needs_dirs: &[PathBuf], config: &Config) -
         target.file.display()
     );
     print(&out)?;
-    show_plan(args, config, &id, &target.dir).await
+    if let Some(why) = &unreached {
+        print(&format!("\nPrometheus was not asked: {why}\n"))?;
+    }
+    show_plan(args, config, &id, &target.dir, unreached.is_none()).await
 }
 
 fn story_text(story: &Story) -> String {
@@ -359,8 +391,14 @@ fn write(target: &Target, yaml: &str) -> Result<()> {
 
 /// What `onramp plan APP --need ID` makes of the new need, and whether each
 /// of its queries returns data now.
-async fn show_plan(args: &NeedsNewArgs, config: &Config, id: &str, dir: &Path) -> Result<Outcome> {
-    let planned = planned(args, config, Some((id, dir))).await?;
+async fn show_plan(
+    args: &NeedsNewArgs,
+    config: &Config,
+    id: &str,
+    dir: &Path,
+    ask_prometheus: bool,
+) -> Result<Outcome> {
+    let planned = planned(args, config, Some((id, dir)), ask_prometheus).await?;
     let mut out = format!(
         "\n`onramp plan {} --need {id}` would produce:\n\n{}",
         crate::plan::app_args(&planned.loaded.app, &args.app.filenames),
