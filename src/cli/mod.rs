@@ -546,12 +546,15 @@ pub struct NeedsNewArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub app: AppArgs,
-    /// The story: "As a ROLE, I want WANT, so that REASON".
+    /// The story: "As a ROLE, I want WANT, so that REASON". Asked for when
+    /// not given on a terminal; required elsewhere.
     #[arg(long, value_name = "STORY")]
-    pub story: String,
+    pub story: Option<String>,
     /// A signal of the need: NAME=METRIC, or NAME=METRIC.LABEL to split it by
-    /// LABEL; repeatable. Without it, the metrics that fit the story are
-    /// proposed and nothing is written.
+    /// LABEL; repeatable. Without it, on a terminal, the person picks from
+    /// the metrics that fit the story (arrow keys, type to filter; Esc exits
+    /// 2, Ctrl-C 130, nothing written); elsewhere they are listed and
+    /// nothing is written (exit 2).
     #[arg(long = "signal", value_name = "NAME=METRIC[.LABEL]")]
     pub signals: Vec<String>,
     /// The need id (default: from the story's want).

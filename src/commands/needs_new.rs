@@ -9,11 +9,12 @@ use std::path::{Path, PathBuf};
 use crate::cli::config::Config;
 use crate::cli::{AppSelection, NeedSelection, NeedsNewArgs, RenderArgs};
 use crate::client::prometheus::PrometheusClient;
+use crate::commands::prompt::{self, Answer};
 use crate::commands::{Outcome, print};
 use crate::error::{Error, Result};
 use crate::needs::draft::{self, AlertCandidate, Chosen, SignalSpec, Threshold};
 use crate::needs::resolve::{ResolvedNeed, Scope, SignalOverrides};
-use crate::needs::story::{self, Exposure, Framework, Story};
+use crate::needs::story::{self, Exposure, Framework, Proposal, Story};
 use crate::pipeline::{Planned, Request};
 
 /// Runs `needs new` on a runtime of its own (a few requests at most).
@@ -39,21 +40,58 @@ struct Target {
     add_setting: Option<PathBuf>,
 }
 
-/// The story, the id and the target file, checked before anything is asked
-/// or written.
-fn validate(
-    args: &NeedsNewArgs,
-    needs_dirs: &[PathBuf],
-    config: &Config,
-) -> Result<(Story, String, Target)> {
-    let story = Story::parse(&args.story);
+/// The story parsed, or why it cannot be used: it has no want.
+fn check_story(text: &str) -> std::result::Result<Story, String> {
+    let story = Story::parse(text);
     if story.want.is_none() {
-        return Err(Error::Usage(format!(
+        return Err(format!(
             "the story has no want: write it as \"As a developer, I want to see …, so that …\" — the want says what the dashboard shows (got {:?})",
             story.text
-        )));
+        ));
     }
-    let id = args.id.clone().unwrap_or_else(|| draft::id_from(&story));
+    Ok(story)
+}
+
+/// The story: `--story`, else, on a terminal, asked for until it has a want
+/// (each time saying what it lacks).
+fn given_story(args: &NeedsNewArgs, interactive: bool) -> Result<Answer<Story>> {
+    if let Some(text) = &args.story {
+        return check_story(text).map(Answer::Given).map_err(Error::Usage);
+    }
+    if !interactive {
+        return Err(Error::Usage(
+            "--story is required when not on a terminal: --story \"As a developer, I want to see …, so that …\"".into(),
+        ));
+    }
+    print("Your story, as \"As a ROLE, I want WANT, so that REASON\" (Ctrl-D to stop):\n")?;
+    loop {
+        let text = match prompt::line("Story: ")? {
+            Answer::Given(text) => text,
+            Answer::Cancelled => return Ok(Answer::Cancelled),
+            Answer::Interrupted => return Ok(Answer::Interrupted),
+        };
+        match check_story(&text) {
+            Ok(story) => return Ok(Answer::Given(story)),
+            Err(why) => {
+                let lacks: String = Story::parse(&text)
+                    .missing()
+                    .iter()
+                    .map(|part| format!("  The story lacks {part}.\n"))
+                    .collect();
+                print(&format!("{lacks}Not used: {why}. Try again.\n"))?;
+            }
+        }
+    }
+}
+
+/// The id and the target file, checked before anything is asked or written.
+fn validate(
+    args: &NeedsNewArgs,
+    story: &Story,
+    needs_dirs: &[PathBuf],
+    config: &Config,
+) -> Result<(String, Target)> {
+    let id = args.id.clone().unwrap_or_else(|| draft::id_from(story));
     let valid = !id.is_empty()
         && id.len() <= 40
         && id
@@ -76,7 +114,7 @@ fn validate(
             target.file.display()
         )));
     }
-    Ok((story, id, target))
+    Ok((id, target))
 }
 
 fn target(needs_dirs: &[PathBuf], config: &Config, id: &str) -> Target {
@@ -158,11 +196,17 @@ async fn reach(
     }
 }
 
-/// `needs new`: validates, reads the app's metrics, proposes or drafts,
-/// writes, checks, and shows the plan.
+/// `needs new`: the story (asked for on a terminal), validates, reads the
+/// app's metrics, proposes (a picker on a terminal) or drafts, writes,
+/// checks, and shows the plan.
 pub async fn run(args: &NeedsNewArgs, needs_dirs: &[PathBuf], config: &Config) -> Result<Outcome> {
-    let (story, id, target) = validate(args, needs_dirs, config)?;
-    let specs = args
+    let interactive = prompt::on_terminal();
+    let story = match given_story(args, interactive)? {
+        Answer::Given(story) => story,
+        other => return stopped(&other),
+    };
+    let (id, target) = validate(args, &story, needs_dirs, config)?;
+    let mut specs = args
         .signals
         .iter()
         .map(|s| SignalSpec::parse(s).map_err(Error::Usage))
@@ -183,54 +227,180 @@ pub async fn run(args: &NeedsNewArgs, needs_dirs: &[PathBuf], config: &Config) -
     };
     let mut out = story_text(&story);
     if specs.is_empty() {
-        out.push_str(&proposals_text(&story, exposed_ref, &args.app.app));
+        let proposals = story::propose(&story, exposed_ref, PROPOSALS);
+        if !interactive || proposals.is_empty() {
+            out.push_str(&proposals_text(&proposals, exposed_ref.len(), &args.app.app));
+            print(&out)?;
+            return Ok(Outcome::BadInput);
+        }
         print(&out)?;
-        return Ok(Outcome::BadInput);
+        out.clear();
+        match pick_signals(&story, &proposals)? {
+            Answer::Given(picked) => specs = picked,
+            other => return stopped(&other),
+        }
     }
-    let names: Vec<&str> = exposed_ref.iter().map(|e| e.name.as_str()).collect();
-    let framework = Framework::detect(&names);
-    let chosen = specs
-        .iter()
-        .map(|s| {
-            s.choose(exposed.as_deref(), framework)
-                .map_err(Error::Usage)
-        })
-        .collect::<Result<Vec<Chosen>>>()?;
-    let alert = match &planned.prometheus {
-        Some(client) => alert(client, &app, &story, &chosen, &id).await?,
-        None => None,
+    let drafted = Drafted {
+        story: &story,
+        id: &id,
+        target: &target,
+        exposed: exposed.as_deref(),
     };
-    let yaml = draft::need_yaml(&id, &story, &chosen, alert.as_ref().map(|(c, t)| (c, t)));
-    let problems = crate::needs::check::check_texts(
-        &[(target.file.display().to_string(), yaml.clone())],
-        crate::needs::check::BuiltInIds::Refuse,
-    );
-    if let Some(problem) = problems.first() {
-        return Err(Error::NeedFile {
-            location: problem.location.clone(),
-            message: format!(
-                "the drafted need fails its checks (a bug of onramp's): {}",
-                problem.message
-            ),
-        });
-    }
-    write(&target, &yaml)?;
-    out.push_str(&chosen_text(
-        &chosen,
-        framework,
-        alert.as_ref().map(|(_, t)| t),
-        exposed.is_some(),
-    ));
-    let _ = writeln!(
-        out,
-        "\nWrote {} — checked: no problems.",
-        target.file.display()
-    );
+    out.push_str(&drafted.write(&specs, planned.prometheus.as_ref(), &app).await?);
     print(&out)?;
     if let Some(why) = &unreached {
         print(&format!("\nPrometheus was not asked: {why}\n"))?;
     }
     show_plan(args, config, &id, &target.dir, unreached.is_none()).await
+}
+
+/// How many proposals are listed (and offered to pick from).
+const PROPOSALS: usize = 8;
+
+/// A prompt ended without an answer: nothing is written. Esc or the end of
+/// input exits 2 (as without `--signal` off a terminal), Ctrl-C 130.
+fn stopped<T>(answer: &Answer<T>) -> Result<Outcome> {
+    if matches!(answer, Answer::Interrupted) {
+        print("Interrupted: nothing was written.\n")?;
+        Ok(Outcome::Interrupted)
+    } else {
+        print("Cancelled: nothing was written.\n")?;
+        Ok(Outcome::BadInput)
+    }
+}
+
+/// One pick per signal the story needs, from the ranked proposals: a share
+/// needs two counters (the part, then the whole); "how many … per X" may
+/// take a second counter to divide by (or none); anything else one signal.
+fn pick_signals(story: &Story, proposals: &[Proposal]) -> Result<Answer<Vec<SignalSpec>>> {
+    let asks = story.asks();
+    let steps: &[(&str, bool)] = if asks.share {
+        &[
+            ("Signal 1 of 2, the part (a counter)", true),
+            ("Signal 2 of 2, the whole it is a share of (a counter)", true),
+        ]
+    } else if asks.count && !story.per().is_empty() {
+        &[
+            ("Signal 1, what to count", true),
+            ("Signal 2 (or none), a counter to divide by for \"per\"", false),
+        ]
+    } else {
+        &[("Signal", true)]
+    };
+    let mut picked: Vec<SignalSpec> = Vec::new();
+    for (title, required) in steps {
+        let left: Vec<&Proposal> = proposals
+            .iter()
+            .filter(|p| picked.iter().all(|s| s.metric != p.metric))
+            .collect();
+        let none = usize::from(!required);
+        let mut items: Vec<String> = Vec::new();
+        if !required {
+            items.push("(none: no second signal)".into());
+        }
+        items.extend(left.iter().map(|p| proposal_line(p)));
+        let prompt = format!("{title} — arrows to move, type to filter, Enter to pick, Esc to cancel");
+        let index = match prompt::pick(&prompt, &items)? {
+            Answer::Given(index) => index,
+            Answer::Cancelled => return Ok(Answer::Cancelled),
+            Answer::Interrupted => return Ok(Answer::Interrupted),
+        };
+        let Some(p) = index.checked_sub(none).and_then(|i| left.get(i)) else {
+            break;
+        };
+        let mut name = story::signal_name(&p.metric);
+        if picked.iter().any(|s| s.name == name) {
+            name.push('2');
+        }
+        let spec = SignalSpec {
+            name,
+            metric: p.metric.clone(),
+            label: p.label.clone(),
+        };
+        print(&format!("Picked: --signal {}\n", spec_flag(&spec)))?;
+        picked.push(spec);
+    }
+    Ok(Answer::Given(picked))
+}
+
+/// A proposal on one line: the metric, its label, type and why.
+fn proposal_line(p: &Proposal) -> String {
+    let label = p.label.as_ref().map_or(String::new(), |l| format!(".{l}"));
+    format!("{}{label} ({}) — {}", p.metric, p.kind.word(), p.why)
+}
+
+/// `NAME=METRIC[.LABEL]`, as `--signal` takes it.
+fn spec_flag(spec: &SignalSpec) -> String {
+    let label = spec
+        .label
+        .as_ref()
+        .map_or(String::new(), |l| format!(".{l}"));
+    format!("{}={}{label}", spec.name, spec.metric)
+}
+
+/// What the need is drafted from and where it goes.
+struct Drafted<'a> {
+    story: &'a Story,
+    id: &'a str,
+    target: &'a Target,
+    /// What the app exposes, when Prometheus was asked.
+    exposed: Option<&'a [Exposure]>,
+}
+
+impl Drafted<'_> {
+    /// Chooses the signals, drafts the need with its alert, checks and
+    /// writes it; the text says what was chosen and written.
+    async fn write(
+        &self,
+        specs: &[SignalSpec],
+        client: Option<&PrometheusClient>,
+        app: &crate::app::App,
+    ) -> Result<String> {
+        let names: Vec<&str> = self
+            .exposed
+            .unwrap_or_default()
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        let framework = Framework::detect(&names);
+        let chosen = specs
+            .iter()
+            .map(|s| s.choose(self.exposed, framework).map_err(Error::Usage))
+            .collect::<Result<Vec<Chosen>>>()?;
+        let alert = match client {
+            Some(client) => alert(client, app, self.story, &chosen, self.id).await?,
+            None => None,
+        };
+        let yaml = draft::need_yaml(
+            self.id,
+            self.story,
+            &chosen,
+            alert.as_ref().map(|(c, t)| (c, t)),
+        );
+        let file = &self.target.file;
+        let problems = crate::needs::check::check_texts(
+            &[(file.display().to_string(), yaml.clone())],
+            crate::needs::check::BuiltInIds::Refuse,
+        );
+        if let Some(problem) = problems.first() {
+            return Err(Error::NeedFile {
+                location: problem.location.clone(),
+                message: format!(
+                    "the drafted need fails its checks (a bug of onramp's): {}",
+                    problem.message
+                ),
+            });
+        }
+        write(self.target, &yaml)?;
+        let mut out = chosen_text(
+            &chosen,
+            framework,
+            alert.as_ref().map(|(_, t)| t),
+            self.exposed.is_some(),
+        );
+        let _ = writeln!(out, "\nWrote {} — checked: no problems.", file.display());
+        Ok(out)
+    }
 }
 
 fn story_text(story: &Story) -> String {
@@ -257,14 +427,12 @@ fn story_text(story: &Story) -> String {
     out
 }
 
-fn proposals_text(story: &Story, exposed: &[Exposure], app: &str) -> String {
-    let proposals = story::propose(story, exposed, 8);
+fn proposals_text(proposals: &[Proposal], exposed: usize, app: &str) -> String {
     let mut out = String::new();
     if proposals.is_empty() {
         let _ = writeln!(
             out,
-            "\nNone of the {} metrics {app} exposes matches the story's words. Name the signals the story needs with --signal NAME=METRIC[.LABEL]: a metric the app lacks is written as a backlog item, with the instrumentation to add.",
-            exposed.len()
+            "\nNone of the {exposed} metrics {app} exposes matches the story's words. Name the signals the story needs with --signal NAME=METRIC[.LABEL]: a metric the app lacks is written as a backlog item, with the instrumentation to add."
         );
         return out;
     }

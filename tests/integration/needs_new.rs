@@ -405,3 +405,36 @@ fn the_examples_are_what_needs_new_makes_of_the_lessons_stories_against_the_demo
         );
     }
 }
+
+#[test]
+#[cfg_attr(
+    not(prometheus),
+    ignore = "needs prometheus and promtool 2.x: apt-get install prometheus (ONRAMP_TEST_PROMETHEUS)"
+)]
+fn zz_explore() {
+    use crate::support::terminal::{Step, onramp_on_terminal};
+    let app = Scraped::start("fastapi.prom");
+    let url = app.prometheus.url();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let m = manifests();
+    let s = onramp_on_terminal(
+        dir.path(),
+        &["needs", "new", "checkout", "-f", &m, "--prometheus-url", &url],
+        &[
+            Step::Expect("Story: "),
+            Step::Send("As a developer, so that I notice.\r"),
+            Step::Expect("Try again."),
+            Step::Send("As a developer, I want to see request latency per handler, so that I notice a slow endpoint.\r"),
+            Step::Expect("Esc to cancel"),
+            Step::Send("highr"),
+            Step::Expect("highr"),
+            Step::Send("\r"),
+            Step::Expect("Wrote"),
+        ],
+    );
+    for (i, sc) in s.screens.iter().enumerate() {
+        println!("=== screen {i}\n{sc}");
+    }
+    println!("=== rest\n{}\n=== status {}", s.rest, s.status);
+    panic!("explore");
+}
