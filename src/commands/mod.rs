@@ -13,9 +13,9 @@ pub mod demo;
 pub mod detect;
 pub mod needs;
 pub mod needs_new;
-pub mod prompt;
 pub mod onboard;
 pub mod plan;
+pub mod prompt;
 pub mod rbac;
 pub mod troubleshoot;
 pub mod verify;
@@ -35,8 +35,6 @@ pub enum Outcome {
     Partial(u8),
     /// The input was read and is wrong (`needs check` found problems): exit 2.
     BadInput,
-    /// The person pressed Ctrl-C at a prompt; nothing was written: exit 130.
-    Interrupted,
 }
 
 impl Outcome {
@@ -47,7 +45,6 @@ impl Outcome {
             Outcome::CheckFailed => std::process::ExitCode::from(1),
             Outcome::Partial(status) => std::process::ExitCode::from(status),
             Outcome::BadInput => std::process::ExitCode::from(2),
-            Outcome::Interrupted => std::process::ExitCode::from(130),
         }
     }
 }

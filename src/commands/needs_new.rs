@@ -68,7 +68,6 @@ fn given_story(args: &NeedsNewArgs, interactive: bool) -> Result<Answer<Story>> 
         let text = match prompt::line("Story: ")? {
             Answer::Given(text) => text,
             Answer::Cancelled => return Ok(Answer::Cancelled),
-            Answer::Interrupted => return Ok(Answer::Interrupted),
         };
         match check_story(&text) {
             Ok(story) => return Ok(Answer::Given(story)),
@@ -203,7 +202,7 @@ pub async fn run(args: &NeedsNewArgs, needs_dirs: &[PathBuf], config: &Config) -
     let interactive = prompt::on_terminal();
     let story = match given_story(args, interactive)? {
         Answer::Given(story) => story,
-        other => return stopped(&other),
+        Answer::Cancelled => return stopped(),
     };
     let (id, target) = validate(args, &story, needs_dirs, config)?;
     let mut specs = args
@@ -229,7 +228,11 @@ pub async fn run(args: &NeedsNewArgs, needs_dirs: &[PathBuf], config: &Config) -
     if specs.is_empty() {
         let proposals = story::propose(&story, exposed_ref, PROPOSALS);
         if !interactive || proposals.is_empty() {
-            out.push_str(&proposals_text(&proposals, exposed_ref.len(), &args.app.app));
+            out.push_str(&proposals_text(
+                &proposals,
+                exposed_ref.len(),
+                &args.app.app,
+            ));
             print(&out)?;
             return Ok(Outcome::BadInput);
         }
@@ -237,7 +240,7 @@ pub async fn run(args: &NeedsNewArgs, needs_dirs: &[PathBuf], config: &Config) -
         out.clear();
         match pick_signals(&story, &proposals)? {
             Answer::Given(picked) => specs = picked,
-            other => return stopped(&other),
+            Answer::Cancelled => return stopped(),
         }
     }
     let drafted = Drafted {
@@ -246,7 +249,11 @@ pub async fn run(args: &NeedsNewArgs, needs_dirs: &[PathBuf], config: &Config) -
         target: &target,
         exposed: exposed.as_deref(),
     };
-    out.push_str(&drafted.write(&specs, planned.prometheus.as_ref(), &app).await?);
+    out.push_str(
+        &drafted
+            .write(&specs, planned.prometheus.as_ref(), &app)
+            .await?,
+    );
     print(&out)?;
     if let Some(why) = &unreached {
         print(&format!("\nPrometheus was not asked: {why}\n"))?;
@@ -257,16 +264,12 @@ pub async fn run(args: &NeedsNewArgs, needs_dirs: &[PathBuf], config: &Config) -
 /// How many proposals are listed (and offered to pick from).
 const PROPOSALS: usize = 8;
 
-/// A prompt ended without an answer: nothing is written. Esc or the end of
-/// input exits 2 (as without `--signal` off a terminal), Ctrl-C 130.
-fn stopped<T>(answer: &Answer<T>) -> Result<Outcome> {
-    if matches!(answer, Answer::Interrupted) {
-        print("Interrupted: nothing was written.\n")?;
-        Ok(Outcome::Interrupted)
-    } else {
-        print("Cancelled: nothing was written.\n")?;
-        Ok(Outcome::BadInput)
-    }
+/// A prompt ended without an answer (Esc, or the end of input): nothing is
+/// written, exit 2 as without `--signal` off a terminal. (Ctrl-C ends the
+/// process by SIGINT: status 130, nothing written either.)
+fn stopped() -> Result<Outcome> {
+    print("Cancelled: nothing was written.\n")?;
+    Ok(Outcome::BadInput)
 }
 
 /// One pick per signal the story needs, from the ranked proposals: a share
@@ -277,12 +280,18 @@ fn pick_signals(story: &Story, proposals: &[Proposal]) -> Result<Answer<Vec<Sign
     let steps: &[(&str, bool)] = if asks.share {
         &[
             ("Signal 1 of 2, the part (a counter)", true),
-            ("Signal 2 of 2, the whole it is a share of (a counter)", true),
+            (
+                "Signal 2 of 2, the whole it is a share of (a counter)",
+                true,
+            ),
         ]
     } else if asks.count && !story.per().is_empty() {
         &[
             ("Signal 1, what to count", true),
-            ("Signal 2 (or none), a counter to divide by for \"per\"", false),
+            (
+                "Signal 2 (or none), a counter to divide by for \"per\"",
+                false,
+            ),
         ]
     } else {
         &[("Signal", true)]
@@ -293,34 +302,68 @@ fn pick_signals(story: &Story, proposals: &[Proposal]) -> Result<Answer<Vec<Sign
             .iter()
             .filter(|p| picked.iter().all(|s| s.metric != p.metric))
             .collect();
+        if left.is_empty() {
+            break;
+        }
         let none = usize::from(!required);
         let mut items: Vec<String> = Vec::new();
         if !required {
             items.push("(none: no second signal)".into());
         }
         items.extend(left.iter().map(|p| proposal_line(p)));
-        let prompt = format!("{title} — arrows to move, type to filter, Enter to pick, Esc to cancel");
+        let prompt =
+            format!("{title} — arrows to move, type to filter, Enter to pick, Esc to cancel");
         let index = match prompt::pick(&prompt, &items)? {
             Answer::Given(index) => index,
             Answer::Cancelled => return Ok(Answer::Cancelled),
-            Answer::Interrupted => return Ok(Answer::Interrupted),
         };
         let Some(p) = index.checked_sub(none).and_then(|i| left.get(i)) else {
             break;
         };
-        let mut name = story::signal_name(&p.metric);
-        if picked.iter().any(|s| s.name == name) {
-            name.push('2');
-        }
-        let spec = SignalSpec {
-            name,
+        picked.push(SignalSpec {
+            name: String::new(),
             metric: p.metric.clone(),
             label: p.label.clone(),
-        };
-        print(&format!("Picked: --signal {}\n", spec_flag(&spec)))?;
-        picked.push(spec);
+        });
     }
+    name_signals(&mut picked);
+    let flags: Vec<String> = picked
+        .iter()
+        .map(|s| format!("--signal {}", spec_flag(s)))
+        .collect();
+    print(&format!("Picked: {}\n", flags.join(" ")))?;
     Ok(Answer::Given(picked))
+}
+
+/// Names the picked signals after a word of their metric the others' lack
+/// (`container_cpu_cfs_throttled_periods_total` beside
+/// `container_cpu_cfs_periods_total` is `throttled`), else as `--signal`'s
+/// proposals name them; a name taken twice gets a `2`.
+fn name_signals(picked: &mut [SignalSpec]) {
+    let metrics: Vec<String> = picked.iter().map(|s| s.metric.clone()).collect();
+    let mut taken: Vec<String> = Vec::new();
+    for (i, spec) in picked.iter_mut().enumerate() {
+        let others: Vec<&str> = metrics
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .flat_map(|(_, m)| m.split('_'))
+            .collect();
+        let own: Vec<&str> = spec
+            .metric
+            .split('_')
+            .filter(|w| !others.contains(w))
+            .collect();
+        let mut name = story::signal_name(&own.join("_"));
+        if own.is_empty() || name == "signal" {
+            name = story::signal_name(&spec.metric);
+        }
+        if taken.contains(&name) {
+            name.push('2');
+        }
+        taken.push(name.clone());
+        spec.name = name;
+    }
 }
 
 /// A proposal on one line: the metric, its label, type and why.
@@ -589,4 +632,35 @@ async fn show_plan(
     }
     print(&out)?;
     Ok(Outcome::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(metric: &str) -> SignalSpec {
+        SignalSpec {
+            name: String::new(),
+            metric: metric.into(),
+            label: None,
+        }
+    }
+
+    #[test]
+    fn picked_signals_are_named_after_the_word_the_other_lacks() {
+        let mut picked = [
+            spec("container_cpu_cfs_throttled_periods_total"),
+            spec("container_cpu_cfs_periods_total"),
+        ];
+        name_signals(&mut picked);
+        let names: Vec<&str> = picked.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["throttled", "periods"]);
+        let mut same = [spec("a_requests_total"), spec("b_requests_total")];
+        name_signals(&mut same);
+        let names: Vec<&str> = same.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        let mut one = [spec("http_request_duration_highr_seconds")];
+        name_signals(&mut one);
+        assert_eq!(one[0].name, "highr");
+    }
 }

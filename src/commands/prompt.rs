@@ -18,10 +18,9 @@ pub fn on_terminal() -> bool {
 pub enum Answer<T> {
     /// The person answered.
     Given(T),
-    /// Esc, or the end of input (Ctrl-D): nothing is chosen.
+    /// Esc, or the end of input (Ctrl-D): nothing is chosen. (Ctrl-C is
+    /// not an answer: it ends the process by SIGINT, status 130.)
     Cancelled,
-    /// Ctrl-C.
-    Interrupted,
 }
 
 fn terminal_error(e: std::io::Error) -> Error {
@@ -29,8 +28,7 @@ fn terminal_error(e: std::io::Error) -> Error {
 }
 
 /// Asks for one line on standard output and reads it from standard input
-/// (the terminal edits it); the end of input is `Cancelled`. Ctrl-C here is
-/// the terminal's: SIGINT ends the process (status 130).
+/// (the terminal edits it); the end of input is `Cancelled`.
 pub fn line(prompt: &str) -> Result<Answer<String>> {
     let mut stdout = std::io::stdout();
     write!(stdout, "{prompt}")
@@ -49,7 +47,8 @@ pub fn line(prompt: &str) -> Result<Answer<String>> {
 
 /// Lets the person pick one of `items` (one line each, cut to the
 /// terminal's width): arrow keys move, typed text filters, Enter picks, Esc
-/// cancels, Ctrl-C interrupts. The answer is the item's index.
+/// cancels. The answer is the item's index. Ctrl-C, read as a key in raw
+/// mode, is raised as SIGINT by `console`, which ends the process.
 pub fn pick(prompt: &str, items: &[String]) -> Result<Answer<usize>> {
     let term = Term::stdout();
     let width = usize::from(term.size().1).saturating_sub(4).max(20);
@@ -65,12 +64,6 @@ pub fn pick(prompt: &str, items: &[String]) -> Result<Answer<usize>> {
     match picked {
         Ok(Some(index)) => Ok(Answer::Given(index)),
         Ok(None) => Ok(Answer::Cancelled),
-        Err(dialoguer::Error::IO(e)) if e.kind() == std::io::ErrorKind::Interrupted => {
-            // Read in raw mode, Ctrl-C is a key: the cursor is still hidden.
-            let _ = term.show_cursor();
-            let _ = term.write_line("");
-            Ok(Answer::Interrupted)
-        }
         Err(dialoguer::Error::IO(e)) => Err(terminal_error(e)),
     }
 }

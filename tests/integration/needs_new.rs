@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::support::exposition::ExpositionServer;
 use crate::support::prometheus::{PrometheusServer, Version};
+use crate::support::terminal::{Step, onramp_on_terminal};
 use crate::support::{Run, demo_manifests, onramp_in, repo_path};
 
 /// A fixture scraped as `checkout` in namespace `shop`.
@@ -406,35 +407,232 @@ fn the_examples_are_what_needs_new_makes_of_the_lessons_stories_against_the_demo
     }
 }
 
+/// The picker's last drawing in `screen`: its prompt line (with what was
+/// typed) and the metrics listed, the highlighted one marked `>`.
+fn picker(screen: &str, prompt: &str) -> (String, Vec<String>) {
+    let last = screen
+        .rfind(prompt)
+        .unwrap_or_else(|| panic!("{prompt:?} in {screen}"));
+    let mut lines = screen[last..].lines();
+    let head = lines.next().unwrap_or_default().to_string();
+    let listed = lines
+        .take_while(|l| l.starts_with("> ") || l.starts_with("  "))
+        .map(|l| {
+            let metric = l[2..].split(' ').next().unwrap_or_default();
+            format!("{}{metric}", &l[..2])
+        })
+        .collect();
+    (head, listed)
+}
+
+const PICK: &str = "arrows to move, type to filter, Enter to pick, Esc to cancel";
+
+/// On a terminal without --story and --signal: the story is asked for (a
+/// story without a want is refused, saying so, and asked again), then the
+/// ranked proposals are a picker; typing narrows the list and Enter picks.
 #[test]
 #[cfg_attr(
     not(prometheus),
     ignore = "needs prometheus and promtool 2.x: apt-get install prometheus (ONRAMP_TEST_PROMETHEUS)"
 )]
-fn zz_explore() {
-    use crate::support::terminal::{Step, onramp_on_terminal};
+fn on_a_terminal_the_story_is_asked_and_typing_filters_the_signals_to_pick() {
     let app = Scraped::start("fastapi.prom");
     let url = app.prometheus.url();
     let dir = tempfile::tempdir().expect("tempdir");
     let m = manifests();
-    let s = onramp_on_terminal(
+    let session = onramp_on_terminal(
         dir.path(),
-        &["needs", "new", "checkout", "-f", &m, "--prometheus-url", &url],
+        &[
+            "needs",
+            "new",
+            "checkout",
+            "-f",
+            &m,
+            "--prometheus-url",
+            &url,
+        ],
         &[
             Step::Expect("Story: "),
             Step::Send("As a developer, so that I notice.\r"),
             Step::Expect("Try again."),
-            Step::Send("As a developer, I want to see request latency per handler, so that I notice a slow endpoint.\r"),
-            Step::Expect("Esc to cancel"),
+            Step::Send(
+                "As a developer, I want to see request latency per handler, so that I notice a slow endpoint.\r",
+            ),
+            Step::Expect(PICK),
             Step::Send("highr"),
-            Step::Expect("highr"),
+            Step::Expect("highr|"),
             Step::Send("\r"),
-            Step::Expect("Wrote"),
+            Step::Expect("Queries now:"),
         ],
     );
-    for (i, sc) in s.screens.iter().enumerate() {
-        println!("=== screen {i}\n{sc}");
+    assert_eq!(session.status, 0, "{}", session.all());
+    assert!(
+        session.screens[1].contains(
+            "  The story lacks a want (\"I want to see …\"): what the dashboard shows.\nNot used: the story has no want"
+        ),
+        "{}",
+        session.screens[1]
+    );
+    let (head, listed) = picker(&session.screens[2], "Signal — ");
+    assert_eq!(head, format!("Signal — {PICK} |"));
+    assert_eq!(
+        listed,
+        [
+            "> http_request_duration_seconds.handler",
+            "  http_request_duration_highr_seconds",
+            "  http_requests_total.handler",
+            "  process_start_time_seconds",
+        ]
+    );
+    let (head, listed) = picker(&session.screens[3], "Signal — ");
+    assert_eq!(head, format!("Signal — {PICK} highr|"));
+    assert_eq!(
+        listed,
+        [
+            "> http_request_duration_highr_seconds",
+            "  http_request_duration_seconds.handler",
+        ]
+    );
+    assert!(
+        session.screens[4].contains("Picked: --signal highr=http_request_duration_highr_seconds\n"),
+        "{}",
+        session.screens[4]
+    );
+    let yaml = std::fs::read_to_string(dir.path().join("needs/request-latency-handler.yaml"))
+        .expect("the need is written");
+    assert!(
+        yaml.contains("  highr:\n")
+            && yaml.contains("    metric: http_request_duration_highr_seconds\n"),
+        "{yaml}"
+    );
+    let check = onramp_in(
+        Some(dir.path()),
+        &["needs", "check", "needs/request-latency-handler.yaml"],
+        None,
+    );
+    check.expect_status(0);
+}
+
+/// A share takes two picks, the part then the whole, moved to with the
+/// arrow keys; the need divides the first by the second.
+#[test]
+#[cfg_attr(
+    not(prometheus),
+    ignore = "needs prometheus and promtool 2.x: apt-get install prometheus (ONRAMP_TEST_PROMETHEUS)"
+)]
+fn on_a_terminal_a_share_takes_two_picks_made_with_the_arrow_keys() {
+    let app = Scraped::start("cadvisor-kube-state-metrics.prom");
+    let url = app.prometheus.url();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let m = manifests();
+    let story = "As an operator, I want to see the share of CPU periods throttled, so that I raise the limit before users notice.";
+    let session = onramp_on_terminal(
+        dir.path(),
+        &[
+            "needs",
+            "new",
+            "checkout",
+            "-f",
+            &m,
+            "--prometheus-url",
+            &url,
+            "--story",
+            story,
+        ],
+        &[
+            Step::Expect(PICK),
+            Step::Send("\x1b[B"),
+            Step::Expect("> container_cpu_cfs_periods_total"),
+            Step::Send("\x1b[A"),
+            Step::Expect("> container_cpu_cfs_throttled_periods_total"),
+            Step::Send("\r"),
+            Step::Expect("Signal 2 of 2"),
+            Step::Send("\r"),
+            Step::Expect("Queries now:"),
+        ],
+    );
+    assert_eq!(session.status, 0, "{}", session.all());
+    let first = "Signal 1 of 2, the part (a counter) — ";
+    let (head, listed) = picker(&session.screens[0], first);
+    assert_eq!(head, format!("{first}{PICK} |"));
+    assert_eq!(
+        listed,
+        [
+            "> container_cpu_cfs_throttled_periods_total",
+            "  container_cpu_cfs_periods_total",
+        ]
+    );
+    let (_, down) = picker(&session.screens[1], first);
+    assert_eq!(
+        down,
+        [
+            "  container_cpu_cfs_throttled_periods_total",
+            "> container_cpu_cfs_periods_total",
+        ]
+    );
+    let (_, up) = picker(&session.screens[2], first);
+    assert_eq!(up, listed);
+    let second = "Signal 2 of 2, the whole it is a share of (a counter) — ";
+    let (_, left) = picker(&session.screens[3], second);
+    assert_eq!(left, ["> container_cpu_cfs_periods_total"]);
+    assert!(
+        session.screens[4].contains(
+            "Picked: --signal throttled=container_cpu_cfs_throttled_periods_total --signal periods=container_cpu_cfs_periods_total\n"
+        ),
+        "{}",
+        session.screens[4]
+    );
+    let yaml = std::fs::read_to_string(dir.path().join("needs/share-cpu-period-throttled.yaml"))
+        .expect("the need is written");
+    assert!(yaml.contains("unit: percentunit"), "{yaml}");
+    assert!(
+        yaml.contains("sum(rate({{throttled}}[$__rate_interval])) / (sum(rate({{periods}}[$__rate_interval])) > 0)"),
+        "{yaml}"
+    );
+}
+
+/// Esc at the picker cancels: nothing written, exit 2. Ctrl-C ends onramp
+/// by SIGINT: nothing written, status 130.
+#[test]
+#[cfg_attr(
+    not(prometheus),
+    ignore = "needs prometheus and promtool 2.x: apt-get install prometheus (ONRAMP_TEST_PROMETHEUS)"
+)]
+fn esc_or_ctrl_c_at_the_picker_writes_nothing() {
+    let app = Scraped::start("fastapi.prom");
+    let url = app.prometheus.url();
+    let m = manifests();
+    let story = "As a developer, I want to see request latency per handler, so that I notice a slow endpoint.";
+    for (key, status, said) in [
+        ("\x1b", 2, "Cancelled: nothing was written.\n"),
+        ("\x03", 130, ""),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let session = onramp_on_terminal(
+            dir.path(),
+            &[
+                "needs",
+                "new",
+                "checkout",
+                "-f",
+                &m,
+                "--prometheus-url",
+                &url,
+                "--story",
+                story,
+            ],
+            &[Step::Expect(PICK), Step::Send(key)],
+        );
+        assert_eq!(session.status, status, "{key:?}: {}", session.all());
+        assert!(
+            session.rest.ends_with(said) && !session.rest.contains("Wrote"),
+            "{key:?}: {:?}",
+            session.rest
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path()).expect("dir").count(),
+            0,
+            "{key:?} wrote something"
+        );
     }
-    println!("=== rest\n{}\n=== status {}", s.rest, s.status);
-    panic!("explore");
 }
