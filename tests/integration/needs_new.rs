@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::support::exposition::ExpositionServer;
 use crate::support::prometheus::{PrometheusServer, Version};
-use crate::support::terminal::{Step, onramp_on_terminal};
+use crate::support::terminal::{Session, Step, onramp_on_terminal};
 use crate::support::{Run, demo_manifests, onramp_in, repo_path};
 
 /// A fixture scraped as `checkout` in namespace `shop`.
@@ -425,6 +425,25 @@ fn picker(screen: &str, prompt: &str) -> (String, Vec<String>) {
     (head, listed)
 }
 
+/// `onramp needs new checkout -f DEMO --prometheus-url URL [--story STORY]`
+/// in `dir`, on a terminal, playing `steps`.
+fn needs_new_on_terminal(dir: &Path, url: &str, story: Option<&str>, steps: &[Step]) -> Session {
+    let m = manifests();
+    let mut args = vec![
+        "needs",
+        "new",
+        "checkout",
+        "-f",
+        &m,
+        "--prometheus-url",
+        url,
+    ];
+    if let Some(story) = story {
+        args.extend(["--story", story]);
+    }
+    onramp_on_terminal(dir, &args, steps)
+}
+
 const PICK: &str = "arrows to move, type to filter, Enter to pick, Esc to cancel";
 
 /// On a terminal without --story and --signal: the story is asked for (a
@@ -439,18 +458,10 @@ fn on_a_terminal_the_story_is_asked_and_typing_filters_the_signals_to_pick() {
     let app = Scraped::start("fastapi.prom");
     let url = app.prometheus.url();
     let dir = tempfile::tempdir().expect("tempdir");
-    let m = manifests();
-    let session = onramp_on_terminal(
+    let session = needs_new_on_terminal(
         dir.path(),
-        &[
-            "needs",
-            "new",
-            "checkout",
-            "-f",
-            &m,
-            "--prometheus-url",
-            &url,
-        ],
+        &url,
+        None,
         &[
             Step::Expect("Story: "),
             Step::Send("As a developer, so that I notice.\r"),
@@ -524,21 +535,11 @@ fn on_a_terminal_a_share_takes_two_picks_made_with_the_arrow_keys() {
     let app = Scraped::start("cadvisor-kube-state-metrics.prom");
     let url = app.prometheus.url();
     let dir = tempfile::tempdir().expect("tempdir");
-    let m = manifests();
     let story = "As an operator, I want to see the share of CPU periods throttled, so that I raise the limit before users notice.";
-    let session = onramp_on_terminal(
+    let session = needs_new_on_terminal(
         dir.path(),
-        &[
-            "needs",
-            "new",
-            "checkout",
-            "-f",
-            &m,
-            "--prometheus-url",
-            &url,
-            "--story",
-            story,
-        ],
+        &url,
+        Some(story),
         &[
             Step::Expect(PICK),
             Step::Send("\x1b[B"),
@@ -592,7 +593,8 @@ fn on_a_terminal_a_share_takes_two_picks_made_with_the_arrow_keys() {
 }
 
 /// Esc at the picker cancels: nothing written, exit 2. Ctrl-C ends onramp
-/// by SIGINT: nothing written, status 130.
+/// by SIGINT: nothing written, status 130. Ctrl-D at the story's prompt
+/// cancels too.
 #[test]
 #[cfg_attr(
     not(prometheus),
@@ -601,26 +603,16 @@ fn on_a_terminal_a_share_takes_two_picks_made_with_the_arrow_keys() {
 fn esc_or_ctrl_c_at_the_picker_writes_nothing() {
     let app = Scraped::start("fastapi.prom");
     let url = app.prometheus.url();
-    let m = manifests();
     let story = "As a developer, I want to see request latency per handler, so that I notice a slow endpoint.";
     for (key, status, said) in [
         ("\x1b", 2, "Cancelled: nothing was written.\n"),
         ("\x03", 130, ""),
     ] {
         let dir = tempfile::tempdir().expect("tempdir");
-        let session = onramp_on_terminal(
+        let session = needs_new_on_terminal(
             dir.path(),
-            &[
-                "needs",
-                "new",
-                "checkout",
-                "-f",
-                &m,
-                "--prometheus-url",
-                &url,
-                "--story",
-                story,
-            ],
+            &url,
+            Some(story),
             &[Step::Expect(PICK), Step::Send(key)],
         );
         assert_eq!(session.status, status, "{key:?}: {}", session.all());
@@ -635,4 +627,18 @@ fn esc_or_ctrl_c_at_the_picker_writes_nothing() {
             "{key:?} wrote something"
         );
     }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let session = needs_new_on_terminal(
+        dir.path(),
+        &url,
+        None,
+        &[Step::Expect("Story: "), Step::Send("\x04")],
+    );
+    assert_eq!(session.status, 2, "{}", session.all());
+    assert!(
+        session.rest.ends_with("Cancelled: nothing was written.\n"),
+        "{:?}",
+        session.rest
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
 }

@@ -208,7 +208,11 @@ fn needs_new_refuses_bad_input_and_writes_nothing() {
         .display()
         .to_string();
     let story = "As a developer, I want to see checkout latency, so that I notice it.";
-    let cases: [(Vec<&str>, &str); 6] = [
+    let cases: [(Vec<&str>, &str); 7] = [
+        (
+            vec!["--signal", "latency=checkout_seconds"],
+            "--story is required when not on a terminal: --story \"As a developer, I want to see …, so that …\"",
+        ),
         (
             vec!["--story", story, "--prometheus-url", "http://127.0.0.1:1"],
             "and that Prometheus is running and reachable from here. Without a reachable Prometheus, name the signals yourself with --signal NAME=METRIC[.LABEL]",
