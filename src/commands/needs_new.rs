@@ -1,7 +1,9 @@
 //! `onramp needs new APP --story … [--signal NAME=METRIC[.LABEL]…]`: from a
 //! developer's story to a checked need file. The story, the proposals and
 //! the draft are `needs::story` and `needs::draft`; this reads the app and
-//! Prometheus through the pipeline, writes the file and shows the plan.
+//! Prometheus through the pipeline, writes the file and shows the plan. On a
+//! terminal it asks for the story and lets the person pick the signals
+//! (`commands::prompt`) when the flags do not give them.
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
