@@ -642,3 +642,49 @@ fn esc_or_ctrl_c_at_the_picker_writes_nothing() {
     );
     assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
 }
+
+/// "How many … per X" may be a ratio of two counters or one counter split
+/// by a label: the second pick offers "(none …)" first, and Enter on it
+/// keeps the one signal, split by the label.
+#[test]
+#[cfg_attr(
+    not(prometheus),
+    ignore = "needs prometheus and promtool 2.x: apt-get install prometheus (ONRAMP_TEST_PROMETHEUS)"
+)]
+fn on_a_terminal_a_second_signal_for_per_can_be_none() {
+    let app = Scraped::start("fastapi.prom");
+    let url = app.prometheus.url();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let story = "As a developer, I want to see how many requests per handler, so that I know which endpoints matter.";
+    let second = "Signal 2 (or none), a counter to divide by for \"per\" — ";
+    let session = needs_new_on_terminal(
+        dir.path(),
+        &url,
+        Some(story),
+        &[
+            Step::Expect(PICK),
+            Step::Send("requests_total"),
+            Step::Expect("requests_total|"),
+            Step::Send("\r"),
+            Step::Expect(second),
+            Step::Send("\r"),
+            Step::Expect("Queries now:"),
+        ],
+    );
+    assert_eq!(session.status, 0, "{}", session.all());
+    let (head, listed) = picker(&session.screens[2], second);
+    assert_eq!(head, format!("{second}{PICK} |"));
+    assert_eq!(listed.first().map(String::as_str), Some("> (none:"));
+    assert!(
+        session.screens[3].contains("Picked: --signal requests=http_requests_total.handler\n"),
+        "{}",
+        session.screens[3]
+    );
+    let yaml = std::fs::read_to_string(dir.path().join("needs/request-handler.yaml"))
+        .unwrap_or_else(|e| panic!("{e}\n{}", session.all()));
+    assert!(
+        yaml.contains("sum by ({{requests.handler}}) (rate({{requests}}[$__rate_interval]))"),
+        "{yaml}"
+    );
+    assert!(!yaml.contains(" / "), "{yaml}");
+}
