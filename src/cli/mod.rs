@@ -92,7 +92,7 @@ pub enum Command {
 }
 
 /// How to reach the Kubernetes cluster.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ClusterArgs {
     /// The kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then the pod's service account).
     #[arg(long, value_name = "FILE")]
@@ -347,7 +347,7 @@ pub struct CompletionsArgs {
 
 /// How to reach Prometheus. When given, the signals resolve to the metric
 /// names the app really exposes (the need's default or an accepted alternative).
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct PrometheusArgs {
     /// Prometheus' base URL (credentials: PROMETHEUS_TOKEN, or PROMETHEUS_USER and PROMETHEUS_PASSWORD); signals then map to the names the app exposes.
     // The URL may carry a password: never print its value in --help.
@@ -546,7 +546,7 @@ pub struct NeedsArgs {
     pub needs_dirs: Vec<PathBuf>,
 }
 
-/// `onramp needs show`.
+/// `onramp needs show`, `onramp needs check`.
 #[derive(Debug, Subcommand)]
 pub enum NeedsAction {
     /// Show one need.
@@ -554,10 +554,67 @@ pub enum NeedsAction {
         /// The need id.
         id: String,
     },
+    /// Check need files, for a needs repository's CI: the schema, every
+    /// placeholder, every expression with each signal's alternatives, the
+    /// walkthrough, ids unique and not a built-in's. Each problem with its
+    /// file, line and column; exit 0 when there is none, 2 otherwise.
+    Check(NeedsCheckArgs),
+    /// From a developer's story to a need for APP: reads what the app
+    /// exposes from Prometheus, proposes the metrics that fit the story
+    /// (ranked, with why), drafts the panels, an alert and the walkthrough,
+    /// writes ID.yaml into the first needs_dirs folder of onramp.yaml, checks
+    /// it and shows what `onramp plan APP --need ID` makes of it.
+    New(Box<NeedsNewArgs>),
+}
+
+/// `onramp needs new`.
+#[derive(Debug, Args)]
+pub struct NeedsNewArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub app: AppArgs,
+    /// The story: "As a ROLE, I want WANT, so that REASON". Asked for when
+    /// not given on a terminal; required elsewhere.
+    #[arg(long, value_name = "STORY")]
+    pub story: Option<String>,
+    /// A signal of the need: NAME=METRIC, or NAME=METRIC.LABEL to split it by
+    /// LABEL; repeatable. Without it, on a terminal, the person picks from
+    /// the metrics that fit the story (arrow keys, type to filter; Esc exits
+    /// 2, Ctrl-C 130, nothing written); elsewhere they are listed and
+    /// nothing is written (exit 2).
+    #[arg(long = "signal", value_name = "NAME=METRIC[.LABEL]")]
+    pub signals: Vec<String>,
+    /// The need id (default: from the story's want).
+    #[arg(long, value_name = "ID")]
+    pub id: Option<String>,
+    /// Overwrite the need file when it exists.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub prometheus: PrometheusArgs,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub cluster: ClusterArgs,
+}
+
+/// `onramp needs check`.
+#[derive(Debug, Args)]
+pub struct NeedsCheckArgs {
+    /// The need files (YAML).
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// Allow a need with a built-in's id: it replaces the built-in wherever
+    /// it is loaded (without this, only the built-in's own file may have it).
+    #[arg(long)]
+    pub replace_built_in: bool,
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
 }
 
 /// Which app, and where to read it from.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct AppArgs {
     /// The workload: NAME (a Deployment, StatefulSet or DaemonSet) or KIND/NAME.
     pub app: String,

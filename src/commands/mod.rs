@@ -12,8 +12,10 @@ pub mod completions;
 pub mod demo;
 pub mod detect;
 pub mod needs;
+pub mod needs_new;
 pub mod onboard;
 pub mod plan;
+pub mod prompt;
 pub mod rbac;
 pub mod troubleshoot;
 pub mod verify;
@@ -31,6 +33,8 @@ pub enum Outcome {
     /// with this status (3: a service could not be reached; 2: none was
     /// configured).
     Partial(u8),
+    /// The input was read and is wrong (`needs check` found problems): exit 2.
+    BadInput,
 }
 
 impl Outcome {
@@ -40,6 +44,7 @@ impl Outcome {
             Outcome::Success => std::process::ExitCode::SUCCESS,
             Outcome::CheckFailed => std::process::ExitCode::from(1),
             Outcome::Partial(status) => std::process::ExitCode::from(status),
+            Outcome::BadInput => std::process::ExitCode::from(2),
         }
     }
 }

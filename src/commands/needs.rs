@@ -1,23 +1,107 @@
-//! `onramp needs [show ID]`.
+//! `onramp needs [show ID | check FILE…]`.
 
 use std::fmt::Write;
 
 use crate::cli::config::Config;
-use crate::cli::{NeedsAction, NeedsArgs};
+use crate::cli::{NeedsAction, NeedsArgs, NeedsCheckArgs, OutputFormat};
 use crate::commands::Outcome;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::needs::check::{BuiltInIds, Problem};
 use crate::needs::{Catalog, CatalogEntry, Origin};
 
-/// Lists the catalog or shows one need.
+/// Lists the catalog, shows one need, or checks need files.
 pub fn run(args: &NeedsArgs, config: &Config) -> Result<Outcome> {
+    let id = match &args.action {
+        Some(NeedsAction::Check(check_args)) => return check(check_args),
+        Some(NeedsAction::New(new)) => {
+            return crate::commands::needs_new::run_blocking(new, &args.needs_dirs, config);
+        }
+        Some(NeedsAction::Show { id }) => Some(id),
+        None => None,
+    };
     let mut dirs = args.needs_dirs.clone();
     dirs.extend(config.file.needs_dirs.iter().cloned());
     let catalog = Catalog::load(&dirs)?;
-    match &args.action {
+    match id {
         None => crate::commands::print(&list(&catalog))?,
-        Some(NeedsAction::Show { id }) => crate::commands::print(&show(catalog.get(id)?))?,
+        Some(id) => crate::commands::print(&show(catalog.get(id)?))?,
     }
     Ok(Outcome::Success)
+}
+
+/// `needs check FILE…`: every problem, then a summary; exit 2 when any.
+fn check(args: &NeedsCheckArgs) -> Result<Outcome> {
+    let mut files = Vec::new();
+    for path in &args.files {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?;
+        files.push((path.display().to_string(), text));
+    }
+    let built_in = if args.replace_built_in {
+        BuiltInIds::Replace
+    } else {
+        BuiltInIds::Refuse
+    };
+    let problems = crate::needs::check::check_texts(&files, built_in);
+    let text = match args.output {
+        OutputFormat::Text => check_text(files.len(), &problems),
+        OutputFormat::Json => check_json(files.len(), &problems)?,
+    };
+    crate::commands::print(&text)?;
+    Ok(if problems.is_empty() {
+        Outcome::Success
+    } else {
+        Outcome::BadInput
+    })
+}
+
+/// The problems, one a line, and how many files were checked.
+fn check_text(files: usize, problems: &[Problem]) -> String {
+    let mut out = String::new();
+    for p in problems {
+        let _ = writeln!(out, "{p}");
+    }
+    let files = if files == 1 {
+        "1 need file".to_string()
+    } else {
+        format!("{files} need files")
+    };
+    match problems.len() {
+        0 => {
+            let _ = writeln!(out, "{files} checked: no problems.");
+        }
+        1 => {
+            let _ = writeln!(out, "{files} checked: 1 problem.");
+        }
+        n => {
+            let _ = writeln!(out, "{files} checked: {n} problems.");
+        }
+    }
+    out
+}
+
+/// `{"files": N, "problems": [{"file", "line", "column", "message"}]}`.
+fn check_json(files: usize, problems: &[Problem]) -> Result<String> {
+    let problems: Vec<serde_json::Value> = problems
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "file": p.location.file,
+                "line": p.location.line,
+                "column": p.location.column,
+                "message": p.message,
+            })
+        })
+        .collect();
+    let report = serde_json::json!({ "files": files, "problems": problems });
+    let mut text = serde_json::to_string_pretty(&report).map_err(|e| Error::Render {
+        artifact: "needs check report".into(),
+        message: e.to_string(),
+    })?;
+    text.push('\n');
+    Ok(text)
 }
 
 /// The catalog as a table.

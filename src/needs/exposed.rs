@@ -66,3 +66,31 @@ where
     };
     crate::client::retry::until(deadline, attempt, worth_retrying).await
 }
+
+/// The app's metrics with their types, help and label names: its series now
+/// (as [`of_app`] reads them) and `/api/v1/metadata`, for proposing metrics
+/// for a story (`onramp needs new`).
+pub async fn exposures(
+    client: &PrometheusClient,
+    app: &App,
+) -> Result<Vec<crate::needs::story::Exposure>> {
+    let selector = format!(
+        "{{namespace={},job={}}}",
+        promql::quote(&app.namespace),
+        promql::quote(&app.name)
+    );
+    let result = client.query(&selector, None).await?;
+    let metadata: std::collections::BTreeMap<String, (String, String)> = client
+        .metadata()
+        .await?
+        .into_iter()
+        .filter_map(|(name, entries)| {
+            let first = entries.into_iter().next()?;
+            Some((name, (first.kind, first.help)))
+        })
+        .collect();
+    Ok(crate::needs::story::exposures(
+        result.samples().iter().map(|s| &s.labels),
+        &metadata,
+    ))
+}

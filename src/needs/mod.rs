@@ -7,9 +7,12 @@
 //! need files; [`resolve`] maps their signals onto an app's real metric names,
 //! as [`exposed`] finds them in Prometheus.
 
+pub mod check;
+pub mod draft;
 pub mod exposed;
 pub mod promql;
 pub mod resolve;
+pub mod story;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -628,6 +631,14 @@ fn parse_built_in(file: &str, json: &str) -> Result<Need> {
         message: err.to_string(),
     })?;
     check_id(file, need)
+}
+
+/// The embedded JSON of the built-in need with this id, if there is one.
+pub fn built_in_source(id: &str) -> Option<&'static str> {
+    BUILT_IN
+        .iter()
+        .find(|(file, _)| file.strip_suffix(".yaml") == Some(id))
+        .map(|(_, json)| *json)
 }
 
 fn check_id(file: &str, need: Need) -> Result<Need> {

@@ -850,206 +850,432 @@ const UNITS: &[&str] = &[
 ];
 
 /// Checks a need as a whole, expanding every template for a sample app so that
-/// a broken expression in a need file is caught when the catalog loads.
+/// a broken expression in a need file is caught when the catalog loads: the
+/// first of [`need_findings`], with the file and the line when known.
 pub fn check_need(entry: &CatalogEntry) -> Result<()> {
-    let need = &entry.need;
-    let checker = NeedChecker {
-        entry,
-        resolved: ResolvedNeed::new(
-            need,
-            Scope::canonical(WorkloadKind::Deployment),
-            &SignalOverrides::default(),
-            None,
-        ),
-        variables: need.variables.iter().map(|v| v.name.clone()).collect(),
-    };
-    checker.signals()?;
-    checker.panels()?;
-    for alert in &need.alerts {
-        checker.alert(alert)?;
+    match need_findings(&entry.need).into_iter().next() {
+        None => Ok(()),
+        Some(finding) => Err(Error::NeedFile {
+            location: match finding.at {
+                At::Span(l) if l.line() > 0 => {
+                    Location::at(&entry.file, l.line() as usize, Some(l.column() as usize))
+                }
+                _ => Location::file(&entry.file),
+            },
+            message: finding.message,
+        }),
     }
-    checker.variables()?;
-    checker.annotations()
 }
 
-/// The checks of one need file, each failing with the file, the line when
-/// known, and the part of the need.
+/// Where in a need file a finding is: a position the parser kept, or the
+/// path of the node (`["panels", "0", "unit"]`) for whoever has the file's
+/// text to place (`needs::check`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum At {
+    /// A position in the file.
+    Span(serde_saphyr::Location),
+    /// The keys (and sequence indices) from the top of the file to the node.
+    Path(Vec<String>),
+    /// Inside the string at `path`, after the text `before`.
+    Text {
+        /// The keys (and sequence indices) from the top of the file to the string.
+        path: Vec<String>,
+        /// The string's text before the place.
+        before: String,
+    },
+}
+
+/// One problem the checks found in a need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// Where it is.
+    pub at: At,
+    /// The part of the need and what is wrong with it.
+    pub message: String,
+}
+
+/// Every problem of a need: its signals, panels, alerts, variables,
+/// annotations, prose placeholders and walkthrough. Every expression is
+/// expanded and parsed with each signal's default convention, then again with
+/// each of its alternatives (which may differ in labels, type and unit); a
+/// problem only an alternative has says which.
+pub fn need_findings(need: &Need) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let checker = NeedChecker::new(need, &SignalOverrides::default(), String::new());
+    checker.structure(&mut out);
+    checker.expressions(&mut out);
+    for (name, signal) in &need.signals {
+        for alt in &signal.alternatives {
+            let mut overrides = SignalOverrides::default();
+            // An invalid alternative name is already a finding of `structure`.
+            if overrides
+                .add(&format!("{name}={}", alt.metric), "needs check")
+                .is_err()
+            {
+                continue;
+            }
+            let with = format!(" (with signal {name:?} as its alternative {})", alt.metric);
+            let mut found = Vec::new();
+            NeedChecker::new(need, &overrides, with).expressions(&mut found);
+            for finding in found {
+                if !out.iter().any(|f| f.at == finding.at) {
+                    out.push(finding);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The prose placeholders of need texts (`render::prose` substitutes them).
+pub const PROSE_PLACEHOLDERS: &[&str] = &[
+    "app",
+    "namespace",
+    "workload",
+    "kind",
+    "container",
+    "selector",
+    "prefix",
+    "onramp_args",
+];
+
+/// The checks of one need, with its signals resolved one way, each finding
+/// naming the part of the need.
 struct NeedChecker<'a> {
-    entry: &'a CatalogEntry,
+    need: &'a Need,
     resolved: ResolvedNeed<'a>,
     variables: Vec<String>,
+    /// Appended to expression findings: which alternative was in use.
+    with: String,
 }
 
-impl NeedChecker<'_> {
-    fn fail(&self, at: Option<&serde_saphyr::Location>, what: &str, message: String) -> Error {
-        let file = &self.entry.file;
-        Error::NeedFile {
-            location: match at {
-                Some(l) if l.line() > 0 => {
-                    Location::at(file, l.line() as usize, Some(l.column() as usize))
-                }
-                _ => Location::file(file),
-            },
-            message: format!("{what}: {message}"),
+/// A path in a need file.
+fn path(parts: &[&dyn std::fmt::Display]) -> At {
+    At::Path(parts.iter().map(|p| p.to_string()).collect())
+}
+
+impl<'a> NeedChecker<'a> {
+    fn new(need: &'a Need, overrides: &SignalOverrides, with: String) -> NeedChecker<'a> {
+        NeedChecker {
+            need,
+            resolved: ResolvedNeed::new(
+                need,
+                Scope::canonical(WorkloadKind::Deployment),
+                overrides,
+                None,
+            ),
+            variables: need.variables.iter().map(|v| v.name.clone()).collect(),
+            with,
         }
     }
 
-    fn signals(&self) -> Result<()> {
-        let platform = self.entry.need.scope == NeedScope::Platform;
-        if platform && !self.entry.need.alerts.is_empty() {
-            let why = "a platform need has no alerts: its dashboard is not an app's, and no app's runbook would explain them".into();
-            return Err(self.fail(None, "alerts", why));
+    /// The checks that do not depend on how signals resolve.
+    fn structure(&self, out: &mut Vec<Finding>) {
+        self.signals(out);
+        self.panels(out);
+        for (i, alert) in self.need.alerts.iter().enumerate() {
+            self.alert(i, alert, out);
         }
-        for (name, signal) in &self.entry.need.signals {
+        self.variables(out);
+        self.prose(out);
+    }
+
+    /// The expressions, legends and label references, expanded and parsed.
+    fn expressions(&self, out: &mut Vec<Finding>) {
+        for panel in &self.need.panels {
+            let what = format!("panel {:?}", panel.title);
+            for q in &panel.queries {
+                self.dashboard_query(&q.expr, &q.legend, &what, out);
+            }
+        }
+        for alert in &self.need.alerts {
+            let what = format!("alert {:?}", alert.name);
+            if let Some(expr) = self.rule_expr(&alert.expr, &what, out)
+                && expr.contains("$__")
+            {
+                out.push(Finding {
+                    at: At::Span(alert.expr.referenced),
+                    message: format!("{what}: Grafana variables like $__rate_interval do not exist in Prometheus rules; use a fixed range such as [5m]"),
+                });
+            }
+            for q in &alert.queries {
+                self.rule_expr(&q.expr, &what, out);
+            }
+        }
+        for ann in &self.need.annotations {
+            let what = format!("annotation {:?}", ann.name);
+            self.dashboard_query(&ann.expr, &ann.text, &what, out);
+        }
+    }
+
+    fn signals(&self, out: &mut Vec<Finding>) {
+        let mut fail = |at: At, what: String, why: String| {
+            out.push(Finding {
+                at,
+                message: format!("{what}: {why}"),
+            });
+        };
+        let platform = self.need.scope == NeedScope::Platform;
+        if platform && !self.need.alerts.is_empty() {
+            let why = "a platform need has no alerts: its dashboard is not an app's, and no app's runbook would explain them";
+            fail(path(&[&"alerts"]), "alerts".into(), why.into());
+        }
+        for (name, signal) in &self.need.signals {
             if platform != (signal.source == SignalSource::Fleet) {
-                let what = format!("signal {name:?}");
                 let why = if platform {
                     "a platform need (scope: platform) reads fleet-wide series: write `source: fleet`"
                 } else {
                     "`source: fleet` series are not an app's: only a need with `scope: platform` reads them"
                 };
-                return Err(self.fail(None, &what, why.into()));
+                let at = path(&[&"signals", name, &"source"]);
+                fail(at, format!("signal {name:?}"), why.into());
             }
             if !promql::is_metric_name(&signal.metric) {
-                let what = format!("signal {name:?}");
                 let why = format!("{:?} is not a valid metric name", signal.metric);
-                return Err(self.fail(None, &what, why));
+                fail(
+                    path(&[&"signals", name, &"metric"]),
+                    format!("signal {name:?}"),
+                    why,
+                );
             }
-            for alt in &signal.alternatives {
+            for (i, alt) in signal.alternatives.iter().enumerate() {
+                let at = |key: &dyn std::fmt::Display| {
+                    path(&[&"signals", name, &"alternatives", &i, key])
+                };
                 if !promql::is_metric_name(&alt.metric) {
-                    let what = format!("signal {name:?} alternative");
                     let why = format!("{:?} is not a valid metric name", alt.metric);
-                    return Err(self.fail(None, &what, why));
+                    fail(at(&"metric"), format!("signal {name:?} alternative"), why);
+                }
+                for (logical, real) in &alt.labels {
+                    if !promql::is_label_name(real) {
+                        let what = format!("signal {name:?} label {logical:?}");
+                        let why = format!("{real:?} is not a valid label name");
+                        let at = path(&[&"signals", name, &"alternatives", &i, &"labels", logical]);
+                        fail(at, what, why);
+                    }
                 }
             }
-            let alt_labels = signal.alternatives.iter().flat_map(|a| &a.labels);
-            for (logical, real) in signal.labels.iter().chain(alt_labels) {
+            for (logical, real) in &signal.labels {
                 if !promql::is_label_name(real) {
                     let what = format!("signal {name:?} label {logical:?}");
                     let why = format!("{real:?} is not a valid label name");
-                    return Err(self.fail(None, &what, why));
+                    fail(path(&[&"signals", name, &"labels", logical]), what, why);
                 }
             }
         }
-        Ok(())
     }
 
-    fn panels(&self) -> Result<()> {
-        if self.entry.need.panels.is_empty() {
-            let why = "a need has at least one panel".into();
-            return Err(self.fail(None, "panels", why));
+    fn panels(&self, out: &mut Vec<Finding>) {
+        if self.need.panels.is_empty() {
+            out.push(Finding {
+                at: path(&[&"panels"]),
+                message: "panels: a need has at least one panel".into(),
+            });
         }
-        for panel in &self.entry.need.panels {
-            let what = format!("panel {:?}", panel.title);
-            let fail = |why: String| Err(self.fail(None, &what, why));
+        for (i, panel) in self.need.panels.iter().enumerate() {
+            let mut fail = |key: &str, why: String| {
+                out.push(Finding {
+                    at: path(&[&"panels", &i, &key]),
+                    message: format!("panel {:?}: {why}", panel.title),
+                });
+            };
             if panel.description.trim().is_empty() {
-                return fail("needs a description".into());
+                fail("description", "needs a description".into());
             }
             if !UNITS.contains(&panel.unit.as_str()) {
                 let units = UNITS.join(", ");
-                return fail(format!(
-                    "unknown unit {:?}; use one of: {units}",
-                    panel.unit
-                ));
+                fail(
+                    "unit",
+                    format!("unknown unit {:?}; use one of: {units}", panel.unit),
+                );
             }
             if panel.width.is_some_and(|w| !(1..=24).contains(&w)) {
-                return fail("width must be 1 to 24".into());
+                fail("width", "width must be 1 to 24".into());
             }
             if panel.queries.is_empty() {
-                return fail("needs at least one query".into());
-            }
-            for q in &panel.queries {
-                self.dashboard_query(&q.expr, &q.legend, &what)?;
+                fail("queries", "needs at least one query".into());
             }
         }
-        Ok(())
     }
 
     /// A query Grafana runs: it expands and parses, its legend expands, and
     /// the dashboard's variables are matched as regexes.
-    fn dashboard_query(&self, expr: &Spanned<String>, legend: &str, what: &str) -> Result<()> {
-        let at = Some(&expr.referenced);
-        let expanded = self
+    fn dashboard_query(
+        &self,
+        expr: &Spanned<String>,
+        legend: &str,
+        what: &str,
+        out: &mut Vec<Finding>,
+    ) {
+        let checked = self
             .resolved
             .checked_expr(&expr.value)
-            .map_err(|m| self.fail(at, what, m))?;
-        promql::check_variable_matchers(&expanded, &self.variables)
-            .map_err(|m| self.fail(at, what, m))?;
-        self.resolved
-            .legend(legend)
-            .map_err(|m| self.fail(at, what, m))?;
-        Ok(())
+            .and_then(|expanded| {
+                promql::check_variable_matchers(&expanded, &self.variables)?;
+                self.resolved.legend(legend).map(|_| ())
+            });
+        if let Err(why) = checked {
+            out.push(self.expr_finding(expr, what, why));
+        }
     }
 
-    fn alert(&self, alert: &crate::needs::AlertDef) -> Result<()> {
+    fn expr_finding(&self, expr: &Spanned<String>, what: &str, why: String) -> Finding {
+        Finding {
+            at: At::Span(expr.referenced),
+            message: format!("{what}: {why}{}", self.with),
+        }
+    }
+
+    fn alert(&self, i: usize, alert: &crate::needs::AlertDef, out: &mut Vec<Finding>) {
         let what = format!("alert {:?}", alert.name);
-        let fail = |at, why: String| Err(self.fail(at, &what, why));
         if alert.name.is_empty() || !alert.name.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return fail(None, "alert names are CamelCase letters and digits".into());
+            out.push(Finding {
+                at: path(&[&"alerts", &i, &"name"]),
+                message: format!("{what}: alert names are CamelCase letters and digits"),
+            });
         }
         // The severity is typed: an unknown one is refused where the file is parsed.
         if let Err(why) = promql::check_duration(&alert.for_.value) {
-            return fail(
-                Some(&alert.for_.referenced),
-                format!("`for: {}` {why}", alert.for_.value),
-            );
+            out.push(Finding {
+                at: At::Span(alert.for_.referenced),
+                message: format!("{what}: `for: {}` {why}", alert.for_.value),
+            });
         }
-        let expr = self.rule_expr(&alert.expr, &what)?;
-        if expr.contains("$__") {
-            return fail(
-                Some(&alert.expr.referenced),
-                "Grafana variables like $__rate_interval do not exist in Prometheus rules; use a fixed range such as [5m]".into(),
-            );
-        }
-        for q in &alert.queries {
-            self.rule_expr(&q.expr, &what)?;
-        }
-        Ok(())
     }
 
-    /// An expression Prometheus evaluates: it expands and parses.
-    fn rule_expr(&self, expr: &Spanned<String>, what: &str) -> Result<String> {
-        let at = Some(&expr.referenced);
-        let expanded = self
-            .resolved
-            .expr(&expr.value)
-            .map_err(|m| self.fail(at, what, m))?;
-        promql::check_cached(&expanded).map_err(|m| self.fail(at, what, m))?;
-        Ok(expanded)
+    /// An expression Prometheus evaluates: it expands and parses, as the
+    /// rules are rendered (`render::rules`).
+    fn rule_expr(
+        &self,
+        expr: &Spanned<String>,
+        what: &str,
+        out: &mut Vec<Finding>,
+    ) -> Option<String> {
+        self.resolved
+            .checked_expr(&expr.value)
+            .map_err(|why| out.push(self.expr_finding(expr, what, why)))
+            .ok()
     }
 
-    fn variables(&self) -> Result<()> {
-        let need = &self.entry.need;
-        for var in &need.variables {
-            let what = format!("variable {:?}", var.name);
-            let Some(signal) = need.signals.get(&var.signal) else {
-                let why = format!("unknown signal {:?}", var.signal);
-                return Err(self.fail(None, &what, why));
+    fn variables(&self, out: &mut Vec<Finding>) {
+        for (i, var) in self.need.variables.iter().enumerate() {
+            let mut fail = |key: &str, why: String| {
+                out.push(Finding {
+                    at: path(&[&"variables", &i, &key]),
+                    message: format!("variable {:?}: {why}", var.name),
+                });
+            };
+            let Some(signal) = self.need.signals.get(&var.signal) else {
+                fail("signal", format!("unknown signal {:?}", var.signal));
+                continue;
             };
             if !signal.labels.contains_key(&var.signal_label) {
                 let why = format!(
                     "signal {:?} has no label {:?}",
                     var.signal, var.signal_label
                 );
-                return Err(self.fail(None, &what, why));
+                fail("signal_label", why);
             }
             if var.busiest_first && signal.kind != SignalType::Counter {
                 let why = format!(
                     "busiest_first ranks values by the increase of a counter; signal {:?} is not a counter",
                     var.signal
                 );
-                return Err(self.fail(None, &what, why));
+                fail("busiest_first", why);
             }
         }
-        Ok(())
     }
 
-    fn annotations(&self) -> Result<()> {
-        for ann in &self.entry.need.annotations {
-            let what = format!("annotation {:?}", ann.name);
-            self.dashboard_query(&ann.expr, &ann.text, &what)?;
+    /// The walkthrough is there, and the placeholders of every text are ones
+    /// onramp substitutes.
+    fn prose(&self, out: &mut Vec<Finding>) {
+        let need = self.need;
+        if need.walkthrough.trim().is_empty() {
+            out.push(Finding {
+                at: path(&[&"walkthrough"]),
+                message: "walkthrough: a need tells how to troubleshoot with its dashboard, step by step; it is empty".into(),
+            });
         }
-        Ok(())
+        let walkthrough = vec!["walkthrough".to_string()];
+        self.placeholders(&walkthrough, &need.walkthrough, "walkthrough", out);
+        for (i, alert) in need.alerts.iter().enumerate() {
+            let r = &alert.runbook;
+            let mut texts: Vec<(Vec<&str>, &str)> = vec![
+                (vec!["summary"], &alert.summary),
+                (vec!["description"], &alert.description),
+                (vec!["runbook", "meaning"], &r.meaning),
+                (vec!["runbook", "impact"], &r.impact),
+            ];
+            let steps = [("diagnosis", &r.diagnosis), ("mitigation", &r.mitigation)];
+            let indices: Vec<String> = (0..r.diagnosis.len().max(r.mitigation.len()))
+                .map(|j| j.to_string())
+                .collect();
+            for (key, list) in steps {
+                for (j, text) in list.iter().enumerate() {
+                    texts.push((vec!["runbook", key, &indices[j]], text));
+                }
+            }
+            let what = format!("alert {:?}", alert.name);
+            for (keys, text) in texts {
+                let mut at = vec!["alerts".to_string(), i.to_string()];
+                at.extend(keys.iter().map(|k| k.to_string()));
+                self.placeholders(&at, text, &what, out);
+            }
+        }
+    }
+
+    /// The findings of the placeholders of one text (at `at` in the file),
+    /// each placed at its `{`.
+    fn placeholders(&self, at: &[String], text: &str, what: &str, out: &mut Vec<Finding>) {
+        let in_alert = at.first().is_some_and(|k| k == "alerts");
+        let found =
+            crate::needs::check::placeholder_problems(text, |p| self.placeholder(p, in_alert));
+        for (offset, why) in found {
+            out.push(Finding {
+                at: At::Text {
+                    path: at.to_vec(),
+                    before: text[..offset].to_string(),
+                },
+                message: format!("{what}: {why}"),
+            });
+        }
+    }
+
+    /// Whether one `{…}` of a text is a placeholder onramp substitutes there:
+    /// `Ok(true)` it is, `Ok(false)` it is not one of onramp's (a route's
+    /// `{id}`), `Err` a broken one.
+    fn placeholder(&self, text: &str, alert: bool) -> std::result::Result<bool, String> {
+        if let Some(reference) = text.strip_prefix("label:") {
+            if !alert {
+                return Err(format!("{{{text}}} is only substituted in alert texts"));
+            }
+            return self
+                .resolved
+                .expr(&format!("{{{{{reference}}}}}"))
+                .map(|_| true);
+        }
+        if let Some(signal) = text.strip_prefix("if:") {
+            if alert {
+                return Err(format!("{{{text}}} only applies to walkthrough lines"));
+            }
+            if !self.need.signals.contains_key(signal) {
+                let known: Vec<&str> = self.need.signals.keys().map(String::as_str).collect();
+                return Err(format!(
+                    "{{{text}}} names no signal of this need; signals: {}",
+                    known.join(", ")
+                ));
+            }
+            return Ok(true);
+        }
+        if PROSE_PLACEHOLDERS.contains(&text) {
+            return Ok(true);
+        }
+        match crate::needs::check::near(text, PROSE_PLACEHOLDERS) {
+            Some(known) => Err(format!(
+                "{{{text}}} is not a placeholder; did you mean {{{known}}}?"
+            )),
+            None => Ok(false),
+        }
     }
 }
 

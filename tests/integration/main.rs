@@ -30,6 +30,7 @@ mod live;
 mod live_conventions;
 mod live_rollout;
 mod live_troubleshoot;
+mod needs_new;
 mod onboard;
 mod platform_adoption;
 mod progress;

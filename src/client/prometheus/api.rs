@@ -10,6 +10,21 @@ use serde::{Deserialize, Deserializer};
 /// A label set (`{job="shop", instance="…"}`), ordered by label name.
 pub type Labels = BTreeMap<String, String>;
 
+/// One metric's metadata as a target exposes it (`/api/v1/metadata`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct MetricMetadata {
+    /// `counter`, `gauge`, `histogram`, `summary`, `gaugehistogram`, `info`,
+    /// `stateset` or `unknown`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The `# HELP` text.
+    #[serde(default)]
+    pub help: String,
+    /// The `# UNIT` (OpenMetrics; usually empty).
+    #[serde(default)]
+    pub unit: String,
+}
+
 /// One value at one time.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Point {

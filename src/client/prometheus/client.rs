@@ -6,6 +6,7 @@
 //! transport's ([`crate::client::http`]). It does not decide what to query: verify and
 //! the plain-Prometheus sink do.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -16,8 +17,8 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::api::{
-    self, Alert, AlertsData, BuildInfo, ConfigData, Labels, QueryResult, RawQueryData,
-    ReloadStatus, RuleGroup, RulesData, Target, TargetsData,
+    self, Alert, AlertsData, BuildInfo, ConfigData, Labels, MetricMetadata, QueryResult,
+    RawQueryData, ReloadStatus, RuleGroup, RulesData, Target, TargetsData,
 };
 use super::config::PrometheusConfig;
 use super::error::{Error, Result};
@@ -187,6 +188,13 @@ impl PrometheusClient {
             .map(|selector| ("match[]", selector.to_string()))
             .collect();
         self.api(Method::POST, "api/v1/series", &params).await
+    }
+
+    /// `GET /api/v1/metadata`: each metric's `# TYPE`, `# HELP` and `# UNIT`
+    /// as the targets expose them, by metric name (one entry per distinct
+    /// metadata; a histogram under its base name).
+    pub async fn metadata(&self) -> Result<BTreeMap<String, Vec<MetricMetadata>>> {
+        self.api(Method::GET, "api/v1/metadata", &[]).await
     }
 
     /// How many series match `selector`.

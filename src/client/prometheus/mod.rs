@@ -12,9 +12,9 @@ mod error;
 mod rules_check;
 
 pub use api::{
-    Alert, AlertState, BuildInfo, Labels, Point, QueryResult, RangeSeries, ReloadStatus, Rule,
-    RuleGroup, RuleHealth, RuleKind, Sample, Target, TargetHealth, exposition_value,
-    parse_sample_value,
+    Alert, AlertState, BuildInfo, Labels, MetricMetadata, Point, QueryResult, RangeSeries,
+    ReloadStatus, Rule, RuleGroup, RuleHealth, RuleKind, Sample, Target, TargetHealth,
+    exposition_value, parse_sample_value,
 };
 pub use client::{PrometheusClient, QueryRange, RELOAD_SUCCESSFUL_METRIC, RELOAD_TIMESTAMP_METRIC};
 pub use config::{
