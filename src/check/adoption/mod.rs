@@ -20,7 +20,7 @@
 //! `cluster::stack`'s, the selection logic `cluster::selection`'s, the text
 //! `check::result::output`'s.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
@@ -446,7 +446,7 @@ pub fn team_of(workload: &FleetWorkload, label: &str) -> String {
 
 /// Assesses every app of the fleet.
 pub fn assess(evidence: &Evidence<'_>) -> AdoptionReport {
-    let index = Index::of(evidence.fleet);
+    let index = Index::of(evidence.fleet, evidence.prometheus.as_ref().ok());
     let mut apps: Vec<AppAdoption> = evidence
         .fleet
         .workloads
@@ -510,10 +510,28 @@ pub(crate) struct Index<'a> {
     monitors: BTreeMap<(&'a str, &'a str), Vec<&'a OnrampObject>>,
     rules: BTreeMap<(&'a str, &'a str), Vec<&'a OnrampObject>>,
     dashboards: BTreeMap<(&'a str, &'a str), Vec<&'a OnrampObject>>,
+    /// Prometheus' loaded rule groups by name, each with its place in
+    /// Prometheus' answer (a name may be loaded twice, from two files):
+    /// looking each app's groups up among thousands one by one was a
+    /// measurable share of a fleet's time.
+    groups: HashMap<&'a str, Vec<(usize, &'a RuleGroup)>>,
 }
 
 impl<'a> Index<'a> {
-    fn of(fleet: &'a Fleet) -> Index<'a> {
+    /// The loaded groups named `names`, in Prometheus' order, each once.
+    pub(crate) fn groups_named(&self, names: &[&String]) -> Vec<&'a RuleGroup> {
+        let mut found: Vec<(usize, &RuleGroup)> = names
+            .iter()
+            .filter_map(|name| self.groups.get(name.as_str()))
+            .flatten()
+            .copied()
+            .collect();
+        found.sort_by_key(|(at, _)| *at);
+        found.dedup_by_key(|(at, _)| *at);
+        found.into_iter().map(|(_, group)| group).collect()
+    }
+
+    fn of(fleet: &'a Fleet, prometheus: Option<&'a PrometheusState>) -> Index<'a> {
         let by_app = |objects: &'a [OnrampObject]| {
             let mut map: BTreeMap<(&str, &str), Vec<&OnrampObject>> = BTreeMap::new();
             for object in objects {
@@ -525,10 +543,15 @@ impl<'a> Index<'a> {
             }
             map
         };
+        let mut groups: HashMap<&str, Vec<(usize, &RuleGroup)>> = HashMap::new();
+        for (at, group) in prometheus.iter().flat_map(|p| p.groups.iter().enumerate()) {
+            groups.entry(&group.name).or_default().push((at, group));
+        }
         Index {
             monitors: by_app(&fleet.monitors),
             rules: by_app(&fleet.rules),
             dashboards: by_app(&fleet.dashboards),
+            groups,
         }
     }
 }
