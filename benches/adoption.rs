@@ -35,9 +35,9 @@
 //!
 //! Measured on 2026-12-07 on the 2-core development machine, shared with
 //! other builds (see ADOPTION-PROGRESS.md for the history): part 1, 1,000
-//! apps in 144 ms wall, 32 µs of CPU per app. Part 2: 10 apps in 55 ms wall;
-//! 1,000 apps in 2,349 ms wall (median of 5; 1,933–2,629) and 799 µs of
-//! the process's CPU per app — both above the aims (2 s, 0.5 ms): the
+//! apps in 144 ms wall, 32 µs of CPU per app. Part 2: 10 apps in 44 ms wall;
+//! 1,000 apps in 1,971 ms wall (median of 5; 1,790–2,140), under the 2 s
+//! aim, and 793 µs of the process's CPU per app, above the 0.5 ms one: the
 //! process reads about 100 MB of dashboard ConfigMaps. Requests: 13 reads
 //! of the API server for 10 and for 1,000 apps (plus one further page per
 //! 250 objects of a kind: 21 for 1,000 apps), and 6 to Prometheus (5
