@@ -56,7 +56,8 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
-# verify's benchmark needs the prometheus binary (make deps) and builds the demo shop.
+# verify's benchmark needs the prometheus binary (make deps) and builds the demo shop;
+# adoption's needs prometheus and promtool (make deps) and bash.
 bench:
 	cargo bench --bench codify
 	cargo bench --bench verify

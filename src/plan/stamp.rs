@@ -216,9 +216,51 @@ fn object_text<'e>(mut entries: impl Iterator<Item = &'e str>) -> String {
 /// exact onramp stamp.
 pub fn read(path: &str, text: &str) -> Option<Found> {
     match Format::of(path) {
-        Format::Json => read_dashboard(&serde_json::from_str(text).ok()?),
+        Format::Json => {
+            read_as_written(text).or_else(|| read_dashboard(&serde_json::from_str(text).ok()?))
+        }
         format => read_text(format, text),
     }
+}
+
+/// A dashboard whose text is still exactly as [`Stamp::dashboard_json`]
+/// wrote it, read without parsing the dashboard: the text without the
+/// marker's entry is the text its hash covers, so when that hash matches,
+/// the content is intact (SHA-256: these are the bytes onramp hashed, and
+/// they are the content's [`to_json`] text). `None` otherwise — another
+/// layout, an edit, no marker — and [`read`] parses the dashboard then.
+/// Adoption reads thousands of dashboards in one run: parsing each into a
+/// `Value` and serialising it again was most of its time.
+fn read_as_written(text: &str) -> Option<Found> {
+    let key = format!("\n  \"{MARKER_KEY}\": ");
+    let start = text.find(&key)? + 1;
+    // The entry ends where the next top-level entry starts (a line of two
+    // spaces and a quote: nested lines are indented further), or at the
+    // object's closing line.
+    let after = &text[start..];
+    let (entry, content) = match after.find("\n  \"") {
+        Some(end) => {
+            let entry = after[..end].strip_suffix(',')?;
+            (entry, format!("{}{}", &text[..start], &after[end + 1..]))
+        }
+        None => {
+            let entry = after.strip_suffix("\n}\n")?;
+            let before = text[..start].strip_suffix(",\n")?;
+            (entry, format!("{before}\n}}\n"))
+        }
+    };
+    let marker: Value = serde_json::from_str(entry.strip_prefix(&key[1..])?).ok()?;
+    let field = |key: &str| marker.get(key).and_then(Value::as_str);
+    if field("hash")? != sha256(content.as_bytes()) {
+        return None;
+    }
+    Some(Found {
+        app: field("app")?.to_string(),
+        need: field("need").map(str::to_string),
+        intact: true,
+        hashed: true,
+        pulled: field("source") == Some(SOURCE_GRAFANA),
+    })
 }
 
 fn read_text(format: Format, text: &str) -> Option<Found> {
@@ -473,6 +515,50 @@ mod tests {
                 empty
             })
         );
+    }
+
+    #[test]
+    fn a_dashboard_as_written_reads_the_same_without_parsing_it() {
+        // The marker sorts first, between, last and alone among the keys.
+        for dashboard in [
+            json!({"panels": [{"id": 1}], "title": "t\n\"x\""}),
+            json!({"annotations": {"list": []}, "panels": [], "title": "x"}),
+            json!({"annotations": {}, "links": [{"url": "https://x"}]}),
+            json!({}),
+        ] {
+            for source in [None, Some(SOURCE_GRAFANA)] {
+                let mut dashboard = dashboard.clone();
+                if let Some(source) = source {
+                    dashboard[MARKER_KEY] = json!({"source": source});
+                }
+                let text = stamp().dashboard_json(&dashboard, "service-health");
+                let parsed = read_dashboard(&serde_json::from_str(&text).expect("JSON"));
+                let fast = read_as_written(&text);
+                if dashboard
+                    .as_object()
+                    .is_some_and(|o| o.keys().all(|k| k == MARKER_KEY))
+                {
+                    // The marker alone: read by parsing.
+                    assert_eq!(fast, None, "{text}");
+                } else {
+                    assert_eq!(fast, parsed, "{text}");
+                }
+                let found = read("d.json", &text).expect("marker");
+                assert!(found.intact && found.pulled == source.is_some(), "{text}");
+                // Reformatted, same content: not as written, still intact.
+                let compact = serde_json::from_str::<Value>(&text)
+                    .expect("JSON")
+                    .to_string();
+                assert_eq!(read_as_written(&compact), None);
+                assert!(read("d.json", &compact).expect("marker").intact);
+                // One character of the content changed: not intact either way.
+                if let Some(at) = text.find("\"x\"") {
+                    let edited = format!("{}\"y\"{}", &text[..at], &text[at + 3..]);
+                    assert_eq!(read_as_written(&edited), None, "{edited}");
+                    assert!(!read("d.json", &edited).expect("marker").intact);
+                }
+            }
+        }
     }
 
     #[test]

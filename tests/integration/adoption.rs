@@ -17,7 +17,7 @@ use crate::support::Run;
 use crate::support::cluster::{Cluster, Target, assert_refused, on_both};
 use crate::support::grafana::{self, GrafanaStandIn};
 use crate::support::kube::Scenario;
-use crate::support::prometheus::{PrometheusOptions, PrometheusServer};
+use crate::support::prometheus::{PrometheusServer, Version};
 
 /// Runs `onramp adoption ARGS` against the cluster as every permission.
 fn adoption(cluster: &Cluster, dir: &std::path::Path, args: &[&str]) -> Run {
@@ -33,8 +33,8 @@ fn adoption(cluster: &Cluster, dir: &std::path::Path, args: &[&str]) -> Run {
 /// groups of checkout and query (absolute runbook) and cart (relative
 /// runbook) loaded and evaluated, indexer's not, gateway's firing;
 /// checkout's and gateway's request series (recorded), query's not.
-fn fleet_prometheus() -> PrometheusServer {
-    let prometheus = PrometheusServer::start(PrometheusOptions::default());
+fn fleet_prometheus(version: Version) -> PrometheusServer {
+    let prometheus = PrometheusServer::of(version);
     let up = prometheus.address();
     for (namespace, job) in [
         ("shop", "checkout"),
@@ -173,8 +173,9 @@ fn placed(report: &Value, name: &str) -> (Value, String, String) {
 
 fn every_app_of_the_fleet_stood_on_its_level_with_what_stops_it_and_the_next_command(
     cluster: &Cluster,
+    version: Version,
 ) {
-    let prometheus = fleet_prometheus();
+    let prometheus = fleet_prometheus(version);
     let url = prometheus.url();
     let dir = tempfile::tempdir().expect("temp dir");
     let run = adoption(
@@ -418,6 +419,7 @@ fn every_app_of_the_fleet_stood_on_its_level_with_what_stops_it_and_the_next_com
         cluster,
         dir.path(),
         &url,
+        version,
     );
 }
 
@@ -427,6 +429,7 @@ fn the_report_was_written_as_markdown_and_as_openmetrics_promtool_accepts(
     cluster: &Cluster,
     dir: &std::path::Path,
     url: &str,
+    version: Version,
 ) {
     let markdown = adoption(cluster, dir, &["--prometheus-url", url, "-o", "markdown"]);
     markdown.expect_status(0);
@@ -467,14 +470,13 @@ fn the_report_was_written_as_markdown_and_as_openmetrics_promtool_accepts(
     );
     assert_eq!(metrics.stdout.matches("onramp_adoption_level{").count(), 9);
     assert!(metrics.stdout.ends_with("# EOF\n"), "{}", metrics.stdout);
-    let mut promtool =
-        std::process::Command::new(crate::support::prometheus::Version::V2.tool("promtool"))
-            .args(["check", "metrics"])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("promtool runs");
+    let mut promtool = std::process::Command::new(version.tool("promtool"))
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool runs");
     use std::io::Write as _;
     promtool
         .stdin
@@ -671,7 +673,7 @@ fn the_next_team_had_the_most_apps_at_level_0_or_1_ties_by_traffic(
     );
 }
 on_both!(
-    prometheus;
+    prometheus 2 and 3;
     every_app_of_the_fleet_stood_on_its_level_with_what_stops_it_and_the_next_command,
     Scenario::Fleet
 );
@@ -829,8 +831,9 @@ on_both!(adoption_works_with_exactly_the_rules_of_onramp_rbac_adoption);
 
 fn without_the_operator_an_app_was_scraped_by_its_targets_and_level_2_said_unproven(
     cluster: &Cluster,
+    version: Version,
 ) {
-    let prometheus = PrometheusServer::start(PrometheusOptions::default());
+    let prometheus = PrometheusServer::of(version);
     prometheus.write_target(
         "shop-checkout",
         &prometheus.address(),
@@ -867,7 +870,7 @@ fn without_the_operator_an_app_was_scraped_by_its_targets_and_level_2_said_unpro
     );
 }
 on_both!(
-    prometheus;
+    prometheus 2 and 3;
     without_the_operator_an_app_was_scraped_by_its_targets_and_level_2_said_unproven,
     Scenario::NoOperator
 );
@@ -937,7 +940,7 @@ fn adoption_in_grafana(
 fn dashboards_in_grafana_placed_apps_on_levels_3_and_4_and_a_ui_edit_stopped_one_at_3(
     cluster: &Cluster,
 ) {
-    let prometheus = fleet_prometheus();
+    let prometheus = fleet_prometheus(Version::V2);
     let url = prometheus.url();
     let grafana = GrafanaStandIn::builder().grafana_13().start();
     for (namespace, name) in [

@@ -308,9 +308,50 @@ pub async fn client_for(path: &std::path::Path) -> Client {
 ///
 /// `on_both!(prometheus; …)`: the test also runs a real Prometheus 2.x
 /// (`prometheus` cfg).
+///
+/// `on_both!(prometheus 2 and 3; NAME, SCENARIO)`: a `fn(&Cluster,
+/// Version)` run as `NAME::standin` and `NAME::apiserver` with Prometheus
+/// 2.x, and as `NAME::standin_prometheus_3` with Prometheus 3 (`prometheus3`
+/// cfg) on the stand-in: the Prometheus release does not depend on which
+/// API server answers, so the real one is not started twice.
 // The benchmarks share the test support without declaring tests.
 #[allow(unused_macros)]
 macro_rules! on_both {
+    (prometheus 2 and 3; $name:ident, $scenario:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            use $crate::support::cluster::{Cluster, Target};
+            use $crate::support::prometheus::Version;
+
+            #[test]
+            #[cfg_attr(
+                not(all(any(shared_crds, real_cluster), prometheus)),
+                ignore = "needs ../shared/reference/crds (or a real cluster in ONRAMP_TEST_KUBECONFIG) and prometheus 2.x (ONRAMP_TEST_SHARED, ONRAMP_TEST_PROMETHEUS)"
+            )]
+            fn standin() {
+                super::$name(&Cluster::start($scenario, Target::StandIn), Version::V2);
+            }
+
+            #[test]
+            #[cfg_attr(
+                not(all(apiserver, shared_crds, prometheus)),
+                ignore = "needs kube-apiserver and etcd (make deps), ../shared/reference/crds and prometheus 2.x (ONRAMP_TEST_APISERVER, ONRAMP_TEST_SHARED, ONRAMP_TEST_PROMETHEUS)"
+            )]
+            fn apiserver() {
+                super::$name(&Cluster::start($scenario, Target::ApiServer), Version::V2);
+            }
+
+            #[test]
+            #[cfg_attr(
+                not(all(any(shared_crds, real_cluster), prometheus3)),
+                ignore = "needs ../shared/reference/crds (or a real cluster in ONRAMP_TEST_KUBECONFIG) and Prometheus 3 (make deps; ONRAMP_TEST_SHARED, ONRAMP_TEST_PROMETHEUS3)"
+            )]
+            fn standin_prometheus_3() {
+                super::$name(&Cluster::start($scenario, Target::StandIn), Version::V3);
+            }
+        }
+    };
     (prometheus; $($test:tt)*) => {
         $crate::support::cluster::on_both! { @needs
             [all(any(shared_crds, real_cluster), prometheus)]

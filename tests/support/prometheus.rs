@@ -1,7 +1,7 @@
 //! A real Prometheus for tests: the OS package's `prometheus` binary (2.42),
 //! or the pinned Prometheus 3 that `make deps` builds
 //! (`tests/tools/build-prometheus3.sh`), started on a free loopback port with
-//! a temporary directory, a 1 s scrape and evaluation interval, file-based
+//! a temporary directory, a 1 s scrape and (by default) evaluation interval, file-based
 //! service discovery (`targets/*.json`) and rule files (`rules/*.yaml`), so a
 //! test drives it by writing files and reloading. The process is killed when
 //! the [`PrometheusServer`] is dropped, also when the test fails. A missing
@@ -181,6 +181,9 @@ pub struct PrometheusOptions {
     pub enable_lifecycle: bool,
     /// More command-line flags.
     pub extra_args: Vec<String>,
+    /// How often rule groups are evaluated (`evaluation_interval`); 1 s by
+    /// default, longer when thousands of groups are loaded.
+    pub evaluation_interval: Duration,
     /// OpenMetrics text (with timestamps) to backfill into the data folder
     /// with `promtool tsdb create-blocks-from openmetrics` before starting:
     /// series with a past, as a Prometheus that scraped them for a while.
@@ -194,6 +197,7 @@ impl Default for PrometheusOptions {
             route_prefix: None,
             enable_lifecycle: true,
             extra_args: Vec::new(),
+            evaluation_interval: Duration::from_secs(1),
             backfill: None,
         }
     }
@@ -220,7 +224,7 @@ impl PrometheusServer {
         for sub in ["targets", "rules", "data"] {
             fs::create_dir_all(dir.path().join(sub)).expect("create Prometheus directories");
         }
-        write_config(dir.path());
+        write_config(dir.path(), options.evaluation_interval);
         if let Some(text) = &options.backfill {
             backfill(options.version, dir.path(), text);
         }
@@ -369,6 +373,18 @@ impl PrometheusServer {
         assert_eq!(status, Some(200), "reload: {}", self.log_tail(20));
     }
 
+    /// Prometheus' own metrics (`GET [/prefix]/metrics`), as text: read
+    /// directly, not scraped, so counters such as
+    /// `prometheus_http_requests_total` are exact at the moment of asking.
+    pub fn own_metrics(&self) -> String {
+        let path = self.metrics_path();
+        let answer = http_exchange(self.port, "GET", &path).unwrap_or_default();
+        answer
+            .split_once("\r\n\r\n")
+            .map(|(_, body)| body.to_string())
+            .unwrap_or_default()
+    }
+
     /// The last `lines` lines of Prometheus' log.
     pub fn log_tail(&self, lines: usize) -> String {
         let log = fs::read_to_string(self.log_file()).unwrap_or_default();
@@ -480,15 +496,16 @@ pub fn free_port() -> u16 {
         .expect("bind a free loopback port")
 }
 
-/// `prometheus.yml`: 1 s scrape and evaluation, file_sd over `targets/*.json`
-/// and `targets/*.yaml` (what `onramp apply --prometheus-config-dir` writes)
-/// refreshed every second, rules from `rules/*.yaml`.
-fn write_config(dir: &Path) {
+/// `prometheus.yml`: 1 s scrape, evaluation every `evaluation`, file_sd
+/// over `targets/*.json` and `targets/*.yaml` (what `onramp apply
+/// --prometheus-config-dir` writes) refreshed every second, rules from
+/// `rules/*.yaml`.
+fn write_config(dir: &Path, evaluation: Duration) {
     let config = json!({
         "global": {
             "scrape_interval": "1s",
             "scrape_timeout": "1s",
-            "evaluation_interval": "1s",
+            "evaluation_interval": format!("{}ms", evaluation.as_millis()),
         },
         "scrape_configs": [{
             "job_name": FILE_SD_JOB,
@@ -519,9 +536,19 @@ fn http_status(port: u16, path: &str) -> Option<u16> {
 
 /// The status code of `METHOD path` (no body) on the loopback port.
 fn http_request(port: u16, method: &str, path: &str) -> Option<u16> {
+    let answer = http_exchange(port, method, path)?;
+    answer.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The whole HTTP/1.0 answer (status line, headers, body) to `METHOD path`.
+fn http_exchange(port: u16, method: &str, path: &str) -> Option<String> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_millis(500)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    // A reload answers once every rule file is loaded: thousands of groups
+    // take seconds on a busy machine.
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .ok()?;
     write!(
         stream,
         "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\n\r\n"
@@ -529,5 +556,5 @@ fn http_request(port: u16, method: &str, path: &str) -> Option<u16> {
     .ok()?;
     let mut answer = String::new();
     stream.read_to_string(&mut answer).ok()?;
-    answer.split_whitespace().nth(1)?.parse().ok()
+    Some(answer)
 }

@@ -236,16 +236,15 @@ fn alerted(ctx: &mut Ctx<'_>) -> Step {
             return ctx.stop(Category::Rules, why, next);
         }
     }
-    let prometheus = match ctx.prometheus("rule groups") {
-        Ok(p) => p,
-        Err(gap) => return Step::Unknown(gap),
-    };
+    if let Err(gap) = ctx.prometheus("rule groups") {
+        return Step::Unknown(gap);
+    }
     let verify = format!("onramp verify {}", ctx.app_ref);
     let declared: Vec<&String> = rules.iter().flat_map(|r| &r.rule_groups).collect();
     let mut unhealthy = Vec::new();
     let mut unlinked = Vec::new();
     for group_name in &declared {
-        let Some(group) = prometheus.groups.iter().find(|g| &&g.name == group_name) else {
+        let Some(group) = ctx.index.groups_named(&[*group_name]).first().copied() else {
             let why = format!("rule group {group_name} is not loaded by Prometheus");
             return ctx.stop(Category::Rules, why, verify);
         };
@@ -483,10 +482,9 @@ fn missing_signals(
 /// into code.
 fn verified(ctx: &mut Ctx<'_>) -> Step {
     let key = (ctx.workload.namespace.as_str(), ctx.workload.name.as_str());
-    let prometheus = match ctx.prometheus("alerts") {
-        Ok(p) => p,
-        Err(gap) => return Step::Unknown(gap),
-    };
+    if let Err(gap) = ctx.prometheus("alerts") {
+        return Step::Unknown(gap);
+    }
     let declared: Vec<&String> = ctx
         .index
         .rules
@@ -495,10 +493,10 @@ fn verified(ctx: &mut Ctx<'_>) -> Step {
         .flatten()
         .flat_map(|r| &r.rule_groups)
         .collect();
-    let active: Vec<String> = prometheus
-        .groups
-        .iter()
-        .filter(|g| declared.contains(&&g.name))
+    let active: Vec<String> = ctx
+        .index
+        .groups_named(&declared)
+        .into_iter()
         .flat_map(|g| &g.rules)
         .filter_map(|rule| {
             let state = match rule.state? {

@@ -20,7 +20,7 @@
 //! `cluster::stack`'s, the selection logic `cluster::selection`'s, the text
 //! `check::result::output`'s.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
@@ -468,7 +468,11 @@ pub fn team_of(workload: &FleetWorkload, label: &str) -> String {
 
 /// Assesses every app of the fleet.
 pub fn assess(evidence: &Evidence<'_>) -> AdoptionReport {
-    let index = Index::of(evidence.fleet, evidence.catalog);
+    let index = Index::of(
+        evidence.fleet,
+        evidence.catalog,
+        evidence.prometheus.as_ref().ok(),
+    );
     let mut apps: Vec<AppAdoption> = evidence
         .fleet
         .workloads
@@ -537,12 +541,35 @@ pub(crate) struct Index<'a> {
     monitors: BTreeMap<(&'a str, &'a str), Vec<&'a OnrampObject>>,
     rules: BTreeMap<(&'a str, &'a str), Vec<&'a OnrampObject>>,
     dashboards: BTreeMap<(&'a str, &'a str), Vec<&'a OnrampObject>>,
+    /// Prometheus' loaded rule groups by name, each with its place in
+    /// Prometheus' answer (a name may be loaded twice, from two files):
+    /// looking each app's groups up among thousands one by one was a
+    /// measurable share of a fleet's time.
+    groups: HashMap<&'a str, Vec<(usize, &'a RuleGroup)>>,
 }
 
 impl<'a> Index<'a> {
-    /// The index of `fleet`'s objects; a platform need's dashboard (the
-    /// fleet's, labelled with onramp's own name) is no app's.
-    fn of(fleet: &'a Fleet, catalog: &crate::needs::Catalog) -> Index<'a> {
+    /// The loaded groups named `names`, in Prometheus' order, each once.
+    pub(crate) fn groups_named(&self, names: &[&String]) -> Vec<&'a RuleGroup> {
+        let mut found: Vec<(usize, &RuleGroup)> = names
+            .iter()
+            .filter_map(|name| self.groups.get(name.as_str()))
+            .flatten()
+            .copied()
+            .collect();
+        found.sort_by_key(|(at, _)| *at);
+        found.dedup_by_key(|(at, _)| *at);
+        found.into_iter().map(|(_, group)| group).collect()
+    }
+
+    /// The index of `fleet`'s objects and Prometheus' rule groups; a
+    /// platform need's dashboard (the fleet's, labelled with onramp's own
+    /// name) is no app's.
+    fn of(
+        fleet: &'a Fleet,
+        catalog: &crate::needs::Catalog,
+        prometheus: Option<&'a PrometheusState>,
+    ) -> Index<'a> {
         let platform: BTreeSet<&str> = catalog.platform().map(|e| e.need.id.as_str()).collect();
         let by_app = |objects: &'a [OnrampObject]| {
             let mut map: BTreeMap<(&str, &str), Vec<&OnrampObject>> = BTreeMap::new();
@@ -558,10 +585,15 @@ impl<'a> Index<'a> {
             }
             map
         };
+        let mut groups: HashMap<&str, Vec<(usize, &RuleGroup)>> = HashMap::new();
+        for (at, group) in prometheus.iter().flat_map(|p| p.groups.iter().enumerate()) {
+            groups.entry(&group.name).or_default().push((at, group));
+        }
         Index {
             monitors: by_app(&fleet.monitors),
             rules: by_app(&fleet.rules),
             dashboards: by_app(&fleet.dashboards),
+            groups,
         }
     }
 }

@@ -194,10 +194,53 @@ fn the_platform_dashboard_counted_as_a_dashboard_of_a_workload_named_onramp() {
         ],
         ..Fleet::default()
     };
-    let index = Index::of(&fleet, &catalog);
+    let index = Index::of(&fleet, &catalog, None);
     let needs: Vec<Option<&str>> = index.dashboards[&("monitoring", "onramp")]
         .iter()
         .map(|d| d.need())
         .collect();
     assert_eq!(needs, [Some("service-health")]);
+}
+
+#[test]
+fn an_apps_groups_are_found_by_name_in_prometheus_order_also_when_loaded_twice() {
+    let group = |name: &str, file: &str| -> RuleGroup {
+        serde_json::from_value(serde_json::json!({"name": name, "file": file, "rules": []}))
+            .expect("a rule group")
+    };
+    let state = PrometheusState {
+        groups: vec![
+            group("shop.cart.service-health", "a.yaml"),
+            group("shop.checkout.troubleshooting", "a.yaml"),
+            group("shop.checkout.service-health", "a.yaml"),
+            group("shop.checkout.troubleshooting", "b.yaml"),
+        ],
+        ..PrometheusState::default()
+    };
+    let fleet = Fleet::default();
+    let catalog = crate::needs::Catalog::load(&[]).expect("the built-in needs");
+    let index = Index::of(&fleet, &catalog, Some(&state));
+    let (health, troubleshooting, missing) = (
+        "shop.checkout.service-health".to_string(),
+        "shop.checkout.troubleshooting".to_string(),
+        "shop.checkout.other".to_string(),
+    );
+    let found: Vec<(&str, &str)> = index
+        .groups_named(&[&health, &troubleshooting, &missing, &health])
+        .iter()
+        .map(|g| (g.name.as_str(), g.file.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("shop.checkout.troubleshooting", "a.yaml"),
+            ("shop.checkout.service-health", "a.yaml"),
+            ("shop.checkout.troubleshooting", "b.yaml"),
+        ]
+    );
+    assert!(
+        Index::of(&fleet, &catalog, None)
+            .groups_named(&[&health])
+            .is_empty()
+    );
 }
