@@ -261,6 +261,21 @@ pub struct Proposal {
     pub why: String,
 }
 
+/// The label that splits a metric as the story's "per" asks: the one whose
+/// name holds most of the words after "per" (`feature_flag_result_variant`
+/// over `feature_flag_key` for "per flag variant"), the first of equals.
+fn per_label(labels: &std::collections::BTreeSet<String>, per: &[String]) -> Option<String> {
+    let mut best: Option<(usize, &String)> = None;
+    for label in labels {
+        let label_words = words(&label.replace('_', " "));
+        let matched = per.iter().filter(|p| label_words.contains(p)).count();
+        if matched > 0 && best.is_none_or(|(most, _)| matched > most) {
+            best = Some((matched, label));
+        }
+    }
+    best.map(|(_, label)| label.clone())
+}
+
 /// The app's metrics that fit the story, best first (at most `limit`):
 /// points for each story word in the metric's name (or help), for the type
 /// the story asks for (time → histogram, share or count → counter, level →
@@ -301,11 +316,7 @@ pub fn propose(story: &Story, exposed: &[Exposure], limit: usize) -> Vec<Proposa
                 score += 4;
                 why.push(reason);
             }
-            let label = e
-                .labels
-                .iter()
-                .find(|l| per.iter().any(|p| words(&l.replace('_', " ")).contains(p)))
-                .cloned();
+            let label = per_label(&e.labels, &per);
             if let Some(l) = &label {
                 score += 4;
                 why.push(format!(
@@ -694,6 +705,21 @@ mod tests {
         assert_eq!(names[..2], ["carts_abandoned_total", "carts_created_total"]);
         assert_eq!(p[0].label.as_deref(), Some("variant"));
         assert!(p[0].why.contains("to divide by another"), "{}", p[0].why);
+    }
+
+    #[test]
+    fn a_story_per_flag_variant_was_split_by_the_flag_key_not_the_variant() {
+        let s = Story::parse(
+            "As a product owner, I want to see the share of users leaving the page per flag variant, so that I can stop a variant that drives users away",
+        );
+        let exits = exposure(
+            "user_page_exits_total",
+            SignalType::Counter,
+            "Sessions that left the page.",
+            &["feature_flag_key", "feature_flag_result_variant"],
+        );
+        let p = propose(&s, &[exits], 5);
+        assert_eq!(p[0].label.as_deref(), Some("feature_flag_result_variant"));
     }
 
     #[test]
