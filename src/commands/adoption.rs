@@ -19,7 +19,7 @@ use crate::client::kube::KubeClient;
 use crate::client::prometheus::PrometheusClient;
 use crate::cluster::fleet::{self, MissingNamespace, Reach};
 use crate::commands::{Outcome, print, print_err, print_json};
-use crate::error::{EXIT_BAD_INPUT, EXIT_UNREACHABLE, Error, Result};
+use crate::error::{EXIT_BAD_INPUT, Error, Result};
 
 /// The settings that name the Prometheus to ask.
 const PROMETHEUS_SETTING: &str =
@@ -166,23 +166,20 @@ async fn ask(
     match PrometheusState::ask(client, catalog).await {
         Ok(state) => (Ok(state), None),
         Err(err) => {
-            let gap = NotChecked::new(
-                "Prometheus",
-                format!(
-                    "Prometheus ({}) could not be asked: {}",
-                    client.reached_via(),
-                    crate::error::report(&err)
-                ),
-            )
-            .allowed_by(PROMETHEUS_SETTING);
-            let status = if err.is_unreachable() {
-                EXIT_UNREACHABLE
-            } else {
-                crate::error::Error::from(err).exit_status()
-            };
-            (Err(gap), Some(status))
+            let (gap, status) = unasked("Prometheus", &client.reached_via(), err.into());
+            (Err(gap.allowed_by(PROMETHEUS_SETTING)), Some(status))
         }
     }
+}
+
+/// What a service that could not be asked leaves unchecked (its address
+/// and the error, redacted), and the exit status that error leads to.
+fn unasked(service: &str, via: &str, err: Error) -> (NotChecked, u8) {
+    let why = format!(
+        "{service} ({via}) could not be asked: {}",
+        crate::error::report(&err)
+    );
+    (NotChecked::new(service, why), err.exit_status())
 }
 
 /// `--dashboard`: the platform-adoption dashboard, its sidecar ConfigMap
@@ -267,17 +264,9 @@ async fn ask_grafana(
     match GrafanaState::ask(client, &catalog.ids()).await {
         Ok(state) => (Some(Ok(state)), None),
         Err(err) => {
-            let gap = NotChecked::new(
-                "Grafana",
-                format!(
-                    "Grafana ({}) could not be asked: {}",
-                    client.config().url(),
-                    crate::error::report(&err)
-                ),
-            )
-            .allowed_by(GRAFANA_SETTING);
-            let status = crate::error::Error::from(err).exit_status();
-            (Some(Err(gap)), Some(status))
+            let url = client.config().url().to_string();
+            let (gap, status) = unasked("Grafana", &url, err.into());
+            (Some(Err(gap.allowed_by(GRAFANA_SETTING))), Some(status))
         }
     }
 }

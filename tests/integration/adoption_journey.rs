@@ -72,16 +72,8 @@ fn load_rules_as_the_operator_would(cluster: &Cluster, prometheus: &PrometheusSe
 /// Waits until Prometheus has scraped the shop and evaluated checkout's
 /// rules as last written: every rule's runbook starting with `runbook`.
 fn wait_for_evidence(prometheus: &PrometheusServer, runbook: &str) {
-    let client = onramp::client::prometheus::PrometheusClient::new(
-        onramp::client::prometheus::PrometheusConfig::new(&prometheus.url()).expect("url"),
-    )
-    .expect("client");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
     let evaluated = || {
-        let groups = runtime.block_on(client.rules()).expect("the rules");
+        let groups = prometheus.rules();
         let rules: Vec<_> = groups.iter().flat_map(|g| &g.rules).collect();
         !rules.is_empty()
             && rules.iter().all(|r| {
@@ -192,29 +184,11 @@ fn checkout_climbed_from_not_onboarded_once_the_command_adoption_named_was_run(c
 }
 
 /// `onramp apply checkout` of the demo's manifests into the cluster, run
-/// in `dir` (where an onramp.yaml may be), with the label this Prometheus
-/// selects by.
+/// in `dir` (where an onramp.yaml may be), as kube_apply's tests run it.
 fn apply(cluster: &Cluster, dir: &std::path::Path) {
     let manifests = crate::support::repo_path("examples/shop/k8s/checkout.yaml");
-    let kubeconfig = cluster.kubeconfig();
-    cluster
-        .run(
-            dir,
-            &[
-                "apply",
-                "checkout",
-                "-n",
-                "shop",
-                "-f",
-                manifests.to_str().expect("utf-8"),
-                "--cluster",
-                "--label",
-                "release=kube-prometheus-stack",
-                "--kubeconfig",
-                kubeconfig.to_str().expect("utf-8"),
-            ],
-        )
-        .expect_status(0);
+    let source = ["-f", manifests.to_str().expect("utf-8"), "--cluster"];
+    crate::kube_apply::apply_in(cluster, dir, &cluster.kubeconfig(), &source, &[]).expect_status(0);
 }
 
 /// The categories of an app's passed checks, in order.

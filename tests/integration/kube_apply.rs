@@ -38,6 +38,19 @@ fn apply_as(
     extra: &[&str],
 ) -> Run {
     let dir = tempfile::tempdir().expect("temp dir");
+    apply_in(cluster, dir.path(), kubeconfig, source, extra)
+}
+
+/// `onramp apply checkout -n shop SOURCE ARGS` run in `dir` (where an
+/// onramp.yaml may be) with the identity of `kubeconfig`, and the label
+/// kube-prometheus-stack's Prometheus selects by.
+pub(crate) fn apply_in(
+    cluster: &Cluster,
+    dir: &std::path::Path,
+    kubeconfig: &std::path::Path,
+    source: &[&str],
+    extra: &[&str],
+) -> Run {
     let mut args = vec!["apply", "checkout", "-n", "shop"];
     args.extend_from_slice(source);
     args.extend_from_slice(&[
@@ -47,7 +60,7 @@ fn apply_as(
         kubeconfig.to_str().expect("utf-8"),
     ]);
     args.extend_from_slice(extra);
-    cluster.run(dir.path(), &args)
+    cluster.run(dir, &args)
 }
 
 fn resource_version(object: &Value) -> String {

@@ -288,14 +288,7 @@ impl PrometheusServer {
         expr: &str,
         time: Option<std::time::SystemTime>,
     ) -> Vec<(onramp::client::prometheus::Labels, f64)> {
-        let client = onramp::client::prometheus::PrometheusClient::new(
-            onramp::client::prometheus::PrometheusConfig::new(&self.url()).expect("url"),
-        )
-        .expect("client");
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let (client, runtime) = self.client();
         let result = runtime
             .block_on(client.query(expr, time))
             .unwrap_or_else(|e| panic!("{expr}: {e}"));
@@ -304,6 +297,30 @@ impl PrometheusServer {
             .iter()
             .map(|s| (s.labels.clone(), s.value))
             .collect()
+    }
+
+    /// The rule groups `/api/v1/rules` lists, through onramp's own client.
+    pub fn rules(&self) -> Vec<onramp::client::prometheus::RuleGroup> {
+        let (client, runtime) = self.client();
+        runtime.block_on(client.rules()).expect("the rules")
+    }
+
+    /// onramp's own client for this server, and a runtime to wait on it.
+    fn client(
+        &self,
+    ) -> (
+        onramp::client::prometheus::PrometheusClient,
+        tokio::runtime::Runtime,
+    ) {
+        let client = onramp::client::prometheus::PrometheusClient::new(
+            onramp::client::prometheus::PrometheusConfig::new(&self.url()).expect("url"),
+        )
+        .expect("client");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        (client, runtime)
     }
 
     /// The release this server runs.
