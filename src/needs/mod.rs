@@ -10,6 +10,7 @@
 pub mod check;
 pub mod draft;
 pub mod exposed;
+pub mod objective;
 pub mod promql;
 pub mod resolve;
 pub mod story;
