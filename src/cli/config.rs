@@ -91,6 +91,10 @@ pub struct ConfigFile {
     /// `onramp adoption`.
     #[serde(skip_serializing_if = "is_default")]
     pub adoption: AdoptionSection,
+    /// Service level objectives turned on for the app, by id, with what
+    /// they change (`availability: {target: 99.9}`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub objectives: BTreeMap<String, crate::needs::objective::ObjectiveSettings>,
 }
 
 /// True for a value equal to its default (a section left out of the file).

@@ -809,6 +809,7 @@ impl AppSettings {
                 subcommand: None,
                 manifests: app.filenames.clone(),
                 without_operator: false,
+                objectives: file.objectives.clone(),
             },
             need_ids,
             needs_dirs,

@@ -436,6 +436,10 @@ pub struct Need {
     /// Alerting rules.
     #[serde(default)]
     pub alerts: Vec<AlertDef>,
+    /// Service level objectives: burn-rate alerts on an error budget
+    /// (see [`objective`]).
+    #[serde(default)]
+    pub objectives: Vec<objective::ObjectiveDef>,
     /// The runbook's walkthrough of troubleshooting with this dashboard.
     pub walkthrough: String,
 }

@@ -9,7 +9,13 @@
 //! Each is two windows at once: the long one says the burn is real, the short
 //! one that it is still going on.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::needs::resolve::{Exposed, ResolvedNeed};
+use crate::needs::{SignalType, Unit};
 
 /// Who an alert calls: Alertmanager routes on it, and a page inhibits the
 /// ticket of the same objective.
@@ -109,12 +115,520 @@ pub fn recorded_windows() -> Vec<Duration> {
 /// (`5m`, `1h`, `28d`).
 pub fn prometheus_duration(duration: Duration) -> String {
     let secs = duration.as_secs();
-    for (unit, size) in [("w", 7 * DAY), ("d", DAY), ("h", HOUR), ("m", MINUTE)] {
-        if secs > 0 && secs % size == 0 && unit != "w" {
-            return format!("{}{unit}", secs / size);
+    [("d", DAY), ("h", HOUR), ("m", MINUTE)]
+        .into_iter()
+        .find(|(_, size)| secs > 0 && secs % size == 0)
+        .map(|(unit, size)| format!("{}{unit}", secs / size))
+        .unwrap_or_else(|| format!("{secs}s"))
+}
+
+/// An objective of a need file (`objectives:`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectiveDef {
+    /// Its id (`availability`): the `sloth_slo` label and the key of
+    /// onramp.yaml's `objectives:`. Unique among the app's needs.
+    pub id: String,
+    /// Its title (`Availability`).
+    pub title: String,
+    /// What a good event is, for the app's users.
+    pub description: String,
+    /// False when the app must turn it on (onramp.yaml's `objectives:` or
+    /// the workload's `onramp.dev/objectives` annotation).
+    #[serde(default = "on")]
+    pub enabled: bool,
+    /// The share of events that must be good, in percent (`99.5`).
+    pub target: f64,
+    /// The rolling period the error budget is counted over (`28d`).
+    #[serde(default = "default_period")]
+    pub period: String,
+    /// No alert while the long window holds fewer events than this; by
+    /// default the least number at which one failed event cannot alert.
+    #[serde(default)]
+    pub min_events: Option<u64>,
+    /// An availability objective: good or bad events of a counter.
+    #[serde(default)]
+    pub events: Option<EventsSli>,
+    /// A latency objective: events of a histogram under a threshold.
+    #[serde(default)]
+    pub latency: Option<LatencySli>,
+}
+
+fn on() -> bool {
+    true
+}
+
+fn default_period() -> String {
+    "28d".to_string()
+}
+
+/// The events of an availability objective: a counter signal, the matchers
+/// that pick every event that counts (`total`), and those that pick the bad
+/// ones (`bad`) or the good ones (`good`), on the signal's logical labels.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsSli {
+    /// The counter signal (`requests`).
+    pub signal: String,
+    /// Matchers every counted event has (`route!~@internal_routes`).
+    #[serde(default)]
+    pub total: String,
+    /// Matchers of the failed events (`status=~"5.."`).
+    #[serde(default)]
+    pub bad: Option<String>,
+    /// Matchers of the good events, when easier to say.
+    #[serde(default)]
+    pub good: Option<String>,
+}
+
+/// The events of a latency objective: a histogram signal and the duration
+/// a good event stays under.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatencySli {
+    /// The histogram signal (`latency`).
+    pub signal: String,
+    /// A good event takes at most this long (`300ms`, `1s`).
+    pub threshold: String,
+}
+
+/// What onramp.yaml's `objectives.ID` changes for one app: naming an
+/// objective turns it on unless `enabled: false`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ObjectiveSettings {
+    /// On or off (on when the objective is named).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// The target in percent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<f64>,
+    /// The period (`30d`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<String>,
+    /// The minimum-traffic guard.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_events: Option<u64>,
+    /// A latency objective's threshold (`250ms`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<String>,
+}
+
+/// The workload annotation that turns objectives on from the app's own
+/// manifest: `onramp.dev/objectives: availability,latency`.
+pub const ANNOTATION: &str = "onramp.dev/objectives";
+
+/// How the app's events are counted, resolved to PromQL selectors.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Sli {
+    /// Good or bad events of a counter.
+    Events {
+        /// Every counted event.
+        total: String,
+        /// The failed events, or the good ones.
+        split: Split,
+    },
+    /// Events of a histogram at or under a bucket boundary.
+    Latency {
+        /// The `_count` series: every event.
+        total: String,
+        /// The `_bucket` series at the chosen boundary: the good events.
+        good: String,
+        /// The boundary chosen, as the app writes it (`0.25`).
+        le: String,
+        /// Which boundary was chosen and why.
+        why: String,
+    },
+}
+
+/// Which part of an availability objective's events the need names.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    /// The selector of the failed events.
+    Bad(String),
+    /// The selector of the good events.
+    Good(String),
+}
+
+/// An objective resolved for one app: everything its rules, tests, checks
+/// and runbook section are made from.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResolvedObjective {
+    /// The need it belongs to.
+    pub need: String,
+    /// Its id (`sloth_slo`).
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// What a good event is.
+    pub description: String,
+    /// The share of good events promised, as a ratio (`0.995`).
+    pub objective: f64,
+    /// The period, as written (`28d`).
+    pub period: String,
+    /// The period.
+    #[serde(skip)]
+    pub period_length: Duration,
+    /// The minimum-traffic guard: events the long window must hold.
+    pub min_events: u64,
+    /// Where the guard's number comes from.
+    pub min_events_why: String,
+    /// The events.
+    pub sli: Sli,
+    /// `sloth_id`, `sloth_service`, `sloth_slo` and `namespace`: what every
+    /// series of its rules carries.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// What became of one objective of a need for the app.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Off: neither the need nor the app turned it on.
+    Off,
+    /// On, resolved.
+    On(Box<ResolvedObjective>),
+    /// On, but it cannot be generated: why (the need's other objectives
+    /// and alerts are generated all the same).
+    Refused(String),
+}
+
+/// Resolves `def` of `need` for the app, with onramp.yaml's `settings` for
+/// it and whether the workload's annotation names it.
+pub fn resolve(
+    need: &ResolvedNeed<'_>,
+    def: &ObjectiveDef,
+    settings: Option<&ObjectiveSettings>,
+    annotated: bool,
+    exposed: Option<&Exposed>,
+) -> Outcome {
+    let enabled = match settings {
+        Some(s) => s.enabled.unwrap_or(true),
+        None => def.enabled || annotated,
+    };
+    if !enabled {
+        return Outcome::Off;
+    }
+    match resolved(need, def, settings.cloned().unwrap_or_default(), exposed) {
+        Ok(objective) => Outcome::On(Box::new(objective)),
+        Err(reason) => Outcome::Refused(reason),
+    }
+}
+
+fn resolved(
+    need: &ResolvedNeed<'_>,
+    def: &ObjectiveDef,
+    settings: ObjectiveSettings,
+    exposed: Option<&Exposed>,
+) -> std::result::Result<ResolvedObjective, String> {
+    let target = settings.target.unwrap_or(def.target);
+    if !(target > 0.0 && target < 100.0) {
+        return Err(format!(
+            "target {target} is not a percentage between 0 and 100 (exclusive): 100 % leaves no error budget to alert on"
+        ));
+    }
+    let period = settings.period.unwrap_or_else(|| def.period.clone());
+    let period_length = parse_duration(&period).map_err(|e| format!("period: {e}"))?;
+    if period_length < Duration::from_secs(DAY) {
+        return Err(format!(
+            "period {period} is shorter than a day: the budget would be used up before the 3-day ticket window closes"
+        ));
+    }
+    let objective = target / 100.0;
+    let budget = 1.0 - objective;
+    let sli = match (&def.events, &def.latency) {
+        (Some(events), None) => events_sli(need, events)?,
+        (None, Some(latency)) => {
+            let threshold = settings.threshold.as_deref().unwrap_or(&latency.threshold);
+            latency_sli(need, &latency.signal, threshold, exposed)?
+        }
+        _ => return Err("give exactly one of `events:` and `latency:`".to_string()),
+    };
+    let (min_events, min_events_why) = match settings.min_events.or(def.min_events) {
+        Some(n) => (n, "set for this objective".to_string()),
+        None => {
+            let n = least_events_one_failure_cannot_alert(budget);
+            (
+                n,
+                format!(
+                    "the default: with {n} events or more in the long window, one failed event is at most {} of them, not above the lowest burn threshold (1x the {} budget)",
+                    percent(1.0 / n as f64),
+                    percent(budget)
+                ),
+            )
+        }
+    };
+    let app = &need.scope.job;
+    let labels = BTreeMap::from([
+        ("sloth_id".to_string(), format!("{app}-{}", def.id)),
+        ("sloth_service".to_string(), app.clone()),
+        ("sloth_slo".to_string(), def.id.clone()),
+        ("namespace".to_string(), need.scope.namespace.clone()),
+    ]);
+    Ok(ResolvedObjective {
+        need: need.need.id.clone(),
+        id: def.id.clone(),
+        title: def.title.clone(),
+        description: def.description.clone(),
+        objective,
+        period,
+        period_length,
+        min_events,
+        min_events_why,
+        sli,
+        labels,
+    })
+}
+
+/// The fewest events at which one failed event stays at or under the
+/// lowest burn threshold of every window pair.
+fn least_events_one_failure_cannot_alert(budget: f64) -> u64 {
+    let lowest = BURN_WINDOWS
+        .iter()
+        .map(|w| w.factor)
+        .fold(f64::INFINITY, f64::min);
+    // Rounded first so that 1 / 0.005 is 200, not 200.00000000000003.
+    let exact = 1.0 / (lowest * budget);
+    ((exact * 1e6).round() / 1e6).ceil() as u64
+}
+
+/// A ratio as a percentage for prose (`0.5 %`, `99.5 %`).
+pub fn percent(ratio: f64) -> String {
+    let value = ratio * 100.0;
+    let text = format!("{value:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text} %")
+}
+
+fn events_sli(
+    need: &ResolvedNeed<'_>,
+    events: &EventsSli,
+) -> std::result::Result<Sli, String> {
+    let signal = need
+        .signals
+        .get(&events.signal)
+        .ok_or_else(|| format!("unknown signal {:?}", events.signal))?;
+    if signal.kind != SignalType::Counter {
+        return Err(format!(
+            "signal {:?} is a {}: an availability objective counts events of a counter",
+            events.signal,
+            signal.kind.word()
+        ));
+    }
+    let selector = |extra: Option<&str>| {
+        let matchers: Vec<&str> = [Some(events.total.as_str()), extra]
+            .into_iter()
+            .flatten()
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+            .collect();
+        let template = if matchers.is_empty() {
+            format!("{{{{{}}}}}", events.signal)
+        } else {
+            format!("{{{{{}|{}}}}}", events.signal, matchers.join(","))
+        };
+        need.expr(&template)
+    };
+    match (&events.bad, &events.good) {
+        (Some(bad), None) => Ok(Sli::Events {
+            total: selector(None)?,
+            split: Split::Bad(selector(Some(bad))?),
+        }),
+        (None, Some(good)) => Ok(Sli::Events {
+            total: selector(None)?,
+            split: Split::Good(selector(Some(good))?),
+        }),
+        _ => Err("give exactly one of `bad:` and `good:` matchers".to_string()),
+    }
+}
+
+/// The bucket boundaries the Prometheus clients use by default, in seconds.
+const DEFAULT_BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+fn latency_sli(
+    need: &ResolvedNeed<'_>,
+    name: &str,
+    threshold: &str,
+    exposed: Option<&Exposed>,
+) -> std::result::Result<Sli, String> {
+    let signal = need
+        .signals
+        .get(name)
+        .ok_or_else(|| format!("unknown signal {name:?}"))?;
+    if signal.kind != SignalType::Histogram {
+        return Err(format!(
+            "signal {name:?} is a {}: a latency objective needs a histogram",
+            signal.kind.word()
+        ));
+    }
+    let limit = parse_duration_f64(threshold).map_err(|e| format!("threshold: {e}"))?;
+    let scale = if signal.unit == Unit::Milliseconds { 1000.0 } else { 1.0 };
+    let bucket_series = format!("{}_bucket", signal.metric);
+    let (boundaries, from) = match exposed.and_then(|e| e.buckets(&bucket_series)) {
+        Some(les) => (
+            les.iter()
+                .filter_map(|le| le.parse::<f64>().ok().map(|v| (le.clone(), v)))
+                .filter(|(_, v)| v.is_finite())
+                .collect::<Vec<_>>(),
+            format!("the app's {bucket_series}"),
+        ),
+        None => (
+            DEFAULT_BUCKETS
+                .iter()
+                .map(|b| (format!("{}", b * scale), b * scale))
+                .collect(),
+            "the Prometheus clients' default buckets (assumed: plan with --prometheus-url to pick from the app's own)".to_string(),
+        ),
+    };
+    let (le, why) = pick_boundary(&boundaries, limit * scale, threshold, &from)?;
+    let count = need.expr(&format!("{{{{{name}:count}}}}"))?;
+    let bucket = need.expr(&format!("{{{{{name}:bucket}}}}"))?;
+    let good = match bucket.strip_suffix('}') {
+        Some(open) => format!("{open},le={}}}", crate::needs::promql::quote(&le)),
+        None => format!("{bucket}{{le={}}}", crate::needs::promql::quote(&le)),
+    };
+    Ok(Sli::Latency {
+        total: count,
+        good,
+        le,
+        why,
+    })
+}
+
+/// The largest boundary at or under the threshold (a request counted good
+/// surely finished in time), with why.
+fn pick_boundary(
+    boundaries: &[(String, f64)],
+    limit: f64,
+    threshold: &str,
+    from: &str,
+) -> std::result::Result<(String, String), String> {
+    let tolerance = limit * 1e-9;
+    let under = boundaries
+        .iter()
+        .filter(|(_, v)| *v <= limit + tolerance)
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    let next = boundaries
+        .iter()
+        .filter(|(_, v)| *v > limit + tolerance)
+        .min_by(|a, b| a.1.total_cmp(&b.1));
+    let Some((le, value)) = under else {
+        return Err(format!(
+            "no bucket boundary at or under {threshold} in {from}{}: add one to the histogram, or raise the threshold",
+            next.map(|(le, _)| format!(" (the smallest is le=\"{le}\")"))
+                .unwrap_or_default()
+        ));
+    };
+    let why = if (value - limit).abs() <= tolerance {
+        format!("le=\"{le}\" of {from}: a boundary exactly at {threshold}")
+    } else {
+        format!(
+            "le=\"{le}\" of {from}: the largest boundary under {threshold}, so a request counted fast surely took less than {threshold}{}",
+            next.map(|(n, _)| format!(
+                "; le=\"{n}\" would count slower requests as fast"
+            ))
+            .unwrap_or_default()
+        )
+    };
+    Ok((le.clone(), why))
+}
+
+/// A Prometheus duration (`5m`, `28d`, `1h30m`).
+pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
+    let seconds = parse_duration_f64(text)?;
+    if seconds < 1.0 || seconds.fract() != 0.0 {
+        return Err(format!("{text:?} is not a whole number of seconds"));
+    }
+    Ok(Duration::from_secs(seconds as u64))
+}
+
+/// A duration in seconds from Prometheus' syntax, milliseconds allowed
+/// (`300ms`, `1.5s` is refused as Prometheus does).
+fn parse_duration_f64(text: &str) -> std::result::Result<f64, String> {
+    let bad = || format!("{text:?} is not a duration such as 300ms, 5m or 28d");
+    let mut total = 0.0;
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+        if digits == 0 {
+            return Err(bad());
+        }
+        let number: f64 = rest[..digits].parse().map_err(|_| bad())?;
+        rest = &rest[digits..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let size = match &rest[..unit_len] {
+            "ms" => 0.001,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            "d" => 86400.0,
+            "w" => 604800.0,
+            "y" => 31536000.0,
+            _ => return Err(bad()),
+        };
+        total += number * size;
+        rest = &rest[unit_len..];
+    }
+    Ok(total)
+}
+
+impl ResolvedObjective {
+    /// The error budget: the share of events that may fail (`0.005`).
+    pub fn budget(&self) -> f64 {
+        1.0 - self.objective
+    }
+
+    /// The selector of its recorded series: `{sloth_id="…", …}`.
+    pub fn filter(&self) -> String {
+        let matchers: Vec<String> = self
+            .labels
+            .iter()
+            .map(|(k, v)| format!("{k}={}", crate::needs::promql::quote(v)))
+            .collect();
+        format!("{{{}}}", matchers.join(","))
+    }
+
+    /// Events per second over `window` (`5m`), from the raw series.
+    pub fn events_rate(&self, window: &str) -> String {
+        let total = match &self.sli {
+            Sli::Events { total, .. } | Sli::Latency { total, .. } => total,
+        };
+        format!("sum(rate({total}[{window}]))")
+    }
+
+    /// Failed events per second over `window`, from the raw series: 0, not
+    /// nothing, while none failed.
+    pub fn errors_rate(&self, window: &str) -> String {
+        match &self.sli {
+            Sli::Events {
+                split: Split::Bad(bad),
+                ..
+            } => format!("(sum(rate({bad}[{window}])) or vector(0))"),
+            Sli::Events {
+                split: Split::Good(good),
+                ..
+            }
+            | Sli::Latency { good, .. } => format!(
+                "({} - (sum(rate({good}[{window}])) or vector(0)))",
+                self.events_rate(window)
+            ),
         }
     }
-    format!("{secs}s")
+
+    /// The error ratio over `window`, from the raw series: no value while
+    /// there are no events (never NaN, which would poison the longer
+    /// windows' averages).
+    pub fn error_ratio(&self, window: &str) -> String {
+        format!(
+            "{} / ({} > 0)",
+            self.errors_rate(window),
+            self.events_rate(window)
+        )
+    }
 }
 
 #[cfg(test)]

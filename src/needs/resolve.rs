@@ -302,6 +302,15 @@ impl Exposed {
         self.series.is_empty()
     }
 
+    /// The distinct `le` bounds of a `_bucket` series, as the app writes
+    /// them (`None` when the app has no such series).
+    pub fn buckets(&self, series: &str) -> Option<&BTreeSet<String>> {
+        self.series
+            .get(series)
+            .map(|(_, les)| les)
+            .filter(|les| !les.is_empty())
+    }
+
     /// True when a series of this name exists for the app.
     pub fn contains(&self, name: &str) -> bool {
         self.series.contains_key(name)

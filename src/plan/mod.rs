@@ -157,10 +157,62 @@ pub struct NeedReport {
     pub dashboard_uid: DashboardUid,
     /// Every query of its dashboard.
     pub queries: Vec<PanelQuery>,
+    /// Its service level objectives: on (with their rule group), off, or
+    /// refused with the reason.
+    pub objectives: Vec<PlannedObjective>,
     /// The name of its rule group, when it has alerts.
     pub rule_group: Option<String>,
     /// The names of its dashboard's own variables (`flag`).
     pub variables: Vec<String>,
+}
+
+/// One objective of a need, as the plan has it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedObjective {
+    /// Its id (`availability`).
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// On, off or refused.
+    #[serde(flatten)]
+    pub status: ObjectiveStatus,
+}
+
+/// Whether an objective is generated.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "state", rename_all = "lowercase")]
+pub enum ObjectiveStatus {
+    /// Generated: its own rule group, with two alerts of one name.
+    On {
+        /// The objective resolved for the app.
+        objective: Box<crate::needs::objective::ResolvedObjective>,
+        /// Its rule group.
+        rule_group: String,
+        /// The name of its page and ticket alerts.
+        alert: String,
+        /// Its runbook section (`runbook.md#checkoutavailabilityerrorbudgetburn`).
+        runbook_section: String,
+    },
+    /// Not turned on: how to turn it on.
+    Off {
+        /// The onramp.yaml lines that turn it on.
+        turn_on: String,
+    },
+    /// Turned on but not generated: why.
+    Refused {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl PlannedObjective {
+    /// The resolved objective, when it is on.
+    pub fn resolved(&self) -> Option<&crate::needs::objective::ResolvedObjective> {
+        match &self.status {
+            ObjectiveStatus::On { objective, .. } => Some(objective),
+            _ => None,
+        }
+    }
 }
 
 /// One alert of the plan, by the name its rule carries.
@@ -285,6 +337,9 @@ pub struct PlanOptions {
     /// The `-f` arguments the app was read from, so commands printed into
     /// files name the same inputs and run as shown.
     pub manifests: Vec<String>,
+    /// onramp.yaml's `objectives:`: which objectives are on for the app,
+    /// and what they change.
+    pub objectives: BTreeMap<String, crate::needs::objective::ObjectiveSettings>,
     /// True when the app's cluster has no Prometheus Operator: nothing would
     /// read a ServiceMonitor, PodMonitor or PrometheusRule, so the plan has
     /// none and points at the plain-Prometheus files instead.
@@ -376,6 +431,7 @@ struct PlannedDashboard {
 struct NeedsPlanned {
     reports: Vec<NeedReport>,
     alerts: Vec<Alert>,
+    objective_groups: Vec<rules::RuleGroup>,
     dashboards: Vec<PlannedDashboard>,
     runbook: Vec<runbook::RunbookDashboard>,
 }
@@ -402,8 +458,11 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
     } else {
         notes.push(format!("No scrape object: {}", app.metrics_reason));
     }
+    check_objective_settings(&resolved, options)?;
     let planned = plan_needs(&ctx, &dashboard_stamp, &resolved, options)?;
-    let groups = rules::groups(&ctx, &planned.alerts);
+    let mut groups = rules::groups(&ctx, &planned.alerts);
+    groups.groups.extend(planned.objective_groups.iter().cloned());
+    notes.extend(objective_notes(&planned.reports));
     // Without the Operator the alerts go to the plain rules file only.
     let no_rules = RuleGroups { groups: Vec::new() };
     let rule_groups = if options.without_operator {
@@ -664,6 +723,7 @@ fn plan_need(
     planned: &mut NeedsPlanned,
 ) -> Result<()> {
     let kept = kept(ctx, need)?;
+    let objectives = plan_objectives(ctx, need, options, &mut planned.objective_groups);
     let signals = signal_reports(ctx, need, &kept.panels)?;
     let rendered = dashboard::render(
         ctx,
@@ -696,6 +756,7 @@ fn plan_need(
         dashboard_uid: rendered.uid.clone(),
         queries,
         rule_group: (!kept.alerts.is_empty()).then(|| rules::group_name(ctx, &need.need.id)),
+        objectives,
         variables: need.need.variables.iter().map(|v| v.name.clone()).collect(),
         id: need.need.id.clone(),
         title: need.need.title.clone(),
@@ -717,6 +778,106 @@ fn plan_need(
     planned.alerts.extend(kept.alerts);
     planned.dashboards.push(planned_dashboard);
     Ok(())
+}
+
+/// The objectives of a need for the app: each on (its rule group added to
+/// `groups`), off or refused — one refused never stops the others.
+fn plan_objectives(
+    ctx: &Context<'_>,
+    need: &ResolvedNeed<'_>,
+    options: &PlanOptions,
+    groups: &mut Vec<rules::RuleGroup>,
+) -> Vec<PlannedObjective> {
+    use crate::needs::objective::{self, Outcome};
+    let annotated: Vec<&str> = ctx
+        .app
+        .annotations
+        .get(objective::ANNOTATION)
+        .map(|v| v.split(',').map(str::trim).collect())
+        .unwrap_or_default();
+    need.need
+        .objectives
+        .iter()
+        .map(|def| {
+            let outcome = objective::resolve(
+                need,
+                def,
+                options.objectives.get(&def.id),
+                annotated.contains(&def.id.as_str()),
+                options.available_metrics.as_ref(),
+            );
+            let status = match outcome {
+                Outcome::Off => ObjectiveStatus::Off {
+                    turn_on: format!("objectives:\n  {}: {{}}", def.id),
+                },
+                Outcome::Refused(reason) => ObjectiveStatus::Refused { reason },
+                Outcome::On(resolved) => {
+                    let group = render::slo::group(ctx, &resolved, &ctx.runbook_url);
+                    let alert = render::slo::alert_name(ctx, &resolved);
+                    let status = ObjectiveStatus::On {
+                        rule_group: group.name.clone(),
+                        runbook_section: format!(
+                            "{}#{}",
+                            paths::RUNBOOK,
+                            alert.to_ascii_lowercase()
+                        ),
+                        alert,
+                        objective: resolved,
+                    };
+                    groups.push(group);
+                    status
+                }
+            };
+            PlannedObjective {
+                id: def.id.clone(),
+                title: def.title.clone(),
+                status,
+            }
+        })
+        .collect()
+}
+
+/// onramp.yaml's `objectives:` name only objectives of the needs in use,
+/// each once among them.
+fn check_objective_settings(resolved: &[ResolvedNeed<'_>], options: &PlanOptions) -> Result<()> {
+    let mut ids: Vec<(&str, &str)> = Vec::new();
+    for need in resolved {
+        for def in &need.need.objectives {
+            if let Some((_, other)) = ids.iter().find(|(id, _)| *id == def.id) {
+                return Err(Error::Usage(format!(
+                    "objective {:?} is in both need {other} and need {}: an app's objective ids must be unique (they are its `sloth_slo` label)",
+                    def.id, need.need.id
+                )));
+            }
+            ids.push((&def.id, &need.need.id));
+        }
+    }
+    for id in options.objectives.keys() {
+        if !ids.iter().any(|(known, _)| known == id) {
+            let known: Vec<&str> = ids.iter().map(|(id, _)| *id).collect();
+            return Err(Error::Usage(format!(
+                "onramp.yaml objectives.{id}: none of the app's needs has an objective {id:?}; they have: {}",
+                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A note for each objective turned on but refused.
+fn objective_notes(reports: &[NeedReport]) -> Vec<String> {
+    reports
+        .iter()
+        .flat_map(|need| {
+            need.objectives.iter().filter_map(move |o| match &o.status {
+                ObjectiveStatus::Refused { reason } => Some(format!(
+                    "Objective {} of need {} is not generated: {reason}. The need's other objectives and alerts are.",
+                    o.id, need.id
+                )),
+                _ => None,
+            })
+        })
+        .collect()
 }
 
 /// The rendered dashboard (or the one given instead, by uid), stamped.

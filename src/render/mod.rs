@@ -12,6 +12,7 @@ pub mod monitor;
 pub mod rules;
 pub mod runbook;
 pub mod scrape;
+pub mod slo;
 
 use std::collections::BTreeMap;
 

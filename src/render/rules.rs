@@ -110,19 +110,26 @@ fn label_refs(need: &ResolvedNeed<'_>, text: &str) -> std::result::Result<String
     Ok(out)
 }
 
-/// One alerting rule, as Prometheus reads it.
+/// One rule, as Prometheus reads it: an alerting rule (`alert`) or a
+/// recording rule (`record`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Rule {
+    /// The series a recording rule writes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<String>,
     /// The alert name.
-    pub alert: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alert: Option<String>,
     /// The expression.
     pub expr: String,
-    /// How long it must hold.
-    #[serde(rename = "for")]
-    pub for_: String,
-    /// `severity` and the app's identity.
+    /// How long an alert's condition must hold.
+    #[serde(rename = "for", skip_serializing_if = "Option::is_none")]
+    pub for_: Option<String>,
+    /// `severity` and the app's identity; a recorded series' labels.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
     /// `summary`, `description`, `runbook_url`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub annotations: BTreeMap<String, String>,
 }
 
@@ -153,9 +160,10 @@ pub fn groups(ctx: &Context<'_>, alerts: &[Alert]) -> RuleGroups {
     for alert in alerts {
         let group_name = group_name(ctx, &alert.need);
         let rule = Rule {
-            alert: alert.name.clone(),
+            record: None,
+            alert: Some(alert.name.clone()),
             expr: alert.expr.clone(),
-            for_: alert.for_.clone(),
+            for_: Some(alert.for_.clone()),
             labels: BTreeMap::from([
                 ("severity".to_string(), alert.severity.to_string()),
                 ("namespace".to_string(), ctx.app.namespace.clone()),
