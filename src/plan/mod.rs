@@ -461,7 +461,9 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
     check_objective_settings(&resolved, options)?;
     let planned = plan_needs(&ctx, &dashboard_stamp, &resolved, options)?;
     let mut groups = rules::groups(&ctx, &planned.alerts);
-    groups.groups.extend(planned.objective_groups.iter().cloned());
+    groups
+        .groups
+        .extend(planned.objective_groups.iter().cloned());
     notes.extend(objective_notes(&planned.reports));
     // Without the Operator the alerts go to the plain rules file only.
     let no_rules = RuleGroups { groups: Vec::new() };
@@ -724,6 +726,10 @@ fn plan_need(
 ) -> Result<()> {
     let kept = kept(ctx, need)?;
     let objectives = plan_objectives(ctx, need, options, &mut planned.objective_groups);
+    let on: Vec<_> = objectives
+        .iter()
+        .filter_map(PlannedObjective::resolved)
+        .collect();
     let signals = signal_reports(ctx, need, &kept.panels)?;
     let rendered = dashboard::render(
         ctx,
@@ -731,12 +737,13 @@ fn plan_need(
             need,
             panels: kept.panels.clone(),
             siblings,
+            objectives: on.clone(),
         },
     )?;
     let planned_dashboard = stamped_dashboard(stamp, &rendered, options)?;
-    planned
-        .runbook
-        .push(runbook_dashboard(ctx, need, &rendered, &signals, options));
+    let mut runbook = runbook_dashboard(ctx, need, &rendered, &signals, options);
+    runbook.objectives = runbook::objectives(ctx, need, &on);
+    planned.runbook.push(runbook);
     let query_signals = kept
         .panels
         .iter()
@@ -857,7 +864,11 @@ fn check_objective_settings(resolved: &[ResolvedNeed<'_>], options: &PlanOptions
             let known: Vec<&str> = ids.iter().map(|(id, _)| *id).collect();
             return Err(Error::Usage(format!(
                 "onramp.yaml objectives.{id}: none of the app's needs has an objective {id:?}; they have: {}",
-                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
             )));
         }
     }
@@ -1006,6 +1017,7 @@ fn runbook_dashboard(
                 instrumentation: s.instrumentation.clone(),
             })
             .collect(),
+        objectives: Vec::new(),
     }
 }
 

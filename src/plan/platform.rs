@@ -109,6 +109,7 @@ fn dashboard(need: &Need, stamp: &Stamp, options: &PlanOptions) -> Result<Planne
         need: &resolved,
         panels: need.panels.iter().collect(),
         siblings: &[],
+        objectives: Vec::new(),
     };
     let rendered = dashboard::render_platform(&input, options.grafana_datasource.clone())?;
     stamped_dashboard(stamp, &rendered, options)

@@ -14,8 +14,11 @@ use sha2::{Digest, Sha256};
 
 use crate::app::AppId;
 use crate::error::{Error, Result};
+use crate::needs::objective::{
+    BURN_WINDOWS, ResolvedObjective, Tier, percent, prometheus_duration, recorded_windows,
+};
 use crate::needs::resolve::ResolvedNeed;
-use crate::needs::{PanelDef, PanelKind, VariableDef};
+use crate::needs::{PanelDef, PanelKind, Threshold, VariableDef};
 use crate::render::{Context, Metadata, to_yaml};
 
 /// The classic dashboard schema version onramp writes (Grafana 10.4 / 11.0 and later).
@@ -189,7 +192,10 @@ pub struct RenderedDashboard {
     pub need: String,
     /// The dashboard JSON model, not yet stamped (the plan stamps it).
     pub dashboard: Value,
-    /// Every panel query, in panel order, as Grafana will run it.
+    /// Every query of the need's panels, in panel order, as Grafana will
+    /// run it. The error budget panels' queries are not among them: they
+    /// read the objectives' recorded series, which exist only once
+    /// Prometheus has loaded the rules.
     pub queries: Vec<RenderedQuery>,
 }
 
@@ -212,6 +218,9 @@ pub struct DashboardInput<'a> {
     pub panels: Vec<&'a PanelDef>,
     /// Uid and title of every dashboard of the app, for the links.
     pub siblings: &'a [(DashboardUid, String)],
+    /// The need's objectives that are on: each gets its error budget and
+    /// burn rate panels in an "Error budget" row (none, none of those).
+    pub objectives: Vec<&'a ResolvedObjective>,
 }
 
 /// The dashboard's links: the runbook (only when published: a relative path
@@ -415,7 +424,194 @@ fn panels(
         let id = u32::try_from(panels.len() + 1).unwrap_or(u32::MAX);
         panels.push(panel_json(id, panel, grid, targets));
     }
+    if !input.objectives.is_empty() {
+        panels.push(json!({
+            "id": panels.len() + 1,
+            "type": "row",
+            "title": "Error budget",
+            "collapsed": false,
+            "gridPos": layout.new_row(),
+            "panels": [],
+        }));
+    }
+    for objective in &input.objectives {
+        for (panel, exprs) in objective_panels(objective) {
+            let grid = layout.place(panel.width.unwrap_or(24), panel.height.unwrap_or(8));
+            let targets = objective_targets(&panel, exprs);
+            let id = u32::try_from(panels.len() + 1).unwrap_or(u32::MAX);
+            let mut json = panel_json(id, &panel, grid, targets);
+            if panel.kind == PanelKind::Timeseries {
+                // The page and ticket thresholds, drawn across the graph.
+                json["fieldConfig"]["defaults"]["custom"]["thresholdsStyle"] =
+                    json!({"mode": "line"});
+            }
+            panels.push(json);
+        }
+    }
     Ok((panels, queries))
+}
+
+/// The queries of a panel made by onramp (not a need file): its exprs with
+/// their legends, as every other panel's.
+fn objective_targets(panel: &PanelDef, exprs: Vec<(String, String)>) -> Vec<Target> {
+    let instant = panel.kind != PanelKind::Timeseries;
+    exprs
+        .into_iter()
+        .enumerate()
+        .map(|(i, (expr, legend))| Target {
+            datasource: datasource(),
+            expr,
+            legend_format: legend,
+            ref_id: ref_id(i),
+            range: !instant,
+            instant,
+            format: None,
+        })
+        .collect()
+}
+
+fn threshold(value: Option<f64>, color: &str) -> Threshold {
+    Threshold {
+        value,
+        color: color.to_string(),
+    }
+}
+
+/// A panel of the "Error budget" row, with no need-file queries (its
+/// queries go with it).
+fn budget_panel(title: String, description: String, unit: &str, kind: PanelKind) -> PanelDef {
+    let (width, height) = match kind {
+        PanelKind::Timeseries => (12, 8),
+        _ => (6, 8),
+    };
+    PanelDef {
+        title,
+        description,
+        unit: unit.to_string(),
+        kind,
+        queries: Vec::new(),
+        width: Some(width),
+        height: Some(height),
+        min: None,
+        max: None,
+        thresholds: Vec::new(),
+        row: None,
+    }
+}
+
+/// An objective's three panels and their queries (expr, legend): the
+/// budget left over its period, the objective itself, and the burn rate of
+/// every window the alerts read, against the alerts' thresholds.
+fn objective_panels(objective: &ResolvedObjective) -> Vec<(PanelDef, Vec<(String, String)>)> {
+    let filter = objective.filter();
+    let title = &objective.title;
+    let budget = percent(objective.budget());
+    let period = &objective.period;
+    let mut remaining = budget_panel(
+        format!("{title}: error budget remaining"),
+        format!(
+            "Share of the {title} error budget ({budget} of the events over {period}) not spent over the last {period}. 100 % means nothing failed, 0 % that the objective is just met, below 0 that it is missed. Red below 0; orange below 25 %: hold back risky rollouts. Until Prometheus holds {period} of the objective's rules, this counts what it holds."
+        ),
+        "percentunit",
+        PanelKind::Stat,
+    );
+    remaining.thresholds = vec![
+        threshold(None, "red"),
+        threshold(Some(0.0), "orange"),
+        threshold(Some(0.25), "green"),
+    ];
+    let target = budget_panel(
+        format!("{title}: objective"),
+        format!(
+            "The promise: {} of the events good over a rolling {period}. {} The error budget is the {budget} that may fail: {} of full outage per {period}.",
+            percent(objective.objective),
+            objective.description,
+            crate::render::runbook::outage_time(objective)
+        ),
+        "percentunit",
+        PanelKind::Stat,
+    );
+    let mut burn = budget_panel(
+        format!("{title}: burn rate by window"),
+        burn_rate_description(objective),
+        "none",
+        PanelKind::Timeseries,
+    );
+    burn.min = Some(0.0);
+    burn.thresholds = burn_thresholds();
+    let factor = crate::render::slo::number(objective.budget());
+    let burn_queries = recorded_windows()
+        .into_iter()
+        .map(prometheus_duration)
+        .map(|w| {
+            (
+                format!("{}{w}{filter} / {factor}", crate::render::slo::ERROR_RATIO),
+                w,
+            )
+        })
+        .collect();
+    vec![
+        (
+            remaining,
+            vec![(
+                format!("slo:period_error_budget_remaining:ratio{filter}"),
+                "budget remaining".to_string(),
+            )],
+        ),
+        (
+            target,
+            vec![(
+                format!("slo:objective:ratio{filter}"),
+                "objective".to_string(),
+            )],
+        ),
+        (burn, burn_queries),
+    ]
+}
+
+/// The burn rate graph's threshold lines: every factor of the alerts,
+/// coloured by who it calls.
+fn burn_thresholds() -> Vec<Threshold> {
+    let mut steps = vec![threshold(None, "green")];
+    let mut factors: Vec<(f64, Tier)> = BURN_WINDOWS.iter().map(|w| (w.factor, w.tier)).collect();
+    factors.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let colours = ["yellow", "orange", "red", "dark-red"];
+    for (i, (factor, _)) in factors.into_iter().enumerate() {
+        steps.push(threshold(Some(factor), colours[i.min(colours.len() - 1)]));
+    }
+    steps
+}
+
+/// How to read the burn rate graph: what 1 means, and which lines page and
+/// which open a ticket.
+fn burn_rate_description(objective: &ResolvedObjective) -> String {
+    let pairs = |tier: Tier| {
+        BURN_WINDOWS
+            .iter()
+            .filter(|w| w.tier == tier)
+            .map(|w| {
+                format!(
+                    "the {} and {} lines are both above {}",
+                    prometheus_duration(w.long),
+                    prometheus_duration(w.short),
+                    crate::render::slo::number(w.factor)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", or ")
+    };
+    format!(
+        "How many times faster than allowed each window spends the {title} error budget: 1 spends exactly the budget over {period}; {fastest} spends it all in {gone}. It pages when {page}; it opens a ticket when {ticket} (each only with at least {min} events in the long window). The long window says the burn is real, the short one that it still goes on: short lines high and long ones low is a fresh, fast burn; long lines high and short ones back under the threshold is a burn that stopped (the alert resolves).",
+        title = objective.title,
+        period = objective.period,
+        fastest = crate::render::slo::number(BURN_WINDOWS[0].factor),
+        gone = crate::render::runbook::human_duration(
+            objective.period_length.div_f64(BURN_WINDOWS[0].factor)
+        ),
+        page = pairs(Tier::Page),
+        ticket = pairs(Tier::Ticket),
+        min = objective.min_events,
+    )
 }
 
 /// One panel's queries, expanded and checked.

@@ -11,8 +11,13 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::needs::Severity;
+use crate::needs::objective::{
+    BURN_WINDOWS, ResolvedObjective, Sli, Split, Tier, percent, prometheus_duration,
+};
+use crate::needs::resolve::ResolvedNeed;
 use crate::render::Context;
 use crate::render::rules::Alert;
+use crate::render::slo::number;
 
 const TEMPLATE: &str = include_str!("../../templates/runbook.md.j2");
 
@@ -35,6 +40,227 @@ pub struct RunbookDashboard {
     pub walkthrough: String,
     /// The signals it reads.
     pub signals: Vec<RunbookSignal>,
+    /// The need's objectives that are on, each with its runbook section.
+    pub objectives: Vec<RunbookObjective>,
+}
+
+/// An objective that is on, as its runbook section shows it: what it
+/// promises, what its alerts mean, and what to do when one pages.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunbookObjective {
+    /// The name of its page and ticket alerts (the section's title).
+    pub alert: String,
+    /// The section's anchor: the alerts' `runbook_url` ends in `#anchor`.
+    pub anchor: String,
+    /// Its title (`Availability`).
+    pub title: String,
+    /// What a good event is (Markdown from the need).
+    pub description: String,
+    /// The target (`99.5 %`).
+    pub target: String,
+    /// The period (`28d`).
+    pub period: String,
+    /// The error budget (`0.5 %`).
+    pub budget: String,
+    /// One event in how many may fail (`200`).
+    pub one_in: String,
+    /// The budget as time of full outage per period (`3 h 22 min`).
+    pub outage: String,
+    /// The budget in events over the last period, from the raw series.
+    pub budget_events: String,
+    /// The burn-rate alerts' window pairs, most urgent first.
+    pub windows: Vec<RunbookWindow>,
+    /// The minimum-traffic guard: events the long window must hold.
+    pub min_events: u64,
+    /// Where the guard's number comes from.
+    pub min_events_why: String,
+    /// Queries to run (title, PromQL), from the raw series.
+    pub queries: Vec<(String, String)>,
+    /// The Alertmanager inhibition rule: page inhibits ticket.
+    pub inhibition: String,
+}
+
+/// One window pair of an objective's alerts, as the runbook's table shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunbookWindow {
+    /// `page` or `ticket`.
+    pub tier: &'static str,
+    /// The burn rate factor (`14.4`).
+    pub factor: String,
+    /// The long window (`1h`).
+    pub long: String,
+    /// The short window (`5m`).
+    pub short: String,
+    /// The share of the period's budget burnt when it first holds (`2.1 %`).
+    pub share: String,
+    /// How long the whole budget lasts at this rate (`1 d 22 h 40 min`).
+    pub gone: String,
+    /// How long the condition must hold before the alert fires (`2m`).
+    pub for_: &'static str,
+}
+
+/// A duration for a person, to the minute: `3 h 22 min`, `1 d 22 h 40 min`.
+pub fn human_duration(duration: std::time::Duration) -> String {
+    let minutes = (duration.as_secs_f64() / 60.0).round() as u64;
+    let parts: Vec<String> = [
+        (minutes / 1440, "d"),
+        (minutes / 60 % 24, "h"),
+        (minutes % 60, "min"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, unit)| format!("{n} {unit}"))
+    .collect();
+    if parts.is_empty() {
+        "under a minute".to_string()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// The objective's error budget as time of full outage over its period
+/// (0.5 % of 28 days: `3 h 22 min`).
+pub fn outage_time(objective: &ResolvedObjective) -> String {
+    human_duration(objective.period_length.mul_f64(objective.budget()))
+}
+
+/// The Alertmanager inhibition rule for every objective's alerts: while an
+/// objective pages, its ticket (same namespace and `sloth_id`) stays quiet.
+pub const INHIBITION: &str = r#"inhibit_rules:
+  - source_matchers:
+      - tier="page"
+    target_matchers:
+      - tier="ticket"
+    equal: [namespace, sloth_id]
+"#;
+
+/// The runbook sections of a need's objectives that are on.
+pub fn objectives(
+    ctx: &Context<'_>,
+    need: &ResolvedNeed<'_>,
+    on: &[&ResolvedObjective],
+) -> Vec<RunbookObjective> {
+    on.iter().map(|o| objective(ctx, need, o)).collect()
+}
+
+fn objective(
+    ctx: &Context<'_>,
+    need: &ResolvedNeed<'_>,
+    o: &ResolvedObjective,
+) -> RunbookObjective {
+    let alert = crate::render::slo::alert_name(ctx, o);
+    let period = o.period_length.as_secs_f64();
+    let windows = BURN_WINDOWS
+        .iter()
+        .map(|w| RunbookWindow {
+            tier: w.tier.as_str(),
+            factor: number(w.factor),
+            long: prometheus_duration(w.long),
+            short: prometheus_duration(w.short),
+            share: percent_rounded(w.factor * w.long.as_secs_f64() / period),
+            gone: human_duration(o.period_length.div_f64(w.factor)),
+            for_: match w.tier {
+                Tier::Page => crate::render::slo::PAGE_FOR,
+                Tier::Ticket => crate::render::slo::TICKET_FOR,
+            },
+        })
+        .collect();
+    RunbookObjective {
+        anchor: alert.to_ascii_lowercase(),
+        alert,
+        title: o.title.clone(),
+        description: o.description.clone(),
+        target: percent(o.objective),
+        period: o.period.clone(),
+        budget: percent(o.budget()),
+        one_in: number((1.0 / o.budget()).round()),
+        outage: outage_time(o),
+        budget_events: format!(
+            "sum(increase({}[{}])) * {}",
+            match &o.sli {
+                Sli::Events { total, .. } | Sli::Latency { total, .. } => total,
+            },
+            o.period,
+            number(o.budget())
+        ),
+        windows,
+        min_events: o.min_events,
+        min_events_why: o.min_events_why.clone(),
+        queries: objective_queries(need, o),
+        inhibition: INHIBITION.to_string(),
+    }
+}
+
+/// A share as a percentage to one decimal (`2.1 %`).
+fn percent_rounded(ratio: f64) -> String {
+    percent((ratio * 1000.0).round() / 1000.0)
+}
+
+/// The queries of an objective's section: its 5-minute error ratio and
+/// traffic from the raw series, by route when its signal has routes.
+fn objective_queries(need: &ResolvedNeed<'_>, o: &ResolvedObjective) -> Vec<(String, String)> {
+    let mut queries = vec![(
+        format!(
+            "{} error ratio over the last 5 minutes (the burn rate is this divided by {})",
+            o.title,
+            number(o.budget())
+        ),
+        o.error_ratio("5m"),
+    )];
+    if let Some(route) = route_label(need, o) {
+        queries.push((
+            format!(
+                "{} error ratio by route — where do the bad events come from?",
+                o.title
+            ),
+            error_ratio_by(o, &route, "5m"),
+        ));
+    }
+    queries.push((
+        "Events per second (few events: the guard holds the alerts back)".to_string(),
+        o.events_rate("5m"),
+    ));
+    queries
+}
+
+/// The app's label for `route` on the objective's signal, if it has one.
+fn route_label(need: &ResolvedNeed<'_>, o: &ResolvedObjective) -> Option<String> {
+    let def = need.need.objectives.iter().find(|d| d.id == o.id)?;
+    let signal = match (&def.events, &def.latency) {
+        (Some(events), _) => &events.signal,
+        (_, Some(latency)) => &latency.signal,
+        _ => return None,
+    };
+    need.signals.get(signal)?.labels.get("route").cloned()
+}
+
+/// The error ratio over `window` per value of `label`, from the raw series;
+/// a value without bad events shows 0.
+fn error_ratio_by(o: &ResolvedObjective, label: &str, window: &str) -> String {
+    let rate = |selector: &str| format!("sum by ({label}) (rate({selector}[{window}]))");
+    let (total, errors) = match &o.sli {
+        Sli::Events {
+            total,
+            split: Split::Bad(bad),
+        } => (
+            rate(total),
+            format!("({} or 0 * {})", rate(bad), rate(total)),
+        ),
+        Sli::Events {
+            total,
+            split: Split::Good(good),
+        }
+        | Sli::Latency { total, good, .. } => (
+            rate(total),
+            format!(
+                "({} - ({} or 0 * {}))",
+                rate(total),
+                rate(good),
+                rate(total)
+            ),
+        ),
+    };
+    format!("{errors} / ({total} > 0)")
 }
 
 /// A signal as the runbook lists it.
@@ -87,6 +313,15 @@ struct View<'a> {
     scraped_by: String,
     dashboards: &'a [RunbookDashboard],
     alerts: Vec<AlertView<'a>>,
+    /// Every objective that is on, with the dashboard that shows it.
+    objectives: Vec<ObjectiveView<'a>>,
+}
+
+#[derive(Serialize)]
+struct ObjectiveView<'a> {
+    #[serde(flatten)]
+    objective: &'a RunbookObjective,
+    dashboard: &'a RunbookDashboard,
 }
 
 /// Escapes Markdown specials in a value that comes from input.
@@ -214,6 +449,15 @@ pub fn render(
                 diagnosis: &a.diagnosis,
                 mitigation: &a.mitigation,
                 queries: &a.queries,
+            })
+            .collect(),
+        objectives: dashboards
+            .iter()
+            .flat_map(|d| {
+                d.objectives.iter().map(move |o| ObjectiveView {
+                    objective: o,
+                    dashboard: d,
+                })
             })
             .collect(),
     };
