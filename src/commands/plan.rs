@@ -240,6 +240,9 @@ pub fn summary(plan: &Plan) -> String {
         for left in &need.left_out {
             let _ = writeln!(out, "      left out: {left}");
         }
+        for objective in &need.objectives {
+            objective_line(&mut out, objective);
+        }
     }
     for skipped in &plan.skipped_needs {
         let _ = writeln!(out, "  skipped {skipped}");
@@ -280,6 +283,35 @@ pub fn summary(plan: &Plan) -> String {
         );
     }
     out
+}
+
+/// One objective of the plan for people: on (what it promises and alerts
+/// on), off (how to turn it on) or refused (why).
+fn objective_line(out: &mut String, planned: &crate::plan::PlannedObjective) {
+    use crate::needs::objective::{Sli, percent};
+    use crate::plan::ObjectiveStatus;
+    let what = match &planned.status {
+        ObjectiveStatus::On {
+            objective, alert, ..
+        } => {
+            let latency = match &objective.sli {
+                Sli::Latency { why, .. } => format!("; bucket {why}"),
+                Sli::Events { .. } => String::new(),
+            };
+            format!(
+                "on: {} good over {}; alert {alert} (page, ticket); no alert under {} events in the long window{latency}",
+                percent(objective.objective),
+                objective.period,
+                objective.min_events
+            )
+        }
+        ObjectiveStatus::Off { .. } => format!(
+            "off: turn it on in onramp.yaml with `objectives: {{{}: {{}}}}`",
+            planned.id
+        ),
+        ObjectiveStatus::Refused { reason } => format!("REFUSED: {reason}"),
+    };
+    let _ = writeln!(out, "      objective {:<16} {what}", planned.id);
 }
 
 /// One signal of the plan for people: its metric and how it was mapped, and

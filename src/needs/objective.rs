@@ -322,6 +322,12 @@ fn resolved(
     settings: ObjectiveSettings,
     exposed: Option<&Exposed>,
 ) -> std::result::Result<ResolvedObjective, String> {
+    if !valid_id(&def.id) {
+        return Err(format!(
+            "id {:?} is not 1–40 of a-z, 0-9 and '-', starting with a letter (it becomes a label value, a rule group and an alert name)",
+            def.id
+        ));
+    }
     let target = settings.target.unwrap_or(def.target);
     if !(target > 0.0 && target < 100.0) {
         return Err(format!(
@@ -359,6 +365,9 @@ fn resolved(
             )
         }
     };
+    let ratio = error_ratio_of(&sli, "5m");
+    crate::needs::promql::check_cached_except(&ratio, &[])
+        .map_err(|e| format!("its error ratio does not parse as PromQL: {e}: {ratio}"))?;
     let app = &need.scope.job;
     let labels = BTreeMap::from([
         ("sloth_id".to_string(), format!("{app}-{}", def.id)),
@@ -379,6 +388,50 @@ fn resolved(
         sli,
         labels,
     })
+}
+
+fn valid_id(id: &str) -> bool {
+    (1..=40).contains(&id.len())
+        && id.starts_with(|c: char| c.is_ascii_lowercase())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// Every problem of a need's objectives, each checked as if turned on, for
+/// `onramp needs check`. Loading a need does not stop at them: at plan time
+/// a broken objective is refused with its reason and the others are made.
+pub fn findings(need: &crate::needs::Need) -> Vec<crate::needs::resolve::Finding> {
+    use crate::needs::resolve::{At, Finding, Scope, SignalOverrides};
+    let resolved = ResolvedNeed::new(
+        need,
+        Scope::canonical(crate::app::WorkloadKind::Deployment),
+        &SignalOverrides::default(),
+        None,
+    );
+    let mut out = Vec::new();
+    for (i, def) in need.objectives.iter().enumerate() {
+        let at = At::Path(vec!["objectives".to_string(), i.to_string()]);
+        let message = if need.objectives[..i].iter().any(|o| o.id == def.id) {
+            Some("is defined twice in this need; ids must be unique".to_string())
+        } else {
+            resolved_for_check(&resolved, def).err()
+        };
+        if let Some(message) = message {
+            out.push(Finding {
+                at,
+                message: format!("objective {:?}: {message}", def.id),
+            });
+        }
+    }
+    out
+}
+
+fn resolved_for_check(
+    need: &ResolvedNeed<'_>,
+    def: &ObjectiveDef,
+) -> std::result::Result<ResolvedObjective, String> {
+    resolved(need, def, ObjectiveSettings::default(), None)
 }
 
 /// The fewest events at which one failed event stays at or under the
@@ -597,40 +650,54 @@ impl ResolvedObjective {
 
     /// Events per second over `window` (`5m`), from the raw series.
     pub fn events_rate(&self, window: &str) -> String {
-        let total = match &self.sli {
-            Sli::Events { total, .. } | Sli::Latency { total, .. } => total,
-        };
-        format!("sum(rate({total}[{window}]))")
+        events_rate_of(&self.sli, window)
     }
 
     /// Failed events per second over `window`, from the raw series: 0, not
     /// nothing, while none failed.
     pub fn errors_rate(&self, window: &str) -> String {
-        match &self.sli {
-            Sli::Events {
-                split: Split::Bad(bad),
-                ..
-            } => format!("(sum(rate({bad}[{window}])) or vector(0))"),
-            Sli::Events {
-                split: Split::Good(good),
-                ..
-            }
-            | Sli::Latency { good, .. } => format!(
-                "({} - (sum(rate({good}[{window}])) or vector(0)))",
-                self.events_rate(window)
-            ),
-        }
+        errors_rate_of(&self.sli, window)
     }
+}
 
+fn events_rate_of(sli: &Sli, window: &str) -> String {
+    let total = match sli {
+        Sli::Events { total, .. } | Sli::Latency { total, .. } => total,
+    };
+    format!("sum(rate({total}[{window}]))")
+}
+
+fn errors_rate_of(sli: &Sli, window: &str) -> String {
+    match sli {
+        Sli::Events {
+            split: Split::Bad(bad),
+            ..
+        } => format!("(sum(rate({bad}[{window}])) or vector(0))"),
+        Sli::Events {
+            split: Split::Good(good),
+            ..
+        }
+        | Sli::Latency { good, .. } => format!(
+            "({} - (sum(rate({good}[{window}])) or vector(0)))",
+            events_rate_of(sli, window)
+        ),
+    }
+}
+
+fn error_ratio_of(sli: &Sli, window: &str) -> String {
+    format!(
+        "{} / ({} > 0)",
+        errors_rate_of(sli, window),
+        events_rate_of(sli, window)
+    )
+}
+
+impl ResolvedObjective {
     /// The error ratio over `window`, from the raw series: no value while
     /// there are no events (never NaN, which would poison the longer
     /// windows' averages).
     pub fn error_ratio(&self, window: &str) -> String {
-        format!(
-            "{} / ({} > 0)",
-            self.errors_rate(window),
-            self.events_rate(window)
-        )
+        error_ratio_of(&self.sli, window)
     }
 }
 

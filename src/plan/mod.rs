@@ -26,6 +26,8 @@ use crate::render::rules::{Alert, RuleGroups};
 use crate::render::{self, Context, dashboard, rules, runbook};
 pub use crate::render::{APP_LABEL, MANAGED_BY, NEED_LABEL};
 
+use crate::needs::objective::Tier;
+
 pub mod platform;
 pub mod stamp;
 
@@ -192,6 +194,9 @@ pub enum ObjectiveStatus {
         alert: String,
         /// Its runbook section (`runbook.md#checkoutavailabilityerrorbudgetburn`).
         runbook_section: String,
+        /// How many recording rules its group has (each writes one series
+        /// per series of the SLI).
+        recording_rules: usize,
     },
     /// Not turned on: how to turn it on.
     Off {
@@ -206,6 +211,34 @@ pub enum ObjectiveStatus {
 }
 
 impl PlannedObjective {
+    /// Its page and its ticket, when it is on: one alert name, told apart by
+    /// their severity (and `tier`).
+    pub fn alerts(&self) -> Vec<PlannedAlert> {
+        match &self.status {
+            ObjectiveStatus::On {
+                alert,
+                runbook_section,
+                ..
+            } => [Tier::Page, Tier::Ticket]
+                .into_iter()
+                .map(|tier| PlannedAlert {
+                    name: alert.clone(),
+                    severity: tier.severity(),
+                    runbook_section: runbook_section.clone(),
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Its rule group, when it is on.
+    pub fn rule_group(&self) -> Option<&str> {
+        match &self.status {
+            ObjectiveStatus::On { rule_group, .. } => Some(rule_group),
+            _ => None,
+        }
+    }
+
     /// The resolved objective, when it is on.
     pub fn resolved(&self) -> Option<&crate::needs::objective::ResolvedObjective> {
         match &self.status {
@@ -763,7 +796,7 @@ fn plan_need(
         dashboard_uid: rendered.uid.clone(),
         queries,
         rule_group: (!kept.alerts.is_empty()).then(|| rules::group_name(ctx, &need.need.id)),
-        objectives,
+        objectives: objectives.clone(),
         variables: need.need.variables.iter().map(|v| v.name.clone()).collect(),
         id: need.need.id.clone(),
         title: need.need.title.clone(),
@@ -778,6 +811,7 @@ fn plan_need(
                 severity: a.severity,
                 runbook_section: format!("{}#{}", paths::RUNBOOK, a.anchor),
             })
+            .chain(objectives.iter().flat_map(PlannedObjective::alerts))
             .collect(),
         signals,
         left_out: kept.left_out,
@@ -822,6 +856,7 @@ fn plan_objectives(
                     let group = render::slo::group(ctx, &resolved, &ctx.runbook_url);
                     let alert = render::slo::alert_name(ctx, &resolved);
                     let status = ObjectiveStatus::On {
+                        recording_rules: group.rules.iter().filter(|r| r.record.is_some()).count(),
                         rule_group: group.name.clone(),
                         runbook_section: format!(
                             "{}#{}",
