@@ -2,6 +2,7 @@
 .PHONY: deps demo test e2e lint bench
 
 # What the tests need from the OS: the real Prometheus server and promtool;
+# amtool, to check the Alertmanager configuration the runbook prints;
 # and the real Helm engine for the chart tests (charts/shop): Helm 4 as a
 # Python library, PyPI package helm-python-sdk (import helm_python). A Debian
 # system Python refuses pip installs without --break-system-packages. Built
@@ -12,6 +13,9 @@ deps:
 	@command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || { \
 	  echo "installing prometheus and promtool (Debian package prometheus)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null; }
+	@command -v amtool >/dev/null 2>&1 || { \
+	  echo "installing amtool (Debian package prometheus-alertmanager)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus-alertmanager >/dev/null; }
 	@./tests/tools/build-prometheus3.sh
 	@command -v python3 >/dev/null 2>&1 || { \
 	  echo "installing python3 and pip (Debian packages python3, python3-pip)"; \
@@ -39,6 +43,7 @@ test: deps
 	ONRAMP_TEST_HELM=$${ONRAMP_TEST_HELM:-on} \
 	ONRAMP_TEST_SHARED=$${ONRAMP_TEST_SHARED:-on} \
 	ONRAMP_TEST_APISERVER=$${ONRAMP_TEST_APISERVER:-on} \
+	ONRAMP_TEST_ALERTMANAGER=$${ONRAMP_TEST_ALERTMANAGER:-on} \
 	cargo test --workspace --lib --bins --tests
 
 # The kind end-to-end suite (needs Docker, kind, kubectl, helm; CI runs it in

@@ -19,6 +19,7 @@
 //! | `helm` | `ONRAMP_TEST_HELM` | `python3` that imports `helm_python` |
 //! | `shared_crds` | `ONRAMP_TEST_SHARED` | `../shared/reference/crds/` beside the checkout |
 //! | `apiserver` | `ONRAMP_TEST_APISERVER` | `kube-apiserver` built by `make deps`, `etcd` on PATH |
+//! | `alertmanager` | `ONRAMP_TEST_ALERTMANAGER` | `amtool` (`/usr/bin` or PATH; Debian package `prometheus-alertmanager`) |
 //!
 //! With `ONRAMP_TEST_GRAFANA_URL` set, the `real_grafana` cfg is on and the
 //! Grafana contract tests that need the stand-in carry `#[ignore]`, so the test
@@ -104,6 +105,14 @@ fn tiers() -> Result<(), String> {
     );
     tier("prometheus3", "ONRAMP_TEST_PROMETHEUS3", || {
         prometheus3.join("prometheus").is_file() && prometheus3.join("promtool").is_file()
+    })?;
+    let amtool = on_path("amtool");
+    if let Some(path) = &amtool {
+        // Where the tests find it.
+        println!("cargo::rustc-env=ONRAMP_TEST_AMTOOL_BIN={}", path.display());
+    }
+    tier("alertmanager", "ONRAMP_TEST_ALERTMANAGER", || {
+        amtool.is_some()
     })?;
     tier("helm", "ONRAMP_TEST_HELM", || {
         std::process::Command::new("python3")

@@ -424,17 +424,29 @@ fn panels(
         let id = u32::try_from(panels.len() + 1).unwrap_or(u32::MAX);
         panels.push(panel_json(id, panel, grid, targets));
     }
-    if !input.objectives.is_empty() {
-        panels.push(json!({
-            "id": panels.len() + 1,
-            "type": "row",
-            "title": "Error budget",
-            "collapsed": false,
-            "gridPos": layout.new_row(),
-            "panels": [],
-        }));
+    error_budget_row(&input.objectives, &mut layout, &mut panels);
+    Ok((panels, queries))
+}
+
+/// The "Error budget" row, after the need's panels: three panels per
+/// objective that is on; nothing when none is.
+fn error_budget_row(
+    objectives: &[&ResolvedObjective],
+    layout: &mut Layout,
+    panels: &mut Vec<Value>,
+) {
+    if objectives.is_empty() {
+        return;
     }
-    for objective in &input.objectives {
+    panels.push(json!({
+        "id": panels.len() + 1,
+        "type": "row",
+        "title": "Error budget",
+        "collapsed": false,
+        "gridPos": layout.new_row(),
+        "panels": [],
+    }));
+    for objective in objectives {
         for (panel, exprs) in objective_panels(objective) {
             let grid = layout.place(panel.width.unwrap_or(24), panel.height.unwrap_or(8));
             let targets = objective_targets(&panel, exprs);
@@ -448,7 +460,6 @@ fn panels(
             panels.push(json);
         }
     }
-    Ok((panels, queries))
 }
 
 /// The queries of a panel made by onramp (not a need file): its exprs with
@@ -569,17 +580,20 @@ fn objective_panels(objective: &ResolvedObjective) -> Vec<(PanelDef, Vec<(String
     ]
 }
 
-/// The burn rate graph's threshold lines: every factor of the alerts,
-/// coloured by who it calls.
+/// The burn rate graph's threshold lines: every factor of the alerts, the
+/// ticket's (1, 3) in yellow and orange, the page's (6, 14.4) in reds.
 fn burn_thresholds() -> Vec<Threshold> {
-    let mut steps = vec![threshold(None, "green")];
-    let mut factors: Vec<(f64, Tier)> = BURN_WINDOWS.iter().map(|w| (w.factor, w.tier)).collect();
-    factors.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut factors: Vec<f64> = BURN_WINDOWS.iter().map(|w| w.factor).collect();
+    factors.sort_by(f64::total_cmp);
     let colours = ["yellow", "orange", "red", "dark-red"];
-    for (i, (factor, _)) in factors.into_iter().enumerate() {
-        steps.push(threshold(Some(factor), colours[i.min(colours.len() - 1)]));
-    }
-    steps
+    std::iter::once(threshold(None, "green"))
+        .chain(
+            factors
+                .into_iter()
+                .enumerate()
+                .map(|(i, factor)| threshold(Some(factor), colours[i.min(colours.len() - 1)])),
+        )
+        .collect()
 }
 
 /// How to read the burn rate graph: what 1 means, and which lines page and

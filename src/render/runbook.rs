@@ -516,6 +516,19 @@ mod tests {
     }
 
     #[test]
+    fn durations_read_to_the_minute() {
+        let day = std::time::Duration::from_secs(86_400);
+        // 0.5 % of 28 days, and 28 days at 14.4 times the allowed burn.
+        assert_eq!(human_duration((28 * day).mul_f64(0.005)), "3 h 22 min");
+        assert_eq!(human_duration((28 * day).div_f64(14.4)), "1 d 22 h 40 min");
+        assert_eq!(human_duration(28 * day), "28 d");
+        assert_eq!(
+            human_duration(std::time::Duration::from_secs(20)),
+            "under a minute"
+        );
+    }
+
+    #[test]
     fn walkthrough_lines_for_missing_signals_are_dropped() {
         let text = "1. always\n2. {if:up}**Scrape health**\n3. {if:other}gone";
         assert_eq!(

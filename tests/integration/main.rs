@@ -19,6 +19,7 @@ mod support;
 
 mod adoption;
 mod adoption_journey;
+mod alertmanager;
 mod artifacts;
 mod chart;
 mod cluster;

@@ -114,7 +114,7 @@ fn dashboards_follow_the_grafana_linter_rules() {
 /// panel has content), queries that parse, rates over `$__rate_interval`
 /// (or `$__range`), and every query containing `scoped` (the app's
 /// selector, or the platform dashboard's team variable).
-fn lint_panels(d: &Value, need: &str, scoped: &str) {
+pub(crate) fn lint_panels(d: &Value, need: &str, scoped: &str) {
     for panel in all_panels(d) {
         let title = panel["title"].as_str().unwrap_or_default();
         assert!(!title.is_empty(), "a panel without title in {need}");

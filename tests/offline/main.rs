@@ -24,6 +24,7 @@ mod completions;
 mod demo;
 mod detect;
 mod discovery;
+mod error_budget;
 mod grafana_apply;
 mod grafana_contract;
 mod grafana_v2;

@@ -223,6 +223,33 @@ pub fn codify_app(app: &str, manifests: &str, extra: &[&str]) -> tempfile::TempD
     dir
 }
 
+/// Codifies the demo app in a fresh folder whose onramp.yaml holds
+/// `config`, as a user runs it there; the files are under `out/`.
+pub fn codify_demo_with_config(config: &str) -> tempfile::TempDir {
+    let dir = dir_with("onramp.yaml", config);
+    let out = dir.path().join("out").display().to_string();
+    let manifests = repo_path(&demo_manifests()).display().to_string();
+    onramp_in(
+        Some(dir.path()),
+        &["codify", "checkout", "-f", &manifests, "--out", &out],
+        None,
+    )
+    .expect_status(0);
+    dir
+}
+
+/// The fenced code blocks of `lang` (```` ```yaml ````) in Markdown `text`,
+/// each as printed between its fences.
+pub fn fenced(text: &str, lang: &str) -> Vec<String> {
+    let fence = format!("```{lang}\n");
+    text.match_indices(&fence)
+        .map(|(i, _)| {
+            let body = &text[i + fence.len()..];
+            body[..body.find("```").expect("a closed block")].to_string()
+        })
+        .collect()
+}
+
 /// A fresh temporary folder holding one file `name` with `text`.
 pub fn dir_with(name: &str, text: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
