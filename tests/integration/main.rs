@@ -25,6 +25,7 @@ mod chart;
 mod cluster;
 mod cluster_troubleshoot;
 mod detect;
+mod error_budget;
 mod kube_apply;
 mod kube_standin;
 mod live;
