@@ -56,6 +56,9 @@ pub struct RunbookObjective {
     pub title: String,
     /// What a good event is (Markdown from the need).
     pub description: String,
+    /// How a latency objective counts a good event: the bucket boundary
+    /// chosen, and why.
+    pub counted: Option<String>,
     /// The target (`99.5 %`).
     pub target: String,
     /// The period (`28d`).
@@ -170,6 +173,10 @@ fn objective(
         alert,
         title: o.title.clone(),
         description: o.description.clone(),
+        counted: match &o.sli {
+            Sli::Latency { why, .. } => Some(why.clone()),
+            Sli::Events { .. } => None,
+        },
         target: percent(o.objective),
         period: o.period.clone(),
         budget: percent(o.budget()),

@@ -320,6 +320,11 @@ fn objectives_on_give_the_runbook_a_section_at_each_alerts_runbook_url() {
         for q in &queries {
             onramp::needs::promql::check(q).unwrap_or_else(|e| panic!("{e}: {q}"));
         }
+        assert_eq!(
+            text.contains(r#"Counted with the bucket le="0.25""#),
+            id == "latency",
+            "a latency objective says which bucket counts a request fast"
+        );
         let by_route = queries.iter().any(|q| q.contains("sum by (route)"));
         assert_eq!(
             by_route,
