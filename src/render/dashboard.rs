@@ -2,9 +2,12 @@
 //!
 //! One dashboard per need: a `datasource` variable every panel and query uses,
 //! a title, description and unit on every panel, `$__rate_interval` in rates,
-//! links to the runbook and to the app's other dashboards (by tag). The JSON is
-//! serialised with sorted keys so that a dashboard pulled back from Grafana and
-//! normalised compares byte for byte.
+//! links to the runbook and to the app's other dashboards (by tag). A need
+//! with objectives that are on ends with an "Error budget" row: per objective,
+//! the budget remaining, the objective, and the burn rate of every window the
+//! alerts read against their thresholds. The JSON is serialised with sorted
+//! keys so that a dashboard pulled back from Grafana and normalised compares
+//! byte for byte.
 
 use std::collections::BTreeMap;
 

@@ -1,9 +1,12 @@
 //! The runbook: Markdown an on-call engineer can follow at 3 a.m. For each
 //! alert, Meaning / Impact / Diagnosis / Mitigation with the app's real names,
 //! commands and queries; for each dashboard, a walkthrough of troubleshooting
-//! with it. Prose goes through the `templates/runbook.md.j2` template (Jinja syntax, rendered
-//! with minijinja); values
-//! that come from input pass the `md` escaping filter.
+//! with it; for each objective that is on, a section at its burn-rate alerts'
+//! anchor: what it promises, what burning its budget means for the app, the
+//! first five minutes of a page, and the Alertmanager inhibition rule. Prose
+//! goes through the `templates/runbook.md.j2` template (Jinja syntax,
+//! rendered with minijinja); values that come from input pass the `md`
+//! escaping filter.
 
 use std::sync::OnceLock;
 
