@@ -214,6 +214,10 @@ pub struct ObjectiveSettings {
     pub threshold: Option<String>,
 }
 
+/// The recorded error ratio's name without its window (`…rate5m`, `…rate1h`):
+/// Sloth's, so dashboards built for Sloth keep working.
+pub const ERROR_RATIO_RECORD: &str = "slo:sli_error:ratio_rate";
+
 /// The workload annotation that turns objectives on from the app's own
 /// manifest: `onramp.dev/objectives: availability,latency`.
 pub const ANNOTATION: &str = "onramp.dev/objectives";
