@@ -338,10 +338,9 @@ fn objective_line(out: &mut String, planned: &crate::plan::PlannedObjective) {
                 objective.min_events
             )
         }
-        ObjectiveStatus::Off { .. } => format!(
-            "off: turn it on in onramp.yaml with `objectives: {{{}: {{}}}}`",
-            planned.id
-        ),
+        ObjectiveStatus::Off { turn_on } => {
+            format!("off: turn it on with this line in onramp.yaml: `{turn_on}`")
+        }
         ObjectiveStatus::Refused { reason } => format!("REFUSED: {reason}"),
     };
     let _ = writeln!(out, "      objective {:<16} {what}", planned.id);
