@@ -20,6 +20,14 @@ pub async fn run(args: &PlanArgs, config: &Config) -> Result<Outcome> {
     .await?;
     let consulted = consulted(&planned);
     let prometheus_via = planned.prometheus.as_ref().map(|p| p.reached_via());
+    let objectives = match &planned.prometheus {
+        Some(client) if has_objectives(&planned.plan) => Some(
+            crate::check::objectives::live::check(client, &planned.plan)
+                .await
+                .map_err(Error::from)?,
+        ),
+        _ => None,
+    };
     let plan = planned.plan;
     let grafana = match args.grafana.client(config)? {
         Some(client) => Some(grafana_actions(&client, &plan).await?),
@@ -29,6 +37,9 @@ pub async fn run(args: &PlanArgs, config: &Config) -> Result<Outcome> {
         OutputFormat::Text => {
             let mut text = summary(&plan);
             text.push_str(&format!("\n{}\n", consulted.sentence));
+            if let Some(objectives) = &objectives {
+                text.push_str(&live_objectives_text(objectives));
+            }
             if let Some(view) = &grafana {
                 text.push_str(&grafana_summary(view));
             }
@@ -52,6 +63,9 @@ pub async fn run(args: &PlanArgs, config: &Config) -> Result<Outcome> {
                 "consulted": consulted.url.is_some(),
                 "metric_names_found": consulted.found,
             });
+            if let Some(objectives) = &objectives {
+                value["objectives"] = serde_json::json!(objectives);
+            }
             print_json("plan", &value)?;
         }
     }
@@ -285,6 +299,25 @@ pub fn summary(plan: &Plan) -> String {
     out
 }
 
+/// True when an objective of the plan is on.
+fn has_objectives(plan: &Plan) -> bool {
+    plan.needs
+        .iter()
+        .any(|n| n.objectives.iter().any(|o| o.resolved().is_some()))
+}
+
+/// What Prometheus said of each objective, for people.
+fn live_objectives_text(objectives: &[crate::check::objectives::live::LiveObjective]) -> String {
+    let mut out = String::from("\nObjectives against Prometheus, before anything pages:\n");
+    for o in objectives {
+        let _ = writeln!(out, "  {}/{}: {}", o.need, o.id, o.summary());
+        if let Some(problem) = &o.problem {
+            let _ = writeln!(out, "      problem: {problem}");
+        }
+    }
+    out
+}
+
 /// One objective of the plan for people: on (what it promises and alerts
 /// on), off (how to turn it on) or refused (why).
 fn objective_line(out: &mut String, planned: &crate::plan::PlannedObjective) {
@@ -305,10 +338,9 @@ fn objective_line(out: &mut String, planned: &crate::plan::PlannedObjective) {
                 objective.min_events
             )
         }
-        ObjectiveStatus::Off { .. } => format!(
-            "off: turn it on in onramp.yaml with `objectives: {{{}: {{}}}}`",
-            planned.id
-        ),
+        ObjectiveStatus::Off { turn_on } => {
+            format!("off: turn it on with this line in onramp.yaml: `{turn_on}`")
+        }
         ObjectiveStatus::Refused { reason } => format!("REFUSED: {reason}"),
     };
     let _ = writeln!(out, "      objective {:<16} {what}", planned.id);

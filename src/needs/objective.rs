@@ -117,7 +117,7 @@ pub fn prometheus_duration(duration: Duration) -> String {
     let secs = duration.as_secs();
     [("d", DAY), ("h", HOUR), ("m", MINUTE)]
         .into_iter()
-        .find(|(_, size)| secs > 0 && secs % size == 0)
+        .find(|(_, size)| secs > 0 && secs.is_multiple_of(*size))
         .map(|(unit, size)| format!("{}{unit}", secs / size))
         .unwrap_or_else(|| format!("{secs}s"))
 }
@@ -213,6 +213,10 @@ pub struct ObjectiveSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threshold: Option<String>,
 }
+
+/// The recorded error ratio's name without its window (`…rate5m`, `…rate1h`):
+/// Sloth's, so dashboards built for Sloth keep working.
+pub const ERROR_RATIO_RECORD: &str = "slo:sli_error:ratio_rate";
 
 /// The workload annotation that turns objectives on from the app's own
 /// manifest: `onramp.dev/objectives: availability,latency`.
@@ -351,20 +355,7 @@ fn resolved(
         }
         _ => return Err("give exactly one of `events:` and `latency:`".to_string()),
     };
-    let (min_events, min_events_why) = match settings.min_events.or(def.min_events) {
-        Some(n) => (n, "set for this objective".to_string()),
-        None => {
-            let n = least_events_one_failure_cannot_alert(budget);
-            (
-                n,
-                format!(
-                    "the default: with {n} events or more in the long window, one failed event is at most {} of them, not above the lowest burn threshold (1x the {} budget)",
-                    percent(1.0 / n as f64),
-                    percent(budget)
-                ),
-            )
-        }
-    };
+    let (min_events, min_events_why) = guard(settings.min_events.or(def.min_events), budget);
     let ratio = error_ratio_of(&sli, "5m");
     crate::needs::promql::check_cached_except(&ratio, &[])
         .map_err(|e| format!("its error ratio does not parse as PromQL: {e}: {ratio}"))?;
@@ -388,6 +379,25 @@ fn resolved(
         sli,
         labels,
     })
+}
+
+/// The minimum-traffic guard: the number set, else the least at which one
+/// failed event cannot alert; with where it comes from.
+fn guard(set: Option<u64>, budget: f64) -> (u64, String) {
+    match set {
+        Some(n) => (n, "set for this objective".to_string()),
+        None => {
+            let n = least_events_one_failure_cannot_alert(budget);
+            (
+                n,
+                format!(
+                    "the default: with {n} events or more in the long window, one failed event is at most {} of them, not above the lowest burn threshold (1x the {} budget)",
+                    percent(1.0 / n as f64),
+                    percent(budget)
+                ),
+            )
+        }
+    }
 }
 
 fn valid_id(id: &str) -> bool {

@@ -200,7 +200,7 @@ pub enum ObjectiveStatus {
     },
     /// Not turned on: how to turn it on.
     Off {
-        /// The onramp.yaml lines that turn it on.
+        /// The onramp.yaml line that turns it on (`objectives: {availability: {}}`).
         turn_on: String,
     },
     /// Turned on but not generated: why.
@@ -849,7 +849,7 @@ fn plan_objectives(
             );
             let status = match outcome {
                 Outcome::Off => ObjectiveStatus::Off {
-                    turn_on: format!("objectives:\n  {}: {{}}", def.id),
+                    turn_on: format!("objectives: {{{}: {{}}}}", def.id),
                 },
                 Outcome::Refused(reason) => ObjectiveStatus::Refused { reason },
                 Outcome::On(resolved) => {

@@ -17,8 +17,8 @@ use crate::needs::objective::{
 use crate::render::rules::{Rule, RuleGroup};
 use crate::render::{Context, camel_case};
 
-/// The 5-minute error ratio, the series every other window is made from.
-pub const ERROR_RATIO: &str = "slo:sli_error:ratio_rate";
+/// The recorded error ratio, without its window.
+pub const ERROR_RATIO: &str = crate::needs::objective::ERROR_RATIO_RECORD;
 /// Events per second over 5 minutes (for the minimum-traffic guard).
 pub const EVENTS_RATE: &str = "slo:sli_events:rate5m";
 /// The label naming a recorded window.

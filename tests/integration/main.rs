@@ -40,4 +40,5 @@ mod prometheus_client;
 mod rbac_drift;
 mod regression;
 mod rules;
+mod slo_checks;
 mod troubleshoot;
