@@ -2,13 +2,14 @@
 //! real promtool over the objectives' own recording rules: with one request
 //! in ten failing, the burn rate of every window reads 20 (0.1 over the
 //! 0.5 % budget) and the budget remaining is far below zero; with none
-//! failing, the burn rate is 0 and the whole budget is left. Each runs with
+//! failing, the burn rate is 0 and the whole budget is left. The queries the
+//! runbook's sections print run as printed and read the same. Each runs with
 //! the promtool of Prometheus 2.42 and of 3.x.
 
 use serde_json::{Value, json};
 
 use crate::support::prometheus::on_both_prometheus;
-use crate::support::{codify_demo_with_config, promtool, read};
+use crate::support::{codify_demo_with_config, fenced, promtool, read};
 
 const APP: &str = r#"namespace="shop",job="checkout""#;
 
@@ -52,6 +53,41 @@ fn panel_checks(dashboard: &Value, title: &str, burn: f64, at: &str) -> Vec<Valu
     checks
 }
 
+/// The PromQL blocks of the runbook's section `### heading`, in order,
+/// each as one would paste it (list indentation removed).
+fn runbook_queries(runbook: &str, heading: &str) -> Vec<String> {
+    let section = runbook
+        .split("\n### ")
+        .find(|s| s.starts_with(&format!("{heading}\n")))
+        .unwrap_or_else(|| panic!("no runbook section {heading}"));
+    fenced(section, "promql")
+        .iter()
+        .map(|q| {
+            q.lines()
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(" ")
+                .trim()
+                .to_string()
+        })
+        .collect()
+}
+
+/// Checks of the queries of an objective's runbook section, in the order it
+/// prints them: the budget in events (some), the 5-minute error ratio, by
+/// route when there is one, and the events per second.
+fn runbook_checks(queries: &[String], ratio: f64, at: &str) -> Vec<Value> {
+    let (budget, rest) = queries.split_first().expect("the budget in events first");
+    let (rate, ratios) = rest.split_last().expect("the events per second last");
+    let mut checks = vec![reads(budget, 0.0, 1e9, at), reads(rate, 0.99, 1.01, at)];
+    checks.extend(
+        ratios
+            .iter()
+            .map(|q| reads(q, ratio - 0.001, ratio + 0.001, at)),
+    );
+    checks
+}
+
 fn requests(failing_per_minute: u32) -> Vec<Value> {
     let series = |status: &str, per_minute: u32| {
         json!({
@@ -74,7 +110,7 @@ fn durations(slow_per_minute: u32) -> Vec<Value> {
 }
 
 on_both_prometheus! {
-    fn the_error_budget_panels_show_the_burn_the_rules_record(version) {
+    fn the_error_budget_panels_and_the_runbook_queries_read_the_burn(version) {
         let dir = codify_demo_with_config("objectives:\n  availability: {}\n  latency: {target: 99}\n");
         let dashboard: Value = serde_json::from_str(&read(dir.path().join("out/dashboards/service-health.json")))
             .expect("dashboard JSON");
@@ -85,6 +121,14 @@ on_both_prometheus! {
         burning.extend(durations(3));
         let mut checks = panel_checks(&dashboard, "Availability", 20.0, at);
         checks.extend(panel_checks(&dashboard, "Latency", 5.0, at));
+        // The runbook's queries run as printed and read the same burn.
+        let runbook = read(dir.path().join("out/runbook.md"));
+        let availability = runbook_queries(&runbook, "CheckoutAvailabilityErrorBudgetBurn");
+        assert_eq!(availability.len(), 4, "budget, ratio, ratio by route, traffic");
+        checks.extend(runbook_checks(&availability, 0.1, at));
+        let latency = runbook_queries(&runbook, "CheckoutLatencyErrorBudgetBurn");
+        assert_eq!(latency.len(), 3, "budget, ratio, traffic");
+        checks.extend(runbook_checks(&latency, 0.05, at));
         // Nothing fails: no burn, the whole budget left.
         let mut healthy = requests(0);
         healthy.extend(durations(0));
