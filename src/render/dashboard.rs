@@ -456,9 +456,11 @@ fn error_budget_row(
             let id = u32::try_from(panels.len() + 1).unwrap_or(u32::MAX);
             let mut json = panel_json(id, &panel, grid, targets);
             if panel.kind == PanelKind::Timeseries {
-                // The page and ticket thresholds, drawn across the graph.
+                // The page and ticket thresholds, drawn across the graph;
+                // the two windows of an alert in one colour.
                 json["fieldConfig"]["defaults"]["custom"]["thresholdsStyle"] =
                     json!({"mode": "line"});
+                json["fieldConfig"]["overrides"] = json!(window_overrides());
             }
             panels.push(json);
         }
@@ -583,20 +585,77 @@ fn objective_panels(objective: &ResolvedObjective) -> Vec<(PanelDef, Vec<(String
     ]
 }
 
-/// The burn rate graph's threshold lines: every factor of the alerts, the
-/// ticket's (1, 3) in yellow and orange, the page's (6, 14.4) in reds.
+/// The colour of each window pair of the alerts on the burn rate graph
+/// (its lines and its threshold line), in [`BURN_WINDOWS`] order.
+pub const PAIR_COLOURS: [&str; 4] = ["red", "orange", "yellow", "blue"];
+
+/// How each window's series is drawn: (window, colour, dashed). The
+/// windows of one pair in its colour (a window in two pairs keeps the
+/// first's), the short one dashed.
+fn window_styles() -> Vec<(String, &'static str, bool)> {
+    let mut styles: Vec<(String, &'static str, bool)> = Vec::new();
+    for (pair, colour) in BURN_WINDOWS.iter().zip(PAIR_COLOURS) {
+        for (window, short) in [(pair.long, false), (pair.short, true)] {
+            let name = prometheus_duration(window);
+            if !styles.iter().any(|(styled, _, _)| *styled == name) {
+                styles.push((name, colour, short));
+            }
+        }
+    }
+    styles
+}
+
+/// The burn rate graph's series overrides, from [`window_styles`].
+fn window_overrides() -> Vec<Value> {
+    window_styles()
+        .into_iter()
+        .map(|(name, colour, dashed)| {
+            let mut properties =
+                vec![json!({"id": "color", "value": {"mode": "fixed", "fixedColor": colour}})];
+            if dashed {
+                properties.push(
+                    json!({"id": "custom.lineStyle", "value": {"fill": "dash", "dash": [10, 10]}}),
+                );
+            }
+            json!({"matcher": {"id": "byName", "options": name}, "properties": properties})
+        })
+        .collect()
+}
+
+/// The burn rate graph's threshold lines: every pair's factor in the
+/// pair's colour, so a pair's lines page (or open a ticket) above the
+/// threshold line of their colour.
 fn burn_thresholds() -> Vec<Threshold> {
-    let mut factors: Vec<f64> = BURN_WINDOWS.iter().map(|w| w.factor).collect();
-    factors.sort_by(f64::total_cmp);
-    let colours = ["yellow", "orange", "red", "dark-red"];
+    let mut factors: Vec<(f64, &str)> = BURN_WINDOWS
+        .iter()
+        .zip(PAIR_COLOURS)
+        .map(|(w, colour)| (w.factor, colour))
+        .collect();
+    factors.sort_by(|a, b| a.0.total_cmp(&b.0));
     std::iter::once(threshold(None, "green"))
         .chain(
             factors
                 .into_iter()
-                .enumerate()
-                .map(|(i, factor)| threshold(Some(factor), colours[i.min(colours.len() - 1)])),
+                .map(|(f, colour)| threshold(Some(f), colour)),
         )
         .collect()
+}
+
+/// Which colour is which window, for the description: `red 1h and 5m, …`.
+fn pair_colours() -> String {
+    let styles = window_styles();
+    PAIR_COLOURS
+        .iter()
+        .map(|colour| {
+            let windows: Vec<&str> = styles
+                .iter()
+                .filter(|(_, c, _)| c == colour)
+                .map(|(w, _, _)| w.as_str())
+                .collect();
+            format!("{colour} {}", windows.join(" and "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// How to read the burn rate graph: what 1 means, and which lines page and
@@ -618,7 +677,7 @@ fn burn_rate_description(objective: &ResolvedObjective) -> String {
             .join(", or ")
     };
     format!(
-        "How many times faster than allowed each window spends the {title} error budget: 1 spends exactly the budget over {period}; {fastest} spends it all in {gone}. It pages when {page}; it opens a ticket when {ticket} (each only with at least {min} events in the long window). The long window says the burn is real, the short one that it still goes on: short lines high and long ones low is a fresh, fast burn; long lines high and short ones back under the threshold is a burn that stopped (the alert resolves).",
+        "How many times faster than allowed each window spends the {title} error budget: 1 spends exactly the budget over {period}; {fastest} spends it all in {gone}. It pages when {page}; it opens a ticket when {ticket} (each only with at least {min} events in the long window). The two windows of each pair share a colour ({colours}; a window in two pairs keeps the first's colour), the short ones dashed, each pair's threshold line in its colour. The long window says the burn is real, the short one that it still goes on: short lines high and long ones low is a fresh, fast burn; long lines high and short ones back under the threshold is a burn that stopped (the alert resolves).",
         title = objective.title,
         period = objective.period,
         fastest = crate::render::slo::number(BURN_WINDOWS[0].factor),
@@ -628,6 +687,7 @@ fn burn_rate_description(objective: &ResolvedObjective) -> String {
         page = pairs(Tier::Page),
         ticket = pairs(Tier::Ticket),
         min = objective.min_events,
+        colours = pair_colours(),
     )
 }
 

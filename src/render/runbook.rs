@@ -103,6 +103,8 @@ pub struct RunbookWindow {
     pub gone: String,
     /// How long the condition must hold before the alert fires (`2m`).
     pub for_: &'static str,
+    /// Its colour on the burn rate graph.
+    pub colour: &'static str,
 }
 
 /// A duration for a person, to the minute: `3 h 22 min`, `1 d 22 h 40 min`.
@@ -158,7 +160,9 @@ fn objective(
     let period = o.period_length.as_secs_f64();
     let windows = BURN_WINDOWS
         .iter()
-        .map(|w| RunbookWindow {
+        .zip(crate::render::dashboard::PAIR_COLOURS)
+        .map(|(w, colour)| RunbookWindow {
+            colour,
             tier: w.tier.as_str(),
             factor: number(w.factor),
             long: prometheus_duration(w.long),

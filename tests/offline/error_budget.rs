@@ -181,6 +181,37 @@ fn objectives_on_give_service_health_an_error_budget_row_per_objective() {
             [1.0, 3.0, 6.0, 14.4],
             "the ticket and page burn rates"
         );
+        // Each alert's two windows in the colour of its threshold line, the
+        // short one dashed.
+        let line_colour = |factor: f64| {
+            steps(burn)
+                .into_iter()
+                .find(|(v, _)| *v == Some(factor))
+                .map(|(_, c)| c)
+                .expect("a threshold line")
+        };
+        let style = |window: &str, id: &str| {
+            burn["fieldConfig"]["overrides"]
+                .as_array()
+                .expect("overrides")
+                .iter()
+                .find(|o| o["matcher"]["options"] == window)
+                .and_then(|o| o["properties"].as_array())
+                .and_then(|ps| ps.iter().find(|p| p["id"] == id))
+                .map(|p| p["value"].clone())
+                .unwrap_or(Value::Null)
+        };
+        for (long, short, factor) in [("1h", "5m", 14.4), ("6h", "30m", 6.0), ("1d", "2h", 3.0)] {
+            for window in [long, short] {
+                assert_eq!(
+                    style(window, "color")["fixedColor"],
+                    line_colour(factor).as_str(),
+                    "{window} in the colour of the {factor} line"
+                );
+            }
+            assert_eq!(style(short, "custom.lineStyle")["fill"], "dash");
+            assert!(style(long, "custom.lineStyle").is_null());
+        }
         assert_eq!(
             burn["fieldConfig"]["defaults"]["custom"]["thresholdsStyle"]["mode"], "line",
             "drawn as lines"
@@ -293,6 +324,7 @@ fn objectives_on_give_the_runbook_a_section_at_each_alerts_runbook_url() {
             "#### First five minutes".to_string(),
             format!("*{title}: error budget remaining*"),
             format!("*{title}: burn rate by window*"),
+            "The red 1h and 5m lines above 14.4".to_string(),
             "`kubectl -n shop rollout undo deployment/checkout`".to_string(),
             "`kubectl -n shop rollout history deployment/checkout`".to_string(),
         ] {
