@@ -1,0 +1,176 @@
+//! The backtest of an objective's burn-rate alerts against a real
+//! Prometheus (2.42 and 3) holding ten days of a checkout service's
+//! `http_requests_total`, backfilled with `promtool tsdb create-blocks-from
+//! openmetrics`: 10 requests a second, 0.1 % failing, but for one day of
+//! 2 % errors five days ago and 25 minutes of 30 % errors twelve hours ago.
+//! The backtest over the last 7 days reports exactly one page and one
+//! ticket, starting and ending within two minutes of what the burn-rate
+//! maths says.
+
+use std::fmt::Write as _;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use onramp::check::objectives::backtest::{self, BacktestQuery, Incident};
+use onramp::client::prometheus::{PrometheusClient, PrometheusConfig};
+
+use crate::support::prometheus::{PrometheusOptions, PrometheusServer, on_both_prometheus};
+
+const MINUTE: u64 = 60;
+const DAY: u64 = 1440;
+/// Requests per minute, and the share failing outside the incidents.
+const REQUESTS: f64 = 600.0;
+const BASELINE: f64 = 0.001;
+/// Held to 99.5 %: an error budget of 0.5 %.
+const OBJECTIVE: f64 = 0.995;
+const BUDGET: f64 = 1.0 - OBJECTIVE;
+/// The page: 25 minutes of 30 %, from 12 hours before the end.
+const BURST: f64 = 0.3;
+const BURST_MINUTES: u64 = 25;
+const BURST_AGO: u64 = 12 * 60;
+/// The ticket: a day of 2 %, from 5 days before the end.
+const BURN: f64 = 0.02;
+const BURN_MINUTES: u64 = DAY;
+const BURN_AGO: u64 = 5 * DAY;
+/// How far back the series go: the week and the longest window (3 days)
+/// before it, and an hour more.
+const HISTORY: u64 = 10 * DAY + 60;
+/// Half the 5-minute rate window: a ratio over a window lags a step by
+/// this much on average.
+const LAG: f64 = 2.0;
+/// How far a start or an end may be from the maths, in minutes: the 5-minute
+/// rate spans 5 sample intervals on Prometheus 2 and 4 on Prometheus 3
+/// (left-open ranges).
+const TOLERANCE: f64 = 2.0;
+
+/// The share of requests failing in minute `m` (the interval (m − 1, m],
+/// in minutes before the end).
+fn failing(minutes_ago: u64) -> f64 {
+    let within = |ago: u64, length: u64| minutes_ago < ago && minutes_ago >= ago - length;
+    if within(BURST_AGO, BURST_MINUTES) {
+        BURST
+    } else if within(BURN_AGO, BURN_MINUTES) {
+        BURN
+    } else {
+        BASELINE
+    }
+}
+
+/// The two counters (`status="200"` and `"500"`) one sample a minute over
+/// [`HISTORY`] up to `end` (Unix seconds), as OpenMetrics text.
+fn history(end: u64) -> String {
+    let mut text = String::new();
+    for (status, failed) in [("200", false), ("500", true)] {
+        let mut total = 0.0;
+        for ago in (0..=HISTORY).rev() {
+            let share = failing(ago);
+            total += REQUESTS * if failed { share } else { 1.0 - share };
+            let series = format!(
+                "http_requests_total{{namespace=\"shop\",job=\"checkout\",status=\"{status}\"}}"
+            );
+            let _ = writeln!(text, "{series} {total} {}", end - ago * MINUTE);
+        }
+    }
+    text.push_str("# EOF\n");
+    text
+}
+
+/// How many minutes of `share` a ratio over `window` minutes needs (the
+/// rest of it at `BASELINE`) to pass `factor` times the budget.
+fn minutes_to_pass(window: f64, factor: f64, share: f64) -> f64 {
+    window * (factor * BUDGET - BASELINE) / (share - BASELINE)
+}
+
+fn unix(time: SystemTime) -> f64 {
+    time.duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs_f64()
+}
+
+/// Asserts that `incident` starts and last fires within [`TOLERANCE`] of
+/// `start` and `last` (Unix seconds).
+fn assert_near(what: &str, incident: &Incident, start: f64, last: f64) {
+    let started = unix(incident.start);
+    let ended = started + incident.duration.as_secs_f64() - 60.0;
+    assert!(
+        (started - start).abs() <= TOLERANCE * 60.0,
+        "{what} started {:+.1} min from the maths: {incident:?}",
+        (started - start) / 60.0
+    );
+    assert!(
+        (ended - last).abs() <= TOLERANCE * 60.0,
+        "{what} last fired {:+.1} min from the maths: {incident:?}",
+        (ended - last) / 60.0
+    );
+}
+
+on_both_prometheus! {
+    async fn a_week_of_backfilled_requests_backtested_to_exactly_the_page_and_ticket_it_held(version) {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_secs();
+        let end = now / MINUTE * MINUTE;
+        let server = PrometheusServer::start(PrometheusOptions {
+            version,
+            backfill: Some(history(end)),
+            ..PrometheusOptions::default()
+        });
+        let config = PrometheusConfig::new(&server.url())
+            .expect("a URL")
+            .with_timeout(Duration::from_secs(60));
+        let client = PrometheusClient::new(config).expect("a client");
+        let selector = r#"namespace="shop",job="checkout""#;
+        let total = format!("sum(rate(http_requests_total{{{selector}}}[5m]))");
+        let query = BacktestQuery {
+            error_ratio_5m: format!(
+                "sum(rate(http_requests_total{{{selector},status=~\"5..\"}}[5m])) / ({total} > 0)"
+            ),
+            events_rate_5m: total,
+            objective: OBJECTIVE,
+            min_events: 100.0,
+        };
+        let at = UNIX_EPOCH + Duration::from_secs(end);
+        let report = backtest::run(&client, &query, at, backtest::LOOK_BACK)
+            .await
+            .expect("the backtest");
+
+        let summary = report.summary();
+        assert!(report.has_data && !report.shortened, "{summary}");
+        assert_eq!(report.from, at - backtest::LOOK_BACK, "{summary}");
+        assert_eq!(report.guarded_minutes, 0, "{summary}");
+        assert_eq!(report.pages.len(), 1, "{summary}\n{:#?}", report.pages);
+        assert_eq!(report.tickets.len(), 1, "{summary}\n{:#?}", report.tickets);
+
+        // The page: 14.4 times the budget over 1h (and 5m). The 6h pair
+        // needs 35 minutes of 30 %, the ticket's 1d and 3d windows more
+        // than 25 minutes of it.
+        let burst_start = end - BURST_AGO * MINUTE;
+        let burst_end = burst_start + BURST_MINUTES * MINUTE;
+        let page = &report.pages[0];
+        assert_near(
+            "the page",
+            page,
+            burst_start as f64 + (LAG + minutes_to_pass(60.0, 14.4, BURST)) * 60.0,
+            // The 5-minute ratio is the rate itself: it falls under 14.4 ×
+            // budget once too little of its window is left in the burst.
+            burst_end as f64 + (5.0 - minutes_to_pass(5.0, 14.4, BURST)) * 60.0,
+        );
+        assert!((page.peak_burn_rate - BURST / BUDGET).abs() < 0.5, "{page:?}");
+
+        // The ticket: 1 times the budget over 3d passes first (3 times over
+        // 1d needs 1,061 minutes of 2 %), and it ends when the 6h window
+        // falls under the budget.
+        let burn_start = end - BURN_AGO * MINUTE;
+        let burn_end = burn_start + BURN_MINUTES * MINUTE;
+        let ticket = &report.tickets[0];
+        assert_near(
+            "the ticket",
+            ticket,
+            burn_start as f64 + (LAG + minutes_to_pass(3.0 * DAY as f64, 1.0, BURN)) * 60.0,
+            burn_end as f64 + (360.0 - minutes_to_pass(360.0, 1.0, BURN) + LAG) * 60.0,
+        );
+        assert!((ticket.peak_burn_rate - BURN / BUDGET).abs() < 0.05, "{ticket:?}");
+        assert!(
+            summary.starts_with("would have paged once: ")
+                && summary.contains("; would have opened 1 ticket: "),
+            "{summary}"
+        );
+    }
+}
