@@ -641,7 +641,7 @@ mod tests {
         // One request every 10 minutes; the one at minute q fails.
         let q = WARM_UP + 600;
         let quiet = |m: usize| {
-            let request = if m % 10 == 0 { 1.0 } else { 0.0 };
+            let request = if m.is_multiple_of(10) { 1.0 } else { 0.0 };
             (request, if m == q { 1.0 } else { 0.0 })
         };
         // The 1h window holds 30 ratios (half the minutes see a request):
