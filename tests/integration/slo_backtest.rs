@@ -10,10 +10,12 @@
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use onramp::check::objectives::backtest::{self, BacktestQuery, Incident};
+use onramp::check::objectives::backtest::{self, Backtest, BacktestQuery, Incident};
 use onramp::client::prometheus::{PrometheusClient, PrometheusConfig};
 
-use crate::support::prometheus::{PrometheusOptions, PrometheusServer, on_both_prometheus};
+use crate::support::prometheus::{
+    PrometheusOptions, PrometheusServer, Version, on_both_prometheus,
+};
 
 const MINUTE: u64 = 60;
 const DAY: u64 = 1440;
@@ -56,12 +58,12 @@ fn failing(minutes_ago: u64) -> f64 {
 }
 
 /// The two counters (`status="200"` and `"500"`) one sample a minute over
-/// [`HISTORY`] up to `end` (Unix seconds), as OpenMetrics text.
-fn history(end: u64) -> String {
+/// `minutes` up to `end` (Unix seconds), as OpenMetrics text.
+fn history(end: u64, minutes: u64) -> String {
     let mut text = String::new();
     for (status, failed) in [("200", false), ("500", true)] {
         let mut total = 0.0;
-        for ago in (0..=HISTORY).rev() {
+        for ago in (0..=minutes).rev() {
             let share = failing(ago);
             total += REQUESTS * if failed { share } else { 1.0 - share };
             let series = format!(
@@ -103,34 +105,45 @@ fn assert_near(what: &str, incident: &Incident, start: f64, last: f64) {
     );
 }
 
+/// The backtest of the checkout's objective over the last 7 days, on a
+/// Prometheus `version` holding `minutes` of its requests up to `end`, the
+/// last whole minute (Unix seconds).
+async fn backtest_of(version: Version, minutes: u64) -> (Backtest, u64) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs();
+    let end = now / MINUTE * MINUTE;
+    let server = PrometheusServer::start(PrometheusOptions {
+        version,
+        backfill: Some(history(end, minutes)),
+        ..PrometheusOptions::default()
+    });
+    let config = PrometheusConfig::new(&server.url())
+        .expect("a URL")
+        .with_timeout(Duration::from_secs(60));
+    let client = PrometheusClient::new(config).expect("a client");
+    let selector = r#"namespace="shop",job="checkout""#;
+    let total = format!("sum(rate(http_requests_total{{{selector}}}[5m]))");
+    let query = BacktestQuery {
+        error_ratio_5m: format!(
+            "sum(rate(http_requests_total{{{selector},status=~\"5..\"}}[5m])) / ({total} > 0)"
+        ),
+        events_rate_5m: total,
+        objective: OBJECTIVE,
+        min_events: 100.0,
+    };
+    let at = UNIX_EPOCH + Duration::from_secs(end);
+    let report = backtest::run(&client, &query, at, backtest::LOOK_BACK)
+        .await
+        .expect("the backtest");
+    (report, end)
+}
+
 on_both_prometheus! {
     async fn a_week_of_backfilled_requests_backtested_to_exactly_the_page_and_ticket_it_held(version) {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_secs();
-        let end = now / MINUTE * MINUTE;
-        let server = PrometheusServer::start(PrometheusOptions {
-            version,
-            backfill: Some(history(end)),
-            ..PrometheusOptions::default()
-        });
-        let config = PrometheusConfig::new(&server.url())
-            .expect("a URL")
-            .with_timeout(Duration::from_secs(60));
-        let client = PrometheusClient::new(config).expect("a client");
-        let selector = r#"namespace="shop",job="checkout""#;
-        let total = format!("sum(rate(http_requests_total{{{selector}}}[5m]))");
-        let query = BacktestQuery {
-            error_ratio_5m: format!(
-                "sum(rate(http_requests_total{{{selector},status=~\"5..\"}}[5m])) / ({total} > 0)"
-            ),
-            events_rate_5m: total,
-            objective: OBJECTIVE,
-            min_events: 100.0,
-        };
+        let (report, end) = backtest_of(version, HISTORY).await;
         let at = UNIX_EPOCH + Duration::from_secs(end);
-        let report = backtest::run(&client, &query, at, backtest::LOOK_BACK)
-            .await
-            .expect("the backtest");
-
         let summary = report.summary();
         assert!(report.has_data && !report.shortened, "{summary}");
         assert_eq!(report.from, at - backtest::LOOK_BACK, "{summary}");
@@ -168,6 +181,29 @@ on_both_prometheus! {
         assert!(
             summary.starts_with("would have paged once: ")
                 && summary.contains("; would have opened 1 ticket: "),
+            "{summary}"
+        );
+    }
+}
+
+on_both_prometheus! {
+    async fn a_prometheus_holding_two_days_backtested_them_and_said_since_when(version) {
+        let (report, end) = backtest_of(version, 2 * DAY).await;
+        let summary = report.summary();
+        // The first 5-minute rate needs two samples: a minute after the first.
+        let first = end - 2 * DAY * MINUTE + MINUTE;
+        assert!(report.has_data && report.shortened, "{summary}");
+        assert_eq!(report.from, UNIX_EPOCH + Duration::from_secs(first), "{summary}");
+        // Two days at 0.1 % with the burst: the page only.
+        assert_eq!(report.pages.len(), 1, "{summary}");
+        assert!(report.tickets.is_empty(), "{summary}");
+        let since = humantime::format_rfc3339_seconds(report.from).to_string();
+        let since = since[..16].replacen('T', " ", 1);
+        assert!(
+            summary.starts_with("would have paged once: ")
+                && summary.ends_with(&format!(
+                    "; backtested since {since} (as far back as Prometheus holds)"
+                )),
             "{summary}"
         );
     }

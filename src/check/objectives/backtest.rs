@@ -406,8 +406,11 @@ impl Runs {
 
 impl Backtest {
     /// One line for people: "would have paged twice: 2026-11-30 14:02 for
-    /// 18 min, …; would have opened 1 ticket: …", "would not have paged or
-    /// opened a ticket over the last 7 days", or "no data: …".
+    /// 18 min, …; would have opened 1 ticket: …" (then "; backtested since
+    /// … (as far back as Prometheus holds)" when the data starts later),
+    /// "would not have paged or opened a ticket over the last 7 days", or
+    /// "no data: …"; and how long the minimum-traffic guard held a page
+    /// back, if it did.
     pub fn summary(&self) -> String {
         let period = if self.shortened {
             format!(
@@ -441,7 +444,7 @@ impl Backtest {
         let mut line = if parts.is_empty() {
             format!("would not have paged or opened a ticket {period}")
         } else if self.shortened {
-            format!("{} ({period})", parts.join("; "))
+            format!("{}; backtested {period}", parts.join("; "))
         } else {
             parts.join("; ")
         };
@@ -717,6 +720,16 @@ mod tests {
             backtest.summary(),
             "would have paged twice: 2026-11-30 14:02 for 18 min, 2026-12-02 03:10 for 6 min; \
              would have opened 1 ticket: 2026-12-01 09:00 for 3 h 10 min"
+        );
+        let shortened = Backtest {
+            shortened: true,
+            tickets: Vec::new(),
+            ..backtest.clone()
+        };
+        assert_eq!(
+            shortened.summary(),
+            "would have paged twice: 2026-11-30 14:02 for 18 min, 2026-12-02 03:10 for 6 min; \
+             backtested since 2026-11-23 00:00 (as far back as Prometheus holds)"
         );
         let json = serde_json::to_value(&backtest).expect("JSON");
         assert_eq!(json["from"], "2026-11-23T00:00:00Z");
