@@ -7,7 +7,6 @@
 //! ticket, starting and ending within two minutes of what the burn-rate
 //! maths says.
 
-use std::fmt::Write as _;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use onramp::check::objectives::backtest::{self, Backtest, BacktestQuery, Incident};
@@ -16,6 +15,7 @@ use onramp::client::prometheus::{PrometheusClient, PrometheusConfig};
 use crate::support::prometheus::{
     PrometheusOptions, PrometheusServer, Version, on_both_prometheus,
 };
+use crate::support::slo::{backtest_expressions, requests_history};
 
 const MINUTE: u64 = 60;
 const DAY: u64 = 1440;
@@ -44,8 +44,8 @@ const LAG: f64 = 2.0;
 /// (left-open ranges).
 const TOLERANCE: f64 = 2.0;
 
-/// The share of requests failing in minute `m` (the interval (m − 1, m],
-/// in minutes before the end).
+/// The share of requests failing in the minute that ends `minutes_ago`
+/// minutes before the end.
 fn failing(minutes_ago: u64) -> f64 {
     let within = |ago: u64, length: u64| minutes_ago < ago && minutes_ago >= ago - length;
     if within(BURST_AGO, BURST_MINUTES) {
@@ -55,25 +55,6 @@ fn failing(minutes_ago: u64) -> f64 {
     } else {
         BASELINE
     }
-}
-
-/// The two counters (`status="200"` and `"500"`) one sample a minute over
-/// `minutes` up to `end` (Unix seconds), as OpenMetrics text.
-fn history(end: u64, minutes: u64) -> String {
-    let mut text = String::new();
-    for (status, failed) in [("200", false), ("500", true)] {
-        let mut total = 0.0;
-        for ago in (0..=minutes).rev() {
-            let share = failing(ago);
-            total += REQUESTS * if failed { share } else { 1.0 - share };
-            let series = format!(
-                "http_requests_total{{namespace=\"shop\",job=\"checkout\",status=\"{status}\"}}"
-            );
-            let _ = writeln!(text, "{series} {total} {}", end - ago * MINUTE);
-        }
-    }
-    text.push_str("# EOF\n");
-    text
 }
 
 /// How many minutes of `share` a ratio over `window` minutes needs (the
@@ -116,20 +97,17 @@ async fn backtest_of(version: Version, minutes: u64) -> (Backtest, u64) {
     let end = now / MINUTE * MINUTE;
     let server = PrometheusServer::start(PrometheusOptions {
         version,
-        backfill: Some(history(end, minutes)),
+        backfill: Some(requests_history(end, minutes, REQUESTS, failing)),
         ..PrometheusOptions::default()
     });
     let config = PrometheusConfig::new(&server.url())
         .expect("a URL")
         .with_timeout(Duration::from_secs(60));
     let client = PrometheusClient::new(config).expect("a client");
-    let selector = r#"namespace="shop",job="checkout""#;
-    let total = format!("sum(rate(http_requests_total{{{selector}}}[5m]))");
+    let (error_ratio_5m, events_rate_5m) = backtest_expressions();
     let query = BacktestQuery {
-        error_ratio_5m: format!(
-            "sum(rate(http_requests_total{{{selector},status=~\"5..\"}}[5m])) / ({total} > 0)"
-        ),
-        events_rate_5m: total,
+        error_ratio_5m,
+        events_rate_5m,
         objective: OBJECTIVE,
         min_events: 100.0,
     };
