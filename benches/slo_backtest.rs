@@ -1,5 +1,5 @@
-//! Benchmark: the backtest of an objective's burn-rate alerts, which `plan
-//! --prometheus-url` runs while a person waits.
+//! Benchmark: the backtest of an objective's burn-rate alerts, made for
+//! `plan --prometheus-url`, where a person waits.
 //!
 //! Run with `cargo bench --bench slo_backtest`. Part 1 replays the alerts
 //! (`backtest::evaluate`) over 1, 10 and 100 days of one-minute points and

@@ -89,7 +89,7 @@ fn assert_near(what: &str, incident: &Incident, start: f64, last: f64) {
 /// The backtest of the checkout's objective over the last 7 days, on a
 /// Prometheus `version` holding `minutes` of its requests up to `end`, the
 /// last whole minute (Unix seconds).
-async fn backtest_of(version: Version, minutes: u64) -> (Backtest, u64) {
+async fn backtest_of(version: Version, minutes: u64) -> (Backtest, u64, PrometheusServer) {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("after 1970")
@@ -100,10 +100,7 @@ async fn backtest_of(version: Version, minutes: u64) -> (Backtest, u64) {
         backfill: Some(requests_history(end, minutes, REQUESTS, failing)),
         ..PrometheusOptions::default()
     });
-    let config = PrometheusConfig::new(&server.url())
-        .expect("a URL")
-        .with_timeout(Duration::from_secs(60));
-    let client = PrometheusClient::new(config).expect("a client");
+    let client = client_of(&server);
     let (error_ratio_5m, events_rate_5m) = backtest_expressions();
     let query = BacktestQuery {
         error_ratio_5m,
@@ -115,12 +112,20 @@ async fn backtest_of(version: Version, minutes: u64) -> (Backtest, u64) {
     let report = backtest::run(&client, &query, at, backtest::LOOK_BACK)
         .await
         .expect("the backtest");
-    (report, end)
+    (report, end, server)
+}
+
+/// onramp's client for `server`, patient with a busy machine.
+fn client_of(server: &PrometheusServer) -> PrometheusClient {
+    let config = PrometheusConfig::new(&server.url())
+        .expect("a URL")
+        .with_timeout(Duration::from_secs(60));
+    PrometheusClient::new(config).expect("a client")
 }
 
 on_both_prometheus! {
     async fn a_week_of_backfilled_requests_backtested_to_exactly_the_page_and_ticket_it_held(version) {
-        let (report, end) = backtest_of(version, HISTORY).await;
+        let (report, end, _) = backtest_of(version, HISTORY).await;
         let at = UNIX_EPOCH + Duration::from_secs(end);
         let summary = report.summary();
         assert!(report.has_data && !report.shortened, "{summary}");
@@ -166,7 +171,7 @@ on_both_prometheus! {
 
 on_both_prometheus! {
     async fn a_prometheus_holding_two_days_backtested_them_and_said_since_when(version) {
-        let (report, end) = backtest_of(version, 2 * DAY).await;
+        let (report, end, server) = backtest_of(version, 2 * DAY).await;
         let summary = report.summary();
         // The first 5-minute rate needs two samples: a minute after the first.
         let first = end - 2 * DAY * MINUTE + MINUTE;
@@ -183,6 +188,23 @@ on_both_prometheus! {
                     "; backtested since {since} (as far back as Prometheus holds)"
                 )),
             "{summary}"
+        );
+
+        // An expression that is not one series (one per status) is refused.
+        let per_status = BacktestQuery {
+            error_ratio_5m: r#"rate(http_requests_total{job="checkout"}[5m])"#.into(),
+            events_rate_5m: r#"sum(rate(http_requests_total{job="checkout"}[5m]))"#.into(),
+            objective: OBJECTIVE,
+            min_events: 100.0,
+        };
+        let at = UNIX_EPOCH + Duration::from_secs(end);
+        let refused = backtest::run(&client_of(&server), &per_status, at, backtest::LOOK_BACK)
+            .await
+            .expect_err("two series");
+        assert_eq!(refused.exit_status(), 2, "{refused}");
+        assert!(
+            refused.to_string().contains("Prometheus returned 2: wrap it in sum(…)"),
+            "{refused}"
         );
     }
 }

@@ -154,7 +154,7 @@ async fn fetch(
         if series.len() > 1 {
             return Err(Error::Usage(format!(
                 "the backtest needs one series from `{expr}`, Prometheus returned {}: \
-                 aggregate it (sum by nothing)",
+                 wrap it in sum(…)",
                 series.len()
             )));
         }
@@ -201,11 +201,13 @@ pub fn evaluate(
     let events = grid.prefix(events);
     // The first minute with data, when it is later than asked.
     let shortened = first_data.is_finite() && first_data > from_secs as f64;
-    let first = grid.index(if shortened {
-        first_data.ceil() as u64
-    } else {
-        from_secs
-    });
+    let first = grid
+        .index(if shortened {
+            first_data.ceil() as u64
+        } else {
+            from_secs
+        })
+        .min(grid.len);
     let from = grid.origin + first as u64 * step;
     let has_data =
         events.count[grid.len] > events.count[first] || ratio.count[grid.len] > ratio.count[first];
@@ -675,6 +677,12 @@ mod tests {
         };
         let empty = evaluate(&[], &[], 0.995, 100.0, week);
         assert!(!empty.has_data);
+        let later = [Point {
+            timestamp: unix(now) as f64 + 3600.0,
+            value: 1.0,
+        }];
+        let after = evaluate(&later, &later, 0.995, 100.0, week);
+        assert!(!after.has_data && after.pages.is_empty(), "{after:?}");
         assert_eq!(
             empty.summary(),
             "no data: the SLI has no samples in the last 7 days"
