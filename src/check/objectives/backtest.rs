@@ -46,7 +46,8 @@ pub struct BacktestQuery {
     pub error_ratio_5m: String,
     /// The 5-minute events per second (all events, good and bad). One series.
     pub events_rate_5m: String,
-    /// The share of good events promised, for example `0.995`.
+    /// The share of good events promised, for example `0.995`; below 1
+    /// (the objective's validation refuses 1 and more: no budget to burn).
     pub objective: f64,
     /// The minimum-traffic guard: no alert while the long window holds
     /// fewer events than this.
