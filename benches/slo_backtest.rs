@@ -12,8 +12,10 @@
 //! with `promtool tsdb create-blocks-from openmetrics`), against the aim of
 //! half a second.
 //!
-//! Figures (2026-12-08, the 2-core development machine shared with other
-//! builds): see CONTRIBUTING, Performance.
+//! On 2026-12-08 (the 2-core development machine shared with other
+//! builds): `evaluate` 37, 48 and 58 ns of CPU a point over 1, 10 and 100
+//! days (0.7 ms for the 10 days a backtest reads); `run` 49 ms wall
+//! (median of 7), under the aim of 500 ms.
 
 // The 80-line limit (clippy.toml) is for the product's code in src/; the
 // test support this includes has longer functions.
