@@ -68,3 +68,4 @@ bench:
 	cargo bench --bench verify
 	cargo bench --bench troubleshoot
 	cargo bench --bench adoption
+	cargo bench --bench slo_backtest

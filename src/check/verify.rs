@@ -546,8 +546,27 @@ async fn objective_checks(
             detail,
             transient: true,
         });
+        checks.push(backtest_check(&name, found));
     }
     Ok(checks)
+}
+
+/// The objective's alerts replayed on the last week: a warning when they
+/// would have paged or opened a ticket (worth a look before they do it
+/// for real), skipped with why when Prometheus could not replay them.
+fn backtest_check(name: &str, found: &crate::check::objectives::live::LiveObjective) -> Check {
+    let status = match &found.backtest {
+        Some(done) if done.pages.is_empty() && done.tickets.is_empty() => Status::Pass,
+        Some(_) => Status::Warn,
+        None => Status::Skip,
+    };
+    Check {
+        category: Category::Objective,
+        name: format!("{name} backtest"),
+        status,
+        detail: found.backtest_line(),
+        transient: false,
+    }
 }
 
 /// An alert passes while inactive.

@@ -314,6 +314,7 @@ fn live_objectives_text(objectives: &[crate::check::objectives::live::LiveObject
         if let Some(problem) = &o.problem {
             let _ = writeln!(out, "      problem: {problem}");
         }
+        let _ = writeln!(out, "      backtest: {}", o.backtest_line());
     }
     out
 }

@@ -40,5 +40,6 @@ mod prometheus_client;
 mod rbac_drift;
 mod regression;
 mod rules;
+mod slo_backtest;
 mod slo_checks;
 mod troubleshoot;

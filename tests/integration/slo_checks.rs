@@ -3,7 +3,8 @@
 //! series its rules read and write, and the bucket a latency objective
 //! counts by, taken from the app's own histogram; after `apply`, `verify`
 //! finds the objective's rule group loaded, its page and ticket inactive,
-//! and its 5-minute error ratio recorded.
+//! and its 5-minute error ratio recorded; both replay the alerts on what
+//! Prometheus holds.
 
 use std::time::Duration;
 
@@ -33,6 +34,14 @@ on_both_prometheus! {
             assert!(sli["detail"].as_str().is_some_and(|d| d.contains(" events/s, ")), "{sli}");
             let recorded = check(&report, "objective", &format!("service-health/{id} recorded"));
             assert_eq!(recorded["status"], "pass", "{recorded}");
+            // A Prometheus that started a minute ago holds only that minute.
+            let backtest = check(&report, "objective", &format!("service-health/{id} backtest"));
+            assert_eq!(backtest["status"], "pass", "{backtest}");
+            assert!(
+                backtest["detail"].as_str().is_some_and(|d| d.starts_with("would not have paged or opened a ticket since ")
+                    && d.ends_with(" (as far back as Prometheus holds)")),
+                "{backtest}"
+            );
             let group = check(&report, "rules", &format!("shop.checkout.slo-{id}"));
             assert_eq!(group["status"], "pass", "{group}");
             assert!(group["detail"].as_str().is_some_and(|d| d.starts_with("18 rules loaded")), "{group}");
@@ -60,5 +69,7 @@ on_both_prometheus! {
         // Every request series and the 5xx ones (none yet: no series), and
         // 16 recording rules of one series each.
         assert!(availability.contains("its rules read ") && availability.ends_with("and write 16"), "{availability}");
+        let backtest = plan.stdout.split("service-health/availability: ").nth(1).and_then(|rest| rest.lines().nth(1)).unwrap_or_default();
+        assert!(backtest.starts_with("      backtest: would not have paged or opened a ticket since "), "{}", plan.stdout);
     }
 }

@@ -12,6 +12,7 @@ pub mod leaks;
 pub mod prometheus;
 pub mod prometheus_standin;
 pub mod shop;
+pub mod slo;
 pub mod terminal;
 pub mod tls;
 

@@ -4,6 +4,9 @@
 
 use serde::Serialize;
 
+use std::time::{Duration, SystemTime};
+
+use crate::check::objectives::backtest::{self, Backtest, BacktestQuery};
 use crate::client::prometheus::{PrometheusClient, Result};
 use crate::needs::objective::{ResolvedObjective, Sli, Split};
 use crate::plan::{ObjectiveStatus, Plan};
@@ -25,7 +28,14 @@ pub struct LiveObjective {
     pub series_written: usize,
     /// What is wrong, when the SLI cannot work as it is.
     pub problem: Option<String>,
+    /// The burn-rate alerts replayed on the last week.
+    pub backtest: Option<Backtest>,
+    /// Why there is no backtest, when there is none.
+    pub backtest_not_done: Option<String>,
 }
+
+/// How far back the backtest replays the alerts (or as far as Prometheus holds).
+pub const LOOK_BACK: Duration = Duration::from_secs(7 * 24 * 3600);
 
 impl LiveObjective {
     /// Its data and cost in one line: `65.1 events/s, 0.2 % bad now; its
@@ -44,6 +54,17 @@ impl LiveObjective {
             "{now}; its rules read {} series and write {}",
             self.series_read, self.series_written
         )
+    }
+}
+
+impl LiveObjective {
+    /// The backtest for people, or why there is none.
+    pub fn backtest_line(&self) -> String {
+        match (&self.backtest, &self.backtest_not_done) {
+            (Some(done), _) => done.summary(),
+            (None, Some(why)) => format!("not done: {why}"),
+            (None, None) => "not done".to_string(),
+        }
     }
 }
 
@@ -118,7 +139,28 @@ async fn check_one(
     } else {
         None
     };
+    let query = BacktestQuery {
+        error_ratio_5m: objective.error_ratio("5m"),
+        events_rate_5m: objective.events_rate("5m"),
+        objective: objective.objective,
+        min_events: objective.min_events as f64,
+    };
+    let (backtest, backtest_not_done) =
+        match backtest::run(client, &query, SystemTime::now(), LOOK_BACK).await {
+            Ok(done) => (Some(done), None),
+            // Unreachable: the whole check stops, as every other query's would.
+            Err(crate::error::Error::Prometheus(err))
+                if !matches!(err, crate::client::prometheus::Error::Api { .. }) =>
+            {
+                return Err(err);
+            }
+            // Prometheus refusing the range queries, or an SLI of several
+            // series: the other checks stand, and the report says why.
+            Err(other) => (None, Some(other.to_string())),
+        };
     Ok(LiveObjective {
+        backtest,
+        backtest_not_done,
         need: need.to_string(),
         id: objective.id.clone(),
         events_per_second: events.first_value(),
