@@ -65,6 +65,9 @@ pub enum ArtifactKind {
     RulesFile,
     /// A plain Prometheus file_sd target file (the app at a fixed address).
     Targets,
+    /// `promtool test rules` cases of the objectives' rules (never loaded
+    /// as rules: a team runs them in its CI).
+    RulesTests,
 }
 
 /// One generated artifact.
@@ -396,6 +399,8 @@ pub mod paths {
     pub const RULES_FILE: &str = "prometheus/rules.yaml";
     /// The plain Prometheus file_sd target file.
     pub const TARGETS_FILE: &str = "prometheus/targets.yaml";
+    /// The promtool unit tests of the objectives' rules, beside the rules file.
+    pub const SLO_TESTS: &str = "prometheus/slo-tests.yaml";
 
     /// The folder of the dashboard JSON files.
     pub const DASHBOARDS_DIR: &str = "dashboards";
@@ -410,6 +415,7 @@ pub mod paths {
         SCRAPE_CONFIG,
         RULES_FILE,
         TARGETS_FILE,
+        SLO_TESTS,
     ];
 
     /// The dashboard JSON of a need.
@@ -461,7 +467,9 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
     check_objective_settings(&resolved, options)?;
     let planned = plan_needs(&ctx, &dashboard_stamp, &resolved, options)?;
     let mut groups = rules::groups(&ctx, &planned.alerts);
-    groups.groups.extend(planned.objective_groups.iter().cloned());
+    groups
+        .groups
+        .extend(planned.objective_groups.iter().cloned());
     notes.extend(objective_notes(&planned.reports));
     // Without the Operator the alerts go to the plain rules file only.
     let no_rules = RuleGroups { groups: Vec::new() };
@@ -495,6 +503,7 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
         render::kustomize::render(&kube_resources)?,
     ));
     artifacts.extend(prometheus_artifacts(&ctx, &stamp, &groups, options)?);
+    artifacts.extend(slo_tests_artifact(&ctx, &stamp, &planned.reports)?);
     notes.extend(closing_notes(&ctx, options, !planned.dashboards.is_empty()));
     Ok(Plan {
         workload: id.workload(),
@@ -857,7 +866,11 @@ fn check_objective_settings(resolved: &[ResolvedNeed<'_>], options: &PlanOptions
             let known: Vec<&str> = ids.iter().map(|(id, _)| *id).collect();
             return Err(Error::Usage(format!(
                 "onramp.yaml objectives.{id}: none of the app's needs has an objective {id:?}; they have: {}",
-                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
             )));
         }
     }
@@ -1146,6 +1159,36 @@ fn prometheus_artifacts(
         ));
     }
     Ok(artifacts)
+}
+
+/// The promtool unit tests of the objectives turned on, when any is: they
+/// read the rules file beside them.
+fn slo_tests_artifact(
+    ctx: &Context<'_>,
+    stamp: &Stamp,
+    reports: &[NeedReport],
+) -> Result<Option<Artifact>> {
+    let objectives: Vec<&crate::needs::objective::ResolvedObjective> = reports
+        .iter()
+        .flat_map(|need| {
+            need.objectives
+                .iter()
+                .filter_map(PlannedObjective::resolved)
+        })
+        .collect();
+    if objectives.is_empty() {
+        return Ok(None);
+    }
+    let rules_file = paths::RULES_FILE
+        .rsplit('/')
+        .next()
+        .unwrap_or(paths::RULES_FILE);
+    Ok(Some(text_artifact(
+        stamp,
+        paths::SLO_TESTS,
+        ArtifactKind::RulesTests,
+        render::slo_tests::render(ctx, &objectives, rules_file)?,
+    )))
 }
 
 /// Without the Operator: why the plan has no monitors or rules, the
