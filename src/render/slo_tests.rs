@@ -462,9 +462,11 @@ fn expect(
         })
         .collect();
     group.promql_expr_test.push(PromqlExprTest {
+        // The comment names the case where promtool reports a failure.
         expr: format!(
-            "ALERTS{{alertname={},alertstate=\"firing\"}}",
-            crate::needs::promql::quote(&name)
+            "ALERTS{{alertname={},alertstate=\"firing\"}} # {}",
+            crate::needs::promql::quote(&name),
+            group.name
         ),
         eval_time,
         exp_samples,
