@@ -503,7 +503,9 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
         render::kustomize::render(&kube_resources)?,
     ));
     artifacts.extend(prometheus_artifacts(&ctx, &stamp, &groups, options)?);
-    artifacts.extend(slo_tests_artifact(&ctx, &stamp, &planned.reports)?);
+    let (slo_tests, slo_test_notes) = slo_tests_artifact(&ctx, &stamp, &planned.reports)?;
+    artifacts.extend(slo_tests);
+    notes.extend(slo_test_notes);
     notes.extend(closing_notes(&ctx, options, !planned.dashboards.is_empty()));
     Ok(Plan {
         workload: id.workload(),
@@ -1162,12 +1164,13 @@ fn prometheus_artifacts(
 }
 
 /// The promtool unit tests of the objectives turned on, when any is: they
-/// read the rules file beside them.
+/// read the rules file beside them. With a note for each objective whose
+/// tests cannot be made.
 fn slo_tests_artifact(
     ctx: &Context<'_>,
     stamp: &Stamp,
     reports: &[NeedReport],
-) -> Result<Option<Artifact>> {
+) -> Result<(Option<Artifact>, Vec<String>)> {
     let objectives: Vec<&crate::needs::objective::ResolvedObjective> = reports
         .iter()
         .flat_map(|need| {
@@ -1176,19 +1179,14 @@ fn slo_tests_artifact(
                 .filter_map(PlannedObjective::resolved)
         })
         .collect();
-    if objectives.is_empty() {
-        return Ok(None);
-    }
     let rules_file = paths::RULES_FILE
         .rsplit('/')
         .next()
         .unwrap_or(paths::RULES_FILE);
-    Ok(Some(text_artifact(
-        stamp,
-        paths::SLO_TESTS,
-        ArtifactKind::RulesTests,
-        render::slo_tests::render(ctx, &objectives, rules_file)?,
-    )))
+    let (text, notes) = render::slo_tests::render(ctx, &objectives, rules_file)?;
+    let artifact =
+        text.map(|body| text_artifact(stamp, paths::SLO_TESTS, ArtifactKind::RulesTests, body));
+    Ok((artifact, notes))
 }
 
 /// Without the Operator: why the plan has no monitors or rules, the

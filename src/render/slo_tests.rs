@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::needs::objective::{
     BURN_WINDOWS, ResolvedObjective, Sli, Split, Tier, parse_duration, prometheus_duration,
 };
@@ -81,26 +81,34 @@ struct ExpSample {
 }
 
 /// The `promtool test rules` file for `objectives`, reading the rules from
-/// `rules_file` (relative to the test file).
+/// `rules_file` (relative to the test file), and a note for each objective
+/// whose tests cannot be made (its rules are generated all the same). No
+/// file when none can.
 pub fn render(
     ctx: &Context<'_>,
     objectives: &[&ResolvedObjective],
     rules_file: &str,
-) -> Result<String> {
+) -> Result<(Option<String>, Vec<String>)> {
     let mut tests = Vec::new();
+    let mut notes = Vec::new();
     for objective in objectives {
-        let fail = |message: String| Error::Render {
-            artifact: format!("promtool tests of objective {}", objective.id),
-            message,
-        };
-        tests.extend(objective_tests(ctx, objective).map_err(fail)?);
+        match objective_tests(ctx, objective) {
+            Ok(cases) => tests.extend(cases),
+            Err(reason) => notes.push(format!(
+                "Objective {} has no promtool tests in prometheus/slo-tests.yaml: {reason}. Its rules are generated all the same.",
+                objective.id
+            )),
+        }
+    }
+    if tests.is_empty() {
+        return Ok((None, notes));
     }
     let file = TestFile {
         rule_files: vec![rules_file.to_string()],
         evaluation_interval: "1m",
         tests,
     };
-    to_yaml(&file, "promtool tests")
+    Ok((Some(to_yaml(&file, "promtool tests")?), notes))
 }
 
 /// The raw series an objective's SLI reads: the bad events, the good ones
@@ -545,4 +553,107 @@ fn quiet_case(
         expect(ctx, objective, &mut group, t, &[]);
     }
     Some(group)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn objective(target: f64, min_events: u64, sli: Sli) -> ResolvedObjective {
+        ResolvedObjective {
+            need: "service-health".to_string(),
+            id: "availability".to_string(),
+            title: "Availability".to_string(),
+            description: String::new(),
+            objective: target,
+            period: "28d".to_string(),
+            period_length: Duration::from_secs(28 * 86400),
+            min_events,
+            min_events_why: String::new(),
+            sli,
+            labels: BTreeMap::from([("sloth_id".to_string(), "checkout-availability".to_string())]),
+        }
+    }
+
+    fn requests(split: Split) -> Sli {
+        Sli::Events {
+            total: r#"http_requests_total{job="checkout",route!~"/healthz|/metrics"}"#.to_string(),
+            split,
+        }
+    }
+
+    fn availability(min_events: u64) -> ResolvedObjective {
+        let bad = r#"http_requests_total{job="checkout",route!~"/healthz|/metrics",status=~"5.."}"#;
+        objective(0.995, min_events, requests(Split::Bad(bad.to_string())))
+    }
+
+    /// 2000 events a minute, `bad` of them failed while it burns (10 is 1x 0.5 %).
+    fn traffic(healthy: u64, burning: u64, bad: u64) -> Traffic {
+        Traffic {
+            healthy,
+            burning,
+            events: 2000,
+            bad,
+        }
+    }
+
+    #[test]
+    fn a_burn_at_15x_pages_about_an_hour_after_it_starts_through_the_1h_window() {
+        let model = Model::new(&availability(200), traffic(180, 180, 150));
+        let fires = model.first_firing(Tier::Page).expect("pages");
+        // The 1h window averages the 5-minute ratio: it passes 14.4x once
+        // 96 % of the hour burns, after the 5 minutes the ratio takes to
+        // rise; then `for: 2m`.
+        assert!((180 + 58..=180 + 66).contains(&fires), "{fires}");
+        assert!(model.firing[fires as usize].contains(&(Tier::Page, 5)));
+    }
+
+    #[test]
+    fn a_burn_at_10x_for_90_minutes_never_pages_and_3_2x_opens_a_ticket() {
+        let objective = availability(200);
+        assert_eq!(
+            Model::new(&objective, traffic(120, 90, 100)).first_firing(Tier::Page),
+            None
+        );
+        let model = Model::new(&objective, traffic(120, 360, 32));
+        assert_eq!(model.first_firing(Tier::Page), None);
+        let ticket = model.first_firing(Tier::Ticket).expect("a ticket");
+        assert!(ticket > 120 + 15, "{ticket}");
+    }
+
+    #[test]
+    fn below_the_guard_nothing_fires_however_bad_the_ratio() {
+        let model = Model::new(&availability(10_000_000), traffic(0, 300, 2000));
+        assert_eq!(model.first_firing(Tier::Page), None);
+        assert_eq!(model.first_firing(Tier::Ticket), None);
+    }
+
+    #[test]
+    fn a_good_events_objective_fails_a_good_matcher_for_its_bad_series() {
+        let good =
+            r#"http_requests_total{job="checkout",route!~"/healthz|/metrics",status=~"2..|3.."}"#;
+        let series = sli_series(&objective(
+            0.99,
+            100,
+            requests(Split::Good(good.to_string())),
+        ))
+        .expect("series");
+        assert_eq!(series.good.labels["status"], "200");
+        let bad = series.bad.expect("a bad series");
+        assert!(!["2", "3"].contains(&&bad.labels["status"][..1]), "{bad:?}");
+        assert_eq!(bad.labels["route"], "/example");
+    }
+
+    #[test]
+    fn an_objective_whose_events_are_all_its_total_has_no_tests() {
+        let total = r#"http_requests_total{job="checkout",route!~"/healthz|/metrics"}"#;
+        let err = sli_series(&objective(
+            0.99,
+            100,
+            requests(Split::Good(total.to_string())),
+        ))
+        .err()
+        .expect("refused");
+        assert!(err.contains("selects every event"), "{err}");
+    }
 }
