@@ -33,7 +33,7 @@ use crate::needs::objective::{
 use crate::render::slo::{PAGE_FOR, TICKET_FOR, WINDOW_LABEL, alert_name, group};
 use crate::render::{Context, to_yaml};
 
-pub use example::{Series, matching_value, non_matching_value};
+use example::Series;
 
 /// The test file: `rule_files` relative to the file itself.
 #[derive(Debug, Serialize)]
@@ -220,8 +220,9 @@ impl Traffic {
     }
 }
 
-/// Events a minute at which one times the budget is `unit` failed events
-/// a minute, busy enough for the guard of the shortest window.
+/// The events of a busy case a minute, and how many of them fail a minute
+/// at exactly the budget: busy enough for the guard of the shortest window
+/// twice over, and whole numbers of failed events at 15x, 10x and 3.2x.
 fn busy_traffic(objective: &ResolvedObjective) -> (u64, u64) {
     let base = (10.0 / objective.budget()).round().max(10.0) as u64;
     let scale = (2 * objective.min_events).div_ceil(60 * base).max(1);
@@ -252,7 +253,7 @@ fn objective_tests(
         &series,
         "errors at 15x the budget after 3 healthy hours: the page fires",
         (traffic, &run),
-        &[(fires - 8, false), (fires + 8, true)],
+        &[(fires.saturating_sub(8), false), (fires + 8, true)],
     )?);
     let (traffic, run) = model(100, 2 * 60, 90);
     run.never(Tier::Page)?;
@@ -263,7 +264,7 @@ fn objective_tests(
         &series,
         "errors at 10x the budget for 90 minutes: no page",
         (traffic, &run),
-        &[(end - 60, false), (end - 10, false)],
+        &[(end.saturating_sub(60), false), (end - 10, false)],
     )?);
     let (traffic, run) = model(32, 2 * 60, 6 * 60);
     run.never(Tier::Page)?;
@@ -276,7 +277,7 @@ fn objective_tests(
         &series,
         "errors at 3.2x the budget after 2 healthy hours: the ticket fires, no page",
         (traffic, &run),
-        &[(fires - 8, false), (fires + 8, true)],
+        &[(fires.saturating_sub(8), false), (fires + 8, true)],
     )?);
     groups.extend(quiet_case(ctx, objective, &series));
     Ok(groups)

@@ -43,6 +43,18 @@ fn passes(version: Version, prometheus: &Path) -> String {
     read(prometheus.join("slo-tests.yaml"))
 }
 
+/// Rewrites the rules file, `from` → `to` (which must be in it), and runs
+/// the objective tests again: they must fail. Returns promtool's output.
+fn tests_fail_with(version: Version, prometheus: &Path, from: &str, to: &str) -> String {
+    let rules = read(prometheus.join("rules.yaml"));
+    assert!(rules.contains(from), "no {from:?} in\n{rules}");
+    std::fs::write(prometheus.join("rules.yaml"), rules.replace(from, to))
+        .expect("rewrite the rules");
+    let (ok, out) = promtool(version, prometheus, &["test", "rules", "slo-tests.yaml"]);
+    assert!(!ok, "the tests must fail with {to:?} for {from:?}:\n{out}");
+    out
+}
+
 on_both_prometheus! {
     fn the_generated_objective_tests_pass_promtool_and_a_wrong_page_factor_fails_them(version) {
         let (_dir, prometheus) = demo_with_objectives();
@@ -70,17 +82,15 @@ on_both_prometheus! {
         assert!(tests.contains(r#"http_request_duration_seconds_bucket{job="checkout",le="+Inf",namespace="shop"}"#), "{tests}");
 
         // A page that needs 30x the budget instead of 14.4x misses the
-        // 15x burn: promtool fails, naming the page case.
-        let rules = read(prometheus.join("rules.yaml"));
-        assert!(rules.contains("> (14.4 * 0.005)"), "{rules}");
-        std::fs::write(prometheus.join("rules.yaml"), rules.replace("(14.4 *", "(30 *"))
-            .expect("rewrite the rules");
-        let (ok, out) = promtool(version, &prometheus, &["test", "rules", "slo-tests.yaml"]);
-        assert!(!ok, "a page at 30x must fail the 15x case:\n{out}");
-        assert!(
-            out.contains("checkout-availability: errors at 15x the budget after 3 healthy hours: the page fires"),
-            "{out}"
-        );
+        // 15x burn: promtool fails, naming the page case of each objective.
+        let out = tests_fail_with(version, &prometheus, "> (14.4 *", "> (30 *");
+        for objective in ["checkout-availability", "checkout-latency"] {
+            assert!(
+                out.contains(&format!("{objective}: errors at 15x the budget after 3 healthy hours: the page fires")),
+                "{out}"
+            );
+        }
+        assert!(!out.contains("no page\""), "only the page cases fail:\n{out}");
         assert!(out.contains(r#"tier="page""#), "{out}");
     }
 }
@@ -88,12 +98,8 @@ on_both_prometheus! {
 on_both_prometheus! {
     fn without_the_minimum_traffic_guard_the_quiet_case_fails(version) {
         let (_dir, prometheus) = demo_with_objectives();
-        let rules = read(prometheus.join("rules.yaml"));
-        assert!(rules.contains(" >= 200\n"), "{rules}");
-        std::fs::write(prometheus.join("rules.yaml"), rules.replace(" >= 200\n", " >= 0\n"))
-            .expect("rewrite the rules");
-        let (ok, out) = promtool(version, &prometheus, &["test", "rules", "slo-tests.yaml"]);
-        assert!(!ok, "a page on a quiet app must fail the guard case:\n{out}");
+        // A page on a quiet app's one failed request.
+        let out = tests_fail_with(version, &prometheus, " >= 200\n", " >= 0\n");
         assert!(
             out.contains("checkout-availability: a quiet app, one event every 65 minutes, all failed: fewer than 200 events, nothing fires"),
             "{out}"
