@@ -11,7 +11,7 @@
 //! 3. errors at 3.2x for long enough: the ticket fires, no page;
 //! 4. a quiet app whose every request fails, fewer events than the
 //!    minimum-traffic guard's: nothing fires (left out when the guard is
-//!    under 9 events, which a test of a few hours cannot show).
+//!    under 6 events, which a test of a few hours cannot show).
 //!
 //! When an alert fires is not guessed: [`Model`] replays the rules' maths
 //! minute by minute (the 5-minute ratio, the long windows averaging it, the
@@ -512,9 +512,10 @@ fn quiet_case(
     series: &SliSeries,
 ) -> Option<TestGroup> {
     let longest = BURN_WINDOWS.iter().map(|w| w.long.as_secs() / 60).max()?;
-    // Fewer than a third of the guard's events in the longest window.
-    let every = (3 * longest).div_ceil(objective.min_events.max(1));
-    if objective.min_events < 9 || every > 24 * 60 {
+    // Half the guard's events in the longest window: `rate()` counts one
+    // event up to about 1.4 times over the windows it falls in.
+    let every = (2 * longest).div_ceil(objective.min_events.max(1));
+    if every > 24 * 60 {
         return None;
     }
     let end = every + 24;

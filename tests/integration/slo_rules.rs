@@ -101,7 +101,7 @@ on_both_prometheus! {
         // A page on a quiet app's one failed request.
         let out = tests_fail_with(version, &prometheus, " >= 200\n", " >= 0\n");
         assert!(
-            out.contains("checkout-availability: a quiet app, one event every 65 minutes, all failed: fewer than 200 events, nothing fires"),
+            out.contains("checkout-availability: a quiet app, one event every 44 minutes, all failed: fewer than 200 events, nothing fires"),
             "{out}"
         );
     }
@@ -158,6 +158,6 @@ on_both_prometheus! {
         assert!(tests.contains(r#"payments_total{job="checkout",namespace="shop",outcome="accepted",provider="200"}"#), "{tests}");
         assert!(tests.contains(r#"payments_total{job="checkout",namespace="shop",outcome="200",provider="200"}"#), "{tests}");
         assert!(tests.contains("name: \"checkout-payments: errors at 15x the budget"), "{tests}");
-        assert!(tests.contains("one event every 13 minutes"), "{tests}");
+        assert!(tests.contains("one event every 9 minutes"), "{tests}");
     }
 }
