@@ -401,7 +401,10 @@ pub fn percent(ratio: f64) -> String {
     format!("{text} %")
 }
 
-fn events_sli(need: &ResolvedNeed<'_>, events: &EventsSli) -> std::result::Result<Sli, String> {
+fn events_sli(
+    need: &ResolvedNeed<'_>,
+    events: &EventsSli,
+) -> std::result::Result<Sli, String> {
     let signal = need
         .signals
         .get(&events.signal)
@@ -441,9 +444,7 @@ fn events_sli(need: &ResolvedNeed<'_>, events: &EventsSli) -> std::result::Resul
 }
 
 /// The bucket boundaries the Prometheus clients use by default, in seconds.
-const DEFAULT_BUCKETS: [f64; 11] = [
-    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-];
+const DEFAULT_BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
 fn latency_sli(
     need: &ResolvedNeed<'_>,
@@ -462,11 +463,7 @@ fn latency_sli(
         ));
     }
     let limit = parse_duration_f64(threshold).map_err(|e| format!("threshold: {e}"))?;
-    let scale = if signal.unit == Unit::Milliseconds {
-        1000.0
-    } else {
-        1.0
-    };
+    let scale = if signal.unit == Unit::Milliseconds { 1000.0 } else { 1.0 };
     let bucket_series = format!("{}_bucket", signal.metric);
     let (boundaries, from) = match exposed.and_then(|e| e.buckets(&bucket_series)) {
         Some(les) => (
@@ -528,8 +525,10 @@ fn pick_boundary(
     } else {
         format!(
             "le=\"{le}\" of {from}: the largest boundary under {threshold}, so a request counted fast surely took less than {threshold}{}",
-            next.map(|(n, _)| format!("; le=\"{n}\" would count slower requests as fast"))
-                .unwrap_or_default()
+            next.map(|(n, _)| format!(
+                "; le=\"{n}\" would count slower requests as fast"
+            ))
+            .unwrap_or_default()
         )
     };
     Ok((le.clone(), why))
@@ -560,9 +559,7 @@ fn parse_duration_f64(text: &str) -> std::result::Result<f64, String> {
         }
         let number: f64 = rest[..digits].parse().map_err(|_| bad())?;
         rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
+        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
         let size = match &rest[..unit_len] {
             "ms" => 0.001,
             "s" => 1.0,

@@ -467,9 +467,7 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
     check_objective_settings(&resolved, options)?;
     let planned = plan_needs(&ctx, &dashboard_stamp, &resolved, options)?;
     let mut groups = rules::groups(&ctx, &planned.alerts);
-    groups
-        .groups
-        .extend(planned.objective_groups.iter().cloned());
+    groups.groups.extend(planned.objective_groups.iter().cloned());
     notes.extend(objective_notes(&planned.reports));
     // Without the Operator the alerts go to the plain rules file only.
     let no_rules = RuleGroups { groups: Vec::new() };
@@ -868,11 +866,7 @@ fn check_objective_settings(resolved: &[ResolvedNeed<'_>], options: &PlanOptions
             let known: Vec<&str> = ids.iter().map(|(id, _)| *id).collect();
             return Err(Error::Usage(format!(
                 "onramp.yaml objectives.{id}: none of the app's needs has an objective {id:?}; they have: {}",
-                if known.is_empty() {
-                    "none".to_string()
-                } else {
-                    known.join(", ")
-                }
+                if known.is_empty() { "none".to_string() } else { known.join(", ") }
             )));
         }
     }

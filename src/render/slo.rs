@@ -186,7 +186,11 @@ pub fn number(value: f64) -> String {
 /// threshold, and enough events in the long one.
 pub fn pair_condition(objective: &ResolvedObjective, pair: &BurnWindow) -> String {
     let filter = objective.filter();
-    let threshold = format!("({} * {})", number(pair.factor), number(objective.budget()));
+    let threshold = format!(
+        "({} * {})",
+        number(pair.factor),
+        number(objective.budget())
+    );
     let short = prometheus_duration(pair.short);
     let long = prometheus_duration(pair.long);
     format!(
@@ -206,7 +210,12 @@ pub fn tier_condition(objective: &ResolvedObjective, tier: Tier) -> String {
         .join(&format!("\nor ignoring ({WINDOW_LABEL})\n"))
 }
 
-fn alert(ctx: &Context<'_>, objective: &ResolvedObjective, tier: Tier, runbook_url: &str) -> Rule {
+fn alert(
+    ctx: &Context<'_>,
+    objective: &ResolvedObjective,
+    tier: Tier,
+    runbook_url: &str,
+) -> Rule {
     let name = alert_name(ctx, objective);
     let pairs: Vec<String> = BURN_WINDOWS
         .iter()
