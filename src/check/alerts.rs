@@ -38,17 +38,21 @@ impl<'a> LoadedAlert<'a> {
     }
 }
 
-/// Each need of the plan that has alerts, with its loaded rule group.
+/// Each rule group of the plan — a need's alerts, each of its objectives'
+/// own — with the group Prometheus has loaded under its name.
 pub fn need_rules<'a>(plan: &'a Plan, groups: &'a [RuleGroup]) -> Vec<NeedRules<'a>> {
     plan.needs
         .iter()
-        .filter_map(|need| {
-            let group_name = need.rule_group.as_deref()?;
-            Some(NeedRules {
-                need,
-                group_name,
-                loaded: groups.iter().find(|g| g.name == group_name),
-            })
+        .flat_map(|need| {
+            need.rule_group
+                .as_deref()
+                .into_iter()
+                .chain(need.objectives.iter().filter_map(|o| o.rule_group()))
+                .map(move |group_name| NeedRules {
+                    need,
+                    group_name,
+                    loaded: groups.iter().find(|g| g.name == group_name),
+                })
         })
         .collect()
 }
@@ -69,7 +73,14 @@ fn planned_in<'a>(planned: &'a [PlannedAlert], group: &'a RuleGroup) -> Vec<Load
         .rules
         .iter()
         .filter_map(|rule| {
-            let planned = planned.iter().find(|a| a.name == rule.name)?;
+            // An objective's page and ticket share a name: their severity tells them apart.
+            let planned = planned.iter().find(|a| {
+                a.name == rule.name
+                    && rule
+                        .labels
+                        .get("severity")
+                        .is_none_or(|s| s == a.severity.as_str())
+            })?;
             Some(LoadedAlert { planned, rule })
         })
         .collect()

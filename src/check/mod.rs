@@ -8,6 +8,7 @@
 
 pub mod adoption;
 pub mod alerts;
+pub mod objectives;
 pub mod result;
 pub mod troubleshoot;
 pub mod verify;

@@ -208,6 +208,7 @@ pub async fn run_once(
     let signal_state = signal_checks(client, &round, &results, options, &mut checks).await?;
     checks.extend(panel_checks(&round, &results, &signal_state));
     checks.extend(rule_checks(plan, &groups));
+    checks.extend(objective_checks(client, plan).await?);
     let passed = !checks.iter().any(|c| c.status == Status::Fail);
     Ok(VerifyReport {
         app: CheckedApp::app(&plan.app),
@@ -491,6 +492,64 @@ fn rule_checks(plan: &Plan, groups: &[crate::client::prometheus::RuleGroup]) -> 
     checks
 }
 
+/// Each objective that is on: its SLI has events, and its recording rules
+/// write the 5-minute error ratio the alerts read.
+async fn objective_checks(
+    client: &PrometheusClient,
+    plan: &Plan,
+) -> crate::client::prometheus::Result<Vec<Check>> {
+    let live = crate::check::objectives::live::check(client, plan).await?;
+    let mut checks = Vec::new();
+    for (objective, found) in plan
+        .needs
+        .iter()
+        .flat_map(|n| n.objectives.iter().filter_map(|o| o.resolved()))
+        .zip(&live)
+    {
+        let name = format!("{}/{}", found.need, found.id);
+        let (status, detail) = match &found.problem {
+            Some(problem) => (Status::Fail, problem.clone()),
+            None => (Status::Pass, found.summary()),
+        };
+        checks.push(Check {
+            category: Category::Objective,
+            name: format!("{name} SLI"),
+            status,
+            detail,
+            transient: true,
+        });
+        let recorded = format!(
+            "{}5m{}",
+            crate::needs::objective::ERROR_RATIO_RECORD,
+            objective.filter()
+        );
+        let value = client.query(&recorded, None).await?.first_value();
+        let (status, detail) = match value {
+            Some(v) => (
+                Status::Pass,
+                format!(
+                    "{recorded} is recorded: {} of the events bad over the last 5 minutes",
+                    crate::needs::objective::percent(v)
+                ),
+            ),
+            None => (
+                Status::Fail,
+                format!(
+                    "{recorded} has no value: its rule group is not loaded, or the SLI had no events in the last 5 minutes"
+                ),
+            ),
+        };
+        checks.push(Check {
+            category: Category::Objective,
+            name: format!("{name} recorded"),
+            status,
+            detail,
+            transient: true,
+        });
+    }
+    Ok(checks)
+}
+
 /// An alert passes while inactive.
 fn alert_check(alert: &LoadedAlert<'_>) -> Check {
     let rule = alert.rule;
@@ -510,9 +569,14 @@ fn alert_check(alert: &LoadedAlert<'_>) -> Check {
         ),
         _ => (Status::Pass, "inactive".to_string()),
     };
+    // An objective's page and ticket share a name: the tier tells them apart.
+    let name = match rule.labels.get("tier") {
+        Some(tier) => format!("{} ({tier})", rule.name),
+        None => rule.name.clone(),
+    };
     Check {
         category: Category::Alert,
-        name: rule.name.clone(),
+        name,
         status,
         detail,
         transient: false,

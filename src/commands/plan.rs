@@ -20,6 +20,14 @@ pub async fn run(args: &PlanArgs, config: &Config) -> Result<Outcome> {
     .await?;
     let consulted = consulted(&planned);
     let prometheus_via = planned.prometheus.as_ref().map(|p| p.reached_via());
+    let objectives = match &planned.prometheus {
+        Some(client) if has_objectives(&planned.plan) => Some(
+            crate::check::objectives::live::check(client, &planned.plan)
+                .await
+                .map_err(Error::from)?,
+        ),
+        _ => None,
+    };
     let plan = planned.plan;
     let grafana = match args.grafana.client(config)? {
         Some(client) => Some(grafana_actions(&client, &plan).await?),
@@ -29,6 +37,9 @@ pub async fn run(args: &PlanArgs, config: &Config) -> Result<Outcome> {
         OutputFormat::Text => {
             let mut text = summary(&plan);
             text.push_str(&format!("\n{}\n", consulted.sentence));
+            if let Some(objectives) = &objectives {
+                text.push_str(&live_objectives_text(objectives));
+            }
             if let Some(view) = &grafana {
                 text.push_str(&grafana_summary(view));
             }
@@ -52,6 +63,9 @@ pub async fn run(args: &PlanArgs, config: &Config) -> Result<Outcome> {
                 "consulted": consulted.url.is_some(),
                 "metric_names_found": consulted.found,
             });
+            if let Some(objectives) = &objectives {
+                value["objectives"] = serde_json::json!(objectives);
+            }
             print_json("plan", &value)?;
         }
     }
@@ -241,6 +255,9 @@ pub fn summary(plan: &Plan) -> String {
         for left in &need.left_out {
             let _ = writeln!(out, "      left out: {left}");
         }
+        for objective in &need.objectives {
+            objective_line(&mut out, objective);
+        }
     }
     for skipped in &plan.skipped_needs {
         let _ = writeln!(out, "  skipped {skipped}");
@@ -281,6 +298,53 @@ pub fn summary(plan: &Plan) -> String {
         );
     }
     out
+}
+
+/// True when an objective of the plan is on.
+fn has_objectives(plan: &Plan) -> bool {
+    plan.needs
+        .iter()
+        .any(|n| n.objectives.iter().any(|o| o.resolved().is_some()))
+}
+
+/// What Prometheus said of each objective, for people.
+fn live_objectives_text(objectives: &[crate::check::objectives::live::LiveObjective]) -> String {
+    let mut out = String::from("\nObjectives against Prometheus, before anything pages:\n");
+    for o in objectives {
+        let _ = writeln!(out, "  {}/{}: {}", o.need, o.id, o.summary());
+        if let Some(problem) = &o.problem {
+            let _ = writeln!(out, "      problem: {problem}");
+        }
+    }
+    out
+}
+
+/// One objective of the plan for people: on (what it promises and alerts
+/// on), off (how to turn it on) or refused (why).
+fn objective_line(out: &mut String, planned: &crate::plan::PlannedObjective) {
+    use crate::needs::objective::{Sli, percent};
+    use crate::plan::ObjectiveStatus;
+    let what = match &planned.status {
+        ObjectiveStatus::On {
+            objective, alert, ..
+        } => {
+            let latency = match &objective.sli {
+                Sli::Latency { why, .. } => format!("; bucket {why}"),
+                Sli::Events { .. } => String::new(),
+            };
+            format!(
+                "on: {} good over {}; alert {alert} (page, ticket); no alert under {} events in the long window{latency}",
+                percent(objective.objective),
+                objective.period,
+                objective.min_events
+            )
+        }
+        ObjectiveStatus::Off { turn_on } => {
+            format!("off: turn it on with this line in onramp.yaml: `{turn_on}`")
+        }
+        ObjectiveStatus::Refused { reason } => format!("REFUSED: {reason}"),
+    };
+    let _ = writeln!(out, "      objective {:<16} {what}", planned.id);
 }
 
 /// One signal of the plan for people: its metric and how it was mapped, and

@@ -81,6 +81,7 @@ pub fn check_texts(files: &[(String, String)], built_in: BuiltInIds) -> Vec<Prob
         };
         let mut found: Vec<Problem> = resolve::need_findings(&need)
             .into_iter()
+            .chain(crate::needs::objective::findings(&need))
             .map(|finding| Problem {
                 location: place(&finding.at),
                 message: finding.message,

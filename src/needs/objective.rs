@@ -117,7 +117,7 @@ pub fn prometheus_duration(duration: Duration) -> String {
     let secs = duration.as_secs();
     [("d", DAY), ("h", HOUR), ("m", MINUTE)]
         .into_iter()
-        .find(|(_, size)| secs > 0 && secs % size == 0)
+        .find(|(_, size)| secs > 0 && secs.is_multiple_of(*size))
         .map(|(unit, size)| format!("{}{unit}", secs / size))
         .unwrap_or_else(|| format!("{secs}s"))
 }
@@ -213,6 +213,10 @@ pub struct ObjectiveSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threshold: Option<String>,
 }
+
+/// The recorded error ratio's name without its window (`…rate5m`, `…rate1h`):
+/// Sloth's, so dashboards built for Sloth keep working.
+pub const ERROR_RATIO_RECORD: &str = "slo:sli_error:ratio_rate";
 
 /// The workload annotation that turns objectives on from the app's own
 /// manifest: `onramp.dev/objectives: availability,latency`.
@@ -322,6 +326,12 @@ fn resolved(
     settings: ObjectiveSettings,
     exposed: Option<&Exposed>,
 ) -> std::result::Result<ResolvedObjective, String> {
+    if !valid_id(&def.id) {
+        return Err(format!(
+            "id {:?} is not 1–40 of a-z, 0-9 and '-', starting with a letter (it becomes a label value, a rule group and an alert name)",
+            def.id
+        ));
+    }
     let target = settings.target.unwrap_or(def.target);
     if !(target > 0.0 && target < 100.0) {
         return Err(format!(
@@ -345,20 +355,10 @@ fn resolved(
         }
         _ => return Err("give exactly one of `events:` and `latency:`".to_string()),
     };
-    let (min_events, min_events_why) = match settings.min_events.or(def.min_events) {
-        Some(n) => (n, "set for this objective".to_string()),
-        None => {
-            let n = least_events_one_failure_cannot_alert(budget);
-            (
-                n,
-                format!(
-                    "the default: with {n} events or more in the long window, one failed event is at most {} of them, not above the lowest burn threshold (1x the {} budget)",
-                    percent(1.0 / n as f64),
-                    percent(budget)
-                ),
-            )
-        }
-    };
+    let (min_events, min_events_why) = guard(settings.min_events.or(def.min_events), budget);
+    let ratio = error_ratio_of(&sli, "5m");
+    crate::needs::promql::check_cached_except(&ratio, &[])
+        .map_err(|e| format!("its error ratio does not parse as PromQL: {e}: {ratio}"))?;
     let app = &need.scope.job;
     let labels = BTreeMap::from([
         ("sloth_id".to_string(), format!("{app}-{}", def.id)),
@@ -381,6 +381,69 @@ fn resolved(
     })
 }
 
+/// The minimum-traffic guard: the number set, else the least at which one
+/// failed event cannot alert; with where it comes from.
+fn guard(set: Option<u64>, budget: f64) -> (u64, String) {
+    match set {
+        Some(n) => (n, "set for this objective".to_string()),
+        None => {
+            let n = least_events_one_failure_cannot_alert(budget);
+            (
+                n,
+                format!(
+                    "the default: with {n} events or more in the long window, one failed event is at most {} of them, not above the lowest burn threshold (1x the {} budget)",
+                    percent(1.0 / n as f64),
+                    percent(budget)
+                ),
+            )
+        }
+    }
+}
+
+fn valid_id(id: &str) -> bool {
+    (1..=40).contains(&id.len())
+        && id.starts_with(|c: char| c.is_ascii_lowercase())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// Every problem of a need's objectives, each checked as if turned on, for
+/// `onramp needs check`. Loading a need does not stop at them: at plan time
+/// a broken objective is refused with its reason and the others are made.
+pub fn findings(need: &crate::needs::Need) -> Vec<crate::needs::resolve::Finding> {
+    use crate::needs::resolve::{At, Finding, Scope, SignalOverrides};
+    let resolved = ResolvedNeed::new(
+        need,
+        Scope::canonical(crate::app::WorkloadKind::Deployment),
+        &SignalOverrides::default(),
+        None,
+    );
+    let mut out = Vec::new();
+    for (i, def) in need.objectives.iter().enumerate() {
+        let at = At::Path(vec!["objectives".to_string(), i.to_string()]);
+        let message = if need.objectives[..i].iter().any(|o| o.id == def.id) {
+            Some("is defined twice in this need; ids must be unique".to_string())
+        } else {
+            resolved_for_check(&resolved, def).err()
+        };
+        if let Some(message) = message {
+            out.push(Finding {
+                at,
+                message: format!("objective {:?}: {message}", def.id),
+            });
+        }
+    }
+    out
+}
+
+fn resolved_for_check(
+    need: &ResolvedNeed<'_>,
+    def: &ObjectiveDef,
+) -> std::result::Result<ResolvedObjective, String> {
+    resolved(need, def, ObjectiveSettings::default(), None)
+}
+
 /// The fewest events at which one failed event stays at or under the
 /// lowest burn threshold of every window pair.
 fn least_events_one_failure_cannot_alert(budget: f64) -> u64 {
@@ -401,10 +464,7 @@ pub fn percent(ratio: f64) -> String {
     format!("{text} %")
 }
 
-fn events_sli(
-    need: &ResolvedNeed<'_>,
-    events: &EventsSli,
-) -> std::result::Result<Sli, String> {
+fn events_sli(need: &ResolvedNeed<'_>, events: &EventsSli) -> std::result::Result<Sli, String> {
     let signal = need
         .signals
         .get(&events.signal)
@@ -444,7 +504,9 @@ fn events_sli(
 }
 
 /// The bucket boundaries the Prometheus clients use by default, in seconds.
-const DEFAULT_BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+const DEFAULT_BUCKETS: [f64; 11] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
 
 fn latency_sli(
     need: &ResolvedNeed<'_>,
@@ -463,7 +525,11 @@ fn latency_sli(
         ));
     }
     let limit = parse_duration_f64(threshold).map_err(|e| format!("threshold: {e}"))?;
-    let scale = if signal.unit == Unit::Milliseconds { 1000.0 } else { 1.0 };
+    let scale = if signal.unit == Unit::Milliseconds {
+        1000.0
+    } else {
+        1.0
+    };
     let bucket_series = format!("{}_bucket", signal.metric);
     let (boundaries, from) = match exposed.and_then(|e| e.buckets(&bucket_series)) {
         Some(les) => (
@@ -525,10 +591,8 @@ fn pick_boundary(
     } else {
         format!(
             "le=\"{le}\" of {from}: the largest boundary under {threshold}, so a request counted fast surely took less than {threshold}{}",
-            next.map(|(n, _)| format!(
-                "; le=\"{n}\" would count slower requests as fast"
-            ))
-            .unwrap_or_default()
+            next.map(|(n, _)| format!("; le=\"{n}\" would count slower requests as fast"))
+                .unwrap_or_default()
         )
     };
     Ok((le.clone(), why))
@@ -559,7 +623,9 @@ fn parse_duration_f64(text: &str) -> std::result::Result<f64, String> {
         }
         let number: f64 = rest[..digits].parse().map_err(|_| bad())?;
         rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let size = match &rest[..unit_len] {
             "ms" => 0.001,
             "s" => 1.0,
@@ -594,40 +660,54 @@ impl ResolvedObjective {
 
     /// Events per second over `window` (`5m`), from the raw series.
     pub fn events_rate(&self, window: &str) -> String {
-        let total = match &self.sli {
-            Sli::Events { total, .. } | Sli::Latency { total, .. } => total,
-        };
-        format!("sum(rate({total}[{window}]))")
+        events_rate_of(&self.sli, window)
     }
 
     /// Failed events per second over `window`, from the raw series: 0, not
     /// nothing, while none failed.
     pub fn errors_rate(&self, window: &str) -> String {
-        match &self.sli {
-            Sli::Events {
-                split: Split::Bad(bad),
-                ..
-            } => format!("(sum(rate({bad}[{window}])) or vector(0))"),
-            Sli::Events {
-                split: Split::Good(good),
-                ..
-            }
-            | Sli::Latency { good, .. } => format!(
-                "({} - (sum(rate({good}[{window}])) or vector(0)))",
-                self.events_rate(window)
-            ),
-        }
+        errors_rate_of(&self.sli, window)
     }
+}
 
+fn events_rate_of(sli: &Sli, window: &str) -> String {
+    let total = match sli {
+        Sli::Events { total, .. } | Sli::Latency { total, .. } => total,
+    };
+    format!("sum(rate({total}[{window}]))")
+}
+
+fn errors_rate_of(sli: &Sli, window: &str) -> String {
+    match sli {
+        Sli::Events {
+            split: Split::Bad(bad),
+            ..
+        } => format!("(sum(rate({bad}[{window}])) or vector(0))"),
+        Sli::Events {
+            split: Split::Good(good),
+            ..
+        }
+        | Sli::Latency { good, .. } => format!(
+            "({} - (sum(rate({good}[{window}])) or vector(0)))",
+            events_rate_of(sli, window)
+        ),
+    }
+}
+
+fn error_ratio_of(sli: &Sli, window: &str) -> String {
+    format!(
+        "{} / ({} > 0)",
+        errors_rate_of(sli, window),
+        events_rate_of(sli, window)
+    )
+}
+
+impl ResolvedObjective {
     /// The error ratio over `window`, from the raw series: no value while
     /// there are no events (never NaN, which would poison the longer
     /// windows' averages).
     pub fn error_ratio(&self, window: &str) -> String {
-        format!(
-            "{} / ({} > 0)",
-            self.errors_rate(window),
-            self.events_rate(window)
-        )
+        error_ratio_of(&self.sli, window)
     }
 }
 

@@ -26,6 +26,8 @@ use crate::render::rules::{Alert, RuleGroups};
 use crate::render::{self, Context, dashboard, rules, runbook};
 pub use crate::render::{APP_LABEL, MANAGED_BY, NEED_LABEL};
 
+use crate::needs::objective::Tier;
+
 pub mod platform;
 pub mod stamp;
 
@@ -195,10 +197,13 @@ pub enum ObjectiveStatus {
         alert: String,
         /// Its runbook section (`runbook.md#checkoutavailabilityerrorbudgetburn`).
         runbook_section: String,
+        /// How many recording rules its group has (each writes one series
+        /// per series of the SLI).
+        recording_rules: usize,
     },
     /// Not turned on: how to turn it on.
     Off {
-        /// The onramp.yaml lines that turn it on.
+        /// The onramp.yaml line that turns it on (`objectives: {availability: {}}`).
         turn_on: String,
     },
     /// Turned on but not generated: why.
@@ -209,6 +214,34 @@ pub enum ObjectiveStatus {
 }
 
 impl PlannedObjective {
+    /// Its page and its ticket, when it is on: one alert name, told apart by
+    /// their severity (and `tier`).
+    pub fn alerts(&self) -> Vec<PlannedAlert> {
+        match &self.status {
+            ObjectiveStatus::On {
+                alert,
+                runbook_section,
+                ..
+            } => [Tier::Page, Tier::Ticket]
+                .into_iter()
+                .map(|tier| PlannedAlert {
+                    name: alert.clone(),
+                    severity: tier.severity(),
+                    runbook_section: runbook_section.clone(),
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Its rule group, when it is on.
+    pub fn rule_group(&self) -> Option<&str> {
+        match &self.status {
+            ObjectiveStatus::On { rule_group, .. } => Some(rule_group),
+            _ => None,
+        }
+    }
+
     /// The resolved objective, when it is on.
     pub fn resolved(&self) -> Option<&crate::needs::objective::ResolvedObjective> {
         match &self.status {
@@ -467,7 +500,9 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
     check_objective_settings(&resolved, options)?;
     let planned = plan_needs(&ctx, &dashboard_stamp, &resolved, options)?;
     let mut groups = rules::groups(&ctx, &planned.alerts);
-    groups.groups.extend(planned.objective_groups.iter().cloned());
+    groups
+        .groups
+        .extend(planned.objective_groups.iter().cloned());
     notes.extend(objective_notes(&planned.reports));
     // Without the Operator the alerts go to the plain rules file only.
     let no_rules = RuleGroups { groups: Vec::new() };
@@ -765,7 +800,7 @@ fn plan_need(
         dashboard_uid: rendered.uid.clone(),
         queries,
         rule_group: (!kept.alerts.is_empty()).then(|| rules::group_name(ctx, &need.need.id)),
-        objectives,
+        objectives: objectives.clone(),
         variables: need.need.variables.iter().map(|v| v.name.clone()).collect(),
         id: need.need.id.clone(),
         title: need.need.title.clone(),
@@ -780,6 +815,7 @@ fn plan_need(
                 severity: a.severity,
                 runbook_section: format!("{}#{}", paths::RUNBOOK, a.anchor),
             })
+            .chain(objectives.iter().flat_map(PlannedObjective::alerts))
             .collect(),
         signals,
         left_out: kept.left_out,
@@ -817,13 +853,14 @@ fn plan_objectives(
             );
             let status = match outcome {
                 Outcome::Off => ObjectiveStatus::Off {
-                    turn_on: format!("objectives:\n  {}: {{}}", def.id),
+                    turn_on: format!("objectives: {{{}: {{}}}}", def.id),
                 },
                 Outcome::Refused(reason) => ObjectiveStatus::Refused { reason },
                 Outcome::On(resolved) => {
                     let group = render::slo::group(ctx, &resolved, &ctx.runbook_url);
                     let alert = render::slo::alert_name(ctx, &resolved);
                     let status = ObjectiveStatus::On {
+                        recording_rules: group.rules.iter().filter(|r| r.record.is_some()).count(),
                         rule_group: group.name.clone(),
                         runbook_section: format!(
                             "{}#{}",
@@ -866,7 +903,11 @@ fn check_objective_settings(resolved: &[ResolvedNeed<'_>], options: &PlanOptions
             let known: Vec<&str> = ids.iter().map(|(id, _)| *id).collect();
             return Err(Error::Usage(format!(
                 "onramp.yaml objectives.{id}: none of the app's needs has an objective {id:?}; they have: {}",
-                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
             )));
         }
     }

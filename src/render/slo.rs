@@ -17,8 +17,8 @@ use crate::needs::objective::{
 use crate::render::rules::{Rule, RuleGroup};
 use crate::render::{Context, camel_case};
 
-/// The 5-minute error ratio, the series every other window is made from.
-pub const ERROR_RATIO: &str = "slo:sli_error:ratio_rate";
+/// The recorded error ratio, without its window.
+pub const ERROR_RATIO: &str = crate::needs::objective::ERROR_RATIO_RECORD;
 /// Events per second over 5 minutes (for the minimum-traffic guard).
 pub const EVENTS_RATE: &str = "slo:sli_events:rate5m";
 /// The label naming a recorded window.
@@ -186,11 +186,7 @@ pub fn number(value: f64) -> String {
 /// threshold, and enough events in the long one.
 pub fn pair_condition(objective: &ResolvedObjective, pair: &BurnWindow) -> String {
     let filter = objective.filter();
-    let threshold = format!(
-        "({} * {})",
-        number(pair.factor),
-        number(objective.budget())
-    );
+    let threshold = format!("({} * {})", number(pair.factor), number(objective.budget()));
     let short = prometheus_duration(pair.short);
     let long = prometheus_duration(pair.long);
     format!(
@@ -210,12 +206,7 @@ pub fn tier_condition(objective: &ResolvedObjective, tier: Tier) -> String {
         .join(&format!("\nor ignoring ({WINDOW_LABEL})\n"))
 }
 
-fn alert(
-    ctx: &Context<'_>,
-    objective: &ResolvedObjective,
-    tier: Tier,
-    runbook_url: &str,
-) -> Rule {
+fn alert(ctx: &Context<'_>, objective: &ResolvedObjective, tier: Tier, runbook_url: &str) -> Rule {
     let name = alert_name(ctx, objective);
     let pairs: Vec<String> = BURN_WINDOWS
         .iter()

@@ -307,7 +307,7 @@ on_both_prometheus! {
                 let table = stack.verify(&[]);
                 table.expect_status(1);
                 assert!(
-                    table.stdout.contains("FAIL  alert   CheckoutHighErrorRate"),
+                    table.stdout.contains("FAIL  alert      CheckoutHighErrorRate"),
                     "{}",
                     table.stdout
                 );

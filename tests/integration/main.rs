@@ -38,5 +38,6 @@ mod prometheus_client;
 mod rbac_drift;
 mod regression;
 mod rules;
+mod slo_checks;
 mod slo_rules;
 mod troubleshoot;

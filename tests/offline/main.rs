@@ -28,6 +28,7 @@ mod grafana_apply;
 mod grafana_contract;
 mod grafana_v2;
 mod needs;
+mod objectives;
 mod plan;
 mod platform_adoption;
 mod prometheus_retry;

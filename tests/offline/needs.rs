@@ -150,7 +150,7 @@ fn needs_check_names_every_problem_at_its_line_and_column() {
         format!("{many}:32:27: alert \"SlowCheckout\": {{namspace}} is not a placeholder; did you mean {{namespace}}?"),
         format!("{many}:33:44: alert \"SlowCheckout\": signal \"latency\" has no label \"provder\"; its labels: provider"),
         format!("{many}:40:6: walkthrough: {{if:latncy}} names no signal of this need; signals: latency"),
-        "tests/fixtures/needs-check/schema-typo.yaml:10:1: unknown field `panles`, expected one of id, title, story, scope, requires_app_metrics, signals, variables, annotations, panels, alerts, walkthrough".to_string(),
+        "tests/fixtures/needs-check/schema-typo.yaml:10:1: unknown field `panles`, expected one of id, title, story, scope, requires_app_metrics, signals, variables, annotations, panels, alerts, objectives, walkthrough".to_string(),
         "4 need files checked: 13 problems.".to_string(),
     ];
     let lines: Vec<&str> = run.stdout.lines().collect();

@@ -85,3 +85,22 @@ fn apply_to_a_prometheus_config_dir_never_loads_the_objective_tests_as_rules() {
     assert!(!loaded.contains("input_series"), "{loaded}");
     assert!(!run.stdout.contains("slo-tests"), "{}", run.stdout);
 }
+
+#[test]
+fn an_objective_whose_budget_15x_cannot_reach_was_tested_with_every_event_failing() {
+    // A 10 % budget: errors cannot reach 15x (150 %) of it.
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("onramp.yaml"),
+        "objectives:\n  latency: {target: 90}\n",
+    )
+    .expect("onramp.yaml");
+    codify(dir.path()).expect_status(0);
+    let tests = read(dir.path().join("out/prometheus/slo-tests.yaml"));
+    assert!(
+        tests.contains(
+            "name: \"checkout-latency: every event failing (10x the budget) after 3 healthy hours: the page fires\""
+        ),
+        "{tests}"
+    );
+}

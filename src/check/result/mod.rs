@@ -125,16 +125,19 @@ pub enum Category {
     Rules,
     /// An alert's state.
     Alert,
+    /// A service level objective: its SLI's data, its recorded series.
+    Objective,
 }
 
 impl Category {
     /// Every category, in the order reports group them.
-    pub const ALL: [Category; 5] = [
+    pub const ALL: [Category; 6] = [
         Category::Target,
         Category::Signal,
         Category::Panel,
         Category::Rules,
         Category::Alert,
+        Category::Objective,
     ];
 
     /// Its name in text and JUnit.
@@ -145,6 +148,7 @@ impl Category {
             Category::Panel => "panel",
             Category::Rules => "rules",
             Category::Alert => "alert",
+            Category::Objective => "objective",
         }
     }
 }

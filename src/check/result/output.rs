@@ -33,7 +33,7 @@ pub fn verify_text(report: &VerifyReport) -> String {
     for c in checks {
         let _ = writeln!(
             out,
-            "  {:<4}  {:<6}  {:<width$}  {}",
+            "  {:<4}  {:<9}  {:<width$}  {}",
             c.status.word(),
             c.category.word(),
             c.name,
