@@ -224,6 +224,7 @@ pub fn describe(kind: &ArtifactKind) -> String {
         ArtifactKind::ScrapeConfig => "scrape config for a plain Prometheus".to_string(),
         ArtifactKind::RulesFile => "rules file for a plain Prometheus".to_string(),
         ArtifactKind::Targets => "file_sd targets for a plain Prometheus".to_string(),
+        ArtifactKind::RulesTests => "promtool unit tests of the objectives' rules".to_string(),
     }
 }
 

@@ -67,6 +67,9 @@ pub enum ArtifactKind {
     RulesFile,
     /// A plain Prometheus file_sd target file (the app at a fixed address).
     Targets,
+    /// `promtool test rules` cases of the objectives' rules (never loaded
+    /// as rules: a team runs them in its CI).
+    RulesTests,
 }
 
 /// One generated artifact.
@@ -429,6 +432,8 @@ pub mod paths {
     pub const RULES_FILE: &str = "prometheus/rules.yaml";
     /// The plain Prometheus file_sd target file.
     pub const TARGETS_FILE: &str = "prometheus/targets.yaml";
+    /// The promtool unit tests of the objectives' rules, beside the rules file.
+    pub const SLO_TESTS: &str = "prometheus/slo-tests.yaml";
 
     /// The folder of the dashboard JSON files.
     pub const DASHBOARDS_DIR: &str = "dashboards";
@@ -443,6 +448,7 @@ pub mod paths {
         SCRAPE_CONFIG,
         RULES_FILE,
         TARGETS_FILE,
+        SLO_TESTS,
     ];
 
     /// The dashboard JSON of a need.
@@ -530,6 +536,9 @@ pub fn build(app: &App, needs: &[&Need], options: &PlanOptions) -> Result<Plan> 
         render::kustomize::render(&kube_resources)?,
     ));
     artifacts.extend(prometheus_artifacts(&ctx, &stamp, &groups, options)?);
+    let (slo_tests, slo_test_notes) = slo_tests_artifact(&ctx, &stamp, &planned.reports)?;
+    artifacts.extend(slo_tests);
+    notes.extend(slo_test_notes);
     notes.extend(closing_notes(&ctx, options, !planned.dashboards.is_empty()));
     Ok(Plan {
         workload: id.workload(),
@@ -1193,6 +1202,32 @@ fn prometheus_artifacts(
         ));
     }
     Ok(artifacts)
+}
+
+/// The promtool unit tests of the objectives turned on, when any is: they
+/// read the rules file beside them. With a note for each objective whose
+/// tests cannot be made.
+fn slo_tests_artifact(
+    ctx: &Context<'_>,
+    stamp: &Stamp,
+    reports: &[NeedReport],
+) -> Result<(Option<Artifact>, Vec<String>)> {
+    let objectives: Vec<&crate::needs::objective::ResolvedObjective> = reports
+        .iter()
+        .flat_map(|need| {
+            need.objectives
+                .iter()
+                .filter_map(PlannedObjective::resolved)
+        })
+        .collect();
+    let rules_file = paths::RULES_FILE
+        .rsplit('/')
+        .next()
+        .unwrap_or(paths::RULES_FILE);
+    let (text, notes) = render::slo_tests::render(ctx, &objectives, rules_file)?;
+    let artifact =
+        text.map(|body| text_artifact(stamp, paths::SLO_TESTS, ArtifactKind::RulesTests, body));
+    Ok((artifact, notes))
 }
 
 /// Without the Operator: why the plan has no monitors or rules, the

@@ -13,6 +13,7 @@ pub mod rules;
 pub mod runbook;
 pub mod scrape;
 pub mod slo;
+pub mod slo_tests;
 
 use std::collections::BTreeMap;
 

@@ -42,4 +42,5 @@ mod regression;
 mod rules;
 mod slo_backtest;
 mod slo_checks;
+mod slo_rules;
 mod troubleshoot;

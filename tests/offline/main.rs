@@ -34,5 +34,6 @@ mod plan;
 mod platform_adoption;
 mod prometheus_retry;
 mod regression;
+mod slo_tests;
 mod transport;
 mod workflows;
