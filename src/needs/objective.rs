@@ -284,6 +284,9 @@ pub struct ResolvedObjective {
     /// `sloth_id`, `sloth_service`, `sloth_slo` and `namespace`: what every
     /// series of its rules carries.
     pub labels: BTreeMap<String, String>,
+    /// Window pairs that can never hold at this target (their threshold is
+    /// 100 % of the events or more), for people.
+    pub never_alerts: Vec<String>,
 }
 
 /// What became of one objective of a need for the app.
@@ -367,6 +370,7 @@ fn resolved(
         ("namespace".to_string(), need.scope.namespace.clone()),
     ]);
     Ok(ResolvedObjective {
+        never_alerts: unreachable_pairs(budget),
         need: need.need.id.clone(),
         id: def.id.clone(),
         title: def.title.clone(),
@@ -379,6 +383,25 @@ fn resolved(
         sli,
         labels,
     })
+}
+
+/// The window pairs whose threshold (factor × budget) no error ratio can
+/// exceed: at a target under 93.06 % the fastest page never fires.
+fn unreachable_pairs(budget: f64) -> Vec<String> {
+    BURN_WINDOWS
+        .iter()
+        .filter(|w| w.factor * budget >= 1.0)
+        .map(|w| {
+            format!(
+                "the {} at {}x over {} never fires: {}x the {} budget is every event failing or more",
+                w.tier.as_str(),
+                w.factor,
+                prometheus_duration(w.long),
+                w.factor,
+                percent(budget)
+            )
+        })
+        .collect()
 }
 
 /// The minimum-traffic guard: the number set, else the least at which one

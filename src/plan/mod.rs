@@ -924,12 +924,17 @@ fn objective_notes(reports: &[NeedReport]) -> Vec<String> {
     reports
         .iter()
         .flat_map(|need| {
-            need.objectives.iter().filter_map(move |o| match &o.status {
-                ObjectiveStatus::Refused { reason } => Some(format!(
+            need.objectives.iter().flat_map(move |o| match &o.status {
+                ObjectiveStatus::Refused { reason } => vec![format!(
                     "Objective {} of need {} is not generated: {reason}. The need's other objectives and alerts are.",
                     o.id, need.id
-                )),
-                _ => None,
+                )],
+                ObjectiveStatus::On { objective, .. } => objective
+                    .never_alerts
+                    .iter()
+                    .map(|why| format!("Objective {} of need {}: {why}; raise its target to have it.", o.id, need.id))
+                    .collect(),
+                ObjectiveStatus::Off { .. } => Vec::new(),
             })
         })
         .collect()

@@ -130,6 +130,24 @@ fn onramp_yaml_changes_an_objectives_target_period_guard_and_threshold() {
     // 600 ms: the largest default boundary under it is 0.5 s.
     assert!(latency.contains(r#"le="0.5""#), "{latency}");
     assert!(latency.contains("vector(0.9)"));
+    // At 90 % the fastest page would need more than every request to fail.
+    let manifests = manifests();
+    let plan = onramp_in(
+        Some(dir.path()),
+        &["plan", "checkout", "-f", &manifests],
+        None,
+    );
+    plan.expect_status(0);
+    assert!(
+        plan.stdout.contains("Objective latency of need service-health: the page at 14.4x over 1h never fires: 14.4x the 10 % budget is every event failing or more; raise its target to have it."),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        !plan
+            .stdout
+            .contains("Objective availability of need service-health: the page")
+    );
 }
 
 #[test]
