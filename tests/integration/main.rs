@@ -38,4 +38,5 @@ mod prometheus_client;
 mod rbac_drift;
 mod regression;
 mod rules;
+mod slo_live;
 mod troubleshoot;
