@@ -189,8 +189,10 @@ pub fn pair_condition(objective: &ResolvedObjective, pair: &BurnWindow) -> Strin
     let threshold = format!("({} * {})", number(pair.factor), number(objective.budget()));
     let short = prometheus_duration(pair.short);
     let long = prometheus_duration(pair.long);
+    // Each operand drops the window label, as Sloth's do: the alert keeps
+    // one identity (and its `for` clock) whichever pair holds.
     format!(
-        "(\n  {ERROR_RATIO}{short}{filter} > {threshold}\n  and ignoring ({WINDOW_LABEL}) {ERROR_RATIO}{long}{filter} > {threshold}\n  and ignoring ({WINDOW_LABEL}) avg_over_time({EVENTS_RATE}{filter}[{long}]) * {} >= {}\n)",
+        "(\n  max without ({WINDOW_LABEL}) ({ERROR_RATIO}{short}{filter} > {threshold})\n  and max without ({WINDOW_LABEL}) ({ERROR_RATIO}{long}{filter} > {threshold})\n  and max without ({WINDOW_LABEL}) (avg_over_time({EVENTS_RATE}{filter}[{long}]) * {} >= {})\n)",
         pair.long.as_secs(),
         objective.min_events
     )
@@ -203,7 +205,7 @@ pub fn tier_condition(objective: &ResolvedObjective, tier: Tier) -> String {
         .filter(|w| w.tier == tier)
         .map(|w| pair_condition(objective, w))
         .collect::<Vec<_>>()
-        .join(&format!("\nor ignoring ({WINDOW_LABEL})\n"))
+        .join("\nor\n")
 }
 
 fn alert(ctx: &Context<'_>, objective: &ResolvedObjective, tier: Tier, runbook_url: &str) -> Rule {
@@ -237,7 +239,7 @@ fn alert(ctx: &Context<'_>, objective: &ResolvedObjective, tier: Tier, runbook_u
         ),
     };
     let description = format!(
-        "{{{{ $value | humanizePercentage }}}} of the events of {} in namespace {} failed the {} objective over the last {{{{ $labels.{WINDOW_LABEL} }}}} (the objective allows {} over {}; this alert holds at {}).",
+        "{{{{ $value | humanizePercentage }}}} of the events of {} in namespace {} failed the {} objective over the short window of the pair that holds (the objective allows {} over {}; this alert holds at {}).",
         ctx.app.workload(),
         ctx.app.namespace,
         objective.title,
@@ -265,5 +267,75 @@ fn alert(ctx: &Context<'_>, objective: &ResolvedObjective, tier: Tier, runbook_u
                 format!("{runbook_url}#{}", name.to_ascii_lowercase()),
             ),
         ]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::needs::objective::{Sli, Split};
+    use promql_parser::parser::{self, Expr, LabelModifier};
+
+    fn availability() -> ResolvedObjective {
+        let selector = |extra: &str| format!(r#"http_requests_total{{job="checkout"{extra}}}"#);
+        ResolvedObjective {
+            need: "service-health".to_string(),
+            id: "availability".to_string(),
+            title: "Availability".to_string(),
+            description: String::new(),
+            objective: 0.995,
+            period: "28d".to_string(),
+            period_length: Duration::from_secs(28 * 86400),
+            min_events: 200,
+            min_events_why: String::new(),
+            sli: Sli::Events {
+                total: selector(""),
+                split: Split::Bad(selector(r#",status=~"5..""#)),
+            },
+            labels: BTreeMap::from([
+                ("sloth_id".to_string(), "checkout-availability".to_string()),
+                ("sloth_service".to_string(), "checkout".to_string()),
+                ("sloth_slo".to_string(), "availability".to_string()),
+            ]),
+        }
+    }
+
+    /// Whether the result of `expr` can carry `sloth_window` (every
+    /// recorded series of an objective does): an aggregation that keeps it
+    /// or selects straight from a series, an `or` on either side, an `and`
+    /// on its left.
+    fn carries_window(expr: &Expr) -> bool {
+        match expr {
+            Expr::Aggregate(a) => match &a.modifier {
+                Some(LabelModifier::Exclude(l)) => {
+                    !l.labels.iter().any(|x| x == WINDOW_LABEL) && carries_window(&a.expr)
+                }
+                Some(LabelModifier::Include(l)) => l.labels.iter().any(|x| x == WINDOW_LABEL),
+                None => false,
+            },
+            Expr::Binary(b) => match b.op.to_string().as_str() {
+                "and" | "unless" => carries_window(&b.lhs),
+                _ => carries_window(&b.lhs) || carries_window(&b.rhs),
+            },
+            Expr::Paren(p) => carries_window(&p.expr),
+            Expr::Call(c) => c.args.args.iter().any(|a| carries_window(a)),
+            Expr::VectorSelector(_) | Expr::MatrixSelector(_) => true,
+            _ => false,
+        }
+    }
+
+    #[test]
+    fn the_alert_kept_one_identity_when_the_burn_moved_from_one_window_pair_to_the_other() {
+        // Before: `A or ignoring (sloth_window) B` kept sloth_window="30m"
+        // while only the 6x pair held and "5m" once the 14.4x pair held
+        // too, so Prometheus saw two alerts: the pending or firing one
+        // resolved and the other started its `for` again.
+        let old = r#"(slo:sli_error:ratio_rate5m{a="b"} > 1 and ignoring (sloth_window) slo:sli_error:ratio_rate1h{a="b"} > 1) or ignoring (sloth_window) (slo:sli_error:ratio_rate30m{a="b"} > 1)"#;
+        assert!(carries_window(&parser::parse(old).expect("PromQL")));
+        for tier in [Tier::Page, Tier::Ticket] {
+            let expr = tier_condition(&availability(), tier);
+            let parsed = parser::parse(&expr).unwrap_or_else(|e| panic!("{e}\n{expr}"));
+            assert!(!carries_window(&parsed), "{tier:?}:\n{expr}");
+        }
     }
 }

@@ -42,5 +42,6 @@ mod regression;
 mod rules;
 mod slo_backtest;
 mod slo_checks;
+mod slo_live;
 mod slo_rules;
 mod troubleshoot;
