@@ -192,9 +192,21 @@ pub fn pair_condition(objective: &ResolvedObjective, pair: &BurnWindow) -> Strin
     // Each operand drops the window label, as Sloth's do: the alert keeps
     // one identity (and its `for` clock) whichever pair holds.
     format!(
-        "(\n  max without ({WINDOW_LABEL}) ({ERROR_RATIO}{short}{filter} > {threshold})\n  and max without ({WINDOW_LABEL}) ({ERROR_RATIO}{long}{filter} > {threshold})\n  and max without ({WINDOW_LABEL}) (avg_over_time({EVENTS_RATE}{filter}[{long}]) * {} >= {})\n)",
-        pair.long.as_secs(),
+        "(\n  max without ({WINDOW_LABEL}) ({ERROR_RATIO}{short}{filter} > {threshold})\n  and max without ({WINDOW_LABEL}) ({ERROR_RATIO}{long}{filter} > {threshold})\n  and max without ({WINDOW_LABEL}) ({} >= {})\n)",
+        events_in(objective, &long),
         objective.min_events
+    )
+}
+
+/// The events the long window holds, from the 5-minute events rate: the
+/// sum of its samples times the evaluation interval (300 s over the number
+/// of samples in 5 minutes). Unlike the mean rate times the window, this
+/// counts only what the window holds: on a freshly loaded objective one
+/// failed request of a quiet app cannot pass for a full window's traffic.
+pub fn events_in(objective: &ResolvedObjective, window: &str) -> String {
+    let filter = objective.filter();
+    format!(
+        "sum_over_time({EVENTS_RATE}{filter}[{window}]) * 300 / count_over_time({EVENTS_RATE}{filter}[5m])"
     )
 }
 
@@ -279,6 +291,7 @@ mod tests {
     fn availability() -> ResolvedObjective {
         let selector = |extra: &str| format!(r#"http_requests_total{{job="checkout"{extra}}}"#);
         ResolvedObjective {
+            never_alerts: Vec::new(),
             need: "service-health".to_string(),
             id: "availability".to_string(),
             title: "Availability".to_string(),

@@ -27,15 +27,12 @@
 mod example;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::needs::objective::{
-    BURN_WINDOWS, ResolvedObjective, Sli, Split, Tier, parse_duration, prometheus_duration,
-};
-use crate::render::slo::{PAGE_FOR, TICKET_FOR, WINDOW_LABEL, alert_name, group, number};
+use crate::needs::objective::{BURN_WINDOWS, ResolvedObjective, Sli, Split, Tier, parse_duration};
+use crate::render::slo::{PAGE_FOR, TICKET_FOR, alert_name, group, number};
 use crate::render::{Context, to_yaml};
 
 use example::Series;
@@ -348,12 +345,13 @@ fn for_minutes(tier: Tier) -> u64 {
     parse_duration(text).map_or(0, |d| d.as_secs() / 60)
 }
 
-/// An alert firing: its tier and its `sloth_window` in minutes.
+/// An alert firing: its tier, and the short window (in minutes) of the pair
+/// that holds — the alert does not carry it, the case titles say it.
 type Firing = (Tier, u64);
 
 /// The rules' maths replayed minute by minute for one case's traffic.
 struct Model {
-    /// Which alerts fire at each minute: their tier and `sloth_window`.
+    /// Which alerts fire at each minute: their tier and the pair's short window.
     firing: Vec<Vec<Firing>>,
 }
 
@@ -383,7 +381,8 @@ impl Model {
                     let (short, long) = (w.short.as_secs() / 60, w.long.as_secs() / 60);
                     average(short, t) > w.factor * budget
                         && average(long, t) > w.factor * budget
-                        && traffic.events * long >= objective.min_events
+                        // The guard counts only what the window holds.
+                        && traffic.events * long.min(t as u64) >= objective.min_events
                 })
                 .map(|w| w.short.as_secs() / 60)
         };
@@ -395,9 +394,11 @@ impl Model {
                 let window = holding(tier, t);
                 pending[i].push(window);
                 let since = (t as u64).saturating_sub(for_minutes(tier)) as usize;
+                // The alert keeps one identity whichever pair holds: its
+                // `for` runs on while any does.
                 if window.is_some()
                     && since >= 1
-                    && pending[i][since..=t].iter().all(|w| *w == window)
+                    && pending[i][since..=t].iter().all(Option::is_some)
                 {
                     now.push((tier, window.unwrap_or_default()));
                 }
@@ -507,12 +508,8 @@ fn expect(
     let rules = group_rules(ctx, objective);
     let exp_samples = firing
         .iter()
-        .map(|(tier, window)| {
+        .map(|(tier, _)| {
             let mut labels = objective.labels.clone();
-            labels.insert(
-                WINDOW_LABEL.to_string(),
-                prometheus_duration(Duration::from_secs(window * 60)),
-            );
             labels.extend(rules.get(tier).cloned().unwrap_or_default());
             labels.insert("alertname".to_string(), name.clone());
             labels.insert("alertstate".to_string(), "firing".to_string());
@@ -616,9 +613,11 @@ fn quiet_case(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn objective(target: f64, min_events: u64, sli: Sli) -> ResolvedObjective {
         ResolvedObjective {
+            never_alerts: Vec::new(),
             need: "service-health".to_string(),
             id: "availability".to_string(),
             title: "Availability".to_string(),

@@ -297,6 +297,11 @@ impl Grid {
 impl Prefix {
     /// The mean of the samples in the `points` evaluations ending at index
     /// `i` (the window (t − W, t]); `None` when it holds none.
+    fn sum(&self, i: usize, points: usize) -> f64 {
+        let lo = (i + 1).saturating_sub(points);
+        self.sum[i + 1] - self.sum[lo]
+    }
+
     fn mean(&self, i: usize, points: usize) -> Option<f64> {
         let lo = (i + 1).saturating_sub(points);
         let count = self.count[i + 1] - self.count[lo];
@@ -353,11 +358,11 @@ impl Replay<'_> {
             .filter(|ratio| *ratio > pair.factor * self.budget)
     }
 
-    /// The events in `window` up to `i`: the mean rate times its seconds.
+    /// The events in `window` up to `i`, as the rules count them: the sum
+    /// of the rate samples it holds times the evaluation interval (only
+    /// what the window holds, however short the data).
     fn events(&self, window: Duration, i: usize) -> f64 {
-        self.events
-            .mean(i, self.points(window))
-            .map_or(0.0, |rate| rate * window.as_secs_f64())
+        self.events.sum(i, self.points(window)) * self.step as f64
     }
 
     /// How many evaluations a window spans: the 5-minute window is the

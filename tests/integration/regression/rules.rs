@@ -39,3 +39,36 @@ on_both_prometheus! {
         assert!(ok, "promtool test rules:\n{out}");
     }
 }
+
+on_both_prometheus! {
+    fn one_failed_request_of_a_quiet_app_paged_a_freshly_loaded_objective(version) {
+        // The guard took the mean events rate times the long window: on six
+        // minutes of data the 6h window "held" 360 times a minute's traffic.
+        let demo = crate::support::codify_demo_with_config("objectives: {availability: {}}\n");
+        let labels = r#"namespace="shop",job="checkout",route="/checkout",method="POST""#;
+        let quiet = |t: &str| {
+            serde_json::json!({"eval_time": t, "alertname": "CheckoutAvailabilityErrorBudgetBurn", "exp_alerts": []})
+        };
+        let tests = serde_json::json!({
+            "rule_files": ["out/prometheus/rules.yaml"],
+            "evaluation_interval": "1m",
+            "tests": [{
+                "interval": "1m",
+                "input_series": [
+                    // Three requests a minute; one of them fails at minute 2.
+                    {"series": format!(r#"http_requests_total{{{labels},status="200"}}"#), "values": "100+3x22"},
+                    {"series": format!(r#"http_requests_total{{{labels},status="500"}}"#), "values": "0 0 1x20"},
+                ],
+                "alert_rule_test": [quiet("6m"), quiet("10m"), quiet("20m")],
+            }],
+        });
+        std::fs::write(
+            demo.path().join("quiet-test.yaml"),
+            serde_json::to_string_pretty(&tests).expect("json"),
+        )
+        .expect("write the promtool test");
+        let (ok, out) =
+            crate::support::promtool(version, demo.path(), &["test", "rules", "quiet-test.yaml"]);
+        assert!(ok, "promtool test rules:\n{out}");
+    }
+}
