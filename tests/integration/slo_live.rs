@@ -336,10 +336,11 @@ on_both_prometheus! {
         // them later: the first scrape after the switch comes within 1 s, a
         // new series (the 5xx ones) has no rate before its second sample
         // (1 s more), and a busy machine may run a scrape or an evaluation
-        // up to 1 s late. The group runs at a phase of the second the
-        // whole-second arithmetic does not know: 1 s either way.
+        // late: alone, up to 1 s; beside the rest of the suite on 2 cores,
+        // up to 4 s more was seen. The group runs at a phase of the second
+        // the whole-second arithmetic does not know: 1 s either way.
         assert!(
-            (expected - 1.0..=expected + 4.0).contains(&observed),
+            (expected - 1.0..=expected + 7.0).contains(&observed),
             "the page went pending {observed:.1} s after the switch; the arithmetic says {expected} s (error share {share:.4}, from {at_switch:?})"
         );
         assert_eq!(pending.0, AlertState::Pending, "not firing yet: `for` is {PAGE_FOR}");

@@ -99,7 +99,7 @@ on_both_prometheus! {
     fn without_the_minimum_traffic_guard_the_quiet_case_fails(version) {
         let (_dir, prometheus) = demo_with_objectives();
         // A page on a quiet app's one failed request.
-        let out = tests_fail_with(version, &prometheus, " >= 200\n", " >= 0\n");
+        let out = tests_fail_with(version, &prometheus, " >= 200)", " >= 0)");
         assert!(
             out.contains("checkout-availability: a quiet app, one event every 44 minutes, all failed: fewer than 200 events, nothing fires"),
             "{out}"
