@@ -102,8 +102,13 @@ fn objectives_are_off_until_the_line_plan_prints_turns_them_on() {
     }
     assert!(availability.contains("(14.4 * 0.005)") && availability.contains("(6 * 0.005)"));
     assert!(availability.contains("(3 * 0.005)") && availability.contains("(1 * 0.005)"));
-    // The guard: one failed request of 200 is 0.5 %, not above 1x the budget.
-    assert!(availability.contains("* 3600 >= 200"), "{availability}");
+    // The guard: one failed request of 200 is 0.5 %, not above 1x the
+    // budget; the events counted are those the long window holds.
+    assert!(
+        availability.contains("(sum_over_time(slo:sli_events:rate5m{")
+            && availability.contains("}[5m]) >= 200)"),
+        "{availability}"
+    );
     assert!(
         group(&rules, "shop.checkout.slo-latency").is_none(),
         "only the objective turned on"
@@ -124,7 +129,7 @@ fn onramp_yaml_changes_an_objectives_target_period_guard_and_threshold() {
         availability.contains("expr: vector(30)\n"),
         "the period in days"
     );
-    assert!(availability.contains("* 3600 >= 500"));
+    assert!(availability.contains("}[5m]) >= 500)"), "{availability}");
     assert!(availability.contains("(14.4 * 0.001)"));
     let latency = group(&rules, "shop.checkout.slo-latency").expect("latency");
     // 600 ms: the largest default boundary under it is 0.5 s.
