@@ -666,6 +666,30 @@ fn parse_duration_f64(text: &str) -> std::result::Result<f64, String> {
 }
 
 impl ResolvedObjective {
+    /// The service-health availability objective of `checkout` at
+    /// `objective`, for the tests of what is made from an objective.
+    #[cfg(test)]
+    pub(crate) fn example(objective: f64, min_events: u64, sli: Sli) -> ResolvedObjective {
+        ResolvedObjective {
+            never_alerts: Vec::new(),
+            need: "service-health".to_string(),
+            id: "availability".to_string(),
+            title: "Availability".to_string(),
+            description: String::new(),
+            objective,
+            period: "28d".to_string(),
+            period_length: Duration::from_secs(28 * DAY),
+            min_events,
+            min_events_why: String::new(),
+            sli,
+            labels: BTreeMap::from([
+                ("sloth_id".to_string(), "checkout-availability".to_string()),
+                ("sloth_service".to_string(), "checkout".to_string()),
+                ("sloth_slo".to_string(), "availability".to_string()),
+            ]),
+        }
+    }
+
     /// The error budget: the share of events that may fail (`0.005`).
     pub fn budget(&self) -> f64 {
         1.0 - self.objective

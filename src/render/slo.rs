@@ -290,27 +290,14 @@ mod tests {
 
     fn availability() -> ResolvedObjective {
         let selector = |extra: &str| format!(r#"http_requests_total{{job="checkout"{extra}}}"#);
-        ResolvedObjective {
-            never_alerts: Vec::new(),
-            need: "service-health".to_string(),
-            id: "availability".to_string(),
-            title: "Availability".to_string(),
-            description: String::new(),
-            objective: 0.995,
-            period: "28d".to_string(),
-            period_length: Duration::from_secs(28 * 86400),
-            min_events: 200,
-            min_events_why: String::new(),
-            sli: Sli::Events {
+        ResolvedObjective::example(
+            0.995,
+            200,
+            Sli::Events {
                 total: selector(""),
                 split: Split::Bad(selector(r#",status=~"5..""#)),
             },
-            labels: BTreeMap::from([
-                ("sloth_id".to_string(), "checkout-availability".to_string()),
-                ("sloth_service".to_string(), "checkout".to_string()),
-                ("sloth_slo".to_string(), "availability".to_string()),
-            ]),
-        }
+        )
     }
 
     /// Whether the result of `expr` can carry `sloth_window` (every

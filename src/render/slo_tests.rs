@@ -613,23 +613,9 @@ fn quiet_case(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn objective(target: f64, min_events: u64, sli: Sli) -> ResolvedObjective {
-        ResolvedObjective {
-            never_alerts: Vec::new(),
-            need: "service-health".to_string(),
-            id: "availability".to_string(),
-            title: "Availability".to_string(),
-            description: String::new(),
-            objective: target,
-            period: "28d".to_string(),
-            period_length: Duration::from_secs(28 * 86400),
-            min_events,
-            min_events_why: String::new(),
-            sli,
-            labels: BTreeMap::from([("sloth_id".to_string(), "checkout-availability".to_string())]),
-        }
+        ResolvedObjective::example(target, min_events, sli)
     }
 
     fn requests(split: Split) -> Sli {

@@ -3,7 +3,7 @@
 //! annotation, changed per app, refused one at a time with the reason, and
 //! checked by `needs check`.
 
-use crate::support::{demo_manifests, dir_with, onramp_in, read, repo_path};
+use crate::support::{Run, demo_manifests, dir_with, onramp_in, read, repo_path};
 
 const SLOTH_RECORDS: [&str; 9] = [
     "slo:sli_error:ratio_rate5m",
@@ -19,6 +19,14 @@ const SLOTH_RECORDS: [&str; 9] = [
 
 fn manifests() -> String {
     repo_path(&demo_manifests()).display().to_string()
+}
+
+/// `onramp plan` of the demo app in `dir` (where its onramp.yaml is).
+fn plan_in(dir: &std::path::Path, extra: &[&str]) -> Run {
+    let manifests = manifests();
+    let mut args = vec!["plan", "checkout", "-f", &manifests];
+    args.extend_from_slice(extra);
+    onramp_in(Some(dir), &args, None)
 }
 
 /// Codifies the demo app in `dir` (where its onramp.yaml is) and returns
@@ -43,12 +51,7 @@ fn group<'a>(rules: &'a str, name: &str) -> Option<&'a str> {
 #[test]
 fn objectives_are_off_until_the_line_plan_prints_turns_them_on() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let manifests = manifests();
-    let plan = onramp_in(
-        Some(dir.path()),
-        &["plan", "checkout", "-f", &manifests],
-        None,
-    );
+    let plan = plan_in(dir.path(), &[]);
     plan.expect_status(0);
     let line = plan.stdout_line("objective availability");
     assert!(line.contains("off: turn it on"), "{line}");
@@ -136,12 +139,7 @@ fn onramp_yaml_changes_an_objectives_target_period_guard_and_threshold() {
     assert!(latency.contains(r#"le="0.5""#), "{latency}");
     assert!(latency.contains("vector(0.9)"));
     // At 90 % the fastest page would need more than every request to fail.
-    let manifests = manifests();
-    let plan = onramp_in(
-        Some(dir.path()),
-        &["plan", "checkout", "-f", &manifests],
-        None,
-    );
+    let plan = plan_in(dir.path(), &[]);
     plan.expect_status(0);
     assert!(
         plan.stdout.contains("Objective latency of need service-health: the page at 14.4x over 1h never fires: 14.4x the 10 % budget is every event failing or more; raise its target to have it."),
@@ -183,12 +181,7 @@ fn the_workloads_annotation_turns_an_objective_on() {
 #[test]
 fn an_objective_onramp_yaml_names_that_no_need_has_exits_2_with_the_ones_there_are() {
     let dir = dir_with("onramp.yaml", "objectives: {availabilty: {}}\n");
-    let manifests = manifests();
-    let run = onramp_in(
-        Some(dir.path()),
-        &["plan", "checkout", "-f", &manifests],
-        None,
-    );
+    let run = plan_in(dir.path(), &[]);
     run.expect_status(2);
     assert!(
         run.stderr
@@ -243,12 +236,7 @@ fn a_broken_objective_is_refused_with_its_reason_and_the_others_are_generated() 
         NEED_WITH_A_BROKEN_OBJECTIVE,
     )
     .expect("write the need");
-    let manifests = manifests();
-    let plan = onramp_in(
-        Some(dir.path()),
-        &["plan", "checkout", "-f", &manifests, "--needs-dir", "needs"],
-        None,
-    );
+    let plan = plan_in(dir.path(), &["--needs-dir", "needs"]);
     plan.expect_status(0);
     assert!(
         plan.stdout_line("objective checkout-speed").contains(
