@@ -553,9 +553,12 @@ async fn objective_checks(
 
 /// The objective's alerts replayed on the last week: a warning when they
 /// would have paged or opened a ticket (worth a look before they do it
-/// for real), skipped with why when Prometheus could not replay them.
+/// for real), skipped with why when Prometheus could not replay them or
+/// holds no minute of the SLI yet.
 fn backtest_check(name: &str, found: &crate::check::objectives::live::LiveObjective) -> Check {
     let status = match &found.backtest {
+        // Nothing to replay yet is not a pass: it is said, and skipped.
+        Some(done) if !done.has_data => Status::Skip,
         Some(done) if done.pages.is_empty() && done.tickets.is_empty() => Status::Pass,
         Some(_) => Status::Warn,
         None => Status::Skip,
@@ -775,6 +778,47 @@ pub fn unreachable_report(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_backtest_with_no_data_to_replay_was_reported_as_passed() {
+        use crate::check::objectives::backtest::Backtest;
+        use crate::check::objectives::live::LiveObjective;
+        let now = std::time::SystemTime::now();
+        let backtest = |has_data: bool| Backtest {
+            from: now,
+            to: now,
+            step: Duration::from_secs(60),
+            look_back: Duration::from_secs(7 * 86400),
+            shortened: false,
+            has_data,
+            pages: Vec::new(),
+            tickets: Vec::new(),
+            guarded_minutes: 0,
+        };
+        let found = |has_data: bool| LiveObjective {
+            need: "service-health".to_string(),
+            id: "availability".to_string(),
+            events_per_second: Some(10.0),
+            error_ratio: Some(0.0),
+            series_read: 4,
+            series_written: 16,
+            problem: None,
+            backtest: Some(backtest(has_data)),
+            backtest_not_done: None,
+        };
+        let empty = backtest_check("service-health/availability", &found(false));
+        assert_eq!(empty.status, Status::Skip);
+        assert_eq!(
+            empty.detail,
+            "no data: the SLI has no samples in the last 7 days"
+        );
+        let quiet = backtest_check("service-health/availability", &found(true));
+        assert_eq!(quiet.status, Status::Pass);
+        assert_eq!(
+            quiet.detail,
+            "would not have paged or opened a ticket over the last 7 days"
+        );
+    }
     use crate::client::prometheus::Sample;
 
     fn vector(values: &[f64]) -> QueryResult {

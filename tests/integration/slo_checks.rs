@@ -25,6 +25,18 @@ on_both_prometheus! {
             .apply(&stack.shop.address(), &["--config", &config])
             .expect_status(0);
 
+        // The backtest replays whole minutes: let Prometheus hold more than
+        // one (70 scrapes of 1 s) before asking, or it has nothing to replay.
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        while stack
+            .prometheus
+            .query(r#"count_over_time(up{job="checkout"}[2m])"#)
+            .first()
+            .is_none_or(|(_, n)| *n < 70.0)
+        {
+            assert!(std::time::Instant::now() < deadline, "Prometheus never held 70 s of the shop");
+            std::thread::sleep(Duration::from_secs(2));
+        }
         let run = stack.verify(&["--config", &config, "--wait", "60s", "--json"]);
         run.expect_status(0);
         let report = report(&run);
