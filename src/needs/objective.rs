@@ -436,7 +436,7 @@ fn valid_id(id: &str) -> bool {
 /// a broken objective is refused with its reason and the others are made.
 pub fn findings(need: &crate::needs::Need) -> Vec<crate::needs::resolve::Finding> {
     use crate::needs::resolve::{At, Finding, Scope, SignalOverrides};
-    let resolved = ResolvedNeed::new(
+    let canonical = ResolvedNeed::new(
         need,
         Scope::canonical(crate::app::WorkloadKind::Deployment),
         &SignalOverrides::default(),
@@ -448,7 +448,7 @@ pub fn findings(need: &crate::needs::Need) -> Vec<crate::needs::resolve::Finding
         let message = if need.objectives[..i].iter().any(|o| o.id == def.id) {
             Some("is defined twice in this need; ids must be unique".to_string())
         } else {
-            resolved_for_check(&resolved, def).err()
+            resolved(&canonical, def, ObjectiveSettings::default(), None).err()
         };
         if let Some(message) = message {
             out.push(Finding {
@@ -458,13 +458,6 @@ pub fn findings(need: &crate::needs::Need) -> Vec<crate::needs::resolve::Finding
         }
     }
     out
-}
-
-fn resolved_for_check(
-    need: &ResolvedNeed<'_>,
-    def: &ObjectiveDef,
-) -> std::result::Result<ResolvedObjective, String> {
-    resolved(need, def, ObjectiveSettings::default(), None)
 }
 
 /// The fewest events at which one failed event stays at or under the
@@ -631,38 +624,12 @@ pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
 }
 
 /// A duration in seconds from Prometheus' syntax, milliseconds allowed
-/// (`300ms`, `1.5s` is refused as Prometheus does).
+/// (`300ms`), read by the PromQL parser the rule checks use
+/// ([`crate::needs::promql::check_duration`]).
 fn parse_duration_f64(text: &str) -> std::result::Result<f64, String> {
-    let bad = || format!("{text:?} is not a duration such as 300ms, 5m or 28d");
-    let mut total = 0.0;
-    let mut rest = text.trim();
-    if rest.is_empty() {
-        return Err(bad());
-    }
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-        if digits == 0 {
-            return Err(bad());
-        }
-        let number: f64 = rest[..digits].parse().map_err(|_| bad())?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let size = match &rest[..unit_len] {
-            "ms" => 0.001,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            "d" => 86400.0,
-            "w" => 604800.0,
-            "y" => 31536000.0,
-            _ => return Err(bad()),
-        };
-        total += number * size;
-        rest = &rest[unit_len..];
-    }
-    Ok(total)
+    promql_parser::util::parse_duration(text.trim())
+        .map(|d| d.as_secs_f64())
+        .map_err(|_| format!("{text:?} is not a duration such as 300ms, 5m or 28d"))
 }
 
 impl ResolvedObjective {
